@@ -1,0 +1,121 @@
+"""Memory guard: estimate what a simulation needs before allocating, and refuse clearly.
+
+Example:
+    >>> est = estimate_bytes(n_wires=20, batch=1, itemsize=16, states=4)
+    >>> est // 2**20
+    64
+"""
+
+from __future__ import annotations
+
+import os
+
+import torch
+
+
+class SimulationMemoryError(MemoryError):
+    """Raised before a run that would not fit in memory; the message says what to change."""
+
+
+def estimate_bytes(n_wires: int, batch: int, itemsize: int, states: int) -> int:
+    """Bytes for ``states`` batched statevectors of ``2**n_wires`` amplitudes."""
+    return states * batch * (2**n_wires) * itemsize
+
+
+def available_bytes(device: torch.device | str = "cpu") -> int:
+    """Free memory on ``device``: ``MemAvailable`` (Linux) or psutil on CPU, free memory on CUDA.
+
+    The environment variable ``QML_MEMORY_LIMIT`` (bytes, or with suffix K/M/G) caps it,
+    which is useful on shared machines and in tests.
+    """
+    dev = torch.device(device)
+    if dev.type == "cuda":
+        free, _ = torch.cuda.mem_get_info(dev)
+        avail = int(free)
+    else:
+        avail = _host_available()
+    cap = os.environ.get("QML_MEMORY_LIMIT")
+    if cap:
+        avail = min(avail, parse_bytes(cap))
+    return avail
+
+
+def _host_available() -> int:
+    try:
+        with open("/proc/meminfo") as f:
+            for line in f:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    try:
+        import psutil
+
+        return int(psutil.virtual_memory().available)
+    except ImportError:  # pragma: no cover - non-Linux without psutil
+        return 2**62
+
+
+def parse_bytes(text: str) -> int:
+    """Parse ``"512M"``, ``"2G"``, ``"1048576"`` into bytes.
+
+    Example:
+        >>> parse_bytes("2K")
+        2048
+    """
+    t = text.strip().upper().removesuffix("B")
+    mult = {"K": 2**10, "M": 2**20, "G": 2**30, "T": 2**40}.get(t[-1:], 1)
+    try:
+        return int(float(t[:-1] if mult > 1 else t) * mult)
+    except ValueError:
+        raise ValueError(f"cannot read a byte count from {text!r}; expected e.g. 512M, 2G or 1048576") from None
+
+
+def _fmt(n: float) -> str:
+    for unit in ("B", "KiB", "MiB", "GiB", "TiB"):
+        if n < 1024 or unit == "TiB":
+            return f"{n:.1f} {unit}"
+        n /= 1024
+    return f"{n:.1f} TiB"  # pragma: no cover
+
+
+def check_fits(
+    n_wires: int,
+    batch: int,
+    dtype: torch.dtype,
+    states: int,
+    mode: str,
+    device: torch.device | str = "cpu",
+    fraction: float = 0.8,
+) -> int:
+    """Raise :class:`SimulationMemoryError` if the run would need more than ``fraction`` of free memory.
+
+    Args:
+        n_wires: Qubits.
+        batch: Batch size of the state.
+        dtype: State dtype.
+        states: How many batched states the mode keeps alive at once.
+        mode: Description of the run for the message (e.g. ``"backprop"``).
+        device: Where it runs.
+        fraction: Share of the free memory a run may take.
+
+    Returns:
+        The estimate in bytes.
+    """
+    itemsize = torch.empty((), dtype=dtype).element_size()
+    need = estimate_bytes(n_wires, batch, itemsize, states)
+    avail = available_bytes(device)
+    if need > fraction * avail:
+        hints = []
+        if mode == "backprop":
+            hints.append("diff='adjoint' (keeps O(1) states instead of one per gate)")
+        if batch > 1:
+            hints.append(f"a smaller batch (now {batch})")
+        if dtype in (torch.complex128, torch.float64):
+            hints.append("dtype=torch.complex64 (half the memory)")
+        raise SimulationMemoryError(
+            f"{mode} simulation of {n_wires} qubits with batch {batch} in {dtype} needs about "
+            f"{_fmt(need)} ({states} states of {_fmt(need / states)}), but only {_fmt(avail)} is free "
+            f"on {device}. Try " + (", or ".join(hints) if hints else "fewer qubits") + "."
+        )
+    return need

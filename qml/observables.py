@@ -1,0 +1,132 @@
+"""Expectation values of Pauli sums on batched statevectors, without rotating the state.
+
+A Pauli string ``P`` with X/Y on the wire set ``m`` and Z/Y on ``z`` acts as
+``(P psi)[y] = (-i)^{n_Y} s_z(y) psi[y xor m]`` where ``s_z(y) = prod_{w in z} (1 - 2 y_w)``.
+Terms are therefore grouped by their flip set ``m``: each group costs one flipped copy
+of the state and one multiply-reduce against a precomputed diagonal
+``D_m[o, y] = sum_t c_t (-i)^{n_Y,t} s_{z_t}(y)`` (one row per observable ``o``). All
+diagonal (Z-only) terms of all observables form a single group, evaluated from
+``|psi|^2``. The same diagonals apply ``H_eff = sum_o g_o H_o`` to a state for the
+adjoint gradient.
+
+Example:
+    >>> import torch
+    >>> from qml.paulis import pauli
+    >>> plan = ObservablePlan([pauli("Z0 Z1 + 0.5*X0")], 2)
+    >>> psi = torch.tensor([[1.0, 0, 0, 0]], dtype=torch.complex128)
+    >>> plan.expval(psi)
+    tensor([[1.]], dtype=torch.float64)
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import torch
+
+from qml import kernels as K
+from qml.paulis import PauliSum
+
+Tensor = torch.Tensor
+
+#: Diagonals are cached while they take at most this many bytes per plan.
+CACHE_BYTES = 512 * 2**20
+
+
+@dataclass
+class _Group:
+    flip: tuple[int, ...]
+    terms: list[tuple[int, complex, tuple[int, ...]]]  # (observable, coeff*(-i)^nY, z wires)
+
+    @property
+    def is_complex(self) -> bool:
+        return any(c.imag != 0 for _, c, _ in self.terms)
+
+
+@dataclass
+class ObservablePlan:
+    """Grouped evaluation of several Pauli sums on ``n`` wires (see module docstring)."""
+
+    observables: list[PauliSum]
+    n: int
+    groups: list[_Group] = field(init=False)
+    _cache: dict[tuple, list[Tensor]] = field(default_factory=dict, init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        by_flip: dict[tuple[int, ...], _Group] = {}
+        for o, obs in enumerate(self.observables):
+            if obs.n_wires > self.n:
+                raise ValueError(
+                    f"observable {o} ({obs}) acts on wire {obs.n_wires - 1} but the circuit has "
+                    f"{self.n} wires (0..{self.n - 1})"
+                )
+            for coeff, ps in obs.terms:
+                flip = tuple(w for w, p in ps.ops if p in "XY")
+                z = tuple(w for w, p in ps.ops if p in "ZY")
+                c = complex(coeff) * (-1j) ** ps.n_y
+                by_flip.setdefault(flip, _Group(flip, [])).terms.append((o, c, z))
+        self.groups = sorted(by_flip.values(), key=lambda g: (len(g.flip), g.flip))
+
+    @property
+    def n_obs(self) -> int:
+        return len(self.observables)
+
+    def _diagonal(self, g: _Group, real_only: bool, dtype: torch.dtype, device: torch.device) -> Tensor:
+        rdt = torch.float32 if dtype in (torch.float32, torch.complex64) else torch.float64
+        cdt = torch.complex64 if rdt == torch.float32 else torch.complex128
+        use_c = g.is_complex and not real_only
+        D = torch.zeros(self.n_obs, 2**self.n, dtype=cdt if use_c else rdt, device=device)
+        for o, c, z in g.terms:
+            if real_only and c.real == 0:
+                continue
+            s = torch.ones((2,) * self.n, dtype=rdt, device=device)
+            for w in z:
+                shape = [1] * self.n
+                shape[w] = 2
+                s = s * torch.tensor([1.0, -1.0], dtype=rdt, device=device).reshape(shape)
+            D[o] += (c if use_c else c.real) * s.reshape(-1)
+        return D
+
+    def diagonals(self, real_only: bool, dtype: torch.dtype, device: torch.device) -> list[Tensor]:
+        """The ``D_m`` tensors ``(n_obs, 2**n)``, cached when they fit :data:`CACHE_BYTES`."""
+        key = (real_only, dtype, device)
+        if key in self._cache:
+            return self._cache[key]
+        ds = [self._diagonal(g, real_only, dtype, device) for g in self.groups]
+        if sum(d.numel() * d.element_size() for d in ds) <= CACHE_BYTES:
+            self._cache[key] = ds
+        return ds
+
+    def expval(self, state: Tensor) -> Tensor:
+        """``<psi|H_o|psi>`` for every observable: ``(B, 2**n) -> (B, n_obs)`` real."""
+        real_state = not state.is_complex()
+        ds = self.diagonals(real_state, state.dtype, state.device)
+        rdt = state.real.dtype if state.is_complex() else state.dtype
+        out = torch.zeros(state.shape[0], self.n_obs, dtype=rdt, device=state.device)
+        for g, D in zip(self.groups, ds, strict=True):
+            if not g.flip:
+                t = state.real**2 + state.imag**2 if state.is_complex() else state**2
+                out = out + t @ D.real.T
+                continue
+            phi = K.apply_flip(state, self.n, g.flip)
+            if real_state:
+                out = out + (state * phi) @ D.T
+                continue
+            t = state.conj() * phi
+            out = out + t.real @ D.real.T
+            if D.is_complex():
+                out = out - t.imag @ D.imag.T
+        return out
+
+    def apply(self, state: Tensor, g: Tensor) -> Tensor:
+        """``H_eff psi`` with ``H_eff = sum_o g[b, o] H_o`` per batch row ``b``.
+
+        For a real state the result is the real part, which is all a real-state
+        gradient needs (the imaginary part of ``H`` does not couple to real states).
+        """
+        real_state = not state.is_complex()
+        ds = self.diagonals(real_state, state.dtype, state.device)
+        out = torch.zeros_like(state)
+        for grp, D in zip(self.groups, ds, strict=True):
+            out = out + (g.to(D.dtype) @ D) * K.apply_flip(state, self.n, grp.flip)
+        return out

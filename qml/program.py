@@ -1,0 +1,275 @@
+"""Compile a :class:`~qml.ir.Circuit` into an executable program for the torch simulator.
+
+Compilation is done once per circuit and cached: it maps every gate angle to a column
+of one ``angles`` tensor (computed differentiably from weights and inputs), chooses a
+kernel per op (diagonal, controlled, permutation, dense) and precomputes the data of
+constant gates per dtype and device. Gate data for trainable gates is computed in one
+vectorised call per gate type, not per op.
+
+Example:
+    >>> import torch
+    >>> from qml.ir import Circuit, W
+    >>> prog = compile_circuit(Circuit(1).add("RY", 0, W(0)))
+    >>> prog.n_slots, prog.is_real
+    (1, True)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from functools import lru_cache
+
+import torch
+
+from qml import kernels as K
+from qml.gates import GATES, is_real_op, unitary_matrix
+from qml.ir import Circuit, Op
+
+Tensor = torch.Tensor
+
+
+@dataclass(frozen=True)
+class Step:
+    """One op, compiled: which kernel applies it and where its angles live."""
+
+    op: Op
+    kind: str  # "diag" | "ctrl" | "swap" | "dense"
+    wires: tuple[int, ...]
+    controls: tuple[int, ...] = ()
+    target: int = -1
+    target_gate: str = ""
+    slot: int = -1  # first column in ``angles``; -1 for constant ops
+    n_params: int = 0
+    group_pos: int = -1  # index among the trainable ops of the same gate name
+
+
+@dataclass
+class Program:
+    """A compiled circuit (see module docstring)."""
+
+    circuit: Circuit
+    steps: list[Step]
+    n_slots: int
+    is_real: bool
+    # angle map: angles = const + index_add(linear terms) + products
+    const: list[float]
+    lin_slot: list[int]
+    lin_src: list[str]
+    lin_idx: list[int]
+    lin_coeff: list[float]
+    products: list[tuple[int, float, tuple[tuple[str, int], ...]]]
+    groups: dict[str, list[int]] = field(default_factory=dict)  # gate name -> first slots
+    _fixed: dict[tuple, list[Tensor | None]] = field(default_factory=dict, repr=False)
+    _index: dict[tuple, tuple[Tensor, ...]] = field(default_factory=dict, repr=False)
+
+    # -- angles ---------------------------------------------------------------------
+    def angles(self, weights: Tensor, inputs: Tensor) -> Tensor:
+        """Gate angles ``(B, n_slots)`` from weights ``(Bw, P)`` and inputs ``(Bx, F)``."""
+        B = max(weights.shape[0], inputs.shape[0])
+        dtype, dev = weights.dtype, weights.device
+        if self.n_slots == 0:
+            return torch.zeros(B, 0, dtype=dtype, device=dev)
+        key = (dev,)
+        if key not in self._index:
+            mk = lambda v, t=torch.long: torch.tensor(v, dtype=t, device=dev)  # noqa: E731
+            w_pos = [i for i, s in enumerate(self.lin_src) if s == "w"]
+            x_pos = [i for i, s in enumerate(self.lin_src) if s == "x"]
+            self._index[key] = (
+                mk([self.lin_slot[i] for i in w_pos]),
+                mk([self.lin_idx[i] for i in w_pos]),
+                mk([self.lin_coeff[i] for i in w_pos], torch.float64),
+                mk([self.lin_slot[i] for i in x_pos]),
+                mk([self.lin_idx[i] for i in x_pos]),
+                mk([self.lin_coeff[i] for i in x_pos], torch.float64),
+                mk(self.const, torch.float64),
+            )
+        ws, wi, wc, xs, xi, xc, const = self._index[key]
+        simple_w = (
+            not self.products
+            and xs.numel() == 0
+            and ws.numel() == self.n_slots
+            and bool((wc == 1).all())
+            and bool((const == 0).all())
+            and bool((ws == torch.arange(self.n_slots, device=dev)).all())
+        )
+        if simple_w:
+            return weights[:, wi].expand(B, -1)
+        out = const.to(dtype).expand(B, -1).clone()
+        if ws.numel():
+            out = out.index_add(1, ws, (weights[:, wi] * wc.to(dtype)).expand(B, -1))
+        if xs.numel():
+            out = out.index_add(1, xs, (inputs[:, xi] * xc.to(dtype)).expand(B, -1))
+        for slot, coeff, refs in self.products:
+            val = torch.full((B,), coeff, dtype=dtype, device=dev)
+            for src, i in refs:
+                val = val * (weights if src == "w" else inputs)[:, i]
+            out = out.index_add(1, torch.tensor([slot], device=dev), val[:, None])
+        return out
+
+    # -- gate data ------------------------------------------------------------------
+    def fixed_data(self, dtype: torch.dtype, device: torch.device) -> list[Tensor | None]:
+        """Precomputed data (matrix, diagonal or target matrix) of constant ops."""
+        key = (dtype, device)
+        if key not in self._fixed:
+            real = _real_dtype(dtype)
+            data: list[Tensor | None] = []
+            for st in self.steps:
+                if st.slot >= 0:
+                    data.append(None)
+                    continue
+                a = torch.tensor([p.const for p in st.op.params], dtype=real, device=device)
+                data.append(_data_fn(st, dtype, deriv=None)(a[None, None, :])[0, 0]
+                            if st.kind != "swap" else None)
+            self._fixed[key] = data
+        return self._fixed[key]
+
+    def group_data(self, angles: Tensor, dtype: torch.dtype, deriv: int | None = None) -> dict[str, Tensor]:
+        """Data of all trainable ops, one vectorised call per gate name.
+
+        Returns ``{gate: tensor (B, n_ops_of_that_gate, ...)}``; with ``deriv=p`` the
+        derivative of the data w.r.t. each op's ``p``-th angle instead.
+        """
+        out: dict[str, Tensor] = {}
+        for name, slots in self.groups.items():
+            n_p = GATES[name].n_params
+            if deriv is not None and deriv >= n_p:
+                continue
+            key = (angles.device, name)
+            if key not in self._index:
+                idx = [s + j for s in slots for j in range(n_p)]
+                self._index[key] = (torch.tensor(idx, dtype=torch.long, device=angles.device),)
+            a = angles[:, self._index[key][0]].reshape(angles.shape[0], len(slots), n_p)
+            step = next(st for st in self.steps if st.op.name == name and st.slot >= 0)
+            out[name] = _data_fn(step, dtype, deriv)(a)
+        return out
+
+
+def _real_dtype(dtype: torch.dtype) -> torch.dtype:
+    return {torch.complex64: torch.float32, torch.complex128: torch.float64}.get(dtype, dtype)
+
+
+def _data_fn(step: Step, dtype: torch.dtype, deriv: int | None) -> Callable[[Tensor], Tensor]:
+    """Function ``angles (..., n_params) -> gate data`` in the state dtype (or its derivative)."""
+    if step.op.name == "Unitary":
+        m = unitary_matrix(step.op)
+
+        def fixed(a: Tensor) -> Tensor:
+            mm = m.to(a.device)
+            mm = mm.to(dtype) if dtype.is_complex else mm.real.to(dtype)
+            return mm.expand(*a.shape[:-1], *m.shape)
+
+        return fixed
+    spec = GATES[step.op.name]
+    if step.kind == "diag":
+        assert spec.diag is not None
+        fn = spec.diag
+    elif step.kind == "ctrl":
+        fn = GATES[step.target_gate].matrix
+    else:
+        fn = spec.matrix
+    real_dt = _real_dtype(dtype)
+
+    def data(a: Tensor) -> Tensor:
+        a = a.to(real_dt)
+        if deriv is None:
+            v = fn(a)
+        else:
+            tangent = torch.zeros_like(a)
+            tangent[..., deriv] = 1.0
+            v = torch.func.jvp(fn, (a,), (tangent,))[1]
+        return v.real if not dtype.is_complex else v.to(dtype)
+
+    return data
+
+
+def _step_for(op: Op, slot: int, group_pos: int) -> Step:
+    spec = GATES[op.name]
+    n_p = spec.n_params
+    if spec.kind == "diag":
+        return Step(op, "diag", op.wires, slot=slot, n_params=n_p, group_pos=group_pos)
+    if spec.kind == "ctrl":
+        c = spec.controls
+        return Step(op, "ctrl", op.wires, op.wires[:c], op.wires[c], spec.target or "X",
+                    slot, n_p, group_pos)
+    if spec.kind == "perm":
+        return Step(op, "swap", op.wires, slot=slot, n_params=n_p, group_pos=group_pos)
+    return Step(op, "dense", op.wires, slot=slot, n_params=n_p, group_pos=group_pos)
+
+
+@lru_cache(maxsize=256)
+def compile_circuit(circuit: Circuit) -> Program:
+    """Compile (and cache) a circuit; see :class:`Program`."""
+    steps: list[Step] = []
+    const: list[float] = []
+    lin_slot: list[int] = []
+    lin_src: list[str] = []
+    lin_idx: list[int] = []
+    lin_coeff: list[float] = []
+    products: list[tuple[int, float, tuple[tuple[str, int], ...]]] = []
+    groups: dict[str, list[int]] = {}
+    for op in circuit.ops:
+        trainable = any(not p.is_constant for p in op.params)
+        slot, pos = -1, -1
+        if trainable:
+            slot = len(const)
+            pos = len(groups.setdefault(op.name, []))
+            groups[op.name].append(slot)
+            for j, p in enumerate(op.params):
+                const.append(p.const)
+                for coeff, refs in p.terms:
+                    if len(refs) == 1:
+                        lin_slot.append(slot + j)
+                        lin_src.append(refs[0][0])
+                        lin_idx.append(refs[0][1])
+                        lin_coeff.append(coeff)
+                    else:
+                        products.append((slot + j, coeff, refs))
+        steps.append(_step_for(op, slot, pos))
+    return Program(
+        circuit=circuit,
+        steps=steps,
+        n_slots=len(const),
+        is_real=all(is_real_op(op) for op in circuit.ops),
+        const=const,
+        lin_slot=lin_slot,
+        lin_src=lin_src,
+        lin_idx=lin_idx,
+        lin_coeff=lin_coeff,
+        products=products,
+        groups=groups,
+    )
+
+
+def step_data(prog: Program, i: int, fixed: list[Tensor | None], grouped: dict[str, Tensor]) -> Tensor | None:
+    """The data tensor of step ``i`` (``(B, ...)`` for trainable ops, unbatched for constant)."""
+    st = prog.steps[i]
+    if st.slot < 0:
+        return fixed[i]
+    return grouped[st.op.name][:, st.group_pos]
+
+
+def apply_step(state: Tensor, n: int, st: Step, data: Tensor | None, dagger: bool = False) -> Tensor:
+    """Apply one compiled step (or its adjoint) to a batched state."""
+    if st.kind == "swap":
+        return K.apply_swap(state, n, *st.wires)
+    assert data is not None or (st.kind == "ctrl" and st.target_gate == "X")
+    if st.kind == "diag":
+        return K.apply_diag(state, n, st.wires, data.conj() if dagger and data.is_complex() else data)
+    if dagger:
+        data = data.transpose(-1, -2)
+        data = data.conj() if data.is_complex() else data
+    if st.kind == "ctrl":
+        if st.target_gate == "X":
+            return K.apply_ctrl(state, n, st.controls, st.target, None)
+        return K.apply_ctrl(state, n, st.controls, st.target, data, data.shape[0] if data.dim() == 3 else 1)
+    return K.apply_dense(state, n, st.wires, data)
+
+
+def step_inner(lam: Tensor, phi: Tensor, n: int, st: Step, ddata: Tensor) -> Tensor:
+    """``<lam| dU |phi>`` per batch row for the derivative data ``ddata`` of step ``st``."""
+    if st.kind == "diag":
+        return K.diag_inner(lam, phi, n, st.wires, ddata)
+    if st.kind == "ctrl":
+        return K.ctrl_inner(lam, phi, n, st.controls, st.target, ddata)
+    return K.dense_inner(lam, phi, n, st.wires, ddata)

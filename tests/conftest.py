@@ -1,0 +1,52 @@
+"""Shared fixtures: GPU skipping and seeded random circuits."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+from qml.gates import GATES
+from qml.ir import Circuit, Param, W, X
+
+
+def pytest_collection_modifyitems(config, items):
+    if torch.cuda.is_available():
+        return
+    skip = pytest.mark.skip(reason="needs CUDA")
+    for item in items:
+        if "gpu" in item.keywords:
+            item.add_marker(skip)
+
+
+def seeded_circuit(
+    seed: int, n_wires: int, n_ops: int, n_inputs: int = 0, gates: list[str] | None = None
+) -> Circuit:
+    """A random circuit over ``gates`` (default: all but Unitary) with weights, inputs and products."""
+    rng = np.random.default_rng(seed)
+    names = [g for g in (gates or sorted(GATES)) if GATES[g].n_wires <= n_wires and g != "Unitary"]
+    c = Circuit(n_wires)
+    k = 0
+    for _ in range(n_ops):
+        name = str(rng.choice(names))
+        spec = GATES[name]
+        wires = tuple(int(w) for w in rng.permutation(n_wires)[: spec.n_wires])
+        params: list[Param | float] = []
+        for _ in range(spec.n_params):
+            kind = rng.integers(0, 4) if n_inputs else rng.integers(0, 2)
+            if kind == 0:
+                params.append(W(k))
+            elif kind == 1:
+                params.append(0.7 * W(k) - 0.3)
+            elif kind == 2:
+                params.append(X(int(rng.integers(n_inputs))) * W(k))
+            else:
+                params.append(2.0 * X(int(rng.integers(n_inputs))) + W(k))
+            k += 1
+        c = c.add(name, wires, *params)
+    return c
+
+
+@pytest.fixture
+def random_circuit():
+    return seeded_circuit

@@ -1,0 +1,50 @@
+"""The memory guard refuses runs that would not fit, with an actionable message."""
+
+import pytest
+import torch
+
+from qml import Circuit, SimulationMemoryError, Simulator, W
+from qml.memory import available_bytes, check_fits, estimate_bytes, parse_bytes
+
+
+def test_estimate_and_parse():
+    assert estimate_bytes(10, 2, 16, 3) == 3 * 2 * 1024 * 16
+    assert parse_bytes("1.5K") == 1536
+    assert parse_bytes("2G") == 2 * 2**30
+    with pytest.raises(ValueError, match="expected e.g. 512M"):
+        parse_bytes("lots")
+
+
+def test_limit_from_environment(monkeypatch):
+    monkeypatch.setenv("QML_MEMORY_LIMIT", "1M")
+    assert available_bytes() <= 2**20
+
+
+def test_guard_message_names_estimate_and_alternatives(monkeypatch):
+    monkeypatch.setenv("QML_MEMORY_LIMIT", "64M")
+    with pytest.raises(SimulationMemoryError, match=r"needs about .* GiB.*diff='adjoint'.*smaller batch.*complex64"):
+        check_fits(24, 4, torch.complex128, 10, "backprop")
+
+
+def test_simulator_refuses_oversized_backprop_but_adjoint_fits(monkeypatch):
+    monkeypatch.setenv("QML_MEMORY_LIMIT", "200M")
+    n = 20  # one complex128 state: 16 MiB
+    c = Circuit(n)
+    for q in range(n):
+        c = c.add("RX", q, W(q))
+    w = torch.zeros(n, dtype=torch.float64, requires_grad=True)
+    with pytest.raises(SimulationMemoryError, match="backprop simulation of 20 qubits"):
+        Simulator(diff="backprop").expval(c, "Z0", w)
+    e = Simulator(diff="adjoint").expval(c, "Z0", w)
+    e.backward()
+    assert w.grad is not None
+    # "auto" falls back to adjoint instead of failing
+    w.grad = None
+    Simulator(diff="auto").expval(c, "Z0", w).backward()
+    assert w.grad is not None
+
+
+def test_guard_on_forward_too(monkeypatch):
+    monkeypatch.setenv("QML_MEMORY_LIMIT", "1M")
+    with pytest.raises(SimulationMemoryError, match="forward simulation of 20 qubits"):
+        Simulator().expval(Circuit(20).add("H", 0), "Z0")
