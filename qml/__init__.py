@@ -11,6 +11,7 @@ Example:
 """
 
 
+from qml.ed import EDResult, ground_state
 from qml.gates import GATES
 from qml.ir import Circuit, Op, Param, W, X
 from qml.memory import SimulationMemoryError
@@ -22,6 +23,7 @@ __version__ = "0.1.0"
 __all__ = [
     "GATES",
     "Circuit",
+    "EDResult",
     "Op",
     "Param",
     "PauliString",
@@ -32,6 +34,7 @@ __all__ = [
     "X",
     "__version__",
     "expval",
+    "ground_state",
     "pauli",
     "probs",
     "sample",
