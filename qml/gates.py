@@ -26,6 +26,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import Literal
 
+import numpy as np
 import torch
 
 from qml.ir import Op, Param
@@ -205,8 +206,17 @@ _T = complex(math.cos(math.pi / 4), math.sin(math.pi / 4))
 
 def _diag_gate(name: str, values: list[complex], inverse: str, qasm: str, real: bool = False) -> GateSpec:
     d = _const_diag(values)
-    return GateSpec(name, int(math.log2(len(values))), 0, "diag", _from_diag(d), real, d,
-                    inverse=(inverse, 1.0), qasm=qasm)
+    return GateSpec(
+        name,
+        int(math.log2(len(values))),
+        0,
+        "diag",
+        _from_diag(d),
+        real,
+        d,
+        inverse=(inverse, 1.0),
+        qasm=qasm,
+    )
 
 
 def _build() -> dict[str, GateSpec]:
@@ -220,40 +230,139 @@ def _build() -> dict[str, GateSpec]:
         _diag_gate("CZ", [1, 1, 1, -1], "CZ", "cz", real=True),
         GateSpec("X", 1, 0, "dense", _const(_X), True, inverse=("X", 1.0), qasm="x"),
         GateSpec("Y", 1, 0, "dense", _const(_Y), inverse=("Y", 1.0), qasm="y"),
-        GateSpec("H", 1, 0, "dense", _const([[_R2, _R2], [_R2, -_R2]]), True,
-                 inverse=("H", 1.0), qasm="h"),
+        GateSpec("H", 1, 0, "dense", _const([[_R2, _R2], [_R2, -_R2]]), True, inverse=("H", 1.0), qasm="h"),
         GateSpec("SX", 1, 0, "dense", _const(_SX), inverse=("SXdg", 1.0), qasm="sx"),
-        GateSpec("SXdg", 1, 0, "dense", _const([[z.conjugate() for z in r] for r in _SX]),
-                 inverse=("SX", 1.0), qasm="sxdg"),
+        GateSpec(
+            "SXdg",
+            1,
+            0,
+            "dense",
+            _const([[z.conjugate() for z in r] for r in _SX]),
+            inverse=("SX", 1.0),
+            qasm="sxdg",
+        ),
         GateSpec("RX", 1, 1, "dense", _rx, inverse=("RX", -1.0), qasm="rx"),
         GateSpec("RY", 1, 1, "dense", _ry, True, inverse=("RY", -1.0), qasm="ry"),
-        GateSpec("RZ", 1, 1, "diag", _from_diag(_rz_diag), diag=_rz_diag,
-                 inverse=("RZ", -1.0), qasm="rz"),
-        GateSpec("PhaseShift", 1, 1, "diag", _from_diag(_phase_diag), diag=_phase_diag,
-                 inverse=("PhaseShift", -1.0), qasm="p"),
-        GateSpec("U3", 1, 3, "dense", _u3, inverse=None, qasm="u3"),
-        GateSpec("CNOT", 2, 0, "ctrl", _controlled(_const(_X)), True, controls=1, target="X",
-                 inverse=("CNOT", 1.0), qasm="cx"),
-        GateSpec("CY", 2, 0, "ctrl", _controlled(_const(_Y)), controls=1, target="Y",
-                 inverse=("CY", 1.0), qasm="cy"),
-        GateSpec("Toffoli", 3, 0, "ctrl", _controlled(_const(_X), 2), True, controls=2,
-                 target="X", inverse=("Toffoli", 1.0), qasm="ccx"),
-        GateSpec("SWAP", 2, 0, "perm", _const([[1, 0, 0, 0], [0, 0, 1, 0], [0, 1, 0, 0], [0, 0, 0, 1]]),
-                 True, inverse=("SWAP", 1.0), qasm="swap"),
-        GateSpec("CRX", 2, 1, "ctrl", _controlled(_rx), controls=1, target="RX",
-                 shift_rule=FOUR_TERM, inverse=("CRX", -1.0), qasm="crx"),
-        GateSpec("CRY", 2, 1, "ctrl", _controlled(_ry), True, controls=1, target="RY",
-                 shift_rule=FOUR_TERM, inverse=("CRY", -1.0), qasm="cry"),
-        GateSpec("CRZ", 2, 1, "diag", _from_diag(_crz_diag), diag=_crz_diag,
-                 shift_rule=FOUR_TERM, inverse=("CRZ", -1.0), qasm="crz"),
+        GateSpec("RZ", 1, 1, "diag", _from_diag(_rz_diag), diag=_rz_diag, inverse=("RZ", -1.0), qasm="rz"),
+        GateSpec(
+            "PhaseShift",
+            1,
+            1,
+            "diag",
+            _from_diag(_phase_diag),
+            diag=_phase_diag,
+            inverse=("PhaseShift", -1.0),
+            qasm="p",
+        ),
+        GateSpec("U3", 1, 3, "dense", _u3, inverse=None, qasm="U"),
+        GateSpec(
+            "CNOT",
+            2,
+            0,
+            "ctrl",
+            _controlled(_const(_X)),
+            True,
+            controls=1,
+            target="X",
+            inverse=("CNOT", 1.0),
+            qasm="cx",
+        ),
+        GateSpec(
+            "CY",
+            2,
+            0,
+            "ctrl",
+            _controlled(_const(_Y)),
+            controls=1,
+            target="Y",
+            inverse=("CY", 1.0),
+            qasm="cy",
+        ),
+        GateSpec(
+            "Toffoli",
+            3,
+            0,
+            "ctrl",
+            _controlled(_const(_X), 2),
+            True,
+            controls=2,
+            target="X",
+            inverse=("Toffoli", 1.0),
+            qasm="ccx",
+        ),
+        GateSpec(
+            "SWAP",
+            2,
+            0,
+            "perm",
+            _const([[1, 0, 0, 0], [0, 0, 1, 0], [0, 1, 0, 0], [0, 0, 0, 1]]),
+            True,
+            inverse=("SWAP", 1.0),
+            qasm="swap",
+        ),
+        GateSpec(
+            "CRX",
+            2,
+            1,
+            "ctrl",
+            _controlled(_rx),
+            controls=1,
+            target="RX",
+            shift_rule=FOUR_TERM,
+            inverse=("CRX", -1.0),
+            qasm="crx",
+        ),
+        GateSpec(
+            "CRY",
+            2,
+            1,
+            "ctrl",
+            _controlled(_ry),
+            True,
+            controls=1,
+            target="RY",
+            shift_rule=FOUR_TERM,
+            inverse=("CRY", -1.0),
+            qasm="cry",
+        ),
+        GateSpec(
+            "CRZ",
+            2,
+            1,
+            "diag",
+            _from_diag(_crz_diag),
+            diag=_crz_diag,
+            shift_rule=FOUR_TERM,
+            inverse=("CRZ", -1.0),
+            qasm="crz",
+        ),
         GateSpec("RXX", 2, 1, "dense", _pauli_pair(_X), inverse=("RXX", -1.0), qasm="rxx"),
         GateSpec("RYY", 2, 1, "dense", _pauli_pair(_Y), inverse=("RYY", -1.0), qasm="ryy"),
-        GateSpec("RZZ", 2, 1, "diag", _from_diag(_rzz_diag), diag=_rzz_diag,
-                 inverse=("RZZ", -1.0), qasm="rzz"),
-        GateSpec("SingleExcitation", 2, 1, "dense", _single_excitation, True,
-                 shift_rule=FOUR_TERM, inverse=("SingleExcitation", -1.0), qasm="single_excitation"),
-        GateSpec("DoubleExcitation", 4, 1, "dense", _double_excitation, True,
-                 shift_rule=FOUR_TERM, inverse=("DoubleExcitation", -1.0), qasm="double_excitation"),
+        GateSpec(
+            "RZZ", 2, 1, "diag", _from_diag(_rzz_diag), diag=_rzz_diag, inverse=("RZZ", -1.0), qasm="rzz"
+        ),
+        GateSpec(
+            "SingleExcitation",
+            2,
+            1,
+            "dense",
+            _single_excitation,
+            True,
+            shift_rule=FOUR_TERM,
+            inverse=("SingleExcitation", -1.0),
+            qasm="single_excitation",
+        ),
+        GateSpec(
+            "DoubleExcitation",
+            4,
+            1,
+            "dense",
+            _double_excitation,
+            True,
+            shift_rule=FOUR_TERM,
+            inverse=("DoubleExcitation", -1.0),
+            qasm="double_excitation",
+        ),
         GateSpec("Unitary", 0, 0, "dense", _const(_I), qasm="unitary"),
     ]
     return {s.name: s for s in g}
@@ -263,12 +372,19 @@ def _build() -> dict[str, GateSpec]:
 GATES: dict[str, GateSpec] = _build()
 
 
-def unitary_matrix(op: Op, dtype: torch.dtype = torch.complex128, device: torch.device | str = "cpu") -> Tensor:
+def unitary_matrix(
+    op: Op, dtype: torch.dtype = torch.complex128, device: torch.device | str = "cpu"
+) -> Tensor:
     """The fixed matrix stored in a ``Unitary`` op, as a tensor."""
     if op.matrix is None:
         raise ValueError(f"op {op.name} carries no fixed matrix")
     m = torch.tensor([[complex(a, b) for a, b in row] for row in op.matrix], dtype=torch.complex128)
     return m.to(device=device, dtype=dtype)
+
+
+def _cols(matrix: tuple) -> str:
+    lengths = sorted({len(r) for r in matrix})
+    return str(lengths[0]) if len(lengths) == 1 else f"(ragged: {lengths})"
 
 
 def validate_op(op: Op, n_wires: int) -> None:
@@ -286,11 +402,17 @@ def validate_op(op: Op, n_wires: int) -> None:
     if op.name == "Unitary":
         if op.matrix is None:
             raise ValueError("gate Unitary needs matrix=...")
-        if len(op.matrix) != 2 ** len(op.wires):
+        if not op.wires:
+            raise ValueError("gate Unitary needs at least one wire")
+        d = 2 ** len(op.wires)
+        if len(op.matrix) != d or any(len(row) != d for row in op.matrix):
             raise ValueError(
-                f"a Unitary on {len(op.wires)} wires needs a {2 ** len(op.wires)}x"
-                f"{2 ** len(op.wires)} matrix, got {len(op.matrix)}x{len(op.matrix)}"
+                f"a Unitary on {len(op.wires)} wires needs a {d}x{d} matrix, "
+                f"got {len(op.matrix)}x{_cols(op.matrix)}"
             )
+        m = np.array([[complex(a, b) for a, b in row] for row in op.matrix])
+        if not np.allclose(m.conj().T @ m, np.eye(d), atol=1e-10):
+            raise ValueError("the matrix given to Unitary is not unitary (U^dagger U != I)")
     elif len(op.wires) != spec.n_wires:
         raise ValueError(f"gate {op.name} acts on {spec.n_wires} wire(s), got wires {op.wires}")
     if op.matrix is not None and op.name != "Unitary":
@@ -314,7 +436,10 @@ def inverse_op(op: Op) -> Op:
         assert op.matrix is not None
         n = len(op.matrix)
         return replace(
-            op, matrix=tuple(tuple((op.matrix[j][i][0], -op.matrix[j][i][1]) for j in range(n)) for i in range(n))
+            op,
+            matrix=tuple(
+                tuple((op.matrix[j][i][0], -op.matrix[j][i][1]) for j in range(n)) for i in range(n)
+            ),
         )
     assert spec.inverse is not None
     name, sign = spec.inverse

@@ -28,6 +28,8 @@ from __future__ import annotations
 
 import json
 import math
+import numbers
+import operator
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from typing import Any, Literal
@@ -66,10 +68,8 @@ class Param:
         """Coerce a number to a constant ``Param``; a ``Param`` is returned unchanged."""
         if isinstance(value, Param):
             return value
-        if isinstance(value, bool) or not isinstance(value, (int, float)):
-            raise TypeError(
-                f"a gate parameter must be a number or a Param (W(i), X(j)), got {value!r}"
-            )
+        if isinstance(value, bool) or not isinstance(value, numbers.Real):
+            raise TypeError(f"a gate parameter must be a number or a Param (W(i), X(j)), got {value!r}")
         if not math.isfinite(value):
             raise ValueError(f"a constant gate parameter must be finite, got {value!r}")
         return Param(const=float(value))
@@ -79,7 +79,7 @@ class Param:
         for coeff, refs in self.terms:
             key = tuple(sorted(refs))
             merged[key] = merged.get(key, 0.0) + coeff
-        terms = tuple((c, r) for r, c in merged.items() if c != 0.0)
+        terms = tuple((c, r) for r, c in sorted(merged.items()) if c != 0.0)
         return Param(self.const, terms)
 
     def __add__(self, other: Param | float) -> Param:
@@ -144,11 +144,16 @@ class Param:
         )
 
     def __str__(self) -> str:
-        parts = [_fmt(self.const)] if self.const or not self.terms else []
+        out = _fmt(self.const) if self.const or not self.terms else ""
         for coeff, refs in self.terms:
             name = "*".join(f"{s}{i}" for s, i in refs)
-            parts.append(name if coeff == 1.0 else f"{_fmt(coeff)}*{name}")
-        return " + ".join(parts)
+            mag = abs(coeff)
+            body = name if mag == 1.0 else f"{_fmt(mag)}*{name}"
+            if not out:
+                out = ("-" if coeff < 0 else "") + body
+            else:
+                out += (" - " if coeff < 0 else " + ") + body
+        return out
 
     def to_json(self) -> Any:
         """JSON form: a number for constants, else ``{"c": const, "t": [[coeff, [[s, i]...]]...]}``."""
@@ -161,10 +166,16 @@ class Param:
         """Inverse of :meth:`to_json`."""
         if isinstance(data, (int, float)):
             return Param(float(data))
-        terms = tuple(
-            (float(c), tuple((str(s), int(i)) for s, i in refs)) for c, refs in data["t"]
-        )
+        terms = tuple((float(c), tuple((str(s), int(i)) for s, i in refs)) for c, refs in data["t"])
         return Param(float(data.get("c", 0.0)), terms)
+
+
+def _index(index: int, what: str) -> int:
+    if isinstance(index, bool) or not isinstance(index, numbers.Integral):
+        raise TypeError(f"a {what} index must be an integer, got {index!r}")
+    if index < 0:
+        raise ValueError(f"{what} index must be >= 0, got {index}")
+    return int(index)
 
 
 def W(index: int, scale: float = 1.0) -> Param:
@@ -174,9 +185,8 @@ def W(index: int, scale: float = 1.0) -> Param:
         >>> W(2).single_ref
         ('w', 2)
     """
-    if index < 0:
-        raise ValueError(f"weight index must be >= 0, got {index}")
-    return Param(0.0, ((float(scale), (("w", int(index)),)),))
+    index = _index(index, "weight")
+    return Param(0.0, ((float(scale), (("w", int(index)),)),))._simplified()
 
 
 def X(index: int, scale: float = 1.0) -> Param:
@@ -186,9 +196,8 @@ def X(index: int, scale: float = 1.0) -> Param:
         >>> X(0, 0.5).refs("x")
         {0}
     """
-    if index < 0:
-        raise ValueError(f"input index must be >= 0, got {index}")
-    return Param(0.0, ((float(scale), (("x", int(index)),)),))
+    index = _index(index, "input")
+    return Param(0.0, ((float(scale), (("x", int(index)),)),))._simplified()
 
 
 @dataclass(frozen=True)
@@ -280,8 +289,13 @@ class Circuit:
     def __post_init__(self) -> None:
         from qml.gates import validate_op
 
-        if not isinstance(self.n_wires, int) or self.n_wires < 1:
-            raise ValueError(f"a circuit needs n_wires >= 1, got {self.n_wires!r}")
+        try:
+            n_wires = operator.index(self.n_wires)
+        except TypeError:
+            raise TypeError(f"n_wires must be an integer, got {self.n_wires!r}") from None
+        if n_wires < 1:
+            raise ValueError(f"a circuit needs n_wires >= 1, got {n_wires}")
+        object.__setattr__(self, "n_wires", n_wires)
         object.__setattr__(self, "ops", tuple(self.ops))
         need_w, need_x = 0, 0
         for op in self.ops:
@@ -314,7 +328,7 @@ class Circuit:
         """
         from qml.gates import validate_op
 
-        ws = (wires,) if isinstance(wires, int) else tuple(wires)
+        ws = (wires,) if isinstance(wires, numbers.Integral) else tuple(wires)
         op = Op(
             gate,
             tuple(int(w) for w in ws),
@@ -327,7 +341,7 @@ class Circuit:
         need_x = max((max(p.refs("x"), default=-1) + 1 for p in op.params), default=0)
         for k, v in (
             ("n_wires", self.n_wires),
-            ("ops", self.ops + (op,)),
+            ("ops", (*self.ops, op)),
             ("n_weights", max(self.n_weights, need_w)),
             ("n_inputs", max(self.n_inputs, need_x)),
             ("name", self.name),
@@ -345,7 +359,7 @@ class Circuit:
         if other.n_wires != self.n_wires:
             raise ValueError(
                 f"cannot concatenate a {other.n_wires}-wire circuit onto a {self.n_wires}-wire "
-                "one; use remap_wires() or widen() first"
+                "one; use remap_wires(mapping, n_wires=...) first"
             )
         return Circuit(
             self.n_wires,
@@ -373,8 +387,7 @@ class Circuit:
     def shift_indices(self, w_offset: int = 0, x_offset: int = 0) -> Circuit:
         """Renumber all weight and input references by the given offsets."""
         ops = tuple(
-            replace(op, params=tuple(p.remap(w_offset, x_offset) for p in op.params))
-            for op in self.ops
+            replace(op, params=tuple(p.remap(w_offset, x_offset) for p in op.params)) for op in self.ops
         )
         return Circuit(
             self.n_wires,

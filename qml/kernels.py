@@ -99,14 +99,6 @@ def apply_diag(state: Tensor, n: int, wires: Sequence[int], d: Tensor) -> Tensor
     return out.reshape(out.shape[0], -1)
 
 
-def diag_inner(lam: Tensor, phi: Tensor, n: int, wires: Sequence[int], d: Tensor) -> Tensor:
-    """``sum_y conj(lam[y]) * d[y] * phi[y]`` per batch row for a diagonal ``d`` on ``wires``."""
-    shape, axis = split_shape(n, wires, -1)
-    prod = (lam.conj() * phi).reshape(shape) if lam.is_complex() else (lam * phi).reshape(shape)
-    dv = _diag_view(d, wires, shape, axis)
-    return (prod * dv).reshape(prod.shape[0], -1).sum(-1)
-
-
 def _ctrl_index(shape: list[int], axis: dict[int, int], controls: Sequence[int]) -> tuple:
     idx: list = [slice(None)] * len(shape)
     for c in controls:
@@ -136,19 +128,6 @@ def apply_ctrl(
     out = v.expand(rows, *v.shape[1:]).clone()
     out[idx] = new
     return out.reshape(rows, -1)
-
-
-def ctrl_inner(
-    lam: Tensor, phi: Tensor, n: int, controls: Sequence[int], target: int, dm: Tensor
-) -> Tensor:
-    """``<lam| (|1..1><1..1| (x) dm) |phi>`` per batch row (derivative of a controlled gate)."""
-    shape, axis = split_shape(n, (*controls, target), -1)
-    idx = _ctrl_index(shape, axis, controls)
-    tax = _target_axis(axis, controls, target)
-    mu = mix_axis(phi.reshape(shape)[idx], tax, dm)
-    lsub = lam.reshape(shape)[idx]
-    prod = lsub.conj() * mu if lsub.is_complex() else lsub * mu
-    return prod.reshape(prod.shape[0], -1).sum(-1)
 
 
 def apply_swap(state: Tensor, n: int, w1: int, w2: int) -> Tensor:
@@ -191,12 +170,6 @@ def apply_dense(state: Tensor, n: int, wires: Sequence[int], m: Tensor) -> Tenso
     rows = out.shape[0]
     out = out.reshape(rows, *rest[1:], *([2] * k)).movedim(dst, src)
     return out.reshape(rows, -1)
-
-
-def dense_inner(lam: Tensor, phi: Tensor, n: int, wires: Sequence[int], dm: Tensor) -> Tensor:
-    """``<lam| dm_on_wires |phi>`` per batch row."""
-    mu = apply_dense(phi, n, wires, dm)
-    return inner(lam, mu)
 
 
 def inner(a: Tensor, b: Tensor) -> Tensor:

@@ -68,7 +68,9 @@ def parse_bytes(text: str) -> int:
     try:
         return int(float(t[:-1] if mult > 1 else t) * mult)
     except ValueError:
-        raise ValueError(f"cannot read a byte count from {text!r}; expected e.g. 512M, 2G or 1048576") from None
+        raise ValueError(
+            f"cannot read a byte count from {text!r}; expected e.g. 512M, 2G or 1048576"
+        ) from None
 
 
 def _fmt(n: float) -> str:

@@ -19,6 +19,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import lru_cache
+from typing import Any
 
 import torch
 
@@ -60,6 +61,7 @@ class Program:
     lin_coeff: list[float]
     products: list[tuple[int, float, tuple[tuple[str, int], ...]]]
     groups: dict[str, list[int]] = field(default_factory=dict)  # gate name -> first slots
+    cache: dict[tuple, Any] = field(default_factory=dict, repr=False)  # per-setting derived data
     _fixed: dict[tuple, list[Tensor | None]] = field(default_factory=dict, repr=False)
     _index: dict[tuple, tuple[Tensor, ...]] = field(default_factory=dict, repr=False)
 
@@ -119,29 +121,26 @@ class Program:
                     data.append(None)
                     continue
                 a = torch.tensor([p.const for p in st.op.params], dtype=real, device=device)
-                data.append(_data_fn(st, dtype, deriv=None)(a[None, None, :])[0, 0]
-                            if st.kind != "swap" else None)
+                data.append(_data_fn(st, dtype)(a[None, None, :])[0, 0] if st.kind != "swap" else None)
             self._fixed[key] = data
         return self._fixed[key]
 
-    def group_data(self, angles: Tensor, dtype: torch.dtype, deriv: int | None = None) -> dict[str, Tensor]:
+    def group_data(self, angles: Tensor, dtype: torch.dtype) -> dict[str, tuple[Tensor, ...]]:
         """Data of all trainable ops, one vectorised call per gate name.
 
-        Returns ``{gate: tensor (B, n_ops_of_that_gate, ...)}``; with ``deriv=p`` the
-        derivative of the data w.r.t. each op's ``p``-th angle instead.
+        Returns ``{gate: (data of op 0, data of op 1, ...)}``, each ``(B, ...)``. The split is
+        one ``unbind`` so that backprop gathers all per-op gradients in one stack.
         """
-        out: dict[str, Tensor] = {}
+        out: dict[str, tuple[Tensor, ...]] = {}
         for name, slots in self.groups.items():
             n_p = GATES[name].n_params
-            if deriv is not None and deriv >= n_p:
-                continue
             key = (angles.device, name)
             if key not in self._index:
                 idx = [s + j for s in slots for j in range(n_p)]
                 self._index[key] = (torch.tensor(idx, dtype=torch.long, device=angles.device),)
             a = angles[:, self._index[key][0]].reshape(angles.shape[0], len(slots), n_p)
             step = next(st for st in self.steps if st.op.name == name and st.slot >= 0)
-            out[name] = _data_fn(step, dtype, deriv)(a)
+            out[name] = _data_fn(step, dtype)(a).unbind(1)
         return out
 
 
@@ -149,8 +148,8 @@ def _real_dtype(dtype: torch.dtype) -> torch.dtype:
     return {torch.complex64: torch.float32, torch.complex128: torch.float64}.get(dtype, dtype)
 
 
-def _data_fn(step: Step, dtype: torch.dtype, deriv: int | None) -> Callable[[Tensor], Tensor]:
-    """Function ``angles (..., n_params) -> gate data`` in the state dtype (or its derivative)."""
+def _data_fn(step: Step, dtype: torch.dtype) -> Callable[[Tensor], Tensor]:
+    """Function ``angles (..., n_params) -> gate data`` in the state dtype."""
     if step.op.name == "Unitary":
         m = unitary_matrix(step.op)
 
@@ -171,13 +170,7 @@ def _data_fn(step: Step, dtype: torch.dtype, deriv: int | None) -> Callable[[Ten
     real_dt = _real_dtype(dtype)
 
     def data(a: Tensor) -> Tensor:
-        a = a.to(real_dt)
-        if deriv is None:
-            v = fn(a)
-        else:
-            tangent = torch.zeros_like(a)
-            tangent[..., deriv] = 1.0
-            v = torch.func.jvp(fn, (a,), (tangent,))[1]
+        v = fn(a.to(real_dt))
         return v.real if not dtype.is_complex else v.to(dtype)
 
     return data
@@ -190,8 +183,7 @@ def _step_for(op: Op, slot: int, group_pos: int) -> Step:
         return Step(op, "diag", op.wires, slot=slot, n_params=n_p, group_pos=group_pos)
     if spec.kind == "ctrl":
         c = spec.controls
-        return Step(op, "ctrl", op.wires, op.wires[:c], op.wires[c], spec.target or "X",
-                    slot, n_p, group_pos)
+        return Step(op, "ctrl", op.wires, op.wires[:c], op.wires[c], spec.target or "X", slot, n_p, group_pos)
     if spec.kind == "perm":
         return Step(op, "swap", op.wires, slot=slot, n_params=n_p, group_pos=group_pos)
     return Step(op, "dense", op.wires, slot=slot, n_params=n_p, group_pos=group_pos)
@@ -241,12 +233,14 @@ def compile_circuit(circuit: Circuit) -> Program:
     )
 
 
-def step_data(prog: Program, i: int, fixed: list[Tensor | None], grouped: dict[str, Tensor]) -> Tensor | None:
+def step_data(
+    prog: Program, i: int, fixed: list[Tensor | None], grouped: dict[str, tuple[Tensor, ...]]
+) -> Tensor | None:
     """The data tensor of step ``i`` (``(B, ...)`` for trainable ops, unbatched for constant)."""
     st = prog.steps[i]
     if st.slot < 0:
         return fixed[i]
-    return grouped[st.op.name][:, st.group_pos]
+    return grouped[st.op.name][st.group_pos]
 
 
 def apply_step(state: Tensor, n: int, st: Step, data: Tensor | None, dagger: bool = False) -> Tensor:
@@ -264,12 +258,3 @@ def apply_step(state: Tensor, n: int, st: Step, data: Tensor | None, dagger: boo
             return K.apply_ctrl(state, n, st.controls, st.target, None)
         return K.apply_ctrl(state, n, st.controls, st.target, data, data.shape[0] if data.dim() == 3 else 1)
     return K.apply_dense(state, n, st.wires, data)
-
-
-def step_inner(lam: Tensor, phi: Tensor, n: int, st: Step, ddata: Tensor) -> Tensor:
-    """``<lam| dU |phi>`` per batch row for the derivative data ``ddata`` of step ``st``."""
-    if st.kind == "diag":
-        return K.diag_inner(lam, phi, n, st.wires, ddata)
-    if st.kind == "ctrl":
-        return K.ctrl_inner(lam, phi, n, st.controls, st.target, ddata)
-    return K.dense_inner(lam, phi, n, st.wires, ddata)

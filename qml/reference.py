@@ -49,8 +49,6 @@ def dense_unitary(
     return u
 
 
-def dense_state(
-    circuit: Circuit, weights: Sequence[float] = (), inputs: Sequence[float] = ()
-) -> np.ndarray:
+def dense_state(circuit: Circuit, weights: Sequence[float] = (), inputs: Sequence[float] = ()) -> np.ndarray:
     """The state ``U|0...0>`` as a complex vector of length ``2^n`` (wire 0 = high bit)."""
     return dense_unitary(circuit, weights, inputs)[:, 0]

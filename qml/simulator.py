@@ -38,11 +38,12 @@ from typing import Any, Literal
 
 import torch
 
+from qml.fusion import FusedProgram, apply_fstep, fstep_data, fstep_vjp, fuse, unfused
 from qml.ir import Circuit
 from qml.memory import check_fits
 from qml.observables import ObservablePlan
 from qml.paulis import PauliString, PauliSum
-from qml.program import Program, apply_step, compile_circuit, step_data, step_inner
+from qml.program import Program, compile_circuit
 
 Tensor = torch.Tensor
 Diff = Literal["auto", "backprop", "adjoint", "parameter-shift"]
@@ -74,6 +75,7 @@ class _Run:
     angles: Tensor
     batched: bool
     batch: int
+    fused: FusedProgram
 
 
 @dataclass(frozen=True)
@@ -86,6 +88,8 @@ class Simulator:
         diff: Differentiation method for :meth:`expval` (see module docstring).
         real_arithmetic: Run circuits whose gates are all real in real arithmetic.
         memory_fraction: Share of free memory a run may use before the guard refuses it.
+        fuse: Fuse gates into fewer passes over the state (see :mod:`qml.fusion`);
+            ``max_block`` bounds the width of fused single-qubit blocks.
 
     Example:
         >>> from qml.ir import Circuit
@@ -98,6 +102,8 @@ class Simulator:
     diff: Diff = "auto"
     real_arithmetic: bool = True
     memory_fraction: float = 0.8
+    fuse: bool = True
+    max_block: int = 4
 
     def __post_init__(self) -> None:
         if self.dtype not in _DTYPES:
@@ -111,7 +117,8 @@ class Simulator:
         if value is None:
             if size:
                 raise ValueError(
-                    f"this circuit needs {size} {what}: pass {what}= a tensor of shape ({size},) or (batch, {size})"
+                    f"this circuit needs {size} {what}: pass {what}= a tensor of shape ({size},) "
+                    f"or (batch, {size})"
                 )
             return torch.zeros(1, 0, dtype=_real(self.dtype), device=dev)
         t = value if isinstance(value, Tensor) else torch.as_tensor(value)
@@ -121,7 +128,11 @@ class Simulator:
         if t.dim() == 0 or t.dim() > 2 or t.shape[-1] != size:
             raise ValueError(
                 f"{what} must have shape ({size},) or (batch, {size}) for this circuit, got {tuple(t.shape)}"
-                + (" (flatten template weights with .reshape(-1) or .reshape(batch, -1))" if t.dim() > 2 else "")
+                + (
+                    " (flatten template weights with .reshape(-1) or .reshape(batch, -1))"
+                    if t.dim() > 2
+                    else ""
+                )
             )
         return t
 
@@ -130,14 +141,17 @@ class Simulator:
             raise TypeError(f"expected a qml Circuit, got {type(circuit).__name__}")
         w = self._vector(weights, circuit.n_weights, "weights")
         x = self._vector(inputs, circuit.n_inputs, "inputs")
-        batched = w.dim() == 2 and weights is not None or x.dim() == 2 and inputs is not None
+        batched = (w.dim() == 2 and weights is not None) or (x.dim() == 2 and inputs is not None)
         w2 = w if w.dim() == 2 else w.unsqueeze(0)
         x2 = x if x.dim() == 2 else x.unsqueeze(0)
         bw, bx = w2.shape[0], x2.shape[0]
         if bw != bx and 1 not in (bw, bx):
             raise ValueError(f"weights batch {bw} and inputs batch {bx} differ; use equal sizes or 1")
         prog = compile_circuit(circuit)
-        return _Run(prog, prog.angles(w2, x2), batched, max(bw, bx))
+        return _Run(prog, prog.angles(w2, x2), batched, max(bw, bx), self._fused(prog))
+
+    def _fused(self, prog: Program) -> FusedProgram:
+        return _fused_program(prog, self.max_block if self.fuse else 0)
 
     def _state_dtype(self, prog: Program) -> torch.dtype:
         return _real(self.dtype) if self.real_arithmetic and prog.is_real else self.dtype
@@ -147,15 +161,15 @@ class Simulator:
 
     # -- execution --------------------------------------------------------------------
     def _evolve(self, run: _Run, dtype: torch.dtype) -> Tensor:
-        prog = run.prog
+        prog, fp = run.prog, run.fused
         n = prog.circuit.n_wires
         dev = torch.device(self.device)
         psi = torch.zeros(1, 2**n, dtype=dtype, device=dev)
         psi[0, 0] = 1.0
         fixed = prog.fixed_data(dtype, dev)
         grouped = prog.group_data(run.angles, dtype)
-        for i, st in enumerate(prog.steps):
-            psi = apply_step(psi, n, st, step_data(prog, i, fixed, grouped))
+        for j in range(len(fp.steps)):
+            psi = apply_fstep(fp, j, psi, fstep_data(fp, j, fixed, grouped))
         if psi.shape[0] != run.batch:
             psi = psi.expand(run.batch, -1)
         return psi
@@ -312,6 +326,13 @@ def marginal(p: Tensor, n: int, wires: Sequence[int]) -> Tensor:
     return t.reshape(p.shape[0], -1)
 
 
+def _fused_program(prog: Program, max_block: int) -> FusedProgram:
+    key = ("fused", max_block)
+    if key not in prog.cache:
+        prog.cache[key] = fuse(prog, max_block) if max_block else unfused(prog)
+    return prog.cache[key]
+
+
 _PLANS: dict[tuple, ObservablePlan] = {}
 
 
@@ -326,10 +347,18 @@ def _plan(obs: tuple[PauliSum, ...], n: int) -> ObservablePlan:
 
 
 class _AdjointExpval(torch.autograd.Function):
-    """Adjoint differentiation: one backward sweep, O(1) stored states (Jones & Gacon 2020)."""
+    """Adjoint differentiation with O(1) stored states (Jones & Gacon 2020), in VJP form.
+
+    The backward sweep un-computes the state step by step; for each trainable step it
+    reduces ``G = sum conj(lambda) phi^T`` to the shape of the step's matrix data, and one
+    autograd call through the (tiny) matrix construction turns all ``G`` into angle
+    gradients: one reduction per fused step, however many angles it holds.
+    """
 
     @staticmethod
-    def forward(ctx: Any, angles: Tensor, sim: Simulator, run: _Run, plan: ObservablePlan, dtype: torch.dtype) -> Tensor:
+    def forward(
+        ctx: Any, angles: Tensor, sim: Simulator, run: _Run, plan: ObservablePlan, dtype: torch.dtype
+    ) -> Tensor:
         with torch.no_grad():
             psi = sim._evolve(run, dtype)
             e = plan.expval(psi)
@@ -341,40 +370,53 @@ class _AdjointExpval(torch.autograd.Function):
     def backward(ctx: Any, grad_e: Tensor) -> tuple[Tensor | None, ...]:
         angles, psi = ctx.saved_tensors
         run, plan, dtype = ctx.run, ctx.plan, ctx.dtype
-        prog = run.prog
-        n = prog.circuit.n_wires
-        with torch.no_grad():
+        prog, fp = run.prog, run.fused
+        with torch.enable_grad():
+            a = angles.detach().requires_grad_(True)
             fixed = prog.fixed_data(dtype, psi.device)
-            grouped = prog.group_data(angles, dtype)
-            max_p = max((st.n_params for st in prog.steps if st.slot >= 0), default=0)
-            derivs = [prog.group_data(angles, dtype, deriv=p) for p in range(max_p)]
+            grouped = prog.group_data(a, dtype)
+            data = [fstep_data(fp, j, fixed, grouped) for j in range(len(fp.steps))]
+        terms: list[Tensor] = []
+        with torch.no_grad():
             lam = plan.apply(psi, grad_e.to(psi.real.dtype if psi.is_complex() else psi.dtype))
             phi = psi
-            cols: dict[int, Tensor] = {}
-            for i in range(len(prog.steps) - 1, -1, -1):
-                st = prog.steps[i]
-                data = step_data(prog, i, fixed, grouped)
-                phi = apply_step(phi, n, st, data, dagger=True)
-                if st.slot >= 0:
-                    for p in range(st.n_params):
-                        dd = derivs[p][st.op.name][:, st.group_pos]
-                        g = step_inner(lam, phi, n, st, dd)
-                        cols[st.slot + p] = 2 * (g.real if g.is_complex() else g)
-                lam = apply_step(lam, n, st, data, dagger=True)
-            rows = max((c.shape[0] for c in cols.values()), default=1)
-            grad = torch.zeros(max(rows, angles.shape[0]), angles.shape[1], dtype=angles.dtype, device=angles.device)
-            for k, c in cols.items():
-                grad[:, k] = c.to(angles.dtype)
-            if angles.shape[0] == 1 and grad.shape[0] > 1:
-                grad = grad.sum(0, keepdim=True)
+            for j in range(len(fp.steps) - 1, -1, -1):
+                d = data[j].detach() if data[j] is not None else None
+                phi = apply_fstep(fp, j, phi, d, dagger=True)
+                if _trainable(fp, j):
+                    terms.append((j, _match_batch(fstep_vjp(fp, j, lam, phi), data[j])))
+                lam = apply_fstep(fp, j, lam, d, dagger=True)
+        with torch.enable_grad():
+            surrogate = sum(
+                2 * ((g * data[j]).real if g.is_complex() else g * data[j]).sum() for j, g in terms
+            )
+            if not terms or not isinstance(surrogate, Tensor) or not surrogate.requires_grad:
+                return torch.zeros_like(angles), None, None, None, None
+            (grad,) = torch.autograd.grad(surrogate, a)
         return grad, None, None, None, None
+
+
+def _trainable(fp: FusedProgram, j: int) -> bool:
+    st = fp.steps[j]
+    return st.trainable if st.kind == "block" else st.kind == "prim" and fp.prog.steps[st.prim].slot >= 0
+
+
+def _match_batch(g: Tensor, data: Tensor) -> Tensor:
+    """Sum the state batch out of ``G`` where the step data has no (or a size-1) batch axis."""
+    if g.dim() > data.dim():
+        return g.sum(0)
+    if data.shape[0] == 1 and g.shape[0] > 1:
+        return g.sum(0, keepdim=True)
+    return g
 
 
 class _ShiftExpval(torch.autograd.Function):
     """Parameter-shift gradients; all shifted points of the batch run as one execution."""
 
     @staticmethod
-    def forward(ctx: Any, angles: Tensor, sim: Simulator, run: _Run, plan: ObservablePlan, dtype: torch.dtype) -> Tensor:
+    def forward(
+        ctx: Any, angles: Tensor, sim: Simulator, run: _Run, plan: ObservablePlan, dtype: torch.dtype
+    ) -> Tensor:
         e = sim._expval_nograd(run, plan, dtype)
         ctx.save_for_backward(angles.detach())
         ctx.sim, ctx.run, ctx.plan, ctx.dtype = sim, run, plan, dtype
@@ -401,7 +443,7 @@ class _ShiftExpval(torch.autograd.Function):
         shifted = angles.unsqueeze(0).repeat(len(entries), 1, 1)
         for e, (col, _, shift) in enumerate(entries):
             shifted[e, :, col] += shift
-        big = _Run(prog, shifted.reshape(-1, Kn), True, len(entries) * B)
+        big = _Run(prog, shifted.reshape(-1, Kn), True, len(entries) * B, run.fused)
         vals = sim._expval_nograd(big, plan, dtype).reshape(len(entries), B, -1)
         ge = grad_e.to(vals.dtype).reshape(-1, vals.shape[-1])
         contrib = (vals * ge).sum(-1)  # (S, B)
@@ -418,19 +460,38 @@ def state(circuit: Circuit, weights: Any = None, inputs: Any = None, **settings:
     return (Simulator(**settings) if settings else _DEFAULT).state(circuit, weights, inputs)
 
 
-def probs(circuit: Circuit, weights: Any = None, inputs: Any = None, wires: Sequence[int] | None = None,
-          **settings: Any) -> Tensor:
+def probs(
+    circuit: Circuit,
+    weights: Any = None,
+    inputs: Any = None,
+    wires: Sequence[int] | None = None,
+    **settings: Any,
+) -> Tensor:
     """Probabilities with a default :class:`Simulator` (``settings`` override its fields)."""
     return (Simulator(**settings) if settings else _DEFAULT).probs(circuit, weights, inputs, wires)
 
 
-def expval(circuit: Circuit, observables: ObservableLike | Sequence[ObservableLike], weights: Any = None,
-           inputs: Any = None, **settings: Any) -> Tensor:
+def expval(
+    circuit: Circuit,
+    observables: ObservableLike | Sequence[ObservableLike],
+    weights: Any = None,
+    inputs: Any = None,
+    **settings: Any,
+) -> Tensor:
     """Expectation values with a default :class:`Simulator` (``settings`` override its fields)."""
     return (Simulator(**settings) if settings else _DEFAULT).expval(circuit, observables, weights, inputs)
 
 
-def sample(circuit: Circuit, weights: Any = None, inputs: Any = None, shots: int = 1000, seed: int | None = None,
-           wires: Sequence[int] | None = None, **settings: Any) -> Tensor:
+def sample(
+    circuit: Circuit,
+    weights: Any = None,
+    inputs: Any = None,
+    shots: int = 1000,
+    seed: int | None = None,
+    wires: Sequence[int] | None = None,
+    **settings: Any,
+) -> Tensor:
     """Samples with a default :class:`Simulator` (``settings`` override its fields)."""
-    return (Simulator(**settings) if settings else _DEFAULT).sample(circuit, weights, inputs, shots, seed, wires)
+    return (Simulator(**settings) if settings else _DEFAULT).sample(
+        circuit, weights, inputs, shots, seed, wires
+    )

@@ -2,6 +2,13 @@
 
 from __future__ import annotations
 
+import os
+
+# Two cores, two test workers: one BLAS/OpenMP thread each, or dense eigensolves oversubscribe.
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+os.environ.setdefault("OMP_NUM_THREADS", "1")
+os.environ.setdefault("MKL_NUM_THREADS", "1")
+
 import numpy as np
 import pytest
 import torch

@@ -11,7 +11,7 @@ def test_estimate_and_parse():
     assert estimate_bytes(10, 2, 16, 3) == 3 * 2 * 1024 * 16
     assert parse_bytes("1.5K") == 1536
     assert parse_bytes("2G") == 2 * 2**30
-    with pytest.raises(ValueError, match="expected e.g. 512M"):
+    with pytest.raises(ValueError, match=r"expected e\.g\. 512M"):
         parse_bytes("lots")
 
 
@@ -22,7 +22,9 @@ def test_limit_from_environment(monkeypatch):
 
 def test_guard_message_names_estimate_and_alternatives(monkeypatch):
     monkeypatch.setenv("QML_MEMORY_LIMIT", "64M")
-    with pytest.raises(SimulationMemoryError, match=r"needs about .* GiB.*diff='adjoint'.*smaller batch.*complex64"):
+    with pytest.raises(
+        SimulationMemoryError, match=r"needs about .* GiB.*diff='adjoint'.*smaller batch.*complex64"
+    ):
         check_fits(24, 4, torch.complex128, 10, "backprop")
 
 

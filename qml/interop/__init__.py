@@ -1,0 +1,9 @@
+"""Translators between :class:`qml.ir.Circuit` and other quantum software.
+
+* :mod:`qml.interop.pennylane`: ``to_pennylane`` (a PennyLane quantum function);
+* :mod:`qml.interop.qiskit`: ``to_qiskit``, ``bind`` and ``from_qiskit``;
+* :mod:`qml.interop.qasm`: ``to_qasm3`` and ``from_qasm3`` (OpenQASM 3 text, no dependency).
+
+Each submodule imports its heavy library (PennyLane, Qiskit) itself, so ``import qml`` and
+``import qml.interop`` stay light. All of them use the wire order of :mod:`qml.ir`.
+"""
