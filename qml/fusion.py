@@ -213,13 +213,21 @@ def _block_view(state: Tensor, n: int, wires: tuple[int, ...]) -> Tensor:
 
 
 def apply_block(state: Tensor, n: int, wires: tuple[int, ...], m: Tensor) -> Tensor:
-    """Apply a ``2**g`` matrix (``(d, d)`` or ``(B, d, d)``) to adjacent ``wires``."""
+    """Apply a ``2**g`` matrix (``(d, d)``, ``(1, d, d)`` or ``(B, d, d)``) to adjacent ``wires``.
+
+    A shared matrix on the lowest wires is one ``(B * L, d) @ (d, d)`` gemm; elsewhere the
+    matmul runs over ``(d, R)`` slabs.
+    """
     v = _block_view(state, n, wires)
-    if v.shape[-1] == 1:
+    if m.dim() == 3 and m.shape[0] == 1:
+        m = m[0]
+    if m.dim() == 2:
+        out = v.reshape(-1, m.shape[0]) @ m.T if v.shape[-1] == 1 else m @ v
+    elif v.shape[-1] == 1:
         out = v.squeeze(-1) @ m.transpose(-1, -2)
     else:
-        out = (m.unsqueeze(-3) if m.dim() == 3 else m) @ v
-    return out.reshape(out.shape[0], -1)
+        out = m.unsqueeze(-3) @ v
+    return out.reshape(max(state.shape[0], m.shape[0] if m.dim() == 3 else 1), -1)
 
 
 def apply_fstep(fp: FusedProgram, j: int, state: Tensor, data: Tensor | None, dagger: bool = False) -> Tensor:

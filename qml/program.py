@@ -125,23 +125,55 @@ class Program:
             self._fixed[key] = data
         return self._fixed[key]
 
-    def group_data(self, angles: Tensor, dtype: torch.dtype) -> dict[str, tuple[Tensor, ...]]:
+    def group_data(
+        self, angles: Tensor, dtype: torch.dtype, shared_rows: bool = False
+    ) -> dict[str, tuple[Tensor, ...]]:
         """Data of all trainable ops, one vectorised call per gate name.
 
-        Returns ``{gate: (data of op 0, data of op 1, ...)}``, each ``(B, ...)``. The split is
-        one ``unbind`` so that backprop gathers all per-op gradients in one stack.
+        Args:
+            angles: ``(B, n_slots)`` gate angles.
+            dtype: State dtype.
+            shared_rows: The weights are shared by all rows (unbatched weights): ops that do
+                not read inputs then get batch-1 data, so a block is one large matmul
+                instead of ``B`` small ones.
+
+        Returns:
+            ``{gate: (data of op 0, data of op 1, ...)}``, each ``(B, ...)`` or ``(1, ...)``.
+            The split is one ``unbind`` per group so that backprop stacks per-op gradients once.
         """
         out: dict[str, tuple[Tensor, ...]] = {}
+        split = shared_rows and angles.shape[0] > 1
         for name, slots in self.groups.items():
             n_p = GATES[name].n_params
-            key = (angles.device, name)
-            if key not in self._index:
-                idx = [s + j for s in slots for j in range(n_p)]
-                self._index[key] = (torch.tensor(idx, dtype=torch.long, device=angles.device),)
-            a = angles[:, self._index[key][0]].reshape(angles.shape[0], len(slots), n_p)
             step = next(st for st in self.steps if st.op.name == name and st.slot >= 0)
-            out[name] = _data_fn(step, dtype)(a).unbind(1)
+            fn = _data_fn(step, dtype)
+            parts = self._input_split(name) if split else {True: list(range(len(slots)))}
+            data: list[Tensor | None] = [None] * len(slots)
+            for reads_x, pos in parts.items():
+                if not pos:
+                    continue
+                key = (angles.device, name, reads_x if split else None)
+                if key not in self._index:
+                    idx = [slots[i] + j for i in pos for j in range(n_p)]
+                    self._index[key] = (torch.tensor(idx, dtype=torch.long, device=angles.device),)
+                rows = angles if reads_x else angles[:1]
+                a = rows[:, self._index[key][0]].reshape(rows.shape[0], len(pos), n_p)
+                for i, d in zip(pos, fn(a).unbind(1), strict=True):
+                    data[i] = d
+            out[name] = tuple(d for d in data if d is not None)
         return out
+
+    def _input_split(self, name: str) -> dict[bool, list[int]]:
+        """Positions of the ``name`` ops that read inputs (True) and that do not (False)."""
+        key = ("split", name)
+        if key not in self.cache:
+            ops = [st.op for st in self.steps if st.op.name == name and st.slot >= 0]
+            reads = [any(p.refs("x") for p in op.params) for op in ops]
+            self.cache[key] = {
+                True: [i for i, r in enumerate(reads) if r],
+                False: [i for i, r in enumerate(reads) if not r],
+            }
+        return self.cache[key]
 
 
 def _real_dtype(dtype: torch.dtype) -> torch.dtype:

@@ -76,6 +76,7 @@ class _Run:
     batched: bool
     batch: int
     fused: FusedProgram
+    shared: bool = False  # one weight vector for all rows
 
 
 @dataclass(frozen=True)
@@ -148,7 +149,7 @@ class Simulator:
         if bw != bx and 1 not in (bw, bx):
             raise ValueError(f"weights batch {bw} and inputs batch {bx} differ; use equal sizes or 1")
         prog = compile_circuit(circuit)
-        return _Run(prog, prog.angles(w2, x2), batched, max(bw, bx), self._fused(prog))
+        return _Run(prog, prog.angles(w2, x2), batched, max(bw, bx), self._fused(prog), bw == 1)
 
     def _fused(self, prog: Program) -> FusedProgram:
         return _fused_program(prog, self.max_block if self.fuse else 0)
@@ -167,7 +168,7 @@ class Simulator:
         psi = torch.zeros(1, 2**n, dtype=dtype, device=dev)
         psi[0, 0] = 1.0
         fixed = prog.fixed_data(dtype, dev)
-        grouped = prog.group_data(run.angles, dtype)
+        grouped = prog.group_data(run.angles, dtype, run.shared)
         for j in range(len(fp.steps)):
             psi = apply_fstep(fp, j, psi, fstep_data(fp, j, fixed, grouped))
         if psi.shape[0] != run.batch:
@@ -374,7 +375,7 @@ class _AdjointExpval(torch.autograd.Function):
         with torch.enable_grad():
             a = angles.detach().requires_grad_(True)
             fixed = prog.fixed_data(dtype, psi.device)
-            grouped = prog.group_data(a, dtype)
+            grouped = prog.group_data(a, dtype, run.shared)
             data = [fstep_data(fp, j, fixed, grouped) for j in range(len(fp.steps))]
         terms: list[Tensor] = []
         with torch.no_grad():
