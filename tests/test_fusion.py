@@ -73,7 +73,8 @@ def test_unfused_program_is_step_for_step():
 def test_single_wire_diagonal_runs_stay_diagonal():
     c = Circuit(2).add("RZ", 0, W(0)).add("T", 0).add("PhaseShift", 0, W(1)).add("CZ", (0, 1))
     fp = fuse(compile_circuit(c))
-    assert fp.steps[0].kind == "block" and fp.steps[0].diag_only
+    assert fp.steps[0].kind == "block"
+    assert fp.steps[0].diag_only
     w = torch.tensor([0.3, -0.8], dtype=torch.float64, requires_grad=True)
     e = Simulator(diff="adjoint").expval(c, "X0", w)
     e.backward()
