@@ -13,6 +13,9 @@ import numpy as np
 import pytest
 import torch
 
+if os.environ.get("PYTEST_XDIST_WORKER"):
+    torch.set_num_threads(1)  # one thread per worker: -n 2 on 2 cores must not oversubscribe
+
 from qml.gates import GATES
 from qml.ir import Circuit, Param, W, X
 

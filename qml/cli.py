@@ -1,0 +1,416 @@
+"""The ``qml`` command: VQE runs, experiment files, environment info and a demo.
+
+Commands::
+
+    qml vqe --problem tfim --n 8 --h 1.0 --ansatz hva --layers 4 \\
+            [--optimizer lbfgs --steps 200 --seed 0 --out result.json --plot conv.png]
+    qml run circuits/tfim8_hva.toml [--quick] [--out result.json] [--plot curve.png]
+    qml problems                      # the problem registry with parameters
+    qml info                          # versions, CUDA, threads
+    qml demo                          # 6-qubit TFIM VQE against the exact energy (a few seconds)
+    qml submit | jobs | budget        # IBM hardware commands, from qml.hardware_cli when present
+
+Errors (unknown problems, options, bad files) print one line ``qml: error: ...`` naming
+the valid choices and exit with status 2; ``qml run`` exits 1 when a declared check fails.
+
+Example:
+    >>> _build_parser().parse_args(["vqe", "--problem", "tfim", "--n", "6", "--h", "0.5"]).p_h
+    0.5
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import platform
+import sys
+import time
+from collections.abc import Sequence
+from typing import Any, NoReturn
+
+log = logging.getLogger(__name__)
+
+#: Problem-parameter flags of ``qml vqe`` (flag -> get_problem keyword).
+_PARAM_FLAGS: dict[str, str] = {
+    "n": "n",
+    "h": "h",
+    "J": "J",
+    "delta": "delta",
+    "J1": "J1",
+    "J2": "J2",
+    "lam": "lam",
+    "gamma": "gamma",
+    "bond_length": "bond_length",
+    "lattice": "lattice",
+    "lx": "lx",
+    "ly": "ly",
+    "units": "units",
+    "active_electrons": "active_electrons",
+    "active_orbitals": "active_orbitals",
+}
+
+
+class CLIError(Exception):
+    """A usage error: printed as one line, exit status 2.
+
+    Example:
+        >>> str(CLIError("unknown dtype 'x'"))
+        "unknown dtype 'x'"
+    """
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse with one-line errors (no usage dump) and no ``sys.exit`` in library code."""
+
+    def error(self, message: str) -> NoReturn:
+        raise CLIError(f"{message} (see 'qml {self.prog.split()[-1]} --help')" if " " in self.prog
+                       else f"{message} (see 'qml --help')")
+
+
+def _console(stderr: bool = False) -> Any:
+    from rich.console import Console
+
+    return Console(file=sys.stderr if stderr else sys.stdout, highlight=False, soft_wrap=True)
+
+
+def _fmt(v: Any) -> str:
+    if v is None:
+        return "-"
+    if isinstance(v, float):
+        return f"{v:.10g}" if abs(v) >= 1e-3 or v == 0 else f"{v:.3e}"
+    return str(v)
+
+
+def _parse_value(text: str) -> Any:
+    low = text.lower()
+    if low in ("true", "false"):
+        return low == "true"
+    for cast in (int, float):
+        try:
+            return cast(text)
+        except ValueError:
+            pass
+    return text
+
+
+def _build_parser() -> _Parser:
+    from qml.optimize.optimizers import OPTIMIZERS
+
+    p = _Parser(prog="qml", description="Variational quantum circuits for physics research.")
+    p.add_argument("-v", "--verbose", action="count", default=0, help="log progress (-vv for debug)")
+    sub = p.add_subparsers(dest="command", parser_class=_Parser)
+
+    v = sub.add_parser("vqe", help="run VQE on a registered problem")
+    v.add_argument("--problem", required=True, help="problem name (see 'qml problems')")
+    for flag in _PARAM_FLAGS:
+        v.add_argument(f"--{flag.replace('_', '-')}", dest=f"p_{flag}", type=_parse_value, default=None,
+                       help=argparse.SUPPRESS if flag in ("J1", "units", "active_electrons") else None)
+    bc = v.add_mutually_exclusive_group()
+    bc.add_argument("--periodic", dest="p_periodic", action="store_const", const=True, default=None,
+                    help="periodic boundaries (spin models; default)")
+    bc.add_argument("--open", dest="p_periodic", action="store_const", const=False, help="open boundaries")
+    v.add_argument("--param", action="append", default=[], metavar="KEY=VALUE",
+                   help="any other problem parameter, e.g. --param J2=0.3")
+    v.add_argument("--ansatz", default=None, help="ansatz name (problem default if omitted)")
+    v.add_argument("--layers", type=int, default=None, help="ansatz layers")
+    v.add_argument("--optimizer", default="lbfgs", help=f"one of: {', '.join(OPTIMIZERS)}")
+    v.add_argument("--steps", type=int, default=200, help="maximum iterations")
+    v.add_argument("--lr", type=float, default=None, help="learning rate / step scale")
+    v.add_argument("--tol", type=float, default=None, help="optimiser tolerance")
+    v.add_argument("--seed", type=int, default=0, help="random seed")
+    v.add_argument("--restarts", type=int, default=1, help="seeds to try (best kept)")
+    v.add_argument("--shots", type=int, default=None, help="shot-noise energies for gradient-free optimisers")
+    v.add_argument("--dtype", default="complex128", help="complex128 or complex64")
+    v.add_argument("--out", default=None, help="write the result as JSON")
+    v.add_argument("--plot", default=None, help="write a convergence plot (PNG)")
+
+    r = sub.add_parser("run", help="run an experiment file (circuits/*.toml)")
+    r.add_argument("file", help="the experiment file")
+    r.add_argument("--quick", action="store_true", help="apply the file's [quick] overrides")
+    r.add_argument("--out", default=None, help="write the result as JSON")
+    r.add_argument("--plot", default=None, help="write a plot (PNG)")
+
+    sub.add_parser("problems", help="list the registered problems and their parameters")
+    sub.add_parser("info", help="versions, CUDA availability, threads")
+    d = sub.add_parser("demo", help="6-qubit TFIM VQE against exact diagonalisation")
+    d.add_argument("--seed", type=int, default=0, help="random seed")
+    _add_hardware(sub)
+    return p
+
+
+def _add_hardware(sub: Any) -> None:
+    """Attach ``submit``, ``jobs`` and ``budget`` from :mod:`qml.hardware_cli` when it is available."""
+    try:
+        from qml.hardware_cli import add_hardware_commands
+    except ImportError:  # pragma: no cover - optional module
+        return
+    try:
+        add_hardware_commands(sub)
+    except Exception as err:  # pragma: no cover - a broken optional module must not break the CLI
+        log.warning("hardware commands unavailable: %s", err)
+
+
+# -- output helpers ------------------------------------------------------------------------
+def _result_table(title: str, rows: list[tuple[str, Any]]) -> Any:
+    from rich.markup import escape
+    from rich.table import Table
+
+    table = Table(title=escape(title), show_header=False, title_justify="left")
+    table.add_column("quantity", style="bold")
+    table.add_column("value")
+    for k, val in rows:
+        table.add_row(escape(k), escape(_fmt(val)))
+    return table
+
+
+def _vqe_rows(res: Any) -> list[tuple[str, Any]]:
+    unit = f" ({res.energy_unit})" if res.energy_unit else ""
+    return [
+        ("problem", res.problem),
+        ("ansatz", f"{res.ansatz}" + (f", {res.layers} layers" if res.layers else "")),
+        ("parameters", res.n_params),
+        ("optimizer", res.optimizer),
+        ("energy" + unit, res.energy),
+        ("exact" + unit, res.exact_energy),
+        ("abs error", res.abs_error),
+        ("rel error", res.rel_error),
+        ("fidelity", res.fidelity),
+        ("evaluations", res.n_evals),
+        ("seed", res.seed),
+        ("time (s)", round(res.timings.get("total", 0.0), 3)),
+    ]
+
+
+class _Progress:
+    """A rich progress bar on stderr fed by the optimiser callback."""
+
+    def __init__(self, total: int | None, label: str) -> None:
+        from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+        self.progress = Progress(
+            TextColumn("[bold]{task.description}"), BarColumn(), TextColumn("{task.fields[energy]}"),
+            TimeElapsedColumn(), console=_console(stderr=True), transient=True,
+        )
+        self.task = self.progress.add_task(label, total=total, energy="")
+
+    def __enter__(self) -> _Progress:
+        self.progress.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.progress.stop()
+
+    def step(self, step: int, energy: float, weights: Any = None) -> None:
+        self.progress.update(self.task, advance=1, energy=f"E = {energy:.10f}")
+
+    def point(self, index: int, value: float, res: Any) -> None:
+        self.progress.update(self.task, description=f"point {index + 1} ({value:g})")
+
+
+# -- commands ------------------------------------------------------------------------------
+def _problem_params(args: argparse.Namespace) -> dict[str, Any]:
+    params: dict[str, Any] = {}
+    for flag, key in _PARAM_FLAGS.items():
+        val = getattr(args, f"p_{flag}")
+        if val is not None:
+            params[key] = val
+    if args.p_periodic is not None:
+        params["periodic"] = args.p_periodic
+    for item in args.param:
+        if "=" not in item:
+            raise CLIError(f"--param expects KEY=VALUE, got {item!r}")
+        k, val = item.split("=", 1)
+        params[k.strip()] = _parse_value(val.strip())
+    return params
+
+
+def _cmd_vqe(args: argparse.Namespace) -> int:
+    import torch
+
+    from qml.optimize import vqe
+    from qml.optimize.optimizers import OPTIMIZERS
+    from qml.problems import get_problem
+    from qml.simulator import Simulator
+
+    if args.optimizer.lower() not in OPTIMIZERS:
+        raise CLIError(f"unknown optimizer {args.optimizer!r}; valid choices: {', '.join(OPTIMIZERS)}")
+    if args.dtype not in ("complex128", "complex64"):
+        raise CLIError(f"unknown dtype {args.dtype!r}; valid choices: complex128, complex64")
+    problem = get_problem(args.problem, **_problem_params(args))
+    sim = Simulator(dtype=torch.complex128 if args.dtype == "complex128" else torch.complex64)
+    with _Progress(args.steps, f"VQE {problem.name}") as bar:
+        res = vqe(problem, args.optimizer, args.steps, args.lr, args.seed, None, bar.step, args.tol,
+                  ansatz=args.ansatz, layers=args.layers, simulator=sim, shots=args.shots,
+                  restarts=args.restarts)
+    con = _console()
+    con.print(_result_table("VQE result", _vqe_rows(res)))
+    if args.out:
+        res.save(args.out)
+        con.print(f"saved {args.out}")
+    if args.plot:
+        from qml.experiment import plot_result
+
+        plot_result(res, args.plot)
+        con.print(f"wrote {args.plot}")
+    return 0
+
+
+def _cmd_run(args: argparse.Namespace) -> int:
+    from qml.experiment import load_experiment, plot_result, run_experiment
+    from qml.optimize.results import SweepResult
+
+    exp = load_experiment(args.file, quick=args.quick)
+    total = len(exp.sweep_values()) if exp.method == "sweep" else None
+    with _Progress(total, f"{exp.name}") as bar:
+        out = run_experiment(exp, callback=bar.step, point_callback=bar.point if total else None)
+    con = _console()
+    res = out.result
+    if isinstance(res, SweepResult):
+        from rich.markup import escape
+        from rich.table import Table
+
+        table = Table(title=escape(f"{exp.name}: {res.param} sweep"), title_justify="left")
+        for col in (res.param, "energy", "exact", "abs error", "fidelity", "evals"):
+            table.add_column(col)
+        for v, r in zip(res.values, res.results):
+            table.add_row(_fmt(v), _fmt(r.energy), _fmt(r.exact_energy), _fmt(r.abs_error), _fmt(r.fidelity),
+                          _fmt(r.n_evals))  # numbers only: no markup to escape
+        con.print(table)
+    elif res is not None and res.kind == "adapt":
+        rows = [("problem", res.problem), ("pool", f"{res.pool} ({res.pool_size} operators)"),
+                ("operators", ", ".join(res.selected)), ("parameters", res.n_params), ("energy", res.energy),
+                ("exact", res.exact_energy), ("abs error", res.abs_error), ("fidelity", res.fidelity),
+                ("time (s)", round(res.timings.get("total", 0.0), 3))]
+        con.print(_result_table(f"{exp.name}: ADAPT-VQE", rows))
+    elif res is not None:
+        con.print(_result_table(f"{exp.name}: VQE", _vqe_rows(res)))
+    from rich.markup import escape
+
+    for c in out.checks:
+        con.print(("[green]PASS[/green] " if c.passed else "[red]FAIL[/red] ") + escape(c.describe()))
+    status = "passed" if out.passed else "FAILED"
+    con.print(escape(f"{exp.name}: {status}" + (" (quick mode)" if exp.quick else "")))
+    if args.out:
+        out.save(args.out)
+        con.print(f"saved {args.out}")
+    if args.plot:
+        plot_result(out, args.plot)
+        con.print(f"wrote {args.plot}")
+    return 0 if out.passed else 1
+
+
+def _cmd_problems(args: argparse.Namespace) -> int:
+    from rich.table import Table
+
+    from qml.problems import PROBLEMS
+
+    table = Table(title="problems (qml vqe --problem NAME)", title_justify="left")
+    table.add_column("name", style="bold")
+    table.add_column("description")
+    table.add_column("parameters (defaults)")
+    for name, spec in PROBLEMS.items():
+        params = ", ".join(f"{k}={v}" for k, v in spec.defaults.items() if v is not None)
+        table.add_row(name, spec.description, params)
+    _console().print(table)
+    return 0
+
+
+def _cmd_info(args: argparse.Namespace) -> int:
+    import importlib.metadata as md
+
+    import torch
+
+    import qml
+
+    rows: list[tuple[str, Any]] = [("qml", qml.__version__), ("python", platform.python_version()),
+                                   ("platform", platform.platform())]
+    for dist in ("torch", "numpy", "scipy", "pennylane", "qiskit", "qiskit-aer", "qiskit-ibm-runtime",
+                 "matplotlib", "rich"):
+        try:
+            rows.append((dist, md.version(dist)))
+        except md.PackageNotFoundError:
+            rows.append((dist, "not installed"))
+    cuda = torch.cuda.is_available()
+    rows.append(("CUDA available", cuda))
+    if cuda:
+        rows.append(("CUDA device", torch.cuda.get_device_name(0)))
+    rows.append(("torch threads", torch.get_num_threads()))
+    _console().print(_result_table("qml environment", rows))
+    return 0
+
+
+def run_demo(seed: int = 0) -> Any:
+    """The demo run: TFIM on a 6-site ring (h = 1), HVA with 3 layers, L-BFGS.
+
+    Example:
+        >>> run_demo().rel_error < 1e-6
+        True
+    """
+    from qml.optimize import vqe
+    from qml.problems import get_problem
+
+    return vqe(get_problem("tfim", n=6, h=1.0), "lbfgs", steps=300, seed=seed, layers=3, restarts=3)
+
+
+def _cmd_demo(args: argparse.Namespace) -> int:
+    t0 = time.perf_counter()
+    res = run_demo(args.seed)
+    con = _console()
+    con.print("6-qubit transverse-field Ising ring (h = J = 1), Hamiltonian variational ansatz (3 layers), "
+              "L-BFGS, noise-free complex128 simulator")
+    con.print(_result_table("demo: VQE vs exact diagonalisation", _vqe_rows(res)))
+    seconds = time.perf_counter() - t0
+    con.print(f"energy {res.energy:.10f}  exact {res.exact_energy:.10f}  error {res.abs_error:.2e} "
+              f"(relative {res.rel_error:.2e}), fidelity {res.fidelity:.8f}, {seconds:.1f} s")
+    return 0
+
+
+_COMMANDS = {
+    "vqe": _cmd_vqe,
+    "run": _cmd_run,
+    "problems": _cmd_problems,
+    "info": _cmd_info,
+    "demo": _cmd_demo,
+}
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``qml`` command; returns the exit status.
+
+    Args:
+        argv: Arguments (default ``sys.argv[1:]``).
+
+    Example:
+        >>> main(["vqe", "--problem", "nope"])
+        2
+    """
+    parser = _build_parser()
+    try:
+        args = parser.parse_args(list(argv) if argv is not None else None)
+    except CLIError as err:
+        print(f"qml: error: {err}", file=sys.stderr)
+        return 2
+    except SystemExit as exit_:  # --help
+        return int(exit_.code or 0)
+    if args.verbose:
+        logging.basicConfig(level=logging.DEBUG if args.verbose > 1 else logging.INFO,
+                            format="%(levelname)s %(name)s: %(message)s")
+    if args.command is None:
+        parser.print_help()
+        return 2
+    try:
+        if args.command in _COMMANDS:
+            return _COMMANDS[args.command](args)
+        if not callable(getattr(args, "func", None)):
+            raise CLIError(f"'qml {args.command}' needs a sub-command (see 'qml {args.command} --help')")
+        return int(args.func(args))  # commands attached by other modules (qml.hardware_cli)
+    except (CLIError, ValueError) as err:
+        if args.verbose:
+            log.exception("qml %s failed", args.command)
+        msg = str(err).splitlines()[0] if str(err) else type(err).__name__
+        print(f"qml: error: {msg}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

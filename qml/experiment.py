@@ -1,0 +1,617 @@
+"""Declarative experiment files (TOML): load, validate, run, check the declared accuracy, plot.
+
+An experiment file names a problem, an ansatz, an optimiser, a backend, a seed and the
+accuracy it promises; ``qml run circuits/<file>.toml`` runs it, and the test-suite runs
+every file in ``circuits/`` in quick mode. Layout (all tables but ``[problem]`` optional)::
+
+    name = "tfim8_hva"                 # default: the file name
+    description = "TFIM-8 ground state with the HVA"
+    method = "vqe"                     # "vqe" | "sweep" | "adapt"
+    seed = 0
+    backend = "torch"                  # the only backend for now
+    dtype = "complex128"               # or "complex64"
+    device = "cpu"
+
+    [problem]                          # get_problem(name, **rest)
+    name = "tfim"
+    n = 8
+    h = 1.0
+
+    [ansatz]                           # problem.ansatz(layers, name)
+    name = "hva"
+    layers = 4
+
+    [optimizer]
+    name = "lbfgs"                     # see qml.optimize.OPTIMIZERS
+    steps = 500
+    lr = 1.0
+    tol = 1e-10
+    restarts = 1
+    options = {}
+
+    [sweep]                            # method = "sweep"
+    param = "bond_length"
+    values = [0.5, 0.74, 1.0]          # or start / stop / num
+    continuation = true
+
+    [adapt]                            # method = "adapt"
+    pool = "auto"
+    max_ops = 10
+    grad_tol = 1e-5
+
+    [check]                            # what the run must reach
+    max_rel_error = 1e-6
+    max_abs_error = 1.6e-3
+    min_fidelity = 0.9999
+    max_params = 4
+    fewer_params_than = "uccsd"        # an ansatz name of the problem
+
+    [quick]                            # overrides for a fast CI mode (same tables)
+    [quick.sweep]
+    num = 5
+
+Errors name the file, the bad key and the valid keys.
+
+Example:
+    >>> exp = parse_experiment({"problem": {"name": "tfim", "n": 4}, "ansatz": {"layers": 2},
+    ...                         "check": {"max_rel_error": 1e-6}}, name="tiny")
+    >>> out = run_experiment(exp)
+    >>> out.passed, out.checks[0].name
+    (True, 'max_rel_error')
+"""
+
+from __future__ import annotations
+
+import copy
+import logging
+import math
+import time
+import tomllib
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from qml.optimize.results import AdaptResult, SweepResult, VQEResult, _Record, load_result, versions
+
+log = logging.getLogger(__name__)
+
+#: Experiment methods.
+METHODS: tuple[str, ...] = ("vqe", "sweep", "adapt")
+#: Backends (only the native torch simulator for now).
+BACKENDS: tuple[str, ...] = ("torch",)
+DTYPES: tuple[str, ...] = ("complex128", "complex64")
+
+_TOP_KEYS = ("name", "description", "method", "seed", "backend", "dtype", "device", "problem", "ansatz",
+             "optimizer", "sweep", "adapt", "check", "quick")
+_TABLE_KEYS: dict[str, tuple[str, ...]] = {
+    "ansatz": ("name", "layers"),
+    "optimizer": ("name", "steps", "lr", "tol", "restarts", "options", "shots"),
+    "sweep": ("param", "values", "start", "stop", "num", "continuation"),
+    "adapt": ("pool", "max_ops", "grad_tol", "allow_repeats"),
+    "check": ("max_rel_error", "max_abs_error", "min_fidelity", "max_params", "fewer_params_than"),
+}
+
+
+@dataclass
+class Experiment:
+    """A validated experiment description (see the module docstring for the file layout).
+
+    Example:
+        >>> Experiment(name="x", problem={"name": "h2"}).method
+        'vqe'
+    """
+
+    name: str
+    problem: dict[str, Any]
+    description: str = ""
+    method: str = "vqe"
+    seed: int = 0
+    backend: str = "torch"
+    dtype: str = "complex128"
+    device: str = "cpu"
+    ansatz: dict[str, Any] = field(default_factory=dict)
+    optimizer: dict[str, Any] = field(default_factory=dict)
+    sweep: dict[str, Any] = field(default_factory=dict)
+    adapt: dict[str, Any] = field(default_factory=dict)
+    check: dict[str, Any] = field(default_factory=dict)
+    quick: bool = False
+    path: str | None = None
+
+    def sweep_values(self) -> list[float]:
+        """The swept values (``values`` or ``start``/``stop``/``num``).
+
+        Example:
+            >>> Experiment("s", {"name": "h2"}, sweep={"start": 0.5, "stop": 1.5, "num": 3}).sweep_values()
+            [0.5, 1.0, 1.5]
+        """
+        s = self.sweep
+        if "values" in s:
+            return [float(v) for v in s["values"]]
+        return [float(v) for v in np.linspace(float(s["start"]), float(s["stop"]), int(s["num"]))]
+
+
+@dataclass
+class CheckResult:
+    """One declared accuracy check.
+
+    Example:
+        >>> CheckResult("max_rel_error", 1e-9, 1e-6, True).describe()
+        'max_rel_error: 1e-09 <= 1e-06 ok'
+    """
+
+    name: str
+    value: float | None
+    limit: float | str
+    passed: bool
+
+    def describe(self) -> str:
+        """``name: value <op> limit ok|FAILED``."""
+        op = ">=" if self.name.startswith("min_") else "<" if self.name == "fewer_params_than" else "<="
+        val = "n/a" if self.value is None else f"{self.value:.4g}"
+        return f"{self.name}: {val} {op} {self.limit} {'ok' if self.passed else 'FAILED'}"
+
+
+@dataclass
+class ExperimentResult(_Record):
+    """The outcome of :func:`run_experiment`: the result record plus the checks.
+
+    Example:
+        >>> ExperimentResult(name="x", method="vqe", passed=True).passed
+        True
+    """
+
+    kind = "experiment"  # type: ignore[assignment]
+
+    name: str = ""
+    method: str = "vqe"
+    quick: bool = False
+    passed: bool = True
+    checks: list[CheckResult] = field(default_factory=list)
+    result: VQEResult | SweepResult | AdaptResult | None = None
+    settings: dict[str, Any] = field(default_factory=dict)
+    timings: dict[str, float] = field(default_factory=dict)
+    versions: dict[str, str] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain-dict form (the inner result is nested under ``"result"``)."""
+        d = super().to_dict()
+        d["checks"] = [c.__dict__ for c in self.checks]
+        d["result"] = None if self.result is None else self.result.to_dict()
+        return d
+
+    @classmethod
+    def _decode(cls, d: dict[str, Any]) -> dict[str, Any]:
+        from qml.optimize.results import _KINDS
+
+        d = dict(d)
+        d["checks"] = [CheckResult(**c) for c in d.get("checks", [])]
+        r = d.get("result")
+        if r is not None:
+            d["result"] = _KINDS[r["kind"]].from_dict(r)
+        return d
+
+
+def _register() -> None:
+    from qml.optimize.results import _KINDS
+
+    _KINDS.setdefault(ExperimentResult.kind, ExperimentResult)
+
+
+_register()
+
+
+def _fail(path: str | None, msg: str) -> ValueError:
+    where = f"{path}: " if path else ""
+    return ValueError(f"{where}{msg}")
+
+
+def _merge(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
+    out = copy.deepcopy(base)
+    for k, v in over.items():
+        if isinstance(v, dict) and isinstance(out.get(k), dict):
+            out[k] = _merge(out[k], v)
+        else:
+            out[k] = copy.deepcopy(v)
+    return out
+
+
+def _check_keys(data: dict[str, Any], valid: tuple[str, ...], where: str, path: str | None) -> None:
+    for key in data:
+        if key not in valid:
+            raise _fail(path, f"unknown key {key!r} {where}; valid keys: {', '.join(valid)}")
+
+
+def _number(value: Any, what: str, path: str | None, positive: bool = False) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+        raise _fail(path, f"{what} must be a number, got {value!r}")
+    if positive and value <= 0:
+        raise _fail(path, f"{what} must be > 0, got {value!r}")
+    return float(value)
+
+
+def parse_experiment(
+    data: dict[str, Any], name: str | None = None, quick: bool = False, path: str | None = None
+) -> Experiment:
+    """Validate a parsed experiment table (e.g. from TOML) and build an :class:`Experiment`.
+
+    Args:
+        data: The top-level table.
+        name: Default name (the file stem) when the table has none.
+        quick: Apply the ``[quick]`` overrides.
+        path: File name, for error messages.
+
+    Raises:
+        ValueError: Naming the bad key or value and the valid choices.
+
+    Example:
+        >>> parse_experiment({"problem": {"name": "h2"}, "optimiser": {}})
+        Traceback (most recent call last):
+        ...
+        ValueError: unknown key 'optimiser' at the top level; valid keys: name, description, method, seed, backend, dtype, device, problem, ansatz, optimizer, sweep, adapt, check, quick
+    """  # noqa: E501
+    from qml.optimize.adapt import POOLS
+    from qml.optimize.optimizers import OPTIMIZERS
+    from qml.problems.registry import PROBLEMS
+
+    if not isinstance(data, dict):
+        raise _fail(path, "an experiment must be a table (TOML document)")
+    _check_keys(data, _TOP_KEYS, "at the top level", path)
+    quick_over = data.get("quick", {})
+    if not isinstance(quick_over, dict):
+        raise _fail(path, "[quick] must be a table of overrides")
+    _check_keys(quick_over, tuple(k for k in _TOP_KEYS if k not in ("quick", "name")), "in [quick]", path)
+    merged = _merge({k: v for k, v in data.items() if k != "quick"}, quick_over if quick else {})
+
+    for table, keys in _TABLE_KEYS.items():
+        val = merged.get(table, {})
+        if not isinstance(val, dict):
+            raise _fail(path, f"[{table}] must be a table, got {val!r}")
+        _check_keys(val, keys, f"in [{table}]", path)
+    prob = merged.get("problem")
+    if not isinstance(prob, dict) or "name" not in prob:
+        raise _fail(path, f"missing [problem] table with a name; valid problem names: {', '.join(PROBLEMS)}")
+    pname = prob["name"]
+    if pname not in PROBLEMS:
+        raise _fail(path, f"unknown problem {pname!r} in [problem]; valid problems: {', '.join(PROBLEMS)}")
+    valid_params = ("name", *PROBLEMS[pname].defaults)
+    _check_keys(prob, valid_params, f"in [problem] (for {pname!r})", path)
+
+    method = merged.get("method", "vqe")
+    if method not in METHODS:
+        raise _fail(path, f"unknown method {method!r}; valid methods: {', '.join(METHODS)}")
+    backend = merged.get("backend", "torch")
+    if backend not in BACKENDS:
+        raise _fail(path, f"unknown backend {backend!r}; valid backends: {', '.join(BACKENDS)}")
+    dtype = merged.get("dtype", "complex128")
+    if dtype not in DTYPES:
+        raise _fail(path, f"unknown dtype {dtype!r}; valid dtypes: {', '.join(DTYPES)}")
+    seed = merged.get("seed", 0)
+    if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
+        raise _fail(path, f"seed must be an integer >= 0, got {seed!r}")
+
+    opt = merged.get("optimizer", {})
+    if opt.get("name", "lbfgs") not in OPTIMIZERS:
+        raise _fail(
+            path, f"unknown optimizer {opt.get('name')!r} in [optimizer]; valid: {', '.join(OPTIMIZERS)}"
+        )
+    for key in ("steps", "restarts", "shots"):
+        if key in opt and (isinstance(opt[key], bool) or not isinstance(opt[key], int) or opt[key] < 1):
+            raise _fail(path, f"[optimizer] {key} must be an integer >= 1, got {opt[key]!r}")
+    for key in ("lr", "tol"):
+        if key in opt:
+            _number(opt[key], f"[optimizer] {key}", path, positive=True)
+    if "options" in opt and not isinstance(opt["options"], dict):
+        raise _fail(path, "[optimizer] options must be a table")
+
+    ans = merged.get("ansatz", {})
+    if "layers" in ans and (isinstance(ans["layers"], bool) or not isinstance(ans["layers"], int)
+                            or ans["layers"] < 1):
+        raise _fail(path, f"[ansatz] layers must be an integer >= 1, got {ans['layers']!r}")
+
+    sweep = merged.get("sweep", {})
+    if method == "sweep":
+        if "param" not in sweep:
+            valid = ", ".join(PROBLEMS[pname].defaults)
+            raise _fail(path, f"method 'sweep' needs [sweep] param (one of: {valid})")
+        if sweep["param"] not in PROBLEMS[pname].defaults:
+            raise _fail(path, f"[sweep] param {sweep['param']!r} is not a parameter of {pname!r}; valid: "
+                        f"{', '.join(PROBLEMS[pname].defaults)}")
+        if "values" not in sweep and not all(k in sweep for k in ("start", "stop", "num")):
+            raise _fail(path, "[sweep] needs values = [...] or start, stop and num")
+    adapt = merged.get("adapt", {})
+    if "pool" in adapt and adapt["pool"] not in POOLS:
+        raise _fail(path, f"unknown pool {adapt['pool']!r} in [adapt]; valid pools: {', '.join(POOLS)}")
+    check = merged.get("check", {})
+    for key, val in check.items():
+        if key != "fewer_params_than":
+            _number(val, f"[check] {key}", path)
+
+    exp = Experiment(
+        name=str(merged.get("name", name or "experiment")),
+        problem=dict(prob),
+        description=str(merged.get("description", "")),
+        method=method,
+        seed=seed,
+        backend=backend,
+        dtype=dtype,
+        device=str(merged.get("device", "cpu")),
+        ansatz=dict(ans),
+        optimizer=dict(opt),
+        sweep=dict(sweep),
+        adapt=dict(adapt),
+        check=dict(check),
+        quick=quick,
+        path=path,
+    )
+    if method == "sweep":
+        try:
+            vals = exp.sweep_values()
+        except (TypeError, ValueError) as err:
+            raise _fail(path, f"bad [sweep] values: {err}") from None
+        if not vals:
+            raise _fail(path, "[sweep] has no values")
+    return exp
+
+
+def load_experiment(path: str | Path, quick: bool = False) -> Experiment:
+    """Read and validate an experiment file (TOML).
+
+    Args:
+        path: The ``.toml`` file.
+        quick: Apply its ``[quick]`` overrides.
+
+    Raises:
+        ValueError: For a missing file, invalid TOML, or invalid content.
+
+    Example:
+        >>> import tempfile, os
+        >>> p = os.path.join(tempfile.mkdtemp(), "e.toml")
+        >>> _ = open(p, "w").write('[problem]\\nname = "h2"\\n')
+        >>> load_experiment(p).name
+        'e'
+    """
+    p = Path(path)
+    if not p.exists():
+        raise ValueError(f"no experiment file at {p}")
+    if p.suffix != ".toml":
+        raise ValueError(f"{p}: experiment files are TOML; expected a .toml file")
+    try:
+        data = tomllib.loads(p.read_text())
+    except tomllib.TOMLDecodeError as err:
+        raise ValueError(f"{p}: invalid TOML: {err}") from None
+    return parse_experiment(data, name=p.stem, quick=quick, path=str(p))
+
+
+def _simulator(exp: Experiment) -> Any:
+    import torch
+
+    from qml.simulator import Simulator
+
+    dtype = torch.complex128 if exp.dtype == "complex128" else torch.complex64
+    return Simulator(dtype=dtype, device=exp.device)
+
+
+def _checks(exp: Experiment, result: VQEResult | SweepResult | AdaptResult) -> list[CheckResult]:
+    from qml.problems import get_problem
+
+    if isinstance(result, SweepResult):
+        metrics: dict[str, float | None] = {
+            "max_rel_error": result.max_rel_error,
+            "max_abs_error": result.max_abs_error,
+            "min_fidelity": result.min_fidelity,
+            "max_params": float(max((r.n_params for r in result.results), default=0)),
+        }
+    else:
+        metrics = {
+            "max_rel_error": result.rel_error,
+            "max_abs_error": result.abs_error,
+            "min_fidelity": result.fidelity,
+            "max_params": float(result.n_params),
+        }
+    out: list[CheckResult] = []
+    for key, limit in exp.check.items():
+        if key == "fewer_params_than":
+            params = {k: v for k, v in exp.problem.items() if k != "name"}
+            other = get_problem(exp.problem["name"], **params).ansatz(None, str(limit)).n_weights
+            value = metrics["max_params"]
+            ok = value is not None and value < other
+            out.append(CheckResult(key, value, f"{limit} ({other} params)", ok))
+            continue
+        value = metrics[key]
+        ok = value is not None and (value >= limit if key.startswith("min_") else value <= limit)
+        out.append(CheckResult(key, value, limit, bool(ok)))
+    return out
+
+
+def run_experiment(
+    experiment: Experiment | str | Path,
+    quick: bool = False,
+    callback: Callable[[int, float, Any], Any] | None = None,
+    point_callback: Callable[[int, float, VQEResult], Any] | None = None,
+) -> ExperimentResult:
+    """Run an experiment and evaluate its declared checks.
+
+    Args:
+        experiment: An :class:`Experiment` or the path of an experiment file.
+        quick: For a path: apply the ``[quick]`` overrides.
+        callback: Per-step callback passed to the optimiser.
+        point_callback: Per-point callback of sweeps.
+
+    Returns:
+        An :class:`ExperimentResult` (``passed`` is True when all checks pass).
+
+    Example:
+        >>> exp = parse_experiment({"problem": {"name": "h2"}, "check": {"max_abs_error": 1e-6}})
+        >>> run_experiment(exp).passed
+        True
+    """
+    from qml.optimize import adapt_vqe, vqe, vqe_sweep
+    from qml.problems import get_problem
+
+    exp = experiment if isinstance(experiment, Experiment) else load_experiment(experiment, quick)
+    t0 = time.perf_counter()
+    params = {k: v for k, v in exp.problem.items() if k != "name"}
+    pname = exp.problem["name"]
+    opt = dict(exp.optimizer)
+    sim = _simulator(exp)
+    common: dict[str, Any] = {
+        "steps": opt.get("steps", 200),
+        "lr": opt.get("lr"),
+        "tol": opt.get("tol"),
+    }
+    result: VQEResult | SweepResult | AdaptResult
+    if exp.method == "adapt":
+        a = exp.adapt
+        result = adapt_vqe(
+            get_problem(pname, **params),
+            pool=a.get("pool", "auto"),
+            max_ops=a.get("max_ops", 20),
+            grad_tol=a.get("grad_tol", 1e-3),
+            seed=exp.seed,
+            optimizer=opt.get("name", "lbfgs"),
+            allow_repeats=a.get("allow_repeats", True),
+            simulator=sim,
+            options=opt.get("options"),
+            **common,
+        )
+    else:
+        kwargs: dict[str, Any] = {
+            "ansatz": exp.ansatz.get("name"),
+            "layers": exp.ansatz.get("layers"),
+            "simulator": sim,
+            "restarts": opt.get("restarts", 1),
+            "options": opt.get("options"),
+            "shots": opt.get("shots"),
+        }
+        if exp.method == "sweep":
+            param = exp.sweep["param"]
+            result = vqe_sweep(
+                pname, exp.sweep_values(), opt.get("name", "lbfgs"), seed=exp.seed, callback=callback,
+                param=param, problem_params={k: v for k, v in params.items() if k != param},
+                continuation=exp.sweep.get("continuation", True), point_callback=point_callback,
+                **common, **kwargs,
+            )
+        else:
+            result = vqe(get_problem(pname, **params), opt.get("name", "lbfgs"), seed=exp.seed,
+                         callback=callback, **common, **kwargs)
+    checks = _checks(exp, result)
+    passed = all(c.passed for c in checks)
+    log.info("experiment %s: %s", exp.name, "passed" if passed else "FAILED")
+    return ExperimentResult(
+        name=exp.name,
+        method=exp.method,
+        quick=exp.quick,
+        passed=passed,
+        checks=checks,
+        result=result,
+        settings={"problem": exp.problem, "ansatz": exp.ansatz, "optimizer": exp.optimizer,
+                  "sweep": exp.sweep, "adapt": exp.adapt, "seed": exp.seed, "backend": exp.backend,
+                  "dtype": exp.dtype, "path": exp.path},
+        timings={"total": time.perf_counter() - t0},
+        versions=versions(),
+    )
+
+
+def plot_result(result: _Record | str | Path, path: str | Path) -> Path:
+    """Write a PNG: energy convergence (VQE), energy vs parameter (sweep) or energy per step (ADAPT).
+
+    Each figure has the exact reference and, on a second panel, the error on a log scale
+    (with the 1.6 mHa chemical-accuracy line for molecules).
+
+    Args:
+        result: A result record (or an experiment result, or a result file).
+        path: The PNG to write.
+
+    Returns:
+        The path written.
+
+    Example:
+        >>> import tempfile, os
+        >>> r = VQEResult(energy=-1.0, history=[0.0, -0.9, -1.0], exact_energy=-1.0)
+        >>> plot_result(r, os.path.join(tempfile.mkdtemp(), "c.png")).suffix
+        '.png'
+    """
+    # The Agg canvas directly, without pyplot: no global backend switch, no GUI, thread-safe.
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    rec = load_result(result) if isinstance(result, (str, Path)) else result
+    if isinstance(rec, ExperimentResult):
+        rec = rec.result
+    out = Path(path)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    fig = Figure(figsize=(10, 4))
+    FigureCanvasAgg(fig)
+    ax, ax_err = fig.subplots(1, 2)
+    if isinstance(rec, SweepResult):
+        xs = rec.values
+        ax.plot(xs, rec.energies, "o-", label="VQE")
+        if all(e is not None for e in rec.exact_energies):
+            ax.plot(xs, rec.exact_energies, "k--", label="exact")
+            errs = [max(abs(r.abs_error or 0.0), 1e-16) for r in rec.results]
+            ax_err.semilogy(xs, errs, "o-")
+        unit = rec.results[0].energy_unit if rec.results else ""
+        ax.set_xlabel(rec.param)
+        ax_err.set_xlabel(rec.param)
+        title = f"{rec.results[0].problem_name if rec.results else ''}: energy vs {rec.param}"
+    elif isinstance(rec, AdaptResult):
+        steps = list(range(len(rec.energies)))
+        ax.plot(steps, rec.energies, "o-", label="ADAPT-VQE")
+        if rec.exact_energy is not None:
+            ax.axhline(rec.exact_energy, color="k", ls="--", label="exact")
+            ax_err.semilogy(steps, [max(abs(e - rec.exact_energy), 1e-16) for e in rec.energies], "o-")
+        unit = rec.energy_unit
+        ax.set_xlabel("operators added")
+        ax_err.set_xlabel("operators added")
+        title = f"{rec.problem} ADAPT ({rec.n_params} params)"
+    elif isinstance(rec, VQEResult):
+        hist = np.minimum.accumulate(np.asarray(rec.history, dtype=float)) if rec.history else np.array([])
+        ax.plot(rec.history, alpha=0.4, label="evaluations")
+        ax.plot(hist, label="best so far")
+        if rec.exact_energy is not None:
+            ax.axhline(rec.exact_energy, color="k", ls="--", label="exact")
+            ax_err.semilogy(np.maximum(np.abs(hist - rec.exact_energy), 1e-16))
+        unit = rec.energy_unit
+        ax.set_xlabel("evaluation")
+        ax_err.set_xlabel("evaluation")
+        title = f"{rec.problem} {rec.ansatz} / {rec.optimizer}"
+    else:
+        raise ValueError(f"cannot plot {type(rec).__name__}; expected a VQE, sweep or ADAPT result")
+    ax.set_ylabel(f"energy ({unit})" if unit else "energy")
+    ax_err.set_ylabel("|E - E_exact|")
+    if unit == "hartree":
+        ax_err.axhline(1.6e-3, color="r", ls=":", label="chemical accuracy")
+        ax_err.legend()
+    ax.legend()
+    fig.suptitle(title)
+    fig.tight_layout()
+    fig.savefig(out, dpi=100)
+    return out
+
+
+def experiment_files(directory: str | Path = "circuits") -> list[Path]:
+    """The experiment files (``*.toml``) of a directory, sorted.
+
+    Example:
+        >>> isinstance(experiment_files("/nonexistent"), list)
+        True
+    """
+    d = Path(directory)
+    return sorted(d.glob("*.toml")) if d.is_dir() else []
+
+
+__all__ = [
+    "BACKENDS",
+    "METHODS",
+    "CheckResult",
+    "Experiment",
+    "ExperimentResult",
+    "experiment_files",
+    "load_experiment",
+    "parse_experiment",
+    "plot_result",
+    "run_experiment",
+]

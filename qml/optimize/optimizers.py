@@ -1,0 +1,573 @@
+"""Optimisers for variational energies: torch (Adam, SGD, L-BFGS), SPSA, QNG and a thin scipy wrapper.
+
+All optimisers minimise an :class:`Objective` (a circuit, a Hamiltonian and a simulator)
+through one entry point, :func:`minimize`, and return an :class:`OptimizeResult` with the
+final and best weights, the energy of every evaluation (``history``) and the number of
+circuit evaluations. A ``callback(step, energy, weights)`` is called once per
+iteration (per function evaluation for L-BFGS and scipy methods); returning ``True``
+stops the run.
+
+Methods (:data:`OPTIMIZERS`):
+
+* ``"adam"`` / ``"sgd"``: ``torch.optim`` with ``lr`` (default 0.05 / 0.01); stops
+  early when the gradient's max-norm falls below ``tol``.
+* ``"lbfgs"``: ``torch.optim.LBFGS`` with a strong-Wolfe line search, ``lr`` (default 1),
+  at most ``steps`` iterations; ``tol`` is the gradient tolerance (default ``1e-10``).
+* ``"spsa"``: simultaneous-perturbation stochastic approximation (Spall 1998), seeded.
+  Each iteration evaluates ``w + c_k d``, ``w - c_k d`` and ``w`` in one batched
+  simulator call; gains ``a_k = a / (k + 1 + A)^0.602``, ``c_k = c / (k + 1)^0.101`` with
+  ``A = steps / 10``, ``c`` = ``options["perturbation"]`` (0.1) and ``a`` calibrated so
+  the first steps move about ``lr`` (default 0.1) per parameter. Works with the
+  shot-noise energies of ``Objective(shots=...)``.
+* ``"qng"``: quantum natural gradient, ``w <- w - lr (G + reg I)^-1 grad E`` with the
+  Fubini-Study metric ``G`` (:func:`qml.optimize.qng.fubini_study_metric`); ``lr``
+  default 0.1, ``options["reg"]`` default ``1e-4``.
+* ``"cobyla"``, ``"bfgs"``, ``"l-bfgs-b"``, ``"nelder-mead"``, ``"powell"``:
+  :func:`scipy.optimize.minimize`; gradient-based methods get the exact autograd
+  gradient (``jac=True``); ``steps`` is ``maxiter``; COBYLA's ``rhobeg`` is ``lr``
+  (default 0.3).
+
+Example:
+    >>> from qml.ir import Circuit, W
+    >>> from qml.paulis import pauli
+    >>> obj = Objective(Circuit(1).add("RY", 0, W(0)), pauli("Z0"))
+    >>> res = minimize(obj, [0.5], "lbfgs", steps=50)
+    >>> round(res.energy, 8)
+    -1.0
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import torch
+
+from qml.ir import Circuit
+from qml.paulis import PauliSum
+from qml.simulator import Simulator
+
+log = logging.getLogger(__name__)
+
+#: Optimiser names understood by :func:`minimize`.
+TORCH_OPTIMIZERS: tuple[str, ...] = ("adam", "sgd", "lbfgs")
+SCIPY_OPTIMIZERS: tuple[str, ...] = ("cobyla", "bfgs", "l-bfgs-b", "nelder-mead", "powell")
+OPTIMIZERS: tuple[str, ...] = (*TORCH_OPTIMIZERS, "spsa", "qng", *SCIPY_OPTIMIZERS)
+_GRADIENT_FREE = ("cobyla", "nelder-mead", "powell")
+
+#: Default learning rate / step scale per method.
+DEFAULT_LR: dict[str, float] = {
+    "adam": 0.05,
+    "sgd": 0.01,
+    "lbfgs": 1.0,
+    "spsa": 0.1,
+    "qng": 0.1,
+    "cobyla": 0.3,
+}
+
+Callback = Callable[[int, float, torch.Tensor], Any]
+
+
+class _Stop(Exception):
+    """Raised inside closures to end a run early (callback asked to stop)."""
+
+
+def _z_basis_change(circuit: Circuit, letters: dict[int, str]) -> Circuit:
+    """Append the rotation that maps each wire's X or Y to Z (for measuring a qubit-wise group)."""
+    c = circuit
+    for w, ltr in sorted(letters.items()):
+        if ltr == "X":
+            c = c.add("H", w)
+        elif ltr == "Y":
+            c = c.add("Sdg", w).add("H", w)
+    return c
+
+
+@dataclass
+class Objective:
+    """The energy ``<psi(w)|H|psi(w)>`` of a circuit, with evaluation counting.
+
+    Args:
+        circuit: The ansatz.
+        hamiltonian: The Hamiltonian.
+        simulator: The simulator (default: complex128, ``diff="auto"``).
+        shots: If set, energies for gradient-free methods (SPSA, COBYLA...) are estimated
+            from this many shots per qubit-wise commuting group (measurement in rotated
+            bases); gradients stay exact.
+        seed: Seed of the shot sampler.
+
+    Example:
+        >>> from qml.ir import Circuit, W
+        >>> from qml.paulis import pauli
+        >>> obj = Objective(Circuit(1).add("RX", 0, W(0)), pauli("Z0"))
+        >>> obj.value(torch.tensor([0.0])), obj.n_evals
+        (1.0, 1)
+    """
+
+    circuit: Circuit
+    hamiltonian: PauliSum
+    simulator: Simulator = field(default_factory=Simulator)
+    shots: int | None = None
+    seed: int = 0
+    n_evals: int = 0
+    _rng: np.random.Generator = field(init=False, repr=False)
+    _groups: list[tuple[dict[int, str], PauliSum, Circuit]] | None = field(
+        default=None, init=False, repr=False
+    )
+
+    def __post_init__(self) -> None:
+        if self.hamiltonian.n_wires > self.circuit.n_wires:
+            raise ValueError(
+                f"the Hamiltonian acts on {self.hamiltonian.n_wires} wires but the circuit has "
+                f"{self.circuit.n_wires}; build the ansatz on at least {self.hamiltonian.n_wires} wires"
+            )
+        if self.shots is not None and (isinstance(self.shots, bool) or int(self.shots) < 1):
+            raise ValueError(f"shots must be a positive integer or None (exact energies), got {self.shots!r}")
+        self._rng = np.random.default_rng(self.seed)
+
+    @property
+    def n_params(self) -> int:
+        """Number of trainable weights."""
+        return self.circuit.n_weights
+
+    @property
+    def real_dtype(self) -> torch.dtype:
+        """The real dtype matching the simulator (float64 for complex128)."""
+        return torch.float32 if self.simulator.dtype == torch.complex64 else torch.float64
+
+    def tensor(self, w: Any) -> torch.Tensor:
+        """``w`` as a detached real tensor of this objective's dtype."""
+        t = w.detach() if isinstance(w, torch.Tensor) else torch.as_tensor(np.asarray(w, dtype=float))
+        t = t.to(self.real_dtype).reshape(-1) if t.dim() <= 1 else t.to(self.real_dtype)
+        if t.shape[-1] != self.n_params:
+            raise ValueError(
+                f"expected {self.n_params} weights for this circuit, got shape {tuple(t.shape)}; "
+                "initial weights must match the ansatz (check layers / ansatz name of a warm start)"
+            )
+        return t
+
+    def energy(self, w: torch.Tensor) -> torch.Tensor:
+        """Differentiable energy (one row or a batch ``(B, P)``)."""
+        self.n_evals += 1 if w.dim() == 1 else w.shape[0]
+        return self.simulator.expval(self.circuit, self.hamiltonian, w)
+
+    def value(self, w: Any) -> float:
+        """Energy without gradient (exact, or shot-estimated when ``shots`` is set)."""
+        return float(self.values(self.tensor(w).reshape(1, -1))[0])
+
+    def values(self, W: torch.Tensor) -> torch.Tensor:
+        """Energies of a batch ``(B, P)`` of weight vectors, without gradient."""
+        W = self.tensor(W)
+        if W.dim() == 1:
+            W = W.reshape(1, -1)
+        with torch.no_grad():
+            if self.shots is None:
+                return self.energy(W).reshape(-1).cpu()
+            self.n_evals += W.shape[0]
+            return self._sampled(W)
+
+    def value_and_grad(self, w: Any) -> tuple[float, torch.Tensor]:
+        """Exact energy and its gradient (autograd through the simulator)."""
+        t = self.tensor(w).clone().requires_grad_(True)
+        e = self.energy(t)
+        (g,) = torch.autograd.grad(e, t)
+        return float(e.detach()), g.detach()
+
+    def _sampled(self, W: torch.Tensor) -> torch.Tensor:
+        """Shot estimate: every qubit-wise commuting group measured with ``shots`` shots."""
+        if self._groups is None:
+            self._groups = []
+            for g in self.hamiltonian.qubitwise_groups():
+                letters: dict[int, str] = {}
+                for _, s in g.terms:
+                    letters.update(s.ops)
+                self._groups.append((letters, g, _z_basis_change(self.circuit, letters)))
+        total = torch.zeros(W.shape[0], dtype=torch.float64)
+        shots = int(self.shots or 0)
+        for _, group, rotated in self._groups:
+            seed = int(self._rng.integers(2**62))
+            bits = self.simulator.sample(rotated, W, shots=shots, seed=seed).to(torch.float64)
+            signs = 1.0 - 2.0 * bits  # (B, shots, n): +1 for outcome 0
+            for c, s in group.terms:
+                if s.is_identity:
+                    total += c
+                    continue
+                wires = list(s.wires)
+                total += c * signs[:, :, wires].prod(dim=-1).mean(dim=-1).cpu()
+        return total.to(self.real_dtype)
+
+
+@dataclass
+class OptimizeResult:
+    """What :func:`minimize` returns.
+
+    Attributes:
+        weights: Final iterate.
+        best_weights: Weights of the lowest evaluated energy (equal to ``weights`` for
+            deterministic methods that end at their best point).
+        energy: Exact energy at ``best_weights`` (re-evaluated without shots).
+        history: Energy of every evaluation, in order (shot estimates when shots are used).
+        n_iters: Iterations done.
+        n_evals: Circuit evaluations (a batch of B rows counts B).
+        converged: Whether a tolerance (not the step limit) ended the run.
+        message: Why it stopped.
+
+    Example:
+        >>> r = OptimizeResult(torch.zeros(1), torch.zeros(1), -1.0, [0.0, -1.0], 2, 2, True, "tol")
+        >>> r.energy
+        -1.0
+    """
+
+    weights: torch.Tensor
+    best_weights: torch.Tensor
+    energy: float
+    history: list[float]
+    n_iters: int
+    n_evals: int
+    converged: bool
+    message: str
+
+
+class _Tracker:
+    """Records energies, keeps the best weights and calls the user callback."""
+
+    def __init__(self, callback: Callback | None, log_every: int) -> None:
+        self.callback = callback
+        self.history: list[float] = []
+        self.best = math.inf
+        self.best_w: torch.Tensor | None = None
+        self.log_every = max(1, log_every)
+        self.t0 = time.perf_counter()
+
+    def record(self, energy: float, w: torch.Tensor, call: bool = True) -> None:
+        self.history.append(energy)
+        if energy < self.best:
+            self.best, self.best_w = energy, w.detach().clone()
+        step = len(self.history)
+        if step % self.log_every == 0:
+            log.info("step %d: energy %.12g (best %.12g, %.2f s)", step, energy, self.best,
+                     time.perf_counter() - self.t0)
+        if call and self.callback is not None and self.callback(step, energy, w.detach()):
+            raise _Stop
+
+
+def _check_steps(steps: Any) -> int:
+    if isinstance(steps, bool) or not isinstance(steps, int) or steps < 0:
+        raise ValueError(f"steps must be an integer >= 0, got {steps!r}")
+    return steps
+
+
+def minimize(
+    objective: Objective,
+    w0: Any,
+    method: str = "lbfgs",
+    steps: int = 200,
+    lr: float | None = None,
+    tol: float | None = None,
+    seed: int = 0,
+    callback: Callback | None = None,
+    options: dict[str, Any] | None = None,
+    log_every: int = 10,
+) -> OptimizeResult:
+    """Minimise ``objective`` from ``w0`` with one of :data:`OPTIMIZERS`.
+
+    Args:
+        objective: The energy to minimise.
+        w0: Initial weights (``(P,)``).
+        method: Optimiser name (see the module docstring).
+        steps: Maximum number of iterations (``maxiter`` for scipy).
+        lr: Learning rate / step scale (method default when ``None``).
+        tol: Convergence tolerance (method-specific meaning; see the module docstring).
+        seed: Seed for stochastic methods (SPSA perturbations).
+        callback: ``callback(step, energy, weights)``; return ``True`` to stop.
+        options: Extra method options (``history_size`` for L-BFGS; ``perturbation``,
+            ``alpha``, ``gamma``, ``resamplings``, ``blocking`` for SPSA; ``reg`` for QNG;
+            anything :func:`scipy.optimize.minimize` takes in ``options`` for scipy methods).
+        log_every: Log progress (INFO) every this many evaluations.
+
+    Returns:
+        An :class:`OptimizeResult`.
+
+    Raises:
+        ValueError: For an unknown method or bad settings.
+
+    Example:
+        >>> from qml.ir import Circuit, W
+        >>> from qml.paulis import pauli
+        >>> obj = Objective(Circuit(1).add("RY", 0, W(0)), pauli("X0"))
+        >>> minimize(obj, [0.1], "adam", steps=300, lr=0.1).energy < -0.99
+        True
+    """
+    method = str(method).lower()
+    if method not in OPTIMIZERS:
+        raise ValueError(f"unknown optimizer {method!r}; valid choices: {', '.join(OPTIMIZERS)}")
+    steps = _check_steps(steps)
+    if lr is not None and (isinstance(lr, bool) or not isinstance(lr, (int, float)) or not lr > 0):
+        raise ValueError(f"lr must be a number > 0, got {lr!r}")
+    opts = dict(options or {})
+    lr = float(DEFAULT_LR.get(method, 1.0) if lr is None else lr)
+    w = objective.tensor(w0).clone()
+    tracker = _Tracker(callback, log_every)
+    evals0 = objective.n_evals
+    runner = {
+        "adam": _torch_first_order,
+        "sgd": _torch_first_order,
+        "lbfgs": _lbfgs,
+        "spsa": _spsa,
+        "qng": _qng,
+    }.get(method, _scipy)
+    try:
+        w, n_iters, converged, message = runner(objective, w, method, steps, lr, tol, seed, tracker, opts)
+    except _Stop:
+        n_iters, converged, message = len(tracker.history), False, "stopped by callback"
+        w = tracker.best_w if tracker.best_w is not None else w
+    if tracker.best_w is None:  # steps == 0
+        tracker.record(objective.value(w), w, call=False)
+    if objective.shots is None:
+        best_w = tracker.best_w if tracker.best_w is not None else w
+        final = _exact_value(objective, best_w)
+        last = _exact_value(objective, w)
+        if last < final:
+            best_w, final = w.clone(), last
+    else:  # noisy estimates: the best-looking point is biased; keep the final iterate
+        best_w = w.clone()
+        final = _exact_value(objective, best_w)
+    return OptimizeResult(
+        weights=w.detach(),
+        best_weights=best_w.detach(),
+        energy=final,
+        history=tracker.history,
+        n_iters=n_iters,
+        n_evals=objective.n_evals - evals0,
+        converged=converged,
+        message=message,
+    )
+
+
+def _exact_value(objective: Objective, w: torch.Tensor) -> float:
+    with torch.no_grad():
+        return float(objective.simulator.expval(objective.circuit, objective.hamiltonian, w))
+
+
+# -- torch ---------------------------------------------------------------------------------
+def _torch_first_order(
+    obj: Objective, w: torch.Tensor, method: str, steps: int, lr: float, tol: float | None, seed: int,
+    tracker: _Tracker, opts: dict[str, Any],
+) -> tuple[torch.Tensor, int, bool, str]:
+    p = w.clone().requires_grad_(True)
+    if method == "adam":
+        opt: torch.optim.Optimizer = torch.optim.Adam([p], lr=lr, **opts)
+    else:
+        opt = torch.optim.SGD([p], lr=lr, **opts)
+    for k in range(steps):
+        opt.zero_grad()
+        e = obj.energy(p)
+        e.backward()
+        tracker.record(float(e.detach()), p.detach())
+        assert p.grad is not None
+        if tol is not None and float(p.grad.abs().max()) < tol:
+            return p.detach(), k + 1, True, f"gradient max-norm below tol={tol:g}"
+        opt.step()
+    return p.detach(), steps, False, f"reached steps={steps}"
+
+
+def _lbfgs(
+    obj: Objective, w: torch.Tensor, method: str, steps: int, lr: float, tol: float | None, seed: int,
+    tracker: _Tracker, opts: dict[str, Any],
+) -> tuple[torch.Tensor, int, bool, str]:
+    if steps == 0:
+        return w, 0, False, "steps=0"
+    p = w.clone().requires_grad_(True)
+    gtol = 1e-10 if tol is None else float(tol)
+    opt = torch.optim.LBFGS(
+        [p],
+        lr=lr,
+        max_iter=steps,
+        max_eval=opts.pop("max_eval", steps * 5 // 2),
+        tolerance_grad=gtol,
+        tolerance_change=opts.pop("tolerance_change", 1e-15),
+        history_size=opts.pop("history_size", 100),
+        line_search_fn="strong_wolfe",
+    )
+    if opts:
+        raise ValueError(
+            f"unknown L-BFGS options {sorted(opts)}; valid: max_eval, tolerance_change, history_size"
+        )
+
+    def closure() -> torch.Tensor:
+        opt.zero_grad()
+        e = obj.energy(p)
+        e.backward()
+        tracker.record(float(e.detach()), p.detach())
+        return e
+
+    opt.step(closure)
+    state = opt.state[opt._params[0]]
+    n_iter = int(state.get("n_iter", 0))
+    converged = n_iter < steps
+    msg = "converged (gradient or change below tolerance)" if converged else f"reached steps={steps}"
+    return p.detach(), n_iter, converged, msg
+
+
+# -- SPSA ----------------------------------------------------------------------------------------
+def _spsa(
+    obj: Objective, w: torch.Tensor, method: str, steps: int, lr: float, tol: float | None, seed: int,
+    tracker: _Tracker, opts: dict[str, Any],
+) -> tuple[torch.Tensor, int, bool, str]:
+    c = float(opts.pop("perturbation", 0.1))
+    alpha = float(opts.pop("alpha", 0.602))
+    gamma = float(opts.pop("gamma", 0.101))
+    resamplings = int(opts.pop("resamplings", 1))
+    blocking = bool(opts.pop("blocking", False))
+    a_given = opts.pop("a", None)
+    if opts:
+        raise ValueError(
+            f"unknown SPSA options {sorted(opts)}; "
+            "valid: perturbation, alpha, gamma, resamplings, blocking, a"
+        )
+    rng = np.random.default_rng(seed)
+    P = w.numel()
+    A = 0.1 * steps
+
+    def delta() -> torch.Tensor:
+        return torch.as_tensor(rng.choice([-1.0, 1.0], size=P), dtype=w.dtype)
+
+    def grad_estimate(x: torch.Tensor, ck: float) -> tuple[torch.Tensor, float | None]:
+        ds = [delta() for _ in range(resamplings)]
+        rows = [x + ck * d for d in ds] + [x - ck * d for d in ds] + [x]
+        vals = obj.values(torch.stack(rows))
+        g = torch.zeros_like(x)
+        for r, d in enumerate(ds):
+            g += (vals[r] - vals[resamplings + r]) / (2 * ck) * d
+        return g / resamplings, float(vals[-1])
+
+    if a_given is None:  # calibrate: first step of size ~ lr per parameter
+        mags = [float(grad_estimate(w, c)[0].abs().mean()) for _ in range(min(5, max(1, steps)))]
+        mag = max(float(np.mean(mags)), 1e-12)
+        a = lr * (A + 1) ** alpha / mag
+    else:
+        a = float(a_given)
+    x = w.clone()
+    current = None
+    for k in range(steps):
+        ak, ck = a / (k + 1 + A) ** alpha, c / (k + 1) ** gamma
+        g, e_x = grad_estimate(x, ck)
+        assert e_x is not None
+        tracker.record(e_x, x)
+        current = e_x
+        new = x - ak * g
+        if blocking:
+            e_new = float(obj.values(new.reshape(1, -1))[0])
+            if e_new > current + 2 * abs(current) * 1e-3:
+                continue
+        x = new
+        if tol is not None and float((ak * g).abs().max()) < tol:
+            return x, k + 1, True, f"step below tol={tol:g}"
+    return x, steps, False, f"reached steps={steps}"
+
+
+# -- QNG -------------------------------------------------------------------------------------
+def _qng(
+    obj: Objective, w: torch.Tensor, method: str, steps: int, lr: float, tol: float | None, seed: int,
+    tracker: _Tracker, opts: dict[str, Any],
+) -> tuple[torch.Tensor, int, bool, str]:
+    from qml.optimize.qng import fubini_study_metric, natural_gradient
+
+    reg = float(opts.pop("reg", 1e-4))
+    if opts:
+        raise ValueError(f"unknown QNG options {sorted(opts)}; valid: reg")
+    x = w.clone()
+    for k in range(steps):
+        e, g = obj.value_and_grad(x)
+        tracker.record(e, x)
+        if tol is not None and float(g.abs().max()) < tol:
+            return x, k + 1, True, f"gradient max-norm below tol={tol:g}"
+        G = fubini_study_metric(obj.circuit, x, obj.simulator)
+        x = x - lr * natural_gradient(G, g, reg)
+    return x, steps, False, f"reached steps={steps}"
+
+
+# -- scipy -----------------------------------------------------------------------------------
+def _scipy(
+    obj: Objective, w: torch.Tensor, method: str, steps: int, lr: float, tol: float | None, seed: int,
+    tracker: _Tracker, opts: dict[str, Any],
+) -> tuple[torch.Tensor, int, bool, str]:
+    from scipy.optimize import minimize as sp_minimize
+
+    names = {"cobyla": "COBYLA", "bfgs": "BFGS", "l-bfgs-b": "L-BFGS-B", "nelder-mead": "Nelder-Mead",
+             "powell": "Powell"}
+    gradient_free = method in _GRADIENT_FREE
+    options: dict[str, Any] = {"maxiter": steps, **opts}
+    if method == "cobyla":
+        options.setdefault("rhobeg", lr)
+    if method in ("bfgs",) and tol is not None:
+        options.setdefault("gtol", tol)
+
+    def fun(x: np.ndarray) -> Any:
+        t = torch.as_tensor(x, dtype=obj.real_dtype)
+        if gradient_free:
+            e = obj.value(t)
+            tracker.record(e, t)
+            return e
+        e, g = obj.value_and_grad(t)
+        tracker.record(e, t)
+        return e, g.cpu().numpy().astype(float)
+
+    res = sp_minimize(
+        fun,
+        w.cpu().numpy().astype(float),
+        method=names[method],
+        jac=not gradient_free,
+        tol=tol if method != "bfgs" else None,
+        options=options,
+    )
+    x = torch.as_tensor(res.x, dtype=obj.real_dtype)
+    return x, int(getattr(res, "nit", 0) or 0), bool(res.success), str(res.message)
+
+
+def settings_dict(method: str, steps: int, lr: float | None, tol: float | None,
+                  options: dict[str, Any] | None) -> dict[str, Any]:
+    """JSON-friendly optimiser settings (defaults filled in) for result records.
+
+    Example:
+        >>> settings_dict("adam", 10, None, None, None)["lr"]
+        0.05
+    """
+    return {
+        "optimizer": method,
+        "steps": steps,
+        "lr": float(DEFAULT_LR.get(method, 1.0) if lr is None else lr),
+        "tol": tol,
+        "options": dict(options or {}),
+    }
+
+
+def as_weights(values: Sequence[float] | np.ndarray | torch.Tensor, dtype: torch.dtype = torch.float64
+               ) -> torch.Tensor:
+    """Coerce a weight vector (list, array or tensor) to a detached 1-D tensor.
+
+    Example:
+        >>> as_weights([1, 2]).dtype
+        torch.float64
+    """
+    if isinstance(values, torch.Tensor):
+        return values.detach().to(dtype).reshape(-1)
+    return torch.as_tensor(np.asarray(values, dtype=float), dtype=dtype).reshape(-1)
+
+
+__all__ = [
+    "DEFAULT_LR",
+    "OPTIMIZERS",
+    "SCIPY_OPTIMIZERS",
+    "TORCH_OPTIMIZERS",
+    "Objective",
+    "OptimizeResult",
+    "as_weights",
+    "minimize",
+    "settings_dict",
+]

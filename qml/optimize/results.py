@@ -1,0 +1,429 @@
+"""Result records of VQE, sweeps, ADAPT-VQE and state preparation, with a JSON round trip.
+
+Every record is a dataclass of plain values (weights as lists of floats), so
+``save(path)`` writes readable JSON and ``load(path)`` reads it back into an equal
+record. Each file carries ``"kind"`` (``"vqe"``, ``"sweep"``, ``"adapt"``,
+``"stateprep"``) and ``"format_version"``; :func:`load_result` dispatches on the kind.
+Records carry the seeds and package versions that produced them.
+
+Example:
+    >>> import tempfile, os
+    >>> r = VQEResult(energy=-1.0, history=[0.0, -1.0], best_weights=[0.1], exact_energy=-1.0)
+    >>> path = os.path.join(tempfile.mkdtemp(), "r.json")
+    >>> r.save(path)
+    >>> VQEResult.load(path) == r
+    True
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import json
+import platform
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, ClassVar, TypeVar
+
+import torch
+
+from qml.ir import Circuit
+
+FORMAT_VERSION = 1
+
+T = TypeVar("T", bound="_Record")
+
+
+def versions(extra: tuple[str, ...] = ()) -> dict[str, str]:
+    """Versions of Python, qml, torch and numpy (plus installed ``extra`` distributions).
+
+    Example:
+        >>> sorted(versions())
+        ['numpy', 'python', 'qml', 'torch']
+    """
+    import importlib.metadata as md
+
+    import numpy as np
+
+    import qml
+
+    out = {"python": platform.python_version(), "qml": qml.__version__, "torch": torch.__version__,
+           "numpy": np.__version__}
+    for dist in extra:
+        with contextlib.suppress(md.PackageNotFoundError):
+            out[dist] = md.version(dist)
+    return out
+
+
+def _clean(value: Any) -> Any:
+    """JSON-safe copy: tensors and NumPy values to Python lists and numbers."""
+    if isinstance(value, torch.Tensor):
+        return _clean(value.detach().cpu().tolist())
+    if hasattr(value, "tolist") and not isinstance(value, (str, bytes)):
+        return _clean(value.tolist())
+    if isinstance(value, dict):
+        return {str(k): _clean(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_clean(v) for v in value]
+    return value
+
+
+def _relative(energy: float, exact: float | None) -> tuple[float | None, float | None]:
+    if exact is None:
+        return None, None
+    err = abs(energy - exact)
+    return err, err / abs(exact) if exact != 0 else err
+
+
+@dataclass
+class _Record:
+    kind: ClassVar[str] = "record"
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain-dict form with ``kind`` and ``format_version``."""
+        d = {"kind": self.kind, "format_version": FORMAT_VERSION}
+        for f in dataclasses.fields(self):
+            v = getattr(self, f.name)
+            if isinstance(v, _Record):
+                d[f.name] = v.to_dict()
+            elif isinstance(v, list) and v and isinstance(v[0], _Record):
+                d[f.name] = [x.to_dict() for x in v]
+            else:
+                d[f.name] = _clean(v)
+        return d
+
+    @classmethod
+    def from_dict(cls: type[T], data: dict[str, Any]) -> T:
+        """Inverse of :meth:`to_dict`; unknown keys are refused with the valid ones listed."""
+        if data.get("kind") != cls.kind:
+            raise ValueError(f"expected a {cls.kind!r} result, got kind={data.get('kind')!r}")
+        names = {f.name for f in dataclasses.fields(cls)}
+        unknown = sorted(set(data) - names - {"kind", "format_version"})
+        if unknown:
+            raise ValueError(
+                f"unknown fields {unknown} in a {cls.kind} result; valid fields: {sorted(names)}"
+            )
+        return cls(**cls._decode({k: v for k, v in data.items() if k in names}))
+
+    @classmethod
+    def _decode(cls, d: dict[str, Any]) -> dict[str, Any]:
+        return d
+
+    def save(self, path: str | Path) -> None:
+        """Write the record as JSON (parent directories are created)."""
+        p = Path(path)
+        p.parent.mkdir(parents=True, exist_ok=True)
+        p.write_text(json.dumps(self.to_dict(), indent=1))
+
+    @classmethod
+    def load(cls: type[T], path: str | Path) -> T:
+        """Read a record written by :meth:`save`."""
+        p = Path(path)
+        if not p.exists():
+            raise ValueError(f"no result file at {p}")
+        return cls.from_dict(json.loads(p.read_text()))
+
+
+@dataclass
+class VQEResult(_Record):
+    """The outcome of one VQE run.
+
+    Attributes:
+        energy: Lowest energy found (exact expectation value at ``best_weights``).
+        history: Energy of every evaluation in order.
+        best_weights: The weights of ``energy``.
+        exact_energy: Sector-resolved exact ground-state energy (``None`` if unknown).
+        abs_error: ``|energy - exact_energy|``.
+        rel_error: ``abs_error / |exact_energy|``.
+        fidelity: Weight of the optimised state in the exact ground space.
+        n_params: Number of trainable weights.
+        n_wires: Number of qubits.
+        problem: Problem label (``"tfim(n=8, h=1.0)"``).
+        problem_name: Registry name, if any.
+        problem_params: Parameters of the problem.
+        ansatz: Ansatz name; ``layers``: its layers.
+        optimizer: Optimiser name; ``settings``: its settings.
+        seed: Seed of the reported run; ``seeds``: all seeds tried (restarts).
+        init: How the weights were initialised (``"problem"``, ``"warm"``, a strategy...).
+        n_evals: Circuit evaluations; ``n_iters``: optimiser iterations.
+        converged: Whether a tolerance ended the run; ``message``: why it stopped.
+        timings: Seconds (``total``, ``exact``, ``optimize``) and ``per_eval_ms``.
+        versions: Package versions.
+        energy_unit: ``"pauli"``, ``"spin"`` or ``"hartree"``.
+        circuit: The ansatz as :meth:`qml.ir.Circuit.to_dict` data.
+        sector: Label of the reference symmetry sector.
+        extra: Anything else (e.g. ``hf_energy``, the exact method).
+
+    Example:
+        >>> r = VQEResult(energy=-0.99, history=[-0.99], best_weights=[0.0], exact_energy=-1.0)
+        >>> round(r.rel_error, 6), r.weights.tolist()
+        (0.01, [0.0])
+    """
+
+    kind: ClassVar[str] = "vqe"
+
+    energy: float = 0.0
+    history: list[float] = field(default_factory=list)
+    best_weights: list[float] = field(default_factory=list)
+    exact_energy: float | None = None
+    abs_error: float | None = None
+    rel_error: float | None = None
+    fidelity: float | None = None
+    n_params: int = 0
+    n_wires: int = 0
+    problem: str = ""
+    problem_name: str | None = None
+    problem_params: dict[str, Any] = field(default_factory=dict)
+    ansatz: str = ""
+    layers: int | None = None
+    optimizer: str = ""
+    settings: dict[str, Any] = field(default_factory=dict)
+    seed: int = 0
+    seeds: list[int] = field(default_factory=list)
+    init: str = ""
+    n_evals: int = 0
+    n_iters: int = 0
+    converged: bool = False
+    message: str = ""
+    timings: dict[str, float] = field(default_factory=dict)
+    versions: dict[str, str] = field(default_factory=dict)
+    energy_unit: str = ""
+    circuit: dict[str, Any] | None = None
+    sector: str | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if self.exact_energy is not None and self.abs_error is None:
+            self.abs_error, self.rel_error = _relative(self.energy, self.exact_energy)
+
+    @property
+    def weights(self) -> torch.Tensor:
+        """``best_weights`` as a float64 tensor (for warm starts)."""
+        return torch.tensor(self.best_weights, dtype=torch.float64)
+
+    def circuit_obj(self) -> Circuit | None:
+        """The ansatz as a :class:`~qml.ir.Circuit` (``None`` if not stored)."""
+        return None if self.circuit is None else Circuit.from_dict(self.circuit)
+
+    def summary(self) -> dict[str, Any]:
+        """The headline numbers, for tables.
+
+        Example:
+            >>> VQEResult(energy=-1.0, exact_energy=-1.0).summary()["rel_error"]
+            0.0
+        """
+        return {
+            "problem": self.problem,
+            "ansatz": f"{self.ansatz}" + (f" x{self.layers}" if self.layers else ""),
+            "optimizer": self.optimizer,
+            "n_params": self.n_params,
+            "energy": self.energy,
+            "exact": self.exact_energy,
+            "abs_error": self.abs_error,
+            "rel_error": self.rel_error,
+            "fidelity": self.fidelity,
+            "n_evals": self.n_evals,
+            "seconds": self.timings.get("total"),
+        }
+
+
+@dataclass
+class SweepResult(_Record):
+    """VQE along a parameter path (e.g. a bond-dissociation curve), one :class:`VQEResult` per value.
+
+    Attributes:
+        param: The swept parameter's name.
+        values: The parameter values, in the order run.
+        results: One VQE result per value.
+        continuation: Whether each point started from the previous optimum.
+        timings: ``{"total": seconds}``.
+        versions: Package versions.
+
+    Example:
+        >>> s = SweepResult("h", [0.5, 1.0], [VQEResult(energy=-1.0, exact_energy=-1.0)] * 2)
+        >>> s.energies, s.max_abs_error
+        ([-1.0, -1.0], 0.0)
+    """
+
+    kind: ClassVar[str] = "sweep"
+
+    param: str = "value"
+    values: list[float] = field(default_factory=list)
+    results: list[VQEResult] = field(default_factory=list)
+    continuation: bool = True
+    timings: dict[str, float] = field(default_factory=dict)
+    versions: dict[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def _decode(cls, d: dict[str, Any]) -> dict[str, Any]:
+        d = dict(d)
+        d["results"] = [VQEResult.from_dict(r) for r in d.get("results", [])]
+        return d
+
+    @property
+    def energies(self) -> list[float]:
+        """VQE energies per value."""
+        return [r.energy for r in self.results]
+
+    @property
+    def exact_energies(self) -> list[float | None]:
+        """Exact energies per value."""
+        return [r.exact_energy for r in self.results]
+
+    @property
+    def max_abs_error(self) -> float | None:
+        """Largest ``|E - E_exact|`` along the path (``None`` without references)."""
+        errs = [r.abs_error for r in self.results if r.abs_error is not None]
+        return max(errs) if errs else None
+
+    @property
+    def min_fidelity(self) -> float | None:
+        """Smallest fidelity along the path."""
+        fids = [r.fidelity for r in self.results if r.fidelity is not None]
+        return min(fids) if fids else None
+
+    @property
+    def max_rel_error(self) -> float | None:
+        """Largest relative error along the path."""
+        errs = [r.rel_error for r in self.results if r.rel_error is not None]
+        return max(errs) if errs else None
+
+
+@dataclass
+class AdaptResult(_Record):
+    """The outcome of ADAPT-VQE.
+
+    Attributes:
+        energy: Final energy; ``exact_energy``, ``abs_error``, ``rel_error``, ``fidelity`` as in VQE.
+        energies: Energy after each growth step (index 0: the reference state).
+        gradient_norms: Pool-gradient norm at each step (before choosing).
+        max_gradients: Largest pool gradient at each step.
+        selected: Names of the chosen pool operators, in order.
+        selected_indices: Their pool indices.
+        best_weights: Final weights (one per selected operator).
+        n_params: Number of parameters of the grown circuit.
+        circuit: The grown circuit (:meth:`qml.ir.Circuit.to_dict`).
+        converged: True if the gradient norm fell below ``grad_tol``.
+        message: Why it stopped.
+        problem, pool, optimizer, settings, seed, timings, versions, energy_unit, n_evals: as in VQE.
+
+    Example:
+        >>> AdaptResult(energy=-1.0, exact_energy=-1.0, selected=["double(0, 1, 2, 3)"]).abs_error
+        0.0
+    """
+
+    kind: ClassVar[str] = "adapt"
+
+    energy: float = 0.0
+    exact_energy: float | None = None
+    abs_error: float | None = None
+    rel_error: float | None = None
+    fidelity: float | None = None
+    energies: list[float] = field(default_factory=list)
+    gradient_norms: list[float] = field(default_factory=list)
+    max_gradients: list[float] = field(default_factory=list)
+    selected: list[str] = field(default_factory=list)
+    selected_indices: list[int] = field(default_factory=list)
+    best_weights: list[float] = field(default_factory=list)
+    n_params: int = 0
+    n_wires: int = 0
+    circuit: dict[str, Any] | None = None
+    converged: bool = False
+    message: str = ""
+    problem: str = ""
+    problem_name: str | None = None
+    problem_params: dict[str, Any] = field(default_factory=dict)
+    pool: str = ""
+    pool_size: int = 0
+    optimizer: str = ""
+    settings: dict[str, Any] = field(default_factory=dict)
+    seed: int = 0
+    n_evals: int = 0
+    timings: dict[str, float] = field(default_factory=dict)
+    versions: dict[str, str] = field(default_factory=dict)
+    energy_unit: str = ""
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if self.exact_energy is not None and self.abs_error is None:
+            self.abs_error, self.rel_error = _relative(self.energy, self.exact_energy)
+
+    @property
+    def weights(self) -> torch.Tensor:
+        """``best_weights`` as a float64 tensor."""
+        return torch.tensor(self.best_weights, dtype=torch.float64)
+
+    def circuit_obj(self) -> Circuit | None:
+        """The grown circuit as a :class:`~qml.ir.Circuit`."""
+        return None if self.circuit is None else Circuit.from_dict(self.circuit)
+
+
+@dataclass
+class StatePrepResult(_Record):
+    """The outcome of :func:`qml.optimize.prepare_state`.
+
+    Attributes:
+        fidelity: ``|<target|psi>|^2`` at ``best_weights``.
+        cost: Final cost (``1 - fidelity`` for the global cost, the local cost otherwise).
+        history: Cost of every evaluation.
+        best_weights: Optimised weights.
+        local_cost: Whether the local cost was used.
+        n_params, n_wires, optimizer, settings, seed, n_evals, timings, versions: as in VQE.
+
+    Example:
+        >>> StatePrepResult(fidelity=0.99, cost=0.01).infidelity
+        0.01
+    """
+
+    kind: ClassVar[str] = "stateprep"
+
+    fidelity: float = 0.0
+    cost: float = 0.0
+    history: list[float] = field(default_factory=list)
+    best_weights: list[float] = field(default_factory=list)
+    local_cost: bool = False
+    n_params: int = 0
+    n_wires: int = 0
+    optimizer: str = ""
+    settings: dict[str, Any] = field(default_factory=dict)
+    seed: int = 0
+    n_evals: int = 0
+    timings: dict[str, float] = field(default_factory=dict)
+    versions: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def infidelity(self) -> float:
+        """``1 - fidelity``."""
+        return round(1.0 - self.fidelity, 15)
+
+    @property
+    def weights(self) -> torch.Tensor:
+        """``best_weights`` as a float64 tensor."""
+        return torch.tensor(self.best_weights, dtype=torch.float64)
+
+
+_KINDS: dict[str, type[_Record]] = {c.kind: c for c in (VQEResult, SweepResult, AdaptResult, StatePrepResult)}
+
+
+def load_result(path: str | Path) -> _Record:
+    """Load any result file (the ``kind`` field picks the class).
+
+    Example:
+        >>> import tempfile, os
+        >>> p = os.path.join(tempfile.mkdtemp(), "s.json")
+        >>> SweepResult("h", [1.0], [VQEResult(energy=-2.0)]).save(p)
+        >>> type(load_result(p)).__name__
+        'SweepResult'
+    """
+    p = Path(path)
+    if not p.exists():
+        raise ValueError(f"no result file at {p}")
+    data = json.loads(p.read_text())
+    kind = data.get("kind")
+    if kind not in _KINDS:
+        raise ValueError(f"{p} is not a qml result: kind={kind!r}; valid kinds: {', '.join(_KINDS)}")
+    return _KINDS[kind].from_dict(data)
+
+
+__all__ = ["FORMAT_VERSION", "AdaptResult", "StatePrepResult", "SweepResult", "VQEResult", "load_result",
+           "versions"]

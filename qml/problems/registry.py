@@ -1,0 +1,427 @@
+"""The problem registry: ``get_problem(name, **params)`` for spin models and molecules.
+
+Names and parameters (defaults in brackets; see :data:`PROBLEMS` for all of them):
+
+* ``"tfim"``: ``-J sum Z Z - h sum X`` (Pauli units) on a lattice; reference sector
+  ``prod X = +1``; closed-form energy for chains. Ansatz ``"hva"`` from ``|+>^N``.
+* ``"xxz"``, ``"heisenberg"``, ``"j1j2"``: ``J sum S.S`` type models in spin units
+  (``S = sigma/2``; ``units="pauli"`` for Pauli units); reference sector ``sum Z = 0``
+  for even ``n``. Ansatz ``"hva"``: singlets on ``(0,1), (2,3), ...``, then
+  ``exp(-i theta H_c)`` per colour class ``c`` of an edge colouring of the bonds (SU(2)
+  and U(1) preserving).
+* ``"xy"``: anisotropic XY chain in a field (Pauli units); ``"metavqe"``: the meta-VQE
+  family ``sum (XX + YY + Delta ZZ) + lambda sum Z`` (Pauli units). No sector restriction
+  of the reference (the ground state's magnetisation and Z-parity depend on the field).
+  Ansatz ``"hva"``: the bond-coloured HVA from singlets plus a field group; it keeps
+  total ``Sz = 0`` (U(1) cases) or the Z-parity ``(-1)^(N/2)``, so it can only reach
+  ground states there: the meta-VQE family below its saturation field (its default).
+  Ansatz ``"hea"`` (RY-RZ layers with CNOT chains) is not confined to a sector (the XY
+  default).
+* ``"h2"``, ``"lih"``: STO-3G Jordan-Wigner molecules (Hartree) from PennyLane's
+  Hartree-Fock integrals; reference sector: the electron number. Ansatz ``"asd"``
+  (Givens singles and doubles on the Hartree-Fock state) or ``"uccsd"``.
+
+Spin models take ``n`` (sites), ``lattice`` (``"chain"``, ``"ring"``, ``"ladder"``,
+``"square"``, ``"triangular"``), ``lx``/``ly`` for 2D lattices and ``periodic`` [True].
+
+Example:
+    >>> p = get_problem("tfim", n=6, h=0.5)
+    >>> p.n_wires, p.ansatz_names, round(p.exact().energy, 8)
+    (6, ('hva', 'hea'), -6.38469456)
+    >>> get_problem("tfm")
+    Traceback (most recent call last):
+    ...
+    ValueError: unknown problem 'tfm'; valid problems: tfim, xxz, heisenberg, j1j2, xy, metavqe, h2, lih
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from qml.ir import Circuit
+from qml.paulis import PauliString, PauliSum
+from qml.problems import spins
+from qml.problems.lattice import LATTICES, Lattice, make_lattice
+from qml.problems.molecules import MOLECULES, molecular_hamiltonian
+from qml.problems.problem import MAX_ED_WIRES, Problem
+
+#: Largest number of sites a spin problem may have (the TFIM chain, with its closed form).
+MAX_SITES = 24
+
+
+@dataclass(frozen=True)
+class ProblemSpec:
+    """Registry entry: the builder, its parameter defaults and a one-line description.
+
+    Example:
+        >>> PROBLEMS["tfim"].defaults["h"]
+        1.0
+    """
+
+    builder: Callable[..., Problem]
+    defaults: dict[str, Any]
+    description: str
+
+
+# -- validation -----------------------------------------------------------------------------
+def _int(name: str, value: Any, low: int, high: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or not low <= int(value) <= high:
+        raise ValueError(f"{name} must be an integer in {low}..{high}, got {value!r}")
+    return int(value)
+
+
+def _float(name: str, value: Any) -> float:
+    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not math.isfinite(float(value)):
+        raise ValueError(f"{name} must be a finite real number, got {value!r}")
+    return float(value)
+
+
+def _bool(name: str, value: Any) -> bool:
+    if not isinstance(value, bool):
+        raise ValueError(f"{name} must be true or false, got {value!r}")
+    return value
+
+
+def _choice(name: str, value: Any, valid: tuple[str, ...]) -> str:
+    if value not in valid:
+        raise ValueError(f"unknown {name} {value!r}; valid choices: {', '.join(valid)}")
+    return str(value)
+
+
+def _lattice(p: dict[str, Any]) -> Lattice:
+    name = _choice("lattice", p["lattice"], LATTICES)
+    periodic = _bool("periodic", p["periodic"])
+    lx = None if p.get("lx") is None else _int("lx", p["lx"], 1, MAX_SITES)
+    ly = None if p.get("ly") is None else _int("ly", p["ly"], 1, MAX_SITES)
+    n = None if p.get("n") is None or (lx is not None and name != "chain") else p["n"]
+    if n is not None:
+        n = _int("n", n, 2, MAX_SITES)
+    lat = make_lattice(name, n=n, lx=lx, ly=ly, periodic=periodic)
+    if lat.n_sites > MAX_SITES:
+        raise ValueError(f"the lattice has {lat.n_sites} sites; at most {MAX_SITES} are supported")
+    return lat
+
+
+# -- ansatz builders ---------------------------------------------------------------------
+def _hea(n: int) -> Callable[[int], Circuit]:
+    from qml.templates import hardware_efficient
+
+    return lambda layers: hardware_efficient(n, layers)
+
+
+def _bond_groups(H: PauliSum, first_pairs: list[tuple[int, int]]) -> list[PauliSum]:
+    """Terms grouped by bond; bonds edge-coloured (no shared site in a colour class).
+
+    Bonds in ``first_pairs`` (the singlet pairs of the initial state) form the last class,
+    so that no layer starts with a group the initial state is an eigenstate of.
+    Single-site terms form one final group.
+    """
+    bonds: dict[tuple[int, ...], list[tuple[float, PauliString]]] = {}
+    for c, s in H.terms:
+        if not s.is_identity:
+            bonds.setdefault(s.wires, []).append((c, s))
+    singles = [t for w, ts in bonds.items() if len(w) == 1 for t in ts]
+    two = {w: ts for w, ts in bonds.items() if len(w) >= 2}
+    pinned = [w for w in two if tuple(sorted(w)) in first_pairs]
+    colours: list[tuple[set[int], list[tuple[float, PauliString]]]] = []
+    for w, ts in two.items():
+        if w in pinned:
+            continue
+        for used, terms in colours:
+            if not used.intersection(w):
+                used.update(w)
+                terms += ts
+                break
+        else:
+            colours.append((set(w), list(ts)))
+    groups = [PauliSum(tuple(ts)) for _, ts in colours]
+    if pinned:
+        groups.append(PauliSum(tuple(t for w in pinned for t in two[w])))
+    if singles:
+        groups.append(PauliSum(tuple(singles)))
+    return groups
+
+
+def _singlet_hva(H: PauliSum, n: int) -> Callable[[int], Circuit]:
+    from qml.templates import hva
+
+    init = "singlets" if n % 2 == 0 else "neel"
+    pairs = [(w, w + 1) for w in range(0, n - 1, 2)] if init == "singlets" else []
+    groups = _bond_groups(H, pairs)
+    return lambda layers: hva(groups, layers, init=init, n_wires=n)
+
+
+# -- spin problems ----------------------------------------------------------------------------
+_SPIN_DEFAULTS: dict[str, Any] = {"n": 8, "lattice": "chain", "periodic": True, "lx": None, "ly": None}
+
+
+def _spin_problem(
+    name: str,
+    p: dict[str, Any],
+    H: PauliSum,
+    lat: Lattice,
+    description: str,
+    ansatze: dict[str, Callable[[int], Circuit]],
+    unit: str,
+    sector: PauliSum | PauliString | None,
+    sector_value: float,
+    reference: Circuit | None,
+    closed_form: Callable[[], float] | None = None,
+) -> Problem:
+    n = lat.n_sites
+    if n > MAX_ED_WIRES and closed_form is None:
+        raise ValueError(
+            f"{name} with {n} sites has no exact reference (exact diagonalisation stops at {MAX_ED_WIRES} "
+            f"qubits); use n <= {MAX_ED_WIRES}"
+        )
+    info = {"lattice": lat.label()}
+    return Problem(
+        name=name,
+        hamiltonian=H,
+        n_wires=n,
+        params=dict(p),
+        description=description,
+        energy_unit=unit,
+        sector=sector,
+        sector_value=sector_value,
+        reference=reference,
+        ansatze=ansatze,
+        default_layers=max(1, n // 2),
+        init=("uniform", 0.1),
+        closed_form=closed_form,
+        info=info,
+    )
+
+
+def _plus(n: int) -> Circuit:
+    c = Circuit(n, name="plus")
+    for w in range(n):
+        c = c.add("H", w)
+    return c
+
+
+def _singlets(n: int) -> Circuit:
+    """Singlets ``(|01> - |10>)/sqrt 2`` on ``(0,1), (2,3), ...`` (even n) or the Neel state (odd n)."""
+    if n % 2:
+        c = Circuit(n, name="neel")
+        for w in range(1, n, 2):
+            c = c.add("X", w)
+        return c
+    c = Circuit(n, name="singlets")
+    for w in range(0, n, 2):
+        c = c.add("X", w).add("X", w + 1).add("H", w).add("CNOT", (w, w + 1))
+    return c
+
+
+def _build_tfim(p: dict[str, Any]) -> Problem:
+    from qml.templates import hva
+
+    lat = _lattice(p)
+    J, h = _float("J", p["J"]), _float("h", p["h"])
+    units = _choice("units", p["units"], spins.UNITS)
+    H = spins.tfim(lat, J=J, h=h, units=units)
+    n = lat.n_sites
+    closed: Callable[[], float] | None = None
+    if lat.name in ("chain", "ring") and J > 0 and h >= 0:
+        scale = 1.0 if units == "pauli" else 0.25
+        jj, hh = J, h if units == "pauli" else 2.0 * h  # spin units: -J/4 ZZ - h/2 X = (1/4)(-J ZZ - 2h X)
+        periodic = lat.name == "ring"
+
+        def closed() -> float:
+            return scale * spins.tfim_exact_energy(n, jj, hh, periodic)
+
+    sign = 1.0 if h >= 0 or n % 2 == 0 else -1.0
+    return _spin_problem(
+        "tfim", p, H, lat,
+        f"TFIM -J ZZ - h X on {lat.label()}, J={J:g}, h={h:g} ({units} units)",
+        {"hva": lambda layers: hva(H, layers, init="plus"), "hea": _hea(n)},
+        units, spins.parity_x(n), sign, _plus(n), closed,
+    )
+
+
+def _u1_sector(n: int, h: float) -> tuple[PauliSum | None, float]:
+    return (spins.total_z(n), 0.0) if n % 2 == 0 and h == 0.0 else (None, 0.0)
+
+
+def _build_xxz(p: dict[str, Any], name: str = "xxz") -> Problem:
+    lat = _lattice(p)
+    units = _choice("units", p["units"], spins.UNITS)
+    J = _float("J", p["J"])
+    delta = _float("delta", p.get("delta", 1.0))
+    h = _float("h", p.get("h", 0.0))
+    H = spins.xxz(lat, J=J, delta=delta, h=h, units=units)
+    sector, value = _u1_sector(lat.n_sites, h)
+    what = "Heisenberg J S.S" if name == "heisenberg" else f"XXZ (Delta={delta:g}, h={h:g})"
+    return _spin_problem(
+        name, p, H, lat, f"{what} on {lat.label()}, J={J:g} ({units} units)",
+        {"hva": _singlet_hva(H, lat.n_sites), "hea": _hea(lat.n_sites)},
+        units, sector, value, _singlets(lat.n_sites),
+    )
+
+
+def _build_heisenberg(p: dict[str, Any]) -> Problem:
+    return _build_xxz(p, "heisenberg")
+
+
+def _build_j1j2(p: dict[str, Any]) -> Problem:
+    lat = _lattice(p)
+    units = _choice("units", p["units"], spins.UNITS)
+    J1, J2 = _float("J1", p["J1"]), _float("J2", p["J2"])
+    H = spins.j1j2(lat, J1=J1, J2=J2, units=units)
+    sector, value = _u1_sector(lat.n_sites, 0.0)
+    return _spin_problem(
+        "j1j2", p, H, lat, f"J1-J2 Heisenberg on {lat.label()}, J1={J1:g}, J2={J2:g} ({units} units)",
+        {"hva": _singlet_hva(H, lat.n_sites), "hea": _hea(lat.n_sites)},
+        units, sector, value, _singlets(lat.n_sites),
+    )
+
+
+def _build_xy(p: dict[str, Any]) -> Problem:
+    lat = _lattice(p)
+    units = _choice("units", p["units"], spins.UNITS)
+    J, gamma, h = _float("J", p["J"]), _float("gamma", p["gamma"]), _float("h", p["h"])
+    H = spins.xy(lat, J=J, gamma=gamma, h=h, units=units)
+    n = lat.n_sites
+    return _spin_problem(
+        "xy", p, H, lat, f"XY model on {lat.label()}, J={J:g}, gamma={gamma:g}, h={h:g} ({units} units)",
+        {"hea": _hea(n), "hva": _singlet_hva(H, n)},
+        units, None, 0.0, _singlets(n),
+    )
+
+
+def _build_metavqe(p: dict[str, Any]) -> Problem:
+    lat = _lattice(p)
+    units = _choice("units", p["units"], spins.UNITS)
+    delta, lam = _float("delta", p["delta"]), _float("lam", p["lam"])
+    H = spins.metavqe(lat, delta=delta, lam=lam, units=units)
+    n = lat.n_sites
+    return _spin_problem(
+        "metavqe", p, H, lat,
+        f"meta-VQE XXZ family on {lat.label()}, Delta={delta:g}, lambda={lam:g} ({units} units)",
+        {"hva": _singlet_hva(H, n), "hea": _hea(n)},
+        units, None, 0.0, _singlets(n),
+    )
+
+
+# -- molecules --------------------------------------------------------------------------
+def _build_molecule(name: str, p: dict[str, Any]) -> Problem:
+    from qml.templates import all_singles_doubles, hartree_fock_state, uccsd
+
+    H, info = molecular_hamiltonian(
+        name, _float("bond_length", p["bond_length"]), p.get("active_electrons"), p.get("active_orbitals")
+    )
+    nq, ne = info["n_qubits"], info["n_electrons"]
+
+    def repeated(block: Callable[..., Circuit]) -> Callable[[int], Circuit]:
+        def build(layers: int) -> Circuit:
+            c = block(ne, nq)
+            for _ in range(layers - 1):
+                c = c.then(block(ne, nq, hf_state=False))
+            return Circuit(nq, c.ops, c.n_weights, name=c.name)
+
+        return build
+
+    return Problem(
+        name=name,
+        hamiltonian=H,
+        n_wires=nq,
+        params=dict(p),
+        description=f"{name.upper() if name == 'h2' else 'LiH'} STO-3G (Jordan-Wigner), "
+        f"R={info['bond_length']:g} A, {ne} electrons in {nq} spin orbitals",
+        energy_unit="hartree",
+        sector=spins.total_z(nq),
+        sector_value=float(nq - 2 * ne),
+        reference=hartree_fock_state(ne, nq),
+        ansatze={"asd": repeated(all_singles_doubles), "uccsd": repeated(uccsd)},
+        default_layers=1,
+        init=("zeros", None),
+        info=info,
+    )
+
+
+def _build_h2(p: dict[str, Any]) -> Problem:
+    return _build_molecule("h2", p)
+
+
+def _build_lih(p: dict[str, Any]) -> Problem:
+    return _build_molecule("lih", p)
+
+
+_UNITS_PAULI = {"units": "pauli"}
+_UNITS_SPIN = {"units": "spin"}
+
+#: All registered problems.
+PROBLEMS: dict[str, ProblemSpec] = {
+    "tfim": ProblemSpec(_build_tfim, {**_SPIN_DEFAULTS, "J": 1.0, "h": 1.0, **_UNITS_PAULI},
+                        "transverse-field Ising model -J ZZ - h X"),
+    "xxz": ProblemSpec(_build_xxz, {**_SPIN_DEFAULTS, "J": 1.0, "delta": 1.0, "h": 0.0, **_UNITS_SPIN},
+                       "XXZ model J (SxSx + SySy + Delta SzSz) + h Sz"),
+    "heisenberg": ProblemSpec(_build_heisenberg, {**_SPIN_DEFAULTS, "J": 1.0, **_UNITS_SPIN},
+                              "Heisenberg model J S.S"),
+    "j1j2": ProblemSpec(_build_j1j2, {**_SPIN_DEFAULTS, "J1": 1.0, "J2": 0.5, **_UNITS_SPIN},
+                        "J1-J2 Heisenberg model"),
+    "xy": ProblemSpec(_build_xy, {**_SPIN_DEFAULTS, "J": 1.0, "gamma": 0.0, "h": 0.0, **_UNITS_PAULI},
+                      "anisotropic XY model in a field"),
+    "metavqe": ProblemSpec(_build_metavqe, {**_SPIN_DEFAULTS, "delta": 1.0, "lam": 0.0, **_UNITS_PAULI},
+                           "meta-VQE family sum(XX + YY + Delta ZZ) + lambda sum Z"),
+    "h2": ProblemSpec(_build_h2, {"bond_length": MOLECULES["h2"]["bond_length"]},
+                      "H2 STO-3G, Jordan-Wigner (4 qubits)"),
+    "lih": ProblemSpec(_build_lih, {"bond_length": MOLECULES["lih"]["bond_length"], "active_electrons": 2,
+                                    "active_orbitals": 5},
+                       "LiH STO-3G, Jordan-Wigner, frozen-core active space (10 qubits)"),
+}
+
+
+def problem_names() -> tuple[str, ...]:
+    """The registered problem names.
+
+    Example:
+        >>> "h2" in problem_names()
+        True
+    """
+    return tuple(PROBLEMS)
+
+
+def get_problem(name: str, **params: Any) -> Problem:
+    """Build a registered problem.
+
+    Args:
+        name: One of :func:`problem_names` (case-insensitive).
+        **params: Problem parameters (see :data:`PROBLEMS` ``[name].defaults``); ``None``
+            values take the default.
+
+    Raises:
+        ValueError: For an unknown name, an unknown parameter (listing the valid ones) or
+            a bad value (e.g. a size out of range).
+
+    Example:
+        >>> p = get_problem("j1j2", n=8, J2=0.5)
+        >>> round(p.exact().energy, 10)
+        -3.0
+    """
+    key = str(name).lower() if isinstance(name, str) else name
+    if key not in PROBLEMS:
+        raise ValueError(f"unknown problem {name!r}; valid problems: {', '.join(PROBLEMS)}")
+    spec = PROBLEMS[key]
+    unknown = sorted(set(params) - set(spec.defaults))
+    if unknown:
+        raise ValueError(
+            f"unknown parameter(s) {', '.join(unknown)} for problem {key!r}; "
+            f"valid parameters: {', '.join(spec.defaults)}"
+        )
+    merged = {k: (params[k] if params.get(k) is not None else v) for k, v in spec.defaults.items()}
+    problem = spec.builder(merged)
+    shown = [k for k in spec.defaults if params.get(k) is not None]
+    if "n" in spec.defaults and "n" not in shown and not {"lx", "ly"} & set(shown):
+        shown.insert(0, "n")  # the size (or the geometry) is always worth showing
+    if "bond_length" in spec.defaults and "bond_length" not in shown:
+        shown.insert(0, "bond_length")
+    problem.info["shown"] = shown
+    return problem
+
+
+__all__ = ["MAX_SITES", "PROBLEMS", "ProblemSpec", "get_problem", "problem_names"]

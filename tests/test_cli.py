@@ -1,0 +1,102 @@
+"""The qml command: vqe, run, info, problems, demo; clean one-line errors with exit code 2."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from qml.cli import main
+from qml.optimize import VQEResult
+
+CIRCUITS = Path(__file__).resolve().parent.parent / "circuits"
+
+
+def test_demo(capsys):
+    assert main(["demo"]) == 0
+    out = capsys.readouterr().out
+    assert "exact" in out
+    assert "error" in out
+    assert "tfim(n=6, h=1.0)" in out
+
+
+def test_vqe_command_writes_json_and_png(tmp_path, capsys):
+    out_json = tmp_path / "result.json"
+    png = tmp_path / "conv.png"
+    code = main(["vqe", "--problem", "tfim", "--n", "4", "--h", "0.5", "--ansatz", "hva", "--layers", "2",
+                 "--optimizer", "lbfgs", "--steps", "100", "--seed", "0", "--out", str(out_json),
+                 "--plot", str(png)])
+    assert code == 0
+    text = capsys.readouterr().out
+    assert "VQE result" in text
+    assert "rel error" in text
+    res = VQEResult.load(out_json)
+    assert res.rel_error < 1e-8
+    assert json.loads(out_json.read_text())["kind"] == "vqe"
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_vqe_command_other_options(capsys):
+    code = main(["vqe", "--problem", "heisenberg", "--n", "4", "--open", "--optimizer", "adam",
+                 "--steps", "30", "--param", "J=0.5"])
+    assert code == 0
+    assert "heisenberg(n=4, periodic=False, J=0.5)" in capsys.readouterr().out
+
+
+def test_run_command(tmp_path, capsys):
+    png = tmp_path / "curve.png"
+    out_json = tmp_path / "exp.json"
+    code = main(["run", str(CIRCUITS / "h2_dissociation.toml"), "--quick", "--plot", str(png),
+                 "--out", str(out_json)])
+    assert code == 0
+    text = capsys.readouterr().out
+    assert "bond_length" in text
+    assert "passed" in text
+    assert png.exists()
+    assert json.loads(out_json.read_text())["kind"] == "experiment"
+
+
+def test_run_command_failing_check_exits_1(tmp_path, capsys):
+    f = tmp_path / "bad.toml"
+    f.write_text('[problem]\nname = "tfim"\nn = 4\n[ansatz]\nlayers = 1\n[optimizer]\nsteps = 5\n'
+                 '[check]\nmax_rel_error = 1e-14\n')
+    assert main(["run", str(f)]) == 1
+    assert "FAIL" in capsys.readouterr().out
+
+
+def test_info_and_problems(capsys):
+    assert main(["info"]) == 0
+    out = capsys.readouterr().out
+    assert "torch" in out
+    assert "CUDA available" in out
+    assert "threads" in out
+    assert main(["problems"]) == 0
+    assert "metavqe" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(("argv", "match"), [
+    (["vqe", "--problem", "isingg"], "unknown problem 'isingg'; valid problems: tfim, xxz, heisenberg"),
+    (["vqe", "--problem", "tfim", "--n", "4", "--optimizer", "newton"],
+     "unknown optimizer 'newton'; valid choices: adam, sgd, lbfgs"),
+    (["vqe", "--problem", "h2", "--h", "1.0"], "unknown parameter(s) h for problem 'h2'; valid parameters"),
+    (["vqe", "--problem", "tfim", "--n", "40"], "n must be an integer in 2..24"),
+    (["vqe", "--problem", "tfim", "--n", "4", "--ansatz", "uccsd"], "valid choices: hva, hea"),
+    (["vqe", "--problem", "tfim", "--layers", "two"], "invalid int value"),
+    (["vqe"], "the following arguments are required: --problem"),
+    (["launch"], "invalid choice: 'launch'"),
+    (["run", "circuits/nothing.toml"], "no experiment file"),
+])
+def test_errors_are_one_line_with_exit_code_2(argv, match, capsys):
+    assert main(argv) == 2
+    captured = capsys.readouterr()
+    err = captured.err.strip()
+    assert match in err
+    assert err.startswith("qml: error: ")
+    assert len(err.splitlines()) == 1
+    assert "Traceback" not in captured.err + captured.out
+
+
+def test_help_exits_zero(capsys):
+    assert main(["--help"]) == 0
+    assert "vqe" in capsys.readouterr().out
