@@ -21,12 +21,15 @@ from qml.ir import Circuit, Param, W, X
 
 
 def pytest_collection_modifyitems(config, items):
-    if torch.cuda.is_available():
-        return
-    skip = pytest.mark.skip(reason="needs CUDA")
+    """Skip ``gpu`` tests without CUDA and ``hardware`` tests unless ``-m hardware`` asks for them."""
+    hardware_asked = "hardware" in (config.getoption("-m") or "")
+    no_gpu = pytest.mark.skip(reason="needs CUDA")
+    no_hw = pytest.mark.skip(reason="real IBM hardware: run with -m hardware")
     for item in items:
-        if "gpu" in item.keywords:
-            item.add_marker(skip)
+        if "gpu" in item.keywords and not torch.cuda.is_available():
+            item.add_marker(no_gpu)
+        if "hardware" in item.keywords and not hardware_asked:
+            item.add_marker(no_hw)
 
 
 def seeded_circuit(

@@ -110,6 +110,11 @@ def _check(name: str, values: Any, need: int, arg: str) -> None:
 def _angle(p: Param, weights: Any, inputs: Any) -> Any:
     """``const + sum coeff * prod(refs)`` with ``weights[..., i]``: differentiable, batchable."""
     if p.is_constant:
+        like = weights if _is_torch(weights) else inputs
+        if _is_torch(like):  # PennyLane cannot mix ndarray and torch angles in one gate
+            import torch
+
+            return torch.tensor(p.const, dtype=like.dtype, device=like.device)
         return p.const
     ref = p.single_ref
     if ref is not None:
