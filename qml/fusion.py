@@ -191,7 +191,7 @@ def fstep_data(
     out = mats[0]
     for m in mats[1:]:
         k1, k2 = out.shape[-1], m.shape[-1]
-        out = torch.einsum("...ik,...jl->...ijkl", out, m)
+        out = out[..., :, None, :, None] * m[..., None, :, None, :]  # Kronecker product
         out = out.reshape(*out.shape[:-4], k1 * k2, k1 * k2)
     return out
 
