@@ -135,6 +135,9 @@ def _build_parser() -> _Parser:
     d = sub.add_parser("demo", help="6-qubit TFIM VQE against exact diagonalisation")
     d.add_argument("--seed", type=int, default=0, help="random seed")
     _add_hardware(sub)
+    from qml.predict import add_predict_command
+
+    add_predict_command(sub)
     return p
 
 
@@ -255,10 +258,25 @@ def _cmd_vqe(args: argparse.Namespace) -> int:
     return 0
 
 
+def _file_method(path: str) -> str | None:
+    import tomllib
+
+    try:
+        with open(path, "rb") as f:
+            return tomllib.load(f).get("method")
+    except (OSError, tomllib.TOMLDecodeError):
+        return None  # load_experiment reports the problem properly
+
+
 def _cmd_run(args: argparse.Namespace) -> int:
     from qml.experiment import load_experiment, plot_result, run_experiment
     from qml.optimize.results import SweepResult
 
+    if _file_method(args.file) == "predict":  # wavefunction-prediction files run through qml.predict
+        from qml.predict import main as predict_main
+
+        extra = [f"--{k}={v}" for k in ("out", "plot") if (v := getattr(args, k, None))]
+        return predict_main(["--config", str(args.file), *(["--quick"] if args.quick else []), *extra])
     exp = load_experiment(args.file, quick=args.quick)
     total = len(exp.sweep_values()) if exp.method == "sweep" else None
     with _Progress(total, f"{exp.name}") as bar:

@@ -222,3 +222,15 @@ def test_vqe_errors():
         vqe(problem, "spsa", steps=2, shots=0)
     with pytest.raises(ValueError, match="needs param=<parameter name>"):
         vqe_sweep("h2", [0.7])
+
+
+def test_tfim_hva_keeps_the_field_group_at_zero_field():
+    """Regression: the ansatz took its coefficients from H, so at h = 0 the X rotations vanished."""
+    from qml.optimize import vqe
+    from qml.problems import get_problem
+
+    problem = get_problem("tfim", n=6, h=0.0)
+    assert problem.ansatz(2).count()["RX"] == 12
+    r = vqe(problem, optimizer="lbfgs", steps=300, seed=0)
+    assert r.rel_error < 1e-8
+    assert r.fidelity > 0.9999

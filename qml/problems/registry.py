@@ -238,7 +238,8 @@ def _build_tfim(p: dict[str, Any]) -> Problem:
     return _spin_problem(
         "tfim", p, H, lat,
         f"TFIM -J ZZ - h X on {lat.label()}, J={J:g}, h={h:g} ({units} units)",
-        {"hva": lambda layers: hva(H, layers, init="plus"), "hea": _hea(n)},
+        # the ansatz takes its structure, not its coefficients, from H: at h = 0 the X group must stay
+        {"hva": lambda layers: hva(spins.tfim(lat, J=1.0, h=1.0), layers, init="plus"), "hea": _hea(n)},
         units, spins.parity_x(n), sign, _plus(n), closed,
     )
 

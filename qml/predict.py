@@ -1,0 +1,549 @@
+"""``qml predict``: learn ground states across a Hamiltonian family and test them on held-out parameters.
+
+Pipeline (:func:`run_prediction`), for a preset family (:data:`PRESETS`):
+
+1. training values: ``--train`` points evenly spaced over the preset range (ends included);
+   held-out test values: ``--test`` midpoints of an even grid (none coincides with a training
+   value); dense unlabelled values for the energy loss: ``--dense`` evenly spaced points
+   (test values removed);
+2. the model (``--model``):
+
+   * ``mlp``: per-point VQE with continuation at the training values
+     (:func:`qml.models.per_point_vqe`), an MLP warm-started on them, then trained on the
+     mean energy over the dense batch (L-BFGS). For ``metavqe`` the circuit is the
+     number-conserving :func:`~qml.models.u1_circuit` on magnetisation-sector branches
+     ``sum Z <= 0`` (the field favours them), trained cold on the dense batch;
+   * ``meta``: meta-VQE. TFIM: the problem's HVA with every angle a cubic polynomial of
+     ``lambda`` (:func:`~qml.models.encode_ansatz`), warm-started by least squares on the
+     per-point solutions, then energy-trained; ``metavqe``: the published circuit
+     (:func:`~qml.models.metavqe_circuit`, 2 encoding + 4 processing layers);
+   * ``interp``: per-point VQE at the training values, cubic-spline interpolated;
+
+3. evaluation on the test values against sector-resolved exact references
+   (:func:`qml.models.evaluate`), optionally together with the interpolation baseline
+   (``--compare``), JSON (``--out``) and PNG (``--plot``) output.
+
+Experiment files (``circuits/predict_*.toml``) use the layout of :mod:`qml.experiment` with
+``method = "predict"`` and a ``[predict]`` table; :func:`run_predict_file` runs them and
+evaluates their ``[check]`` table (``min_fidelity``, ``mean_fidelity``, ``max_rel_error``,
+``beats_baseline``).
+
+Hooking into the ``qml`` command: :func:`add_predict_command` adds the ``predict``
+sub-command to an argparse sub-parser collection (its handler is ``args.func``).
+
+Example:
+    >>> out = run_prediction("tfim", n=4, train=3, test=4, model="interp", seed=0)
+    >>> out.result.summary["mean_fidelity"] > 0.99
+    True
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import time
+import tomllib
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+log = logging.getLogger(__name__)
+
+#: Model kinds of :func:`run_prediction`.
+MODEL_KINDS: tuple[str, ...] = ("mlp", "meta", "interp")
+
+
+@dataclass(frozen=True)
+class Preset:
+    """A Hamiltonian family for ``qml predict``: the registry problem, the varying parameter, its range.
+
+    Example:
+        >>> PRESETS["tfim"].param, PRESETS["tfim"].lam_range
+        ('h', (0.0, 2.0))
+    """
+
+    problem: str
+    param: str
+    lam_range: tuple[float, float]
+    fixed: dict[str, Any]
+    n_default: int
+    description: str
+
+
+#: Families understood by ``qml predict``.
+PRESETS: dict[str, Preset] = {
+    "tfim": Preset("tfim", "h", (0.0, 2.0), {"periodic": True}, 12,
+                   "TFIM ring -sum ZZ - h sum X, h in [0, 2], reference sector prod X = +1"),
+    "metavqe": Preset("metavqe", "delta", (-1.1, 1.1), {"lam": 0.75, "periodic": True}, 8,
+                      "meta-VQE XXZ ring sum (XX + YY + Delta ZZ) + 0.75 sum Z, Delta in [-1.1, 1.1]"),
+}
+
+
+@dataclass
+class PredictionOutcome:
+    """What :func:`run_prediction` returns.
+
+    Attributes:
+        result: Evaluation of the model on the test values.
+        baseline: Evaluation of the interpolation baseline (``compare=True``), else ``None``.
+        settings: The run's settings (problem, n, model, counts, seed...).
+        timings: Seconds per stage.
+
+    Example:
+        >>> from qml.models.evaluate import EvaluationResult
+        >>> PredictionOutcome(EvaluationResult(label="mlp")).to_dict()["baseline"] is None
+        True
+    """
+
+    result: Any
+    baseline: Any = None
+    settings: dict[str, Any] = field(default_factory=dict)
+    timings: dict[str, float] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON form: ``{"format", "settings", "timings", "result", "baseline"}``."""
+        return {"format": "qml-predict", "settings": self.settings, "timings": self.timings,
+                "result": self.result.to_dict(),
+                "baseline": None if self.baseline is None else self.baseline.to_dict()}
+
+    def save(self, path: str | Path) -> Path:
+        """Write :meth:`to_dict` as JSON."""
+        p = Path(path)
+        p.parent.mkdir(parents=True, exist_ok=True)
+        p.write_text(json.dumps(self.to_dict(), indent=1))
+        return p
+
+    def plot(self, path: str | Path) -> Path:
+        """PNG of predicted vs exact energy and fidelity (baseline overlaid when present)."""
+        from qml.models.evaluate import plot_evaluation
+
+        rs = [self.result] + ([self.baseline] if self.baseline is not None else [])
+        return plot_evaluation(rs, path)
+
+
+def grids(lam_range: tuple[float, float], train: int, test: int, dense: int) -> tuple[np.ndarray, ...]:
+    """Training, held-out test and dense (unlabelled) values over ``lam_range``.
+
+    Training values are evenly spaced with both ends; test values are the midpoints of
+    ``test`` equal cells; dense values are evenly spaced with test values removed.
+
+    Example:
+        >>> [g.tolist() for g in grids((0.0, 1.0), 2, 2, 3)]
+        [[0.0, 1.0], [0.25, 0.75], [0.0, 0.5, 1.0]]
+    """
+    lo, hi = float(lam_range[0]), float(lam_range[1])
+    tr = np.linspace(lo, hi, train) if train > 1 else np.array([(lo + hi) / 2])
+    te = lo + (np.arange(test) + 0.5) * (hi - lo) / test
+    de = np.linspace(lo, hi, dense)
+    de = np.array([v for v in de if np.min(np.abs(te - v)) > 1e-9 * max(1.0, abs(v))])
+    return tr, te, de
+
+
+def _check_count(name: str, value: Any, low: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < low:
+        raise ValueError(f"{name} must be an integer >= {low}, got {value!r}")
+    return value
+
+
+def _build(
+    kind: str, preset: Preset, fam: Any, n: int, train_lams: np.ndarray, dense: np.ndarray, seed: int,
+    steps: int, layers: int | None, dtype: torch.dtype, per_point: Any,
+) -> tuple[Any, dict[str, Any], Any]:
+    """The trained model, timing/extra info and the per-point VQE result (reused by the baseline)."""
+    from qml.models import (
+        EncodedConditional,
+        InterpolationBaseline,
+        MLPConditional,
+        encode_ansatz,
+        metavqe_circuit,
+        per_point_vqe,
+        sector_branches,
+        u1_circuit,
+    )
+    from qml.simulator import Simulator
+
+    sim = Simulator(dtype=torch.complex128 if dtype == torch.float64 else torch.complex64)
+    info: dict[str, Any] = {}
+    t0 = time.perf_counter()
+    if preset.problem == "metavqe":
+        if kind == "meta":
+            c = metavqe_circuit(n, 2, layers or 4)
+            model = EncodedConditional(c, fam, sim, lam_range=preset.lam_range, init_scale=0.1, seed=seed,
+                                       dtype=dtype)
+            hist = model.fit(dense, steps=steps, seed=seed)
+            info.update(circuit=f"metavqe_circuit(2 encoding, {layers or 4} processing)",
+                        fit=hist.to_dict())
+            return model, info, per_point
+        c = u1_circuit(n, layers or 4)
+        branches = sector_branches(n, list(range(n // 2, n + 1)))
+        info["circuit"] = f"u1_circuit({n}, {layers or 4}) on sectors sum Z <= 0"
+        if kind == "interp":
+            if per_point is None:
+                per_point = per_point_vqe(fam, c, train_lams, branches=branches, steps=300, seed=seed,
+                                          simulator=sim, init="normal")
+            model = InterpolationBaseline(c, fam, per_point.lams, per_point.weights, "cubic", sim, branches)
+            info["per_point_seconds"] = per_point.seconds
+            return model, info, per_point
+        g = torch.Generator().manual_seed(seed)
+        offset = (torch.rand(c.n_weights, generator=g, dtype=torch.float64) * 2 - 1) * 0.5
+        model = MLPConditional(c, fam, (32, 32), "tanh", sim, branches, preset.lam_range, offset, 0.1, seed,
+                               dtype)
+        hist = model.fit(dense, steps=steps, seed=seed)
+        info["fit"] = hist.to_dict()
+        info["fit_seconds"] = time.perf_counter() - t0
+        return model, info, per_point
+    # TFIM (and other families with a problem ansatz): HVA with p = n / 2 by default
+    c = fam.ansatz(layers or max(1, n // 2))
+    if per_point is None:
+        per_point = per_point_vqe(fam, c, train_lams, steps=300, seed=seed, simulator=sim)
+    info["per_point_seconds"] = per_point.seconds
+    info["circuit"] = f"problem ansatz, {layers or max(1, n // 2)} layers ({c.n_weights} weights)"
+    W = per_point.weights[:, 0]
+    if kind == "interp":
+        return InterpolationBaseline(c, fam, per_point.lams, W, "cubic", sim), info, per_point
+    if kind == "meta":
+        model = EncodedConditional(encode_ansatz(c, 1, 3), fam, sim, lam_range=preset.lam_range, seed=seed,
+                                   dtype=dtype)
+        info["warm_start_mse"] = model.warm_start(per_point.lams, W)
+    else:
+        model = MLPConditional(c, fam, (32, 32), "tanh", sim, None, preset.lam_range, None, 0.01, seed, dtype)
+        info["warm_start_mse"] = model.warm_start(per_point.lams, W)
+    t1 = time.perf_counter()
+    hist = model.fit(dense, steps=steps, seed=seed)
+    info["fit"] = hist.to_dict()
+    info["fit_seconds"] = time.perf_counter() - t1
+    return model, info, per_point
+
+
+def run_prediction(
+    problem: str = "tfim",
+    n: int | None = None,
+    train: int = 6,
+    test: int = 40,
+    model: str = "mlp",
+    seed: int = 0,
+    *,
+    dense: int = 31,
+    steps: int = 200,
+    layers: int | None = None,
+    compare: bool = False,
+    dtype: str = "complex128",
+) -> PredictionOutcome:
+    """Train a conditional model on a preset family and evaluate it on held-out parameters.
+
+    Args:
+        problem: A key of :data:`PRESETS` (``"tfim"`` or ``"metavqe"``).
+        n: Number of sites (preset default: 12 for the TFIM, 8 for meta-VQE).
+        train: Number of labelled training values (per-point VQE).
+        test: Number of held-out test values.
+        model: ``"mlp"``, ``"meta"`` or ``"interp"`` (see the module docstring).
+        seed: Seed of every stochastic step (initial weights).
+        dense: Number of unlabelled values in the energy loss.
+        steps: L-BFGS iterations of the energy training.
+        layers: Ansatz layers (default: ``n / 2`` HVA layers for the TFIM, 4 for meta-VQE).
+        compare: Also evaluate the interpolation baseline on the same points.
+        dtype: ``"complex128"`` (default) or ``"complex64"``.
+
+    Returns:
+        A :class:`PredictionOutcome`.
+
+    Raises:
+        ValueError: For an unknown problem, model or dtype, or bad counts.
+
+    Example:
+        >>> out = run_prediction("tfim", n=4, train=3, test=2, model="interp", layers=2)
+        >>> out.result.summary["n_points"], out.settings["param"]
+        (2.0, 'h')
+    """
+    from qml.models import HamiltonianFamily, evaluate
+
+    if problem not in PRESETS:
+        raise ValueError(f"unknown problem {problem!r} for predict; valid choices: {', '.join(PRESETS)}")
+    if model not in MODEL_KINDS:
+        raise ValueError(f"unknown model {model!r}; valid choices: {', '.join(MODEL_KINDS)}")
+    if dtype not in ("complex128", "complex64"):
+        raise ValueError(f"unknown dtype {dtype!r}; valid choices: complex128, complex64")
+    preset = PRESETS[problem]
+    n = preset.n_default if n is None else _check_count("n", n, 2)
+    _check_count("train", train, 2 if model != "interp" else 3)
+    _check_count("test", test, 1)
+    _check_count("dense", dense, 2)
+    _check_count("steps", steps, 0)
+    t0 = time.perf_counter()
+    fam = HamiltonianFamily.from_problem(preset.problem, preset.param, n=n, **preset.fixed)
+    tr, te, de = grids(preset.lam_range, train, test, dense)
+    real = torch.float64 if dtype == "complex128" else torch.float32
+    net, info, per_point = _build(model, preset, fam, n, tr, de, seed, steps, layers, real, None)
+    t_train = time.perf_counter() - t0
+    settings = {"problem": problem, "n": n, "param": preset.param, "range": list(preset.lam_range),
+                "fixed": preset.fixed, "train": train, "test": test, "dense": int(de.size), "model": model,
+                "seed": seed, "steps": steps, "layers": layers, "dtype": dtype}
+    t1 = time.perf_counter()
+    res = evaluate(net, te, tr if model != "meta" or problem != "metavqe" else None, label=model, seed=seed,
+                   extra={"settings": settings, **info})
+    t_eval = time.perf_counter() - t1
+    baseline = None
+    if compare and model != "interp":
+        tb = time.perf_counter()
+        base, binfo, _ = _build("interp", preset, fam, n, tr, de, seed, steps, layers, real, per_point)
+        baseline = evaluate(base, te, tr, label="interp", seed=seed, extra=binfo)
+        t_eval += time.perf_counter() - tb
+    return PredictionOutcome(res, baseline, settings,
+                             {"train": t_train, "evaluate": t_eval, "total": time.perf_counter() - t0})
+
+
+# -- experiment files ----------------------------------------------------------------------------
+_TOP = ("name", "description", "method", "seed", "backend", "dtype", "problem", "predict", "check", "quick")
+_PREDICT_KEYS = ("model", "train", "test", "dense", "steps", "layers", "compare")
+_CHECK_KEYS = ("min_fidelity", "mean_fidelity", "max_rel_error", "beats_baseline")
+
+
+def _merge(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
+    out = dict(base)
+    for k, v in over.items():
+        out[k] = _merge(out[k], v) if isinstance(v, dict) and isinstance(out.get(k), dict) else v
+    return out
+
+
+def load_predict_file(path: str | Path, quick: bool = False) -> dict[str, Any]:
+    """Read and validate a ``method = "predict"`` experiment file; returns the merged table.
+
+    Raises:
+        ValueError: Naming the file, the bad key and the valid keys.
+
+    Example:
+        >>> import tempfile, os
+        >>> p = os.path.join(tempfile.mkdtemp(), "e.toml")
+        >>> _ = open(p, "w").write('method = "predict"\\n[problem]\\nname = "tfim"\\nn = 4\\n')
+        >>> load_predict_file(p)["predict"]
+        {}
+    """
+    p = Path(path)
+    if not p.exists():
+        raise ValueError(f"no experiment file at {p}")
+    try:
+        data = tomllib.loads(p.read_text())
+    except tomllib.TOMLDecodeError as err:
+        raise ValueError(f"{p}: invalid TOML: {err}") from None
+    for key in data:
+        if key not in _TOP:
+            raise ValueError(f"{p}: unknown key {key!r} at the top level; valid keys: {', '.join(_TOP)}")
+    if data.get("method") != "predict":
+        raise ValueError(f"{p}: not a predict experiment (method = {data.get('method')!r}); use 'qml run'")
+    merged = _merge({k: v for k, v in data.items() if k != "quick"}, data.get("quick", {}) if quick else {})
+    for table, keys in (("predict", _PREDICT_KEYS), ("check", _CHECK_KEYS), ("problem", ("name", "n"))):
+        val = merged.setdefault(table, {})
+        if not isinstance(val, dict):
+            raise ValueError(f"{p}: [{table}] must be a table")
+        for key in val:
+            if key not in keys:
+                raise ValueError(f"{p}: unknown key {key!r} in [{table}]; valid keys: {', '.join(keys)}")
+    if merged.get("backend", "torch") != "torch":
+        raise ValueError(f"{p}: unknown backend {merged['backend']!r}; valid backends: torch")
+    if merged["problem"].get("name") not in PRESETS:
+        raise ValueError(f"{p}: [problem] name must be one of {', '.join(PRESETS)}")
+    merged["_path"] = str(p)
+    return merged
+
+
+@dataclass
+class PredictCheck:
+    """One declared check of a predict experiment.
+
+    Example:
+        >>> PredictCheck("min_fidelity", 0.999, 0.99, True).describe()
+        'min_fidelity: 0.999 >= 0.99 ok'
+    """
+
+    name: str
+    value: float | None
+    limit: float | bool
+    passed: bool
+
+    def describe(self) -> str:
+        """``name: value <op> limit ok|FAILED``."""
+        op = "<=" if self.name.startswith("max_") else ">=" if "fidelity" in self.name else "=="
+        val = "n/a" if self.value is None else f"{self.value:.6g}"
+        return f"{self.name}: {val} {op} {self.limit} {'ok' if self.passed else 'FAILED'}"
+
+
+def run_predict_file(path: str | Path, quick: bool = False) -> tuple[PredictionOutcome, list[PredictCheck]]:
+    """Run a predict experiment file and evaluate its ``[check]`` table.
+
+    ``beats_baseline = true`` runs the interpolation baseline too and requires a higher mean
+    fidelity and a higher minimum fidelity than it (``false``: no such check).
+
+    Returns:
+        The outcome and the checks (all passed when every ``passed`` is True).
+
+    Example:
+        >>> import tempfile, os
+        >>> p = os.path.join(tempfile.mkdtemp(), "e.toml")
+        >>> _ = open(p, "w").write('method = "predict"\\n[problem]\\nname = "tfim"\\nn = 4\\n[predict]\\n'
+        ...                        'model = "interp"\\ntrain = 3\\ntest = 2\\nlayers = 2\\n'
+        ...                        '[check]\\nmin_fidelity = 0.9\\n')
+        >>> out, checks = run_predict_file(p)
+        >>> [c.passed for c in checks]
+        [True]
+    """
+    exp = load_predict_file(path, quick)
+    pr, ck, pb = exp["predict"], exp["check"], exp["problem"]
+    compare = bool(pr.get("compare", False) or ck.get("beats_baseline"))
+    out = run_prediction(pb["name"], pb.get("n"), pr.get("train", 6), pr.get("test", 40),
+                         pr.get("model", "mlp"), int(exp.get("seed", 0)), dense=pr.get("dense", 31),
+                         steps=pr.get("steps", 200), layers=pr.get("layers"), compare=compare,
+                         dtype=exp.get("dtype", "complex128"))
+    s = out.result.summary
+    checks: list[PredictCheck] = []
+    for key, limit in ck.items():
+        if key == "beats_baseline":
+            if not limit:
+                continue
+            b = out.baseline.summary if out.baseline is not None else None
+            ok = (b is not None and s["mean_fidelity"] > b["mean_fidelity"]
+                  and s["min_fidelity"] > b["min_fidelity"])
+            checks.append(PredictCheck(key, None if b is None else s["mean_fidelity"] - b["mean_fidelity"],
+                                       True, bool(ok)))
+            continue
+        value = s[key]
+        ok = value is not None and (value <= limit if key.startswith("max_") else value >= limit)
+        checks.append(PredictCheck(key, value, float(limit), bool(ok)))
+    return out, checks
+
+
+# -- command line ----------------------------------------------------------------------------------
+def add_predict_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
+    """Add the ``qml predict`` options to ``parser``.
+
+    Example:
+        >>> p = add_predict_arguments(argparse.ArgumentParser())
+        >>> p.parse_args(["--problem", "tfim", "--n", "6"]).n
+        6
+    """
+    parser.add_argument("--problem", default="tfim", help=f"family: {', '.join(PRESETS)}")
+    parser.add_argument("--n", type=int, default=None, help="number of sites (12 for tfim, 8 for metavqe)")
+    parser.add_argument("--train", type=int, default=6, help="labelled training values (per-point VQE)")
+    parser.add_argument("--test", type=int, default=40, help="held-out test values")
+    parser.add_argument("--model", default="mlp", help=f"one of: {', '.join(MODEL_KINDS)}")
+    parser.add_argument("--seed", type=int, default=0, help="random seed")
+    parser.add_argument("--dense", type=int, default=31, help="unlabelled values in the energy loss")
+    parser.add_argument("--steps", type=int, default=200, help="L-BFGS iterations of the energy training")
+    parser.add_argument("--layers", type=int, default=None, help="ansatz layers")
+    parser.add_argument("--compare", action="store_true", help="also evaluate the interpolation baseline")
+    parser.add_argument("--dtype", default="complex128", help="complex128 or complex64")
+    parser.add_argument("--threads", type=int, default=1,
+                        help="torch intra-op threads (1: fastest for these small states; 0: torch default)")
+    parser.add_argument("--config", default=None, help="a predict experiment file (circuits/predict_*.toml)")
+    parser.add_argument("--quick", action="store_true", help="with --config: apply its [quick] overrides")
+    parser.add_argument("--out", default=None, help="write the results as JSON")
+    parser.add_argument("--plot", default=None, help="write predicted vs exact energy and fidelity (PNG)")
+    return parser
+
+
+def add_predict_command(subparsers: Any) -> argparse.ArgumentParser:
+    """Attach ``predict`` to the ``qml`` sub-command collection (handler in ``func``).
+
+    Example:
+        >>> sub = argparse.ArgumentParser().add_subparsers(dest="command")
+        >>> add_predict_command(sub).get_default("func") is predict_command
+        True
+    """
+    p = subparsers.add_parser("predict",
+                              help="learn ground states across a Hamiltonian family (conditional circuits)")
+    add_predict_arguments(p)
+    p.set_defaults(func=predict_command)
+    return p
+
+
+def _print(outcome: PredictionOutcome, checks: list[PredictCheck] | None) -> None:
+    from rich.console import Console
+    from rich.markup import escape
+    from rich.table import Table
+
+    con = Console(highlight=False, soft_wrap=True)
+    results = [outcome.result] + ([outcome.baseline] if outcome.baseline is not None else [])
+    st = outcome.settings
+    table = Table(title=escape(f"predict {st['problem']} n={st['n']}: {st['train']} training / {st['test']} "
+                               f"held-out values of {st['param']}"), title_justify="left")
+    table.add_column("quantity", style="bold")
+    for r in results:
+        table.add_column(escape(r.label))
+    for key in ("mean_fidelity", "min_fidelity", "max_rel_error", "mean_rel_error", "max_abs_energy_error",
+                "max_abs_error_magnetization_x", "max_abs_error_correlation_zz"):
+        vals = [r.summary.get(key) for r in results]
+        table.add_row(key, *[("-" if v is None else f"{v:.6g}") for v in vals])
+    con.print(table)
+    con.print(f"train {outcome.timings['train']:.1f} s, evaluate {outcome.timings['evaluate']:.1f} s, "
+              f"seed {st['seed']}")
+    for c in checks or []:
+        con.print(escape(c.describe()))
+
+
+def predict_command(args: argparse.Namespace) -> int:
+    """Run ``qml predict`` from parsed arguments; returns the exit status (1 if a file check fails).
+
+    Example:
+        >>> p = add_predict_arguments(argparse.ArgumentParser())
+        >>> predict_command(p.parse_args(["--problem", "tfim", "--n", "4", "--train", "3", "--test", "3",
+        ...                                "--model", "interp"]))  # doctest: +SKIP
+        0
+    """
+    checks: list[PredictCheck] | None = None
+    threads = getattr(args, "threads", 0)
+    if threads:
+        torch.set_num_threads(int(threads))
+    if args.config:
+        outcome, checks = run_predict_file(args.config, quick=args.quick)
+    else:
+        outcome = run_prediction(args.problem, args.n, args.train, args.test, args.model, args.seed,
+                                 dense=args.dense, steps=args.steps, layers=args.layers, compare=args.compare,
+                                 dtype=args.dtype)
+    _print(outcome, checks)
+    if args.out:
+        outcome.save(args.out)
+    if args.plot:
+        outcome.plot(args.plot)
+    return 0 if checks is None or all(c.passed for c in checks) else 1
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Stand-alone entry (``python -m qml.predict ...``) until ``qml predict`` is hooked into :mod:`qml.cli`.
+
+    Example:
+        >>> main(["--model", "nope"])  # doctest: +SKIP
+        2
+    """
+    import sys
+
+    parser = add_predict_arguments(argparse.ArgumentParser(prog="qml predict"))
+    args = parser.parse_args(list(argv) if argv is not None else None)
+    try:
+        return predict_command(args)
+    except ValueError as err:
+        sys.stderr.write(f"qml predict: error: {str(err).splitlines()[0]}\n")
+        return 2
+
+
+if __name__ == "__main__":  # pragma: no cover
+    raise SystemExit(main())
+
+__all__ = [
+    "MODEL_KINDS",
+    "PRESETS",
+    "PredictCheck",
+    "PredictionOutcome",
+    "Preset",
+    "add_predict_arguments",
+    "add_predict_command",
+    "grids",
+    "load_predict_file",
+    "main",
+    "predict_command",
+    "run_predict_file",
+    "run_prediction",
+]
