@@ -14,7 +14,16 @@ import torch
 
 
 class SimulationMemoryError(MemoryError):
-    """Raised before a run that would not fit in memory; the message says what to change."""
+    """Raised before a run that would not fit in memory; the message says what to change.
+
+    Example:
+        >>> import torch
+        >>> try:
+        ...     check_fits(40, 1, torch.complex128, 3, "forward")
+        ... except SimulationMemoryError as err:
+        ...     print(str(err)[:44])
+        forward simulation of 40 qubits with batch 1
+    """
 
 
 def estimate_bytes(n_wires: int, batch: int, itemsize: int, states: int) -> int:

@@ -457,7 +457,13 @@ _DEFAULT = Simulator()
 
 
 def state(circuit: Circuit, weights: Any = None, inputs: Any = None, **settings: Any) -> Tensor:
-    """Statevector with a default :class:`Simulator` (``settings`` override its fields)."""
+    """Statevector with a default :class:`Simulator` (``settings`` override its fields).
+
+    Example:
+        >>> from qml.ir import Circuit
+        >>> state(Circuit(1).add("X", 0)).real.tolist()
+        [0.0, 1.0]
+    """
     return (Simulator(**settings) if settings else _DEFAULT).state(circuit, weights, inputs)
 
 
@@ -468,7 +474,13 @@ def probs(
     wires: Sequence[int] | None = None,
     **settings: Any,
 ) -> Tensor:
-    """Probabilities with a default :class:`Simulator` (``settings`` override its fields)."""
+    """Probabilities with a default :class:`Simulator` (``settings`` override its fields).
+
+    Example:
+        >>> from qml.ir import Circuit
+        >>> probs(Circuit(2).add("X", 1)).tolist()
+        [0.0, 1.0, 0.0, 0.0]
+    """
     return (Simulator(**settings) if settings else _DEFAULT).probs(circuit, weights, inputs, wires)
 
 
@@ -479,7 +491,14 @@ def expval(
     inputs: Any = None,
     **settings: Any,
 ) -> Tensor:
-    """Expectation values with a default :class:`Simulator` (``settings`` override its fields)."""
+    """Expectation values with a default :class:`Simulator` (``settings`` override its fields).
+
+    Example:
+        >>> import torch
+        >>> from qml.ir import Circuit, W
+        >>> round(float(expval(Circuit(1).add("RY", 0, W(0)), "Z0", [torch.pi / 3])), 6)
+        0.5
+    """
     return (Simulator(**settings) if settings else _DEFAULT).expval(circuit, observables, weights, inputs)
 
 
@@ -492,7 +511,13 @@ def sample(
     wires: Sequence[int] | None = None,
     **settings: Any,
 ) -> Tensor:
-    """Samples with a default :class:`Simulator` (``settings`` override its fields)."""
+    """Samples with a default :class:`Simulator` (``settings`` override its fields).
+
+    Example:
+        >>> from qml.ir import Circuit
+        >>> sample(Circuit(1).add("X", 0), shots=3, seed=0).tolist()
+        [[1], [1], [1]]
+    """
     return (Simulator(**settings) if settings else _DEFAULT).sample(
         circuit, weights, inputs, shots, seed, wires
     )

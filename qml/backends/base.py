@@ -147,7 +147,14 @@ class BackendResult:
 
 @runtime_checkable
 class Backend(Protocol):
-    """What every backend provides (see the module docstring)."""
+    """What every backend provides (see the module docstring).
+
+    Example:
+        >>> from qml.backends import get_backend
+        >>> b = get_backend("torch")
+        >>> b.name, b.capabilities.differentiable
+        ('torch', True)
+    """
 
     name: str
     capabilities: Capabilities
@@ -330,6 +337,11 @@ class Execution:
         stds: ``(N, n_obs)`` standard errors, if known.
         job_ids: Jobs that produced them.
         metadata: Extra JSON-serialisable information.
+
+    Example:
+        >>> import numpy as np
+        >>> Execution(values=np.zeros((2, 1))).values.shape
+        (2, 1)
     """
 
     values: np.ndarray
@@ -344,6 +356,11 @@ class BaseBackend:
     Subclasses set :attr:`name` and :attr:`capabilities` and implement
     :meth:`execute` (angle rows of the slot circuit in, values out). Differentiable
     backends also override :meth:`expval`.
+
+    Example:
+        >>> from qml.backends import get_backend
+        >>> isinstance(get_backend("aer"), BaseBackend)
+        True
     """
 
     name: str = "base"

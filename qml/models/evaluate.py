@@ -313,10 +313,8 @@ def plot_evaluation(
         >>> plot_evaluation(r, os.path.join(tempfile.mkdtemp(), "p.png")).suffix
         '.png'
     """
-    import matplotlib as mpl
-
-    mpl.use("Agg")
-    import matplotlib.pyplot as plt
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure  # no pyplot: the caller's matplotlib backend stays as it is
 
     rs = [results] if isinstance(results, EvaluationResult) else list(results)
     if not rs:
@@ -325,7 +323,9 @@ def plot_evaluation(
     scalar = bool(ref.lams) and not isinstance(ref.lams[0], list)
     x = np.asarray(ref.lams, dtype=float) if scalar else np.arange(len(ref.lams), dtype=float)
     xlabel = ref.param_names[0] if scalar and ref.param_names else "test point"
-    fig, axes = plt.subplots(3, 1, figsize=(7.0, 8.5), sharex=True, constrained_layout=True)
+    fig = Figure(figsize=(7.0, 8.5), constrained_layout=True)
+    FigureCanvasAgg(fig)
+    axes = fig.subplots(3, 1, sharex=True)
     ax_e, ax_f, ax_r = axes
     ax_e.plot(x, ref.energy_exact, "k-", lw=1.5, label="exact (sector-resolved)")
     for r in rs:
@@ -337,8 +337,9 @@ def plot_evaluation(
         ax_r.semilogy(x, rel, "o-", ms=3, lw=1, label=name)
     if scalar and ref.train_lams:
         t = np.asarray(ref.train_lams, dtype=float)
-        e_t = np.interp(t, x, np.asarray(ref.energy_exact, dtype=float))
-        ax_e.plot(t, e_t, "rx", ms=9, mew=2, label="training points")
+        # markers on the axis (the exact energy at training points is not part of the result)
+        ax_e.plot(t, np.zeros_like(t), "r^", ms=8, clip_on=False, transform=ax_e.get_xaxis_transform(),
+                  label="training points")
         for ax in axes:
             for v in t:
                 ax.axvline(v, color="r", lw=0.6, alpha=0.35)
@@ -352,7 +353,6 @@ def plot_evaluation(
     p = Path(path)
     p.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(p, dpi=110)
-    plt.close(fig)
     return p
 
 
