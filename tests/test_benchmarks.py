@@ -1,0 +1,114 @@
+"""Smoke tests of the benchmark scripts: each main runs in-process at a tiny size and writes its files.
+
+No timing is asserted; only that every contender produced a row and the outputs exist.
+"""
+
+from __future__ import annotations
+
+import csv
+import importlib
+import json
+import sys
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+import pytest
+import torch
+
+ROOT = Path(__file__).resolve().parents[1]
+TINY = ["--repeats", "2", "--threads", "2", "--max-seconds", "30"]
+
+
+def _load(name: str) -> ModuleType:
+    if str(ROOT) not in sys.path:
+        sys.path.insert(0, str(ROOT))
+    return importlib.import_module(name)
+
+
+@pytest.fixture(autouse=True)
+def _keep_torch_threads():
+    """The scripts call ``torch.set_num_threads``; restore the session's value afterwards."""
+    before = torch.get_num_threads()
+    yield
+    torch.set_num_threads(before)
+
+
+def _check_outputs(out: Path, stem: str, rows: list[dict[str, Any]], contenders: set[str]) -> None:
+    for ext in ("csv", "json", "md", "png"):
+        assert (out / f"{stem}.{ext}").is_file(), f"{stem}.{ext} missing"
+    with open(out / f"{stem}.csv") as f:
+        csv_rows = list(csv.DictReader(f))
+    assert len(csv_rows) == len(rows) > 0
+    doc = json.loads((out / f"{stem}.json").read_text())
+    assert len(doc["rows"]) == len(rows)
+    assert doc["meta"]["threads"] == 2
+    assert {r["contender"] for r in rows} == contenders
+    for r in rows:
+        assert r["status"] in ("ok", "skipped", "error")
+        assert r["versions"]
+        if r["status"] == "ok":
+            assert r["repeats"] == 2
+            assert r["median_s"] >= r["min_s"] > 0
+            assert r["peak_mem_mb"] is not None
+        else:
+            assert r["reason"]
+    native = [r for r in rows if r["contender"].startswith("qml")]
+    assert native
+    assert all(r["status"] == "ok" for r in native), [r["reason"] for r in native]
+
+
+def test_w1_smoke(tmp_path: Path) -> None:
+    w1 = _load("benchmarks.bench_w1")
+    rows = w1.main(["--n", "3", "--batch", "2", "--layers", "1", "--out", str(tmp_path), *TINY])
+    _check_outputs(tmp_path, "w1", rows, set(w1.CONTENDERS))
+    ref = next(r for r in rows if r["contender"] == w1.REFERENCE)
+    assert ref["ratio_vs_native"] == 1.0
+    for r in rows:  # every framework computes the same gradient
+        if r["status"] == "ok":
+            assert r["check"] is not None, r
+            assert r["check"] < 1e-4, r
+
+
+def test_w2_smoke(tmp_path: Path) -> None:
+    w2 = _load("benchmarks.bench_w2")
+    rows = w2.main(["--n", "3", "--layers", "1", "--bandwidth-mib", "8", "--out", str(tmp_path), *TINY])
+    _check_outputs(tmp_path, "w2", rows, {
+        "qml-adjoint-c128", "qml-adjoint-c64", "qml-forward", "pl-lightning-adjoint",
+        "pl-default-backprop", "aer-estimator-ps", "aer-estimator-fwd",
+    })
+    native = [r for r in rows if r["contender"].startswith("qml-adjoint")]
+    assert all(r["floor_s"] > 0 and r["ratio_floor"] > 0 for r in native)
+
+
+def test_w3_smoke(tmp_path: Path) -> None:
+    w3 = _load("benchmarks.bench_w3")
+    rows = w3.main(["--n", "3", "--layers", "1", "--shots", "100", "--out", str(tmp_path), *TINY])
+    _check_outputs(tmp_path, "w3", rows, {"qml-sample", "aer-sampler"})
+
+
+def test_run_case_records_failures_instead_of_raising(tmp_path: Path) -> None:
+    common = _load("benchmarks.common")
+    s = common.Settings(repeats=2, max_seconds=1e-9, out=tmp_path)
+    case = {"workload": "T", "n": 3, "B": 1, "L": 1}
+
+    def boom() -> Any:
+        raise RuntimeError("kaput")
+
+    def skip() -> Any:
+        raise common.Skip("not in scope")
+
+    reg = common.SlowRegistry()
+    quiet = {"log": lambda _msg: None}
+    assert common.run_case(case, "a", "complex128", boom, s, **quiet)["status"] == "error"
+    assert common.run_case(case, "b", "complex128", skip, s, **quiet)["reason"] == "not in scope"
+    work = lambda: lambda: sum(range(1000))  # noqa: E731
+    slow = common.run_case(case, "c", "complex128", work, s, registry=reg, **quiet)
+    assert slow["status"] == "skipped"
+    assert "too slow" in slow["reason"]
+    bigger = common.run_case({**case, "n": 4}, "c", "complex128", boom, s, registry=reg, **quiet)
+    assert bigger["status"] == "skipped"
+    assert "smaller configuration" in bigger["reason"]
+    huge = common.run_case(case, "d", "complex128", boom, s, mem_estimate=1e18, **quiet)
+    assert huge["status"] == "skipped"
+    assert "memory" in huge["reason"]
