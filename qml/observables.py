@@ -42,6 +42,29 @@ class _Group:
     def is_complex(self) -> bool:
         return any(c.imag != 0 for _, c, _ in self.terms)
 
+    def constant(self, n_obs: int) -> list[float] | None:
+        """Per-observable coefficient when every term is a pure X string (a constant diagonal)."""
+        if any(z for _, _, z in self.terms):
+            return None
+        c = [0.0] * n_obs
+        for o, coeff, _ in self.terms:
+            c[o] += coeff.real  # no Z/Y wire means no Y, so the coefficient is real
+        return c
+
+
+def _flip_overlap(state: Tensor, n: int, flip: tuple[int, ...]) -> Tensor:
+    """``Re <psi| X_flip |psi>`` per row; a single flipped wire needs no copy of the state."""
+    if len(flip) == 1:
+        shape, axis = K.split_shape(n, flip, state.shape[0])
+        v = state.reshape(shape)
+        s0, s1 = v.select(axis[flip[0]], 0), v.select(axis[flip[0]], 1)
+        prod = s0.conj() * s1 if state.is_complex() else s0 * s1
+        prod = prod.real if prod.is_complex() else prod
+        return 2 * prod.reshape(state.shape[0], -1).sum(-1)
+    phi = K.apply_flip(state, n, flip)
+    prod = state.conj() * phi if state.is_complex() else state * phi
+    return (prod.real if prod.is_complex() else prod).sum(-1)
+
 
 @dataclass
 class ObservablePlan:
@@ -108,6 +131,11 @@ class ObservablePlan:
                 t = state.real**2 + state.imag**2 if state.is_complex() else state**2
                 out = out + t @ D.real.T
                 continue
+            c = g.constant(self.n_obs)
+            if c is not None:  # sum_o c_o Re<psi|X..X|psi>: no diagonal to read
+                ov = _flip_overlap(state, self.n, g.flip)
+                out = out + ov[:, None] * torch.tensor(c, dtype=rdt, device=state.device)
+                continue
             phi = K.apply_flip(state, self.n, g.flip)
             if real_state:
                 out = out + (state * phi) @ D.T
@@ -128,5 +156,11 @@ class ObservablePlan:
         ds = self.diagonals(real_state, state.dtype, state.device)
         out = torch.zeros_like(state)
         for grp, D in zip(self.groups, ds, strict=True):
-            out = out + (g.to(D.dtype) @ D) * K.apply_flip(state, self.n, grp.flip)
+            phi = K.apply_flip(state, self.n, grp.flip)
+            c = grp.constant(self.n_obs) if grp.flip else None
+            if c is not None:  # constant diagonal: one scale per row
+                w = g.to(torch.float64) @ torch.tensor(c, dtype=torch.float64, device=g.device)
+                out = out + w.to(phi.real.dtype if phi.is_complex() else phi.dtype)[:, None] * phi
+            else:
+                out = out + (g.to(D.dtype) @ D) * phi
         return out
