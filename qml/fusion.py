@@ -273,11 +273,9 @@ def fstep_vjp(fp: FusedProgram, j: int, lam: Tensor, phi: Tensor) -> Tensor:
         return _diag_G(lam, phi, n, pst.wires)
     if pst.kind == "ctrl":
         shape, axis = K.split_shape(n, (*pst.controls, pst.target), -1)
-        idx: list = [slice(None)] * len(shape)
-        for c in pst.controls:
-            idx[axis[c]] = 1
-        ls, ps = lam.reshape(shape)[tuple(idx)], phi.reshape(shape)[tuple(idx)]
-        tax = axis[pst.target] - sum(1 for c in pst.controls if axis[c] < axis[pst.target])
+        idx = K.ctrl_index(shape, axis, pst.controls)
+        ls, ps = lam.reshape(shape)[idx], phi.reshape(shape)[idx]
+        tax = K.target_axis(axis, pst.controls, pst.target)
         ls = ls.movedim(tax, -1).reshape(ls.shape[0], -1, 2)
         ps = ps.movedim(tax, -1).reshape(ps.shape[0], -1, 2)
         return torch.einsum("bxi,bxj->bij", _cj(ls), ps)

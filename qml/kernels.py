@@ -99,14 +99,16 @@ def apply_diag(state: Tensor, n: int, wires: Sequence[int], d: Tensor) -> Tensor
     return out.reshape(out.shape[0], -1)
 
 
-def _ctrl_index(shape: list[int], axis: dict[int, int], controls: Sequence[int]) -> tuple:
+def ctrl_index(shape: list[int], axis: dict[int, int], controls: Sequence[int]) -> tuple:
+    """Index of the slice of a split view where every control wire is 1."""
     idx: list = [slice(None)] * len(shape)
     for c in controls:
         idx[axis[c]] = 1
     return tuple(idx)
 
 
-def _target_axis(axis: dict[int, int], controls: Sequence[int], target: int) -> int:
+def target_axis(axis: dict[int, int], controls: Sequence[int], target: int) -> int:
+    """Axis of ``target`` in the controlled slice (the control axes are indexed away)."""
     return axis[target] - sum(1 for c in controls if axis[c] < axis[target])
 
 
@@ -120,9 +122,9 @@ def apply_ctrl(
     """
     shape, axis = split_shape(n, (*controls, target), state.shape[0])
     v = state.reshape(shape)
-    idx = _ctrl_index(shape, axis, controls)
+    idx = ctrl_index(shape, axis, controls)
     sub = v[idx]
-    tax = _target_axis(axis, controls, target)
+    tax = target_axis(axis, controls, target)
     new = sub.flip(tax) if m is None else mix_axis(sub, tax, m)
     rows = max(v.shape[0], new.shape[0], batch)
     out = v.expand(rows, *v.shape[1:]).clone()
@@ -170,8 +172,3 @@ def apply_dense(state: Tensor, n: int, wires: Sequence[int], m: Tensor) -> Tenso
     rows = out.shape[0]
     out = out.reshape(rows, *rest[1:], *([2] * k)).movedim(dst, src)
     return out.reshape(rows, -1)
-
-
-def inner(a: Tensor, b: Tensor) -> Tensor:
-    """``<a|b>`` per batch row (``(B, D) x (B, D) -> (B,)``)."""
-    return (a.conj() * b).sum(-1) if a.is_complex() else (a * b).sum(-1)

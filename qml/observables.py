@@ -37,19 +37,21 @@ CACHE_BYTES = 512 * 2**20
 class _Group:
     flip: tuple[int, ...]
     terms: list[tuple[int, complex, tuple[int, ...]]]  # (observable, coeff*(-i)^nY, z wires)
+    #: Per-observable coefficient when every term is a pure X string (constant diagonal), else None.
+    constant: list[float] | None = None
 
     @property
     def is_complex(self) -> bool:
         return any(c.imag != 0 for _, c, _ in self.terms)
 
-    def constant(self, n_obs: int) -> list[float] | None:
-        """Per-observable coefficient when every term is a pure X string (a constant diagonal)."""
-        if any(z for _, _, z in self.terms):
-            return None
+    def finish(self, n_obs: int) -> None:
+        """Fix :attr:`constant` once all terms are in (only groups that flip wires use it)."""
+        if not self.flip or any(z for _, _, z in self.terms):
+            return
         c = [0.0] * n_obs
         for o, coeff, _ in self.terms:
             c[o] += coeff.real  # no Z/Y wire means no Y, so the coefficient is real
-        return c
+        self.constant = c
 
 
 def _flip_overlap(state: Tensor, n: int, flip: tuple[int, ...]) -> Tensor:
@@ -89,6 +91,8 @@ class ObservablePlan:
                 c = complex(coeff) * (-1j) ** ps.n_y
                 by_flip.setdefault(flip, _Group(flip, [])).terms.append((o, c, z))
         self.groups = sorted(by_flip.values(), key=lambda g: (len(g.flip), g.flip))
+        for g in self.groups:
+            g.finish(self.n_obs)
 
     @property
     def n_obs(self) -> int:
@@ -110,13 +114,19 @@ class ObservablePlan:
             D[o] += (c if use_c else c.real) * s.reshape(-1)
         return D
 
-    def diagonals(self, real_only: bool, dtype: torch.dtype, device: torch.device) -> list[Tensor]:
-        """The ``D_m`` tensors ``(n_obs, 2**n)``, cached when they fit :data:`CACHE_BYTES`."""
+    def diagonals(self, real_only: bool, dtype: torch.dtype, device: torch.device) -> list[Tensor | None]:
+        """The ``D_m`` tensors ``(n_obs, 2**n)``, ``None`` for constant (pure-X) groups.
+
+        Cached when they fit :data:`CACHE_BYTES`.
+        """
         key = (real_only, dtype, device)
         if key in self._cache:
             return self._cache[key]
-        ds = [self._diagonal(g, real_only, dtype, device) for g in self.groups]
-        if sum(d.numel() * d.element_size() for d in ds) <= CACHE_BYTES:
+        ds = [
+            None if g.constant is not None else self._diagonal(g, real_only, dtype, device)
+            for g in self.groups
+        ]
+        if sum(d.numel() * d.element_size() for d in ds if d is not None) <= CACHE_BYTES:
             self._cache[key] = ds
         return ds
 
@@ -131,10 +141,9 @@ class ObservablePlan:
                 t = state.real**2 + state.imag**2 if state.is_complex() else state**2
                 out = out + t @ D.real.T
                 continue
-            c = g.constant(self.n_obs)
-            if c is not None:  # sum_o c_o Re<psi|X..X|psi>: no diagonal to read
+            if D is None:  # pure X strings: sum_o c_o Re<psi|X..X|psi>, no diagonal to read
                 ov = _flip_overlap(state, self.n, g.flip)
-                out = out + ov[:, None] * torch.tensor(c, dtype=rdt, device=state.device)
+                out = out + ov[:, None] * torch.tensor(g.constant, dtype=rdt, device=state.device)
                 continue
             phi = K.apply_flip(state, self.n, g.flip)
             if real_state:
@@ -157,9 +166,8 @@ class ObservablePlan:
         out = torch.zeros_like(state)
         for grp, D in zip(self.groups, ds, strict=True):
             phi = K.apply_flip(state, self.n, grp.flip)
-            c = grp.constant(self.n_obs) if grp.flip else None
-            if c is not None:  # constant diagonal: one scale per row
-                w = g.to(torch.float64) @ torch.tensor(c, dtype=torch.float64, device=g.device)
+            if D is None:  # constant diagonal: one scale per row
+                w = g.to(torch.float64) @ torch.tensor(grp.constant, dtype=torch.float64, device=g.device)
                 out = out + w.to(phi.real.dtype if phi.is_complex() else phi.dtype)[:, None] * phi
             else:
                 out = out + (g.to(D.dtype) @ D) * phi

@@ -63,7 +63,7 @@ class Program:
     groups: dict[str, list[int]] = field(default_factory=dict)  # gate name -> first slots
     cache: dict[tuple, Any] = field(default_factory=dict, repr=False)  # per-setting derived data
     _fixed: dict[tuple, list[Tensor | None]] = field(default_factory=dict, repr=False)
-    _index: dict[tuple, tuple[Tensor, ...]] = field(default_factory=dict, repr=False)
+    _index: dict[tuple, tuple[Any, ...]] = field(default_factory=dict, repr=False)
 
     # -- angles ---------------------------------------------------------------------
     def angles(self, weights: Tensor, inputs: Tensor) -> Tensor:
@@ -77,6 +77,14 @@ class Program:
             mk = lambda v, t=torch.long: torch.tensor(v, dtype=t, device=dev)  # noqa: E731
             w_pos = [i for i, s in enumerate(self.lin_src) if s == "w"]
             x_pos = [i for i, s in enumerate(self.lin_src) if s == "x"]
+            # every slot is exactly W(slot order): the angles are a plain gather of the weights
+            simple = (
+                not self.products
+                and not x_pos
+                and [self.lin_slot[i] for i in w_pos] == list(range(self.n_slots))
+                and all(self.lin_coeff[i] == 1.0 for i in w_pos)
+                and not any(self.const)
+            )
             self._index[key] = (
                 mk([self.lin_slot[i] for i in w_pos]),
                 mk([self.lin_idx[i] for i in w_pos]),
@@ -85,17 +93,10 @@ class Program:
                 mk([self.lin_idx[i] for i in x_pos]),
                 mk([self.lin_coeff[i] for i in x_pos], torch.float64),
                 mk(self.const, torch.float64),
+                simple,
             )
-        ws, wi, wc, xs, xi, xc, const = self._index[key]
-        simple_w = (
-            not self.products
-            and xs.numel() == 0
-            and ws.numel() == self.n_slots
-            and bool((wc == 1).all())
-            and bool((const == 0).all())
-            and bool((ws == torch.arange(self.n_slots, device=dev)).all())
-        )
-        if simple_w:
+        ws, wi, wc, xs, xi, xc, const, simple = self._index[key]
+        if simple:
             return weights[:, wi].expand(B, -1)
         out = const.to(dtype).expand(B, -1).clone()
         if ws.numel():

@@ -60,13 +60,11 @@ def _real(dtype: torch.dtype) -> torch.dtype:
 
 def as_pauli_sum(obs: ObservableLike) -> PauliSum:
     """Coerce a Pauli string, text such as ``"Z0 Z1 + 0.5*X0"``, or a PauliSum."""
-    if isinstance(obs, PauliSum):
-        return obs
-    if isinstance(obs, PauliString):
-        return PauliSum.from_terms([(1.0, obs)])
-    if isinstance(obs, str):
-        return PauliSum.parse(obs)
-    raise TypeError(f"an observable must be a PauliSum, PauliString or text like 'Z0 Z1', got {type(obs)}")
+    if not isinstance(obs, (PauliSum, PauliString, str)):
+        raise TypeError(
+            f"an observable must be a PauliSum, PauliString or text like 'Z0 Z1', got {type(obs)}"
+        )
+    return PauliSum.coerce(obs)
 
 
 @dataclass(frozen=True)
@@ -282,8 +280,7 @@ class Simulator:
         mode = self.diff
         if not needs_grad:
             self._guard(n, run.batch, dtype, 4, "forward")
-            with torch.no_grad():
-                e = plan.expval(self._evolve(run, dtype))
+            e = self._expval_nograd(run, plan, dtype)
         else:
             if mode == "auto":
                 mode = self._auto_mode(n, run.batch, dtype, len(circuit.ops))
