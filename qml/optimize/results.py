@@ -124,8 +124,26 @@ class _Record:
         return cls.from_dict(json.loads(p.read_text()))
 
 
+class _EnergyRecord(_Record):
+    """Shared behaviour of results with an energy, an exact reference, weights and a circuit."""
+
+    def __post_init__(self) -> None:
+        if self.exact_energy is not None and self.abs_error is None:
+            self.abs_error, self.rel_error = _relative(self.energy, self.exact_energy)
+
+    @property
+    def weights(self) -> torch.Tensor:
+        """``best_weights`` as a float64 tensor (for warm starts)."""
+        return torch.tensor(self.best_weights, dtype=torch.float64)
+
+    def circuit_obj(self) -> Circuit | None:
+        """The ansatz (or grown circuit) as a :class:`~qml.ir.Circuit` (``None`` if not stored)."""
+        circuit = self.circuit
+        return None if circuit is None else Circuit.from_dict(circuit)
+
+
 @dataclass
-class VQEResult(_Record):
+class VQEResult(_EnergyRecord):
     """The outcome of one VQE run.
 
     Attributes:
@@ -191,19 +209,6 @@ class VQEResult(_Record):
     circuit: dict[str, Any] | None = None
     sector: str | None = None
     extra: dict[str, Any] = field(default_factory=dict)
-
-    def __post_init__(self) -> None:
-        if self.exact_energy is not None and self.abs_error is None:
-            self.abs_error, self.rel_error = _relative(self.energy, self.exact_energy)
-
-    @property
-    def weights(self) -> torch.Tensor:
-        """``best_weights`` as a float64 tensor (for warm starts)."""
-        return torch.tensor(self.best_weights, dtype=torch.float64)
-
-    def circuit_obj(self) -> Circuit | None:
-        """The ansatz as a :class:`~qml.ir.Circuit` (``None`` if not stored)."""
-        return None if self.circuit is None else Circuit.from_dict(self.circuit)
 
     def summary(self) -> dict[str, Any]:
         """The headline numbers, for tables.
@@ -290,7 +295,7 @@ class SweepResult(_Record):
 
 
 @dataclass
-class AdaptResult(_Record):
+class AdaptResult(_EnergyRecord):
     """The outcome of ADAPT-VQE.
 
     Attributes:
@@ -343,19 +348,6 @@ class AdaptResult(_Record):
     versions: dict[str, str] = field(default_factory=dict)
     energy_unit: str = ""
     extra: dict[str, Any] = field(default_factory=dict)
-
-    def __post_init__(self) -> None:
-        if self.exact_energy is not None and self.abs_error is None:
-            self.abs_error, self.rel_error = _relative(self.energy, self.exact_energy)
-
-    @property
-    def weights(self) -> torch.Tensor:
-        """``best_weights`` as a float64 tensor."""
-        return torch.tensor(self.best_weights, dtype=torch.float64)
-
-    def circuit_obj(self) -> Circuit | None:
-        """The grown circuit as a :class:`~qml.ir.Circuit`."""
-        return None if self.circuit is None else Circuit.from_dict(self.circuit)
 
 
 @dataclass
