@@ -60,6 +60,25 @@ def seeded_circuit(
     return c
 
 
+def pl_state(n_wires: int, body) -> np.ndarray:
+    """State of a PennyLane ``default.qubit`` circuit from |0..0> (same wire order as ours)."""
+    import pennylane as qp
+
+    dev = qp.device("default.qubit", wires=n_wires)
+
+    @qp.qnode(dev)
+    def circuit():
+        body()
+        return qp.state()
+
+    return np.asarray(circuit())
+
+
+def rand(seed: int, n: int) -> np.ndarray:
+    """``n`` angles uniform in [-pi, pi) from a NumPy seed."""
+    return np.random.default_rng(seed).uniform(-np.pi, np.pi, n)
+
+
 @pytest.fixture
 def random_circuit():
     return seeded_circuit

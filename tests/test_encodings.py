@@ -6,6 +6,7 @@ import numpy as np
 import pennylane as qp
 import pytest
 import torch
+from conftest import pl_state
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from qiskit.circuit.library import zz_feature_map as qk_zz_feature_map
@@ -27,16 +28,6 @@ from qml.templates import (
 
 SEEDS = st.integers(0, 2**31 - 1)
 
-
-def pl_state(n_wires: int, body) -> np.ndarray:
-    dev = qp.device("default.qubit", wires=n_wires)
-
-    @qp.qnode(dev)
-    def circuit():
-        body()
-        return qp.state()
-
-    return np.asarray(circuit())
 
 
 def rand(seed: int, n: int, lo: float = -np.pi, hi: float = np.pi) -> np.ndarray:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pennylane as qp
 import pytest
+from conftest import pl_state, rand
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy.linalg import expm
@@ -27,19 +28,6 @@ SEEDS = st.integers(0, 2**31 - 1)
 SYSTEMS = st.sampled_from([(1, 3), (2, 4), (2, 5), (3, 5)])
 
 
-def pl_state(n_wires: int, body) -> np.ndarray:
-    dev = qp.device("default.qubit", wires=n_wires)
-
-    @qp.qnode(dev)
-    def circuit():
-        body()
-        return qp.state()
-
-    return np.asarray(circuit())
-
-
-def rand(seed: int, n: int) -> np.ndarray:
-    return np.random.default_rng(seed).uniform(-np.pi, np.pi, n)
 
 
 # -- namesakes qp.qchem.hf_state and qp.qchem.excitations -------------------------------------------

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pennylane as qp
 import pytest
+from conftest import pl_state
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy.linalg import expm
@@ -26,16 +27,6 @@ def to_pennylane(h: PauliSum):
         ops.append(qp.prod(*factors) if len(factors) > 1 else factors[0] if factors else qp.Identity(0))
     return qp.dot([c for c, _ in h.terms], ops)
 
-
-def pl_state(n_wires: int, body) -> np.ndarray:
-    dev = qp.device("default.qubit", wires=n_wires)
-
-    @qp.qnode(dev)
-    def circuit():
-        body()
-        return qp.state()
-
-    return np.asarray(circuit())
 
 
 def plus_state(n: int) -> np.ndarray:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pennylane as qp
 import pytest
+from conftest import pl_state, rand
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -21,20 +22,6 @@ from qml.templates import (
 SEEDS = st.integers(0, 2**31 - 1)
 
 
-def pl_state(n_wires: int, body) -> np.ndarray:
-    """State of a PennyLane ``default.qubit`` circuit from |0..0> (same wire order as ours)."""
-    dev = qp.device("default.qubit", wires=n_wires)
-
-    @qp.qnode(dev)
-    def circuit():
-        body()
-        return qp.state()
-
-    return np.asarray(circuit())
-
-
-def rand(seed: int, n: int) -> np.ndarray:
-    return np.random.default_rng(seed).uniform(-np.pi, np.pi, n)
 
 
 # -- strongly entangling: namesake qp.StronglyEntanglingLayers -------------------------------------

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from conftest import rand
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from qiskit.circuit.library import efficient_su2 as qk_efficient_su2
@@ -28,10 +29,6 @@ def qiskit_state(circuit, weights: np.ndarray) -> np.ndarray:
     """Statevector of a bound Qiskit circuit in our (big-endian) order."""
     bound = circuit.assign_parameters(list(weights))
     return np.asarray(Statevector(bound).reverse_qargs().data)
-
-
-def rand(seed: int, n: int) -> np.ndarray:
-    return np.random.default_rng(seed).uniform(-np.pi, np.pi, n)
 
 
 @pytest.mark.parametrize("n", [1, 2, 3, 4, 5])
