@@ -601,22 +601,36 @@ def busy_limit(threads: int) -> float:
 
 
 def _timed_repeats(fn: Callable[[], Any], repeats: int) -> dict[str, Any]:
-    """``repeats`` timed calls with peak memory and other processes' CPU per call."""
+    """``repeats`` timed calls (with other processes' CPU per call), then one call for peak memory.
+
+    The timed calls run back to back with the garbage collector paused (one collection
+    before them), as ``timeit`` does: a collection before every call evicts the CPU caches
+    and cost short calls ~1 ms each. They also run as in a training loop: the allocator keeps the memory
+    it got from the operating system. The peak-memory call comes after them, from a trimmed
+    heap (``malloc_trim``), so it counts everything the call touches; trimming before every
+    timed call would add the page faults of re-mapping all that memory to each time.
+    """
     times: list[float] = []
-    peaks: list[int] = []
     other: list[float] = []
-    for _ in range(repeats):
-        gc.collect()
-        with PeakMemory() as pm, OtherCpu() as oc:
-            t0 = time.perf_counter()
-            out = fn()
-            times.append(time.perf_counter() - t0)
-            del out
-        peaks.append(pm.peak_bytes)
-        if oc.cores is not None:
-            other.append(oc.cores * times[-1])
+    gc.collect()
+    gc.disable()  # as timeit does: no collection pauses inside the timed calls
+    try:
+        for _ in range(repeats):
+            with OtherCpu() as oc:
+                t0 = time.perf_counter()
+                out = fn()
+                times.append(time.perf_counter() - t0)
+                del out
+            if oc.cores is not None:
+                other.append(oc.cores * times[-1])
+    finally:
+        gc.enable()
+    gc.collect()
+    with PeakMemory() as pm:
+        out = fn()
+        del out
     return {"median_s": statistics.median(times), "min_s": min(times), "repeats": len(times),
-            "peak_mem_mb": round(max(peaks) / 2**20, 2),
+            "peak_mem_mb": round(pm.peak_bytes / 2**20, 2),
             "other_cpu": round(sum(other) / sum(times), 2) if other else None}
 
 

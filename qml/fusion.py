@@ -10,6 +10,11 @@ into fewer, larger steps:
   wires, each applied as one small matmul (``2**g x 2**g``) over the state.
 * **Permutations**: runs of parameter-free permutation gates (``CNOT``, ``SWAP``,
   ``Toffoli``), such as a CNOT ladder, become one gather with a precomputed index.
+* **Product state**: the one-qubit gates before the first multi-qubit gate act on
+  ``|0...0>`` and leave a product state; they become one ``product`` step that builds the
+  state as a Kronecker product of ``n`` two-vectors (no pass over a state).
+
+The matrices of all blocks are built together by :mod:`qml.blockdata`.
 
 Every fused step is still a differentiable function of the gate angles, so backprop
 works unchanged and the adjoint method reduces each step to a small "vector-Jacobian"
@@ -24,7 +29,7 @@ Example:
     ...     c = c.add("RY", q, W(q)).add("RZ", q, W(3 + q))
     >>> c = c.add("CNOT", (0, 1)).add("CNOT", (1, 2))
     >>> [s.kind for s in fuse(compile_circuit(c)).steps]
-    ['block', 'perm']
+    ['product', 'perm']
 """
 
 from __future__ import annotations
@@ -35,7 +40,7 @@ import numpy as np
 import torch
 
 from qml import kernels as K
-from qml.program import Program, apply_step, step_data
+from qml.program import GateData, Program, apply_step, step_data
 
 Tensor = torch.Tensor
 
@@ -44,7 +49,11 @@ _PERM_GATES = {"CNOT", "SWAP", "Toffoli"}
 
 @dataclass(frozen=True)
 class FStep:
-    """A fused step: ``prim`` (one original op), ``block`` (1q gates on adjacent wires) or ``perm``."""
+    """A fused step: ``prim`` (one op), ``block`` (1q gates on adjacent wires), ``perm`` or ``product``.
+
+    A ``product`` step is always the first step: it ignores its input and returns the
+    product state ``(U_0|0>) x ... x (U_{n-1}|0>)`` (``parts`` holds every wire's gates).
+    """
 
     kind: str
     prim: int = -1
@@ -63,6 +72,7 @@ class FusedProgram:
     steps: list[FStep]
     perm_dest: list[np.ndarray]
     _perm_index: dict[tuple, tuple[Tensor, Tensor]] = field(default_factory=dict, repr=False)
+    cache: dict[tuple, object] = field(default_factory=dict, repr=False)
 
     def perm_index(self, k: int, device: torch.device) -> tuple[Tensor, Tensor]:
         """``(src, dst)``: ``out = in[:, src]`` applies permutation ``k``; ``in = out[:, dst]`` undoes it."""
@@ -120,6 +130,12 @@ def fuse(prog: Program, max_block: int = 4, max_perm_wires: int = 22) -> FusedPr
         if not pending:
             return
         close_perm()
+        if not steps:  # nothing but one-qubit gates so far: the state is a product state
+            parts = tuple(tuple(pending.get(w, ())) for w in range(n))
+            trainable = any(prog.steps[i].slot >= 0 for p in parts for i in p)
+            steps.append(FStep("product", wires=tuple(range(n)), parts=parts, trainable=trainable))
+            pending.clear()
+            return
         wires = sorted(pending)
         runs: list[list[int]] = []
         for w in wires:
@@ -166,16 +182,39 @@ def _as_matrix(prog: Program, i: int, data: Tensor) -> Tensor:
     return torch.diag_embed(data) if prog.steps[i].kind == "diag" else data
 
 
-def fstep_data(
-    fp: FusedProgram, j: int, fixed: list, grouped: dict[str, tuple[Tensor, ...]]
-) -> Tensor | None:
-    """Data of fused step ``j``: a primitive's data, a block matrix (``(B, d, d)``) or diagonal."""
+def fstep_data(fp: FusedProgram, j: int, fixed: list, grouped: GateData) -> Tensor | None:
+    """Data of fused step ``j`` on its own: a primitive's data, a block matrix or diagonal, a product state.
+
+    :func:`qml.blockdata.fused_data` builds the blocks of all steps at once (faster); this
+    per-step construction is the reference it is tested against.
+    """
     st = fp.steps[j]
     prog = fp.prog
     if st.kind == "prim":
         return step_data(prog, st.prim, fixed, grouped)
     if st.kind == "perm":
         return None
+    if st.kind == "product":
+        vecs = []
+        for part in st.parts:
+            m = None
+            for i in part:
+                u = _as_matrix(prog, i, step_data(prog, i, fixed, grouped))  # type: ignore[arg-type]
+                m = u if m is None else u @ m
+            vecs.append(None if m is None else m[..., :, 0])
+        e0 = next(v for v in vecs if v is not None) if any(v is not None for v in vecs) else None
+        out: Tensor | None = None
+        for v in vecs:
+            if v is None:
+                assert e0 is not None
+                v = torch.zeros_like(e0[..., :2])
+                v[..., 0] = 1
+            if out is None:
+                out = v
+            else:
+                prod = out[..., :, None] * v[..., None, :]
+                out = prod.reshape(*prod.shape[:-2], -1)
+        return out
     mats = []
     for part in st.parts:
         m = None
@@ -207,27 +246,35 @@ class _Permute(torch.autograd.Function):
         return g[:, ctx.dst], None, None
 
 
-def _block_view(state: Tensor, n: int, wires: tuple[int, ...]) -> Tensor:
-    a, g = wires[0], len(wires)
-    return state.reshape(state.shape[0], 2**a, 2**g, 2 ** (n - a - g))
-
-
 def apply_block(state: Tensor, n: int, wires: tuple[int, ...], m: Tensor) -> Tensor:
     """Apply a ``2**g`` matrix (``(d, d)``, ``(1, d, d)`` or ``(B, d, d)``) to adjacent ``wires``.
 
-    A shared matrix on the lowest wires is one ``(B * L, d) @ (d, d)`` gemm; elsewhere the
-    matmul runs over ``(d, R)`` slabs.
+    The state is viewed as ``(B * L, d, R)`` (``L``/``R``: the wires before/after the
+    block) and the layout of the matmul chosen by ``R`` (measured, see benchmarks/NOTES.md):
+    one ``(B L, d) @ (d, d)`` gemm on the last wires, a ``bmm`` of ``d x d`` times ``d x R``
+    slabs when ``R >= 16``, ``torch.matmul`` otherwise.
     """
-    v = _block_view(state, n, wires)
+    a, g = wires[0], len(wires)
+    d, left, right = 2**g, 2**a, 2 ** (n - a - g)
+    bs = state.shape[0]
     if m.dim() == 3 and m.shape[0] == 1:
         m = m[0]
     if m.dim() == 2:
-        out = v.reshape(-1, m.shape[0]) @ m.T if v.shape[-1] == 1 else m @ v
-    elif v.shape[-1] == 1:
-        out = v.squeeze(-1) @ m.transpose(-1, -2)
+        if right == 1:
+            return (state.reshape(-1, d) @ m.T).reshape(bs, -1)
+        v = state.reshape(bs * left, d, right)
+        # bmm on an expanded (stride-0) matrix needs no copies of the state, forward or
+        # backward; torch.matmul would fold (2-D @ 3-D) through two transposed copies
+        out = torch.bmm(m.expand(bs * left, d, d), v) if right >= 16 else m @ v
+        return out.reshape(bs, -1)
+    rows = max(bs, m.shape[0])
+    if right == 1:
+        out = state.reshape(bs, left, d) @ m.transpose(-1, -2)
+    elif left == 1:
+        out = m @ state.reshape(bs, d, right)
     else:
-        out = m.unsqueeze(-3) @ v
-    return out.reshape(max(state.shape[0], m.shape[0] if m.dim() == 3 else 1), -1)
+        out = m.unsqueeze(1) @ state.reshape(bs, left, d, right)
+    return out.reshape(rows, -1)
 
 
 def apply_fstep(fp: FusedProgram, j: int, state: Tensor, data: Tensor | None, dagger: bool = False) -> Tensor:
@@ -236,6 +283,12 @@ def apply_fstep(fp: FusedProgram, j: int, state: Tensor, data: Tensor | None, da
     n = fp.prog.circuit.n_wires
     if st.kind == "prim":
         return apply_step(state, n, fp.prog.steps[st.prim], data, dagger)
+    if st.kind == "product":
+        if not dagger:
+            return data  # type: ignore[return-value]
+        out = torch.zeros_like(state)
+        out[:, 0] = 1.0
+        return out
     if st.kind == "perm":
         src, dst = fp.perm_index(st.perm, state.device)
         if dagger:
@@ -263,11 +316,12 @@ def fstep_vjp(fp: FusedProgram, j: int, lam: Tensor, phi: Tensor) -> Tensor:
     """
     st = fp.steps[j]
     n = fp.prog.circuit.n_wires
+    if st.kind == "product":
+        return _cj(lam)
     if st.kind == "block":
         if st.diag_only:
             return _diag_G(lam, phi, n, st.wires)
-        v_l, v_p = _block_view(lam, n, st.wires), _block_view(phi, n, st.wires)
-        return torch.einsum("blir,bljr->bij", _cj(v_l), v_p)
+        return _block_G(lam, phi, n, st.wires)
     pst = fp.prog.steps[st.prim]
     if pst.kind == "diag":
         return _diag_G(lam, phi, n, pst.wires)
@@ -287,6 +341,19 @@ def fstep_vjp(fp: FusedProgram, j: int, lam: Tensor, phi: Tensor) -> Tensor:
     ls = lam.reshape(shape).movedim(src, dst).reshape(lam.shape[0], -1, 2**k)
     ps = phi.reshape(shape).movedim(src, dst).reshape(phi.shape[0], -1, 2**k)
     return torch.einsum("bxi,bxj->bij", _cj(ls), ps)
+
+
+def _block_G(lam: Tensor, phi: Tensor, n: int, wires: tuple[int, ...]) -> Tensor:
+    """``G[b, i, j] = sum_{l, r} conj(lam[b, l, i, r]) phi[b, l, j, r]`` over the block view."""
+    a, g = wires[0], len(wires)
+    d, left, right = 2**g, 2**a, 2 ** (n - a - g)
+    bs = lam.shape[0]
+    if right == 1:
+        return _cj(lam.reshape(bs, left, d)).transpose(1, 2) @ phi.reshape(bs, left, d)
+    lv, pv = _cj(lam.reshape(bs, left, d, right)), phi.reshape(bs, left, d, right)
+    if left == 1:
+        return lv[:, 0] @ pv[:, 0].transpose(1, 2)
+    return (lv @ pv.transpose(2, 3)).sum(1)
 
 
 def _diag_G(lam: Tensor, phi: Tensor, n: int, wires: tuple[int, ...]) -> Tensor:

@@ -286,6 +286,22 @@ class Circuit:
     n_inputs: int = 0
     name: str = ""
 
+    def __hash__(self) -> int:
+        # computed once: circuits key the compile cache, and hashing every op per call adds up
+        h = self.__dict__.get("_hash")
+        if h is None:
+            h = hash((self.n_wires, self.ops, self.n_weights, self.n_inputs, self.name))
+            object.__setattr__(self, "_hash", h)
+        return h
+
+    def __getstate__(self) -> dict[str, Any]:
+        # string hashes differ between processes: never carry a cached hash along
+        return {k: v for k, v in self.__dict__.items() if k != "_hash"}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        for k, v in state.items():
+            object.__setattr__(self, k, v)
+
     def __post_init__(self) -> None:
         from qml.gates import validate_op
 

@@ -26,6 +26,9 @@ class SimulationMemoryError(MemoryError):
     """
 
 
+_SMALL = 16 * 2**20
+
+
 def estimate_bytes(n_wires: int, batch: int, itemsize: int, states: int) -> int:
     """Bytes for ``states`` batched statevectors of ``2**n_wires`` amplitudes."""
     return states * batch * (2**n_wires) * itemsize
@@ -115,6 +118,8 @@ def check_fits(
     """
     itemsize = torch.empty((), dtype=dtype).element_size()
     need = estimate_bytes(n_wires, batch, itemsize, states)
+    if need < _SMALL and not os.environ.get("QML_MEMORY_LIMIT"):
+        return need  # not worth a query of the free memory on every call
     avail = available_bytes(device)
     if need > fraction * avail:
         hints = []

@@ -45,6 +45,30 @@ class Step:
     group_pos: int = -1  # index among the trainable ops of the same gate name
 
 
+class GateData:
+    """Data of the trainable ops of a program (see :meth:`Program.group_data`).
+
+    ``tables[name]`` lists ``(positions, data)`` pairs: ``data[:, k]`` is the data of the
+    ``positions[k]``-th trainable op named ``name``. :meth:`op` splits a table once, on
+    first use, so that backprop stacks the per-op gradients in one step.
+    """
+
+    def __init__(self, tables: dict[str, list[tuple[list[int], Tensor]]]) -> None:
+        self.tables = tables
+        self._ops: dict[str, list[Tensor]] = {}
+
+    def op(self, name: str, pos: int) -> Tensor:
+        """Data ``(Bx, ...)`` of the ``pos``-th trainable op named ``name``."""
+        if name not in self._ops:
+            count = sum(len(p) for p, _ in self.tables[name])
+            data: list[Tensor] = [torch.empty(0)] * count
+            for positions, t in self.tables[name]:
+                for i, d in zip(positions, t.unbind(1), strict=True):
+                    data[i] = d
+            self._ops[name] = data
+        return self._ops[name][pos]
+
+
 @dataclass
 class Program:
     """A compiled circuit (see module docstring)."""
@@ -126,9 +150,7 @@ class Program:
             self._fixed[key] = data
         return self._fixed[key]
 
-    def group_data(
-        self, angles: Tensor, dtype: torch.dtype, shared_rows: bool = False
-    ) -> dict[str, tuple[Tensor, ...]]:
+    def group_data(self, angles: Tensor, dtype: torch.dtype, shared_rows: bool = False) -> GateData:
         """Data of all trainable ops, one vectorised call per gate name.
 
         Args:
@@ -139,17 +161,17 @@ class Program:
                 instead of ``B`` small ones.
 
         Returns:
-            ``{gate: (data of op 0, data of op 1, ...)}``, each ``(B, ...)`` or ``(1, ...)``.
-            The split is one ``unbind`` per group so that backprop stacks per-op gradients once.
+            A :class:`GateData`: per gate name, stacked tables ``(Bx, count, ...)`` (``Bx`` is
+            ``B`` or 1) and, on demand, the data of each op.
         """
-        out: dict[str, tuple[Tensor, ...]] = {}
+        tables: dict[str, list[tuple[list[int], Tensor]]] = {}
         split = shared_rows and angles.shape[0] > 1
         for name, slots in self.groups.items():
             n_p = GATES[name].n_params
             step = next(st for st in self.steps if st.op.name == name and st.slot >= 0)
             fn = _data_fn(step, dtype)
             parts = self._input_split(name) if split else {True: list(range(len(slots)))}
-            data: list[Tensor | None] = [None] * len(slots)
+            tables[name] = []
             for reads_x, pos in parts.items():
                 if not pos:
                     continue
@@ -159,10 +181,8 @@ class Program:
                     self._index[key] = (torch.tensor(idx, dtype=torch.long, device=angles.device),)
                 rows = angles if reads_x else angles[:1]
                 a = rows[:, self._index[key][0]].reshape(rows.shape[0], len(pos), n_p)
-                for i, d in zip(pos, fn(a).unbind(1), strict=True):
-                    data[i] = d
-            out[name] = tuple(d for d in data if d is not None)
-        return out
+                tables[name].append((pos, fn(a)))
+        return GateData(tables)
 
     def _input_split(self, name: str) -> dict[bool, list[int]]:
         """Positions of the ``name`` ops that read inputs (True) and that do not (False)."""
@@ -266,14 +286,12 @@ def compile_circuit(circuit: Circuit) -> Program:
     )
 
 
-def step_data(
-    prog: Program, i: int, fixed: list[Tensor | None], grouped: dict[str, tuple[Tensor, ...]]
-) -> Tensor | None:
+def step_data(prog: Program, i: int, fixed: list[Tensor | None], grouped: GateData) -> Tensor | None:
     """The data tensor of step ``i`` (``(B, ...)`` for trainable ops, unbatched for constant)."""
     st = prog.steps[i]
     if st.slot < 0:
         return fixed[i]
-    return grouped[st.op.name][st.group_pos]
+    return grouped.op(st.op.name, st.group_pos)
 
 
 def apply_step(state: Tensor, n: int, st: Step, data: Tensor | None, dagger: bool = False) -> Tensor:

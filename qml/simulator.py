@@ -38,7 +38,9 @@ from typing import Any, Literal
 
 import torch
 
-from qml.fusion import FusedProgram, apply_fstep, fstep_data, fstep_vjp, fuse, unfused
+from qml.allocator import retain_freed_memory
+from qml.blockdata import fused_data
+from qml.fusion import FusedProgram, apply_fstep, fstep_vjp, fuse, unfused
 from qml.ir import Circuit
 from qml.memory import check_fits
 from qml.observables import ObservablePlan
@@ -136,6 +138,7 @@ class Simulator:
         return t
 
     def _prepare(self, circuit: Circuit, weights: Any, inputs: Any) -> _Run:
+        retain_freed_memory()
         if not isinstance(circuit, Circuit):
             raise TypeError(f"expected a qml Circuit, got {type(circuit).__name__}")
         w = self._vector(weights, circuit.n_weights, "weights")
@@ -163,12 +166,15 @@ class Simulator:
         prog, fp = run.prog, run.fused
         n = prog.circuit.n_wires
         dev = torch.device(self.device)
-        psi = torch.zeros(1, 2**n, dtype=dtype, device=dev)
-        psi[0, 0] = 1.0
-        fixed = prog.fixed_data(dtype, dev)
-        grouped = prog.group_data(run.angles, dtype, run.shared)
-        for j in range(len(fp.steps)):
-            psi = apply_fstep(fp, j, psi, fstep_data(fp, j, fixed, grouped))
+        data = fused_data(fp, run.angles, dtype, run.shared)
+        start = 0
+        if fp.steps and fp.steps[0].kind == "product":
+            psi, start = data[0], 1  # type: ignore[assignment]
+        else:
+            psi = torch.zeros(1, 2**n, dtype=dtype, device=dev)
+            psi[0, 0] = 1.0
+        for j in range(start, len(fp.steps)):
+            psi = apply_fstep(fp, j, psi, data[j])
         if psi.shape[0] != run.batch:
             psi = psi.expand(run.batch, -1)
         return psi
@@ -368,12 +374,10 @@ class _AdjointExpval(torch.autograd.Function):
     def backward(ctx: Any, grad_e: Tensor) -> tuple[Tensor | None, ...]:
         angles, psi = ctx.saved_tensors
         run, plan, dtype = ctx.run, ctx.plan, ctx.dtype
-        prog, fp = run.prog, run.fused
+        fp = run.fused
         with torch.enable_grad():
             a = angles.detach().requires_grad_(True)
-            fixed = prog.fixed_data(dtype, psi.device)
-            grouped = prog.group_data(a, dtype, run.shared)
-            data = [fstep_data(fp, j, fixed, grouped) for j in range(len(fp.steps))]
+            data = fused_data(fp, a, dtype, run.shared)
         terms: list[Tensor] = []
         with torch.no_grad():
             lam = plan.apply(psi, grad_e.to(psi.real.dtype if psi.is_complex() else psi.dtype))
@@ -396,7 +400,9 @@ class _AdjointExpval(torch.autograd.Function):
 
 def _trainable(fp: FusedProgram, j: int) -> bool:
     st = fp.steps[j]
-    return st.trainable if st.kind == "block" else st.kind == "prim" and fp.prog.steps[st.prim].slot >= 0
+    if st.kind in ("block", "product"):
+        return st.trainable
+    return st.kind == "prim" and fp.prog.steps[st.prim].slot >= 0
 
 
 def _match_batch(g: Tensor, data: Tensor) -> Tensor:

@@ -6,7 +6,8 @@ import torch
 from conftest import seeded_circuit
 
 from qml import Circuit, Simulator, W, X, pauli
-from qml.fusion import fuse, unfused
+from qml.blockdata import fused_data
+from qml.fusion import fstep_data, fuse, unfused
 from qml.program import compile_circuit
 from qml.reference import dense_state
 
@@ -29,8 +30,9 @@ def test_layered_circuit_fuses_into_blocks_and_one_permutation_per_layer():
     c = _hea(8, 3)
     fp = fuse(compile_circuit(c), max_block=4)
     kinds = [s.kind for s in fp.steps]
-    # per layer: two 4-wire blocks (the encoding joins the first layer) and one CNOT-ladder gather
-    assert kinds == ["block", "block", "perm"] * 3
+    # the encoding and the first rotations act on |0...0>: one product state; then per layer
+    # two 4-wire blocks and one CNOT-ladder gather
+    assert kinds == ["product", "perm"] + ["block", "block", "perm"] * 2
     assert len(compile_circuit(c).steps) == 8 + 3 * (16 + 7)
 
 
@@ -71,11 +73,80 @@ def test_unfused_program_is_step_for_step():
 
 
 def test_single_wire_diagonal_runs_stay_diagonal():
-    c = Circuit(2).add("RZ", 0, W(0)).add("T", 0).add("PhaseShift", 0, W(1)).add("CZ", (0, 1))
+    c = Circuit(2).add("H", 0).add("H", 1).add("CZ", (0, 1))
+    c = c.add("RZ", 0, W(0)).add("T", 0).add("PhaseShift", 0, W(1)).add("CZ", (0, 1))
     fp = fuse(compile_circuit(c))
-    assert fp.steps[0].kind == "block"
-    assert fp.steps[0].diag_only
+    assert fp.steps[2].kind == "block"
+    assert fp.steps[2].diag_only
     w = torch.tensor([0.3, -0.8], dtype=torch.float64, requires_grad=True)
     e = Simulator(diff="adjoint").expval(c, "X0", w)
     e.backward()
     torch.testing.assert_close(Simulator().state(c, w.detach()), torch.tensor(dense_state(c, [0.3, -0.8])))
+
+
+@pytest.mark.parametrize("real", [False, True])
+@pytest.mark.parametrize("seed", range(6))
+def test_vectorised_block_data_equals_per_step_construction(seed, real):
+    gates = ["RY", "H", "X", "Z", "CNOT", "CZ", "SWAP", "CRY", "Toffoli"] if real else None
+    c = seeded_circuit(seed, n_wires=5, n_ops=40, n_inputs=2, gates=gates)
+    assert compile_circuit(c).is_real == real
+    rng = np.random.default_rng(seed)
+    prog = compile_circuit(c)
+    fp = fuse(prog, max_block=3)
+    dtype = torch.float64 if real else torch.complex128
+    for wb, xb in ((1, 3), (3, 3), (1, 1)):
+        w = torch.tensor(rng.uniform(-3, 3, size=(wb, c.n_weights)))
+        x = torch.tensor(rng.uniform(-1, 1, size=(xb, c.n_inputs)))
+        angles = prog.angles(w, x)
+        shared = wb == 1
+        fast = fused_data(fp, angles, dtype, shared)
+        fixed, gd = prog.fixed_data(dtype, angles.device), prog.group_data(angles, dtype, shared)
+        for j in range(len(fp.steps)):
+            ref = fstep_data(fp, j, fixed, gd)
+            if ref is None:
+                assert fast[j] is None
+            else:
+                torch.testing.assert_close(*torch.broadcast_tensors(fast[j], ref), rtol=0, atol=1e-13)
+
+
+def test_product_state_step_covers_circuits_without_entanglers():
+    c = Circuit(3).add("RY", 0, W(0)).add("H", 2).add("RZ", 2, X(0))
+    fp = fuse(compile_circuit(c))
+    assert [s.kind for s in fp.steps] == ["product"]
+    w, x = torch.tensor([0.4]), torch.tensor([[0.1], [0.9]])
+    got = Simulator().state(c, w, x)
+    for b in range(2):
+        ref = dense_state(c, [0.4], [float(x[b, 0])])  # type: ignore[index]
+        np.testing.assert_allclose(got[b].numpy(), ref, atol=1e-14)
+
+
+def test_circuit_starting_with_an_entangler_has_no_product_step():
+    c = Circuit(2).add("CNOT", (0, 1)).add("RY", 0, W(0)).add("CNOT", (0, 1))
+    assert fuse(compile_circuit(c)).steps[0].kind != "product"
+    np.testing.assert_allclose(Simulator().state(c, [0.7]).numpy(), dense_state(c, [0.7]), atol=1e-14)
+
+
+@pytest.mark.parametrize("n", [3, 6, 9])
+@pytest.mark.parametrize("batched", [False, True])
+def test_block_layouts_every_position(n, batched):
+    """Blocks on the first, middle and last wires, with shared and per-row matrices."""
+    c = Circuit(n)
+    for q in range(n):
+        c = c.add("H", q)
+    c = c.add("CZ", (0, n - 1))
+    k = 0
+    for q in range(n):
+        c = c.add("RY", q, W(k) if not batched or q % 2 else X(q)).add("RZ", q, W(k + 1))
+        k += 2
+    c = c.add("CZ", (0, 1))
+    rng = np.random.default_rng(n)
+    w = rng.uniform(-3, 3, c.n_weights)
+    x = rng.uniform(-3, 3, (4, c.n_inputs)) if c.n_inputs else None
+    for mb in (2, 3, 4):
+        fp = fuse(compile_circuit(c), max_block=mb)
+        assert "block" in [s.kind for s in fp.steps]
+        got = Simulator(max_block=mb).state(c, w, x)
+        rows = x if x is not None else [None]
+        for b, xr in enumerate(rows):
+            ref = dense_state(c, w, xr)
+            np.testing.assert_allclose(got[b].numpy() if got.dim() == 2 else got.numpy(), ref, atol=1e-12)

@@ -287,3 +287,15 @@ def test_validation_in_constructor_and_json() -> None:
 def test_gate_table_names_are_complete() -> None:
     assert set(GATES) >= {"RX", "CNOT", "Unitary", "DoubleExcitation", "U3", "SXdg"}
     assert all(GATES[name].name == name for name in GATES)
+
+
+def test_circuit_hash_is_cached_but_not_pickled():
+    import pickle
+
+    c = Circuit(2).add("H", 0).add("CNOT", (0, 1))
+    h = hash(c)
+    assert hash(c) == h == hash(Circuit(2).add("H", 0).add("CNOT", (0, 1)))
+    assert "_hash" not in c.__getstate__()
+    c2 = pickle.loads(pickle.dumps(c))
+    assert c2 == c
+    assert hash(c2) == h

@@ -54,7 +54,7 @@ def state_jacobian(
     Example:
         >>> from qml.ir import Circuit, W
         >>> psi, J = state_jacobian(Circuit(1).add("RX", 0, W(0)), torch.zeros(1, dtype=torch.float64))
-        >>> J[:, 0].tolist()  # d/dw (cos(w/2), -i sin(w/2)) at 0
+        >>> (J[:, 0] + 0).tolist()  # d/dw (cos(w/2), -i sin(w/2)) at 0 (+ 0 turns -0 into 0)
         [0j, -0.5j]
     """
     if mode not in JACOBIAN_MODES:
