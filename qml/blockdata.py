@@ -29,7 +29,7 @@ Example:
     >>> angles = torch.zeros(1, 4, dtype=torch.float64)
     >>> data = fused_data(fp, angles, torch.complex128, True)
     >>> [(st.kind, tuple(d.shape)) for st, d in zip(fp.steps, data)]
-    [('product', (1, 4)), ('prim', (2, 2)), ('block', (1, 4, 4))]
+    [('product', (1, 4)), ('block', (4, 4))]
 """
 
 from __future__ import annotations
@@ -43,34 +43,50 @@ from qml.fusion import FusedProgram, fstep_data
 Tensor = torch.Tensor
 
 
+# Pauli rotations R_P(theta) = cos(theta/2) I + sin(theta/2) (-i P): one vectorised formula for all
+_ROTATIONS = {
+    "RX": ((0, -1j), (-1j, 0)),
+    "RY": ((0, -1), (1, 0)),
+    "RZ": ((-1j, 0), (0, 1j)),
+}
+
+
+@dataclass(frozen=True)
+class _Rot:
+    slots: Tensor  # (N,) angle columns
+    basis: Tensor  # (N, 2, 2): -i P per rotation
+
+
 @dataclass(frozen=True)
 class _Plan:
     const: Tensor  # (1, Nc, 2, 2): identity, then the constant one-qubit gates
-    shared: tuple[tuple[str, int, bool], ...]  # (gate name, table segment, diagonal) with batch 1
+    rot1: _Rot | None  # Pauli rotations with batch-1 angles
+    rot2: _Rot | None  # Pauli rotations with batch-B angles
+    shared: tuple[tuple[str, int, bool], ...]  # other gates: (name, table segment, diagonal), batch 1
     rows: tuple[tuple[str, int, bool], ...]  # the same with batch B
     idx1: Tensor | None  # (N1, K1): gate sequences of unbatched wire parts (into the batch-1 table)
     idx2: Tensor | None  # (N2, K2): batched wire parts (into [batch-1 table[s_rows], batch-B table])
     s_rows: Tensor  # the batch-1 table rows that batched parts use (identity first)
-    groups: tuple[tuple[tuple[int, ...], bool, Tensor], ...]  # (steps, batched, (Nb, g) part index)
-    product: tuple[int, bool, Tensor] | None  # (step, batched, (n,) part index)
+    # (steps, batched, (Nb, g) part index, row permutation or None)
+    groups: tuple[tuple[tuple[int, ...], bool, Tensor, Tensor | None], ...]
+    product: tuple[int, bool, Tensor, Tensor | None] | None  # (step, batched, (n,) part index, perm)
 
 
-def _segments(gd: object) -> dict[tuple[str, int], Tensor]:
-    tables = gd.tables  # type: ignore[attr-defined]
-    return {(name, s): t for name, segs in tables.items() for s, (_, t) in enumerate(segs)}
-
-
-def _plan(fp: FusedProgram, steps: list[int], gd: object, dtype: torch.dtype, dev: torch.device) -> _Plan:
+def _plan(
+    fp: FusedProgram, steps: list[int], dtype: torch.dtype, dev: torch.device, split: bool, big: bool
+) -> _Plan:
     prog = fp.prog
-    segs = _segments(gd)
-    where: dict[tuple[str, int], tuple[int, int]] = {}  # (name, group_pos) -> (segment, column)
-    for (name, s), _ in segs.items():
-        positions = gd.tables[name][s][0]  # type: ignore[attr-defined]
-        for k, pos in enumerate(positions):
-            where[(name, pos)] = (s, k)
+    # where each trainable op's data lives: (name, segment, column) and whether it is batched
+    step_of = {(st.op.name, st.group_pos): i for i, st in enumerate(prog.steps) if st.slot >= 0}
+    where: dict[int, tuple[str, int, int, bool]] = {}
+    for name in prog.groups:
+        for seg, (reads_x, positions) in enumerate(prog.table_layout(name, split)):
+            for col, pos in enumerate(positions):
+                where[step_of[(name, pos)]] = (name, seg, col, big and (reads_x or not split))
     const_mats = [torch.eye(2, dtype=dtype, device=dev)]
     const_pos: dict[int, int] = {}
-    used: dict[tuple[str, int], None] = {}
+    rot: dict[bool, list[int]] = {False: [], True: []}
+    used: dict[tuple[str, int, bool], list[int]] = {}
     for j in steps:
         for part in fp.steps[j].parts:
             for i in part:
@@ -81,27 +97,43 @@ def _plan(fp: FusedProgram, steps: list[int], gd: object, dtype: torch.dtype, de
                         assert d is not None
                         const_pos[i] = len(const_mats)
                         const_mats.append(torch.diag_embed(d) if st.kind == "diag" else d)
+                    continue
+                name, seg, _, batched = where[i]
+                if name in _ROTATIONS:
+                    if i not in rot[batched]:
+                        rot[batched].append(i)
                 else:
-                    used[(st.op.name, where[(st.op.name, st.group_pos)][0])] = None
+                    used.setdefault((name, seg, batched), [])
     diag_names = {st.op.name for st in prog.steps if st.kind == "diag"}
-    shared = tuple((nm, s, nm in diag_names) for nm, s in used if segs[(nm, s)].shape[0] == 1)
-    rows = tuple((nm, s, nm in diag_names) for nm, s in used if segs[(nm, s)].shape[0] > 1)
+    shared = tuple((nm, sg, nm in diag_names) for (nm, sg, b) in used if not b)
+    rows = tuple((nm, sg, nm in diag_names) for (nm, sg, b) in used if b)
+    seg_size = {
+        (nm, sg): len(pos) for nm in prog.groups for sg, (_, pos) in enumerate(prog.table_layout(nm, split))
+    }
     offset: dict[tuple[str, int], int] = {}
-    n1 = len(const_mats)
-    for nm, s, _ in shared:
-        offset[(nm, s)] = n1
-        n1 += segs[(nm, s)].shape[1]
-    n_all = n1
-    for nm, s, _ in rows:
-        offset[(nm, s)] = n_all
-        n_all += segs[(nm, s)].shape[1]
+    n1 = len(const_mats) + len(rot[False])
+    for nm, sg, _ in shared:
+        offset[(nm, sg)] = n1
+        n1 += seg_size[(nm, sg)]
+    n_all = n1 + len(rot[True])
+    for nm, sg, _ in rows:
+        offset[(nm, sg)] = n_all
+        n_all += seg_size[(nm, sg)]
 
     def table_index(i: int) -> int:
-        st = prog.steps[i]
-        if st.slot < 0:
+        if prog.steps[i].slot < 0:
             return const_pos[i]
-        s, k = where[(st.op.name, st.group_pos)]
-        return offset[(st.op.name, s)] + k
+        name, seg, col, batched = where[i]
+        if name in _ROTATIONS:
+            return (n1 if batched else len(const_mats)) + rot[batched].index(i)
+        return offset[(name, seg)] + col
+
+    def make_rot(ops: list[int]) -> _Rot | None:
+        if not ops:
+            return None
+        basis = torch.tensor([_ROTATIONS[prog.steps[i].op.name] for i in ops], dtype=torch.complex128)
+        basis = basis.to(dev, dtype) if dtype.is_complex else basis.real.to(dev, dtype)
+        return _Rot(torch.tensor([prog.steps[i].slot for i in ops], dtype=torch.long, device=dev), basis)
 
     parts1: list[list[int]] = []
     parts2: list[list[int]] = []
@@ -132,25 +164,32 @@ def _plan(fp: FusedProgram, steps: list[int], gd: object, dtype: torch.dtype, de
     def step_batched(j: int) -> bool:
         return any(part_of[(j, w)][0] for w in range(len(fp.steps[j].parts)))
 
-    by_shape: dict[tuple[int, bool], list[int]] = {}
+    def perm_src(k: int) -> Tensor | None:
+        return fp.perm_index(k, dev)[0] if k >= 0 else None
+
+    by_shape: dict[tuple[int, bool, int], list[int]] = {}
     product = None
     for j in steps:
         st = fp.steps[j]
         idx = [pm_index(j, w) for w in range(len(st.parts))]
         if st.kind == "product":
-            product = (j, step_batched(j), torch.tensor(idx, dtype=torch.long, device=dev))
+            idx_t = torch.tensor(idx, dtype=torch.long, device=dev)
+            product = (j, step_batched(j), idx_t, perm_src(st.perm))
         else:
-            by_shape.setdefault((len(st.parts), step_batched(j)), []).append(j)
+            by_shape.setdefault((len(st.parts), step_batched(j), st.perm), []).append(j)
     groups = tuple(
         (
             tuple(js),
             batched,
             torch.tensor([[pm_index(j, w) for w in range(g)] for j in js], dtype=torch.long, device=dev),
+            perm_src(perm),
         )
-        for (g, batched), js in by_shape.items()
+        for (g, batched, perm), js in by_shape.items()
     )
     return _Plan(
         torch.stack(const_mats)[None],
+        make_rot(rot[False]),
+        make_rot(rot[True]),
         shared,
         rows,
         pad(parts1),
@@ -159,6 +198,14 @@ def _plan(fp: FusedProgram, steps: list[int], gd: object, dtype: torch.dtype, de
         groups,
         product,
     )
+
+
+def _rotations(rot: _Rot, angles: Tensor, dtype: torch.dtype) -> Tensor:
+    """``cos(a/2) I + sin(a/2) (-i P)`` for all rotations at once: ``(Bx, N, 2, 2)``."""
+    half = (angles[:, rot.slots] * 0.5).view(angles.shape[0], -1, 1, 1)
+    c, s = torch.cos(half), torch.sin(half)
+    eye = torch.eye(2, dtype=angles.dtype, device=angles.device)
+    return (c * eye).to(dtype) + s.to(dtype) * rot.basis
 
 
 def _as_mats(t: Tensor, diag: bool) -> Tensor:
@@ -178,9 +225,11 @@ def _kron(p: Tensor) -> Tensor:
     """Kronecker products over axis 2 of ``p`` ``(Bx, Nb, g, 2, 2)`` -> ``(Bx, Nb, 2**g, 2**g)``."""
     mats = p.unbind(2)
     out = mats[0]
+    bx, nb = out.shape[:2]
     for m in mats[1:]:
         d = out.shape[-1]
-        out = (out[..., :, None, :, None] * m[..., None, :, None, :]).reshape(*out.shape[:2], 2 * d, 2 * d)
+        prod = out.view(bx, nb, d, 1, d, 1) * m.view(bx, nb, 1, 2, 1, 2)
+        out = prod.view(bx, nb, 2 * d, 2 * d)
     return out
 
 
@@ -188,8 +237,9 @@ def _kron_vectors(v: Tensor) -> Tensor:
     """Kronecker product over axis 1 of ``v`` ``(Bx, n, 2)`` -> ``(Bx, 2**n)``."""
     vecs = v.unbind(1)
     out = vecs[0]
+    bx = out.shape[0]
     for u in vecs[1:]:
-        out = (out[:, :, None] * u[:, None, :]).reshape(out.shape[0], -1)
+        out = (out.view(bx, -1, 1) * u.view(bx, 1, 2)).view(bx, -1)
     return out
 
 
@@ -223,25 +273,39 @@ def fused_data(
     ]
     if not vec:
         return out
-    segs = _segments(gd)
-    key = ("blockplan", dtype, dev, tuple((k, t.shape[0] > 1) for k, t in segs.items()))
+    big = angles.shape[0] > 1
+    key = ("blockplan", dtype, dev, gd.split, big)
     plan = fp.cache.get(key)
     if plan is None:
-        plan = fp.cache[key] = _plan(fp, vec, gd, dtype, dev)
-    s_table = torch.cat([plan.const] + [_as_mats(segs[(nm, s)], dg) for nm, s, dg in plan.shared], 1)
+        plan = fp.cache[key] = _plan(fp, vec, dtype, dev, gd.split, big)
+    assert isinstance(plan, _Plan)
+
+    def seg(name: str, s: int, diag: bool) -> Tensor:
+        return _as_mats(gd.table(name)[s][1], diag)
+
+    s_parts = [plan.const]
+    if plan.rot1 is not None:
+        s_parts.append(_rotations(plan.rot1, angles[:1], dtype))
+    s_parts += [seg(*k) for k in plan.shared]
+    s_table = torch.cat(s_parts, 1) if len(s_parts) > 1 else plan.const
     m1 = _chain(s_table[:, plan.idx1]) if plan.idx1 is not None else None
     pm_rows = None
     if plan.idx2 is not None:
-        r_tables = [_as_mats(segs[(nm, s)], dg) for nm, s, dg in plan.rows]
+        r_tables = [] if plan.rot2 is None else [_rotations(plan.rot2, angles, dtype)]
+        r_tables += [seg(*k) for k in plan.rows]
         batch = r_tables[0].shape[0]
         full = torch.cat([s_table[:, plan.s_rows].expand(batch, -1, -1, -1), *r_tables], 1)
         m2 = _chain(full[:, plan.idx2])
         pm_rows = m2 if m1 is None else torch.cat([m1.expand(batch, -1, -1, -1), m2], 1)
-    for js, batched, idx in plan.groups:
+    for js, batched, idx, src in plan.groups:
         mats = _kron((pm_rows if batched else m1)[:, idx])  # type: ignore[index]
-        for j, m in zip(js, mats.unbind(1), strict=True):
+        if src is not None:
+            mats = mats[:, :, src]
+        # shared blocks as plain (d, d) matrices: no per-use select of the batch axis
+        for j, m in zip(js, mats.unbind(1) if batched else mats[0].unbind(0), strict=True):
             out[j] = m
     if plan.product is not None:
-        j, batched, idx = plan.product
-        out[j] = _kron_vectors((pm_rows if batched else m1)[:, idx, :, 0])  # type: ignore[index]
+        j, batched, idx, src = plan.product
+        vec = _kron_vectors((pm_rows if batched else m1)[:, idx, :, 0])  # type: ignore[index]
+        out[j] = vec if src is None else vec[:, src]
     return out

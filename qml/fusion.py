@@ -25,16 +25,19 @@ Example:
     >>> from qml.ir import Circuit, W
     >>> from qml.program import compile_circuit
     >>> c = Circuit(3)
-    >>> for q in range(3):
-    ...     c = c.add("RY", q, W(q)).add("RZ", q, W(3 + q))
-    >>> c = c.add("CNOT", (0, 1)).add("CNOT", (1, 2))
-    >>> [s.kind for s in fuse(compile_circuit(c)).steps]
-    ['product', 'perm']
+    >>> for layer in range(2):
+    ...     for q in range(3):
+    ...         c = c.add("RY", q, W(6 * layer + q)).add("RZ", q, W(6 * layer + 3 + q))
+    ...     c = c.add("CNOT", (0, 1)).add("CNOT", (1, 2))
+    >>> [s.kind for s in fuse(compile_circuit(c), max_block=2).steps]
+    ['product', 'block', 'block', 'perm']
+    >>> [s.kind for s in fuse(compile_circuit(c)).steps]  # a 3-wire block absorbs the ladder
+    ['product', 'block']
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 import torch
@@ -53,6 +56,8 @@ class FStep:
 
     A ``product`` step is always the first step: it ignores its input and returns the
     product state ``(U_0|0>) x ... x (U_{n-1}|0>)`` (``parts`` holds every wire's gates).
+    A ``block`` over all wires or a ``product`` with ``perm >= 0`` is followed by that
+    permutation, folded into its data (rows of the matrix, entries of the vector).
     """
 
     kind: str
@@ -118,12 +123,28 @@ def fuse(prog: Program, max_block: int = 4, max_perm_wires: int = 22) -> FusedPr
     pending: dict[int, list[int]] = {}
     perm_run: list[int] = []
 
+    def add_perm(dest: np.ndarray) -> int:
+        for k, p in enumerate(perms):  # the same layer repeats: share the index (and the block group)
+            if np.array_equal(p, dest):
+                return k
+        perms.append(dest)
+        return len(perms) - 1
+
     def close_perm() -> None:
-        if len(perm_run) == 1:
+        last = steps[-1] if steps else None
+        if perm_run and last is not None and last.kind in ("block", "product") and len(last.wires) == n:
+            # a block over all wires (or the product state) absorbs the permutation after it
+            # (its matrix rows are permuted instead of the state); no pass of its own
+            base = perms[last.perm] if last.perm >= 0 else None
+            steps[-1] = replace(
+                last, perm=add_perm(_perm_destination(n, [prog.steps[i].op for i in perm_run], base))
+            )
+        elif len(perm_run) == 1:
             steps.append(FStep("prim", prim=perm_run[0]))
         elif perm_run:
-            perms.append(_perm_destination(n, [prog.steps[i].op for i in perm_run]))
-            steps.append(FStep("perm", perm=len(perms) - 1))
+            steps.append(
+                FStep("perm", perm=add_perm(_perm_destination(n, [prog.steps[i].op for i in perm_run])))
+            )
         perm_run.clear()
 
     def flush() -> None:
@@ -214,7 +235,8 @@ def fstep_data(fp: FusedProgram, j: int, fixed: list, grouped: GateData) -> Tens
             else:
                 prod = out[..., :, None] * v[..., None, :]
                 out = prod.reshape(*prod.shape[:-2], -1)
-        return out
+        assert out is not None
+        return out[..., fp.perm_index(st.perm, out.device)[0]] if st.perm >= 0 else out
     mats = []
     for part in st.parts:
         m = None
@@ -232,6 +254,8 @@ def fstep_data(fp: FusedProgram, j: int, fixed: list, grouped: GateData) -> Tens
         k1, k2 = out.shape[-1], m.shape[-1]
         out = out[..., :, None, :, None] * m[..., None, :, None, :]  # Kronecker product
         out = out.reshape(*out.shape[:-4], k1 * k2, k1 * k2)
+    if st.perm >= 0:
+        out = out[..., fp.perm_index(st.perm, out.device)[0], :]
     return out
 
 

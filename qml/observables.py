@@ -135,10 +135,10 @@ class ObservablePlan:
         real_state = not state.is_complex()
         ds = self.diagonals(real_state, state.dtype, state.device)
         rdt = state.real.dtype if state.is_complex() else state.dtype
-        out = torch.zeros(state.shape[0], self.n_obs, dtype=rdt, device=state.device)
+        out: Tensor | int = 0
         for g, D in zip(self.groups, ds, strict=True):
             if not g.flip:
-                t = state.real**2 + state.imag**2 if state.is_complex() else state**2
+                t = torch.view_as_real(state).square().sum(-1) if state.is_complex() else state.square()
                 out = out + t @ D.real.T
                 continue
             if D is None:  # pure X strings: sum_o c_o Re<psi|X..X|psi>, no diagonal to read
@@ -153,6 +153,8 @@ class ObservablePlan:
             out = out + t.real @ D.real.T
             if D.is_complex():
                 out = out - t.imag @ D.imag.T
+        if isinstance(out, int):  # no groups: the zero observable
+            return torch.zeros(state.shape[0], self.n_obs, dtype=rdt, device=state.device)
         return out
 
     def apply(self, state: Tensor, g: Tensor) -> Tensor:

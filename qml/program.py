@@ -46,23 +46,46 @@ class Step:
 
 
 class GateData:
-    """Data of the trainable ops of a program (see :meth:`Program.group_data`).
+    """Data of the trainable ops of a program, computed per gate name on first use.
 
-    ``tables[name]`` lists ``(positions, data)`` pairs: ``data[:, k]`` is the data of the
-    ``positions[k]``-th trainable op named ``name``. :meth:`op` splits a table once, on
-    first use, so that backprop stacks the per-op gradients in one step.
+    ``table(name)`` lists ``(positions, data)`` pairs: ``data[:, k]`` is the data of the
+    ``positions[k]``-th trainable op named ``name`` (one vectorised call per name and
+    segment; see :meth:`Program.table_layout`). :meth:`op` splits a table once, on first
+    use, so that backprop stacks the per-op gradients in one step.
     """
 
-    def __init__(self, tables: dict[str, list[tuple[list[int], Tensor]]]) -> None:
-        self.tables = tables
+    def __init__(self, prog: Program, angles: Tensor, dtype: torch.dtype, shared_rows: bool) -> None:
+        self.prog, self.angles, self.dtype = prog, angles, dtype
+        self.split = shared_rows and angles.shape[0] > 1
+        self._tables: dict[str, list[tuple[list[int], Tensor]]] = {}
         self._ops: dict[str, list[Tensor]] = {}
+
+    def table(self, name: str) -> list[tuple[list[int], Tensor]]:
+        """Stacked data ``(Bx, count, ...)`` of the ``name`` ops, per segment."""
+        if name not in self._tables:
+            prog, angles = self.prog, self.angles
+            n_p = GATES[name].n_params
+            slots = prog.groups[name]
+            step = next(st for st in prog.steps if st.op.name == name and st.slot >= 0)
+            fn = _data_fn(step, self.dtype)
+            out = []
+            for reads_x, pos in prog.table_layout(name, self.split):
+                key = (angles.device, name, reads_x if self.split else None)
+                if key not in prog._index:
+                    idx = [slots[i] + j for i in pos for j in range(n_p)]
+                    prog._index[key] = (torch.tensor(idx, dtype=torch.long, device=angles.device),)
+                rows = angles if reads_x else angles[:1]
+                a = rows[:, prog._index[key][0]].reshape(rows.shape[0], len(pos), n_p)
+                out.append((pos, fn(a)))
+            self._tables[name] = out
+        return self._tables[name]
 
     def op(self, name: str, pos: int) -> Tensor:
         """Data ``(Bx, ...)`` of the ``pos``-th trainable op named ``name``."""
         if name not in self._ops:
-            count = sum(len(p) for p, _ in self.tables[name])
-            data: list[Tensor] = [torch.empty(0)] * count
-            for positions, t in self.tables[name]:
+            segments = self.table(name)
+            data: list[Tensor] = [torch.empty(0)] * sum(len(p) for p, _ in segments)
+            for positions, t in segments:
                 for i, d in zip(positions, t.unbind(1), strict=True):
                     data[i] = d
             self._ops[name] = data
@@ -101,14 +124,25 @@ class Program:
             mk = lambda v, t=torch.long: torch.tensor(v, dtype=t, device=dev)  # noqa: E731
             w_pos = [i for i, s in enumerate(self.lin_src) if s == "w"]
             x_pos = [i for i, s in enumerate(self.lin_src) if s == "x"]
-            # every slot is exactly W(slot order): the angles are a plain gather of the weights
-            simple = (
+            # every slot is exactly one W(k) or X(k): the angles are a plain gather of
+            # [weights, inputs] (index ``gather``), no arithmetic
+            plain = (
                 not self.products
-                and not x_pos
-                and [self.lin_slot[i] for i in w_pos] == list(range(self.n_slots))
-                and all(self.lin_coeff[i] == 1.0 for i in w_pos)
+                and sorted(self.lin_slot) == list(range(self.n_slots))
+                and all(c == 1.0 for c in self.lin_coeff)
                 and not any(self.const)
             )
+            gather = None
+            if plain:
+                n_w = int(weights.shape[1])
+                col = dict(
+                    zip(
+                        self.lin_slot,
+                        (i if s == "w" else n_w + i for s, i in zip(self.lin_src, self.lin_idx)),
+                    )
+                )
+                gather = mk([col[k] for k in range(self.n_slots)])
+            simple = (plain and not x_pos, gather)
             self._index[key] = (
                 mk([self.lin_slot[i] for i in w_pos]),
                 mk([self.lin_idx[i] for i in w_pos]),
@@ -119,9 +153,11 @@ class Program:
                 mk(self.const, torch.float64),
                 simple,
             )
-        ws, wi, wc, xs, xi, xc, const, simple = self._index[key]
-        if simple:
+        ws, wi, wc, xs, xi, xc, const, (weights_only, gather) = self._index[key]
+        if weights_only:
             return weights[:, wi].expand(B, -1)
+        if gather is not None:
+            return torch.cat([weights.expand(B, -1), inputs.expand(B, -1)], 1)[:, gather]
         out = const.to(dtype).expand(B, -1).clone()
         if ws.numel():
             out = out.index_add(1, ws, (weights[:, wi] * wc.to(dtype)).expand(B, -1))
@@ -151,7 +187,7 @@ class Program:
         return self._fixed[key]
 
     def group_data(self, angles: Tensor, dtype: torch.dtype, shared_rows: bool = False) -> GateData:
-        """Data of all trainable ops, one vectorised call per gate name.
+        """Data of all trainable ops, one vectorised call per gate name (computed on demand).
 
         Args:
             angles: ``(B, n_slots)`` gate angles.
@@ -159,30 +195,17 @@ class Program:
             shared_rows: The weights are shared by all rows (unbatched weights): ops that do
                 not read inputs then get batch-1 data, so a block is one large matmul
                 instead of ``B`` small ones.
-
-        Returns:
-            A :class:`GateData`: per gate name, stacked tables ``(Bx, count, ...)`` (``Bx`` is
-            ``B`` or 1) and, on demand, the data of each op.
         """
-        tables: dict[str, list[tuple[list[int], Tensor]]] = {}
-        split = shared_rows and angles.shape[0] > 1
-        for name, slots in self.groups.items():
-            n_p = GATES[name].n_params
-            step = next(st for st in self.steps if st.op.name == name and st.slot >= 0)
-            fn = _data_fn(step, dtype)
-            parts = self._input_split(name) if split else {True: list(range(len(slots)))}
-            tables[name] = []
-            for reads_x, pos in parts.items():
-                if not pos:
-                    continue
-                key = (angles.device, name, reads_x if split else None)
-                if key not in self._index:
-                    idx = [slots[i] + j for i in pos for j in range(n_p)]
-                    self._index[key] = (torch.tensor(idx, dtype=torch.long, device=angles.device),)
-                rows = angles if reads_x else angles[:1]
-                a = rows[:, self._index[key][0]].reshape(rows.shape[0], len(pos), n_p)
-                tables[name].append((pos, fn(a)))
-        return GateData(tables)
+        return GateData(self, angles, dtype, shared_rows)
+
+    def table_layout(self, name: str, split: bool) -> list[tuple[bool, list[int]]]:
+        """Segments of a :class:`GateData` table: ``(reads inputs, positions)`` in stacking order.
+
+        With ``split`` (shared weights, batched inputs) the ops that read inputs form a
+        batch-``B`` segment and the others a batch-1 segment; otherwise one segment.
+        """
+        parts = self._input_split(name) if split else {True: list(range(len(self.groups[name])))}
+        return [(reads_x, pos) for reads_x, pos in parts.items() if pos]
 
     def _input_split(self, name: str) -> dict[bool, list[int]]:
         """Positions of the ``name`` ops that read inputs (True) and that do not (False)."""

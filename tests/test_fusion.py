@@ -30,9 +30,10 @@ def test_layered_circuit_fuses_into_blocks_and_one_permutation_per_layer():
     c = _hea(8, 3)
     fp = fuse(compile_circuit(c), max_block=4)
     kinds = [s.kind for s in fp.steps]
-    # the encoding and the first rotations act on |0...0>: one product state; then per layer
-    # two 4-wire blocks and one CNOT-ladder gather
-    assert kinds == ["product", "perm"] + ["block", "block", "perm"] * 2
+    # the encoding and the first rotations act on |0...0>: one product state (which absorbs
+    # the first CNOT ladder); then per layer two 4-wire blocks and one CNOT-ladder gather
+    assert kinds == ["product"] + ["block", "block", "perm"] * 2
+    assert fp.steps[0].perm >= 0
     assert len(compile_circuit(c).steps) == 8 + 3 * (16 + 7)
 
 
@@ -41,10 +42,21 @@ def test_permutation_index_matches_cnot_ladder():
     prep = Circuit(4)
     for q in range(4):
         prep = prep.add("RY", q, W(q)).add("RZ", q, W(4 + q))
-    full = prep + c
-    assert [s.kind for s in fuse(compile_circuit(full)).steps][-1] == "perm"
+    full = Circuit(4).add("CZ", (0, 3)) + prep + c
     w = np.random.default_rng(0).normal(size=8)
+    # blocks of two wires: the permutation is a gather of its own
+    assert [s.kind for s in fuse(compile_circuit(full), max_block=2).steps][-1] == "perm"
+    np.testing.assert_allclose(
+        Simulator(max_block=2).state(full, w).numpy(), dense_state(full, w), atol=1e-12
+    )
+    # a block over all four wires absorbs it (rows of its matrix permuted)
+    last = fuse(compile_circuit(full)).steps[-1]
+    assert (last.kind, len(last.wires)) == ("block", 4)
+    assert last.perm >= 0
     np.testing.assert_allclose(Simulator().state(full, w).numpy(), dense_state(full, w), atol=1e-12)
+    # so does the product state
+    assert [s.kind for s in fuse(compile_circuit(prep + c)).steps] == ["product"]
+    np.testing.assert_allclose(Simulator().state(prep + c, w).numpy(), dense_state(prep + c, w), atol=1e-12)
 
 
 @pytest.mark.parametrize("max_block", [1, 2, 3, 4, 5])
