@@ -9,6 +9,7 @@ Commands::
     qml info                          # versions, CUDA, threads
     qml demo                          # 6-qubit TFIM VQE against the exact energy (a few seconds)
     qml submit | jobs | budget        # IBM hardware commands, from qml.hardware_cli when present
+    qml bench w1|w2|w3|all [--quick]  # simulator benchmarks vs PennyLane and Aer (qml.bench_cli)
 
 Errors (unknown problems, options, bad files) print one line ``qml: error: ...`` naming
 the valid choices and exit with status 2; ``qml run`` exits 1 when a declared check fails.
@@ -135,9 +136,11 @@ def _build_parser() -> _Parser:
     d = sub.add_parser("demo", help="6-qubit TFIM VQE against exact diagonalisation")
     d.add_argument("--seed", type=int, default=0, help="random seed")
     _add_hardware(sub)
+    from qml.bench_cli import add_bench_command
     from qml.predict import add_predict_command
 
     add_predict_command(sub)
+    add_bench_command(sub)
     return p
 
 
