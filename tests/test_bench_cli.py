@@ -24,7 +24,7 @@ def test_unknown_workload_is_refused(capsys):
 
 def test_missing_checkout_explains_what_to_do(monkeypatch, tmp_path):
     monkeypatch.setattr(bench_cli, "__file__", str(tmp_path / "site" / "qml" / "bench_cli.py"))
-    with pytest.raises(FileNotFoundError, match="source checkout.*pip install"):
+    with pytest.raises(FileNotFoundError, match=r"source checkout.*pip install"):
         bench_cli.benchmarks_root(start=tmp_path)
 
 
