@@ -202,10 +202,16 @@ def _plan(
 
 def _rotations(rot: _Rot, angles: Tensor, dtype: torch.dtype) -> Tensor:
     """``cos(a/2) I + sin(a/2) (-i P)`` for all rotations at once: ``(Bx, N, 2, 2)``."""
-    half = (angles[:, rot.slots] * 0.5).view(angles.shape[0], -1, 1, 1)
+    half = (angles.index_select(1, rot.slots) * 0.5).view(angles.shape[0], -1, 1, 1)
     c, s = torch.cos(half), torch.sin(half)
     eye = torch.eye(2, dtype=angles.dtype, device=angles.device)
     return (c * eye).to(dtype) + s.to(dtype) * rot.basis
+
+
+def _take(t: Tensor, idx: Tensor) -> Tensor:
+    """``t[:, idx]`` through ``index_select`` (its backward is an ``index_add``, not an
+    accumulating ``index_put``: 1.3-2.4x faster here for B = 256-1024)."""
+    return t.index_select(1, idx.reshape(-1)).view(t.shape[0], *idx.shape, *t.shape[2:])
 
 
 def _as_mats(t: Tensor, diag: bool) -> Tensor:
@@ -288,24 +294,24 @@ def fused_data(
         s_parts.append(_rotations(plan.rot1, angles[:1], dtype))
     s_parts += [seg(*k) for k in plan.shared]
     s_table = torch.cat(s_parts, 1) if len(s_parts) > 1 else plan.const
-    m1 = _chain(s_table[:, plan.idx1]) if plan.idx1 is not None else None
+    m1 = _chain(_take(s_table, plan.idx1)) if plan.idx1 is not None else None
     pm_rows = None
     if plan.idx2 is not None:
         r_tables = [] if plan.rot2 is None else [_rotations(plan.rot2, angles, dtype)]
         r_tables += [seg(*k) for k in plan.rows]
         batch = r_tables[0].shape[0]
-        full = torch.cat([s_table[:, plan.s_rows].expand(batch, -1, -1, -1), *r_tables], 1)
-        m2 = _chain(full[:, plan.idx2])
+        full = torch.cat([_take(s_table, plan.s_rows).expand(batch, -1, -1, -1), *r_tables], 1)
+        m2 = _chain(_take(full, plan.idx2))
         pm_rows = m2 if m1 is None else torch.cat([m1.expand(batch, -1, -1, -1), m2], 1)
     for js, batched, idx, src in plan.groups:
-        mats = _kron((pm_rows if batched else m1)[:, idx])  # type: ignore[index]
+        mats = _kron(_take(pm_rows if batched else m1, idx))  # type: ignore[arg-type]
         if src is not None:
-            mats = mats[:, :, src]
+            mats = mats.index_select(2, src)
         # shared blocks as plain (d, d) matrices: no per-use select of the batch axis
         for j, m in zip(js, mats.unbind(1) if batched else mats[0].unbind(0), strict=True):
             out[j] = m
     if plan.product is not None:
         j, batched, idx, src = plan.product
-        vec = _kron_vectors((pm_rows if batched else m1)[:, idx, :, 0])  # type: ignore[index]
-        out[j] = vec if src is None else vec[:, src]
+        vec = _kron_vectors(_take(pm_rows if batched else m1, idx)[..., 0])  # type: ignore[arg-type]
+        out[j] = vec if src is None else vec.index_select(1, src)
     return out

@@ -75,7 +75,7 @@ class GateData:
                     idx = [slots[i] + j for i in pos for j in range(n_p)]
                     prog._index[key] = (torch.tensor(idx, dtype=torch.long, device=angles.device),)
                 rows = angles if reads_x else angles[:1]
-                a = rows[:, prog._index[key][0]].reshape(rows.shape[0], len(pos), n_p)
+                a = rows.index_select(1, prog._index[key][0]).view(rows.shape[0], len(pos), n_p)
                 out.append((pos, fn(a)))
             self._tables[name] = out
         return self._tables[name]
@@ -141,7 +141,9 @@ class Program:
                         (i if s == "w" else n_w + i for s, i in zip(self.lin_src, self.lin_idx)),
                     )
                 )
-                gather = mk([col[k] for k in range(self.n_slots)])
+                cols = [col[k] for k in range(self.n_slots)]
+                runs = _runs(cols, n_w)
+                gather = runs if len(runs) <= 8 else mk(cols)
             simple = (plain and not x_pos, gather)
             self._index[key] = (
                 mk([self.lin_slot[i] for i in w_pos]),
@@ -155,9 +157,12 @@ class Program:
             )
         ws, wi, wc, xs, xi, xc, const, (weights_only, gather) = self._index[key]
         if weights_only:
-            return weights[:, wi].expand(B, -1)
+            return weights.index_select(1, wi).expand(B, -1)
+        if isinstance(gather, list):  # a few slices of the weights and inputs, in slot order
+            parts = [(weights if w else inputs)[:, a:b].expand(B, -1) for w, a, b in gather]
+            return torch.cat(parts, 1) if len(parts) > 1 else parts[0]
         if gather is not None:
-            return torch.cat([weights.expand(B, -1), inputs.expand(B, -1)], 1)[:, gather]
+            return torch.cat([weights.expand(B, -1), inputs.expand(B, -1)], 1).index_select(1, gather)
         out = const.to(dtype).expand(B, -1).clone()
         if ws.numel():
             out = out.index_add(1, ws, (weights[:, wi] * wc.to(dtype)).expand(B, -1))
@@ -218,6 +223,18 @@ class Program:
                 False: [i for i, r in enumerate(reads) if not r],
             }
         return self.cache[key]
+
+
+def _runs(cols: list[int], n_w: int) -> list[tuple[bool, int, int]]:
+    """Columns of ``[weights, inputs]`` as runs ``(from weights, start, stop)`` of consecutive columns."""
+    runs: list[tuple[bool, int, int]] = []
+    for c in cols:
+        w, i = (True, c) if c < n_w else (False, c - n_w)
+        if runs and runs[-1][0] == w and runs[-1][2] == i:
+            runs[-1] = (w, runs[-1][1], i + 1)
+        else:
+            runs.append((w, i, i + 1))
+    return runs
 
 
 def _real_dtype(dtype: torch.dtype) -> torch.dtype:

@@ -232,3 +232,17 @@ def test_cuda_matches_cpu():
         e_cpu.sum().backward()
         torch.testing.assert_close(e_gpu.cpu(), e_cpu.detach())
         torch.testing.assert_close(wc.grad.cpu(), w.grad)
+
+
+@pytest.mark.parametrize("alternate", [False, True])
+def test_plain_angle_maps_in_any_slot_order(alternate):
+    """Angles that are single W(k)/X(k) refs: a few slices (one cat) or, interleaved, a gather."""
+    c = Circuit(3)
+    for k in range(12):
+        ref = (X(k % 4) if k % 2 else W(k // 2)) if alternate else (W(k) if k < 8 else X(k - 8))
+        c = c.add(("RY", "RZ", "RX")[k % 3], k % 3, ref).add("CNOT", (k % 3, (k + 1) % 3))
+    rng = np.random.default_rng(1)
+    w, x = rng.uniform(-2, 2, c.n_weights), rng.uniform(-2, 2, (2, c.n_inputs))
+    got = Simulator().state(c, w, x)
+    for b in range(2):
+        np.testing.assert_allclose(got[b].numpy(), dense_state(c, w, x[b]), atol=1e-12)
