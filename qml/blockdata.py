@@ -65,8 +65,11 @@ class _Plan:
     shared: tuple[tuple[str, int, bool], ...]  # other gates: (name, table segment, diagonal), batch 1
     rows: tuple[tuple[str, int, bool], ...]  # the same with batch B
     idx1: Tensor | None  # (N1, K1): gate sequences of unbatched wire parts (into the batch-1 table)
-    idx2: Tensor | None  # (N2, K2): batched wire parts (into [batch-1 table[s_rows], batch-B table])
-    s_rows: Tensor  # the batch-1 table rows that batched parts use (identity first)
+    # batched wire parts, per gate position k: ("s", index into the batch-1 table), ("r", into
+    # the batch-B table) or ("m", into [batch-1 table[s_rows], batch-B table]) when mixed
+    pos2: tuple[tuple[str, Tensor], ...]
+    s_rows: Tensor  # the batch-1 table rows that mixed positions use (identity first)
+    vector2: bool  # the batched parts only feed the product state: first columns suffice
     # (steps, batched, (Nb, g) part index, row permutation or None)
     groups: tuple[tuple[tuple[int, ...], bool, Tensor, Tensor | None], ...]
     product: tuple[int, bool, Tensor, Tensor | None] | None  # (step, batched, (n,) part index, perm)
@@ -146,10 +149,24 @@ def _plan(
             part_of[(j, w)] = (batched, len(bucket))
             bucket.append(seq)
 
-    # the batched parts read a compact table: the constant/shared gates they use, then the rows
-    needed = sorted({t for seq in parts2 for t in seq if t < n1} | {0})
+    # batched parts, position by position: a position whose gates are all shared (or all
+    # per-row) reads that table alone; only mixed positions read a concatenated table
+    k2 = max([1, *(len(p) for p in parts2)])
+    padded = [p + [0] * (k2 - len(p)) for p in parts2]
+    columns = [[p[k] for p in padded] for k in range(k2)] if parts2 else []
+    needed = sorted({t for col in columns if not _pure(col, n1) for t in col if t < n1} | {0})
     remap = {t: k for k, t in enumerate(needed)}
-    parts2 = [[remap[t] if t < n1 else len(needed) + t - n1 for t in seq] for seq in parts2]
+
+    def position(col: list[int]) -> tuple[str, Tensor]:
+        if all(t < n1 for t in col):
+            src, idx = "s", col
+        elif all(t >= n1 for t in col):
+            src, idx = "r", [t - n1 for t in col]
+        else:
+            src, idx = "m", [remap[t] if t < n1 else len(needed) + t - n1 for t in col]
+        return src, torch.tensor(idx, dtype=torch.long, device=dev)
+
+    vector2 = bool(parts2) and all(fp.steps[j].kind == "product" for (j, _), (b, _) in part_of.items() if b)
 
     def pad(parts: list[list[int]]) -> Tensor | None:
         if not parts:
@@ -193,11 +210,16 @@ def _plan(
         shared,
         rows,
         pad(parts1),
-        pad(parts2),
+        tuple(position(col) for col in columns),
         torch.tensor(needed, dtype=torch.long, device=dev),
+        vector2,
         groups,
         product,
     )
+
+
+def _pure(col: list[int], n1: int) -> bool:
+    return all(t < n1 for t in col) or all(t >= n1 for t in col)
 
 
 def _rotations(rot: _Rot, angles: Tensor, dtype: torch.dtype) -> Tensor:
@@ -295,14 +317,31 @@ def fused_data(
     s_parts += [seg(*k) for k in plan.shared]
     s_table = torch.cat(s_parts, 1) if len(s_parts) > 1 else plan.const
     m1 = _chain(_take(s_table, plan.idx1)) if plan.idx1 is not None else None
-    pm_rows = None
-    if plan.idx2 is not None:
+    pm_rows = None  # part matrices (or, in vector mode, first columns) of batched steps
+    if plan.pos2:
         r_tables = [] if plan.rot2 is None else [_rotations(plan.rot2, angles, dtype)]
         r_tables += [seg(*k) for k in plan.rows]
-        batch = r_tables[0].shape[0]
-        full = torch.cat([_take(s_table, plan.s_rows).expand(batch, -1, -1, -1), *r_tables], 1)
-        m2 = _chain(_take(full, plan.idx2))
-        pm_rows = m2 if m1 is None else torch.cat([m1.expand(batch, -1, -1, -1), m2], 1)
+        r_table = torch.cat(r_tables, 1) if len(r_tables) > 1 else r_tables[0]
+        batch = r_table.shape[0]
+        full: list[Tensor] = []
+
+        def gate(k: int) -> Tensor:
+            src, idx = plan.pos2[k]
+            if src == "s":
+                return _take(s_table, idx)
+            if src == "r":
+                return _take(r_table, idx)
+            if not full:
+                full.append(torch.cat([_take(s_table, plan.s_rows).expand(batch, -1, -1, -1), r_table], 1))
+            return _take(full[0], idx)
+
+        m2 = gate(0)[..., :1] if plan.vector2 else gate(0)  # a product state needs U|0> only
+        for k in range(1, len(plan.pos2)):
+            m2 = gate(k) @ m2
+        m2 = m2.expand(batch, *m2.shape[1:])
+        if m1 is not None:
+            m2 = torch.cat([(m1[..., :1] if plan.vector2 else m1).expand(batch, -1, -1, -1), m2], 1)
+        pm_rows = m2
     for js, batched, idx, src in plan.groups:
         mats = _kron(_take(pm_rows if batched else m1, idx))  # type: ignore[arg-type]
         if src is not None:
