@@ -11,7 +11,7 @@ an editable install (``pip install -e .``) or to be run from the repository.
 Example:
     >>> import argparse
     >>> p = argparse.ArgumentParser()
-    >>> add_bench_command(p.add_subparsers(dest="command"))
+    >>> _ = add_bench_command(p.add_subparsers(dest="command"))
     >>> args = p.parse_args(["bench", "w1", "--quick", "--threads", "1"])
     >>> args.workload, args.script_args
     ('w1', ['--quick', '--threads', '1'])
