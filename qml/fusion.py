@@ -329,6 +329,121 @@ def apply_fstep(fp: FusedProgram, j: int, state: Tensor, data: Tensor | None, da
     return apply_block(state, n, st.wires, data)
 
 
+def apply_fstep_into(
+    fp: FusedProgram, j: int, state: Tensor, data: Tensor | None, out: Tensor, dagger: bool = False
+) -> Tensor | None:
+    """:func:`apply_fstep` writing into the preallocated ``out`` (no autograd): ``out``, or ``None``.
+
+    Covers the steps that dominate long circuits (blocks with shared or per-row matrices,
+    permutations, diagonal blocks, the product state's adjoint); ``None`` means "not
+    covered here", and the caller uses :func:`apply_fstep`. Reusing two buffers instead of
+    allocating a state per step avoids the page faults of fresh memory, which cost more
+    than the arithmetic for large states.
+    """
+    st = fp.steps[j]
+    n = fp.prog.circuit.n_wires
+    bs = state.shape[0]
+    if out.shape != state.shape or out.dtype != state.dtype or not out.is_contiguous():
+        return None
+    if st.kind == "product":
+        if not dagger:
+            return None
+        out.zero_()
+        out[:, 0] = 1.0
+        return out
+    if st.kind == "perm":
+        src, dst = fp.perm_index(st.perm, state.device)
+        idx = dst if dagger else src
+        if bs == 1:
+            torch.index_select(state.reshape(-1), 0, idx, out=out.view(-1))
+        else:
+            torch.gather(state, 1, idx.expand(bs, -1), out=out)
+        return out
+    if st.kind != "block" or data is None:
+        return None
+    if st.diag_only:
+        d = data.conj() if dagger and data.is_complex() else data
+        shape, axis = K.split_shape(n, st.wires, bs)
+        dv = K._diag_view(d, st.wires, shape, axis)
+        if dv.shape[0] not in (1, bs):
+            return None
+        torch.mul(state.reshape(shape), dv, out=out.view(shape))
+        return out
+    if len(st.wires) == 1:
+        return None
+    m = data
+    if dagger:
+        m = m.transpose(-1, -2)
+        m = m.conj() if m.is_complex() else m
+    a, g = st.wires[0], len(st.wires)
+    d, left, right = 2**g, 2**a, 2 ** (n - a - g)
+    if m.dim() == 3 and m.shape[0] == 1:
+        m = m[0]
+    if m.dim() == 2:
+        m = m.contiguous()
+        if right == 1:
+            torch.mm(state.reshape(-1, d), m.T, out=out.view(-1, d))
+        elif right >= 16:
+            torch.bmm(
+                m.expand(bs * left, d, d),
+                state.reshape(bs * left, d, right),
+                out=out.view(bs * left, d, right),
+            )
+        else:
+            torch.matmul(m, state.reshape(bs * left, d, right), out=out.view(bs * left, d, right))
+        return out
+    if m.shape[0] != bs:
+        return None
+    m = m.contiguous()
+    if left == 1:
+        torch.bmm(m, state.reshape(bs, d, right), out=out.view(bs, d, right))
+        return out
+    if right == 1:
+        torch.bmm(state.reshape(bs, left, d), m.transpose(-1, -2), out=out.view(bs, left, d))
+        return out
+    return None
+
+
+class StatePool:
+    """Spare state buffers for out-of-place steps without autograd (see :func:`apply_fstep_into`).
+
+    Example:
+        >>> pool = StatePool()
+        >>> a = pool.take(torch.zeros(1, 4))
+        >>> pool.give(a)
+        >>> pool.take(torch.zeros(1, 4)) is a
+        True
+    """
+
+    def __init__(self) -> None:
+        self._free: list[Tensor] = []
+
+    def take(self, like: Tensor) -> Tensor:
+        """A contiguous buffer with the shape and dtype of ``like`` (reused when one is free)."""
+        for i, t in enumerate(self._free):
+            if t.shape == like.shape and t.dtype == like.dtype and t.device == like.device:
+                return self._free.pop(i)
+        return torch.empty(like.shape, dtype=like.dtype, device=like.device)
+
+    def give(self, t: Tensor) -> None:
+        """Return a buffer the caller no longer reads."""
+        if t.is_contiguous() and len(self._free) < 4:
+            self._free.append(t)
+
+    def step(
+        self, fp: FusedProgram, j: int, x: Tensor, data: Tensor | None, dagger: bool, owned: bool
+    ) -> Tensor:
+        """Apply step ``j`` to ``x`` into a spare buffer when possible; ``x`` is given back if ``owned``."""
+        buf = self.take(x)
+        y = apply_fstep_into(fp, j, x, data, buf, dagger)
+        if y is None:
+            self.give(buf)
+            y = apply_fstep(fp, j, x, data, dagger)
+        if owned and y is not x:
+            self.give(x)
+        return y
+
+
 def _cj(t: Tensor) -> Tensor:
     return t.conj() if t.is_complex() else t
 
