@@ -40,7 +40,7 @@ import torch
 
 from qml.allocator import retain_freed_memory
 from qml.blockdata import fused_data
-from qml.fusion import FusedProgram, StatePool, apply_fstep, fstep_vjp, fuse, unfused
+from qml.fusion import FusedProgram, apply_fstep, fstep_vjp, fuse, unfused
 from qml.ir import Circuit
 from qml.memory import check_fits
 from qml.observables import ObservablePlan
@@ -173,13 +173,8 @@ class Simulator:
         else:
             psi = torch.zeros(1, 2**n, dtype=dtype, device=dev)
             psi[0, 0] = 1.0
-        if torch.is_grad_enabled():
-            for j in range(start, len(fp.steps)):
-                psi = apply_fstep(fp, j, psi, data[j])
-        else:  # two buffers in turn instead of a new state per step
-            pool = StatePool()
-            for j in range(start, len(fp.steps)):
-                psi = pool.step(fp, j, psi, data[j], False, owned=True)
+        for j in range(start, len(fp.steps)):
+            psi = apply_fstep(fp, j, psi, data[j])
         if psi.shape[0] != run.batch:
             psi = psi.expand(run.batch, -1)
         return psi
@@ -386,14 +381,13 @@ class _AdjointExpval(torch.autograd.Function):
         terms: list[Tensor] = []
         with torch.no_grad():
             lam = plan.apply(psi, grad_e.to(psi.real.dtype if psi.is_complex() else psi.dtype))
-            phi = psi  # saved for backward: never written to
-            pool = StatePool()
+            phi = psi
             for j in range(len(fp.steps) - 1, -1, -1):
                 d = data[j].detach() if data[j] is not None else None
-                phi = pool.step(fp, j, phi, d, True, owned=phi is not psi)
+                phi = apply_fstep(fp, j, phi, d, dagger=True)
                 if _trainable(fp, j):
                     terms.append((j, _match_batch(fstep_vjp(fp, j, lam, phi), data[j])))
-                lam = pool.step(fp, j, lam, d, True, owned=True)
+                lam = apply_fstep(fp, j, lam, d, dagger=True)
         with torch.enable_grad():
             surrogate = sum(
                 2 * ((g * data[j]).real if g.is_complex() else g * data[j]).sum() for j, g in terms

@@ -178,37 +178,3 @@ def test_encoded_product_state_and_gradients_match_unfused(n):
         Simulator(diff="backprop").expval(circuit, "Z0 + X1", w1, x).sum().backward()
         Simulator(fuse=False, diff="backprop").expval(circuit, "Z0 + X1", w2, x).sum().backward()
         torch.testing.assert_close(w1.grad, w2.grad, rtol=0, atol=1e-10)
-
-
-@pytest.mark.parametrize("max_block", [2, 3, 4])
-@pytest.mark.parametrize("batched", [False, True])
-@pytest.mark.parametrize("dagger", [False, True])
-def test_apply_into_buffer_equals_out_of_place(max_block, batched, dagger):
-    from qml.fusion import apply_fstep, apply_fstep_into
-
-    n = 9  # blocks with R = 1, R < 16 and R >= 16
-    c = _hea(n, 2).add("RZ", 4, W(0)).add("CZ", (3, 4)).add("RZ", 4, W(1)).add("CNOT", (2, 6))
-    c = c.add("RY", 0, X(0) * W(2)).add("RY", 1, W(3)).add("CZ", (0, 8))
-    c = c.add("RY", 7, X(1) * W(4)).add("RY", 8, W(5)).add("CZ", (0, 8))
-    prog = compile_circuit(c)
-    fp = fuse(prog, max_block=max_block)
-    rng = np.random.default_rng(max_block)
-    b = 3 if batched else 1
-    w = torch.tensor(rng.uniform(-3, 3, (1, c.n_weights)))
-    x = torch.tensor(rng.uniform(-1, 1, (b, c.n_inputs)))
-    data = fused_data(fp, prog.angles(w, x), torch.complex128, True)
-    covered = set()
-    for j, st in enumerate(fp.steps):
-        state = torch.randn(b, 2**n, dtype=torch.complex128)
-        out = torch.empty_like(state)
-        got = apply_fstep_into(fp, j, state, data[j], out, dagger)
-        if got is None:
-            continue
-        assert got is out
-        covered.add(st.kind if st.kind != "block" else f"block{len(st.wires)}")
-        ref = apply_fstep(fp, j, state, data[j], dagger)
-        if st.kind == "product" and not dagger:
-            continue
-        torch.testing.assert_close(got, ref.expand_as(got), rtol=0, atol=1e-12)
-    assert "perm" in covered or max_block < 4
-    assert any(k.startswith("block") for k in covered)
