@@ -109,13 +109,15 @@ def _perm_destination(n: int, ops: list, base: np.ndarray | None = None) -> np.n
     return x
 
 
-def fuse(prog: Program, max_block: int = 4, max_perm_wires: int = 22) -> FusedProgram:
+def fuse(prog: Program, max_block: int = 4, max_perm_wires: int = 24) -> FusedProgram:
     """Fuse a compiled program.
 
     Args:
         prog: The compiled circuit.
         max_block: Widest block of fused single-qubit gates.
-        max_perm_wires: Permutation runs are fused only up to this many wires (index memory).
+        max_perm_wires: Permutation runs are fused only up to this many wires (the gather index
+            takes 8 bytes per amplitude in each direction: 256 MiB at 24 wires; beyond, each CNOT
+            is a pass of its own).
     """
     n = prog.circuit.n_wires
     steps: list[FStep] = []
