@@ -8,8 +8,9 @@ n=12) took 1.4x, and an 8-qubit one 1.4x, the time of the same step with retaine
 buffers (benchmarks/NOTES.md).
 
 :func:`retain_freed_memory` raises glibc's ``mmap`` threshold and its trim threshold to
-1 GiB through ``mallopt``, once per process, the first time the simulator runs. Freed buffers are then reused by the next step, as a caching allocator would. The
-cost: the process keeps up to ~1 GiB of freed memory resident (it is reused, not leaked;
+1 GiB through ``mallopt``, once per process, the first time the simulator runs. Freed
+buffers are then reused by the next step, as a caching allocator would. The cost: the
+process keeps up to ~1 GiB of freed memory resident (it is reused, not leaked;
 ``malloc_trim(0)`` returns it). Set ``QML_RETAIN_MEMORY=0`` before the first simulation to
 keep glibc's defaults. Nothing happens on other C libraries or operating systems.
 
