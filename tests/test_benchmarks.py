@@ -48,7 +48,7 @@ def _check_outputs(out: Path, stem: str, rows: list[dict[str, Any]], contenders:
         assert r["status"] in ("ok", "skipped", "error")
         assert r["versions"]
         if r["status"] == "ok":
-            assert r["repeats"] == 2
+            assert r["repeats"] >= 2  # more for short calls (autorange to 0.25 s)
             assert r["median_s"] >= r["min_s"] > 0
             assert r["peak_mem_mb"] is not None
         else:
