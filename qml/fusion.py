@@ -376,10 +376,12 @@ def _block_G(lam: Tensor, phi: Tensor, n: int, wires: tuple[int, ...]) -> Tensor
     bs = lam.shape[0]
     if right == 1:
         return _cj(lam.reshape(bs, left, d)).transpose(1, 2) @ phi.reshape(bs, left, d)
-    lv, pv = _cj(lam.reshape(bs, left, d, right)), phi.reshape(bs, left, d, right)
+    # conj(lam) @ phi^T would materialise the conjugate of a state; lam @ phi^H is a GEMM with
+    # a conjugate-transposed operand (no copy), and G is its (small) conjugate
+    lv, pv = lam.reshape(bs, left, d, right), _cj(phi.reshape(bs, left, d, right))
     if left == 1:
-        return lv[:, 0] @ pv[:, 0].transpose(1, 2)
-    return (lv @ pv.transpose(2, 3)).sum(1)
+        return _cj(lv[:, 0] @ pv[:, 0].transpose(1, 2))
+    return _cj((lv @ pv.transpose(2, 3)).sum(1))
 
 
 def _diag_G(lam: Tensor, phi: Tensor, n: int, wires: tuple[int, ...]) -> Tensor:
