@@ -176,20 +176,37 @@ class ObservablePlan:
             return torch.zeros(state.shape[0], self.n_obs, dtype=rdt, device=state.device)
         return out
 
+    @torch.no_grad()
     def apply(self, state: Tensor, g: Tensor) -> Tensor:
-        """``H_eff psi`` with ``H_eff = sum_o g[b, o] H_o`` per batch row ``b``.
+        """``H_eff psi`` with ``H_eff = sum_o g[b, o] H_o`` per batch row ``b`` (not differentiable).
 
         For a real state the result is the real part, which is all a real-state
         gradient needs (the imaginary part of ``H`` does not couple to real states).
+        Terms accumulate in place into one output; a single flipped wire with a constant
+        diagonal (``X_i`` terms) adds the two swapped halves of the state without a copy.
         """
         real_state = not state.is_complex()
         ds = self.diagonals(real_state, state.dtype, state.device)
-        out = torch.zeros_like(state)
+        rdt = state.real.dtype if state.is_complex() else state.dtype
+        bs = state.shape[0]
+        out = torch.zeros(state.shape, dtype=state.dtype, device=state.device)
         for grp, D in zip(self.groups, ds, strict=True):
-            phi = K.apply_flip(state, self.n, grp.flip)
             if D is None:  # constant diagonal: one scale per row
-                w = g.to(torch.float64) @ torch.tensor(grp.constant, dtype=torch.float64, device=g.device)
-                out = out + w.to(phi.real.dtype if phi.is_complex() else phi.dtype)[:, None] * phi
+                const = torch.tensor(grp.constant, dtype=torch.float64, device=g.device)
+                w = (g.to(torch.float64) @ const).to(rdt)
+                if len(grp.flip) == 1:
+                    shape, axis = K.split_shape(self.n, grp.flip, bs)
+                    ov, sv, ax = out.view(shape), state.reshape(shape), axis[grp.flip[0]]
+                    wv = w.view(bs, *([1] * (len(shape) - 2)))
+                    ov.select(ax, 0).addcmul_(sv.select(ax, 1), wv)
+                    ov.select(ax, 1).addcmul_(sv.select(ax, 0), wv)
+                    continue
+                out.addcmul_(K.apply_flip(state, self.n, grp.flip), w[:, None])
+                continue
+            scale = g.to(D.dtype) @ D
+            if not grp.flip:
+                out.add_(state * scale)
             else:
-                out = out + (g.to(D.dtype) @ D) * phi
+                phi = K.apply_flip(state, self.n, grp.flip)  # a fresh copy: scaled in place
+                out.add_(phi.mul_(scale))
         return out
