@@ -39,6 +39,7 @@ from benchmarks.common import (  # common is imported first: it fixes the thread
     Skip,
     SlowRegistry,
     add_ratios,
+    aer_estimator,
     apply_settings,
     base_parser,
     finish,
@@ -48,6 +49,7 @@ from benchmarks.common import (  # common is imported first: it fixes the thread
     iter_grid,
     max_abs_diff,
     np,
+    pennylane_device,
     profile_call,
     run_case,
     terms_native,
@@ -107,10 +109,7 @@ def pennylane_step(n: int, layers: int, x: np.ndarray, w: np.ndarray, device: st
     """The timed PennyLane training step, inputs broadcast over the batch."""
     import pennylane as qp
 
-    kwargs: dict[str, Any] = {}
-    if device == "lightning.qubit":
-        kwargs["c_dtype"] = np.complex64 if dtype == "complex64" else np.complex128
-    dev = qp.device(device, wires=n, **kwargs)
+    dev = pennylane_device(device, n, dtype)
     obs = terms_pennylane(z_sum_terms(n))
 
     @qp.qnode(dev, interface="torch", diff_method=diff_method)
@@ -133,18 +132,12 @@ def aer_step(
     n: int, layers: int, x: np.ndarray, w: np.ndarray, threads: int, dtype: str
 ) -> Callable[[], Result]:
     """The timed Aer parameter-shift step: all ``B (2P + 1)`` parameter rows in one pub, one run."""
-    from qiskit_aer.primitives import EstimatorV2
-
     batch, n_w = x.shape[0], w.shape[0]
     if n > AER_MAX_N or batch > AER_MAX_B:
         raise Skip(f"Aer parameter-shift is only run for n <= {AER_MAX_N} and B <= {AER_MAX_B}")
     qc, _ = hea_qiskit(n, layers)
     obs = terms_qiskit(z_sum_terms(n), n)
-    est = EstimatorV2(options={
-        "default_precision": 0.0,
-        "backend_options": {"method": "statevector", "max_parallel_threads": threads,
-                            "precision": "single" if dtype == "complex64" else "double"},
-    })
+    est = aer_estimator(threads, dtype)
     shift = math.pi / 2
     cols = np.arange(n_w)
 

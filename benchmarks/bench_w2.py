@@ -50,6 +50,7 @@ from benchmarks.common import (  # common is imported first: it fixes the thread
     Skip,
     SlowRegistry,
     add_ratios,
+    aer_estimator,
     apply_settings,
     available_bytes,
     base_parser,
@@ -60,6 +61,7 @@ from benchmarks.common import (  # common is imported first: it fixes the thread
     hea_qiskit,
     max_abs_diff,
     np,
+    pennylane_device,
     profile_call,
     run_case,
     terms_native,
@@ -142,10 +144,7 @@ def pennylane_run(n: int, layers: int, w: np.ndarray, device: str, diff_method: 
     """The timed PennyLane energy and gradient (torch interface)."""
     import pennylane as qp
 
-    kwargs: dict[str, Any] = {}
-    if device == "lightning.qubit":
-        kwargs["c_dtype"] = np.complex64 if dtype == "complex64" else np.complex128
-    dev = qp.device(device, wires=n, **kwargs)
+    dev = pennylane_device(device, n, dtype)
     ham = terms_pennylane(tfim_terms(n))
 
     @qp.qnode(dev, interface="torch", diff_method=diff_method)
@@ -166,18 +165,12 @@ def pennylane_run(n: int, layers: int, w: np.ndarray, device: str, diff_method: 
 
 def aer_run(n: int, layers: int, w: np.ndarray, threads: int, dtype: str, grad: bool) -> Callable[[], Result]:
     """The timed Aer energy; with ``grad`` all ``2P + 1`` parameter-shift rows in one pub, one run."""
-    from qiskit_aer.primitives import EstimatorV2
-
     if grad and n > AER_PS_MAX_N:
         raise Skip(f"Aer parameter-shift needs {2 * w.size + 1} full simulations; only run for "
                    f"n <= {AER_PS_MAX_N}")
     qc, _ = hea_qiskit(n, layers, encode=False)
     ham = terms_qiskit(tfim_terms(n), n)
-    est = EstimatorV2(options={
-        "default_precision": 0.0,
-        "backend_options": {"method": "statevector", "max_parallel_threads": threads,
-                            "precision": "single" if dtype == "complex64" else "double"},
-    })
+    est = aer_estimator(threads, dtype)
     n_w = w.size
     cols = np.arange(n_w)
 

@@ -155,6 +155,28 @@ def hea_circuit(n_wires: int, layers: int, encode: bool = True) -> Circuit:
     return c
 
 
+def pennylane_device(device: str, n_wires: int, dtype: str) -> Any:
+    """A PennyLane device; ``lightning.qubit`` gets ``c_dtype`` from ``dtype`` (``default.qubit``
+    always simulates in complex128)."""
+    import pennylane as qp
+
+    kwargs: dict[str, Any] = {}
+    if device == "lightning.qubit":
+        kwargs["c_dtype"] = np.complex64 if dtype == "complex64" else np.complex128
+    return qp.device(device, wires=n_wires, **kwargs)
+
+
+def aer_estimator(threads: int, dtype: str) -> Any:
+    """An exact (``default_precision=0``) Aer ``EstimatorV2`` on ``threads`` threads in ``dtype``."""
+    from qiskit_aer.primitives import EstimatorV2
+
+    return EstimatorV2(options={
+        "default_precision": 0.0,
+        "backend_options": {"method": "statevector", "max_parallel_threads": threads,
+                            "precision": "single" if dtype == "complex64" else "double"},
+    })
+
+
 def hea_pennylane(x: Any, w: Any, n_wires: int, layers: int) -> None:
     """Queue the circuit of :func:`hea_circuit` as PennyLane ops (inside a QNode).
 
