@@ -82,14 +82,16 @@ def _plan(
     # where each trainable op's data lives: (name, segment, column) and whether it is batched
     step_of = {(st.op.name, st.group_pos): i for i, st in enumerate(prog.steps) if st.slot >= 0}
     where: dict[int, tuple[str, int, int, bool]] = {}
+    seg_size: dict[tuple[str, int], int] = {}
     for name in prog.groups:
         for seg, (reads_x, positions) in enumerate(prog.table_layout(name, split)):
+            seg_size[(name, seg)] = len(positions)
             for col, pos in enumerate(positions):
                 where[step_of[(name, pos)]] = (name, seg, col, big and (reads_x or not split))
     const_mats = [torch.eye(2, dtype=dtype, device=dev)]
     const_pos: dict[int, int] = {}
     rot: dict[bool, list[int]] = {False: [], True: []}
-    used: dict[tuple[str, int, bool], list[int]] = {}
+    used: dict[tuple[str, int, bool], None] = {}  # table segments read, in first-use order
     for j in steps:
         for part in fp.steps[j].parts:
             for i in part:
@@ -106,13 +108,10 @@ def _plan(
                     if i not in rot[batched]:
                         rot[batched].append(i)
                 else:
-                    used.setdefault((name, seg, batched), [])
+                    used[(name, seg, batched)] = None
     diag_names = {st.op.name for st in prog.steps if st.kind == "diag"}
     shared = tuple((nm, sg, nm in diag_names) for (nm, sg, b) in used if not b)
     rows = tuple((nm, sg, nm in diag_names) for (nm, sg, b) in used if b)
-    seg_size = {
-        (nm, sg): len(pos) for nm in prog.groups for sg, (_, pos) in enumerate(prog.table_layout(nm, split))
-    }
     offset: dict[tuple[str, int], int] = {}
     n1 = len(const_mats) + len(rot[False])
     for nm, sg, _ in shared:

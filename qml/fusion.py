@@ -225,19 +225,13 @@ def fstep_data(fp: FusedProgram, j: int, fixed: list, grouped: GateData) -> Tens
                 u = _as_matrix(prog, i, step_data(prog, i, fixed, grouped))  # type: ignore[arg-type]
                 m = u if m is None else u @ m
             vecs.append(None if m is None else m[..., :, 0])
-        e0 = next(v for v in vecs if v is not None) if any(v is not None for v in vecs) else None
-        out: Tensor | None = None
-        for v in vecs:
-            if v is None:
-                assert e0 is not None
-                v = torch.zeros_like(e0[..., :2])
-                v[..., 0] = 1
-            if out is None:
-                out = v
-            else:
-                prod = out[..., :, None] * v[..., None, :]
-                out = prod.reshape(*prod.shape[:-2], -1)
-        assert out is not None
+        proto = next(v for v in vecs if v is not None)  # a product step holds at least one gate
+        zero = torch.zeros(2, dtype=proto.dtype, device=proto.device)
+        zero[0] = 1  # |0> for a wire without gates
+        out = zero if vecs[0] is None else vecs[0]
+        for v in vecs[1:]:
+            prod = out[..., :, None] * (zero if v is None else v)[..., None, :]
+            out = prod.reshape(*prod.shape[:-2], -1)
         return out[..., fp.perm_index(st.perm, out.device)[0]] if st.perm >= 0 else out
     mats = []
     for part in st.parts:
@@ -272,6 +266,12 @@ class _Permute(torch.autograd.Function):
         return g[:, ctx.dst], None, None
 
 
+def _block_dims(n: int, wires: tuple[int, ...]) -> tuple[int, int, int]:
+    """``(d, L, R)``: a block on adjacent ``wires`` views a state as ``(B, L, d, R)``."""
+    a, g = wires[0], len(wires)
+    return 2**g, 2**a, 2 ** (n - a - g)
+
+
 def apply_block(state: Tensor, n: int, wires: tuple[int, ...], m: Tensor) -> Tensor:
     """Apply a ``2**g`` matrix (``(d, d)``, ``(1, d, d)`` or ``(B, d, d)``) to adjacent ``wires``.
 
@@ -280,8 +280,7 @@ def apply_block(state: Tensor, n: int, wires: tuple[int, ...], m: Tensor) -> Ten
     one ``(B L, d) @ (d, d)`` gemm on the last wires, a ``bmm`` of ``d x d`` times ``d x R``
     slabs when ``R >= 16``, ``torch.matmul`` otherwise.
     """
-    a, g = wires[0], len(wires)
-    d, left, right = 2**g, 2**a, 2 ** (n - a - g)
+    d, left, right = _block_dims(n, wires)
     bs = state.shape[0]
     if m.dim() == 3 and m.shape[0] == 1:
         m = m[0]
@@ -371,8 +370,7 @@ def fstep_vjp(fp: FusedProgram, j: int, lam: Tensor, phi: Tensor) -> Tensor:
 
 def _block_G(lam: Tensor, phi: Tensor, n: int, wires: tuple[int, ...]) -> Tensor:
     """``G[b, i, j] = sum_{l, r} conj(lam[b, l, i, r]) phi[b, l, j, r]`` over the block view."""
-    a, g = wires[0], len(wires)
-    d, left, right = 2**g, 2**a, 2 ** (n - a - g)
+    d, left, right = _block_dims(n, wires)
     bs = lam.shape[0]
     if right == 1:
         return _cj(lam.reshape(bs, left, d)).transpose(1, 2) @ phi.reshape(bs, left, d)
