@@ -20,6 +20,7 @@ Example:
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import torch
@@ -121,16 +122,22 @@ class ObservablePlan:
 
         Cached when they fit :data:`CACHE_BYTES`.
         """
-        key = (real_only, dtype, device)
+        return self._cached(
+            (real_only, dtype, device),
+            lambda: [
+                None if g.constant is not None else self._diagonal(g, real_only, dtype, device)
+                for g in self.groups
+            ],
+        )
+
+    def _cached(self, key: tuple, build: Callable[[], list[Tensor | None]]) -> list[Tensor | None]:
+        """``build()``, kept in the plan when its tensors fit :data:`CACHE_BYTES`."""
         if key in self._cache:
             return self._cache[key]
-        ds = [
-            None if g.constant is not None else self._diagonal(g, real_only, dtype, device)
-            for g in self.groups
-        ]
-        if sum(d.numel() * d.element_size() for d in ds if d is not None) <= CACHE_BYTES:
-            self._cache[key] = ds
-        return ds
+        ts = build()
+        if sum(t.numel() * t.element_size() for t in ts if t is not None) <= CACHE_BYTES:
+            self._cache[key] = ts
+        return ts
 
     def pair_diagonals(self, dtype: torch.dtype, device: torch.device) -> list[Tensor | None]:
         """Real parts of the ``D_m``, transposed and repeated per real/imaginary pair: ``(2 * 2**n, n_obs)``.
@@ -139,14 +146,13 @@ class ObservablePlan:
         a_im b_im, ...) @ D2``, with no reduction over the pair axis (2-4x faster
         with its backward than forming ``|psi|^2`` first).
         """
-        key = ("pairs", dtype, device)
-        if key not in self._cache:
-            ds = self.diagonals(False, dtype, device)
-            d2s = [None if d is None else d.real.T.repeat_interleave(2, 0).contiguous() for d in ds]
-            if sum(d.numel() * d.element_size() for d in d2s if d is not None) > CACHE_BYTES:
-                return d2s
-            self._cache[key] = d2s
-        return self._cache[key]
+        return self._cached(
+            ("pairs", dtype, device),
+            lambda: [
+                None if d is None else d.real.T.repeat_interleave(2, 0).contiguous()
+                for d in self.diagonals(False, dtype, device)
+            ],
+        )
 
     def expval(self, state: Tensor) -> Tensor:
         """``<psi|H_o|psi>`` for every observable: ``(B, 2**n) -> (B, n_obs)`` real."""
