@@ -70,6 +70,7 @@ class _Plan:
     pos2: tuple[tuple[str, Tensor], ...]
     s_rows: Tensor  # the batch-1 table rows that mixed positions use (identity first)
     vector2: bool  # the batched parts only feed the product state: first columns suffice
+    mixed: bool  # a batched step has unbatched parts: batched steps index [parts1, parts2]
     # (steps, batched, (Nb, g) part index, row permutation or None)
     groups: tuple[tuple[tuple[int, ...], bool, Tensor, Tensor | None], ...]
     product: tuple[int, bool, Tensor, Tensor | None] | None  # (step, batched, (n,) part index, perm)
@@ -173,12 +174,19 @@ def _plan(
         k = max(1, max(len(p) for p in parts))
         return torch.tensor([p + [0] * (k - len(p)) for p in parts], dtype=torch.long, device=dev)
 
-    def pm_index(j: int, w: int) -> int:
-        batched, k = part_of[(j, w)]
-        return len(parts1) + k if batched else k
-
     def step_batched(j: int) -> bool:
         return any(part_of[(j, w)][0] for w in range(len(fp.steps[j].parts)))
+
+    # batched steps read their parts from [unbatched parts, batched parts] only when one of
+    # their wires has an unbatched part; else from the batched parts alone (no gradient flows
+    # from the per-row data into the shared parts' concatenation)
+    mixed = any(
+        not part_of[(j, w)][0] for j in steps if step_batched(j) for w in range(len(fp.steps[j].parts))
+    )
+
+    def pm_index(j: int, w: int) -> int:
+        batched, k = part_of[(j, w)]
+        return (len(parts1) if mixed else 0) + k if batched else k
 
     def perm_src(k: int) -> Tensor | None:
         return fp.perm_index(k, dev)[0] if k >= 0 else None
@@ -212,6 +220,7 @@ def _plan(
         tuple(position(col) for col in columns),
         torch.tensor(needed, dtype=torch.long, device=dev),
         vector2,
+        mixed,
         groups,
         product,
     )
@@ -275,7 +284,7 @@ def _vectorised(kind: str, diag_only: bool) -> bool:
 
 
 def fused_data(
-    fp: FusedProgram, angles: Tensor, dtype: torch.dtype, shared_rows: bool
+    fp: FusedProgram, angles: Tensor, dtype: torch.dtype, shared_rows: bool, const_rows: bool = False
 ) -> list[Tensor | None]:
     """Data of every fused step of ``fp``: matrices of blocks, the product state, gate data.
 
@@ -285,6 +294,7 @@ def fused_data(
         dtype: State dtype (complex, or real for real circuits).
         shared_rows: The weights are shared by all rows (see
             :meth:`~qml.program.Program.group_data`).
+        const_rows: No gradient flows into the per-row (input) gate data (ditto).
 
     Returns:
         One entry per step: ``None`` for permutations, else the step's data.
@@ -292,7 +302,7 @@ def fused_data(
     prog = fp.prog
     dev = angles.device
     fixed = prog.fixed_data(dtype, dev)
-    gd = prog.group_data(angles, dtype, shared_rows)
+    gd = prog.group_data(angles, dtype, shared_rows, const_rows)
     vec = [j for j, st in enumerate(fp.steps) if _vectorised(st.kind, st.diag_only)]
     vec_set = set(vec)
     out: list[Tensor | None] = [
@@ -318,7 +328,7 @@ def fused_data(
     m1 = _chain(_take(s_table, plan.idx1)) if plan.idx1 is not None else None
     pm_rows = None  # part matrices (or, in vector mode, first columns) of batched steps
     if plan.pos2:
-        r_tables = [] if plan.rot2 is None else [_rotations(plan.rot2, angles, dtype)]
+        r_tables = [] if plan.rot2 is None else [_rotations(plan.rot2, gd.row_angles, dtype)]
         r_tables += [seg(*k) for k in plan.rows]
         r_table = torch.cat(r_tables, 1) if len(r_tables) > 1 else r_tables[0]
         batch = r_table.shape[0]
@@ -338,7 +348,7 @@ def fused_data(
         for k in range(1, len(plan.pos2)):
             m2 = gate(k) @ m2
         m2 = m2.expand(batch, *m2.shape[1:])
-        if m1 is not None:
+        if m1 is not None and plan.mixed:
             m2 = torch.cat([(m1[..., :1] if plan.vector2 else m1).expand(batch, -1, -1, -1), m2], 1)
         pm_rows = m2
     for js, batched, idx, src in plan.groups:

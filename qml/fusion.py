@@ -76,6 +76,7 @@ class FusedProgram:
     prog: Program
     steps: list[FStep]
     perm_dest: list[np.ndarray]
+    split: int = -1  # with a barrier: index of the first step after it (no step straddles it)
     _perm_index: dict[tuple, tuple[Tensor, Tensor]] = field(default_factory=dict, repr=False)
     cache: dict[tuple, object] = field(default_factory=dict, repr=False)
 
@@ -109,7 +110,7 @@ def _perm_destination(n: int, ops: list, base: np.ndarray | None = None) -> np.n
     return x
 
 
-def fuse(prog: Program, max_block: int = 4, max_perm_wires: int = 24) -> FusedProgram:
+def fuse(prog: Program, max_block: int = 4, max_perm_wires: int = 24, barrier: int = -1) -> FusedProgram:
     """Fuse a compiled program.
 
     Args:
@@ -118,12 +119,16 @@ def fuse(prog: Program, max_block: int = 4, max_perm_wires: int = 24) -> FusedPr
         max_perm_wires: Permutation runs are fused only up to this many wires (the gather index
             takes 8 bytes per amplitude in each direction: 256 MiB at 24 wires; beyond, each CNOT
             is a pass of its own).
+        barrier: Index of an op before which all pending gates are flushed: steps
+            ``[0, split)`` apply the ops before it and steps ``[split, end)`` the rest
+            (:attr:`FusedProgram.split`); the later steps never form a product state.
     """
     n = prog.circuit.n_wires
     steps: list[FStep] = []
     perms: list[np.ndarray] = []
     pending: dict[int, list[int]] = {}
     perm_run: list[int] = []
+    split = -1
 
     def add_perm(dest: np.ndarray) -> int:
         for k, p in enumerate(perms):  # the same layer repeats: share the index (and the block group)
@@ -134,7 +139,13 @@ def fuse(prog: Program, max_block: int = 4, max_perm_wires: int = 24) -> FusedPr
 
     def close_perm() -> None:
         last = steps[-1] if steps else None
-        if perm_run and last is not None and last.kind in ("block", "product") and len(last.wires) == n:
+        if (
+            perm_run
+            and last is not None
+            and last.kind in ("block", "product")
+            and len(last.wires) == n
+            and len(steps) > split
+        ):
             # a block over all wires (or the product state) absorbs the permutation after it
             # (its matrix rows are permuted instead of the state); no pass of its own
             base = perms[last.perm] if last.perm >= 0 else None
@@ -153,7 +164,7 @@ def fuse(prog: Program, max_block: int = 4, max_perm_wires: int = 24) -> FusedPr
         if not pending:
             return
         close_perm()
-        if not steps:  # nothing but one-qubit gates so far: the state is a product state
+        if not steps and split < 0:  # only one-qubit gates so far: the state is a product state
             parts = tuple(tuple(pending.get(w, ())) for w in range(n))
             trainable = any(prog.steps[i].slot >= 0 for p in parts for i in p)
             steps.append(FStep("product", wires=tuple(range(n)), parts=parts, trainable=trainable))
@@ -180,6 +191,10 @@ def fuse(prog: Program, max_block: int = 4, max_perm_wires: int = 24) -> FusedPr
         pending.clear()
 
     for i, st in enumerate(prog.steps):
+        if i == barrier:
+            flush()
+            close_perm()
+            split = len(steps)
         if len(st.wires) == 1:
             pending.setdefault(st.wires[0], []).append(i)
             continue
@@ -192,7 +207,7 @@ def fuse(prog: Program, max_block: int = 4, max_perm_wires: int = 24) -> FusedPr
         steps.append(FStep("prim", prim=i))
     flush()
     close_perm()
-    return FusedProgram(prog, steps, perms)
+    return FusedProgram(prog, steps, perms, split if split >= 0 else (len(steps) if barrier >= 0 else -1))
 
 
 def unfused(prog: Program) -> FusedProgram:
@@ -328,6 +343,15 @@ def apply_fstep(fp: FusedProgram, j: int, state: Tensor, data: Tensor | None, da
     if len(st.wires) == 1:
         return K.apply_1q(state, n, st.wires[0], data)
     return apply_block(state, n, st.wires, data)
+
+
+def match_batch(g: Tensor, data: Tensor) -> Tensor:
+    """Sum the state batch out of ``G`` where the step data has no (or a size-1) batch axis."""
+    if g.dim() > data.dim():
+        return g.sum(0)
+    if data.shape[0] == 1 and g.shape[0] > 1:
+        return g.sum(0, keepdim=True)
+    return g
 
 
 def _cj(t: Tensor) -> Tensor:

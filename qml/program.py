@@ -54,9 +54,13 @@ class GateData:
     use, so that backprop stacks the per-op gradients in one step.
     """
 
-    def __init__(self, prog: Program, angles: Tensor, dtype: torch.dtype, shared_rows: bool) -> None:
+    def __init__(
+        self, prog: Program, angles: Tensor, dtype: torch.dtype, shared_rows: bool, const_rows: bool = False
+    ) -> None:
         self.prog, self.angles, self.dtype = prog, angles, dtype
         self.split = shared_rows and angles.shape[0] > 1
+        # per-row data that no gradient flows into (inputs without grad, no weights mixed in)
+        self.row_angles = angles.detach() if const_rows and self.split else angles
         self._tables: dict[str, list[tuple[list[int], Tensor]]] = {}
         self._ops: dict[str, list[Tensor]] = {}
 
@@ -74,7 +78,7 @@ class GateData:
                 if key not in prog._index:
                     idx = [slots[i] + j for i in pos for j in range(n_p)]
                     prog._index[key] = (torch.tensor(idx, dtype=torch.long, device=angles.device),)
-                rows = angles if reads_x else angles[:1]
+                rows = self.row_angles if reads_x else angles[:1]
                 a = rows.index_select(1, prog._index[key][0]).view(rows.shape[0], len(pos), n_p)
                 out.append((pos, fn(a)))
             self._tables[name] = out
@@ -191,7 +195,9 @@ class Program:
             self._fixed[key] = data
         return self._fixed[key]
 
-    def group_data(self, angles: Tensor, dtype: torch.dtype, shared_rows: bool = False) -> GateData:
+    def group_data(
+        self, angles: Tensor, dtype: torch.dtype, shared_rows: bool = False, const_rows: bool = False
+    ) -> GateData:
         """Data of all trainable ops, one vectorised call per gate name (computed on demand).
 
         Args:
@@ -200,8 +206,18 @@ class Program:
             shared_rows: The weights are shared by all rows (unbatched weights): ops that do
                 not read inputs then get batch-1 data, so a block is one large matmul
                 instead of ``B`` small ones.
+            const_rows: With ``shared_rows``, the ops that read inputs need no gradient
+                (see :meth:`inputs_only`): their data is built from detached angles, so
+                backprop does not run through the per-row gate data.
         """
-        return GateData(self, angles, dtype, shared_rows)
+        return GateData(self, angles, dtype, shared_rows, const_rows)
+
+    def inputs_only(self) -> bool:
+        """Whether no angle that reads inputs also reads weights (e.g. ``RX(x)``, not ``RX(w x)``)."""
+        key = ("inputs_only",)
+        if key not in self.cache:
+            self.cache[key] = not any(p.refs("x") and p.refs("w") for st in self.steps for p in st.op.params)
+        return self.cache[key]
 
     def table_layout(self, name: str, split: bool) -> list[tuple[bool, list[int]]]:
         """Segments of a :class:`GateData` table: ``(reads inputs, positions)`` in stacking order.

@@ -38,9 +38,10 @@ from typing import Any, Literal
 
 import torch
 
+from qml import collapse as tail
 from qml.allocator import retain_freed_memory
 from qml.blockdata import fused_data
-from qml.fusion import FusedProgram, apply_fstep, fstep_vjp, fuse, unfused
+from qml.fusion import FusedProgram, apply_fstep, fstep_vjp, fuse, match_batch, unfused
 from qml.ir import Circuit
 from qml.memory import check_fits
 from qml.observables import ObservablePlan
@@ -77,6 +78,10 @@ class _Run:
     batch: int
     fused: FusedProgram
     shared: bool = False  # one weight vector for all rows
+    const_rows: bool = False  # no gradient flows into the per-row gate data (inputs only)
+    # the gates after the last input-reading gate, shared by all rows, act as one matrix (see
+    # _evolve): the circuit fused with a barrier there, the shared tail as steps [split, end)
+    collapse: FusedProgram | None = None
 
 
 @dataclass(frozen=True)
@@ -150,7 +155,15 @@ class Simulator:
         if bw != bx and 1 not in (bw, bx):
             raise ValueError(f"weights batch {bw} and inputs batch {bx} differ; use equal sizes or 1")
         prog = compile_circuit(circuit)
-        return _Run(prog, prog.angles(w2, x2), batched, max(bw, bx), self._fused(prog), bw == 1)
+        batch = max(bw, bx)
+        collapse = None
+        cut = tail.input_cut(prog) if bw == 1 and batch > 1 and self.fuse else 0
+        if cut > 0:
+            split_fp = _fused_program(prog, self.max_block, cut)
+            collapse = split_fp if tail.pays(split_fp, batch) else None
+        const_rows = bw == 1 and not x2.requires_grad and prog.inputs_only()
+        angles = prog.angles(w2, x2)
+        return _Run(prog, angles, batched, batch, self._fused(prog), bw == 1, const_rows, collapse)
 
     def _fused(self, prog: Program) -> FusedProgram:
         return _fused_program(prog, self.max_block if self.fuse else 0)
@@ -163,18 +176,18 @@ class Simulator:
 
     # -- execution --------------------------------------------------------------------
     def _evolve(self, run: _Run, dtype: torch.dtype) -> Tensor:
-        prog, fp = run.prog, run.fused
-        n = prog.circuit.n_wires
-        dev = torch.device(self.device)
-        data = fused_data(fp, run.angles, dtype, run.shared)
+        fp = run.collapse if run.collapse is not None else run.fused
+        data = fused_data(fp, run.angles, dtype, run.shared, run.const_rows)
         start = 0
         if fp.steps and fp.steps[0].kind == "product":
             psi, start = data[0], 1  # type: ignore[assignment]
         else:
-            psi = torch.zeros(1, 2**n, dtype=dtype, device=dev)
+            psi = torch.zeros(1, 2**fp.prog.circuit.n_wires, dtype=dtype, device=torch.device(self.device))
             psi[0, 0] = 1.0
-        for j in range(start, len(fp.steps)):
+        for j in range(start, fp.split if run.collapse is not None else len(fp.steps)):
             psi = apply_fstep(fp, j, psi, data[j])
+        if run.collapse is not None:  # the shared tail as one matrix (qml.collapse)
+            psi = psi @ tail.tail_rows(fp, data, dtype, psi.device)
         if psi.shape[0] != run.batch:
             psi = psi.expand(run.batch, -1)
         return psi
@@ -330,10 +343,10 @@ def marginal(p: Tensor, n: int, wires: Sequence[int]) -> Tensor:
     return t.reshape(p.shape[0], -1)
 
 
-def _fused_program(prog: Program, max_block: int) -> FusedProgram:
-    key = ("fused", max_block)
+def _fused_program(prog: Program, max_block: int, barrier: int = -1) -> FusedProgram:
+    key = ("fused", max_block, barrier)
     if key not in prog.cache:
-        prog.cache[key] = fuse(prog, max_block) if max_block else unfused(prog)
+        prog.cache[key] = fuse(prog, max_block, barrier=barrier) if max_block else unfused(prog)
     return prog.cache[key]
 
 
@@ -377,7 +390,7 @@ class _AdjointExpval(torch.autograd.Function):
         fp = run.fused
         with torch.enable_grad():
             a = angles.detach().requires_grad_(True)
-            data = fused_data(fp, a, dtype, run.shared)
+            data = fused_data(fp, a, dtype, run.shared, run.const_rows)
         terms: list[Tensor] = []
         with torch.no_grad():
             lam = plan.apply(psi, grad_e.to(psi.real.dtype if psi.is_complex() else psi.dtype))
@@ -386,7 +399,7 @@ class _AdjointExpval(torch.autograd.Function):
                 d = data[j].detach() if data[j] is not None else None
                 phi = apply_fstep(fp, j, phi, d, dagger=True)
                 if _trainable(fp, j):
-                    terms.append((j, _match_batch(fstep_vjp(fp, j, lam, phi), data[j])))
+                    terms.append((j, match_batch(fstep_vjp(fp, j, lam, phi), data[j])))
                 lam = apply_fstep(fp, j, lam, d, dagger=True)
         with torch.enable_grad():
             surrogate = sum(
@@ -403,15 +416,6 @@ def _trainable(fp: FusedProgram, j: int) -> bool:
     if st.kind in ("block", "product"):
         return st.trainable
     return st.kind == "prim" and fp.prog.steps[st.prim].slot >= 0
-
-
-def _match_batch(g: Tensor, data: Tensor) -> Tensor:
-    """Sum the state batch out of ``G`` where the step data has no (or a size-1) batch axis."""
-    if g.dim() > data.dim():
-        return g.sum(0)
-    if data.shape[0] == 1 and g.shape[0] > 1:
-        return g.sum(0, keepdim=True)
-    return g
 
 
 class _ShiftExpval(torch.autograd.Function):
