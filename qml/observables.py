@@ -22,6 +22,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 import torch
 
@@ -64,6 +65,38 @@ def _flip_overlap(state: Tensor, n: int, flip: tuple[int, ...]) -> Tensor:
         return 2 * (s0 * s1).reshape(state.shape[0], -1).sum(-1)
     phi = K.apply_flip(state, n, flip)
     return (_real_view(state) * _real_view(phi)).reshape(state.shape[0], -1).sum(-1)
+
+
+class _SquaresAt(torch.autograd.Function):
+    """``x**2 @ d`` for a real ``x`` ``(B, M)`` and a constant ``d`` ``(M, K)``.
+
+    The backward is ``2 x (g @ d^T)`` written into one buffer (autograd's own would form
+    the outer product, ``2 x`` and their product separately: two passes over the state
+    more). Double backward and ``torch.func`` transforms work (the backward is plain torch
+    code, out of place when it is itself recorded).
+    """
+
+    generate_vmap_rule = True
+
+    @staticmethod
+    def forward(x: Tensor, d: Tensor) -> Tensor:  # type: ignore[override]
+        return x.square() @ d
+
+    @staticmethod
+    def setup_context(ctx: Any, inputs: tuple[Tensor, Tensor], output: Tensor) -> None:
+        ctx.save_for_backward(*inputs)
+
+    @staticmethod
+    def backward(ctx: Any, g: Tensor) -> tuple[Tensor | None, None]:  # type: ignore[override]
+        x, d = ctx.saved_tensors
+        if not ctx.needs_input_grad[0]:
+            return None, None
+        h = (g * 2) @ d.T
+        return (h * x if torch.is_grad_enabled() else h.mul_(x)), None
+
+
+def _squares_at(x: Tensor, d: Tensor) -> Tensor:
+    return _SquaresAt.apply(x, d) if torch.is_grad_enabled() and x.requires_grad else x.square() @ d
 
 
 def _real_view(t: Tensor) -> Tensor:
@@ -165,7 +198,7 @@ class ObservablePlan:
         out: Tensor | int = 0
         for k, (g, D) in enumerate(zip(self.groups, ds, strict=True)):
             if not g.flip:
-                out = out + (state.square() @ D.T if real_state else pairs.square() @ d2s[k])
+                out = out + _squares_at(state, D.T) if real_state else out + _squares_at(pairs, d2s[k])
                 continue
             if D is None:  # pure X strings: sum_o c_o Re<psi|X..X|psi>, no diagonal to read
                 ov = _flip_overlap(state, self.n, g.flip)

@@ -76,3 +76,31 @@ def test_complex64_state():
     out = ObservablePlan([H], 3).expval(torch.tensor(psi, dtype=torch.complex64))
     assert out.dtype == torch.float32
     np.testing.assert_allclose(out[:, 0].numpy(), [expval_dense(H, p) for p in psi], atol=1e-5)
+
+
+def test_diagonal_expval_gradients_support_double_backward_and_torch_func():
+    """The diagonal part has a hand-written backward: second derivatives and torch.func still work."""
+    from qml.observables import ObservablePlan
+
+    plan = ObservablePlan([pauli("Z0 + 0.5*Z0 Z1"), pauli("Z1")], 2)
+    psi0 = torch.tensor([[0.3 + 0.1j, -0.2j, 0.5, 0.1 - 0.4j]], dtype=torch.complex128)
+
+    def energy(p: torch.Tensor) -> torch.Tensor:
+        return plan.expval(p).sum()
+
+    def reference(p: torch.Tensor) -> torch.Tensor:
+        d = torch.tensor([1.5, 0.5, -1.5, -0.5]) + torch.tensor([1.0, -1.0, 1.0, -1.0])
+        return ((p.real**2 + p.imag**2) * d).sum()
+
+    psi = psi0.clone().requires_grad_(True)
+    (g,) = torch.autograd.grad(energy(psi), psi, create_graph=True)
+    (gg,) = torch.autograd.grad(g.abs().square().sum(), psi)
+    ref = psi0.clone().requires_grad_(True)
+    (rg,) = torch.autograd.grad(reference(ref), ref, create_graph=True)
+    (rgg,) = torch.autograd.grad(rg.abs().square().sum(), ref)
+    torch.testing.assert_close(g, rg)
+    torch.testing.assert_close(gg, rgg)
+    torch.testing.assert_close(torch.func.grad(energy)(psi0), rg.detach())
+    batch = torch.stack([psi0, 2 * psi0])
+    per_row = torch.func.vmap(torch.func.grad(energy))(batch)
+    torch.testing.assert_close(per_row[1], 2 * rg.detach())
