@@ -38,7 +38,7 @@ from dataclasses import dataclass
 
 import torch
 
-from qml.fusion import FusedProgram, fstep_data
+from qml.fusion import FusedProgram, fstep_data, permute
 
 Tensor = torch.Tensor
 
@@ -74,6 +74,7 @@ class _Plan:
     # (steps, batched, (Nb, g) part index, row permutation or None)
     groups: tuple[tuple[tuple[int, ...], bool, Tensor, Tensor | None], ...]
     product: tuple[int, bool, Tensor, Tensor | None] | None  # (step, batched, (n,) part index, perm)
+    product_dst: Tensor | None  # the inverse of the product state's permutation
 
 
 def _plan(
@@ -223,6 +224,7 @@ def _plan(
         mixed,
         groups,
         product,
+        fp.perm_index(fp.steps[product[0]].perm, dev)[1] if product and product[3] is not None else None,
     )
 
 
@@ -361,5 +363,5 @@ def fused_data(
     if plan.product is not None:
         j, batched, idx, src = plan.product
         vec = _kron_vectors(_take(pm_rows if batched else m1, idx)[..., 0])  # type: ignore[arg-type]
-        out[j] = vec if src is None else vec.index_select(1, src)
+        out[j] = vec if src is None else permute(vec, src, plan.product_dst)
     return out

@@ -281,6 +281,11 @@ class _Permute(torch.autograd.Function):
         return g[:, ctx.dst], None, None
 
 
+def permute(state: Tensor, src: Tensor, dst: Tensor) -> Tensor:
+    """``state[:, src]``; its backward is the inverse gather ``g[:, dst]`` (no zero fill and scatter)."""
+    return _Permute.apply(state, src, dst) if state.requires_grad else state[:, src]
+
+
 def _block_dims(n: int, wires: tuple[int, ...]) -> tuple[int, int, int]:
     """``(d, L, R)``: a block on adjacent ``wires`` views a state as ``(B, L, d, R)``."""
     a, g = wires[0], len(wires)
@@ -333,7 +338,7 @@ def apply_fstep(fp: FusedProgram, j: int, state: Tensor, data: Tensor | None, da
         src, dst = fp.perm_index(st.perm, state.device)
         if dagger:
             src, dst = dst, src
-        return _Permute.apply(state, src, dst) if state.requires_grad else state[:, src]
+        return permute(state, src, dst)
     assert data is not None
     if st.diag_only:
         return K.apply_diag(state, n, st.wires, data.conj() if dagger and data.is_complex() else data)

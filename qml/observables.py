@@ -91,7 +91,8 @@ class _SquaresAt(torch.autograd.Function):
         x, d = ctx.saved_tensors
         if not ctx.needs_input_grad[0]:
             return None, None
-        h = (g * 2) @ d.T
+        # the outer product by broadcasting: g may be an expanded view, on which mm is slow
+        h = g * (2 * d[:, 0]) if d.shape[1] == 1 else (g * 2).contiguous() @ d.T
         return (h * x if torch.is_grad_enabled() else h.mul_(x)), None
 
 
