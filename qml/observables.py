@@ -24,6 +24,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
 import torch
 
 from qml import kernels as K
@@ -111,6 +112,9 @@ class ObservablePlan:
 
     observables: list[PauliSum]
     n: int
+    #: Measure after a basis permutation ``psi -> psi[:, src]``, given by its inverse ``dst``
+    #: (diagonal observables only: ``D`` becomes ``D[:, dst]``; see :meth:`after_permutation`).
+    perm: np.ndarray | None = None
     groups: list[_Group] = field(init=False)
     _cache: dict[tuple, list] = field(default_factory=dict, init=False, repr=False)
 
@@ -131,9 +135,34 @@ class ObservablePlan:
         for g in self.groups:
             g.finish(self.n_obs)
 
+        if self.perm is not None and not self.diagonal_only:
+            raise ValueError("a permuted observable plan needs diagonal (Z-only) observables")
+
     @property
     def n_obs(self) -> int:
         return len(self.observables)
+
+    @property
+    def diagonal_only(self) -> bool:
+        """Whether every term is a product of Z (and I): the observables are diagonal."""
+        return all(not g.flip for g in self.groups)
+
+    def after_permutation(self, dst: np.ndarray) -> ObservablePlan:
+        """The plan that measures these (diagonal) observables after the permutation ``psi[:, src]``.
+
+        ``sum_a d_a |psi_src(a)|^2 = sum_b d_dst(b) |psi_b|^2``: a permutation at the end of a
+        circuit needs no pass over the state.
+
+        Example:
+            >>> import numpy as np
+            >>> from qml.paulis import pauli
+            >>> swap = np.array([0, 2, 1, 3])  # SWAP of two wires is its own inverse
+            >>> plan = ObservablePlan([pauli("Z0")], 2).after_permutation(swap)
+            >>> plan.expval(torch.tensor([[0.0, 1.0, 0.0, 0.0]], dtype=torch.float64))  # |01> -> |10>
+            tensor([[-1.]], dtype=torch.float64)
+        """
+        base = np.arange(2**self.n) if self.perm is None else self.perm
+        return ObservablePlan(self.observables, self.n, base[dst])
 
     def _diagonal(self, g: _Group, real_only: bool, dtype: torch.dtype, device: torch.device) -> Tensor:
         rdt = torch.float32 if dtype in (torch.float32, torch.complex64) else torch.float64
@@ -149,7 +178,7 @@ class ObservablePlan:
                 shape[w] = 2
                 s = s * torch.tensor([1.0, -1.0], dtype=rdt, device=device).reshape(shape)
             D[o] += (c if use_c else c.real) * s.reshape(-1)
-        return D
+        return D if self.perm is None else D[:, torch.from_numpy(self.perm).to(device)]
 
     def diagonals(self, real_only: bool, dtype: torch.dtype, device: torch.device) -> list[Tensor | None]:
         """The ``D_m`` tensors ``(n_obs, 2**n)``, ``None`` for constant (pure-X) groups.

@@ -175,7 +175,7 @@ class Simulator:
         check_fits(n, batch, dtype, states, mode, self.device, self.memory_fraction)
 
     # -- execution --------------------------------------------------------------------
-    def _evolve(self, run: _Run, dtype: torch.dtype) -> Tensor:
+    def _evolve(self, run: _Run, dtype: torch.dtype, skip_last: bool = False) -> Tensor:
         fp = run.collapse if run.collapse is not None else run.fused
         data = fused_data(fp, run.angles, dtype, run.shared, run.const_rows)
         start = 0
@@ -184,7 +184,8 @@ class Simulator:
         else:
             psi = torch.zeros(1, 2**fp.prog.circuit.n_wires, dtype=dtype, device=torch.device(self.device))
             psi[0, 0] = 1.0
-        for j in range(start, fp.split if run.collapse is not None else len(fp.steps)):
+        stop = fp.split if run.collapse is not None else len(fp.steps) - skip_last
+        for j in range(start, stop):
             psi = apply_fstep(fp, j, psi, data[j])
         if run.collapse is not None:  # the shared tail as one matrix (qml.collapse)
             psi = psi @ tail.tail_rows(fp, data, dtype, psi.device)
@@ -305,7 +306,7 @@ class Simulator:
                 mode = self._auto_mode(n, run.batch, dtype, len(circuit.ops))
             if mode == "backprop":
                 self._guard(n, run.batch, dtype, len(circuit.ops) + 3, "backprop")
-                e = plan.expval(self._evolve(run, dtype))
+                e = self._expval_direct(run, plan, dtype)
             elif mode == "adjoint":
                 self._guard(n, run.batch, dtype, 6, "adjoint")
                 e = _AdjointExpval.apply(run.angles, self, run, plan, dtype)
@@ -326,7 +327,22 @@ class Simulator:
 
     def _expval_nograd(self, run: _Run, plan: ObservablePlan, dtype: torch.dtype) -> Tensor:
         with torch.no_grad():
+            return self._expval_direct(run, plan, dtype)
+
+    def _expval_direct(self, run: _Run, plan: ObservablePlan, dtype: torch.dtype) -> Tensor:
+        """Evolve and measure; a final permutation is measured by permuting diagonal observables."""
+        fp = run.fused
+        last = fp.steps[-1] if fp.steps and run.collapse is None else None
+        if last is None or last.kind != "perm" or not plan.diagonal_only:
             return plan.expval(self._evolve(run, dtype))
+        key = ("measure_after", last.perm, tuple(plan.observables))
+        after = fp.cache.get(key)
+        if after is None:
+            after = fp.cache[key] = plan.after_permutation(
+                fp.perm_index(last.perm, torch.device("cpu"))[1].numpy()
+            )
+        assert isinstance(after, ObservablePlan)
+        return after.expval(self._evolve(run, dtype, skip_last=True))
 
 
 def marginal(p: Tensor, n: int, wires: Sequence[int]) -> Tensor:

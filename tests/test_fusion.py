@@ -178,3 +178,37 @@ def test_encoded_product_state_and_gradients_match_unfused(n):
         Simulator(diff="backprop").expval(circuit, "Z0 + X1", w1, x).sum().backward()
         Simulator(fuse=False, diff="backprop").expval(circuit, "Z0 + X1", w2, x).sum().backward()
         torch.testing.assert_close(w1.grad, w2.grad, rtol=0, atol=1e-10)
+
+
+@pytest.mark.parametrize("diff", ["backprop", "adjoint", "parameter-shift"])
+def test_final_permutation_is_measured_through_permuted_diagonals(diff):
+    """A CNOT ladder at the end is not applied to the state: the Z observables are permuted instead."""
+    c = _hea(6, 2)
+    fp = fuse(compile_circuit(c))
+    assert fp.steps[-1].kind == "perm"
+    obs = [pauli("Z0 + 0.5*Z2 Z5"), pauli("Z3"), pauli("Z1 Z4 - Z0")]
+    rng = np.random.default_rng(7)
+    w0, x = rng.uniform(-3, 3, c.n_weights), torch.tensor(rng.uniform(-1, 1, (5, 6)))
+    w1, w2 = torch.tensor(w0, requires_grad=True), torch.tensor(w0, requires_grad=True)
+    e1 = Simulator(diff=diff).expval(c, obs, w1, x)
+    e2 = Simulator(fuse=False, diff="backprop").expval(c, obs, w2, x)
+    torch.testing.assert_close(e1, e2, rtol=0, atol=1e-12)
+    e1.sum().backward()
+    e2.sum().backward()
+    torch.testing.assert_close(w1.grad, w2.grad, rtol=0, atol=1e-10)
+    with torch.no_grad():
+        torch.testing.assert_close(Simulator().expval(c, obs, w0, x), e2.detach(), rtol=0, atol=1e-12)
+    # not diagonal: the permutation is applied to the state as before
+    torch.testing.assert_close(
+        Simulator().expval(c, "X0 Y3", w0, x),
+        Simulator(fuse=False).expval(c, "X0 Y3", w0, x),
+        rtol=0,
+        atol=1e-12,
+    )
+
+
+def test_permuted_plan_refuses_observables_that_are_not_diagonal():
+    from qml.observables import ObservablePlan
+
+    with pytest.raises(ValueError, match="diagonal"):
+        ObservablePlan([pauli("X0")], 2).after_permutation(np.array([0, 2, 1, 3]))
