@@ -335,13 +335,16 @@ class Simulator:
         last = fp.steps[-1] if fp.steps and run.collapse is None else None
         if last is None or last.kind != "perm" or not plan.diagonal_only:
             return plan.expval(self._evolve(run, dtype))
-        key = ("measure_after", last.perm, tuple(plan.observables))
-        after = fp.cache.get(key)
+        plans = fp.cache.setdefault(("measure_after",), {})
+        assert isinstance(plans, dict)
+        key = (last.perm, tuple(plan.observables))
+        after = plans.get(key)
         if after is None:
-            after = fp.cache[key] = plan.after_permutation(
+            if len(plans) >= 16:  # bounded: each permuted plan caches its own diagonals
+                plans.clear()
+            after = plans[key] = plan.after_permutation(
                 fp.perm_index(last.perm, torch.device("cpu"))[1].numpy()
             )
-        assert isinstance(after, ObservablePlan)
         return after.expval(self._evolve(run, dtype, skip_last=True))
 
 

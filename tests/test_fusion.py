@@ -212,3 +212,14 @@ def test_permuted_plan_refuses_observables_that_are_not_diagonal():
 
     with pytest.raises(ValueError, match="diagonal"):
         ObservablePlan([pauli("X0")], 2).after_permutation(np.array([0, 2, 1, 3]))
+
+
+def test_permuted_observable_plans_are_cached_within_a_bound():
+    c = _hea(6, 2)
+    fp = fuse(compile_circuit(c))
+    assert fp.steps[-1].kind == "perm"
+    sim, w, x = Simulator(), np.zeros(c.n_weights), np.zeros((3, 6))
+    for k in range(40):
+        sim.expval(c, f"{1 + k}*Z0 Z{1 + k % 5}", w, x)
+    plans = compile_circuit(c).cache[("fused", 4, -1)].cache[("measure_after",)]
+    assert 0 < len(plans) <= 16
