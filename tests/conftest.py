@@ -60,6 +60,26 @@ def seeded_circuit(
     return c
 
 
+def hea(n_wires: int, layers: int, encode: str | None = "RX") -> Circuit:
+    """``encode(X(q))`` on every wire (unless None), then ``layers`` of RY, RZ per wire and a CNOT ladder.
+
+    The same circuit as ``benchmarks.common.hea_circuit`` (tests do not import the benchmark
+    package: it sets the thread environment on import).
+    """
+    c = Circuit(n_wires)
+    if encode is not None:
+        for q in range(n_wires):
+            c = c.add(encode, q, X(q))
+    k = 0
+    for _ in range(layers):
+        for q in range(n_wires):
+            c = c.add("RY", q, W(k)).add("RZ", q, W(k + 1))
+            k += 2
+        for q in range(n_wires - 1):
+            c = c.add("CNOT", (q, q + 1))
+    return c
+
+
 def pl_state(n_wires: int, body) -> np.ndarray:
     """State of a PennyLane ``default.qubit`` circuit from |0..0> (same wire order as ours)."""
     import pennylane as qp

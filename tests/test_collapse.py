@@ -3,27 +3,13 @@
 import numpy as np
 import pytest
 import torch
-from conftest import seeded_circuit
+from conftest import hea, seeded_circuit
 
 from qml import Circuit, Simulator, W, X, pauli
 from qml import collapse as tail
 from qml.fusion import fuse
 from qml.program import compile_circuit
 from qml.reference import dense_state
-
-
-def _hea(n: int, layers: int, encode: str = "RX") -> Circuit:
-    c = Circuit(n)
-    for q in range(n):
-        c = c.add(encode, q, X(q))
-    k = 0
-    for _ in range(layers):
-        for q in range(n):
-            c = c.add("RY", q, W(k)).add("RZ", q, W(k + 1))
-            k += 2
-        for q in range(n - 1):
-            c = c.add("CNOT", (q, q + 1))
-    return c
 
 
 @pytest.fixture
@@ -42,14 +28,14 @@ def _grads(sim, c, obs, w0, x0, x_grad=False):
 
 
 def test_input_cut_is_after_the_last_input_reading_op():
-    c = _hea(3, 2)
+    c = hea(3, 2)
     assert tail.input_cut(compile_circuit(c)) == 3
     assert tail.input_cut(compile_circuit(c.add("RY", 1, X(0)))) == 0  # nothing shared after it
     assert tail.input_cut(compile_circuit(Circuit(2).add("RY", 0, W(0)))) == 0  # no inputs at all
 
 
 def test_barrier_splits_the_fused_program_without_straddling_steps():
-    c = _hea(4, 2)
+    c = hea(4, 2)
     prog = compile_circuit(c)
     plain = fuse(prog)
     assert [s.kind for s in plain.steps] == ["product", "block"]  # encoding + layer 1 in the product
@@ -65,7 +51,7 @@ def test_barrier_splits_the_fused_program_without_straddling_steps():
 @pytest.mark.parametrize("n", [2, 4, 5, 7])
 @pytest.mark.parametrize("layers", [1, 3])
 def test_collapsed_state_matches_dense_reference(always, n, layers):
-    c = _hea(n, layers, "RY" if n == 5 else "RX").add("CZ", (0, n - 1)).add("H", n - 1)
+    c = hea(n, layers, "RY" if n == 5 else "RX").add("CZ", (0, n - 1)).add("H", n - 1)
     rng = np.random.default_rng(n * 10 + layers)
     w = rng.uniform(-3, 3, c.n_weights)
     x = rng.uniform(-1, 1, (3, n))
@@ -80,7 +66,7 @@ def test_collapsed_state_matches_dense_reference(always, n, layers):
 @pytest.mark.parametrize("x_grad", [False, True])
 @pytest.mark.parametrize("dtype", [torch.complex128, torch.complex64])
 def test_collapsed_expvals_and_gradients_match_step_by_step(monkeypatch, diff, x_grad, dtype):
-    c = _hea(4, 2).add("CRX", (1, 2), W(0) * 0.5)
+    c = hea(4, 2).add("CRX", (1, 2), W(0) * 0.5)
     obs = [pauli("Z0 + Z1 Z2"), pauli("X0 X3 + 0.5*Y1"), pauli("Y2 Z3")]
     rng = np.random.default_rng(1)
     w0, x0 = rng.uniform(-3, 3, c.n_weights), rng.uniform(-1, 1, (40, 4))
@@ -117,7 +103,7 @@ def test_random_circuits_with_a_shared_tail(always, seed):
 
 
 def test_real_circuit_collapses_in_real_arithmetic(always):
-    c = _hea(3, 2, "RY")
+    c = hea(3, 2, "RY")
     c = Circuit(3, tuple(op for op in c.ops if op.name != "RZ"), c.n_weights, 3)
     rng = np.random.default_rng(4)
     w, x = rng.uniform(-3, 3, c.n_weights), rng.uniform(-1, 1, (5, 3))
@@ -128,7 +114,7 @@ def test_real_circuit_collapses_in_real_arithmetic(always):
 
 def test_cost_model_collapses_small_registers_with_large_batches_only():
     def split(n: int, layers: int):
-        prog = compile_circuit(_hea(n, layers))
+        prog = compile_circuit(hea(n, layers))
         return fuse(prog, barrier=tail.input_cut(prog))
 
     assert tail.pays(split(4, 2), 256)
@@ -140,7 +126,7 @@ def test_cost_model_collapses_small_registers_with_large_batches_only():
 
 
 def test_simulator_collapses_only_shared_weights_with_batched_inputs():
-    c = _hea(4, 2)
+    c = hea(4, 2)
     sim = Simulator()
     w, x = np.zeros(c.n_weights), np.zeros((64, 4))
     assert sim._prepare(c, w, x).collapse is not None
@@ -150,7 +136,7 @@ def test_simulator_collapses_only_shared_weights_with_batched_inputs():
 
 
 def test_input_only_encodings_build_per_row_data_without_a_graph():
-    c = _hea(3, 1)
+    c = hea(3, 1)
     w = torch.zeros(c.n_weights, dtype=torch.float64, requires_grad=True)
     x = torch.zeros(64, 3, dtype=torch.float64)
     sim = Simulator()

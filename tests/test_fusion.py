@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 import torch
-from conftest import seeded_circuit
+from conftest import hea, seeded_circuit
 
 from qml import Circuit, Simulator, W, X, pauli
 from qml.blockdata import fused_data
@@ -12,22 +12,8 @@ from qml.program import compile_circuit
 from qml.reference import dense_state
 
 
-def _hea(n: int, layers: int) -> Circuit:
-    c = Circuit(n)
-    for q in range(n):
-        c = c.add("RX", q, X(q))
-    k = 0
-    for _ in range(layers):
-        for q in range(n):
-            c = c.add("RY", q, W(k)).add("RZ", q, W(k + 1))
-            k += 2
-        for q in range(n - 1):
-            c = c.add("CNOT", (q, q + 1))
-    return c
-
-
 def test_layered_circuit_fuses_into_blocks_and_one_permutation_per_layer():
-    c = _hea(8, 3)
+    c = hea(8, 3)
     fp = fuse(compile_circuit(c), max_block=4)
     kinds = [s.kind for s in fp.steps]
     # the encoding and the first rotations act on |0...0>: one product state (which absorbs
@@ -80,7 +66,7 @@ def test_fused_equals_unfused_state_and_gradients(max_block, seed):
 
 
 def test_unfused_program_is_step_for_step():
-    prog = compile_circuit(_hea(3, 1))
+    prog = compile_circuit(hea(3, 1))
     assert [s.prim for s in unfused(prog).steps] == list(range(len(prog.steps)))
 
 
@@ -167,11 +153,11 @@ def test_block_layouts_every_position(n, batched):
 @pytest.mark.parametrize("n", [2, 4, 6])
 def test_encoded_product_state_and_gradients_match_unfused(n):
     """Angle encoding + rotations before the first entangler: the product step in vector mode."""
-    c = _hea(n, 2).add("RY", 0, X(0) * W(0))  # a per-row gate after entanglers too (matrix mode)
+    c = hea(n, 2).add("RY", 0, X(0) * W(0))  # a per-row gate after entanglers too (matrix mode)
     rng = np.random.default_rng(n)
     w0 = rng.uniform(-3, 3, c.n_weights)
     x = torch.tensor(rng.uniform(-1, 1, (3, c.n_inputs)))
-    for circuit in (_hea(n, 2), c):
+    for circuit in (hea(n, 2), c):
         ref = Simulator(fuse=False).state(circuit, torch.tensor(w0), x)
         torch.testing.assert_close(Simulator().state(circuit, torch.tensor(w0), x), ref, rtol=0, atol=1e-12)
         w1, w2 = torch.tensor(w0, requires_grad=True), torch.tensor(w0, requires_grad=True)
@@ -183,7 +169,7 @@ def test_encoded_product_state_and_gradients_match_unfused(n):
 @pytest.mark.parametrize("diff", ["backprop", "adjoint", "parameter-shift"])
 def test_final_permutation_is_measured_through_permuted_diagonals(diff):
     """A CNOT ladder at the end is not applied to the state: the Z observables are permuted instead."""
-    c = _hea(6, 2)
+    c = hea(6, 2)
     fp = fuse(compile_circuit(c))
     assert fp.steps[-1].kind == "perm"
     obs = [pauli("Z0 + 0.5*Z2 Z5"), pauli("Z3"), pauli("Z1 Z4 - Z0")]
@@ -215,7 +201,7 @@ def test_permuted_plan_refuses_observables_that_are_not_diagonal():
 
 
 def test_permuted_observable_plans_are_cached_within_a_bound():
-    c = _hea(6, 2)
+    c = hea(6, 2)
     fp = fuse(compile_circuit(c))
     assert fp.steps[-1].kind == "perm"
     sim, w, x = Simulator(), np.zeros(c.n_weights), np.zeros((3, 6))

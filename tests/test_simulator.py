@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 import torch
-from conftest import seeded_circuit
+from conftest import hea, seeded_circuit
 
 from qml import Circuit, Simulator, W, X, expval, pauli, probs, sample, state
 from qml.reference import dense_state
@@ -193,14 +193,7 @@ def test_bad_inputs_give_clear_errors():
 @pytest.mark.slow
 def test_adjoint_gradient_20_qubits_5_layers():
     n, layers = 20, 5
-    c = Circuit(n)
-    k = 0
-    for _ in range(layers):
-        for q in range(n):
-            c = c.add("RY", q, W(k)).add("RZ", q, W(k + 1))
-            k += 2
-        for q in range(n - 1):
-            c = c.add("CNOT", (q, q + 1))
+    c = hea(n, layers, encode=None)
     H = sum((pauli(f"-1*Z{i} Z{(i + 1) % n}") for i in range(n)), pauli("0")) - sum(
         (pauli(f"X{i}") for i in range(n)), pauli("0")
     )
