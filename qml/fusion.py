@@ -281,9 +281,20 @@ class _Permute(torch.autograd.Function):
         return g[:, ctx.dst], None, None
 
 
+#: From this many entries on, a gather's backward is the inverse gather (a Python backward,
+#: ~20 us more per call); below, autograd's own ``index_select`` backward is faster
+#: (measured crossover: slower at 65536 entries, faster at 131072).
+PERMUTE_MIN = 2**17
+
+
 def permute(state: Tensor, src: Tensor, dst: Tensor) -> Tensor:
-    """``state[:, src]``; its backward is the inverse gather ``g[:, dst]`` (no zero fill and scatter)."""
-    return _Permute.apply(state, src, dst) if state.requires_grad else state[:, src]
+    """``state[:, src]``; for large states its backward is the inverse gather ``g[:, dst]``
+    (no zero fill and scatter-add: 1.5 -> 1.0 ms forward+backward at 1024 x 256)."""
+    if not state.requires_grad:
+        return state[:, src]
+    if state.numel() < PERMUTE_MIN:
+        return state.index_select(1, src)
+    return _Permute.apply(state, src, dst)
 
 
 def _block_dims(n: int, wires: tuple[int, ...]) -> tuple[int, int, int]:

@@ -97,8 +97,15 @@ class _SquaresAt(torch.autograd.Function):
         return (h * x if torch.is_grad_enabled() else h.mul_(x)), None
 
 
+#: Below this many entries autograd's own backward of ``x.square() @ d`` is faster (a Python
+#: backward costs ~40 us more; measured: 84 vs 131 us at 256 x 32, 2.2 vs 1.5 ms at 1024 x 512).
+SQUARES_AT_MIN = 2**16
+
+
 def _squares_at(x: Tensor, d: Tensor) -> Tensor:
-    return _SquaresAt.apply(x, d) if torch.is_grad_enabled() and x.requires_grad else x.square() @ d
+    if torch.is_grad_enabled() and x.requires_grad and x.numel() >= SQUARES_AT_MIN:
+        return _SquaresAt.apply(x, d)
+    return x.square() @ d
 
 
 def _real_view(t: Tensor) -> Tensor:
