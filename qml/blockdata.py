@@ -74,7 +74,6 @@ class _Plan:
     # (steps, batched, (Nb, g) part index, row permutation or None)
     groups: tuple[tuple[tuple[int, ...], bool, Tensor, Tensor | None], ...]
     product: tuple[int, bool, Tensor, Tensor | None] | None  # (step, batched, (n,) part index, perm)
-    product_dst: Tensor | None  # the inverse of the product state's permutation
 
 
 def _plan(
@@ -224,7 +223,6 @@ def _plan(
         mixed,
         groups,
         product,
-        fp.perm_index(fp.steps[product[0]].perm, dev)[1] if product and product[3] is not None else None,
     )
 
 
@@ -363,5 +361,5 @@ def fused_data(
     if plan.product is not None:
         j, batched, idx, src = plan.product
         vec = _kron_vectors(_take(pm_rows if batched else m1, idx)[..., 0])  # type: ignore[arg-type]
-        out[j] = vec if src is None else permute(vec, src, plan.product_dst)
+        out[j] = vec if src is None else permute(vec, *fp.perm_index(fp.steps[j].perm, dev))
     return out

@@ -54,14 +54,19 @@ def pays(fp: FusedProgram, batch: int) -> bool:
     the matrix runs the steps on ``2**n`` rows instead of ``batch``.
     """
     dim = 2**fp.prog.circuit.n_wires
-    work = 0
-    for st in fp.steps[fp.split :]:
-        if st.kind == "perm":
-            work += 1
-        elif st.kind == "block":
-            work += 1 if st.diag_only else 2 ** len(st.wires)
-        elif st.kind == "prim":
-            work += 2 ** len(fp.prog.steps[st.prim].wires)
+    key = ("tail_work",)
+    if key not in fp.cache:  # the program is fixed; only the batch changes between calls
+        work = 0
+        for st in fp.steps[fp.split :]:
+            if st.kind == "perm":
+                work += 1
+            elif st.kind == "block":
+                work += 1 if st.diag_only else 2 ** len(st.wires)
+            elif st.kind == "prim":
+                work += 2 ** len(fp.prog.steps[st.prim].wires)
+        fp.cache[key] = work
+    work = fp.cache[key]
+    assert isinstance(work, int)
     return 2 * work >= dim and dim / 3.5 + dim * work / batch < 0.9 * work
 
 

@@ -235,7 +235,7 @@ class ObservablePlan:
         out: Tensor | int = 0
         for k, (g, D) in enumerate(zip(self.groups, ds, strict=True)):
             if not g.flip:
-                out = out + _squares_at(state, D.T) if real_state else out + _squares_at(pairs, d2s[k])
+                out = out + (_squares_at(state, D.T) if real_state else _squares_at(pairs, d2s[k]))
                 continue
             if D is None:  # pure X strings: sum_o c_o Re<psi|X..X|psi>, no diagonal to read
                 ov = _flip_overlap(state, self.n, g.flip)

@@ -342,9 +342,7 @@ class Simulator:
         if after is None:
             if len(plans) >= 16:  # bounded: each permuted plan caches its own diagonals
                 plans.clear()
-            after = plans[key] = plan.after_permutation(
-                fp.perm_index(last.perm, torch.device("cpu"))[1].numpy()
-            )
+            after = plans[key] = plan.after_permutation(fp.perm_dest[last.perm])
         return after.expval(self._evolve(run, dtype, skip_last=True))
 
 

@@ -63,8 +63,9 @@ def seeded_circuit(
 def hea(n_wires: int, layers: int, encode: str | None = "RX") -> Circuit:
     """``encode(X(q))`` on every wire (unless None), then ``layers`` of RY, RZ per wire and a CNOT ladder.
 
-    The same circuit as ``benchmarks.common.hea_circuit`` (tests do not import the benchmark
-    package: it sets the thread environment on import).
+    The same circuit as ``benchmarks.common.hea_circuit``, kept apart on purpose: importing the
+    benchmark package fills thread environment variables as a side effect, which only
+    tests/test_benchmarks.py takes on (under a fixture that restores torch's threads).
     """
     c = Circuit(n_wires)
     if encode is not None:
