@@ -284,7 +284,12 @@ def _vectorised(kind: str, diag_only: bool) -> bool:
 
 
 def fused_data(
-    fp: FusedProgram, angles: Tensor, dtype: torch.dtype, shared_rows: bool, const_rows: bool = False
+    fp: FusedProgram,
+    angles: Tensor,
+    dtype: torch.dtype,
+    shared_rows: bool,
+    const_rows: bool = False,
+    stop: int | None = None,
 ) -> list[Tensor | None]:
     """Data of every fused step of ``fp``: matrices of blocks, the product state, gate data.
 
@@ -295,6 +300,7 @@ def fused_data(
         shared_rows: The weights are shared by all rows (see
             :meth:`~qml.program.Program.group_data`).
         const_rows: No gradient flows into the per-row (input) gate data (ditto).
+        stop: Build the data of steps ``[0, stop)`` only (the others are ``None``).
 
     Returns:
         One entry per step: ``None`` for permutations, else the step's data.
@@ -303,15 +309,16 @@ def fused_data(
     dev = angles.device
     fixed = prog.fixed_data(dtype, dev)
     gd = prog.group_data(angles, dtype, shared_rows, const_rows)
-    vec = [j for j, st in enumerate(fp.steps) if _vectorised(st.kind, st.diag_only)]
+    stop = len(fp.steps) if stop is None else stop
+    vec = [j for j, st in enumerate(fp.steps[:stop]) if _vectorised(st.kind, st.diag_only)]
     vec_set = set(vec)
     out: list[Tensor | None] = [
-        None if j in vec_set else fstep_data(fp, j, fixed, gd) for j in range(len(fp.steps))
+        None if j in vec_set or j >= stop else fstep_data(fp, j, fixed, gd) for j in range(len(fp.steps))
     ]
     if not vec:
         return out
     big = angles.shape[0] > 1
-    key = ("blockplan", dtype, dev, gd.split, big)
+    key = ("blockplan", dtype, dev, gd.split, big, stop)
     plan = fp.cache.get(key)
     if plan is None:
         plan = fp.cache[key] = _plan(fp, vec, dtype, dev, gd.split, big)

@@ -39,6 +39,7 @@ from typing import Any, Literal
 import torch
 
 from qml import collapse as tail
+from qml import dense_tail
 from qml.allocator import retain_freed_memory
 from qml.blockdata import fused_data
 from qml.fusion import FusedProgram, apply_fstep, fstep_vjp, fuse, match_batch, unfused
@@ -82,6 +83,8 @@ class _Run:
     # the gates after the last input-reading gate, shared by all rows, act as one matrix (see
     # _evolve): the circuit fused with a barrier there, the shared tail as steps [split, end)
     collapse: FusedProgram | None = None
+    weights: Tensor | None = None  # (Bw, P) and (Bx, F) as passed (for the angles of one row)
+    inputs: Tensor | None = None
 
 
 @dataclass(frozen=True)
@@ -96,6 +99,8 @@ class Simulator:
         memory_fraction: Share of free memory a run may use before the guard refuses it.
         fuse: Fuse gates into fewer passes over the state (see :mod:`qml.fusion`);
             ``max_block`` bounds the width of fused single-qubit blocks.
+        dense_tail: On the CPU, run the shared tail of small registers in NumPy with an
+            exact matrix adjoint (see :mod:`qml.dense_tail`); ``False`` keeps torch throughout.
 
     Example:
         >>> from qml.ir import Circuit
@@ -110,6 +115,7 @@ class Simulator:
     memory_fraction: float = 0.8
     fuse: bool = True
     max_block: int = 4
+    dense_tail: bool = True
 
     def __post_init__(self) -> None:
         if self.dtype not in _DTYPES:
@@ -163,7 +169,7 @@ class Simulator:
             collapse = split_fp if tail.pays(split_fp, batch) else None
         const_rows = bw == 1 and not x2.requires_grad and prog.inputs_only()
         angles = prog.angles(w2, x2)
-        return _Run(prog, angles, batched, batch, self._fused(prog), bw == 1, const_rows, collapse)
+        return _Run(prog, angles, batched, batch, self._fused(prog), bw == 1, const_rows, collapse, w2, x2)
 
     def _fused(self, prog: Program) -> FusedProgram:
         return _fused_program(prog, self.max_block if self.fuse else 0)
@@ -175,9 +181,10 @@ class Simulator:
         check_fits(n, batch, dtype, states, mode, self.device, self.memory_fraction)
 
     # -- execution --------------------------------------------------------------------
-    def _evolve(self, run: _Run, dtype: torch.dtype, skip_last: bool = False) -> Tensor:
+    def _evolve(self, run: _Run, dtype: torch.dtype, skip_last: bool = False, head: bool = False) -> Tensor:
+        """The final states; ``head``: the states at the shared tail of ``run.collapse``."""
         fp = run.collapse if run.collapse is not None else run.fused
-        data = fused_data(fp, run.angles, dtype, run.shared, run.const_rows)
+        data = fused_data(fp, run.angles, dtype, run.shared, run.const_rows, fp.split if head else None)
         start = 0
         if fp.steps and fp.steps[0].kind == "product":
             psi, start = data[0], 1  # type: ignore[assignment]
@@ -187,7 +194,7 @@ class Simulator:
         stop = fp.split if run.collapse is not None else len(fp.steps) - skip_last
         for j in range(start, stop):
             psi = apply_fstep(fp, j, psi, data[j])
-        if run.collapse is not None:  # the shared tail as one matrix (qml.collapse)
+        if run.collapse is not None and not head:  # the shared tail as one matrix (qml.collapse)
             psi = psi @ tail.tail_rows(fp, data, dtype, psi.device)
         if psi.shape[0] != run.batch:
             psi = psi.expand(run.batch, -1)
@@ -298,7 +305,11 @@ class Simulator:
         n = circuit.n_wires
         needs_grad = torch.is_grad_enabled() and run.angles.requires_grad
         mode = self.diff
-        if not needs_grad:
+        small = self._dense_tail(run) if mode != "parameter-shift" or not needs_grad else None
+        if small is not None:
+            self._guard(n, run.batch, dtype, 6, "forward")
+            e = self._expval_dense_tail(run, plan, dtype, small)
+        elif not needs_grad:
             self._guard(n, run.batch, dtype, 4, "forward")
             e = self._expval_nograd(run, plan, dtype)
         else:
@@ -316,6 +327,32 @@ class Simulator:
         if single:
             e = e[..., 0]
         return self._out(e, run)
+
+    def _dense_tail(self, run: _Run) -> Any:
+        """The NumPy form of the shared tail when it applies (see :mod:`qml.dense_tail`)."""
+        if run.collapse is None or not self.dense_tail or not dense_tail.usable(run.angles):
+            return None
+        return dense_tail.tail_of(run.collapse)
+
+    def _expval_dense_tail(self, run: _Run, plan: ObservablePlan, dtype: torch.dtype, small: Any) -> Tensor:
+        fp = run.collapse
+        assert fp is not None
+        head = dense_tail.head_of(fp) if run.const_rows else None
+        if head is not None:  # a product-state encoding without gradient: in NumPy as well
+            p = dense_tail.head_state(head, run.angles.detach().numpy(), dense_tail.numpy_dtype(dtype))
+            psi = torch.from_numpy(p).T  # (B, 2**n), batch-last in memory
+        else:
+            psi = self._evolve(run, dtype, head=True)
+
+        def torch_tail(psi: Tensor, angles: Tensor) -> Tensor:  # the same values, by torch autograd
+            data = fused_data(fp, angles, dtype, True)
+            return plan.expval(psi @ tail.tail_rows(fp, data, dtype, psi.device))
+
+        # the tail's angles from the weights and one input row: its gradient skips the batch
+        assert run.weights is not None
+        assert run.inputs is not None
+        angles = run.prog.angles(run.weights, run.inputs[:1])
+        return dense_tail.expval(psi, angles, small, plan, torch_tail)
 
     def _auto_mode(self, n: int, batch: int, dtype: torch.dtype, n_ops: int) -> str:
         try:
