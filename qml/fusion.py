@@ -270,30 +270,35 @@ def fstep_data(fp: FusedProgram, j: int, fixed: list, grouped: GateData) -> Tens
     return out
 
 
+def _gather(x: Tensor, idx: Tensor) -> Tensor:
+    """``x[:, idx]`` as a ``gather`` with an expanded index: 2.5-4x faster than advanced indexing
+    or ``index_select`` on CPU (1024 x 256 complex128: 0.12 vs 0.49 ms), and its backward, a
+    ``scatter_add``, ~2x faster than ``index_select``'s."""
+    return torch.gather(x, 1, idx.expand(x.shape[0], -1))
+
+
 class _Permute(torch.autograd.Function):
     @staticmethod
     def forward(ctx, x: Tensor, src: Tensor, dst: Tensor) -> Tensor:  # type: ignore[override]
         ctx.dst = dst
-        return x[:, src]
+        return _gather(x, src)
 
     @staticmethod
     def backward(ctx, g: Tensor) -> tuple[Tensor, None, None]:  # type: ignore[override]
-        return g[:, ctx.dst], None, None
+        return _gather(g, ctx.dst), None, None
 
 
 #: From this many entries on, a gather's backward is the inverse gather (a Python backward,
-#: ~20 us more per call); below, autograd's own ``index_select`` backward is faster
-#: (measured crossover: slower at 65536 entries, faster at 131072).
+#: ~20 us more per call); below, autograd's own ``gather`` backward (a ``scatter_add``) is as
+#: fast (measured, complex128: equal at 2^16 entries, the inverse gather 5-7 % faster from 2^17).
 PERMUTE_MIN = 2**17
 
 
 def permute(state: Tensor, src: Tensor, dst: Tensor) -> Tensor:
     """``state[:, src]``; for large states its backward is the inverse gather ``g[:, dst]``
-    (no zero fill and scatter-add: 1.5 -> 1.0 ms forward+backward at 1024 x 256)."""
-    if not state.requires_grad:
-        return state[:, src]
-    if state.numel() < PERMUTE_MIN:
-        return state.index_select(1, src)
+    (no zero fill and scatter-add)."""
+    if not state.requires_grad or state.numel() < PERMUTE_MIN:
+        return _gather(state, src)
     return _Permute.apply(state, src, dst)
 
 
