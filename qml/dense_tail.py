@@ -237,7 +237,6 @@ class _Tail:
 class _Head:
     """A product-state encoding (the gates before the tail, none of them reading weights)."""
 
-    n_slots: int
     groups: tuple[_Group, ...]
     chains: _Chains
     direct: _Group | None  # every wire has one gate of one group: their first columns, wire by wire
@@ -446,13 +445,14 @@ def head_of(fp: FusedProgram) -> _Head | None:
             if all(len(part) == 1 and prog.steps[part[0]].slot >= 0 for part in parts):
                 where = [b.where[part[0]] for part in parts]
                 groups = b.groups()
-                if len({g for g, _ in where}) == 1:
+                if len({g for g, _ in where}) == 1 and groups[where[0][0]].n_params == 1:
                     full = groups[where[0][0]]
                     rows = np.array([r for _, r in where], dtype=np.int64)
                     d = full.dim
-                    first = full.coef[:, rows][..., [i * d for i in range(d)]]  # column 0 entries
-                    direct = _Group(full.slots[rows], full.freqs, first, full.dcoef[:, :, rows], d)
-            out = _Head(prog.n_slots, b.groups(), chains, direct)
+                    cols = [i * d for i in range(d)]  # the entries of column 0
+                    first, dfirst = full.coef[:, rows][..., cols], full.dcoef[:, :, rows][..., cols]
+                    direct = _Group(full.slots[rows], full.freqs, first, dfirst, d)
+            out = _Head(b.groups(), chains, direct)
         fp.cache[key] = out
     return fp.cache[key]  # type: ignore[return-value]
 

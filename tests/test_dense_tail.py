@@ -95,6 +95,24 @@ def test_expvals_and_gradients_match_the_torch_tail(always, calls, n, x_grad, dt
     _assert_same(got, ref, 1e-10 if dtype == torch.complex128 else 2e-4)
 
 
+@pytest.mark.parametrize("encoding", ["RX", "chain", "U3", "mixed"])
+def test_every_kind_of_product_encoding(always, calls, encoding):
+    c = Circuit(3)
+    for q in range(3):
+        if encoding == "chain" or (encoding == "mixed" and q == 1):
+            c = c.add("H", q).add("RZ", q, X(q)).add("RY", q, X(q) * 0.5)
+        elif encoding == "U3":
+            c = c.add("U3", q, X(q), X(q) * 0.3, 0.2)
+        else:
+            c = c.add("RX" if q else "RY", q, X(q))
+    c = c.add("CNOT", (0, 1)).add("RY", 0, W(0)).add("RZ", 2, W(1)).add("CZ", (0, 2))
+    rng = np.random.default_rng(11)
+    w0, x0 = rng.uniform(-3, 3, c.n_weights), rng.uniform(-2, 2, (12, 3))
+    got = _run(FAST, c, [pauli("Z0 + Z1"), pauli("X2")], w0, x0)
+    assert calls[0] == 1
+    _assert_same(got, _run(SLOW, c, [pauli("Z0 + Z1"), pauli("X2")], w0, x0), 1e-12)
+
+
 def test_real_circuits_stay_real(always, calls):
     c = hea(3, 1, "RY")
     c = Circuit(3, ops=tuple(op for op in c.ops if op.name != "RZ")).add("RY", 2, W(0) * W(1))
