@@ -8,10 +8,13 @@ n=12) took 1.4x, and an 8-qubit one 1.4x, the time of the same step with retaine
 buffers (benchmarks/NOTES.md).
 
 :func:`retain_freed_memory` raises glibc's ``mmap`` threshold and its trim threshold to
-1 GiB through ``mallopt``, once per process, the first time the simulator runs. Freed
-buffers are then reused by the next step, as a caching allocator would. The cost: the
-process keeps up to ~1 GiB of freed memory resident (it is reused, not leaked;
-``malloc_trim(0)`` returns it). Set ``QML_RETAIN_MEMORY=0`` before the first simulation to
+1 GiB through ``mallopt``, and its top pad (what a trim leaves) to 1 GiB, once per
+process, the first time the simulator runs. Freed buffers are then reused by the next
+step, as a caching allocator would. Without the pad, a step whose peak exceeds the trim
+threshold (n=12, B=1024: 2 GB) had glibc hand back all but a few KiB after each step and
+fault up to 1.3 GB in again (0.8 s -> 0.9-2.4 s per step, varying with the order of the
+frees). The cost: the process keeps up to ~1 GiB of freed memory resident (it is reused,
+not leaked; ``malloc_trim(0)`` returns it). Set ``QML_RETAIN_MEMORY=0`` before the first simulation to
 keep glibc's defaults. Nothing happens on other C libraries or operating systems.
 
 Example:
@@ -29,9 +32,11 @@ import sys
 log = logging.getLogger(__name__)
 
 _M_TRIM_THRESHOLD = -1
+_M_TOP_PAD = -2
 _M_MMAP_THRESHOLD = -3
 _MMAP_THRESHOLD = 2**30
 _TRIM_THRESHOLD = 2**30
+_TOP_PAD = 2**30
 _state: dict[str, bool] = {}
 
 
@@ -51,10 +56,16 @@ def retain_freed_memory() -> bool:
             ok = bool(
                 libc.mallopt(_M_MMAP_THRESHOLD, ctypes.c_int(_MMAP_THRESHOLD))
                 and libc.mallopt(_M_TRIM_THRESHOLD, ctypes.c_int(_TRIM_THRESHOLD))
+                and libc.mallopt(_M_TOP_PAD, ctypes.c_int(_TOP_PAD))
             )
         except (OSError, AttributeError):  # not glibc
             ok = False
         if ok:
-            log.debug("glibc malloc: mmap threshold %d, trim threshold %d", _MMAP_THRESHOLD, _TRIM_THRESHOLD)
+            log.debug(
+                "glibc malloc: mmap threshold %d, trim threshold %d, top pad %d",
+                _MMAP_THRESHOLD,
+                _TRIM_THRESHOLD,
+                _TOP_PAD,
+            )
     _state["done"] = ok
     return ok
