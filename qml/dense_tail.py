@@ -28,9 +28,10 @@ one-angle gates of one size are evaluated together. A product-state encoding who
 read no weights (angle encodings) is built here too.
 
 Batch-sized arrays are kept batch last, ``(2**n, B)``, so NumPy's inner loops run over the
-batch; batch products above :data:`_NUMPY_MM` multiply-adds go to torch, because
-NumPy's OpenBLAS runs them on threads of its own that then spin against torch's (the
-reason :data:`MAX_WIRES` is 5: the ``64 x 64`` products of six qubits crossed that line).
+batch; products above :data:`_NUMPY_MM` multiply-adds, and matrix-vector products, go to
+torch, because NumPy's OpenBLAS runs them on threads of its own that then spin against
+torch's (the reason :data:`MAX_WIRES` is 5: the ``64 x 64`` products of six qubits cross
+that line).
 
 A second derivative (``create_graph=True``) recomputes the tail with torch autograd;
 ``torch.func`` transforms and non-CPU devices take the torch path from the start.
@@ -661,7 +662,7 @@ def _chain_grads(tail: _Tail, fw: _Forward, zb: dict[int, np.ndarray], out: np.n
     r = np.empty((ch.chain.shape[0], 2, 2), dtype=fw.gates.dtype)
     for g, idx in tail.widths:
         z = zb[g]  # (nb, 4**g)
-        r[idx] = (z @ tail.select[g].T.astype(z.dtype)).reshape(-1, g, 2, 2)
+        r[idx] = np.einsum("nk,jk->nj", z, tail.select[g]).reshape(-1, g, 2, 2)  # no BLAS (see _mm)
     # wire reduction R, chain u = g_K ... g_1 with prefixes S_k: the angle of g_k adds
     # 2 Re tr(R u^† du) = 2 Re tr(V_k h_k), V_k = S_{k-1} R S_{k-1}^†, h_k = g_k^† dg_k
     p_max = ch.dslot.shape[-1]
@@ -722,15 +723,18 @@ _NUMPY = {
 }
 
 
-#: Largest ``m * n * k`` of a batch product done by NumPy; OpenBLAS runs larger ones on threads
-#: of its own, which then spin against torch's (measured: a 256 x 64 x 64 torch matmul took 4 ms
-#: instead of 0.05 ms after NumPy products of that size).
-_NUMPY_MM = 2**16
+#: Largest ``m * n * k`` of a product done by NumPy. OpenBLAS runs larger matrix products, and
+#: matrix-vector products from a few thousand entries on, on threads of its own, which then
+#: spin against torch's (measured: a 256 x 32 x 32 torch matmul took 2.1 ms instead of 0.03 ms
+#: after a NumPy ``(1, 256) @ (256, 16)`` complex product, 4 ms after a ``64 x 64`` one).
+_NUMPY_MM = 2**15
 
 
 def _mm(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """``a @ b``: NumPy for small products, else torch (one thread pool)."""
-    if a.shape[0] * a.shape[1] * b.shape[1] <= _NUMPY_MM:
+    """``a @ b``: NumPy for small matrix-matrix products, torch for the rest (one thread pool)."""
+    m, k = a.shape
+    n = b.shape[1]
+    if m > 1 and n > 1 and m * n * k <= _NUMPY_MM:
         return a @ b
     return torch.mm(torch.from_numpy(a), torch.from_numpy(b)).numpy()
 
@@ -751,7 +755,7 @@ class _TailExpval(torch.autograd.Function):
         obs = _observables(plan, tail.n, dtype)
         if obs.diag is not None:
             sq = np.square(phi.real) + np.square(phi.imag) if dtype.kind == "c" else np.square(phi)
-            e = obs.diag.T @ sq  # (K, B)
+            e = _mm(obs.diag.T, sq)  # (K, B)
         else:
             hp = np.einsum("kij,jb->kib", obs.dense, phi)  # type: ignore[union-attr]
             e = np.einsum("ib,kib->kb", phi.conj(), hp).real
@@ -769,7 +773,7 @@ class _TailExpval(torch.autograd.Function):
         tail: _Tail = ctx.tail
         g = grad_e.detach().numpy().T.astype(phi.real.dtype, copy=False)  # (K, B)
         if obs.diag is not None:
-            w = obs.diag @ g  # (d, B): sum_k g[k, b] D_k
+            w = _mm(obs.diag, g)  # (d, B): sum_k g[k, b] D_k
             z = phi.conj() * w
         else:
             z = np.einsum("kb,ib,kij->jb", g, phi.conj(), obs.dense)
