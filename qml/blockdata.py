@@ -35,6 +35,7 @@ Example:
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import torch
 
@@ -269,8 +270,59 @@ def _kron(p: Tensor) -> Tensor:
     return out
 
 
+def _left_products(v: Tensor) -> list[Tensor]:
+    """``[v_0, v_0 (x) v_1, ..., v_0 (x) ... (x) v_{n-1}]`` for ``v`` ``(Bx, n, 2)``."""
+    bx = v.shape[0]
+    out = [v[:, 0]]
+    for q in range(1, v.shape[1]):
+        out.append((out[-1][:, :, None] * v[:, q, None, :]).reshape(bx, -1))
+    return out
+
+
+class _KronVectors(torch.autograd.Function):
+    """The Kronecker product of ``n`` two-vectors per row, with a backward that contracts the
+    gradient wire by wire from the last: ``dv_q = conj(v_0 ... v_{q-1}) . G_q`` and
+    ``G_{q-1} = G_q . conj(v_q)``, two batched products per wire. Autograd's backward of the
+    broadcast products forms a full-size product and a reduction per wire (W1 n=8, B=1024:
+    forward + backward 3.5 -> 2.3 ms). Double backward and ``torch.func`` work (the backward is
+    plain torch code and recomputes the partial products from ``v``).
+    """
+
+    generate_vmap_rule = True
+
+    @staticmethod
+    def forward(v: Tensor) -> Tensor:  # type: ignore[override]
+        return _left_products(v)[-1]
+
+    @staticmethod
+    def setup_context(ctx: Any, inputs: tuple[Tensor], output: Tensor) -> None:
+        ctx.save_for_backward(inputs[0])
+
+    @staticmethod
+    def backward(ctx: Any, g: Tensor) -> Tensor:  # type: ignore[override]
+        (v,) = ctx.saved_tensors
+        bx, n = v.shape[0], v.shape[1]
+        lefts = _left_products(v)
+        grads: list[Tensor] = []
+        rest = g
+        for q in range(n - 1, 0, -1):
+            r = rest.reshape(bx, -1, 2)  # (Bx, 2**q, 2): the last axis is wire q
+            grads.append(torch.bmm(lefts[q - 1].conj().unsqueeze(1), r).squeeze(1))
+            rest = torch.bmm(r, v[:, q].conj().unsqueeze(-1)).squeeze(-1)
+        grads.append(rest)
+        return torch.stack(grads[::-1], 1)
+
+
+#: From this many output entries on, the product state's backward is :class:`_KronVectors`'s
+#: (measured, complex128: 1.2x faster at 256 x 2^8, 1.5-1.9x at 1024 x 2^8; equal at 2^14;
+#: below, autograd's C++ nodes win by the ~50 us of a Python backward).
+KRON_MIN = 2**16
+
+
 def _kron_vectors(v: Tensor) -> Tensor:
     """Kronecker product over axis 1 of ``v`` ``(Bx, n, 2)`` -> ``(Bx, 2**n)``."""
+    if v.requires_grad and v.shape[0] * 2 ** v.shape[1] >= KRON_MIN:
+        return _KronVectors.apply(v)
     vecs = v.unbind(1)
     out = vecs[0]
     bx = out.shape[0]

@@ -209,3 +209,34 @@ def test_permuted_observable_plans_are_cached_within_a_bound():
         sim.expval(c, f"{1 + k}*Z0 Z{1 + k % 5}", w, x)
     plans = compile_circuit(c).cache[("fused", 4, -1)].cache[("measure_after",)]
     assert 0 < len(plans) <= 16
+
+
+@pytest.mark.parametrize("dtype", [torch.complex128, torch.float64])
+def test_product_state_backward_matches_autograd(dtype):
+    from qml import blockdata
+
+    def plain(v):  # the broadcast products, differentiated by autograd
+        out = v[:, 0]
+        for q in range(1, v.shape[1]):
+            out = (out[:, :, None] * v[:, q, None, :]).reshape(v.shape[0], -1)
+        return out
+
+    gen = torch.Generator().manual_seed(3)
+    v0 = torch.randn(300, 8, 2, generator=gen, dtype=torch.float64).to(dtype)  # >= KRON_MIN entries
+    assert v0.shape[0] * 2**8 >= blockdata.KRON_MIN
+    weights = torch.randn(2**8, generator=gen, dtype=torch.float64)
+
+    def loss(fn, v):
+        psi = fn(v)
+        return ((psi.real**2 + psi.imag**2) if psi.is_complex() else psi**2) @ weights
+
+    results = []
+    for fn in (blockdata._kron_vectors, plain):
+        v = v0.clone().requires_grad_(True)
+        (g,) = torch.autograd.grad(loss(fn, v).sum(), v, create_graph=True)
+        (h,) = torch.autograd.grad((g.abs() ** 2).sum(), v)  # second derivatives too
+        results.append((fn(v0), g.detach(), h))
+    for a, b in zip(*results, strict=True):
+        torch.testing.assert_close(a, b, atol=1e-12, rtol=1e-12)
+    func = torch.func.grad(lambda v: loss(blockdata._kron_vectors, v).sum())(v0)
+    torch.testing.assert_close(func, results[1][1], atol=1e-12, rtol=1e-12)
