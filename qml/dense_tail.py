@@ -62,7 +62,7 @@ import numpy as np
 import torch
 
 from qml.collapse import input_cut
-from qml.fusion import FusedProgram, _perm_destination
+from qml.fusion import _PERM_GATES, FusedProgram, _perm_destination
 from qml.gates import GATES, unitary_matrix
 from qml.observables import ObservablePlan
 from qml.program import Program
@@ -74,7 +74,6 @@ Tensor = torch.Tensor
 MAX_WIRES = 5
 
 _FREQ = np.array([0, 1, 2, -2, -1])  # numpy.fft order of 5 points: e^{i f theta / 2}
-_PERMS = ("CNOT", "SWAP", "Toffoli")
 
 
 @dataclass(frozen=True)
@@ -152,27 +151,29 @@ def _expi(x: np.ndarray) -> np.ndarray:
     return out
 
 
+def _power(powers: dict[int, np.ndarray], f: int) -> np.ndarray:
+    """``e1 ** f`` for ``powers = {1: e1, ...}``, filling in the powers it needs (``f`` in -2..2)."""
+    if f not in powers:
+        e1 = powers[1]
+        if f == 0:
+            powers[0] = np.ones_like(e1)
+        elif f < 0:
+            powers[f] = _power(powers, -f).conj()
+        else:
+            powers[f] = e1 * _power(powers, f - 1)
+    return powers[f]
+
+
 def _evaluate(g: _Group, a: np.ndarray, derivative: bool = True) -> tuple[np.ndarray, np.ndarray | None]:
     """Matrices ``(..., N, d, d)`` and derivatives ``(..., N, p, d, d)`` at angles ``a`` ``(..., N, p)``."""
     lead = a.shape[:-1]
-    e1 = _expi(0.5 * a)
-    powers: dict[int, np.ndarray] = {1: e1}
-
-    def power(f: int) -> np.ndarray:
-        if f not in powers:
-            if f == 0:
-                powers[0] = np.ones_like(e1)
-            elif f < 0:
-                powers[f] = power(-f).conj()
-            else:
-                powers[f] = e1 * power(f - 1)
-        return powers[f]
+    powers: dict[int, np.ndarray] = {1: _expi(0.5 * a)}
 
     if g.n_params == 1:
-        w = [power(f)[..., 0, None] for f in g.freqs[0]]  # (..., N, 1) each
+        w = [_power(powers, f)[..., 0, None] for f in g.freqs[0]]  # (..., N, 1) each
     else:
         w = [
-            np.prod([power(f[q])[..., q] for q in range(g.n_params)], 0)[..., None]
+            np.prod([_power(powers, f[q])[..., q] for q in range(g.n_params)], 0)[..., None]
             for f in itertools.product(*g.freqs)
         ]
 
@@ -231,7 +232,8 @@ class _Tail:
     chains: _Chains
     widths: tuple[tuple[int, np.ndarray], ...]  # per block width g: (g, (n_blocks, g) part index)
     select: dict[int, np.ndarray]  # width g -> (4 g, 4**g) 0/1 matrix: the one-wire partial traces
-    singles: tuple[tuple[int, np.ndarray, np.ndarray | None], ...]  # (group, op indices, orders)
+    # per group of gates outside blocks: (group, op indices, their rows in the group, orders)
+    singles: tuple[tuple[int, np.ndarray, np.ndarray, np.ndarray | None], ...]
 
 
 @dataclass(frozen=True)
@@ -375,7 +377,7 @@ def _compile(fp: FusedProgram) -> _Tail | None:
         else:
             pst = prog.steps[st.prim]
             op = pst.op
-            if op.name in _PERMS and pst.slot < 0:
+            if op.name in _PERM_GATES and pst.slot < 0:
                 ops.append(_perm_op(_perm_destination(n, [op])))
                 continue
             s, order = _sorted_order(op.wires)
@@ -399,7 +401,7 @@ def _compile(fp: FusedProgram) -> _Tail | None:
                 if all(o is None for o in orders)
                 else np.stack([np.arange(dim) if o is None else o for o in orders])
             )
-            singles.append((g, np.array(idx), order))
+            singles.append((g, np.array(idx), np.array([ops[k].row for k in idx]), order))
     widths = tuple((g, np.array(ids, dtype=np.int64)) for g, ids in blocks.items())
     return _Tail(
         n,
@@ -441,11 +443,11 @@ def head_of(fp: FusedProgram) -> _Head | None:
         if ok:
             b = _Builder(prog)
             chains = b.chains([list(part) for part in head[0].parts])
+            groups = b.groups()
             parts = head[0].parts
             direct = None
             if all(len(part) == 1 and prog.steps[part[0]].slot >= 0 for part in parts):
                 where = [b.where[part[0]] for part in parts]
-                groups = b.groups()
                 if len({g for g, _ in where}) == 1 and groups[where[0][0]].n_params == 1:
                     full = groups[where[0][0]]
                     rows = np.array([r for _, r in where], dtype=np.int64)
@@ -453,7 +455,7 @@ def head_of(fp: FusedProgram) -> _Head | None:
                     cols = [i * d for i in range(d)]  # the entries of column 0
                     first, dfirst = full.coef[:, rows][..., cols], full.dcoef[:, :, rows][..., cols]
                     direct = _Group(full.slots[rows], full.freqs, first, dfirst, d)
-            out = _Head(b.groups(), chains, direct)
+            out = _Head(groups, chains, direct)
         fp.cache[key] = out
     return fp.cache[key]  # type: ignore[return-value]
 
@@ -543,12 +545,10 @@ def head_state(head: _Head, angles: np.ndarray, dtype: np.dtype) -> np.ndarray:
     if head.direct is not None:  # one gate per wire: its first column
         g = head.direct
         a = angles.T[g.slots[:, 0]]  # (n, B)
-        e1 = _expi(0.5 * a)
-        powers = {1: e1, -1: e1.conj()}
+        powers = {1: _expi(0.5 * a)}
         out = None
         for f, c in zip(g.freqs[0], g.coef, strict=True):  # c: (n, 2) column-0 coefficients
-            pw = powers[f] if f in powers else (np.ones_like(e1) if f == 0 else e1**f)
-            term = c[:, :, None] * pw[:, None, :]
+            term = c[:, :, None] * _power(powers, f)[:, None, :]
             out = term if out is None else out + term
         v = out  # (n, 2, B)
     else:
@@ -642,14 +642,14 @@ def _sweep(tail: _Tail, fw: _Forward, tx: np.ndarray) -> np.ndarray:
             break
         y = dagger_left(z, j - 1)
     out = np.zeros(tail.n_slots + 1)
-    for g, idx, order in tail.singles:
-        ders = fw.tables[g][1][np.array([ops[k].row for k in idx])]  # type: ignore[index]
+    for g, idx, rows, order in tail.singles:
+        ders = fw.tables[g][1][rows]  # type: ignore[index]
         if order is not None:  # derivatives in sorted-wire order
             ders = np.take_along_axis(ders, order[:, None, :, None], 2)
             ders = np.take_along_axis(ders, order[:, None, None, :], 3)
         r = np.stack([reds[k] for k in idx])  # type: ignore[misc]
         grads = 2 * np.einsum("nab,npba->np", r, ders).real
-        slots = tail.groups[g].slots[np.array([ops[k].row for k in idx])]
+        slots = tail.groups[g].slots[rows]
         out += np.bincount(slots.reshape(-1), weights=grads.reshape(-1), minlength=out.size)
     if tail.widths:
         _chain_grads(tail, fw, zb, out)
@@ -687,7 +687,6 @@ def _chain_grads(tail: _Tail, fw: _Forward, zb: dict[int, np.ndarray], out: np.n
 @dataclass(frozen=True)
 class _Obs:
     diag: np.ndarray | None  # (d, K) real, when every observable is diagonal
-    pairs: np.ndarray | None  # the rows of diag repeated per (re, im) pair of a complex state
     dense: np.ndarray | None  # (K, d, d) Hermitian parts
 
 
@@ -701,17 +700,14 @@ def _observables(plan: ObservablePlan, n: int, dtype: np.dtype) -> _Obs:
             total = sum(d for d in ds if d is not None)
             diag = np.zeros((2**n, plan.n_obs)) if isinstance(total, int) else total.numpy().T
             diag = np.ascontiguousarray(diag, dtype=real)
-            pairs = np.repeat(diag, 2, axis=0) if dtype.kind == "c" else diag
-            plan._cache[key] = [_Obs(diag, pairs, None)]
+            plan._cache[key] = [_Obs(diag, None)]
         else:
             mats = []
             for o in plan.observables:
                 m = o.to_matrix(n)
                 mats.append((m + m.conj().T) / 2)
             h = np.stack(mats)
-            plan._cache[key] = [
-                _Obs(None, None, h.real.astype(dtype) if dtype.kind == "f" else h.astype(dtype))
-            ]
+            plan._cache[key] = [_Obs(None, h.real.astype(dtype) if dtype.kind == "f" else h.astype(dtype))]
     return plan._cache[key][0]
 
 
