@@ -11,6 +11,7 @@ from qml import Circuit, Simulator, W, X, dense_tail, pauli
 from qml import collapse as tail
 from qml.gates import GATES
 from qml.program import compile_circuit
+from qml.reference import dense_state
 
 FAST = Simulator(diff="backprop")
 SLOW = Simulator(diff="backprop", dense_tail=False)
@@ -77,6 +78,22 @@ def test_a_small_training_step_runs_the_numpy_tail_and_matches(calls):
     got = _run(FAST, c, pauli("Z0 + Z1 + Z2 + Z3"), w0, x0)
     assert calls[0] == 1
     _assert_same(got, _run(SLOW, c, pauli("Z0 + Z1 + Z2 + Z3"), w0, x0), 1e-12)
+
+
+def test_values_match_the_dense_reference_and_gradients_the_shift_rule(calls):
+    c = hea(3, 2).add("CRY", (2, 0), W(3)).add("S", 1)
+    obs = pauli("Z0 Z1 + 0.5*X2 + Y0 Y2")
+    rng = np.random.default_rng(8)
+    w0, x0 = rng.uniform(-3, 3, c.n_weights), rng.uniform(-1, 1, (64, 3))
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(tail, "pays", lambda fp, batch: True)
+        e, g, _ = _run(FAST, c, obs, w0, x0)
+    assert calls[0] == 1
+    h = obs.to_matrix(3)
+    exact = [np.vdot(psi, h @ psi).real for psi in (dense_state(c, w0, x) for x in x0)]
+    np.testing.assert_allclose(e.numpy(), exact, atol=1e-12)
+    _, g_shift, _ = _run(Simulator(diff="parameter-shift"), c, obs, w0, x0)
+    np.testing.assert_allclose(g.numpy(), g_shift.numpy(), atol=1e-10)
 
 
 @pytest.mark.parametrize("n", [1, 2, 3, 5])
