@@ -62,7 +62,7 @@ import numpy as np
 import torch
 
 from qml.collapse import input_cut
-from qml.fusion import _PERM_GATES, FusedProgram, _perm_destination
+from qml.fusion import PERM_GATES, FusedProgram, perm_destination
 from qml.gates import GATES, unitary_matrix
 from qml.observables import ObservablePlan
 from qml.program import Program
@@ -377,8 +377,8 @@ def _compile(fp: FusedProgram) -> _Tail | None:
         else:
             pst = prog.steps[st.prim]
             op = pst.op
-            if op.name in _PERM_GATES and pst.slot < 0:
-                ops.append(_perm_op(_perm_destination(n, [op])))
+            if op.name in PERM_GATES and pst.slot < 0:
+                ops.append(_perm_op(perm_destination(n, [op])))
                 continue
             s, order = _sorted_order(op.wires)
             contiguous = s[-1] - s[0] + 1 == len(s)

@@ -47,7 +47,7 @@ from qml.program import GateData, Program, apply_step, step_data
 
 Tensor = torch.Tensor
 
-_PERM_GATES = {"CNOT", "SWAP", "Toffoli"}
+PERM_GATES = {"CNOT", "SWAP", "Toffoli"}
 
 
 @dataclass(frozen=True)
@@ -94,7 +94,7 @@ class FusedProgram:
         return self._perm_index[key]
 
 
-def _perm_destination(n: int, ops: list, base: np.ndarray | None = None) -> np.ndarray:
+def perm_destination(n: int, ops: list, base: np.ndarray | None = None) -> np.ndarray:
     """Where each basis index goes under a sequence of permutation ops (wire w = bit n-1-w)."""
     x = np.arange(2**n, dtype=np.int64) if base is None else base
     for op in ops:
@@ -150,13 +150,13 @@ def fuse(prog: Program, max_block: int = 4, max_perm_wires: int = 24, barrier: i
             # (its matrix rows are permuted instead of the state); no pass of its own
             base = perms[last.perm] if last.perm >= 0 else None
             steps[-1] = replace(
-                last, perm=add_perm(_perm_destination(n, [prog.steps[i].op for i in perm_run], base))
+                last, perm=add_perm(perm_destination(n, [prog.steps[i].op for i in perm_run], base))
             )
         elif len(perm_run) == 1:
             steps.append(FStep("prim", prim=perm_run[0]))
         elif perm_run:
             steps.append(
-                FStep("perm", perm=add_perm(_perm_destination(n, [prog.steps[i].op for i in perm_run])))
+                FStep("perm", perm=add_perm(perm_destination(n, [prog.steps[i].op for i in perm_run])))
             )
         perm_run.clear()
 
@@ -200,7 +200,7 @@ def fuse(prog: Program, max_block: int = 4, max_perm_wires: int = 24, barrier: i
             continue
         if any(w in pending for w in st.wires):
             flush()
-        if st.op.name in _PERM_GATES and st.slot < 0 and n <= max_perm_wires:
+        if st.op.name in PERM_GATES and st.slot < 0 and n <= max_perm_wires:
             perm_run.append(i)
             continue
         close_perm()

@@ -39,7 +39,7 @@ from typing import Any, Literal
 import torch
 
 from qml import collapse as tail
-from qml import dense_tail
+from qml import dense_tail, split
 from qml.allocator import retain_freed_memory
 from qml.blockdata import fused_data
 from qml.fusion import FusedProgram, apply_fstep, fstep_vjp, fuse, match_batch, unfused
@@ -116,6 +116,7 @@ class Simulator:
     fuse: bool = True
     max_block: int = 4
     dense_tail: bool = True
+    split: bool = True
 
     def __post_init__(self) -> None:
         if self.dtype not in _DTYPES:
@@ -306,7 +307,16 @@ class Simulator:
         needs_grad = torch.is_grad_enabled() and run.angles.requires_grad
         mode = self.diff
         small = self._dense_tail(run) if mode != "parameter-shift" or not needs_grad else None
-        if small is not None:
+        splittable = small is None and (mode in ("auto", "backprop") or not needs_grad)
+        sp = self._split(run, plan) if splittable else None
+        if sp is not None:
+            self._guard(sp.width, run.batch, dtype, len(circuit.ops) + 3, "two-register")
+            assert run.weights is not None
+            assert run.inputs is not None
+            e = split.expval(
+                sp, obs_list, run.weights, run.inputs, dtype, run.shared, run.const_rows, self.max_block
+            )
+        elif small is not None:
             self._guard(n, run.batch, dtype, 6, "forward")
             e = self._expval_dense_tail(run, plan, dtype, small)
         elif not needs_grad:
@@ -327,6 +337,14 @@ class Simulator:
         if single:
             e = e[..., 0]
         return self._out(e, run)
+
+    def _split(self, run: _Run, plan: ObservablePlan) -> split.Split | None:
+        """The two-register split of a shallow circuit when it pays (see :mod:`qml.split`)."""
+        if not (self.split and self.fuse):
+            return None
+        diagonal = plan.diagonal_only
+        sp = split.plan(run.prog.circuit, max_block=self.max_block, diagonal=diagonal)
+        return sp if split.pays(sp, run.fused, run.batch) else None
 
     def _dense_tail(self, run: _Run) -> Any:
         """The NumPy form of the shared tail when it applies (see :mod:`qml.dense_tail`)."""

@@ -36,7 +36,11 @@ def test_simulator_refuses_oversized_backprop_but_adjoint_fits(monkeypatch):
         c = c.add("RX", q, W(q))
     w = torch.zeros(n, dtype=torch.float64, requires_grad=True)
     with pytest.raises(SimulationMemoryError, match="backprop simulation of 20 qubits"):
-        Simulator(diff="backprop").expval(c, "Z0", w)
+        Simulator(diff="backprop", split=False).expval(c, "Z0", w)
+    # split into two registers (qml.split), this product state needs no 2**20 amplitudes
+    Simulator(diff="backprop").expval(c, "Z0", w).backward()
+    assert w.grad is not None
+    w.grad = None
     e = Simulator(diff="adjoint").expval(c, "Z0", w)
     e.backward()
     assert w.grad is not None
@@ -49,4 +53,10 @@ def test_simulator_refuses_oversized_backprop_but_adjoint_fits(monkeypatch):
 def test_guard_on_forward_too(monkeypatch):
     monkeypatch.setenv("QML_MEMORY_LIMIT", "1M")
     with pytest.raises(SimulationMemoryError, match="forward simulation of 20 qubits"):
-        Simulator().expval(Circuit(20).add("H", 0), "Z0")
+        Simulator(split=False).expval(Circuit(20).add("H", 0), "Z0")
+    # the two-register path keeps two 10-qubit registers, but not a whole Schmidt-rank-1024 state
+    c = Circuit(20)
+    for q in range(10):
+        c = c.add("H", q).add("CNOT", (q, q + 10))
+    with pytest.raises(SimulationMemoryError, match="simulation of 20 qubits"):
+        Simulator().expval(c, "Z0")
