@@ -15,8 +15,11 @@ So the state after ``k`` such gates is a sum of ``2**k`` products,
 each register, and a gate across the cut appends one branch bit to both. Each register
 runs its gates through the usual fused steps (:mod:`qml.fusion`): a product state at the
 start, blocks of one-qubit gates, gathers for CNOT ladders. A Pauli sum is measured
-term by term as ``<psi| P_A x P_R |psi> = sum_{s,s'} <A_s|P_A|A_s'> <R_s|P_R|R_s'>``,
-with the terms sharing a back string ``P_R`` summed on the front register first.
+either on the joined state ``sum_s A_s x R_s`` (one batched product; when ``2**n`` is small)
+or term by term as ``<psi| P_A x P_R |psi> = sum_{s,s'} <A_s|P_A|A_s'> <R_s|P_R|R_s'>``,
+the terms sharing a back string ``P_R`` summed on the front register first. For diagonal
+observables a final run of permutation gates (the last CNOT ladder) is left out of the
+registers and measured on the joined state by permuting the diagonal: one crossing less.
 
 This pays when ``2**k (2**a + 2**(n-a))`` is far below ``2**n``: a hardware-efficient
 circuit with CNOT ladders has one gate across the middle cut per layer, so two layers on
@@ -150,7 +153,10 @@ def steps_cost(fp: FusedProgram) -> float:
 
 
 def _fused_cost(circuit: Circuit, start: bool, max_block: int) -> float:
-    return steps_cost(_fused(circuit, start, max_block)) if circuit.ops else 0.0
+    """:func:`steps_cost` of a candidate segment, compiled outside the (bounded) compile cache."""
+    if not circuit.ops:
+        return 0.0
+    return steps_cost(fuse(compile_circuit.__wrapped__(circuit), max_block, barrier=-1 if start else 0))
 
 
 def _trailing_perms(prog: Program) -> int:

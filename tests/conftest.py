@@ -81,6 +81,19 @@ def hea(n_wires: int, layers: int, encode: str | None = "RX") -> Circuit:
     return c
 
 
+def count_calls(monkeypatch, owner, name: str) -> list[int]:
+    """Wrap ``owner.name`` so that its calls are counted; returns the one-element counter."""
+    count = [0]
+    real = getattr(owner, name)
+
+    def spy(*args, **kwargs):
+        count[0] += 1
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(owner, name, spy)
+    return count
+
+
 def pl_state(n_wires: int, body) -> np.ndarray:
     """State of a PennyLane ``default.qubit`` circuit from |0..0> (same wire order as ours)."""
     import pennylane as qp

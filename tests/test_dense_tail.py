@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 import torch
-from conftest import hea
+from conftest import count_calls, hea
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -26,15 +26,7 @@ def always(monkeypatch):
 @pytest.fixture
 def calls(monkeypatch):
     """Count the calls of the NumPy tail."""
-    count = [0]
-    real = dense_tail.expval
-
-    def spy(*args, **kwargs):
-        count[0] += 1
-        return real(*args, **kwargs)
-
-    monkeypatch.setattr(dense_tail, "expval", spy)
-    return count
+    return count_calls(monkeypatch, dense_tail, "expval")
 
 
 def _run(sim, c, obs, w0, x0, x_grad=False, dtype=torch.float64):

@@ -5,7 +5,7 @@ import dataclasses
 import numpy as np
 import pytest
 import torch
-from conftest import hea
+from conftest import count_calls, hea
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -210,14 +210,7 @@ def test_random_circuits(n, ops, cut, seed):
 
 
 def test_simulator_takes_the_split_when_it_pays(monkeypatch):
-    count = [0]
-    real = split.expval
-
-    def spy(*args, **kwargs):
-        count[0] += 1
-        return real(*args, **kwargs)
-
-    monkeypatch.setattr(split, "expval", spy)
+    count = count_calls(monkeypatch, split, "expval")
     c = hea(8, 2)
     obs = PauliSum(tuple((1.0, f"Z{i}") for i in range(8)))
     w = torch.linspace(-1, 1, c.n_weights, dtype=torch.float64)
