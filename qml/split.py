@@ -59,9 +59,10 @@ from qml.program import Program, compile_circuit, step_data
 
 Tensor = torch.Tensor
 
-#: Take the split only when its amplitude count per row, summed over the steps, is at most
-#: this fraction of the dense path's (the split runs more, smaller operations).
-PAYS_FRACTION = 0.5
+#: The split's work counts this many times the dense path's in :func:`pays`.
+SPLIT_WEIGHT = 2
+#: ... and must save at least this much work per call (rows times work per row).
+PAYS_WORK = 2**20
 #: Registers narrower than this gain nothing (the dense path's small-register code is faster).
 MIN_WIRES = 8
 #: Batched products of tiny matrices run far below the speed of the other steps.
@@ -250,15 +251,14 @@ def pays(sp: Split | None, fp: FusedProgram, batch: int) -> bool:
     """Whether the split beats the dense fused program ``fp`` for ``batch`` rows.
 
     The split runs more, smaller operations than the dense path. Fitted on a 2-core CPU
-    (benchmarks/NOTES.md), it costs ~2.5x more time per unit of :func:`steps_cost` and
-    ~1.5 ms more per call; so it is taken for at least :data:`MIN_WIRES` wires when its work
-    per row is at most :data:`PAYS_FRACTION` of the dense path's and the batch amortises
-    the overhead: ``batch * (dense - 3 * split) >= 2**19``.
+    (W1-style circuits, n = 8-12, 1-8 layers, batch 64-1024; benchmarks/NOTES.md), it pays
+    from :data:`MIN_WIRES` wires when ``batch * (dense - SPLIT_WEIGHT * split)`` reaches
+    :data:`PAYS_WORK` (work per row as in :func:`steps_cost`): its unit of work costs up to
+    twice the dense path's, and its fixed cost per call is ~1-2 ms higher.
     """
     if sp is None or fp.prog.circuit.n_wires < MIN_WIRES:
         return False
-    dense = dense_cost(fp)
-    return sp.cost <= PAYS_FRACTION * dense and batch * (dense - 3 * sp.cost) >= 2**19
+    return batch * (dense_cost(fp) - SPLIT_WEIGHT * sp.cost) >= PAYS_WORK
 
 
 def _evolve(
