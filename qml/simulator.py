@@ -101,6 +101,9 @@ class Simulator:
             ``max_block`` bounds the width of fused single-qubit blocks.
         dense_tail: On the CPU, run the shared tail of small registers in NumPy with an
             exact matrix adjoint (see :mod:`qml.dense_tail`); ``False`` keeps torch throughout.
+        split: Evaluate shallow circuits (few gates across the middle of the register)
+            from two half-width registers when the cost model says it pays (see
+            :mod:`qml.split`); ``False`` always simulates the whole state.
 
     Example:
         >>> from qml.ir import Circuit
