@@ -112,3 +112,18 @@ def test_run_case_records_failures_instead_of_raising(tmp_path: Path) -> None:
     huge = common.run_case(case, "d", "complex128", boom, s, mem_estimate=1e18, **quiet)
     assert huge["status"] == "skipped"
     assert "memory" in huge["reason"]
+
+
+def test_short_calls_spin_up_before_timing() -> None:
+    common = _load("benchmarks.common")
+    calls = [0]
+
+    def fn() -> None:
+        calls[0] += 1
+
+    row = common._timed_repeats(fn, 3, spin_up=True)
+    spun = calls[0] - row["repeats"] - 1  # the last call measures peak memory
+    assert spun >= 1
+    calls[0] = 0
+    row = common._timed_repeats(fn, 3)
+    assert calls[0] == row["repeats"] + 1
