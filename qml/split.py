@@ -168,8 +168,18 @@ def _trailing_perms(prog: Program) -> int:
     return stop
 
 
-def _build(prog: Program, cut: int, max_block: int, stop: int) -> Split | None:
-    """The split at ``cut`` of the ops before ``stop`` (the rest: trailing permutations)."""
+def _may_pay(prog: Program, cut: int, stop: int) -> bool:
+    """Cheap pre-check of a candidate cut: ``2**k`` products of the two registers hold fewer
+    amplitudes than the whole state (``k`` gates across the cut before ``stop``)."""
+    n = prog.circuit.n_wires
+    k = sum(1 for st in prog.steps[:stop] if min(st.wires) < cut <= max(st.wires))
+    return k < n and 2**k * (2**cut + 2 ** (n - cut)) <= 2**n
+
+
+def _build(
+    prog: Program, cut: int, max_block: int, stop: int, perm_dest: np.ndarray | None = None
+) -> Split | None:
+    """The split at ``cut`` of the ops before ``stop``; the rest (trailing permutations) map ``perm_dest``."""
     n = prog.circuit.n_wires
     front_ops: list[list[int]] = [[]]
     back_ops: list[list[int]] = [[]]
@@ -197,9 +207,6 @@ def _build(prog: Program, cut: int, max_block: int, stop: int) -> Split | None:
     cost += 2 * r * sizes * len(crossings)  # each crossing writes both registers, twice as wide
     join_cost = (r + 1) * 2**n  # the joining product and one measuring pass
     gram_cost = GRAM_WEIGHT * 2 * r * r * sizes  # two Gram products (front-only and back-only terms)
-    perm_dest = None
-    if stop < len(prog.steps):
-        perm_dest = perm_destination(n, [prog.circuit.ops[i] for i in range(stop, len(prog.steps))])
     join = perm_dest is not None or join_cost <= gram_cost
     cost += join_cost if join else gram_cost
     return Split(prog, cut, (front, back), tuple(crossings), cost, perm_dest, join)
@@ -217,7 +224,8 @@ def plan(
 
     Args:
         circuit: The circuit.
-        cut: Split before this wire; by default every cut is tried and the cheapest kept.
+        cut: Split before this wire; by default the cuts near the middle are tried and the
+            cheapest kept.
         max_block: Width of the fused one-qubit blocks in each register.
         diagonal: The observables are diagonal (Z strings): trailing permutation gates
             (a final CNOT ladder) may be left to the measurement of the joined state.
@@ -231,16 +239,20 @@ def plan(
     if key in prog.cache:
         return prog.cache[key]  # type: ignore[no-any-return]
     n = circuit.n_wires
-    cuts = [cut] if cut is not None else list(range(1, n))
-    stops = [len(prog.steps)]
-    if diagonal and _trailing_perms(prog) < len(prog.steps):
-        stops.append(_trailing_perms(prog))
+    # near the middle (the wider register sets the cost; far cuts also cost their planning)
+    cuts = [cut] if cut is not None else [a for a in range(1, n) if max(a, n - a) <= (n + 1) // 2 + 1]
+    stops: list[tuple[int, np.ndarray | None]] = [(len(prog.steps), None)]
+    last = _trailing_perms(prog)
+    if diagonal and last < len(prog.steps):
+        stops.append((last, perm_destination(n, list(circuit.ops[last:]))))
     best: Split | None = None
     for a in cuts:
         if not 0 < a < n:
             raise ValueError(f"cut must be in 1..{n - 1} for {n} wires, got {a}")
-        for stop in stops:
-            s = _build(prog, a, max_block, stop)
+        for stop, dest in stops:
+            if cut is None and not _may_pay(prog, a, stop):
+                continue
+            s = _build(prog, a, max_block, stop, dest)
             if s is not None and (best is None or s.cost < best.cost):
                 best = s
     prog.cache[key] = best
