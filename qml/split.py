@@ -232,7 +232,16 @@ def plan(
 
     Returns:
         The split, or ``None`` when a gate across every candidate cut has no rank-two
-        form (``SWAP``, ``RXX``, multi-controlled gates, ...).
+        form (``SWAP``, ``RXX``, multi-controlled gates, ...) or there are too many.
+
+    Example:
+        >>> from qml.ir import Circuit
+        >>> c = Circuit(4).add("H", 0).add("CNOT", (0, 1)).add("CNOT", (1, 2)).add("CNOT", (2, 3))
+        >>> sp = plan(c)
+        >>> sp.cut, sp.rank
+        (2, 2)
+        >>> plan(c, diagonal=True).rank  # the ladder is left to a diagonal measurement
+        1
     """
     prog = compile_circuit(circuit)
     key = ("split", cut, max_block, diagonal)
@@ -267,6 +276,18 @@ def pays(sp: Split | None, fp: FusedProgram, batch: int) -> bool:
     from :data:`MIN_WIRES` wires when ``batch * (dense - SPLIT_WEIGHT * split)`` reaches
     :data:`PAYS_WORK` (work per row as in :func:`steps_cost`): its unit of work costs up to
     twice the dense path's, and its fixed cost per call is ~1-2 ms higher.
+
+    Example:
+        >>> from qml.ir import Circuit, W
+        >>> c = Circuit(12)
+        >>> for q in range(12):
+        ...     c = c.add("RY", q, W(q))
+        >>> for q in range(11):
+        ...     c = c.add("CNOT", (q, q + 1))
+        >>> sp = plan(c.add("RY", 0, W(12)), diagonal=True)
+        >>> fp = fuse(compile_circuit(c.add("RY", 0, W(12))))
+        >>> pays(sp, fp, batch=1), pays(sp, fp, batch=1024)
+        (False, True)
     """
     if sp is None or fp.prog.circuit.n_wires < MIN_WIRES:
         return False
@@ -296,8 +317,7 @@ def _evolve(
         if fp.steps[0].kind == "product":
             state, start = data[0], 1  # type: ignore[assignment]
         else:
-            state = torch.zeros(1, 2**circuit.n_wires, dtype=dtype, device=angles.device)
-            state[0, 0] = 1.0
+            state = _zero(circuit.n_wires, dtype, angles.device)
     assert state is not None
     for j in range(start, len(fp.steps)):
         state = apply_fstep(fp, j, state, data[j])
@@ -474,9 +494,9 @@ def expval(
         else _zero(prog.circuit.n_wires - sp.cut, dtype, dev)
     )
     gd = None
+    if any(prog.steps[c.op_index].slot >= 0 for c in sp.crossings):  # trainable gates across the cut
+        gd = prog.group_data(prog.angles(weights, inputs), dtype, shared, const_rows)
     for e, cross in enumerate(sp.crossings):
-        if gd is None and any(prog.steps[c.op_index].slot >= 0 for c in sp.crossings):
-            gd = prog.group_data(prog.angles(weights, inputs), dtype, shared, const_rows)
         data = step_data(prog, cross.op_index, prog.fixed_data(dtype, dev), gd)  # type: ignore[arg-type]
         front, back = _cross(sp, cross, front, back, e, data)
         front = _evolve(front_segs[e + 1], front, *args)
