@@ -215,6 +215,56 @@ def unfused(prog: Program) -> FusedProgram:
     return FusedProgram(prog, [FStep("prim", prim=i) for i in range(len(prog.steps))], [])
 
 
+def fused_program(prog: Program, max_block: int, barrier: int = -1) -> FusedProgram:
+    """:func:`fuse` (``max_block=0``: :func:`unfused`), cached in ``prog``.
+
+    Example:
+        >>> from qml.ir import Circuit
+        >>> from qml.program import compile_circuit
+        >>> prog = compile_circuit(Circuit(2).add("H", 0).add("CNOT", (0, 1)))
+        >>> fused_program(prog, 4) is fused_program(prog, 4)
+        True
+    """
+    key = ("fused", max_block, barrier)
+    if key not in prog.cache:
+        prog.cache[key] = fuse(prog, max_block, barrier=barrier) if max_block else unfused(prog)
+    return prog.cache[key]  # type: ignore[return-value]
+
+
+def run_steps(
+    fp: FusedProgram,
+    data: list[Tensor | None],
+    stop: int,
+    dtype: torch.dtype,
+    device: torch.device,
+    state: Tensor | None = None,
+) -> Tensor:
+    """Apply steps ``[0, stop)`` of ``fp`` with their ``data`` to ``state`` (``None``: ``|0...0>``).
+
+    A leading ``product`` step supplies the state itself (its data).
+
+    Example:
+        >>> from qml.blockdata import fused_data
+        >>> from qml.ir import Circuit
+        >>> from qml.program import compile_circuit
+        >>> fp = fused_program(compile_circuit(Circuit(2).add("X", 0).add("CNOT", (0, 1))), 4)
+        >>> data = fused_data(fp, torch.zeros(1, 0, dtype=torch.float64), torch.complex128, True)
+        >>> run_steps(fp, data, len(fp.steps), torch.complex128, torch.device("cpu")).real.tolist()
+        [[0.0, 0.0, 0.0, 1.0]]
+    """
+    start = 0
+    if state is None:
+        if fp.steps and fp.steps[0].kind == "product":
+            state, start = data[0], 1
+        else:
+            state = torch.zeros(1, 2**fp.prog.circuit.n_wires, dtype=dtype, device=device)
+            state[0, 0] = 1.0
+    assert state is not None
+    for j in range(start, stop):
+        state = apply_fstep(fp, j, state, data[j])
+    return state
+
+
 def _as_matrix(prog: Program, i: int, data: Tensor) -> Tensor:
     """2x2 matrix of a one-qubit primitive (diagonals become diagonal matrices)."""
     return torch.diag_embed(data) if prog.steps[i].kind == "diag" else data

@@ -42,7 +42,7 @@ from qml import collapse as tail
 from qml import dense_tail, split
 from qml.allocator import retain_freed_memory
 from qml.blockdata import fused_data
-from qml.fusion import FusedProgram, apply_fstep, fstep_vjp, fuse, match_batch, unfused
+from qml.fusion import FusedProgram, apply_fstep, fstep_vjp, fused_program, match_batch, run_steps
 from qml.ir import Circuit
 from qml.memory import check_fits
 from qml.observables import ObservablePlan
@@ -169,14 +169,14 @@ class Simulator:
         collapse = None
         cut = tail.input_cut(prog) if bw == 1 and batch > 1 and self.fuse else 0
         if cut > 0:
-            split_fp = _fused_program(prog, self.max_block, cut)
+            split_fp = fused_program(prog, self.max_block, cut)
             collapse = split_fp if tail.pays(split_fp, batch) else None
         const_rows = bw == 1 and not x2.requires_grad and prog.inputs_only()
         angles = prog.angles(w2, x2)
         return _Run(prog, angles, batched, batch, self._fused(prog), bw == 1, const_rows, collapse, w2, x2)
 
     def _fused(self, prog: Program) -> FusedProgram:
-        return _fused_program(prog, self.max_block if self.fuse else 0)
+        return fused_program(prog, self.max_block if self.fuse else 0)
 
     def _state_dtype(self, prog: Program) -> torch.dtype:
         return _real(self.dtype) if self.real_arithmetic and prog.is_real else self.dtype
@@ -189,15 +189,8 @@ class Simulator:
         """The final states; ``head``: the states at the shared tail of ``run.collapse``."""
         fp = run.collapse if run.collapse is not None else run.fused
         data = fused_data(fp, run.angles, dtype, run.shared, run.const_rows, fp.split if head else None)
-        start = 0
-        if fp.steps and fp.steps[0].kind == "product":
-            psi, start = data[0], 1  # type: ignore[assignment]
-        else:
-            psi = torch.zeros(1, 2**fp.prog.circuit.n_wires, dtype=dtype, device=torch.device(self.device))
-            psi[0, 0] = 1.0
         stop = fp.split if run.collapse is not None else len(fp.steps) - skip_last
-        for j in range(start, stop):
-            psi = apply_fstep(fp, j, psi, data[j])
+        psi = run_steps(fp, data, stop, dtype, torch.device(self.device))
         if run.collapse is not None and not head:  # the shared tail as one matrix (qml.collapse)
             psi = psi @ tail.tail_rows(fp, data, dtype, psi.device)
         if psi.shape[0] != run.batch:
@@ -416,13 +409,6 @@ def marginal(p: Tensor, n: int, wires: Sequence[int]) -> Tensor:
     kept = sorted(wires)
     t = t.permute(0, *[1 + kept.index(w) for w in wires])
     return t.reshape(p.shape[0], -1)
-
-
-def _fused_program(prog: Program, max_block: int, barrier: int = -1) -> FusedProgram:
-    key = ("fused", max_block, barrier)
-    if key not in prog.cache:
-        prog.cache[key] = fuse(prog, max_block, barrier=barrier) if max_block else unfused(prog)
-    return prog.cache[key]
 
 
 _PLANS: dict[tuple, ObservablePlan] = {}

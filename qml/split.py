@@ -44,14 +44,16 @@ Example:
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
+from typing import Any
 
 import numpy as np
 import torch
 
 from qml import kernels as K
 from qml.blockdata import fused_data
-from qml.fusion import PERM_GATES, FusedProgram, apply_fstep, fuse, perm_destination
+from qml.fusion import PERM_GATES, FusedProgram, fuse, fused_program, perm_destination, run_steps
 from qml.ir import Circuit
 from qml.observables import ObservablePlan
 from qml.paulis import PauliString, PauliSum
@@ -116,14 +118,13 @@ class Split:
 
 def _crossing(prog: Program, i: int, cut: int) -> Cross | None:
     st = prog.steps[i]
-    front = [w < cut for w in st.wires]
     if st.kind == "ctrl" and len(st.controls) == 1:
         c, t = st.controls[0], st.target
         cf = c < cut
         return Cross(i, "ctrl", cf, c if cf else c - cut, t - cut if cf else t, False)
     if st.kind == "diag" and len(st.wires) == 2:
         w1, w2 = st.wires
-        f1 = front[0]
+        f1 = w1 < cut
         # project the front register's wire; the table is indexed [first wire, second wire]
         pw, ow = (w1, w2 - cut) if f1 else (w2, w1 - cut)
         return Cross(i, "diag", True, pw, ow, not f1)
@@ -134,17 +135,6 @@ def _segment(prog: Program, ops: list[int], offset: int, branch: int, width: int
     c = prog.circuit
     sub = tuple(replace(c.ops[i], wires=tuple(w - offset + branch for w in c.ops[i].wires)) for i in ops)
     return Circuit(branch + width, sub, c.n_weights, c.n_inputs)
-
-
-def _fused(circuit: Circuit, start: bool, max_block: int) -> FusedProgram:
-    """The fused steps of a segment; ``start``: it starts from ``|0...0>`` (may form a product state)."""
-    prog = compile_circuit(circuit)
-    key = ("split-fused", max_block, start)
-    fp = prog.cache.get(key)
-    if fp is None:
-        fp = prog.cache[key] = fuse(prog, max_block, barrier=-1 if start else 0)
-    assert isinstance(fp, FusedProgram)
-    return fp
 
 
 def steps_cost(fp: FusedProgram) -> float:
@@ -304,30 +294,11 @@ def _evolve(
     const_rows: bool,
     max_block: int,
 ) -> Tensor:
-    """Run one segment circuit on ``state`` (``None``: from ``|0...0>``)."""
-    fp = _fused(circuit, state is None, max_block)
-    prog = fp.prog
-    if not fp.steps:
-        assert state is not None
-        return state
-    angles = prog.angles(weights, inputs)
-    data = fused_data(fp, angles, dtype, shared, const_rows)
-    start = 0
-    if state is None:
-        if fp.steps[0].kind == "product":
-            state, start = data[0], 1  # type: ignore[assignment]
-        else:
-            state = _zero(circuit.n_wires, dtype, angles.device)
-    assert state is not None
-    for j in range(start, len(fp.steps)):
-        state = apply_fstep(fp, j, state, data[j])
-    return state
-
-
-def _zero(width: int, dtype: torch.dtype, device: torch.device) -> Tensor:
-    z = torch.zeros(1, 2**width, dtype=dtype, device=device)
-    z[0, 0] = 1.0
-    return z
+    """Run one segment circuit on ``state`` (``None``: from ``|0...0>``, maybe as a product state)."""
+    prog = compile_circuit(circuit)
+    fp = fused_program(prog, max_block, -1 if state is None else 0)
+    data = fused_data(fp, prog.angles(weights, inputs), dtype, shared, const_rows) if fp.steps else []
+    return run_steps(fp, data, len(fp.steps), dtype, weights.device, state)
 
 
 def _cross(
@@ -405,29 +376,34 @@ def _apply_plan(plan_: ObservablePlan, state: Tensor, width: int) -> Tensor:
     return out  # type: ignore[return-value]
 
 
-def _gram_plans(sp: Split, obs: PauliSum) -> list[tuple[ObservablePlan, ObservablePlan]]:
-    """The register plans of :func:`_gram_groups`, cached in the program."""
-    key = ("split-gram", sp.cut, obs)
+def _cached(sp: Split, key: tuple, build: Callable[[], Any]) -> Any:
+    """``build()``, kept in the program's cache (bounded like the other per-setting entries)."""
     got = sp.prog.cache.get(key)
     if got is None:
-        n, a = sp.prog.circuit.n_wires, sp.cut
-        got = [(ObservablePlan([f], a), ObservablePlan([b], n - a)) for f, b in _gram_groups(obs, a)]
+        got = build()
         if len(sp.prog.cache) < 4096:
             sp.prog.cache[key] = got
-    return got  # type: ignore[no-any-return]
+    return got
+
+
+def _gram_plans(sp: Split, obs: PauliSum) -> list[tuple[ObservablePlan, ObservablePlan]]:
+    """The register plans of :func:`_gram_groups`."""
+    n, a = sp.prog.circuit.n_wires, sp.cut
+    return _cached(  # type: ignore[no-any-return]
+        sp,
+        ("split-gram", a, obs),
+        lambda: [(ObservablePlan([f], a), ObservablePlan([b], n - a)) for f, b in _gram_groups(obs, a)],
+    )
 
 
 def _joined_plan(sp: Split, observables: list[PauliSum]) -> ObservablePlan:
-    """The plan measuring the joined state (after the trailing permutation, if any), cached."""
-    key = ("split-join", sp.perm_dest is not None, tuple(observables))
-    got = sp.prog.cache.get(key)
-    if got is None:
+    """The plan measuring the joined state (after the trailing permutation, if any)."""
+
+    def build() -> ObservablePlan:
         got = ObservablePlan(observables, sp.prog.circuit.n_wires)
-        if sp.perm_dest is not None:
-            got = got.after_permutation(sp.perm_dest)
-        if len(sp.prog.cache) < 4096:
-            sp.prog.cache[key] = got
-    return got  # type: ignore[no-any-return]
+        return got if sp.perm_dest is None else got.after_permutation(sp.perm_dest)
+
+    return _cached(sp, ("split-join", sp.perm_dest is not None, tuple(observables)), build)  # type: ignore[no-any-return]
 
 
 def _gram(v: Tensor, y: Tensor) -> Tensor:
@@ -483,16 +459,14 @@ def expval(
     Returns:
         ``(B, n_obs)`` real.
     """
+    if sp.perm_dest is not None and not all(o.is_diagonal for o in observables):
+        raise ValueError("this split leaves out a final permutation: it measures diagonal observables only")
     prog = sp.prog
     dev = weights.device
     front_segs, back_segs = sp.segments
     args = (weights, inputs, dtype, shared, const_rows, max_block)
-    front = _evolve(front_segs[0], None, *args) if front_segs[0].ops else _zero(sp.cut, dtype, dev)
-    back = (
-        _evolve(back_segs[0], None, *args)
-        if back_segs[0].ops
-        else _zero(prog.circuit.n_wires - sp.cut, dtype, dev)
-    )
+    front = _evolve(front_segs[0], None, *args)
+    back = _evolve(back_segs[0], None, *args)
     gd = None
     if any(prog.steps[c.op_index].slot >= 0 for c in sp.crossings):  # trainable gates across the cut
         gd = prog.group_data(prog.angles(weights, inputs), dtype, shared, const_rows)
@@ -501,8 +475,6 @@ def expval(
         front, back = _cross(sp, cross, front, back, e, data)
         front = _evolve(front_segs[e + 1], front, *args)
         back = _evolve(back_segs[e + 1], back, *args)
-    if sp.perm_dest is not None and not all(o.is_diagonal for o in observables):
-        raise ValueError("this split leaves out a final permutation: it measures diagonal observables only")
     out = _measure(sp, observables, front, back)
     batch = max(weights.shape[0], inputs.shape[0])
     return out.expand(batch, -1) if out.shape[0] != batch else out
