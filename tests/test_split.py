@@ -238,3 +238,38 @@ def test_torch_func_through_the_split():
     w2 = w.clone().requires_grad_(True)
     DENSE.expval(c, obs[0], w2, x).sum().backward()
     torch.testing.assert_close(g, w2.grad, atol=1e-12, rtol=1e-12)
+
+
+def test_against_pennylane_default_qubit():
+    """Values and weight gradients of the split against PennyLane's ``default.qubit`` (backprop)."""
+    import pennylane as qp
+
+    from qml.interop.pennylane import to_pennylane
+
+    c = hea(8, 2).add("CRX", (2, 6), W(0)).add("RZZ", (5, 1), W(1))
+    obs = pauli("Z0 Z7 + 0.5*X3 X4 - 0.25*Y2 Z5 + 0.7*X6")
+    letters = {"X": qp.PauliX, "Y": qp.PauliY, "Z": qp.PauliZ}
+    pl_obs = qp.dot(
+        [coeff for coeff, _ in obs.terms],
+        [qp.prod(*(letters[p](w) for w, p in s.ops)) for _, s in obs.terms],
+    )
+    qfunc = to_pennylane(c)
+
+    @qp.qnode(qp.device("default.qubit", wires=8), interface="torch", diff_method="backprop")
+    def circuit(w, x):
+        qfunc(w, x)
+        return qp.expval(pl_obs)
+
+    gen = torch.Generator().manual_seed(4)
+    w0 = torch.rand(c.n_weights, generator=gen, dtype=torch.float64) * 6 - 3
+    x = torch.rand(3, 8, generator=gen, dtype=torch.float64) * 3
+    sp = split.plan(c, cut=4)
+    assert sp.rank == 16  # two ladders, CRX and RZZ across the cut
+    w1 = w0.clone().requires_grad_(True)
+    got = _split_expval(sp, [obs], w1[None], x)[:, 0]
+    w2 = w0.clone().requires_grad_(True)
+    want = circuit(w2, x)
+    torch.testing.assert_close(got, want, atol=1e-12, rtol=1e-12)
+    got.sum().backward()
+    want.sum().backward()
+    torch.testing.assert_close(w1.grad, w2.grad, atol=1e-12, rtol=1e-12)
