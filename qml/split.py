@@ -17,9 +17,12 @@ runs its gates through the usual fused steps (:mod:`qml.fusion`): a product stat
 start, blocks of one-qubit gates, gathers for CNOT ladders. A Pauli sum is measured
 either on the joined state ``sum_s A_s x R_s`` (one batched product; when ``2**n`` is small)
 or term by term as ``<psi| P_A x P_R |psi> = sum_{s,s'} <A_s|P_A|A_s'> <R_s|P_R|R_s'>``,
-the terms sharing a back string ``P_R`` summed on the front register first. For diagonal
-observables a final run of permutation gates (the last CNOT ladder) is left out of the
-registers and measured on the joined state by permuting the diagonal: one crossing less.
+the terms sharing a back string ``P_R`` summed on the front register first. Diagonal
+observables take one Gram product per register for all their Z strings together
+(:func:`_diag_gram`). For them a final run of permutation gates (the last CNOT ladder) is
+also left out of the registers, one crossing less: the joined state is measured with the
+permuted diagonal, or the Gram products with the Z strings the gates map the observable to
+(``CNOT`` and ``SWAP`` map Z strings to Z strings; see :func:`z_terms`).
 
 This pays when ``2**k (2**a + 2**(n-a))`` is far below ``2**n``: a hardware-efficient
 circuit with CNOT ladders has one gate across the middle cut per layer, so two layers on
@@ -54,7 +57,7 @@ import torch
 from qml import kernels as K
 from qml.blockdata import fused_data
 from qml.fusion import PERM_GATES, FusedProgram, fuse, fused_program, perm_destination, run_steps
-from qml.ir import Circuit
+from qml.ir import Circuit, Op
 from qml.observables import ObservablePlan
 from qml.paulis import PauliString, PauliSum
 from qml.program import Program, compile_circuit, step_data
@@ -69,6 +72,9 @@ PAYS_WORK = 2**20
 MIN_WIRES = 8
 #: Batched products of tiny matrices run far below the speed of the other steps.
 GRAM_WEIGHT = 4
+#: Permutation gates that map every Z string to one Z string (a diagonal Gram measurement
+#: can look through them; a Toffoli cannot).
+LINEAR_PERMS = {"CNOT", "SWAP"}
 
 
 @dataclass(frozen=True)
@@ -98,17 +104,20 @@ class Split:
     segments: tuple[tuple[Circuit, ...], tuple[Circuit, ...]]  # (front, back); segment e has e branch wires
     crossings: tuple[Cross, ...]
     cost: float  # work per row (see steps_cost), the crossings and the measurement included
-    #: The trailing permutation gates left out (their basis map, ``None`` if none): the joined
-    #: state is measured after it by permuting diagonal observables.
+    #: The trailing permutation gates left out (their basis map, ``None`` if none): diagonal
+    #: observables are measured after it, by permuting the diagonal of the joined state or
+    #: by the Z strings the gates map them to (see :func:`z_terms`).
     perm_dest: np.ndarray | None = field(default=None, compare=False)
     join: bool = False  # measure on the joined state sum_s A_s x R_s (else by Gram products)
+    trailing: tuple[Op, ...] = field(default=(), compare=False)  # the gates behind perm_dest
 
     @property
     def width(self) -> int:
         """Qubits' worth of amplitudes in the widest tensor per row (for the memory guard)."""
         n = self.prog.circuit.n_wires
-        widest = len(self.crossings) + max(self.cut, n - self.cut)
-        return max(widest, n) if self.join else widest
+        k, side = len(self.crossings), max(self.cut, n - self.cut)
+        # joined: the whole state; else the diagonal Gram's (r, r, register) outer products
+        return max(k + side, n) if self.join else 2 * k + side
 
     @property
     def rank(self) -> int:
@@ -167,9 +176,19 @@ def _may_pay(prog: Program, cut: int, stop: int) -> bool:
 
 
 def _build(
-    prog: Program, cut: int, max_block: int, stop: int, perm_dest: np.ndarray | None = None
+    prog: Program,
+    cut: int,
+    max_block: int,
+    stop: int,
+    perm_dest: np.ndarray | None = None,
+    diagonal: bool = False,
 ) -> Split | None:
-    """The split at ``cut`` of the ops before ``stop``; the rest (trailing permutations) map ``perm_dest``."""
+    """The split at ``cut`` of the ops before ``stop``; the rest (trailing permutations) map ``perm_dest``.
+
+    ``diagonal``: the observables are Z strings, measured by one Gram product per register
+    (:func:`_diag_gram`) unless the joined state is cheaper or a trailing gate is not in
+    :data:`LINEAR_PERMS`.
+    """
     n = prog.circuit.n_wires
     front_ops: list[list[int]] = [[]]
     back_ops: list[list[int]] = [[]]
@@ -196,10 +215,12 @@ def _build(
     sizes = 2**cut + 2 ** (n - cut)
     cost += 2 * r * sizes * len(crossings)  # each crossing writes both registers, twice as wide
     join_cost = (r + 1) * 2**n  # the joining product and one measuring pass
-    gram_cost = GRAM_WEIGHT * 2 * r * r * sizes  # two Gram products (front-only and back-only terms)
-    join = perm_dest is not None or join_cost <= gram_cost
+    gram_cost = GRAM_WEIGHT * (1 if diagonal else 2) * r * r * sizes  # Gram products of both registers
+    trailing = tuple(prog.circuit.ops[stop:])
+    linear = diagonal and all(op.name in LINEAR_PERMS for op in trailing)
+    join = (perm_dest is not None and not linear) or join_cost <= gram_cost
     cost += join_cost if join else gram_cost
-    return Split(prog, cut, (front, back), tuple(crossings), cost, perm_dest, join)
+    return Split(prog, cut, (front, back), tuple(crossings), cost, perm_dest, join, trailing)
 
 
 def dense_cost(fp: FusedProgram) -> float:
@@ -225,7 +246,7 @@ def plan(
         form (``SWAP``, ``RXX``, multi-controlled gates, ...) or there are too many.
 
     Example:
-        >>> from qml.ir import Circuit
+        >>> from qml.ir import Circuit, Op
         >>> c = Circuit(4).add("H", 0).add("CNOT", (0, 1)).add("CNOT", (1, 2)).add("CNOT", (2, 3))
         >>> sp = plan(c)
         >>> sp.cut, sp.rank
@@ -251,7 +272,7 @@ def plan(
         for stop, dest in stops:
             if cut is None and not _may_pay(prog, a, stop):
                 continue
-            s = _build(prog, a, max_block, stop, dest)
+            s = _build(prog, a, max_block, stop, dest, diagonal)
             if s is not None and (best is None or s.cost < best.cost):
                 best = s
     prog.cache[key] = best
@@ -411,6 +432,100 @@ def _gram(v: Tensor, y: Tensor) -> Tensor:
     return (v.to(y.dtype) if y.is_complex() else v).conj() @ y.transpose(1, 2)
 
 
+def z_terms(obs: PauliSum, trailing: tuple[Op, ...] = ()) -> list[tuple[complex, int]]:
+    """The Z strings of a diagonal ``obs`` as ``(coefficient, wire mask)`` (bit ``w`` = ``Z_w``),
+    measured before the permutation gates ``trailing`` (``CNOT``, ``SWAP``) instead of after.
+
+    ``CNOT(c, t)`` maps ``Z_t`` to ``Z_c Z_t`` and keeps ``Z_c``; ``SWAP`` exchanges two wires.
+
+    Example:
+        >>> from qml.ir import Circuit
+        >>> from qml.paulis import pauli
+        >>> ladder = Circuit(3).add("CNOT", (0, 1)).add("CNOT", (1, 2)).ops
+        >>> z_terms(pauli("Z0 + Z1 + Z2"), ladder)  # Z_j after the ladder is Z_0 ... Z_j before it
+        [((1+0j), 1), ((1+0j), 3), ((1+0j), 7)]
+    """
+    out = []
+    for coeff, ps in obs.terms:
+        mask = 0
+        for w, _ in ps.ops:
+            mask |= 1 << w
+        for op in reversed(trailing):  # P^dag Z P = g_1^dag ... g_m^dag Z g_m ... g_1
+            if op.name == "CNOT":
+                c, t = op.wires
+                if mask >> t & 1:
+                    mask ^= 1 << c
+            elif op.name == "SWAP":
+                a, b = op.wires
+                if (mask >> a & 1) != (mask >> b & 1):
+                    mask ^= (1 << a) | (1 << b)
+            else:
+                raise ValueError(f"{op.name} does not map Z strings to Z strings (only CNOT and SWAP do)")
+        out.append((complex(coeff), mask))
+    return out
+
+
+def _z_columns(masks: list[int], width: int) -> np.ndarray:
+    """``(2**width, len(masks))``: diagonals of register-local Z strings (wire ``w``: bit ``width-1-w``)."""
+    j = np.arange(2**width)
+    cols = np.ones((2**width, len(masks)))
+    for k, m in enumerate(masks):
+        for w in range(width):
+            if m >> w & 1:
+                cols[:, k] *= 1 - 2 * ((j >> (width - 1 - w)) & 1)
+    return cols
+
+
+def _diag_tables(sp: Split, observables: list[PauliSum]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Front, back Z-string diagonals ``(2**a, Mf)``, ``(2**(n-a), Mb)``; coefficients ``(Mf, O, Mb)``."""
+    n, a = sp.prog.circuit.n_wires, sp.cut
+    front: dict[int, int] = {}
+    back: dict[int, int] = {}
+    entries = []
+    for o, obs in enumerate(observables):
+        for coeff, mask in z_terms(obs, sp.trailing if sp.perm_dest is not None else ()):
+            f = front.setdefault(mask & ((1 << a) - 1), len(front))
+            b = back.setdefault(mask >> a, len(back))
+            entries.append((f, o, b, coeff))
+    coeffs = np.zeros((max(1, len(front)), len(observables), max(1, len(back))), dtype=np.complex128)
+    for f, o, b, c in entries:
+        coeffs[f, o, b] += c
+    return _z_columns(list(front) or [0], a), _z_columns(list(back) or [0], n - a), coeffs
+
+
+def _diag_gram(sp: Split, observables: list[PauliSum], fv: Tensor, bv: Tensor) -> Tensor:
+    """Diagonal observables from Gram products: ``sum_{s,s'} <A_s|F|A_s'> C_{F,G} <R_s|G|R_s'>``.
+
+    ``F``, ``G`` run over the distinct front and back parts of the Z strings (one product of
+    a ``(rows, r, r, 2**a)`` outer product with the ``(2**a, Mf)`` diagonals per register), so
+    no tensor of the whole register's size is formed.
+    """
+    rows, r = fv.shape[0], fv.shape[1]
+
+    def build() -> tuple[Tensor, Tensor, Tensor]:
+        df, db, c = _diag_tables(sp, observables)
+        ct = torch.from_numpy(c).to(fv.device)
+        ct = ct.to(fv.dtype) if fv.is_complex() else (ct if ct.imag.any() else ct.real.to(fv.dtype))
+        return torch.from_numpy(df).to(fv.device, fv.dtype), torch.from_numpy(db).to(fv.device, fv.dtype), ct
+
+    df, db, c = _cached(sp, ("split-zgram", tuple(observables), fv.dtype, fv.device), build)
+
+    def grams(v: Tensor, d: Tensor) -> Tensor:  # (rows, r*r, M): <v_s| D_m |v_s'>
+        return ((_cj(v).unsqueeze(2) * v.unsqueeze(1)) @ d).reshape(rows, r * r, -1)
+
+    gf, gb = grams(fv, df), grams(bv, db)
+    mf, n_obs, mb = c.shape
+    if c.is_complex() and not gf.is_complex():  # complex coefficients on a real state
+        gf = gf.to(c.dtype)
+    t = (gf.reshape(-1, mf) @ c.reshape(mf, -1)).reshape(rows, r * r, n_obs, mb)
+    out = (t * gb.unsqueeze(2)).sum((1, 3))
+    return out.real if out.is_complex() else out
+
+
+def _cj(t: Tensor) -> Tensor:
+    return t.conj() if t.is_complex() else t
+
+
 def _measure(sp: Split, observables: list[PauliSum], front: Tensor, back: Tensor) -> Tensor:
     """``<psi|O|psi>`` per row and observable, ``(B, n_obs)``, from the two registers."""
     n, a = sp.prog.circuit.n_wires, sp.cut
@@ -421,6 +536,8 @@ def _measure(sp: Split, observables: list[PauliSum], front: Tensor, back: Tensor
     if sp.join:  # psi = sum_s A_s x R_s, measured as usual
         psi = (fv.transpose(1, 2) @ bv).reshape(rows, -1)
         return _joined_plan(sp, observables).expval(psi)
+    if all(o.is_diagonal for o in observables):
+        return _diag_gram(sp, observables, fv, bv)
     out = []
     for obs in observables:
         total: Tensor | int = 0

@@ -33,7 +33,7 @@ def _check(c, obs, w0, x0, cut=None, dtype=torch.complex128, tol=1e-12, join=Non
     diagonal = all(o.is_diagonal for o in obs)
     sp = split.plan(c, cut=cut, diagonal=diagonal)
     assert sp is not None
-    if join is not None and sp.perm_dest is None:
+    if join is not None:
         sp = dataclasses.replace(sp, join=join)
     real = torch.float32 if dtype == torch.complex64 else torch.float64
     w = torch.as_tensor(np.atleast_2d(w0), dtype=real)
@@ -60,11 +60,14 @@ def test_plan_of_a_ladder():
     front, back = sp.segments
     assert [s.n_wires for s in front] == [4, 5, 6]
     assert [s.n_wires for s in back] == [4, 5, 6]
-    # diagonal observables: the final ladder is left to the measurement, one crossing less
+    # diagonal observables: the final ladder is left to the measurement, one crossing less,
+    # and measured through Z strings on the registers (no joined state)
     sd = split.plan(c, cut=4, diagonal=True)
     assert sd.rank == 2
     assert sd.perm_dest is not None
-    assert sd.join
+    assert not sd.join
+    assert sd.width == 2 * 1 + 4
+    assert split.plan(hea(8, 3), cut=4, diagonal=True).join  # rank 4: the joined state is cheaper
 
 
 def test_plan_picks_the_middle_and_refuses_what_it_cannot_split():
@@ -83,15 +86,56 @@ def test_doubles_only_across_the_cut():
     assert sp.crossings[0].kind == "diag"
 
 
+@pytest.mark.parametrize("join", [True, False])
 @pytest.mark.parametrize("batch_w", [False, True])
-def test_hea_z_sum_matches_dense(batch_w):
+def test_hea_z_sum_matches_dense(batch_w, join):
     c = hea(8, 2)
     rng = np.random.default_rng(1)
     w = rng.uniform(-np.pi, np.pi, (5, c.n_weights) if batch_w else c.n_weights)
     x = rng.uniform(0, np.pi, (5, 8))
-    obs = [PauliSum(tuple((1.0, f"Z{i}") for i in range(8)))]
-    sp = _check(c, obs, w, x)
+    obs = [PauliSum(tuple((1.0, f"Z{i}") for i in range(8))), pauli("Z0 Z7 - 0.5*Z3 Z4 + 0.25 + 2*Z5")]
+    sp = _check(c, obs, w, x, join=join)
     assert sp.perm_dest is not None
+
+
+def test_z_terms_through_trailing_gates():
+    ladder = Circuit(4).add("CNOT", (0, 1)).add("CNOT", (1, 2)).add("CNOT", (2, 3)).ops
+    # Z1 Z2 -> (Z0 Z1)(Z0 Z1 Z2) = Z2
+    assert split.z_terms(pauli("Z0 + Z3 + 2*Z1 Z2"), ladder) == [(1, 0b1), (1, 0b1111), (2, 0b100)]
+    swap_then_cnot = Circuit(3).add("SWAP", (0, 2)).add("CNOT", (2, 1)).ops
+    # after: Z1 -> Z2 Z1 (CNOT) -> Z0 Z1 (SWAP of wires 0 and 2)
+    assert split.z_terms(pauli("Z1"), swap_then_cnot) == [(1, 0b011)]
+    with pytest.raises(ValueError, match="Toffoli does not map Z strings to Z strings"):
+        split.z_terms(pauli("Z2"), Circuit(3).add("Toffoli", (0, 1, 2)).ops)
+
+
+def test_diagonal_gram_through_swaps_and_a_toffoli():
+    """Trailing SWAPs are measured through Z strings; a trailing Toffoli forces the joined state."""
+    base = hea(8, 2).add("SWAP", (0, 7)).add("SWAP", (3, 5))
+    obs = [pauli("Z0 + Z3 Z4 - 0.5*Z7 + Z1 Z6")]
+    rng = np.random.default_rng(7)
+    w, x = rng.uniform(-3, 3, base.n_weights), rng.uniform(0, 3, (4, 8))
+    sp = _check(base, obs, w, x, cut=4)
+    assert sp.perm_dest is not None
+    assert not sp.join
+    toff = base.add("Toffoli", (1, 6, 2))
+    sp = _check(toff, obs, w, x, cut=4)
+    assert sp.perm_dest is not None
+    assert sp.join
+
+
+def test_diagonal_gram_on_a_real_circuit():
+    """Real states (RY and CNOT only), complex64 and float coefficients through the Z-string Gram."""
+    c = Circuit(8, n_weights=16)
+    for layer in range(2):
+        for q in range(8):
+            c = c.add("RY", q, W(8 * layer + q))
+        for q in range(7):
+            c = c.add("CNOT", (q, q + 1))
+    obs = [pauli("Z0 Z7 + 0.5*Z2 - Z4 Z5 + 3")]
+    for dtype, tol in ((torch.complex128, 1e-12), (torch.complex64, 1e-5)):
+        sp = _check(c, obs, np.linspace(-2, 2, 16), np.zeros((1, 0)), cut=4, join=False, dtype=dtype, tol=tol)
+        assert sp.rank == 2
 
 
 @pytest.mark.parametrize("join", [True, False])
@@ -191,8 +235,9 @@ _POOL = [
     ),
     cut=st.integers(1, 4),
     seed=st.integers(0, 2**16),
+    diagonal=st.booleans(),
 )
-def test_random_circuits(n, ops, cut, seed):
+def test_random_circuits(n, ops, cut, seed, diagonal):
     cut = min(cut, n - 1)
     c = Circuit(n, n_weights=len(ops) * 3, n_inputs=2)
     k = 0
@@ -206,6 +251,8 @@ def test_random_circuits(n, ops, cut, seed):
         c = c.add(name, wires, *params)
     rng = np.random.default_rng(seed)
     obs = [pauli(f"Z0 Z{n - 1} + 0.5*X{cut - 1} X{cut} + 0.25*Y0 + Z{cut}")]
+    if diagonal:  # trailing CNOTs may be left to the measurement (Z strings or the joined state)
+        obs = [pauli(f"Z0 Z{n - 1} + 0.5*Z{cut - 1} Z{cut} - 0.25*Z0 + Z{cut} + 1")]
     _check(c, obs, rng.uniform(-3, 3, c.n_weights), rng.uniform(0, 3, (2, 2)), cut=cut)
 
 
