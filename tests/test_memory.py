@@ -35,8 +35,17 @@ def test_simulator_refuses_oversized_backprop_but_adjoint_fits(monkeypatch):
     for q in range(n):
         c = c.add("RX", q, W(q))
     w = torch.zeros(n, dtype=torch.float64, requires_grad=True)
+    deep = c
+    for _ in range(4):  # ~30 fused steps: ~60 saved states of 16 MiB
+        for q in range(n - 1):
+            deep = deep.add("CNOT", (q, q + 1))
+        for q in range(n):
+            deep = deep.add("RX", q, W(q))
     with pytest.raises(SimulationMemoryError, match="backprop simulation of 20 qubits"):
-        Simulator(diff="backprop", split=False).expval(c, "Z0", w)
+        Simulator(diff="backprop", split=False).expval(deep, "Z0", w)
+    # the product state alone is one fused step: backprop keeps a few states, it fits
+    Simulator(diff="backprop", split=False).expval(c, "Z0", w).backward()
+    w.grad = None
     # split into two registers (qml.split), this product state needs no 2**20 amplitudes
     Simulator(diff="backprop").expval(c, "Z0", w).backward()
     assert w.grad is not None
