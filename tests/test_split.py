@@ -124,14 +124,20 @@ def test_diagonal_gram_through_swaps_and_a_toffoli():
     assert sp.join
 
 
+def _real_ladders(n, layers=2):
+    """``layers`` times RY on every wire and a CNOT ladder: a real circuit (real states)."""
+    c = Circuit(n, n_weights=n * layers)
+    for layer in range(layers):
+        for q in range(n):
+            c = c.add("RY", q, W(n * layer + q))
+        for q in range(n - 1):
+            c = c.add("CNOT", (q, q + 1))
+    return c
+
+
 def test_diagonal_gram_on_a_real_circuit():
     """Real states (RY and CNOT only), complex64 and float coefficients through the Z-string Gram."""
-    c = Circuit(8, n_weights=16)
-    for layer in range(2):
-        for q in range(8):
-            c = c.add("RY", q, W(8 * layer + q))
-        for q in range(7):
-            c = c.add("CNOT", (q, q + 1))
+    c = _real_ladders(8)
     obs = [pauli("Z0 Z7 + 0.5*Z2 - Z4 Z5 + 3")]
     for dtype, tol in ((torch.complex128, 1e-12), (torch.complex64, 1e-5)):
         sp = _check(c, obs, np.linspace(-2, 2, 16), np.zeros((1, 0)), cut=4, join=False, dtype=dtype, tol=tol)
@@ -187,12 +193,7 @@ def test_every_crossing_gate(gate, wires, params, join):
 
 def test_real_circuit_with_y_observables():
     """A real circuit runs on real states; Y strings make imaginary cross terms."""
-    c = Circuit(6, n_weights=12)
-    for layer in range(2):
-        for q in range(6):
-            c = c.add("RY", q, W(6 * layer + q))
-        for q in range(5):
-            c = c.add("CNOT", (q, q + 1))
+    c = _real_ladders(6)
     sp = split.plan(c, cut=3)
     for join in (True, False):
         _check(
