@@ -56,7 +56,15 @@ import torch
 
 from qml import kernels as K
 from qml.blockdata import fused_data
-from qml.fusion import PERM_GATES, FusedProgram, fuse, fused_program, perm_destination, run_steps
+from qml.fusion import (
+    PERM_GATES,
+    FusedProgram,
+    apply_fstep,
+    fuse,
+    fused_program,
+    perm_destination,
+    run_steps,
+)
 from qml.ir import Circuit, Op
 from qml.observables import ObservablePlan
 from qml.paulis import PauliString, PauliSum
@@ -322,36 +330,34 @@ def _evolve(
     return run_steps(fp, data, len(fp.steps), dtype, weights.device, state)
 
 
-def _cross(
-    sp: Split, cross: Cross, front: Tensor, back: Tensor, e: int, data: Tensor | None
-) -> tuple[Tensor, Tensor]:
-    """Apply crossing ``cross`` to the registers (each with ``e`` branch wires): one more branch bit."""
+def _cross(sp: Split, cross: Cross, k: int, reg: Tensor, e: int, data: Tensor | None) -> Tensor:
+    """Apply crossing ``cross`` to register ``k`` (0 front, 1 back; ``e`` branch wires): one more branch bit.
+
+    The projected register keeps, for the new branch bit ``m``, its slice with wire bit ``m``;
+    the other register gets ``U_m`` on the target wire. The registers are independent
+    linear maps of their own inputs (they may have different rows).
+    """
     n = sp.prog.circuit.n_wires
-    widths = (sp.cut, n - sp.cut)
-    proj, other = (front, back) if cross.front else (back, front)
-    wp, wo = (widths[0], widths[1]) if cross.front else (widths[1], widths[0])
+    width = (sp.cut, n - sp.cut)[k]
     batched = data is not None and data.dim() == (3 if cross.kind == "ctrl" else 2)
-    rows = max(proj.shape[0], other.shape[0], data.shape[0] if batched else 1)  # type: ignore[union-attr]
-    # projected register: (rows, 2**e, 2**pw, 2, rest) -> the new branch bit m keeps the slice with bit m
-    pv = proj.expand(rows, -1).reshape(rows, 2**e, 2**cross.proj_wire, 2, 2 ** (wp - cross.proj_wire - 1))
-    mask = torch.eye(2, dtype=pv.real.dtype, device=pv.device).view(2, 1, 2, 1)
-    proj_new = (pv.unsqueeze(2) * mask).reshape(rows, -1)
-    # other register: branch m = U_m applied to the target wire (a register of e + wo wires)
-    ow = e + cross.other_wire
-    width = e + wo
+    rows = max(reg.shape[0], data.shape[0] if batched else 1)  # type: ignore[union-attr]
+    reg = reg.expand(rows, -1)
+    if cross.front == (k == 0):  # (rows, 2**e, 2**pw, 2, rest) -> the new bit m keeps bit m
+        pv = reg.reshape(rows, 2**e, 2**cross.proj_wire, 2, 2 ** (width - cross.proj_wire - 1))
+        mask = torch.eye(2, dtype=pv.real.dtype, device=pv.device).view(2, 1, 2, 1)
+        return (pv.unsqueeze(2) * mask).reshape(rows, -1)
+    ow, wide = e + cross.other_wire, e + width  # branch m = U_m on the target wire
     if cross.kind == "ctrl":
-        o0 = other.expand(rows, -1)
-        o1 = K.apply_flip(o0, width, (ow,)) if data is None else K.apply_1q(o0, width, ow, data)
+        o0 = reg
+        o1 = K.apply_flip(o0, wide, (ow,)) if data is None else K.apply_1q(o0, wide, ow, data)
     else:
         assert data is not None
         table = data.reshape(*data.shape[:-1], 2, 2)
         if cross.swap_table:
             table = table.transpose(-1, -2)
-        o0 = K.apply_diag(other, width, (ow,), table[..., 0, :])
-        o1 = K.apply_diag(other, width, (ow,), table[..., 1, :])
-        o0, o1 = o0.expand(rows, -1), o1.expand(rows, -1)
-    other_new = torch.stack((o0.reshape(rows, 2**e, -1), o1.reshape(rows, 2**e, -1)), 2).reshape(rows, -1)
-    return (proj_new, other_new) if cross.front else (other_new, proj_new)
+        o0 = K.apply_diag(reg, wide, (ow,), table[..., 0, :]).expand(rows, -1)
+        o1 = K.apply_diag(reg, wide, (ow,), table[..., 1, :]).expand(rows, -1)
+    return torch.stack((o0.reshape(rows, 2**e, -1), o1.reshape(rows, 2**e, -1)), 2).reshape(rows, -1)
 
 
 def _gram_groups(obs: PauliSum, cut: int) -> list[tuple[PauliSum, PauliSum]]:
@@ -551,6 +557,74 @@ def _measure(sp: Split, observables: list[PauliSum], front: Tensor, back: Tensor
     return torch.stack(out, 1)
 
 
+def _register(
+    sp: Split,
+    k: int,
+    datas: list[Tensor | None],
+    weights: Tensor,
+    inputs: Tensor,
+    dtype: torch.dtype,
+    shared: bool,
+    const_rows: bool,
+    max_block: int,
+) -> Tensor:
+    """Register ``k`` at the end of the circuit, ``(rows, 2**k' * 2**width)``.
+
+    When only its first (product-state) step reads the inputs and the batch is large
+    (:func:`_collapses`), the rest of the register is one linear map, built on the
+    ``2**width`` basis states instead of the batch: the per-row product states meet it in
+    one matmul (as :mod:`qml.collapse` does for whole states).
+    """
+    segs = sp.segments[k]
+    prog0 = compile_circuit(segs[0])
+    fp = fused_program(prog0, max_block, -1)
+    data = fused_data(fp, prog0.angles(weights, inputs), dtype, shared, const_rows) if fp.steps else []
+    phi = None
+    if _collapses(sp, k, fp, data, inputs.shape[0], shared):
+        phi = data[0]
+        assert phi is not None
+        reg = torch.eye(phi.shape[-1], dtype=phi.dtype, device=phi.device)
+        for j in range(1, len(fp.steps)):
+            reg = apply_fstep(fp, j, reg, data[j])
+    else:
+        reg = run_steps(fp, data, len(fp.steps), dtype, weights.device)
+    for e, cross in enumerate(sp.crossings):
+        reg = _cross(sp, cross, k, reg, e, datas[e])
+        reg = _evolve(segs[e + 1], reg, weights, inputs, dtype, shared, const_rows, max_block)
+    return reg if phi is None else phi @ reg
+
+
+#: A register collapses into one map when the batch has this many times its basis states.
+COLLAPSE_ROWS = 4
+
+
+def _collapses(
+    sp: Split, k: int, fp: FusedProgram, data: list[Tensor | None], batch: int, shared: bool
+) -> bool:
+    """Whether register ``k`` is one map after its product state (see :func:`_register`)."""
+    if not shared or not fp.steps or fp.steps[0].kind != "product" or data[0] is None:
+        return False
+    width = (sp.cut, sp.prog.circuit.n_wires - sp.cut)[k]
+    if data[0].shape[0] < COLLAPSE_ROWS * 2**width or batch < COLLAPSE_ROWS * 2**width:
+        return False
+    key = ("split-collapse", k, sp.cut, len(sp.crossings), sp.perm_dest is not None)
+    ok = sp.prog.cache.get(key)
+    if ok is None:
+        in_product = {i for part in fp.steps[0].parts for i in part}
+
+        def reads_x(op: Op) -> bool:
+            return any(p.refs("x") for p in op.params)
+
+        seg0 = fp.prog.circuit.ops
+        ok = (
+            all(i in in_product for i, op in enumerate(seg0) if reads_x(op))
+            and not any(reads_x(op) for seg in sp.segments[k][1:] for op in seg.ops)
+            and not any(reads_x(sp.prog.circuit.ops[c.op_index]) for c in sp.crossings)
+        )
+        sp.prog.cache[key] = ok
+    return bool(ok)
+
+
 def expval(
     sp: Split,
     observables: list[PauliSum],
@@ -580,18 +654,13 @@ def expval(
         raise ValueError("this split leaves out a final permutation: it measures diagonal observables only")
     prog = sp.prog
     dev = weights.device
-    front_segs, back_segs = sp.segments
-    args = (weights, inputs, dtype, shared, const_rows, max_block)
-    front = _evolve(front_segs[0], None, *args)
-    back = _evolve(back_segs[0], None, *args)
     gd = None
     if any(prog.steps[c.op_index].slot >= 0 for c in sp.crossings):  # trainable gates across the cut
         gd = prog.group_data(prog.angles(weights, inputs), dtype, shared, const_rows)
-    for e, cross in enumerate(sp.crossings):
-        data = step_data(prog, cross.op_index, prog.fixed_data(dtype, dev), gd)  # type: ignore[arg-type]
-        front, back = _cross(sp, cross, front, back, e, data)
-        front = _evolve(front_segs[e + 1], front, *args)
-        back = _evolve(back_segs[e + 1], back, *args)
+    fixed = prog.fixed_data(dtype, dev)
+    datas = [step_data(prog, c.op_index, fixed, gd) for c in sp.crossings]  # type: ignore[arg-type]
+    args = (weights, inputs, dtype, shared, const_rows, max_block)
+    front, back = (_register(sp, k, datas, *args) for k in (0, 1))
     out = _measure(sp, observables, front, back)
     batch = max(weights.shape[0], inputs.shape[0])
     return out.expand(batch, -1) if out.shape[0] != batch else out

@@ -98,6 +98,28 @@ def test_hea_z_sum_matches_dense(batch_w, join):
     assert sp.perm_dest is not None
 
 
+@pytest.mark.parametrize("reupload", [False, True])
+def test_registers_collapse_into_one_map_for_large_batches(monkeypatch, reupload):
+    """Shared weights, inputs only in the product state: each register is one map of its
+    product state (built on 16 basis states, not 64 rows); a register that re-uploads an
+    input later (the front one here) keeps its rows."""
+    c = hea(8, 2)
+    if reupload:
+        c = c.add("RY", 2, X(1))
+    rng = np.random.default_rng(11)
+    w, x = rng.uniform(-3, 3, c.n_weights), rng.uniform(0, 3, (64, 8))
+    taken = []
+    real = split._collapses
+    monkeypatch.setattr(split, "_collapses", lambda *a: taken.append(real(*a)) or taken[-1])
+    for obs in ([PauliSum(tuple((1.0, f"Z{i}") for i in range(8)))], [pauli("Z0 Z7 + 0.5*X3 X4 - Y2 Z5")]):
+        _check(c, obs, w, x)
+    assert taken == ([False, True] * 2 if reupload else [True] * 4)
+    monkeypatch.setattr(split, "COLLAPSE_ROWS", 5)  # 64 rows < 5 x 16 basis states: rows kept
+    taken.clear()
+    _check(c, [pauli("Z0 Z7")], w, x)
+    assert taken == [False, False]
+
+
 def test_z_terms_through_trailing_gates():
     ladder = Circuit(4).add("CNOT", (0, 1)).add("CNOT", (1, 2)).add("CNOT", (2, 3)).ops
     # Z1 Z2 -> (Z0 Z1)(Z0 Z1 Z2) = Z2
