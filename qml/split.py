@@ -22,7 +22,10 @@ observables take one Gram product per register for all their Z strings together
 (:func:`_diag_gram`). For them a final run of permutation gates (the last CNOT ladder) is
 also left out of the registers, one crossing less: the joined state is measured with the
 permuted diagonal, or the Gram products with the Z strings the gates map the observable to
-(``CNOT`` and ``SWAP`` map Z strings to Z strings; see :func:`z_terms`).
+(``CNOT`` and ``SWAP`` map Z strings to Z strings; see :func:`z_terms`). With shared
+weights and inputs only in a register's product state, the rest of that register is one
+linear map, built on its ``2**width`` basis states and applied to the batch in one matmul
+(:func:`_register`).
 
 This pays when ``2**k (2**a + 2**(n-a))`` is far below ``2**n``: a hardware-efficient
 circuit with CNOT ladders has one gate across the middle cut per layer, so two layers on
