@@ -257,7 +257,7 @@ def plan(
         form (``SWAP``, ``RXX``, multi-controlled gates, ...) or there are too many.
 
     Example:
-        >>> from qml.ir import Circuit, Op
+        >>> from qml.ir import Circuit
         >>> c = Circuit(4).add("H", 0).add("CNOT", (0, 1)).add("CNOT", (1, 2)).add("CNOT", (2, 3))
         >>> sp = plan(c)
         >>> sp.cut, sp.rank
