@@ -52,7 +52,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 import torch
@@ -316,21 +316,28 @@ def pays(sp: Split | None, fp: FusedProgram, batch: int) -> bool:
     return batch * (dense_cost(fp) - SPLIT_WEIGHT * sp.cost) >= PAYS_WORK
 
 
-def _evolve(
-    circuit: Circuit,
-    state: Tensor | None,
-    weights: Tensor,
-    inputs: Tensor,
-    dtype: torch.dtype,
-    shared: bool,
-    const_rows: bool,
-    max_block: int,
-) -> Tensor:
+class _Run(NamedTuple):
+    """What every register segment is evaluated with."""
+
+    weights: Tensor
+    inputs: Tensor
+    dtype: torch.dtype
+    shared: bool
+    const_rows: bool
+    max_block: int
+
+    def data(self, fp: FusedProgram) -> list[Tensor | None]:
+        """The fused steps' data of ``fp`` (a segment's program) for these weights and inputs."""
+        if not fp.steps:
+            return []
+        angles = fp.prog.angles(self.weights, self.inputs)
+        return fused_data(fp, angles, self.dtype, self.shared, self.const_rows)
+
+
+def _evolve(circuit: Circuit, state: Tensor | None, run: _Run) -> Tensor:
     """Run one segment circuit on ``state`` (``None``: from ``|0...0>``, maybe as a product state)."""
-    prog = compile_circuit(circuit)
-    fp = fused_program(prog, max_block, -1 if state is None else 0)
-    data = fused_data(fp, prog.angles(weights, inputs), dtype, shared, const_rows) if fp.steps else []
-    return run_steps(fp, data, len(fp.steps), dtype, weights.device, state)
+    fp = fused_program(compile_circuit(circuit), run.max_block, -1 if state is None else 0)
+    return run_steps(fp, run.data(fp), len(fp.steps), run.dtype, run.weights.device, state)
 
 
 def _cross(sp: Split, cross: Cross, k: int, reg: Tensor, e: int, data: Tensor | None) -> Tensor:
@@ -560,17 +567,7 @@ def _measure(sp: Split, observables: list[PauliSum], front: Tensor, back: Tensor
     return torch.stack(out, 1)
 
 
-def _register(
-    sp: Split,
-    k: int,
-    datas: list[Tensor | None],
-    weights: Tensor,
-    inputs: Tensor,
-    dtype: torch.dtype,
-    shared: bool,
-    const_rows: bool,
-    max_block: int,
-) -> Tensor:
+def _register(sp: Split, k: int, datas: list[Tensor | None], run: _Run) -> Tensor:
     """Register ``k`` at the end of the circuit, ``(rows, 2**k' * 2**width)``.
 
     When only its first (product-state) step reads the inputs and the batch is large
@@ -579,21 +576,20 @@ def _register(
     one matmul (as :mod:`qml.collapse` does for whole states).
     """
     segs = sp.segments[k]
-    prog0 = compile_circuit(segs[0])
-    fp = fused_program(prog0, max_block, -1)
-    data = fused_data(fp, prog0.angles(weights, inputs), dtype, shared, const_rows) if fp.steps else []
+    fp = fused_program(compile_circuit(segs[0]), run.max_block, -1)
+    data = run.data(fp)
     phi = None
-    if _collapses(sp, k, fp, data, inputs.shape[0], shared):
+    if _collapses(sp, k, fp, data, run.inputs.shape[0], run.shared):
         phi = data[0]
         assert phi is not None
         reg = torch.eye(phi.shape[-1], dtype=phi.dtype, device=phi.device)
         for j in range(1, len(fp.steps)):
             reg = apply_fstep(fp, j, reg, data[j])
     else:
-        reg = run_steps(fp, data, len(fp.steps), dtype, weights.device)
+        reg = run_steps(fp, data, len(fp.steps), run.dtype, run.weights.device)
     for e, cross in enumerate(sp.crossings):
         reg = _cross(sp, cross, k, reg, e, datas[e])
-        reg = _evolve(segs[e + 1], reg, weights, inputs, dtype, shared, const_rows, max_block)
+        reg = _evolve(segs[e + 1], reg, run)
     return reg if phi is None else phi @ reg
 
 
@@ -662,8 +658,8 @@ def expval(
         gd = prog.group_data(prog.angles(weights, inputs), dtype, shared, const_rows)
     fixed = prog.fixed_data(dtype, dev)
     datas = [step_data(prog, c.op_index, fixed, gd) for c in sp.crossings]  # type: ignore[arg-type]
-    args = (weights, inputs, dtype, shared, const_rows, max_block)
-    front, back = (_register(sp, k, datas, *args) for k in (0, 1))
+    run = _Run(weights, inputs, dtype, shared, const_rows, max_block)
+    front, back = (_register(sp, k, datas, run) for k in (0, 1))
     out = _measure(sp, observables, front, back)
     batch = max(weights.shape[0], inputs.shape[0])
     return out.expand(batch, -1) if out.shape[0] != batch else out
