@@ -41,7 +41,7 @@ def input_cut(prog: Program) -> int:
     """Index of the first op after the last op that reads inputs (0 when there is no such tail)."""
     key = ("input_cut",)
     if key not in prog.cache:
-        reads = [i for i, st in enumerate(prog.steps) if any(p.refs("x") for p in st.op.params)]
+        reads = [i for i, st in enumerate(prog.steps) if st.op.reads_inputs]
         prog.cache[key] = reads[-1] + 1 if reads and reads[-1] + 1 < len(prog.steps) else 0
     return prog.cache[key]
 

@@ -238,10 +238,11 @@ def run_steps(
     dtype: torch.dtype,
     device: torch.device,
     state: Tensor | None = None,
+    start: int = 0,
 ) -> Tensor:
-    """Apply steps ``[0, stop)`` of ``fp`` with their ``data`` to ``state`` (``None``: ``|0...0>``).
+    """Apply steps ``[start, stop)`` of ``fp`` with their ``data`` to ``state`` (``None``: ``|0...0>``).
 
-    A leading ``product`` step supplies the state itself (its data).
+    A leading ``product`` step supplies the state itself (its data) when ``state`` is ``None``.
 
     Example:
         >>> from qml.blockdata import fused_data
@@ -252,9 +253,8 @@ def run_steps(
         >>> run_steps(fp, data, len(fp.steps), torch.complex128, torch.device("cpu")).real.tolist()
         [[0.0, 0.0, 0.0, 1.0]]
     """
-    start = 0
     if state is None:
-        if fp.steps and fp.steps[0].kind == "product":
+        if start == 0 and fp.steps and fp.steps[0].kind == "product":
             state, start = data[0], 1
         else:
             state = torch.zeros(1, 2**fp.prog.circuit.n_wires, dtype=dtype, device=device)

@@ -224,6 +224,16 @@ class Op:
     def n_params(self) -> int:
         return len(self.params)
 
+    @property
+    def reads_inputs(self) -> bool:
+        """Whether an angle of this gate depends on an input feature.
+
+        Example:
+            >>> Op("RX", (0,), (X(1) * W(0),)).reads_inputs, Op("RY", (0,), (W(0),)).reads_inputs
+            (True, False)
+        """
+        return any(p.refs("x") for p in self.params)
+
     def to_json(self) -> dict[str, Any]:
         d: dict[str, Any] = {"gate": self.name, "wires": list(self.wires)}
         if self.params:

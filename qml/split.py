@@ -51,7 +51,8 @@ Example:
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
+from functools import cached_property
 from typing import Any, NamedTuple
 
 import numpy as np
@@ -62,7 +63,6 @@ from qml.blockdata import fused_data
 from qml.fusion import (
     PERM_GATES,
     FusedProgram,
-    apply_fstep,
     fuse,
     fused_program,
     perm_destination,
@@ -115,12 +115,16 @@ class Split:
     segments: tuple[tuple[Circuit, ...], tuple[Circuit, ...]]  # (front, back); segment e has e branch wires
     crossings: tuple[Cross, ...]
     cost: float  # work per row (see steps_cost), the crossings and the measurement included
-    #: The trailing permutation gates left out (their basis map, ``None`` if none): diagonal
-    #: observables are measured after it, by permuting the diagonal of the joined state or
-    #: by the Z strings the gates map them to (see :func:`z_terms`).
-    perm_dest: np.ndarray | None = field(default=None, compare=False)
     join: bool = False  # measure on the joined state sum_s A_s x R_s (else by Gram products)
-    trailing: tuple[Op, ...] = field(default=(), compare=False)  # the gates behind perm_dest
+    #: The trailing permutation gates left out of the registers: diagonal observables are
+    #: measured after them, by permuting the diagonal of the joined state (:attr:`perm_dest`)
+    #: or by the Z strings the gates map them to (see :func:`z_terms`).
+    trailing: tuple[Op, ...] = ()
+
+    @cached_property
+    def perm_dest(self) -> np.ndarray | None:
+        """The basis map of :attr:`trailing` (``None`` if nothing was left out)."""
+        return perm_destination(self.prog.circuit.n_wires, list(self.trailing)) if self.trailing else None
 
     @property
     def width(self) -> int:
@@ -191,10 +195,9 @@ def _build(
     cut: int,
     max_block: int,
     stop: int,
-    perm_dest: np.ndarray | None = None,
     diagonal: bool = False,
 ) -> Split | None:
-    """The split at ``cut`` of the ops before ``stop``; the rest (trailing permutations) map ``perm_dest``.
+    """The split at ``cut`` of the ops before ``stop``; the rest are trailing permutation gates.
 
     ``diagonal``: the observables are Z strings, measured by one Gram product per register
     (:func:`_diag_gram`) unless the joined state is cheaper or a trailing gate is not in
@@ -229,9 +232,9 @@ def _build(
     gram_cost = GRAM_WEIGHT * (1 if diagonal else 2) * r * r * sizes  # Gram products of both registers
     trailing = tuple(prog.circuit.ops[stop:])
     linear = diagonal and all(op.name in LINEAR_PERMS for op in trailing)
-    join = (perm_dest is not None and not linear) or join_cost <= gram_cost
+    join = (bool(trailing) and not linear) or join_cost <= gram_cost
     cost += join_cost if join else gram_cost
-    return Split(prog, cut, (front, back), tuple(crossings), cost, perm_dest, join, trailing)
+    return Split(prog, cut, (front, back), tuple(crossings), cost, join, trailing)
 
 
 def dense_cost(fp: FusedProgram) -> float:
@@ -272,18 +275,18 @@ def plan(
     n = circuit.n_wires
     # near the middle (the wider register sets the cost; far cuts also cost their planning)
     cuts = [cut] if cut is not None else [a for a in range(1, n) if max(a, n - a) <= (n + 1) // 2 + 1]
-    stops: list[tuple[int, np.ndarray | None]] = [(len(prog.steps), None)]
+    stops = [len(prog.steps)]
     last = _trailing_perms(prog)
     if diagonal and last < len(prog.steps):
-        stops.append((last, perm_destination(n, list(circuit.ops[last:]))))
+        stops.append(last)
     best: Split | None = None
     for a in cuts:
         if not 0 < a < n:
             raise ValueError(f"cut must be in 1..{n - 1} for {n} wires, got {a}")
-        for stop, dest in stops:
+        for stop in stops:
             if cut is None and not _may_pay(prog, a, stop):
                 continue
-            s = _build(prog, a, max_block, stop, dest, diagonal)
+            s = _build(prog, a, max_block, stop, diagonal)
             if s is not None and (best is None or s.cost < best.cost):
                 best = s
     prog.cache[key] = best
@@ -440,7 +443,7 @@ def _joined_plan(sp: Split, observables: list[PauliSum]) -> ObservablePlan:
         got = ObservablePlan(observables, sp.prog.circuit.n_wires)
         return got if sp.perm_dest is None else got.after_permutation(sp.perm_dest)
 
-    return _cached(sp, ("split-join", sp.perm_dest is not None, tuple(observables)), build)  # type: ignore[no-any-return]
+    return _cached(sp, ("split-join", bool(sp.trailing), tuple(observables)), build)  # type: ignore[no-any-return]
 
 
 def _gram(v: Tensor, y: Tensor) -> Tensor:
@@ -499,7 +502,7 @@ def _diag_tables(sp: Split, observables: list[PauliSum]) -> tuple[np.ndarray, np
     back: dict[int, int] = {}
     entries = []
     for o, obs in enumerate(observables):
-        for coeff, mask in z_terms(obs, sp.trailing if sp.perm_dest is not None else ()):
+        for coeff, mask in z_terms(obs, sp.trailing):
             f = front.setdefault(mask & ((1 << a) - 1), len(front))
             b = back.setdefault(mask >> a, len(back))
             entries.append((f, o, b, coeff))
@@ -582,9 +585,8 @@ def _register(sp: Split, k: int, datas: list[Tensor | None], run: _Run) -> Tenso
     if _collapses(sp, k, fp, data, run.inputs.shape[0], run.shared):
         phi = data[0]
         assert phi is not None
-        reg = torch.eye(phi.shape[-1], dtype=phi.dtype, device=phi.device)
-        for j in range(1, len(fp.steps)):
-            reg = apply_fstep(fp, j, reg, data[j])
+        eye = torch.eye(phi.shape[-1], dtype=phi.dtype, device=phi.device)
+        reg = run_steps(fp, data, len(fp.steps), run.dtype, run.weights.device, eye, start=1)
     else:
         reg = run_steps(fp, data, len(fp.steps), run.dtype, run.weights.device)
     for e, cross in enumerate(sp.crossings):
@@ -606,19 +608,14 @@ def _collapses(
     width = (sp.cut, sp.prog.circuit.n_wires - sp.cut)[k]
     if data[0].shape[0] < COLLAPSE_ROWS * 2**width or batch < COLLAPSE_ROWS * 2**width:
         return False
-    key = ("split-collapse", k, sp.cut, len(sp.crossings), sp.perm_dest is not None)
+    key = ("split-collapse", k, sp.cut, len(sp.crossings), bool(sp.trailing))
     ok = sp.prog.cache.get(key)
     if ok is None:
         in_product = {i for part in fp.steps[0].parts for i in part}
-
-        def reads_x(op: Op) -> bool:
-            return any(p.refs("x") for p in op.params)
-
-        seg0 = fp.prog.circuit.ops
         ok = (
-            all(i in in_product for i, op in enumerate(seg0) if reads_x(op))
-            and not any(reads_x(op) for seg in sp.segments[k][1:] for op in seg.ops)
-            and not any(reads_x(sp.prog.circuit.ops[c.op_index]) for c in sp.crossings)
+            all(i in in_product for i, op in enumerate(fp.prog.circuit.ops) if op.reads_inputs)
+            and not any(op.reads_inputs for seg in sp.segments[k][1:] for op in seg.ops)
+            and not any(sp.prog.circuit.ops[c.op_index].reads_inputs for c in sp.crossings)
         )
         sp.prog.cache[key] = ok
     return bool(ok)
@@ -649,7 +646,7 @@ def expval(
     Returns:
         ``(B, n_obs)`` real.
     """
-    if sp.perm_dest is not None and not all(o.is_diagonal for o in observables):
+    if sp.trailing and not all(o.is_diagonal for o in observables):
         raise ValueError("this split leaves out a final permutation: it measures diagonal observables only")
     prog = sp.prog
     dev = weights.device

@@ -45,6 +45,9 @@ def test_param_queries() -> None:
     assert p.remap(10, 100).refs("x") == {100, 102}
     assert Param.of(W(0)) is not None
     assert Param.of(2) == Param(2.0)
+    assert Op("U3", (0,), (W(0), 0.5 * X(3) + W(1), Param.of(0.2))).reads_inputs
+    assert not Op("U3", (0,), (W(0), W(1), Param.of(0.2))).reads_inputs
+    assert not Op("CNOT", (0, 1)).reads_inputs
 
 
 def test_param_merges_like_terms() -> None:
