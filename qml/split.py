@@ -582,7 +582,7 @@ def _register(sp: Split, k: int, datas: list[Tensor | None], run: _Run) -> Tenso
     fp = fused_program(compile_circuit(segs[0]), run.max_block, -1)
     data = run.data(fp)
     phi = None
-    if _collapses(sp, k, fp, data, run.inputs.shape[0], run.shared):
+    if _collapses(sp, k, fp, data, run.shared):
         phi = data[0]
         assert phi is not None
         eye = torch.eye(phi.shape[-1], dtype=phi.dtype, device=phi.device)
@@ -599,14 +599,12 @@ def _register(sp: Split, k: int, datas: list[Tensor | None], run: _Run) -> Tenso
 COLLAPSE_ROWS = 4
 
 
-def _collapses(
-    sp: Split, k: int, fp: FusedProgram, data: list[Tensor | None], batch: int, shared: bool
-) -> bool:
+def _collapses(sp: Split, k: int, fp: FusedProgram, data: list[Tensor | None], shared: bool) -> bool:
     """Whether register ``k`` is one map after its product state (see :func:`_register`)."""
     if not shared or not fp.steps or fp.steps[0].kind != "product" or data[0] is None:
         return False
     width = (sp.cut, sp.prog.circuit.n_wires - sp.cut)[k]
-    if data[0].shape[0] < COLLAPSE_ROWS * 2**width or batch < COLLAPSE_ROWS * 2**width:
+    if data[0].shape[0] < COLLAPSE_ROWS * 2**width:  # the product states' rows: the batch
         return False
     key = ("split-collapse", k, sp.cut, len(sp.crossings), bool(sp.trailing))
     ok = sp.prog.cache.get(key)
