@@ -35,6 +35,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from benchmarks.common import (  # common is imported first: it fixes the thread env before torch loads
+    Contender,
     Settings,
     Skip,
     SlowRegistry,
@@ -51,7 +52,7 @@ from benchmarks.common import (  # common is imported first: it fixes the thread
     np,
     pennylane_device,
     profile_call,
-    run_case,
+    run_cases,
     terms_native,
     terms_pennylane,
     terms_qiskit,
@@ -202,15 +203,13 @@ def main(argv: Sequence[str] | None = None) -> list[dict[str, Any]]:
             print(f"reference gradient failed for {cfg}: {e}")
             ref = None
         case = {"workload": WORKLOAD, "n": n, "B": batch, "L": layers}
-        for name, (dtype, build, mem) in builders(n, layers, x, w, s).items():
-            if not s.wants(name):
-                continue
 
-            def check(res: Result, ref: np.ndarray | None = ref) -> float | None:
-                return None if ref is None else max_abs_diff(res[1], ref)
+        def check(res: Result, ref: np.ndarray | None = ref) -> float | None:
+            return None if ref is None else max_abs_diff(res[1], ref)
 
-            rows.append(run_case(case, name, dtype, build, s, check=check, mem_estimate=mem,
-                                 registry=registry))
+        contenders = [Contender(name, dtype, build, check, mem)
+                      for name, (dtype, build, mem) in builders(n, layers, x, w, s).items() if s.wants(name)]
+        rows.extend(run_cases(case, contenders, s, registry=registry))
     add_ratios(rows, REFERENCE, KEY_FIELDS)
     finish(rows, s, "w1", KEY_FIELDS, ("B", "L"),
            f"W1 training step (loss + weight gradient), {s.dtype}, {s.threads} threads; "

@@ -46,6 +46,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from benchmarks.common import (  # common is imported first: it fixes the thread env before torch loads
+    Contender,
     Settings,
     Skip,
     SlowRegistry,
@@ -63,7 +64,7 @@ from benchmarks.common import (  # common is imported first: it fixes the thread
     np,
     pennylane_device,
     profile_call,
-    run_case,
+    run_cases,
     terms_native,
     terms_pennylane,
     terms_qiskit,
@@ -239,6 +240,7 @@ def main(argv: Sequence[str] | None = None) -> list[dict[str, Any]]:
         w = np.random.default_rng([s.seed, n, layers]).uniform(0, 2 * math.pi, 2 * n * layers)
         ref: dict[str, Any] = {}
         case = {"workload": WORKLOAD, "n": n, "L": layers}
+        contenders: list[Contender] = []
         for name, (dtype, build, mem) in builders(n, layers, w, s).items():
             if not s.wants(name) and name != "qml-adjoint-c128":
                 continue
@@ -253,10 +255,10 @@ def main(argv: Sequence[str] | None = None) -> list[dict[str, Any]]:
                     return abs(res[0] - ref["energy"])
                 return max(abs(res[0] - ref["energy"]), max_abs_diff(res[1], ref["grad"]))
 
-            row = run_case(case, name, dtype, build, s, check=check, mem_estimate=mem, registry=registry,
-                           size_keys=("n", "L"))
-            if name.startswith("qml-adjoint"):
-                dt = torch.complex128 if name.endswith("c128") else torch.complex64
+            contenders.append(Contender(name, dtype, build, check, mem))
+        for row in run_cases(case, contenders, s, registry=registry, size_keys=("n", "L")):
+            if row["contender"].startswith("qml-adjoint"):
+                dt = torch.complex128 if row["contender"].endswith("c128") else torch.complex64
                 model = adjoint_bytes(n, layers, dt)
                 bw_state = measure_bandwidth(int(model["state_bytes"]))
                 floor, floor_state = model["bytes"] / bandwidth, model["bytes"] / bw_state

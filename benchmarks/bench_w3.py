@@ -31,6 +31,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from benchmarks.common import (  # common is imported first: it fixes the thread env before torch loads
+    Contender,
     Settings,
     SlowRegistry,
     add_ratios,
@@ -41,7 +42,7 @@ from benchmarks.common import (  # common is imported first: it fixes the thread
     hea_qiskit,
     iter_grid,
     np,
-    run_case,
+    run_cases,
     torch,
 )
 from qml.simulator import Simulator
@@ -127,6 +128,7 @@ def main(argv: Sequence[str] | None = None) -> list[dict[str, Any]]:
         w = np.random.default_rng([s.seed, n, layers]).uniform(0, 2 * math.pi, 2 * n * layers)
         ref: dict[str, np.ndarray] = {}
         case = {"workload": WORKLOAD, "n": n, "L": layers, "shots": shots}
+        contenders: list[Contender] = []
         for name, (dtype, build, mem) in builders(n, layers, w, shots, s).items():
             if not s.wants(name) and name != REFERENCE:
                 continue
@@ -138,8 +140,8 @@ def main(argv: Sequence[str] | None = None) -> list[dict[str, Any]]:
                     return 0.0
                 return float(np.max(np.abs(means - ref["means"]))) if "means" in ref else None
 
-            rows.append(run_case(case, name, dtype, build, s, check=check, mem_estimate=mem,
-                                 registry=registry, size_keys=("n", "shots")))
+            contenders.append(Contender(name, dtype, build, check, mem))
+        rows.extend(run_cases(case, contenders, s, registry=registry, size_keys=("n", "shots")))
     add_ratios(rows, REFERENCE, KEY_FIELDS)
     finish(rows, s, "w3", KEY_FIELDS, ("shots",),
            f"W3 sampling, L={layers}, {s.dtype}, {s.threads} threads; ratio = time / {REFERENCE}",

@@ -11,15 +11,18 @@ Measurement protocol (see ``benchmarks/README.md``):
   and gives the value that is checked against the native simulator);
 * calls shorter than ``SPIN_UP_S`` (0.2 s) are then run untimed for that long, so that a
   CPU idle after ``--wait-quiet`` is busy again when timing starts;
-* ``--repeats`` timed calls (default 5, more until 0.25 s are timed); the median and the
+* the contenders of a configuration are then timed together: ``--repeats`` rounds in which
+  each gets a slot of back-to-back calls (at least one, 0.25 s / repeats of calls), the
+  order reversed every round, so that a ratio compares calls made in the same stretch of
+  time (``--sequential``: each contender alone after its warm-up); the median and the
   minimum are reported;
 * a configuration whose warm-up time times ``--repeats`` exceeds ``--max-seconds`` is
   skipped with the reason recorded, as are the larger configurations of that contender;
-* peak memory: for every timed call, the kernel's high-water mark of the process's
-  resident set (``VmHWM``, reset through ``/proc/self/clear_refs`` just before the call)
-  minus the resident set just before the call, after ``malloc_trim`` returned freed heap
-  pages; the maximum over the repeats is reported. Where ``clear_refs`` is not writable
-  a 1 ms psutil RSS-sampling thread is used instead.
+* peak memory: one extra, untimed call per contender after the timed rounds: the kernel's
+  high-water mark of the process's resident set (``VmHWM``, reset through
+  ``/proc/self/clear_refs`` just before the call) minus the resident set just before the
+  call, after ``malloc_trim`` returned freed heap pages. Where ``clear_refs`` is not
+  writable a 1 ms psutil RSS-sampling thread is used instead.
 """
 
 from __future__ import annotations
@@ -465,6 +468,7 @@ class Settings:
     seed: int = 1234
     wait_quiet: float = 0.0
     versions: str = ""
+    interleave: bool = True
 
     @property
     def torch_dtype(self) -> torch.dtype:
@@ -550,6 +554,9 @@ def base_parser(description: str) -> argparse.ArgumentParser:
     p.add_argument("--wait-quiet", type=float, default=0.0,
                    help="before each measurement wait up to this many seconds for other processes to "
                         "use < 0.25 cores (for shared machines)")
+    p.add_argument("--sequential", action="store_true",
+                   help="time each contender alone right after its warm-up instead of all contenders "
+                        "of a configuration in alternating rounds")
     return p
 
 
@@ -574,6 +581,7 @@ def apply_settings(args: argparse.Namespace) -> Settings:
         seed=args.seed,
         wait_quiet=args.wait_quiet,
         versions=json.dumps(versions(), sort_keys=True),
+        interleave=not args.sequential,
     )
 
 
@@ -645,44 +653,278 @@ def _spin_up(fn: Callable[[], Any], seconds: float = SPIN_UP_S) -> None:
         fn()
 
 
-def _timed_repeats(fn: Callable[[], Any], repeats: int, spin_up: bool = False) -> dict[str, Any]:
-    """``repeats`` timed calls (and other processes' CPU over them), then one call for peak memory.
+def _timed_interleaved(
+    fns: Sequence[Callable[[], Any]], repeats: int, spin_up: Sequence[bool] | None = None
+) -> list[dict[str, Any] | BaseException]:
+    """Timed calls of several contenders in alternating rounds, then one call each for peak memory.
 
-    ``spin_up``: first call ``fn`` untimed for :data:`SPIN_UP_S` (for short calls).
+    ``repeats`` rounds; in each round every contender gets one *slot*: calls back to back
+    until the slot holds ``MIN_TIMED_S / repeats`` of timed calls (at least one call, at most
+    :data:`MAX_REPEATS` calls in all). The order of the slots reverses every round (A B, B A,
+    ...). So every contender is timed in the same stretch of wall time: on a machine whose
+    speed drifts over seconds (a shared host: the same step took 3.9 ms and 7.0 ms in two
+    runs an hour apart, NOTES.md sixth pass), one-after-the-other timing put the contenders
+    of a ratio in different machine states; interleaved, the drift moves numerator and
+    denominator together. With one function this is :func:`timeit`'s autorange.
 
-    The timed calls run back to back with the garbage collector paused (one collection
-    before them), as ``timeit`` does: a collection before every call evicts the CPU caches
-    and cost short calls ~1 ms each. They also run as in a training loop: the allocator keeps the memory
-    it got from the operating system. The peak-memory call comes after them, from a trimmed
-    heap (``malloc_trim``), so it counts everything the call touches; trimming before every
+    ``spin_up[i]``: first call ``fns[i]`` untimed for :data:`SPIN_UP_S` (for short calls).
+
+    The timed calls run with the garbage collector paused (one collection before them), as
+    ``timeit`` does: a collection before every call evicts the CPU caches and cost short
+    calls ~1 ms each. They also run as in a training loop: the allocator keeps the memory
+    it got from the operating system. The peak-memory calls come after them, from a trimmed
+    heap (``malloc_trim``), so they count everything the call touches; trimming before every
     timed call would add the page faults of re-mapping all that memory to each time.
 
-    Other processes' CPU is read once around all timed calls: summed per call, the 10 ms
-    tick accounting of ``/proc`` showed 0.7-1.2 cores "used by others" around 0.5 ms calls
-    on an idle machine (0.0-0.06 measured over the whole loop), which flagged quiet short
-    rows as disturbed.
+    Other processes' CPU is read once around all rounds (the same value for every
+    contender): summed per call, the 10 ms tick accounting of ``/proc`` showed 0.7-1.2 cores
+    "used by others" around 0.5 ms calls on an idle machine (0.0-0.06 measured over the
+    whole loop), which flagged quiet short rows as disturbed.
+
+    Returns:
+        Per function, its timing fields, or the exception one of its calls raised (that
+        function is dropped from the later rounds).
     """
-    times: list[float] = []
+    k = len(fns)
+    times: list[list[float]] = [[] for _ in fns]
+    failed: dict[int, BaseException] = {}
+    slot = MIN_TIMED_S / repeats
     gc.collect()
     gc.disable()  # as timeit does: no collection pauses inside the timed calls
     try:
-        if spin_up:
-            _spin_up(fn)
+        for i, fn in enumerate(fns):
+            if spin_up is not None and spin_up[i]:
+                try:
+                    _spin_up(fn)
+                except Exception as e:
+                    failed[i] = e
+        t_start = time.perf_counter()
         with OtherCpu() as oc:
-            while len(times) < repeats or (sum(times) < MIN_TIMED_S and len(times) < MAX_REPEATS):
-                t0 = time.perf_counter()
-                out = fn()
-                times.append(time.perf_counter() - t0)
-                del out
+            for rnd in range(repeats):
+                for i in (range(k) if rnd % 2 == 0 else range(k - 1, -1, -1)):
+                    if i in failed:
+                        continue
+                    spent, calls = 0.0, 0
+                    while calls == 0 or (spent < slot and len(times[i]) < MAX_REPEATS):
+                        try:
+                            t0 = time.perf_counter()
+                            out = fns[i]()
+                            dt_call = time.perf_counter() - t0
+                        except Exception as e:
+                            failed[i] = e
+                            break
+                        del out
+                        times[i].append(dt_call)
+                        spent, calls = spent + dt_call, calls + 1
+        window = time.perf_counter() - t_start
     finally:
         gc.enable()
-    gc.collect()
-    with PeakMemory() as pm:
-        out = fn()
-        del out
-    return {"median_s": statistics.median(times), "min_s": min(times), "repeats": len(times),
-            "peak_mem_mb": round(pm.peak_bytes / 2**20, 2),
-            "other_cpu": None if oc.cores is None else round(oc.cores, 2)}
+    results: list[dict[str, Any] | BaseException] = []
+    for i, fn in enumerate(fns):
+        if i in failed:
+            results.append(failed[i])
+            continue
+        gc.collect()
+        try:
+            with PeakMemory() as pm:
+                out = fn()
+                del out
+        except Exception as e:
+            results.append(e)
+            continue
+        results.append({"median_s": statistics.median(times[i]), "min_s": min(times[i]),
+                        "repeats": len(times[i]), "peak_mem_mb": round(pm.peak_bytes / 2**20, 2),
+                        "other_cpu": None if oc.cores is None else round(oc.cores, 2),
+                        "timed_window_s": round(window, 3), "interleaved": k})
+    return results
+
+
+@dataclass
+class Contender:
+    """One contender of a configuration, for :func:`run_cases`.
+
+    Attributes:
+        name: Contender name (the ``contender`` column).
+        dtype: Precision the contender actually uses.
+        build: Prepares everything that is not timed and returns the timed callable (may
+            raise :class:`Skip`).
+        check: Maps the warm-up call's result to a deviation from the native reference.
+        mem_estimate: Bytes the run is expected to need; skipped above 80% of available.
+    """
+
+    name: str
+    dtype: str
+    build: Callable[[], Callable[[], Any]]
+    check: Callable[[Any], float | None] | None = None
+    mem_estimate: float | None = None
+
+
+@dataclass
+class _Pending:
+    """A contender that passed its warm-up and waits for the timed rounds."""
+
+    row: dict[str, Any]
+    fn: Callable[[], Any]
+    label: str
+
+
+def _finish_row(row: dict[str, Any], label: str, status: str, reason: str,
+                log: Callable[[str], None]) -> dict[str, Any]:
+    row["status"], row["reason"] = status, reason
+    if status == "ok":
+        warn = f" [disturbed: others used {row['other_cpu']:.2f} cores]" if row["disturbed"] else ""
+        log(f"{label}: median {_fmt_s(row['median_s'])} (min {_fmt_s(row['min_s'])}), "
+            f"peak +{row['peak_mem_mb']:.1f} MB, check {row['check']}{warn}")
+    else:
+        log(f"{label}: {status}: {reason}")
+    return row
+
+
+def _error_reason(e: BaseException) -> str:
+    if isinstance(e, MemoryError):
+        return f"out of memory: {type(e).__name__}: {e}"[:400]
+    tb = traceback.extract_tb(e.__traceback__)
+    where = f" at {Path(tb[-1].filename).name}:{tb[-1].lineno}" if tb else ""
+    return f"{type(e).__name__}: {e}{where}"[:400]
+
+
+def _warm_up(
+    case: dict[str, Any], c: Contender, settings: Settings, registry: SlowRegistry | None,
+    size_keys: Sequence[str], log: Callable[[str], None],
+) -> dict[str, Any] | _Pending:
+    """Build and warm up one contender: a finished row (skipped, error) or a :class:`_Pending`."""
+    row: dict[str, Any] = {k: None for k in FIELDS}
+    row.update(case)
+    row.update(contender=c.name, dtype=c.dtype, threads=settings.threads, status="ok", reason="",
+               repeats=0, versions=settings.versions)
+    size = {k: int(row[k]) for k in size_keys if row.get(k) is not None}
+    label = f"[{row['workload']}] {c.name:<22} " + " ".join(f"{k}={v}" for k, v in size.items())
+    if row.get("shots") is not None and "shots" not in size:
+        label += f" shots={row['shots']}"
+    if registry is not None and (s := registry.dominated(c.name, size)) is not None:
+        return _finish_row(row, label, "skipped",
+                           f"too slow: the smaller configuration {s} already exceeded --max-seconds", log)
+    if c.mem_estimate is not None and c.mem_estimate > 0.8 * available_bytes():
+        return _finish_row(row, label, "skipped",
+                           f"estimated memory {c.mem_estimate / 2**30:.1f} GiB > 80% of the "
+                           f"{available_bytes() / 2**30:.1f} GiB available", log)
+    if settings.wait_quiet > 0:
+        row["waited_s"] = round(wait_quiet(settings.wait_quiet, busy_limit(settings.threads) - 0.05), 1)
+    row["started"] = dt.datetime.now().isoformat(timespec="seconds")
+    row["load1"] = round(os.getloadavg()[0], 2)
+    try:
+        fn = c.build()
+        gc.collect()
+        with OtherCpu() as oc:
+            t0 = time.perf_counter()
+            res = fn()
+            row["first_s"] = time.perf_counter() - t0
+        if c.check is not None:
+            dev = c.check(res)
+            row["check"] = None if dev is None else float(f"{dev:.3g}")
+        del res
+        too_slow = row["first_s"] * settings.repeats > settings.max_seconds
+        if too_slow and settings.wait_quiet > 0 and (oc.cores or 0) > busy_limit(settings.threads):
+            # a disturbed warm-up must not decide the skip: wait for quiet and time one more call
+            wait_quiet(settings.wait_quiet, busy_limit(settings.threads) - 0.05)
+            t0 = time.perf_counter()
+            del_me = fn()
+            row["first_s"] = min(row["first_s"], time.perf_counter() - t0)
+            del del_me
+        if row["first_s"] * settings.repeats > settings.max_seconds:
+            if registry is not None:
+                registry.add(c.name, size)
+            return _finish_row(row, label, "skipped",
+                               f"too slow: warm-up took {row['first_s']:.2f} s, so {settings.repeats} "
+                               f"repeats would take ~{row['first_s'] * settings.repeats:.0f} s "
+                               f"> --max-seconds {settings.max_seconds:g}", log)
+    except Skip as e:
+        return _finish_row(row, label, "skipped", str(e), log)
+    except Exception as e:
+        return _finish_row(row, label, "error", _error_reason(e), log)
+    return _Pending(row, fn, label)
+
+
+def _time_pending(group: list[_Pending], settings: Settings, log: Callable[[str], None]) -> None:
+    """Time ``group`` together (:func:`_timed_interleaved`); a disturbed run is repeated once
+    after a quiet-wait (with ``--wait-quiet``), keeping the less disturbed of the two."""
+    fns = [p.fn for p in group]
+    spin = [(p.row["first_s"] or 0) < SPIN_UP_S for p in group]
+    limit = busy_limit(settings.threads)
+    best: list[dict[str, Any] | BaseException] | None = None
+    best_cpu = math.inf
+    for attempt in range(2 if settings.wait_quiet > 0 else 1):
+        if attempt:  # the machine was busy: wait for quiet and measure again
+            wait_quiet(settings.wait_quiet, limit - 0.05)
+        res = _timed_interleaved(fns, settings.repeats, spin)
+        cpu = max((r["other_cpu"] or 0 for r in res if isinstance(r, dict)), default=0.0)
+        for r in res:
+            if isinstance(r, dict):
+                r["attempts"] = attempt + 1
+        if best is None or cpu < best_cpu:
+            best, best_cpu = res, cpu
+        if best_cpu <= limit:
+            break
+    assert best is not None
+    for p, r in zip(group, best):
+        if isinstance(r, BaseException):
+            _finish_row(p.row, p.label, "error", _error_reason(r), log)
+            continue
+        p.row.update(r)
+        # below ~0.2 s of timed calls one 10 ms scheduler tick is already 0.05 cores: too coarse to tell
+        p.row["disturbed"] = (p.row["other_cpu"] or 0) > limit and r["timed_window_s"] >= MIN_BUSY_WINDOW_S
+        _finish_row(p.row, p.label, "ok", "", log)
+
+
+def run_cases(
+    case: dict[str, Any],
+    contenders: Sequence[Contender],
+    settings: Settings,
+    *,
+    registry: SlowRegistry | None = None,
+    size_keys: Sequence[str] = ("n", "B", "L"),
+    log: Callable[[str], None] = print,
+) -> list[dict[str, Any]]:
+    """Time several contenders on one configuration, never raising.
+
+    Each contender is built and warmed up in the given order (so a reference contender's
+    warm-up can feed the others' ``check``); the ones that pass are then timed together in
+    alternating rounds (:func:`_timed_interleaved`), unless ``settings.interleave`` is off,
+    when each is timed alone right after its warm-up.
+
+    Args:
+        case: Configuration fields of the rows (``workload``, ``n``, ``B``, ``L``, ``shots``, ...).
+        contenders: The contenders, in warm-up order.
+        settings: Repeats, cap, threads, interleaving.
+        registry: Too-slow configurations of earlier calls.
+        size_keys: Row fields that grow the cost (for the too-slow propagation).
+        log: Where progress lines go.
+
+    Returns:
+        One result row per contender (see :data:`FIELDS`); ``status`` is ``ok``, ``skipped``
+        or ``error``.
+    """
+    rows: list[dict[str, Any]] = []
+    pending: list[_Pending] = []
+    try:
+        for c in contenders:
+            got = _warm_up(case, c, settings, registry, size_keys, log)
+            if isinstance(got, _Pending):
+                rows.append(got.row)
+                if settings.interleave:
+                    pending.append(got)
+                else:
+                    _time_pending([got], settings, log)
+                    del got
+                    gc.collect()
+            else:
+                rows.append(got)
+        if pending:
+            _time_pending(pending, settings, log)
+    finally:
+        pending.clear()
+        gc.collect()
+    return rows
 
 
 def run_case(
@@ -698,105 +940,10 @@ def run_case(
     size_keys: Sequence[str] = ("n", "B", "L"),
     log: Callable[[str], None] = print,
 ) -> dict[str, Any]:
-    """Time one contender on one configuration, never raising.
-
-    Args:
-        case: Configuration fields of the row (``workload``, ``n``, ``B``, ``L``, ``shots``, ...).
-        contender: Contender name.
-        dtype: Precision the contender actually uses.
-        build: Prepares everything that is not timed and returns the timed callable (may
-            raise :class:`Skip`).
-        settings: Repeats, cap, threads.
-        check: Maps the warm-up call's result to a deviation from the native reference.
-        mem_estimate: Bytes the run is expected to need; skipped above 80% of available.
-        registry: Too-slow configurations of earlier calls.
-        size_keys: Row fields that grow the cost (for the too-slow propagation).
-        log: Where progress lines go.
-
-    Returns:
-        The result row (see :data:`FIELDS`); ``status`` is ``ok``, ``skipped`` or ``error``.
-    """
-    row: dict[str, Any] = {k: None for k in FIELDS}
-    row.update(case)
-    row.update(contender=contender, dtype=dtype, threads=settings.threads, status="ok", reason="",
-               repeats=0, versions=settings.versions)
-    size = {k: int(row[k]) for k in size_keys if row.get(k) is not None}
-    label = f"[{row['workload']}] {contender:<22} " + " ".join(f"{k}={v}" for k, v in size.items())
-    if row.get("shots") is not None and "shots" not in size:
-        label += f" shots={row['shots']}"
-
-    def done(status: str, reason: str = "") -> dict[str, Any]:
-        row["status"], row["reason"] = status, reason
-        if status == "ok":
-            warn = f" [disturbed: others used {row['other_cpu']:.2f} cores]" if row["disturbed"] else ""
-            log(f"{label}: median {_fmt_s(row['median_s'])} (min {_fmt_s(row['min_s'])}), "
-                f"peak +{row['peak_mem_mb']:.1f} MB, check {row['check']}{warn}")
-        else:
-            log(f"{label}: {status}: {reason}")
-        return row
-
-    if registry is not None and (s := registry.dominated(contender, size)) is not None:
-        return done("skipped", f"too slow: the smaller configuration {s} already exceeded --max-seconds")
-    if mem_estimate is not None and mem_estimate > 0.8 * available_bytes():
-        return done("skipped", f"estimated memory {mem_estimate / 2**30:.1f} GiB > 80% of the "
-                               f"{available_bytes() / 2**30:.1f} GiB available")
-    fn: Callable[[], Any] | None = None
-    if settings.wait_quiet > 0:
-        row["waited_s"] = round(wait_quiet(settings.wait_quiet, busy_limit(settings.threads) - 0.05), 1)
-    row["started"] = dt.datetime.now().isoformat(timespec="seconds")
-    row["load1"] = round(os.getloadavg()[0], 2)
-    try:
-        fn = build()
-        gc.collect()
-        with OtherCpu() as oc:
-            t0 = time.perf_counter()
-            res = fn()
-            row["first_s"] = time.perf_counter() - t0
-        if check is not None:
-            dev = check(res)
-            row["check"] = None if dev is None else float(f"{dev:.3g}")
-        del res
-        too_slow = row["first_s"] * settings.repeats > settings.max_seconds
-        if too_slow and settings.wait_quiet > 0 and (oc.cores or 0) > busy_limit(settings.threads):
-            # a disturbed warm-up must not decide the skip: wait for quiet and time one more call
-            wait_quiet(settings.wait_quiet, busy_limit(settings.threads) - 0.05)
-            t0 = time.perf_counter()
-            del_me = fn()
-            row["first_s"] = min(row["first_s"], time.perf_counter() - t0)
-            del del_me
-        if row["first_s"] * settings.repeats > settings.max_seconds:
-            if registry is not None:
-                registry.add(contender, size)
-            return done("skipped", f"too slow: warm-up took {row['first_s']:.2f} s, so {settings.repeats} "
-                                   f"repeats would take ~{row['first_s'] * settings.repeats:.0f} s "
-                                   f"> --max-seconds {settings.max_seconds:g}")
-        best: dict[str, Any] | None = None
-        for attempt in range(2 if settings.wait_quiet > 0 else 1):
-            if attempt:  # the machine was busy: wait for quiet and measure again
-                wait_quiet(settings.wait_quiet, busy_limit(settings.threads) - 0.05)
-            res_row = _timed_repeats(fn, settings.repeats, spin_up=row["first_s"] < SPIN_UP_S)
-            res_row["attempts"] = attempt + 1
-            if best is None or (res_row["other_cpu"] or 0) < (best["other_cpu"] or 0):
-                best = res_row
-            if (best["other_cpu"] or 0) <= busy_limit(settings.threads):
-                break
-        assert best is not None
-        row.update(best)
-        # below ~0.2 s of timed calls one 10 ms scheduler tick is already 0.05 cores: too coarse to tell
-        row["disturbed"] = (row["other_cpu"] or 0) > busy_limit(settings.threads) and \
-            row["median_s"] * row["repeats"] >= MIN_BUSY_WINDOW_S
-        return done("ok")
-    except Skip as e:
-        return done("skipped", str(e))
-    except MemoryError as e:
-        return done("error", f"out of memory: {type(e).__name__}: {e}"[:400])
-    except Exception as e:
-        tb = traceback.extract_tb(e.__traceback__)
-        where = f" at {Path(tb[-1].filename).name}:{tb[-1].lineno}" if tb else ""
-        return done("error", f"{type(e).__name__}: {e}{where}"[:400])
-    finally:
-        del fn
-        gc.collect()
+    """Time one contender on one configuration alone, never raising (:func:`run_cases` with
+    one :class:`Contender`)."""
+    return run_cases(case, [Contender(contender, dtype, build, check, mem_estimate)], settings,
+                     registry=registry, size_keys=size_keys, log=log)[0]
 
 
 def max_abs_diff(a: Any, b: Any) -> float:
@@ -874,6 +1021,7 @@ def run_meta(settings: Settings, workload: str, extra: dict[str, Any] | None = N
         "dtype": settings.dtype,
         "repeats": settings.repeats,
         "max_seconds": settings.max_seconds,
+        "timing": "interleaved" if settings.interleave else "sequential",
         "versions": json.loads(settings.versions),
         "command": " ".join(sys.argv),
         "git_head": git_head(),

@@ -121,9 +121,54 @@ def test_short_calls_spin_up_before_timing() -> None:
     def fn() -> None:
         calls[0] += 1
 
-    row = common._timed_repeats(fn, 3, spin_up=True)
+    (row,) = common._timed_interleaved([fn], 3, [True])
     spun = calls[0] - row["repeats"] - 1  # the last call measures peak memory
     assert spun >= 1
     calls[0] = 0
-    row = common._timed_repeats(fn, 3)
+    (row,) = common._timed_interleaved([fn], 3)
     assert calls[0] == row["repeats"] + 1
+
+
+def test_contenders_are_timed_in_alternating_rounds(monkeypatch: pytest.MonkeyPatch) -> None:
+    common = _load("benchmarks.common")
+    monkeypatch.setattr(common, "MIN_TIMED_S", 0.0)  # one call per slot
+    order: list[str] = []
+    fns = [lambda: order.append("a"), lambda: order.append("b"), lambda: order.append("c")]
+    rows = common._timed_interleaved(fns, 4)
+    assert order == list("abc" "cba" "abc" "cba" "abc")  # four rounds, then the peak-memory calls
+    assert [r["repeats"] for r in rows] == [4, 4, 4]
+    assert {r["interleaved"] for r in rows} == {3}
+
+
+def test_a_failing_contender_leaves_the_rounds_and_the_others_are_timed(tmp_path: Path) -> None:
+    common = _load("benchmarks.common")
+    s = common.Settings(repeats=3, max_seconds=60, out=tmp_path)
+    state = {"calls": 0}
+
+    def flaky() -> int:  # the warm-up passes, a timed call fails
+        state["calls"] += 1
+        if state["calls"] > 1:
+            raise MemoryError("no room")
+        return 0
+
+    contenders = [
+        common.Contender("ok1", "complex128", lambda: lambda: sum(range(10))),
+        common.Contender("flaky", "complex128", lambda: flaky),
+        common.Contender("skips", "complex128", lambda: (_ for _ in ()).throw(common.Skip("out of scope"))),
+        common.Contender("ok2", "complex128", lambda: lambda: sum(range(20))),
+    ]
+    rows = common.run_cases({"workload": "T", "n": 3, "B": 1, "L": 1}, contenders, s, log=lambda _m: None)
+    by = {r["contender"]: r for r in rows}
+    assert [r["contender"] for r in rows] == ["ok1", "flaky", "skips", "ok2"]
+    assert by["ok1"]["status"] == by["ok2"]["status"] == "ok"
+    assert by["ok1"]["interleaved"] == 3
+    assert by["ok2"]["repeats"] >= 3
+    assert by["flaky"]["status"] == "error"
+    assert "out of memory" in by["flaky"]["reason"]
+    assert by["skips"]["status"] == "skipped"
+    assert by["skips"]["reason"] == "out of scope"
+    sequential = common.run_cases({"workload": "T", "n": 3, "B": 1, "L": 1}, contenders[:1],
+                                  common.Settings(repeats=3, out=tmp_path, interleave=False),
+                                  log=lambda _m: None)
+    assert sequential[0]["status"] == "ok"
+    assert sequential[0]["interleaved"] == 1
