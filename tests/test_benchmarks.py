@@ -135,7 +135,8 @@ def test_contenders_are_timed_in_alternating_rounds(monkeypatch: pytest.MonkeyPa
     order: list[str] = []
     fns = [lambda: order.append("a"), lambda: order.append("b"), lambda: order.append("c")]
     rows = common._timed_interleaved(fns, 4)
-    assert order == list("abc" "cba" "abc" "cba" "abc")  # four rounds, then the peak-memory calls
+    rounds = ["a", "b", "c", "c", "b", "a"] * 2
+    assert order == [*rounds, "a", "b", "c"]  # four rounds (order reversed each), then the peak-memory calls
     assert [r["repeats"] for r in rows] == [4, 4, 4]
     assert {r["interleaved"] for r in rows} == {3}
 
@@ -167,8 +168,11 @@ def test_a_failing_contender_leaves_the_rounds_and_the_others_are_timed(tmp_path
     assert "out of memory" in by["flaky"]["reason"]
     assert by["skips"]["status"] == "skipped"
     assert by["skips"]["reason"] == "out of scope"
-    sequential = common.run_cases({"workload": "T", "n": 3, "B": 1, "L": 1}, contenders[:1],
-                                  common.Settings(repeats=3, out=tmp_path, interleave=False),
-                                  log=lambda _m: None)
+    sequential = common.run_cases(
+        {"workload": "T", "n": 3, "B": 1, "L": 1},
+        contenders[:1],
+        common.Settings(repeats=3, out=tmp_path, interleave=False),
+        log=lambda _m: None,
+    )
     assert sequential[0]["status"] == "ok"
     assert sequential[0]["interleaved"] == 1
