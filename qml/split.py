@@ -63,6 +63,7 @@ from qml.blockdata import fused_data
 from qml.fusion import (
     PERM_GATES,
     FusedProgram,
+    _cj,
     fuse,
     fused_program,
     perm_destination,
@@ -539,10 +540,6 @@ def _diag_gram(sp: Split, observables: list[PauliSum], fv: Tensor, bv: Tensor) -
     t = (gf.reshape(-1, mf) @ c.reshape(mf, -1)).reshape(rows, r * r, n_obs, mb)
     out = (t * gb.unsqueeze(2)).sum((1, 3))
     return out.real if out.is_complex() else out
-
-
-def _cj(t: Tensor) -> Tensor:
-    return t.conj() if t.is_complex() else t
 
 
 def _measure(sp: Split, observables: list[PauliSum], front: Tensor, back: Tensor) -> Tensor:
