@@ -22,11 +22,13 @@ Example:
 from __future__ import annotations
 
 import argparse
+import contextlib
 import logging
 import platform
 import sys
 import time
-from collections.abc import Sequence
+import warnings
+from collections.abc import Iterator, Sequence
 from typing import Any, NoReturn
 
 log = logging.getLogger(__name__)
@@ -82,6 +84,18 @@ def _fmt(v: Any) -> str:
     return str(v)
 
 
+def _layers(text: str) -> int | str:
+    if text == "auto":
+        return "auto"
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected an integer >= 1 or 'auto', got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected an integer >= 1 or 'auto', got {text!r}")
+    return value
+
+
 def _parse_value(text: str) -> Any:
     low = text.lower()
     if low in ("true", "false"):
@@ -113,7 +127,15 @@ def _build_parser() -> _Parser:
     v.add_argument("--param", action="append", default=[], metavar="KEY=VALUE",
                    help="any other problem parameter, e.g. --param J2=0.3")
     v.add_argument("--ansatz", default=None, help="ansatz name (problem default if omitted)")
-    v.add_argument("--layers", type=int, default=None, help="ansatz layers")
+    v.add_argument("--layers", type=_layers, default=None,
+                   help="ansatz layers, or 'auto': grow layer by layer until rel error <= 1e-3 and "
+                        "ground-space fidelity >= 0.99 (see --target-error)")
+    v.add_argument("--target-error", type=float, default=None,
+                   help="with --layers auto: the relative energy error to reach (default 1e-3)")
+    v.add_argument("--observables", action="store_true",
+                   help="print correlations, S^2, S(pi) and entanglement entropies beside their exact values")
+    v.add_argument("--strict", action="store_true",
+                   help="fail (instead of warn) when the ansatz cannot reach the ground space")
     v.add_argument("--optimizer", default="lbfgs", help=f"one of: {', '.join(OPTIMIZERS)}")
     v.add_argument("--steps", type=int, default=200, help="maximum iterations")
     v.add_argument("--lr", type=float, default=None, help="learning rate / step scale")
@@ -181,10 +203,70 @@ def _vqe_rows(res: Any) -> list[tuple[str, Any]]:
         ("abs error", res.abs_error),
         ("rel error", res.rel_error),
         ("fidelity", res.fidelity),
+        ("ground level", _level(res)),
+        ("reachable", _reachable(res)),
         ("evaluations", res.n_evals),
         ("seed", res.seed),
         ("time (s)", round(res.timings.get("total", 0.0), 3)),
     ]
+
+
+@contextlib.contextmanager
+def _warnings_to_stderr() -> Iterator[None]:
+    """Show library warnings (e.g. an ansatz that cannot reach the ground space) as one plain line each."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("always")
+        from rich.markup import escape
+
+        warnings.showwarning = lambda message, *_a, **_k: _console(stderr=True).print(
+            f"[yellow]qml: warning:[/] {escape(str(message))}")
+        yield
+
+
+def _reachable(res: Any) -> str | None:
+    if res.reachable is None:
+        return None
+    return "yes" if res.reachable else f"NO: {res.reachability}"
+
+
+def _level(res: Any) -> str | None:
+    """``"Sz = 0, 1-fold"``: the exact ground level's sector and degeneracy."""
+    deg = res.extra.get("degeneracy")
+    if res.sector is None and deg is None:
+        return None
+    return ", ".join(x for x in (res.sector, None if deg is None else f"{deg}-fold") if x)
+
+
+def _depth_table(res: Any) -> Any:
+    from rich.table import Table
+
+    table = Table(title=f"depth search: stopped ({res.extra['depth_stop']}) at {res.layers} layers",
+                  title_justify="left")
+    for col in ("layers", "params", "energy", "rel error", "fidelity", "evals", "s"):
+        table.add_column(col)
+    for h in res.extra["depth_history"]:
+        table.add_row(str(h["layers"]), str(h["n_params"]), _fmt(h["energy"]), _fmt(h["rel_error"]),
+                      _fmt(h["fidelity"]), str(h["n_evals"]), f"{h['seconds']:.2f}")
+    return table
+
+
+def _observables_table(obs: dict[str, Any]) -> Any:
+    from rich.table import Table
+
+    table = Table(title="observables (spin units S = sigma/2; entropies in nats)", title_justify="left")
+    compared = all(isinstance(v, dict) for v in obs.values())
+    for col in ("observable", "VQE", *(("exact", "abs error") if compared else ())):
+        table.add_column(col)
+    for name, v in obs.items():
+        if compared:
+            table.add_row(name, _fmt_obs(v["value"]), _fmt_obs(v["exact"]), _fmt(v["abs_error"]))
+        else:
+            table.add_row(name, _fmt_obs(v))
+    return table
+
+
+def _fmt_obs(v: Any) -> str:
+    return "[" + ", ".join(f"{x:.4f}" for x in v) + "]" if isinstance(v, list) else _fmt(float(v))
 
 
 class _Progress:
@@ -244,12 +326,24 @@ def _cmd_vqe(args: argparse.Namespace) -> int:
         raise CLIError(f"unknown dtype {args.dtype!r}; valid choices: complex128, complex64")
     problem = get_problem(args.problem, **_problem_params(args))
     sim = Simulator(dtype=torch.complex128 if args.dtype == "complex128" else torch.complex64)
-    with _Progress(args.steps, f"VQE {problem.name}") as bar:
+    depth = None
+    if args.target_error is not None:
+        from qml.optimize.depth import DepthSearch
+
+        if args.layers != "auto":
+            raise CLIError("--target-error applies to --layers auto only")
+        depth = DepthSearch(target_rel_error=args.target_error)
+    total = None if args.layers == "auto" else args.steps
+    with _Progress(total, f"VQE {problem.name}") as bar, _warnings_to_stderr():
         res = vqe(problem, args.optimizer, args.steps, args.lr, args.seed, None, bar.step, args.tol,
                   ansatz=args.ansatz, layers=args.layers, simulator=sim, shots=args.shots,
-                  restarts=args.restarts)
+                  restarts=args.restarts, depth=depth, strict=args.strict, observables=args.observables)
     con = _console()
     con.print(_result_table("VQE result", _vqe_rows(res)))
+    if "depth_history" in res.extra:
+        con.print(_depth_table(res))
+    if args.observables:
+        con.print(_observables_table(res.extra["observables"]))
     if args.out:
         res.save(args.out)
         con.print(f"saved {args.out}")

@@ -39,7 +39,7 @@ from qml.paulis import MAX_DENSE_WIRES, MAX_SPARSE_WIRES, PauliString, PauliSum
 if TYPE_CHECKING:  # scipy is imported lazily to keep `import qml` light
     import scipy.sparse as sp
 
-__all__ = ["EDResult", "ground_state", "spectrum_gap"]
+__all__ = ["EDResult", "Spectrum", "ground_state", "spectrum", "spectrum_gap"]
 
 logger = logging.getLogger(__name__)
 
@@ -375,6 +375,222 @@ def _penalty_solve(
         f"eigenvalue of S (empty sector), k={k} exceeds the sector dimension, or eigenvalues of S lie "
         "very close to s. Use a qubit-wise commuting symmetry (a Pauli string or a diagonal operator) "
         "for an exact restriction, or raise dense_below to project exactly"
+    )
+
+
+def _sector_dims(sym: PauliSum, n: int) -> dict[float, int]:
+    """``{value: dimension}`` of the sectors of a qubit-wise commuting symmetry."""
+    letters = _is_qubitwise(sym)
+    if letters is None:
+        raise ValueError(f"the symmetry {sym} is not qubit-wise commuting; its sectors cannot be scanned")
+    rotations = {w: ltr for w, ltr in letters.items() if ltr != "Z"}
+    diag = _rotate(sym, rotations).diagonal(n)
+    values, counts = np.unique(np.round(diag, 9), return_counts=True)
+    return {float(v) + 0.0: int(c) for v, c in zip(values, counts)}
+
+
+def _group_levels(energies: np.ndarray, tol: float) -> np.ndarray:
+    """Level index of each (ascending) energy: a new level starts above ``first + tol * max(1, |first|)``."""
+    out = np.zeros(energies.size, dtype=np.int64)
+    first, level = (float(energies[0]), 0) if energies.size else (0.0, 0)
+    for i, e in enumerate(energies):
+        if e - first > tol * max(1.0, abs(first)):
+            level += 1
+            first = float(e)
+        out[i] = level
+    return out
+
+
+@dataclass(frozen=True, eq=False)
+class Spectrum:
+    """The lowest distinct energy levels of a Hamiltonian, each kept whole, across symmetry sectors.
+
+    Attributes:
+        levels: ``(L,)`` distinct energies, ascending.
+        degeneracies: Dimension of each level (summed over sectors).
+        states: ``(2^n, sum(degeneracies))`` orthonormal eigenvectors, level by level.
+        level_of: ``(sum(degeneracies),)`` level index of each column of ``states``.
+        values: ``(sum(degeneracies),)`` the scanned symmetry's value of each column
+            (``nan`` without one).
+        symmetry: Name of the scanned symmetry (``"Sz"``, ``"Px"``, ``"Pz"``), the label of a
+            fixed sector (``"<S> = <s>"``), or ``None`` (the full space was solved).
+        n_wires: Number of qubits.
+        solver: ``"dense"`` or ``"sparse"``.
+        sectors_solved: Number of sectors diagonalised.
+        tol: Relative tolerance that groups energies into one level.
+
+    Example:
+        >>> from qml.paulis import pauli
+        >>> sp = spectrum(pauli("0.25*X0 X1 + 0.25*Y0 Y1 + 0.25*Z0 Z1"), n_levels=2)
+        >>> sp.levels.tolist(), sp.degeneracies, sp.symmetry
+        ([-0.75, 0.25], (1, 3), 'Sz')
+    """
+
+    levels: np.ndarray
+    degeneracies: tuple[int, ...]
+    states: np.ndarray
+    level_of: np.ndarray
+    values: np.ndarray
+    symmetry: str | None
+    n_wires: int
+    solver: str
+    sectors_solved: int
+    tol: float
+
+    @property
+    def energy(self) -> float:
+        """The ground-state energy."""
+        return float(self.levels[0])
+
+    @property
+    def ground_space(self) -> np.ndarray:
+        """``(2^n, d)`` columns spanning the ground level."""
+        return self.states[:, self.level_of == 0]
+
+    @property
+    def energies(self) -> np.ndarray:
+        """The energies of the columns of :attr:`states` (levels repeated by degeneracy)."""
+        return self.levels[self.level_of]
+
+    @property
+    def gap(self) -> float | None:
+        """``E_1 - E_0`` between the two lowest distinct levels (``None`` with one level)."""
+        return float(self.levels[1] - self.levels[0]) if self.levels.size > 1 else None
+
+    def level_values(self, level: int = 0) -> list[float]:
+        """The scanned symmetry's values present in a level (empty without a scanned symmetry).
+
+        Example:
+            >>> from qml.paulis import pauli
+            >>> spectrum(pauli("-Z0 Z1 - 0.5*Z0 - 0.5*Z1")).level_values(0)
+            [1.0]
+        """
+        vals = self.values[self.level_of == level]
+        return sorted({float(v) for v in vals if not np.isnan(v)})
+
+    def sector_label(self, level: int = 0) -> str | None:
+        """``"Sz = 0"`` or ``"Sz in {-4, 4}"`` for a level; ``None`` without a symmetry."""
+        if self.symmetry is None:
+            return None
+        vals = self.level_values(level)
+        if not vals:
+            return self.symmetry
+        if len(vals) == 1:
+            return f"{self.symmetry} = {vals[0]:g}"
+        return f"{self.symmetry} in {{{', '.join(f'{v:g}' for v in vals)}}}"
+
+
+def spectrum(
+    H: PauliSum | PauliString | str,
+    n_wires: int | None = None,
+    n_levels: int = 1,
+    *,
+    symmetry: str | PauliSum | None = "auto",
+    sector: PauliString | PauliSum | str | None = None,
+    sector_value: float = 1.0,
+    dense_below: int = 10,
+    seed: int = 0,
+    tol: float = 1e-8,
+) -> Spectrum:
+    """The ``n_levels`` lowest distinct levels of ``H``, each with its whole degenerate eigenspace.
+
+    Right in every regime: unless a ``sector`` constraint is given, *every* sector of the
+    scanned symmetry is solved (so a fully polarised ferromagnet or a magnetised state in a
+    field is found, whatever the model's name suggests), and within each sector the number
+    of computed eigenpairs grows until the last requested level is complete (an energy
+    above it was seen, or the sector is exhausted), so degenerate levels are never cut.
+
+    Args:
+        H: The Hamiltonian.
+        n_wires: Number of qubits (default: enough for ``H``).
+        n_levels: Number of distinct levels to resolve.
+        symmetry: ``"auto"`` (the qubit-wise symmetry of ``H`` with the most sectors, see
+            :func:`qml.symmetry.scan_symmetry`), ``None`` (the full space at once), or a
+            qubit-wise commuting operator whose sectors are scanned.
+        sector: A fixed sector constraint instead of a scan (e.g. the electron number of a
+            molecule): a symmetry operator ``S``; ``sector_value`` its eigenvalue.
+        sector_value: The eigenvalue selecting the fixed sector.
+        dense_below: Dense ``eigh`` when ``n_wires <= dense_below``, Lanczos above.
+        seed: Seed of the Lanczos start vectors.
+        tol: Relative tolerance grouping energies into one level (``|E - E_level| <= tol *
+            max(1, |E_level|)``).
+
+    Returns:
+        A :class:`Spectrum`.
+
+    Raises:
+        ValueError: For a symmetry that does not commute with ``H`` or a bad argument.
+
+    Example:
+        >>> from qml.problems.spins import xxz
+        >>> sp = spectrum(xxz(8, delta=-1.5), n_levels=1)     # ferromagnetic ring: polarised
+        >>> round(sp.energy, 10), sp.degeneracies, sp.sector_label()
+        (-3.0, (2,), 'Sz in {-4, 4}')
+    """
+    op = PauliSum.coerce(H)
+    n_levels = _check_int(n_levels, "n_levels", 1)
+    n = op.n_wires if n_wires is None else _check_int(n_wires, "n_wires", op.n_wires)
+    if sector is not None:
+        sym_op: PauliSum | None = PauliSum.coerce(sector)
+        name: str | None = None
+        plan = [float(sector_value)]
+        dims = _sector_dims(sym_op, n) if _is_qubitwise(sym_op) is not None else {}
+    elif symmetry is None:
+        sym_op, name, plan, dims = None, None, [float("nan")], {}
+    else:
+        if isinstance(symmetry, str) and symmetry == "auto":
+            from qml.symmetry import scan_symmetry
+
+            found = scan_symmetry(op, n)
+            sym_op, name = (None, None) if found is None else (found.operator, found.name)
+        elif isinstance(symmetry, (PauliSum, PauliString, str)):
+            sym_op = PauliSum.coerce(symmetry)
+            name = str(sym_op)
+        else:
+            raise ValueError(f"symmetry must be 'auto', None or an operator, got {symmetry!r}")
+        if sym_op is None:
+            plan, dims = [float("nan")], {}
+        else:
+            dims = _sector_dims(sym_op, n)
+            plan = sorted(dims, reverse=True)
+    energies: list[np.ndarray] = []
+    columns: list[np.ndarray] = []
+    values: list[np.ndarray] = []
+    solver = "dense" if n <= dense_below else "sparse"
+    for s in plan:
+        dim = dims.get(round(s, 9) + 0.0) or (1 << n)
+        k = min(dim, n_levels + 3)
+        while True:
+            kwargs: dict = {} if sym_op is None else {"sector": sym_op, "sector_value": s}
+            res = ground_state(op, n, k, dense_below=dense_below, seed=seed, **kwargs)
+            lv = _group_levels(res.energies, tol)
+            complete = int(lv[-1]) if k < dim else int(lv[-1]) + 1
+            if complete >= n_levels or k >= dim:
+                break
+            k = min(dim, 2 * k)
+        keep = lv < n_levels
+        energies.append(res.energies[keep])
+        columns.append(res.states[:, keep])
+        values.append(np.full(int(keep.sum()), s))
+    e = np.concatenate(energies)
+    order = np.lexsort((-np.concatenate(values), e))  # by energy; within a level, larger values first
+    e = e[order]
+    lv = _group_levels(e, tol)
+    keep = lv < n_levels
+    levels = np.array([float(e[lv == j][0]) for j in range(int(lv[keep].max()) + 1)])
+    label = name if sector is None else f"{sym_op} = {float(sector_value):g}"
+    logger.info("spectrum: %d levels over %d sector(s) of %s, %d wires", levels.size, len(plan), label, n)
+    return Spectrum(
+        levels=levels,
+        degeneracies=tuple(int(np.sum(lv[keep] == j)) for j in range(levels.size)),
+        states=np.concatenate(columns, axis=1)[:, order][:, keep],
+        level_of=lv[keep],
+        values=np.concatenate(values)[order][keep],
+        symmetry=label,
+        n_wires=n,
+        solver=solver,
+        sectors_solved=len(plan),
+        tol=tol,
     )
 
 

@@ -100,3 +100,27 @@ def test_errors_are_one_line_with_exit_code_2(argv, match, capsys):
 def test_help_exits_zero(capsys):
     assert main(["--help"]) == 0
     assert "vqe" in capsys.readouterr().out
+
+
+def test_vqe_auto_layers_observables_and_ground_level(tmp_path, capsys):
+    out = tmp_path / "r.json"
+    code = main(["vqe", "--problem", "xxz", "--n", "6", "--param", "delta=-1.5", "--layers", "auto",
+                 "--observables", "--out", str(out)])
+    assert code == 0
+    text = capsys.readouterr().out
+    assert "Sz in {-3, 3}, 2-fold" in text  # the ferromagnetic ground level, found in every sector
+    assert "depth search: stopped (target) at 1 layers" in text
+    assert "staggered_m2" in text
+    assert "entropy_half" in text
+    from qml.optimize import load_result
+
+    res = load_result(out)
+    assert res.reachable is True
+    assert abs(abs(res.extra["observables"]["sz"]["exact"]) - 3.0) < 1e-12
+
+
+def test_vqe_layers_and_target_error_validation(capsys):
+    assert main(["vqe", "--problem", "tfim", "--n", "4", "--layers", "deep"]) == 2
+    assert "expected an integer >= 1 or 'auto'" in capsys.readouterr().err
+    assert main(["vqe", "--problem", "tfim", "--n", "4", "--layers", "2", "--target-error", "1e-4"]) == 2
+    assert "--target-error applies to --layers auto only" in capsys.readouterr().err

@@ -39,7 +39,7 @@ def test_family_matches_registry(tfim4):
     two = HamiltonianFamily.from_problem("metavqe", ["delta", "lam"], n=4)
     assert two.n_params == 2
     assert two.hamiltonian([0.2, 0.5]).allclose(get_problem("metavqe", n=4, delta=0.2, lam=0.5).hamiltonian)
-    assert tfim4.exact(1.0).sector == "X0 X1 X2 X3 = 1"
+    assert tfim4.exact(1.0).sector == "Px = 1"
     assert tfim4.label() == "tfim(n=4; h)"
 
 
@@ -235,7 +235,7 @@ def test_tfim12_mlp_beats_interpolation_on_held_out_fields():
     out = run_prediction("tfim", n=12, train=6, test=40, model="mlp", seed=0, dense=31, steps=200,
                          compare=True)
     s, b = out.result.summary, out.baseline.summary
-    assert out.result.sector == "X0 X1 X2 X3 X4 X5 X6 X7 X8 X9 X10 X11 = 1"
+    assert out.result.sector == "Px = 1"
     assert len(out.result.lams) == 40
     assert len(out.result.train_lams) == 6
     assert not set(np.round(out.result.lams, 9)) & set(np.round(out.result.train_lams, 9))

@@ -337,3 +337,83 @@ def test_error_arguments() -> None:
         ground_state(tfim(4, 1.0), sector=parity(4), sector_value="+1")  # type: ignore[arg-type]
     with pytest.raises(ValueError, match="beyond exact diagonalisation"):
         ground_state(pauli("Z40"))
+
+
+# -- spectrum: every sector, whole levels ---------------------------------------------------------
+def _dense_levels(H, n, n_levels, tol=1e-8):
+    vals = np.linalg.eigvalsh(H.to_matrix(n))
+    levels, degs = [], []
+    for v in vals:
+        if levels and v - levels[-1] <= tol * max(1.0, abs(levels[-1])):
+            degs[-1] += 1
+        elif len(levels) < n_levels:
+            levels.append(v)
+            degs.append(1)
+        else:
+            break
+    return np.array(levels), tuple(degs)
+
+
+@pytest.mark.parametrize(("H", "n"), [
+    ("xxz_ferro", 8), ("heis7", 7), ("tfim_h0", 6), ("xy_gamma", 7), ("field", 8),
+])
+def test_spectrum_matches_full_dense_eigh(H, n):
+    from qml.ed import spectrum
+    from qml.problems import spins
+
+    ops = {
+        "xxz_ferro": spins.xxz(n, delta=-1.5), "heis7": spins.heisenberg(n), "tfim_h0": spins.tfim(n, h=0.0),
+        "xy_gamma": spins.xy(n, gamma=0.5, h=0.3), "field": spins.xxz(n, delta=1.0, h=1.5),
+    }
+    sp = spectrum(ops[H], n, n_levels=3)
+    levels, degs = _dense_levels(ops[H], n, 3)
+    np.testing.assert_allclose(sp.levels, levels, atol=1e-10)
+    assert sp.degeneracies == degs
+    m = ops[H].to_matrix(n)
+    np.testing.assert_allclose(sp.states.conj().T @ sp.states, np.eye(sp.states.shape[1]), atol=1e-10)
+    np.testing.assert_allclose(m @ sp.states, sp.states * sp.energies, atol=1e-9)
+
+
+def test_spectrum_reports_the_sectors_of_each_level():
+    from qml.ed import spectrum
+    from qml.problems import spins
+
+    sp = spectrum(spins.xxz(8, delta=-1.5))
+    assert sp.symmetry == "Sz"
+    assert sp.sectors_solved == 9
+    assert sp.sector_label() == "Sz in {-4, 4}"
+    assert sp.degeneracies == (2,)
+    tf = spectrum(spins.tfim(8, h=0.5), n_levels=2)
+    assert (tf.symmetry, tf.sector_label(0), tf.sector_label(1)) == ("Px", "Px = 1", "Px = -1")
+    full = spectrum(spins.tfim(6, h=0.5), symmetry=None, n_levels=2)
+    assert full.symmetry is None
+    assert full.sector_label() is None
+    np.testing.assert_allclose(full.levels, spectrum(spins.tfim(6, h=0.5), n_levels=2).levels, atol=1e-10)
+
+
+def test_spectrum_sparse_path_and_fixed_sector():
+    from qml.ed import spectrum
+    from qml.problems import spins
+
+    H = spins.heisenberg(11)
+    sp = spectrum(H, 11, n_levels=1, dense_below=8)  # Lanczos in each Sz sector
+    assert sp.solver == "sparse"
+    assert sp.degeneracies == (4,)
+    dense = spectrum(H, 11, n_levels=1)
+    assert abs(sp.energy - dense.energy) < 1e-10
+    fixed = spectrum(H, 11, n_levels=1, sector=spins.total_z(11), sector_value=1.0)
+    assert fixed.degeneracies == (2,)
+    assert fixed.symmetry.endswith("= 1")
+
+
+def test_spectrum_rejects_bad_arguments():
+    from qml.ed import spectrum
+
+    with pytest.raises(ValueError, match="n_levels must be >= 1"):
+        spectrum("Z0 Z1", n_levels=0)
+    with pytest.raises(ValueError, match="symmetry must be 'auto', None or an operator"):
+        spectrum("Z0 Z1", symmetry=3)
+    with pytest.raises(ValueError, match="does not commute with H"):
+        spectrum("Z0 Z1 + X0", symmetry="Z0 + Z1")
+    with pytest.raises(ValueError, match="not qubit-wise commuting"):
+        spectrum("Z0 Z1 + X0 X1", symmetry="X0 X1 + Z0 Z1")

@@ -42,7 +42,7 @@ def test_evaluate_against_exact_references(interp4):
     assert res.train_lams == train
     assert res.param_names == ["h"]
     assert len(res.fidelity) == len(res.rel_error) == len(res.gap) == 3
-    assert res.sector == "X0 X1 X2 X3 = 1"
+    assert res.sector == "Px = 1"
     assert res.fidelity[1] == pytest.approx(1.0, abs=1e-8)  # a training value: exact
     assert res.rel_error[1] < 1e-8
     fam = model.family

@@ -120,7 +120,7 @@ def test_tfim_reference_state_in_plus_parity_sector():
     p = get_problem("tfim", n=8, h=0.5)  # h < 1: parity doublet split by ~h^N
     ex = p.exact()
     assert ex.method == "closed-form"
-    assert ex.sector == "X0 X1 X2 X3 X4 X5 X6 X7 = 1"
+    assert ex.sector == "Px = 1"
     psi = ex.state
     P = PauliString(tuple((i, "X") for i in range(8)))
     assert expval_dense(P, psi) == pytest.approx(1.0, abs=1e-10)

@@ -252,15 +252,15 @@ class HamiltonianFamily:
             self._cache[key] = prob
         return self._cache[key]
 
-    def exact(self, lam: float | Sequence[float], k: int = 3) -> ExactResult:
-        """The sector-resolved exact reference at ``lambda`` (:meth:`Problem.exact`, cached).
+    def exact(self, lam: float | Sequence[float], levels: int = 2) -> ExactResult:
+        """The exact reference at ``lambda``, all sectors scanned (:meth:`Problem.exact`, cached).
 
         Example:
             >>> fam = HamiltonianFamily.from_problem("tfim", "h", n=4)
             >>> round(fam.exact(1.0).energy, 6), fam.exact(1.0).sector
-            (-5.226252, 'X0 X1 X2 X3 = 1')
+            (-5.226252, 'Px = 1')
         """
-        return self.problem_at(lam).exact(k)
+        return self.problem_at(lam).exact(levels)
 
     def observables(self) -> list[PauliSum]:
         """``[H_0, H_1, ..., H_K]``, measured together and combined by :meth:`combine`.

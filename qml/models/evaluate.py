@@ -242,7 +242,7 @@ def evaluate(
         >>> base = InterpolationBaseline.from_vqe(fam.ansatz(2), fam, [0.0, 1.0, 2.0], steps=100)
         >>> res = evaluate(base, [1.0], label="interp")
         >>> round(res.fidelity[0], 8), res.sector
-        (1.0, 'X0 X1 X2 X3 = 1')
+        (1.0, 'Px = 1')
     """
     from qml.optimize.results import versions
 

@@ -169,8 +169,12 @@ class VQEResult(_EnergyRecord):
         versions: Package versions.
         energy_unit: ``"pauli"``, ``"spin"`` or ``"hartree"``.
         circuit: The ansatz as :meth:`qml.ir.Circuit.to_dict` data.
-        sector: Label of the reference symmetry sector.
-        extra: Anything else (e.g. ``hf_energy``, the exact method).
+        sector: Label of the ground level's symmetry sector(s), e.g. ``"Sz = 0"``.
+        reachable: Whether the ansatz's conserved quantities allow the ground space
+            (``None``: not checked, no reference state).
+        reachability: Why not (or a one-line summary of the check).
+        extra: Anything else (e.g. ``hf_energy``, the exact method, ``conserved``,
+            ``depth_history`` of ``layers="auto"``).
 
     Example:
         >>> r = VQEResult(energy=-0.99, history=[-0.99], best_weights=[0.0], exact_energy=-1.0)
@@ -208,6 +212,8 @@ class VQEResult(_EnergyRecord):
     energy_unit: str = ""
     circuit: dict[str, Any] | None = None
     sector: str | None = None
+    reachable: bool | None = None
+    reachability: str = ""
     extra: dict[str, Any] = field(default_factory=dict)
 
     def summary(self) -> dict[str, Any]:

@@ -23,18 +23,23 @@ from __future__ import annotations
 
 import logging
 import time
+import warnings
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import torch
 
 from qml.ir import Circuit
+from qml.optimize.depth import DepthSearch, grow_depth
 from qml.optimize.optimizers import Callback, Objective, minimize, settings_dict
 from qml.optimize.results import SweepResult, VQEResult, versions
 from qml.paulis import PauliSum
 from qml.problems.problem import ExactResult, Problem
 from qml.simulator import Simulator
+
+if TYPE_CHECKING:
+    from qml.symmetry import Reachability
 
 log = logging.getLogger(__name__)
 
@@ -119,6 +124,23 @@ def _exact(problem: Problem, exact: ExactResult | float | bool | None) -> tuple[
     return problem.exact(), time.perf_counter() - t0
 
 
+def _reachability(
+    prob: Problem, circuit: Circuit, ref: ExactResult | None, seed: int, strict: bool
+) -> Reachability | None:
+    """The symmetry diagnostic before optimising: warn (or raise) when the ground space is out of reach."""
+    if ref is None or ref.ground_space is None:
+        return None
+    from qml.symmetry import UnreachableGroundStateWarning, check_reachable
+
+    reach = check_reachable(prob.hamiltonian, circuit, ref.ground_space, seed=seed)
+    if not reach.reachable:
+        msg = f"{prob.label()}: {reach.reason}"
+        if strict:
+            raise ValueError(msg)
+        warnings.warn(msg, UnreachableGroundStateWarning, stacklevel=3)
+    return reach
+
+
 def vqe(
     problem: ProblemLike,
     optimizer: str = "lbfgs",
@@ -130,13 +152,16 @@ def vqe(
     tol: float | None = None,
     *,
     ansatz: str | Circuit | None = None,
-    layers: int | None = None,
+    layers: int | str | None = None,
     simulator: Simulator | None = None,
     shots: int | None = None,
     restarts: int = 1,
     options: dict[str, Any] | None = None,
     exact: ExactResult | float | bool | None = None,
     log_every: int = 10,
+    depth: DepthSearch | None = None,
+    strict: bool = False,
+    observables: bool = False,
 ) -> VQEResult:
     """Minimise ``<psi(w)|H|psi(w)>`` over the weights of an ansatz.
 
@@ -153,7 +178,9 @@ def vqe(
         callback: ``callback(step, energy, weights)``; return ``True`` to stop.
         tol: Convergence tolerance of the optimiser.
         ansatz: Ansatz name of the problem (see ``problem.ansatz_names``) or a circuit.
-        layers: Ansatz layers (default: the problem's).
+        layers: Ansatz layers (default: the problem's), or ``"auto"``: grow the ansatz layer
+            by layer, warm-starting each depth from the last, until the ``depth`` targets
+            are met (see :mod:`qml.optimize.depth`).
         simulator: Simulator settings (default complex128 on CPU, ``diff="auto"``).
         shots: Estimate energies for gradient-free optimisers from this many shots per
             measurement group (gradients stay exact); ``None``: exact energies.
@@ -163,12 +190,26 @@ def vqe(
         exact: ``None`` (compute the problem's exact reference), ``False`` (skip), an
             :class:`~qml.problems.ExactResult` or a number.
         log_every: Log progress every this many evaluations.
+        depth: Targets and budgets of ``layers="auto"`` (default :class:`DepthSearch()`:
+            relative error <= 1e-3 and ground-space fidelity >= 0.99).
+        strict: Raise instead of warn when the ansatz cannot reach the ground space.
+        observables: Also record, in ``result.extra["observables"]``, the correlations,
+            total spin, staggered magnetisation, structure factor and entanglement entropies
+            of the optimised state beside their exact values (:func:`qml.readout.compare_with_exact`).
+
+    Before optimising, the quantities the ansatz conserves (total ``Sz``, parities, total
+    spin; found from its gates and initial state, see :mod:`qml.symmetry`) are compared
+    with the exact ground level: an ansatz confined to a sector the ground level does not
+    touch gets an :class:`~qml.symmetry.UnreachableGroundStateWarning` saying what is
+    conserved, its value, the ground level's values and what to use instead; the result
+    then has ``reachable=False`` and ``converged=False``.
 
     Returns:
         A :class:`VQEResult`.
 
     Raises:
-        ValueError: For an unknown optimiser, ansatz or init, or mismatched warm-start weights.
+        ValueError: For an unknown optimiser, ansatz or init, mismatched warm-start weights,
+            or (with ``strict=True``) an ansatz that cannot reach the ground space.
 
     Example:
         >>> from qml.problems import get_problem
@@ -180,6 +221,26 @@ def vqe(
     prob = as_problem(problem)
     if isinstance(restarts, bool) or not isinstance(restarts, int) or restarts < 1:
         raise ValueError(f"restarts must be an integer >= 1, got {restarts!r}")
+    ref, t_exact = _exact(prob, exact)  # first: the ansatz's initial sector may follow the ground level
+    if isinstance(layers, str):
+        if layers != "auto":
+            raise ValueError(f"layers must be an integer >= 1 or 'auto', got {layers!r}")
+        if isinstance(ansatz, Circuit) or prob.name == "custom":
+            raise ValueError("layers='auto' needs a problem ansatz by name (a fixed circuit has no depth)")
+        search = depth if depth is not None else DepthSearch()
+
+        def run(p: int, circuit: Circuit, w0: Any) -> VQEResult:
+            return vqe(prob, optimizer, steps, lr, seed, init if w0 is None else w0, callback, tol,
+                       ansatz=ansatz, layers=p, simulator=simulator, shots=shots,
+                       restarts=restarts if w0 is None else 1, options=options,
+                       exact=ref if ref is not None else False, log_every=log_every, strict=strict,
+                       observables=observables)
+
+        out = grow_depth(run, lambda p: prob.ansatz(p, ansatz), prob.n_wires, search,
+                         ref is not None and ref.ground_space is not None)
+        out.timings["exact"] = t_exact
+        out.timings["total"] += t_exact
+        return out
     if isinstance(ansatz, Circuit):
         circuit, ansatz_name, n_layers = ansatz, ansatz.name or "circuit", layers
     else:
@@ -189,7 +250,7 @@ def vqe(
     if prob.name == "custom":
         n_layers = None
     sim = simulator if simulator is not None else Simulator()
-    ref, t_exact = _exact(prob, exact)
+    reach = _reachability(prob, circuit, ref, seed, strict)
 
     best: tuple[float, Any, int, str, Objective] | None = None
     seeds: list[int] = []
@@ -213,12 +274,28 @@ def vqe(
     fidelity = None
     if ref is not None and ref.ground_space is not None:
         with torch.no_grad():
-            fidelity = ref.fidelity(sim.state(circuit, res.best_weights))
+            psi = sim.state(circuit, res.best_weights)
+        fidelity = ref.fidelity(psi)
     total = time.perf_counter() - t_start
     extra: dict[str, Any] = {"exact_method": None if ref is None else ref.method}
     if ref is not None:
         extra["degeneracy"] = ref.degeneracy
         extra["gap"] = ref.gap
+        extra["symmetry"] = ref.symmetry
+    if observables:
+        from qml.readout import compare_with_exact
+        from qml.readout import observables as read
+
+        with torch.no_grad():
+            psi = sim.state(circuit, res.best_weights)
+        extra["observables"] = (read(psi) if ref is None or ref.ground_space is None
+                                else compare_with_exact(psi, ref.ground_space))
+    if reach is not None:
+        extra["conserved"] = reach.conserved
+        extra["ground_values"] = reach.ground
+    converged, message = res.converged, res.message
+    if reach is not None and not reach.reachable:
+        converged, message = False, f"ansatz cannot reach the ground space: {reach.reason}. {message}"
     for key in ("hf_energy", "lattice", "active_space"):
         if key in prob.info:
             extra[key] = prob.info[key]
@@ -245,8 +322,8 @@ def vqe(
         init=how,
         n_evals=res.n_evals,
         n_iters=res.n_iters,
-        converged=res.converged,
-        message=res.message,
+        converged=converged,
+        message=message,
         timings={
             "total": total,
             "exact": t_exact,
@@ -257,6 +334,8 @@ def vqe(
         energy_unit=prob.energy_unit,
         circuit=circuit.to_dict(),
         sector=None if ref is None else ref.sector,
+        reachable=None if reach is None else reach.reachable,
+        reachability="" if reach is None else (reach.reason or reach.summary()),
         extra=extra,
     )
 
@@ -331,6 +410,8 @@ def vqe_sweep(
     for k, v in enumerate(vals):
         start: InitLike = init if k == 0 or not continuation else results[-1]
         prob = factory(v)
+        if vqe_kwargs.get("layers") == "auto":
+            start = init if k == 0 else None  # each point grows its own depth from the start
         if start is not None and isinstance(start, VQEResult):
             p = as_problem(prob)
             circ = vqe_kwargs["ansatz"] if isinstance(vqe_kwargs.get("ansatz"), Circuit) else p.ansatz(

@@ -1,18 +1,20 @@
 """The :class:`Problem` record: a Hamiltonian with its exact reference, natural ansatz and initial weights.
 
-Exact references are resolved by symmetry sector: the TFIM reference lives in the parity
-sector ``prod X = +1`` (where an HVA started from ``|+>^N`` stays), U(1)-symmetric spin
-models in their ``sum Z`` sector, molecules in the sector with the right electron
-number. A (near-)degenerate ground level is kept whole: :meth:`ExactResult.fidelity`
-is the weight of a state in the ground *space*, so the fidelity is well defined for the
-two dimer states of the Majumdar-Ghosh chain or a singlet-triplet crossing.
+Exact references are right in every regime: every sector of the Hamiltonian's symmetry is
+solved (total ``Sz`` for U(1)-symmetric spin models, the parity ``prod X`` for the TFIM)
+and the lowest level wins, whatever the model's name suggests (a ferromagnetic XXZ chain
+is fully polarised, a field magnetises a Heisenberg chain); molecules are fixed to the
+sector with the right electron number. The ground level is kept whole, however
+degenerate: :meth:`ExactResult.fidelity` is the weight of a state in the ground *space*,
+so the fidelity is well defined for the two dimer states of the Majumdar-Ghosh chain, the
+four-fold ground level of an odd Heisenberg ring or a singlet-triplet crossing.
 
 Example:
     >>> from qml.problems import get_problem
     >>> p = get_problem("tfim", n=4, h=1.0)
     >>> ex = p.exact()
-    >>> round(ex.energy, 8), ex.method, ex.sector
-    (-5.22625186, 'closed-form', 'X0 X1 X2 X3 = 1')
+    >>> round(ex.energy, 8), ex.method, ex.sector, ex.degeneracy
+    (-5.22625186, 'closed-form', 'Px = 1', 1)
 """
 
 from __future__ import annotations
@@ -45,9 +47,16 @@ class ExactResult:
         energies: The lowest ED energies in the sector (empty without ED).
         method: ``"closed-form"``, ``"ed"`` or ``"closed-form (no ED state)"``.
         sector: ``"S = s"`` label of the symmetry sector, or ``None``.
-        gap: ``E1 - E0`` in the sector, when at least two levels were computed (``0`` for a
-            degenerate ground level, then see ``degeneracy``).
-        degeneracy: Dimension of the ground level (levels within ``1e-8 * max(1, |E0|)``).
+        gap: ``E1 - E0`` between the two lowest distinct levels (over all sectors scanned),
+            when at least two levels were computed.
+        degeneracy: Dimension of the ground level (energies within ``1e-8 * max(1, |E0|)``),
+            summed over sectors.
+        symmetry: Name of the symmetry whose sectors were all scanned (``"Sz"``, ``"Px"``,
+            ``"Pz"``), ``None`` for a fixed sector or the full space.
+        levels: The lowest distinct levels computed (``energies`` repeats them by degeneracy).
+        level_degeneracies: Dimension of each of ``levels``.
+        sector_values: The scanned symmetry's value of each ground-space column.
+        sectors_solved: How many sectors were diagonalised.
 
     Example:
         >>> import numpy as np
@@ -63,6 +72,11 @@ class ExactResult:
     sector: str | None
     gap: float | None = None
     degeneracy: int = 1
+    symmetry: str | None = None
+    levels: np.ndarray | None = None
+    level_degeneracies: tuple[int, ...] = ()
+    sector_values: tuple[float, ...] = ()
+    sectors_solved: int = 0
 
     @property
     def state(self) -> np.ndarray | None:
@@ -91,6 +105,31 @@ class ExactResult:
 AnsatzBuilder = Callable[[int], Circuit]
 
 
+@dataclass(frozen=True)
+class SectorAnsatz:
+    """An ansatz builder whose initial state can be put in any total-``Sz`` sector.
+
+    ``build(layers, sz)`` returns the circuit starting from a state with total ``S^z = sz``
+    (the ansatz's gates conserve it). :meth:`Problem.ansatz` passes the ground level's
+    ``Sz`` by default (:meth:`Problem.target_sz`).
+
+    Example:
+        >>> from qml.ir import Circuit
+        >>> b = SectorAnsatz(lambda layers, sz: Circuit(2, name=f"sz={sz:g}"))
+        >>> b(1, 1.0).name
+        'sz=1'
+    """
+
+    build: Callable[[int, float], Circuit]
+
+    def __call__(self, layers: int, sz: float = 0.0) -> Circuit:
+        return self.build(layers, sz)
+
+
+#: Width up to which :meth:`Problem.ansatz` solves the exact problem to choose the initial sector.
+AUTO_SECTOR_WIRES = 14
+
+
 @dataclass(frozen=True, eq=False)
 class Problem:
     """A ground-state problem: Hamiltonian, symmetry sector, exact reference and natural ansatz.
@@ -104,7 +143,8 @@ class Problem:
         params: The parameters the problem was built with (JSON-friendly).
         description: One line for tables and logs.
         energy_unit: ``"pauli"``/``"spin"`` for spin models, ``"hartree"`` for molecules.
-        sector: Symmetry operator selecting the reference sector (``None``: no restriction).
+        sector: A fixed sector constraint of the reference (e.g. a molecule's electron
+            number); ``None`` (spin models): every sector is scanned and the lowest wins.
         sector_value: Its eigenvalue in the reference sector.
         reference: The reference-state circuit (no weights): ``|+>^N``, singlets, HF...
         ansatze: Ansatz builders ``layers -> Circuit`` by name; the first is the default.
@@ -139,21 +179,26 @@ class Problem:
     _cache: dict[str, Any] = field(default_factory=dict, repr=False)
 
     # -- exact reference ------------------------------------------------------------
-    def exact(self, k: int = 3) -> ExactResult:
-        """The exact ground state, resolved in :attr:`sector` (cached).
+    def exact(self, levels: int = 2) -> ExactResult:
+        """The exact ground level over all symmetry sectors, kept whole (cached).
 
-        The energy is the closed form where one exists (checked against ED when both are
-        available); states come from exact diagonalisation up to ``MAX_ED_WIRES`` qubits.
+        Unless the problem fixes a sector (:attr:`sector`, e.g. a molecule's electron
+        number), every sector of the Hamiltonian's qubit-wise symmetry is solved (total
+        ``Sz``, or a parity) and the lowest wins; the ground level is resolved whole, however
+        degenerate (see :func:`qml.ed.spectrum`). The energy is the closed form where one
+        exists (checked against ED when both are available); states come from exact
+        diagonalisation up to ``MAX_ED_WIRES`` qubits.
 
         Args:
-            k: Number of lowest levels to compute (to detect degeneracy and the gap).
+            levels: Number of distinct levels to resolve (``2`` gives the gap).
 
         Example:
             >>> from qml.problems import get_problem
-            >>> round(get_problem("heisenberg", n=8).exact().energy, 10)
-            -3.6510934089
+            >>> ex = get_problem("heisenberg", n=7).exact()
+            >>> round(ex.energy, 10), ex.degeneracy, ex.sector
+            (-2.8551792568, 4, 'Sz in {-0.5, 0.5}')
         """
-        key = f"exact{k}"
+        key = f"exact{levels}"
         if key in self._cache:
             return self._cache[key]
         closed = self.closed_form() if self.closed_form is not None else None
@@ -166,32 +211,28 @@ class Problem:
             res = ExactResult(closed, None, np.empty(0), "closed-form (no ED state)", self._sector_label())
             self._cache[key] = res
             return res
-        from qml.ed import ground_state
+        from qml.ed import spectrum
 
-        kk = max(1, min(int(k), 2**self.n_wires))
         kwargs: dict[str, Any] = {}
         if self.sector is not None:
             kwargs = {"sector": self.sector, "sector_value": self.sector_value}
-        try:
-            ed = ground_state(self.hamiltonian, self.n_wires, k=kk, **kwargs)
-        except ValueError as err:
-            if kk == 1 or "dimension" not in str(err):
-                raise
-            ed = ground_state(self.hamiltonian, self.n_wires, k=1, **kwargs)
-        e = ed.energies
-        tol = 1e-8 * max(1.0, abs(float(e[0])))
-        deg = int(np.sum(e - e[0] <= tol))
-        if closed is not None and abs(closed - float(e[0])) > 1e-8 * max(1.0, abs(closed)):
-            log.warning("closed-form energy %.12f differs from ED %.12f for %s", closed, e[0], self.name)
-        gap = float(e[deg] - e[0]) if len(e) > deg else (0.0 if deg > 1 else None)
+        sp = spectrum(self.hamiltonian, self.n_wires, max(1, int(levels)), **kwargs)
+        e0 = sp.energy
+        if closed is not None and abs(closed - e0) > 1e-8 * max(1.0, abs(closed)):
+            log.warning("closed-form energy %.12f differs from ED %.12f for %s", closed, e0, self.name)
         res = ExactResult(
-            energy=float(closed) if closed is not None else float(e[0]),
-            ground_space=ed.states[:, :deg],
-            energies=np.asarray(e, dtype=float),
+            energy=float(closed) if closed is not None else e0,
+            ground_space=sp.ground_space,
+            energies=np.asarray(sp.energies, dtype=float),
             method="closed-form" if closed is not None else "ed",
-            sector=ed.sector,
-            gap=gap,
-            degeneracy=deg,
+            sector=sp.sector_label(0) if self.sector is None else sp.symmetry,
+            gap=sp.gap,
+            degeneracy=sp.degeneracies[0],
+            symmetry=sp.symmetry if self.sector is None else None,
+            levels=np.asarray(sp.levels, dtype=float),
+            level_degeneracies=sp.degeneracies,
+            sector_values=tuple(float(v) for v in sp.values[sp.level_of == 0]),
+            sectors_solved=sp.sectors_solved,
         )
         self._cache[key] = res
         return res
@@ -207,21 +248,32 @@ class Problem:
         """Names accepted by :meth:`ansatz` (the first is the default)."""
         return tuple(self.ansatze)
 
-    def ansatz(self, layers: int | None = None, kind: str | None = None) -> Circuit:
+    def ansatz(
+        self, layers: int | None = None, kind: str | None = None, *, sz: float | str | None = "auto"
+    ) -> Circuit:
         """The natural ansatz for this problem.
 
         Args:
             layers: Number of layers (default :attr:`default_layers`; for molecules the
                 number of repetitions of the excitation block).
             kind: One of :attr:`ansatz_names` (default: the first).
+            sz: For ansatze that conserve total ``S^z`` (the spin models' HVA): the ``Sz``
+                of the initial state. ``"auto"`` (default) takes the ground level's value
+                (:meth:`target_sz`), so the ansatz can reach the ground state; ``None`` or a
+                number fixes it. Ignored by ansatze without an adjustable sector only when
+                ``"auto"`` or ``None``.
 
         Raises:
-            ValueError: For an unknown kind or a bad number of layers.
+            ValueError: For an unknown kind, a bad number of layers, or an ``sz`` the
+                ansatz cannot start from.
 
         Example:
             >>> from qml.problems import get_problem
             >>> get_problem("h2").ansatz().n_weights
             3
+            >>> p = get_problem("xxz", n=4, delta=-2.0)   # ferromagnetic: polarised ground states
+            >>> p.target_sz(), p.ansatz(1).ops[0].name
+            (2.0, 'RXX')
         """
         names = self.ansatz_names
         if not names:
@@ -234,7 +286,44 @@ class Problem:
         n_layers = self.default_layers if layers is None else layers
         if isinstance(n_layers, bool) or not isinstance(n_layers, int) or n_layers < 1:
             raise ValueError(f"layers must be an integer >= 1, got {layers!r}")
-        return self.ansatze[kind](n_layers)
+        builder = self.ansatze[kind]
+        if isinstance(builder, SectorAnsatz):
+            target = self.target_sz() if sz == "auto" or sz is None else sz
+            if isinstance(target, bool) or not isinstance(target, (int, float)):
+                raise ValueError(f"sz must be 'auto', None or a number, got {sz!r}")
+            return builder(n_layers, float(target))
+        if sz not in ("auto", None):
+            raise ValueError(
+                f"the {kind!r} ansatz of {self.name!r} has no adjustable Sz sector; drop sz={sz!r} "
+                f"or use an ansatz that has one"
+            )
+        return builder(n_layers)
+
+    def target_sz(self) -> float:
+        """The total ``Sz`` that :meth:`ansatz` starts from by default.
+
+        The ground level's value when the exact reference scans ``Sz`` (the largest ``|Sz|``
+        present, positive first: a ferromagnetic multiplet starts polarised, which an
+        SU(2)-symmetric ansatz needs), else ``0`` (``1/2`` for odd widths). The exact
+        problem is solved for this up to :data:`AUTO_SECTOR_WIRES` qubits, above that only
+        when it is already cached (as in :func:`qml.optimize.vqe`).
+
+        Example:
+            >>> from qml.problems import get_problem
+            >>> get_problem("heisenberg", n=8, h=1.5).target_sz()
+            -2.0
+        """
+        default = 0.0 if self.n_wires % 2 == 0 else 0.5
+        cached = [v for k, v in self._cache.items() if k.startswith("exact")]
+        if not cached and self.n_wires > AUTO_SECTOR_WIRES:
+            log.info("%s: %d qubits, exact reference not yet computed: ansatz starts at Sz = %g",
+                     self.name, self.n_wires, default)
+            return default
+        ex = cached[0] if cached else self.exact()
+        if ex.symmetry != "Sz" or not ex.sector_values:
+            return default
+        vals = sorted(set(ex.sector_values), key=lambda v: (-abs(v), -v))
+        return float(vals[0])
 
     def initial_weights(self, seed: int = 0, circuit: Circuit | None = None) -> torch.Tensor:
         """Seeded initial weights for ``circuit`` (default: the default ansatz).
@@ -281,4 +370,4 @@ class Problem:
         return f"{self.name}({body})"
 
 
-__all__ = ["MAX_ED_WIRES", "ExactResult", "Problem"]
+__all__ = ["AUTO_SECTOR_WIRES", "MAX_ED_WIRES", "ExactResult", "Problem", "SectorAnsatz"]

@@ -2,21 +2,23 @@
 
 Names and parameters (defaults in brackets; see :data:`PROBLEMS` for all of them):
 
-* ``"tfim"``: ``-J sum Z Z - h sum X`` (Pauli units) on a lattice; reference sector
-  ``prod X = +1``; closed-form energy for chains. Ansatz ``"hva"`` from ``|+>^N``.
+Exact references scan every sector of the model's symmetry (total ``Sz``, or the parity
+``prod X`` for the TFIM) and keep the whole ground level (:meth:`Problem.exact`).
+
+* ``"tfim"``: ``-J sum Z Z - h sum X`` (Pauli units) on a lattice; closed-form energy for
+  chains (``J > 0``, ``h >= 0``). Ansatz ``"hva"`` from ``|+>^N`` (``|->^N`` for ``h < 0``:
+  the ground state's parity ``prod X``, which the HVA conserves).
 * ``"xxz"``, ``"heisenberg"``, ``"j1j2"``: ``J sum S.S`` type models in spin units
-  (``S = sigma/2``; ``units="pauli"`` for Pauli units); reference sector ``sum Z = 0``
-  for even ``n``. Ansatz ``"hva"``: singlets on ``(0,1), (2,3), ...``, then
-  ``exp(-i theta H_c)`` per colour class ``c`` of an edge colouring of the bonds (SU(2)
-  and U(1) preserving).
+  (``S = sigma/2``; ``units="pauli"`` for Pauli units), ``xxz`` and ``heisenberg`` with a
+  field ``h sum S^z``. Ansatz ``"hva"``: singlets on ``(0,1), (2,3), ...`` plus ``2|Sz|``
+  polarised spins in the ground level's ``Sz`` sector (:meth:`Problem.target_sz`; a
+  ferromagnet starts polarised, a field-magnetised chain in its plateau), then
+  ``exp(-i theta H_c)`` per colour class ``c`` of an edge colouring of the bonds (U(1)
+  preserving; SU(2) too for Heisenberg couplings).
 * ``"xy"``: anisotropic XY chain in a field (Pauli units); ``"metavqe"``: the meta-VQE
-  family ``sum (XX + YY + Delta ZZ) + lambda sum Z`` (Pauli units). No sector restriction
-  of the reference (the ground state's magnetisation and Z-parity depend on the field).
-  Ansatz ``"hva"``: the bond-coloured HVA from singlets plus a field group; it keeps
-  total ``Sz = 0`` (U(1) cases) or the Z-parity ``(-1)^(N/2)``, so it can only reach
-  ground states there: the meta-VQE family below its saturation field (its default).
-  Ansatz ``"hea"`` (RY-RZ layers with CNOT chains) is not confined to a sector (the XY
-  default).
+  family ``sum (XX + YY + Delta ZZ) + lambda sum Z`` (Pauli units). Ansatz ``"hva"`` as
+  above (with ``gamma != 0`` the XY model conserves only the Z parity); ansatz ``"hea"``
+  (RY-RZ layers with CNOT chains) is not confined to a sector (the XY default).
 * ``"h2"``, ``"lih"``: STO-3G Jordan-Wigner molecules (Hartree) from PennyLane's
   Hartree-Fock integrals; reference sector: the electron number. Ansatz ``"asd"``
   (Givens singles and doubles on the Hartree-Fock state) or ``"uccsd"``.
@@ -47,7 +49,7 @@ from qml.paulis import PauliString, PauliSum
 from qml.problems import spins
 from qml.problems.lattice import LATTICES, Lattice, make_lattice
 from qml.problems.molecules import MOLECULES, molecular_hamiltonian
-from qml.problems.problem import MAX_ED_WIRES, Problem
+from qml.problems.problem import MAX_ED_WIRES, Problem, SectorAnsatz
 
 #: Largest number of sites a spin problem may have (the TFIM chain, with its closed form).
 MAX_SITES = 24
@@ -146,13 +148,36 @@ def _bond_groups(H: PauliSum, first_pairs: list[tuple[int, int]]) -> list[PauliS
     return groups
 
 
-def _singlet_hva(H: PauliSum, n: int) -> Callable[[int], Circuit]:
+def _sector_state(n: int, sz: float) -> tuple[Circuit, list[tuple[int, int]]]:
+    """Singlets on ``(0,1), (2,3), ...`` and ``2|sz|`` polarised spins (up for ``sz > 0``) after them.
+
+    The state has total ``S^z = sz`` and total spin ``S = |sz|``; returns it with its pairs.
+    """
+    polarised = 2 * abs(sz)
+    if abs(polarised - round(polarised)) > 1e-9 or round(polarised) > n or (n - round(polarised)) % 2:
+        valid = ", ".join(f"{(n - 2 * k) / 2:g}" for k in range(n + 1))
+        raise ValueError(f"a {n}-site state cannot have total Sz = {sz:g}; valid values: {valid}")
+    n_pairs = (n - round(polarised)) // 2
+    c = Circuit(n, name="singlets" if polarised == 0 else f"singlets+{round(polarised)}")
+    pairs = [(2 * k, 2 * k + 1) for k in range(n_pairs)]
+    for w, v in pairs:
+        c = c.add("X", w).add("X", v).add("H", w).add("CNOT", (w, v))
+    if sz < 0:
+        for w in range(2 * n_pairs, n):
+            c = c.add("X", w)
+    return c, pairs
+
+
+def _singlet_hva(H: PauliSum, n: int) -> SectorAnsatz:
+    """The bond-coloured HVA from singlets plus polarised spins in the requested ``Sz`` sector."""
     from qml.templates import hva
 
-    init = "singlets" if n % 2 == 0 else "neel"
-    pairs = [(w, w + 1) for w in range(0, n - 1, 2)] if init == "singlets" else []
-    groups = _bond_groups(H, pairs)
-    return lambda layers: hva(groups, layers, init=init, n_wires=n)
+    def build(layers: int, sz: float) -> Circuit:
+        init, pairs = _sector_state(n, sz)
+        body = hva(_bond_groups(H, pairs), layers, n_wires=n)
+        return Circuit(n, init.ops + body.ops, body.n_weights, name="hva")
+
+    return SectorAnsatz(build)
 
 
 # -- spin problems ----------------------------------------------------------------------------
@@ -204,6 +229,13 @@ def _plus(n: int) -> Circuit:
     return c
 
 
+def _minus(n: int) -> Circuit:
+    c = Circuit(n, name="minus")
+    for w in range(n):
+        c = c.add("X", w).add("H", w)
+    return c
+
+
 def _singlets(n: int) -> Circuit:
     """Singlets ``(|01> - |10>)/sqrt 2`` on ``(0,1), (2,3), ...`` (even n) or the Neel state (odd n)."""
     if n % 2:
@@ -234,18 +266,21 @@ def _build_tfim(p: dict[str, Any]) -> Problem:
         def closed() -> float:
             return scale * spins.tfim_exact_energy(n, jj, hh, periodic)
 
-    sign = 1.0 if h >= 0 or n % 2 == 0 else -1.0
+    # The ground state has prod X = +1 for h > 0 (stoquastic in the Z basis) and (-1)^n for h < 0:
+    # the HVA starts from |+>^n or |->^n accordingly (its gates conserve prod X).
+    init = _plus(n) if h >= 0 else _minus(n)
+
+    def tfim_hva(layers: int) -> Circuit:
+        # the ansatz takes its structure, not its coefficients, from H: at h = 0 the X group must stay
+        body = hva(spins.tfim(lat, J=1.0, h=1.0), layers)
+        return Circuit(n, init.ops + body.ops, body.n_weights, name="hva")
+
     return _spin_problem(
         "tfim", p, H, lat,
         f"TFIM -J ZZ - h X on {lat.label()}, J={J:g}, h={h:g} ({units} units)",
-        # the ansatz takes its structure, not its coefficients, from H: at h = 0 the X group must stay
-        {"hva": lambda layers: hva(spins.tfim(lat, J=1.0, h=1.0), layers, init="plus"), "hea": _hea(n)},
-        units, spins.parity_x(n), sign, _plus(n), closed,
+        {"hva": tfim_hva, "hea": _hea(n)},
+        units, None, 0.0, init, closed,
     )
-
-
-def _u1_sector(n: int, h: float) -> tuple[PauliSum | None, float]:
-    return (spins.total_z(n), 0.0) if n % 2 == 0 and h == 0.0 else (None, 0.0)
 
 
 def _build_xxz(p: dict[str, Any], name: str = "xxz") -> Problem:
@@ -255,12 +290,11 @@ def _build_xxz(p: dict[str, Any], name: str = "xxz") -> Problem:
     delta = _float("delta", p.get("delta", 1.0))
     h = _float("h", p.get("h", 0.0))
     H = spins.xxz(lat, J=J, delta=delta, h=h, units=units)
-    sector, value = _u1_sector(lat.n_sites, h)
     what = "Heisenberg J S.S" if name == "heisenberg" else f"XXZ (Delta={delta:g}, h={h:g})"
     return _spin_problem(
         name, p, H, lat, f"{what} on {lat.label()}, J={J:g} ({units} units)",
         {"hva": _singlet_hva(H, lat.n_sites), "hea": _hea(lat.n_sites)},
-        units, sector, value, _singlets(lat.n_sites),
+        units, None, 0.0, _singlets(lat.n_sites),
     )
 
 
@@ -273,11 +307,10 @@ def _build_j1j2(p: dict[str, Any]) -> Problem:
     units = _choice("units", p["units"], spins.UNITS)
     J1, J2 = _float("J1", p["J1"]), _float("J2", p["J2"])
     H = spins.j1j2(lat, J1=J1, J2=J2, units=units)
-    sector, value = _u1_sector(lat.n_sites, 0.0)
     return _spin_problem(
         "j1j2", p, H, lat, f"J1-J2 Heisenberg on {lat.label()}, J1={J1:g}, J2={J2:g} ({units} units)",
         {"hva": _singlet_hva(H, lat.n_sites), "hea": _hea(lat.n_sites)},
-        units, sector, value, _singlets(lat.n_sites),
+        units, None, 0.0, _singlets(lat.n_sites),
     )
 
 
@@ -361,8 +394,8 @@ PROBLEMS: dict[str, ProblemSpec] = {
                         "transverse-field Ising model -J ZZ - h X"),
     "xxz": ProblemSpec(_build_xxz, {**_SPIN_DEFAULTS, "J": 1.0, "delta": 1.0, "h": 0.0, **_UNITS_SPIN},
                        "XXZ model J (SxSx + SySy + Delta SzSz) + h Sz"),
-    "heisenberg": ProblemSpec(_build_heisenberg, {**_SPIN_DEFAULTS, "J": 1.0, **_UNITS_SPIN},
-                              "Heisenberg model J S.S"),
+    "heisenberg": ProblemSpec(_build_heisenberg, {**_SPIN_DEFAULTS, "J": 1.0, "h": 0.0, **_UNITS_SPIN},
+                              "Heisenberg model J S.S + h Sz"),
     "j1j2": ProblemSpec(_build_j1j2, {**_SPIN_DEFAULTS, "J1": 1.0, "J2": 0.5, **_UNITS_SPIN},
                         "J1-J2 Heisenberg model"),
     "xy": ProblemSpec(_build_xy, {**_SPIN_DEFAULTS, "J": 1.0, "gamma": 0.0, "h": 0.0, **_UNITS_PAULI},

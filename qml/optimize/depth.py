@@ -1,0 +1,218 @@
+"""Depth that converges: grow an ansatz layer by layer until VQE reaches a target (``layers="auto"``).
+
+The default depth of a problem's ansatz (``p = N / 2`` for spin models) is exact for the
+periodic TFIM only; open chains, XXZ and J1-J2 chains need more. :func:`grow_depth` runs VQE
+at ``start`` layers, then adds one layer at a time, each run warm-started from the previous
+optimum with the new layer at the identity (zero angles: exact for the HVA, whose circuit
+at ``p`` layers is a prefix of the one at ``p + 1``; ansaetze without that property start
+afresh at every depth). It stops at the first depth that meets the targets against the
+exact reference (relative energy error and ground-space fidelity), or, without a reference,
+when adding a layer no longer lowers the energy (a plateau), or at the layer, time or
+parameter budget. Every depth tried is recorded in ``result.extra["depth_history"]`` with
+its energy, errors, weights count and seconds; ``result.extra["depth_stop"]`` says why the
+growth stopped.
+
+Example:
+    >>> from qml.problems import get_problem
+    >>> from qml.optimize import vqe
+    >>> r = vqe(get_problem("tfim", n=6, h=0.8, periodic=False), layers="auto")
+    >>> r.rel_error <= 1e-3, r.fidelity >= 0.99, r.extra["depth_stop"]
+    (True, True, 'target')
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import time
+from dataclasses import asdict, dataclass
+from typing import TYPE_CHECKING, Any
+
+import torch
+
+from qml.ir import Circuit
+
+if TYPE_CHECKING:
+    from qml.optimize.results import VQEResult
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class DepthSearch:
+    """Targets and budgets of the layer-by-layer growth.
+
+    Attributes:
+        target_rel_error: Stop once ``|E - E0| / |E0|`` is at most this (with a reference).
+        target_fidelity: ... and the weight in the ground space is at least this
+            (``None``: energy only).
+        start: First depth tried.
+        max_layers: Largest depth (default ``2 * n_wires``).
+        time_budget: Seconds after which no further layer is started (``None``: none).
+        max_params: Largest number of weights (``None``: no limit).
+        plateau_tol: Without a reference: stop when a layer lowers the energy by less than
+            ``plateau_tol * max(1, |E|)`` twice in a row.
+        new_layer_scale: The new layer's angles are uniform in ``[-scale, scale)``.
+        seed: Seed of the new layers' angles.
+
+    Example:
+        >>> DepthSearch(target_rel_error=1e-4).to_dict()["target_rel_error"]
+        0.0001
+    """
+
+    target_rel_error: float = 1e-3
+    target_fidelity: float | None = 0.99
+    start: int = 1
+    max_layers: int | None = None
+    time_budget: float | None = None
+    max_params: int | None = None
+    plateau_tol: float = 1e-7
+    new_layer_scale: float = 0.05
+    seed: int = 0
+
+    def __post_init__(self) -> None:
+        if not (isinstance(self.target_rel_error, (int, float)) and self.target_rel_error > 0):
+            raise ValueError(f"target_rel_error must be a number > 0, got {self.target_rel_error!r}")
+        if self.target_fidelity is not None and not 0 < self.target_fidelity <= 1:
+            raise ValueError(f"target_fidelity must be in (0, 1] or None, got {self.target_fidelity!r}")
+        for name in ("start", "max_layers", "max_params"):
+            v = getattr(self, name)
+            if v is not None and (isinstance(v, bool) or not isinstance(v, int) or v < 1):
+                raise ValueError(f"{name} must be an integer >= 1 (or None), got {v!r}")
+        if self.time_budget is not None and not self.time_budget > 0:
+            raise ValueError(f"time_budget must be > 0 seconds (or None), got {self.time_budget!r}")
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-friendly settings."""
+        return asdict(self)
+
+    def met(self, rel_error: float | None, fidelity: float | None) -> bool:
+        """Whether a result meets the targets (``False`` without a reference)."""
+        if rel_error is None or rel_error > self.target_rel_error:
+            return False
+        return self.target_fidelity is None or fidelity is None or fidelity >= self.target_fidelity
+
+
+def is_prefix(smaller: Circuit, larger: Circuit) -> bool:
+    """Whether ``larger`` starts with exactly the ops of ``smaller`` (same weight indices).
+
+    Example:
+        >>> from qml.problems import get_problem
+        >>> p = get_problem("tfim", n=4)
+        >>> is_prefix(p.ansatz(1), p.ansatz(2)), is_prefix(p.ansatz(2), p.ansatz(1))
+        (True, False)
+    """
+    k = len(smaller.ops)
+    return (
+        smaller.n_wires == larger.n_wires
+        and smaller.n_weights <= larger.n_weights
+        and len(larger.ops) >= k
+        and tuple(larger.ops[:k]) == tuple(smaller.ops)
+    )
+
+
+def grow_depth(
+    run: Any,
+    build: Any,
+    n_wires: int,
+    search: DepthSearch,
+    has_reference: bool,
+) -> VQEResult:
+    """Run VQE at growing depth until :class:`DepthSearch` says stop.
+
+    Args:
+        run: ``run(layers, circuit, init) -> VQEResult``, one VQE at a fixed depth
+            (``init=None``: the problem's initial weights; else a warm-start vector).
+        build: ``build(layers) -> Circuit``.
+        n_wires: Width (for the default ``max_layers``).
+        search: Targets and budgets.
+        has_reference: Whether an exact reference is available (else the plateau rule).
+
+    Returns:
+        The result at the final depth, with ``extra["depth_history"]``,
+        ``extra["depth_stop"]`` (``"target"``, ``"plateau"``, ``"max_layers"``,
+        ``"time_budget"``, ``"max_params"``) and ``extra["depth_search"]``; its
+        ``timings["total"]`` covers the whole growth.
+    """
+    t0 = time.perf_counter()
+    max_layers = search.max_layers if search.max_layers is not None else max(2 * n_wires, search.start)
+    history: list[dict[str, Any]] = []
+    best: VQEResult | None = None
+    prev_circuit: Circuit | None = None
+    flat = 0
+    stop = "max_layers"
+    p = search.start
+    while p <= max_layers:
+        circuit = build(p)
+        if search.max_params is not None and circuit.n_weights > search.max_params and best is not None:
+            stop = "max_params"
+            break
+        init = None
+        warm = False
+        if best is not None and prev_circuit is not None and is_prefix(prev_circuit, circuit):
+            gen = torch.Generator().manual_seed(search.seed + p)
+            w = (
+                torch.rand(circuit.n_weights, generator=gen, dtype=torch.float64) * 2 - 1
+            ) * search.new_layer_scale
+            w[: len(best.best_weights)] = torch.tensor(best.best_weights, dtype=torch.float64)
+            init, warm = w, True
+        t = time.perf_counter()
+        res = run(p, circuit, init)
+        history.append(
+            {
+                "layers": p,
+                "n_params": circuit.n_weights,
+                "energy": res.energy,
+                "rel_error": res.rel_error,
+                "fidelity": res.fidelity,
+                "n_evals": res.n_evals,
+                "warm_start": warm,
+                "seconds": time.perf_counter() - t,
+            }
+        )
+        log.info(
+            "depth %d (%d weights): energy %.10g, rel error %s, fidelity %s, %.2f s",
+            p,
+            circuit.n_weights,
+            res.energy,
+            res.rel_error,
+            res.fidelity,
+            history[-1]["seconds"],
+        )
+        best_before = best
+        improved = math.inf if best_before is None else best_before.energy - res.energy
+        if best is None or res.energy <= best.energy + 1e-12 * max(1.0, abs(best.energy)):
+            best = res
+        prev_circuit = circuit
+        if has_reference and search.met(res.rel_error, res.fidelity):
+            best, stop = res, "target"
+            break
+        if not has_reference and best_before is not None:
+            flat = flat + 1 if improved < search.plateau_tol * max(1.0, abs(res.energy)) else 0
+            if flat >= 2:
+                stop = "plateau"
+                break
+        if search.time_budget is not None and time.perf_counter() - t0 >= search.time_budget:
+            stop = "time_budget"
+            break
+        p += 1
+    assert best is not None
+    best.extra["depth_history"] = history
+    best.extra["depth_stop"] = stop
+    best.extra["depth_search"] = search.to_dict()
+    best.timings["total"] = time.perf_counter() - t0
+    best.timings["optimize"] = math.fsum(h["seconds"] for h in history)
+    best.n_evals = sum(h["n_evals"] for h in history)
+    if stop != "target" and has_reference:
+        best.message = (
+            f"depth search stopped ({stop}) at {history[-1]['layers']} layers before the "
+            f"targets (rel error <= {search.target_rel_error:g}"
+            + (f", fidelity >= {search.target_fidelity:g}" if search.target_fidelity else "")
+            + f"); best: {best.layers} layers. "
+            + best.message
+        )
+        best.converged = False
+    return best
+
+
+__all__ = ["DepthSearch", "grow_depth", "is_prefix"]
