@@ -281,42 +281,15 @@ def ground_state(
         )
     s = float(sector_value)
     label = f"{sym} = {s:g}"
-    comm = op.commutator(sym)
-    if comm.l1_norm() > 1e-10 * max(1.0, op.l1_norm() * sym.l1_norm()):
-        c, worst = max(comm.terms, key=lambda t: abs(t[0]))
-        raise ValueError(
-            f"the sector operator {sym} does not commute with H (i[H, S] contains {c:.3g}*{worst}), "
-            "so it does not define a symmetry sector; pass an operator that commutes with H"
-        )
+    _check_commutes(op, sym)
     tol_s = 1e-8 * max(1.0, sym.l1_norm())
 
-    letters = _is_qubitwise(sym)
-    if letters is not None:
+    if _is_qubitwise(sym) is not None:
         # Exact: rotate S to a diagonal operator and keep the basis states with S = s.
-        rotations = {w: ltr for w, ltr in letters.items() if ltr != "Z"}
-        h_rot, s_rot = _rotate(op, rotations), _rotate(sym, rotations)
-        diag = s_rot.diagonal(n)
-        idx = np.flatnonzero(np.abs(diag - s) <= tol_s)
-        if idx.size == 0:
-            values = np.unique(np.round(diag, 10))
-            raise ValueError(
-                f"the sector {label} is empty: {s:g} is not an eigenvalue of {sym}; "
-                f"its eigenvalues are {values.tolist()[:20]}"
-            )
-        m = _restrict(h_rot.to_sparse(n), idx)
-        vals, sub = _solve(m, k, dense, seed, tol)
-        full = np.zeros((1 << n, sub.shape[1]), dtype=complex)
-        full[idx] = sub
-        states = _unrotate_states(full, rotations, n) if rotations else full
+        vals, states = _Sectors(op, sym, n).solve(s, k, dense, seed, tol)
         solver = "dense" if dense else "sparse"
-        logger.info(
-            "ground_state: %s solver in sector %s (exact restriction), %d wires, sector dimension %d, k=%d",
-            solver,
-            label,
-            n,
-            idx.size,
-            k,
-        )
+        logger.info("ground_state: %s solver in sector %s (exact restriction), %d wires, k=%d",
+                    solver, label, n, k)
         return EDResult(vals, _fix_phases(states), n, label, solver)
 
     if dense:
@@ -378,15 +351,53 @@ def _penalty_solve(
     )
 
 
-def _sector_dims(sym: PauliSum, n: int) -> dict[float, int]:
-    """``{value: dimension}`` of the sectors of a qubit-wise commuting symmetry."""
-    letters = _is_qubitwise(sym)
-    if letters is None:
-        raise ValueError(f"the symmetry {sym} is not qubit-wise commuting; its sectors cannot be scanned")
-    rotations = {w: ltr for w, ltr in letters.items() if ltr != "Z"}
-    diag = _rotate(sym, rotations).diagonal(n)
-    values, counts = np.unique(np.round(diag, 9), return_counts=True)
-    return {float(v) + 0.0: int(c) for v, c in zip(values, counts)}
+def _check_commutes(op: PauliSum, sym: PauliSum) -> None:
+    comm = op.commutator(sym)
+    if comm.l1_norm() > 1e-10 * max(1.0, op.l1_norm() * sym.l1_norm()):
+        c, worst = max(comm.terms, key=lambda t: abs(t[0]))
+        raise ValueError(
+            f"the sector operator {sym} does not commute with H (i[H, S] contains {c:.3g}*{worst}), "
+            "so it does not define a symmetry sector; pass an operator that commutes with H"
+        )
+
+
+class _Sectors:
+    """``H`` in the sectors of a qubit-wise commuting symmetry ``S``, basis change and matrix built once.
+
+    Single-qubit Cliffords rotate ``S`` to a diagonal operator; ``H`` is rotated with it and
+    its sparse matrix built once, so each sector is a restriction to the basis states with
+    ``S = s`` (no rebuild per sector).
+    """
+
+    def __init__(self, op: PauliSum, sym: PauliSum, n: int) -> None:
+        letters = _is_qubitwise(sym)
+        if letters is None:
+            raise ValueError(f"the symmetry {sym} is not qubit-wise commuting; its sectors cannot be scanned")
+        self.op, self.sym, self.n = op, sym, n
+        self.rotations = {w: ltr for w, ltr in letters.items() if ltr != "Z"}
+        self.diag = _rotate(sym, self.rotations).diagonal(n)
+        self._matrix: sp.csr_matrix | None = None
+
+    def dims(self) -> dict[float, int]:
+        """``{value: dimension}`` of the sectors."""
+        values, counts = np.unique(np.round(self.diag, 9), return_counts=True)
+        return {float(v) + 0.0: int(c) for v, c in zip(values, counts)}
+
+    def solve(self, s: float, k: int, dense: bool, seed: int, tol: float) -> tuple[np.ndarray, np.ndarray]:
+        """The ``k`` lowest pairs in the sector ``S = s``, states in the full space."""
+        idx = np.flatnonzero(np.abs(self.diag - s) <= 1e-8 * max(1.0, self.sym.l1_norm()))
+        if idx.size == 0:
+            values = np.unique(np.round(self.diag, 10))
+            raise ValueError(
+                f"the sector {self.sym} = {s:g} is empty: {s:g} is not an eigenvalue of {self.sym}; "
+                f"its eigenvalues are {values.tolist()[:20]}"
+            )
+        if self._matrix is None:
+            self._matrix = _rotate(self.op, self.rotations).to_sparse(self.n)
+        vals, sub = _solve(_restrict(self._matrix, idx), k, dense, seed, tol)
+        full = np.zeros((1 << self.n, sub.shape[1]), dtype=complex)
+        full[idx] = sub
+        return vals, (_unrotate_states(full, self.rotations, self.n) if self.rotations else full)
 
 
 def _group_levels(energies: np.ndarray, tol: float) -> np.ndarray:
@@ -533,44 +544,55 @@ def spectrum(
     if sector is not None:
         sym_op: PauliSum | None = PauliSum.coerce(sector)
         name: str | None = None
-        plan = [float(sector_value)]
-        dims = _sector_dims(sym_op, n) if _is_qubitwise(sym_op) is not None else {}
     elif symmetry is None:
-        sym_op, name, plan, dims = None, None, [float("nan")], {}
-    else:
-        if isinstance(symmetry, str) and symmetry == "auto":
-            from qml.symmetry import scan_symmetry
+        sym_op, name = None, None
+    elif isinstance(symmetry, str) and symmetry == "auto":
+        from qml.symmetry import scan_symmetry
 
-            found = scan_symmetry(op, n)
-            sym_op, name = (None, None) if found is None else (found.operator, found.name)
-        elif isinstance(symmetry, (PauliSum, PauliString, str)):
-            sym_op = PauliSum.coerce(symmetry)
-            name = str(sym_op)
+        found = scan_symmetry(op, n)
+        sym_op, name = (None, None) if found is None else (found.operator, found.name)
+    elif isinstance(symmetry, (PauliSum, PauliString, str)):
+        sym_op = PauliSum.coerce(symmetry)
+        name = str(sym_op)
+    else:
+        raise ValueError(f"symmetry must be 'auto', None or an operator, got {symmetry!r}")
+    solver = "dense" if n <= dense_below else "sparse"
+    dense = solver == "dense"
+    if sym_op is not None and _is_qubitwise(sym_op) is None and sector is None:
+        raise ValueError(f"the symmetry {sym_op} is not qubit-wise commuting; its sectors cannot be scanned")
+    sectors = None
+    if sym_op is not None and _is_qubitwise(sym_op) is not None:
+        if name is None or symmetry != "auto":
+            _check_commutes(op, sym_op)
+        sectors = _Sectors(op, sym_op, n)
+    dims = {} if sectors is None else sectors.dims()
+    plan = [float(sector_value)] if sector is not None else sorted(dims, reverse=True) or [float("nan")]
+
+    def solve(s: float, k: int) -> tuple[np.ndarray, np.ndarray]:
+        if sectors is not None:
+            return sectors.solve(s, k, dense, seed, 0.0)
+        if sym_op is not None:  # a fixed sector of a general symmetry: projection / penalty
+            res = ground_state(op, n, k, sym_op, s, dense_below, seed=seed)
         else:
-            raise ValueError(f"symmetry must be 'auto', None or an operator, got {symmetry!r}")
-        if sym_op is None:
-            plan, dims = [float("nan")], {}
-        else:
-            dims = _sector_dims(sym_op, n)
-            plan = sorted(dims, reverse=True)
+            res = ground_state(op, n, k, dense_below=dense_below, seed=seed)
+        return res.energies, res.states
+
     energies: list[np.ndarray] = []
     columns: list[np.ndarray] = []
     values: list[np.ndarray] = []
-    solver = "dense" if n <= dense_below else "sparse"
     for s in plan:
         dim = dims.get(round(s, 9) + 0.0) or (1 << n)
         k = min(dim, n_levels + 3)
         while True:
-            kwargs: dict = {} if sym_op is None else {"sector": sym_op, "sector_value": s}
-            res = ground_state(op, n, k, dense_below=dense_below, seed=seed, **kwargs)
-            lv = _group_levels(res.energies, tol)
+            vals, vecs = solve(s, k)
+            lv = _group_levels(vals, tol)
             complete = int(lv[-1]) if k < dim else int(lv[-1]) + 1
             if complete >= n_levels or k >= dim:
                 break
             k = min(dim, 2 * k)
         keep = lv < n_levels
-        energies.append(res.energies[keep])
-        columns.append(res.states[:, keep])
+        energies.append(vals[keep])
+        columns.append(_fix_phases(vecs[:, keep]))
         values.append(np.full(int(keep.sum()), s))
     e = np.concatenate(energies)
     order = np.lexsort((-np.concatenate(values), e))  # by energy; within a level, larger values first

@@ -9,7 +9,7 @@ import pytest
 import torch
 
 from qml.ir import Circuit, W
-from qml.optimize import vqe
+from qml.optimize import vqe, vqe_sweep
 from qml.optimize.depth import DepthSearch, is_prefix
 from qml.paulis import pauli
 from qml.problems import get_problem
@@ -24,6 +24,8 @@ def test_small_open_chain_reaches_the_target_and_records_every_depth():
     assert res.fidelity >= 0.99
     assert [h["layers"] for h in hist] == list(range(1, res.layers + 1))
     assert [h["warm_start"] for h in hist] == [False] + [True] * (len(hist) - 1)
+    assert hist[0]["kept"] == "cold"
+    assert {h["kept"] for h in hist} <= {"warm", "cold"}
     assert all(
         a["energy"] >= b["energy"] - 1e-9 for a, b in itertools.pairwise(hist)
     )  # warm starts never lose
@@ -60,6 +62,14 @@ def test_prefix_rule():
     a = Circuit(2).add("RX", 0, W(0))
     assert not is_prefix(a, Circuit(2).add("RY", 0, W(0)).add("RX", 0, W(1)))
     assert not is_prefix(a, Circuit(3).add("RX", 0, W(0)))
+
+
+def test_sweep_grows_each_point():
+    sweep = vqe_sweep(
+        "tfim", [0.5, 1.5], param="h", problem_params={"n": 6, "periodic": False}, layers="auto"
+    )
+    assert all(r.extra["depth_stop"] == "target" for r in sweep.results)
+    assert sweep.max_rel_error <= 1e-3
 
 
 def test_bad_settings():

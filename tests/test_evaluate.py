@@ -186,3 +186,13 @@ def test_predict_command_writes_outputs(tmp_path, capsys):
     p = add_predict_command(sub)
     assert p.get_default("func") is predict_command
     assert torch.get_default_dtype() == torch.float32  # nothing changed the global default
+
+
+def test_evaluate_readout_observables(interp4):
+    model, _ = interp4
+    res = evaluate(model, [0.5, 1.0], readout=True)
+    obs = res.observables
+    assert {"s2", "staggered_m2", "sq_pi", "entropy_half", "renyi2_half"} <= set(obs)
+    assert "entropy_profile" not in obs  # lists are not summarised per point
+    assert obs["entropy_half"]["pred"][1] == pytest.approx(obs["entropy_half"]["exact"][1], abs=1e-6)
+    assert res.summary["max_abs_error_entropy_half"] is not None

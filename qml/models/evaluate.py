@@ -216,6 +216,7 @@ def evaluate(
     label: str = "",
     seed: int = 0,
     extra: dict[str, Any] | None = None,
+    readout: bool = False,
 ) -> EvaluationResult:
     """Compare a conditional model's predicted ground states with exact ones on held-out ``lambda``.
 
@@ -229,6 +230,9 @@ def evaluate(
         label: Label stored in the result (``"mlp"``, ``"interp"``...).
         seed: Seed recorded in the result (the one the model was trained with).
         extra: Extra data stored in the result.
+        readout: Also compare the scalar observables of :func:`qml.readout.observables`
+            (``s2``, ``staggered_m2``, ``sq_pi``, ``entropy_half``...) in ``observables``,
+            the exact value taken on the ground state closest to the prediction.
 
     Returns:
         An :class:`EvaluationResult`.
@@ -278,6 +282,14 @@ def evaluate(
             res.observables[k]["pred"].append(_expect(m, states[b]))
             exact_value = np.mean([_expect(m, g[:, j]) for j in range(g.shape[1])])
             res.observables[k]["exact"].append(float(exact_value))
+        if readout:
+            from qml.readout import compare_with_exact
+
+            for k, row in compare_with_exact(states[b], g).items():
+                if not isinstance(row["value"], list):
+                    entry = res.observables.setdefault(k, {"pred": [], "exact": []})
+                    entry["pred"].append(row["value"])
+                    entry["exact"].append(row["exact"])
     res.summary = res.summarize()
     res.seconds = time.perf_counter() - t0
     res.versions = versions()

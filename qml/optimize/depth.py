@@ -2,10 +2,13 @@
 
 The default depth of a problem's ansatz (``p = N / 2`` for spin models) is exact for the
 periodic TFIM only; open chains, XXZ and J1-J2 chains need more. :func:`grow_depth` runs VQE
-at ``start`` layers, then adds one layer at a time, each run warm-started from the previous
-optimum with the new layer at the identity (zero angles: exact for the HVA, whose circuit
-at ``p`` layers is a prefix of the one at ``p + 1``; ansaetze without that property start
-afresh at every depth). It stops at the first depth that meets the targets against the
+at ``start`` layers, then adds one layer at a time. Each depth is run twice: warm-started from
+the previous optimum with the new layer near the identity (small seeded angles,
+``new_layer_scale``; exactly zero angles would sit on a saddle, since for ``H = G_1 + G_2``
+the gradient of an appended identity layer vanishes at the previous optimum), and from the
+problem's fresh initial weights; the lower energy is kept. Warm starts need the circuit at
+``p`` layers to be a prefix of the one at ``p + 1`` (the HVA); other ansaetze only start
+afresh. It stops at the first depth that meets the targets against the
 exact reference (relative energy error and ground-space fidelity), or, without a reference,
 when adding a layer no longer lowers the energy (a plateau), or at the layer, time or
 parameter budget. Every depth tried is recorded in ``result.extra["depth_history"]`` with
@@ -53,6 +56,10 @@ class DepthSearch:
         plateau_tol: Without a reference: stop when a layer lowers the energy by less than
             ``plateau_tol * max(1, |E|)`` twice in a row.
         new_layer_scale: The new layer's angles are uniform in ``[-scale, scale)``.
+        cold_start: Also run every depth from the problem's initial weights and keep the
+            lower energy (``kept`` in the history says which): a warm start can stay in the
+            basin of a shallower optimum (the open TFIM chain N=12, h=0.9 met the targets at
+            23 layers warm-only; a fresh start at 12 layers reaches rel error 2e-4).
         seed: Seed of the new layers' angles.
 
     Example:
@@ -68,6 +75,7 @@ class DepthSearch:
     max_params: int | None = None
     plateau_tol: float = 1e-7
     new_layer_scale: float = 0.05
+    cold_start: bool = True
     seed: int = 0
 
     def __post_init__(self) -> None:
@@ -158,6 +166,12 @@ def grow_depth(
             init, warm = w, True
         t = time.perf_counter()
         res = run(p, circuit, init)
+        evals, start = res.n_evals, "warm" if warm else "cold"
+        if warm and search.cold_start:
+            cold = run(p, circuit, None)
+            evals += cold.n_evals
+            if cold.energy < res.energy:
+                res, start = cold, "cold"
         history.append(
             {
                 "layers": p,
@@ -165,8 +179,9 @@ def grow_depth(
                 "energy": res.energy,
                 "rel_error": res.rel_error,
                 "fidelity": res.fidelity,
-                "n_evals": res.n_evals,
+                "n_evals": evals,
                 "warm_start": warm,
+                "kept": start,
                 "seconds": time.perf_counter() - t,
             }
         )
