@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-import functools
 import itertools
 
 import numpy as np
 import pytest
 import torch
+from dense import ghz, heisenberg_ring, op, product_state, random_state
+from dense import tfim_open as tfim
 
 from qml.correlations import (
     chain_momenta,
@@ -21,24 +22,10 @@ from qml.correlations import (
 )
 from qml.problems.lattice import chain
 
-PAULI = {
-    "i": np.eye(2, dtype=complex),
-    "x": np.array([[0, 1], [1, 0]], dtype=complex),
-    "y": np.array([[0, -1j], [1j, 0]], dtype=complex),
-    "z": np.array([[1, 0], [0, -1]], dtype=complex),
-}
 TOL = 1e-10
 
 
 # -- independent dense references -------------------------------------------------------------
-
-
-def op(n: int, factors: dict[int, str]) -> np.ndarray:
-    """``prod_w sigma^{factors[w]}_w`` as a dense matrix; wire 0 is the leftmost kron factor."""
-    out = np.ones((1, 1), dtype=complex)
-    for w in range(n):
-        out = np.kron(out, PAULI[factors.get(w, "i")])
-    return out
 
 
 def ev(psi: np.ndarray, o: np.ndarray) -> float:
@@ -67,55 +54,14 @@ def spin_sum(n: int, a: str, w: np.ndarray | None = None) -> np.ndarray:
     return sum(w[i] * op(n, {i: a}) / 2 for i in range(n))
 
 
-def random_state(n: int, seed: int) -> np.ndarray:
-    rng = np.random.default_rng(seed)
-    psi = rng.normal(size=2**n) + 1j * rng.normal(size=2**n)
-    return psi / np.linalg.norm(psi)
-
-
 def basis(n: int, bits: str) -> np.ndarray:
     psi = np.zeros(2**n, dtype=complex)
     psi[int(bits, 2)] = 1.0
     return psi
 
 
-def product_state(n: int, seed: int) -> np.ndarray:
-    rng = np.random.default_rng(seed)
-    psi = np.ones(1, dtype=complex)
-    for _ in range(n):
-        v = rng.normal(size=2) + 1j * rng.normal(size=2)
-        psi = np.kron(psi, v / np.linalg.norm(v))
-    return psi
-
-
-def ghz(n: int) -> np.ndarray:
-    psi = np.zeros(2**n, dtype=complex)
-    psi[0] = psi[-1] = 2**-0.5
-    return psi
-
-
 def singlet() -> np.ndarray:
     return np.array([0, 1, -1, 0], dtype=complex) / 2**0.5
-
-
-def ground_state(h: np.ndarray) -> np.ndarray:
-    e, v = np.linalg.eigh(h)
-    assert e[1] - e[0] > 1e-8, "degenerate ground state"
-    return v[:, 0]
-
-
-@functools.cache
-def heisenberg_ring(n: int = 6) -> np.ndarray:
-    """Ground state of ``sum_i S_i . S_{i+1}`` on a ring (spin units): a singlet."""
-    h = sum(op(n, {i: a, (i + 1) % n: a}) / 4 for i in range(n) for a in "xyz")
-    return ground_state(h)
-
-
-@functools.cache
-def tfim(n: int = 6, g: float = 0.8) -> np.ndarray:
-    """Ground state of the open TFIM ``-sum Z_i Z_{i+1} - g sum X_i``."""
-    h = -sum(op(n, {i: "z", i + 1: "z"}) for i in range(n - 1)) - g * sum(op(n, {i: "x"}) for i in range(n))
-    return ground_state(h)
 
 
 NAMED = {

@@ -2,34 +2,21 @@
 
 from __future__ import annotations
 
-import functools
 import itertools
 import math
 
 import numpy as np
 import pytest
 import torch
+from dense import PAULI, ghz, heisenberg_ring, op, product_state, random_state, tfim_open
 
 from qml.entanglement import entanglement_entropy, entanglement_profile, reduced_density_matrix
 
-PAULI = {
-    "i": np.eye(2, dtype=complex),
-    "x": np.array([[0, 1], [1, 0]], dtype=complex),
-    "y": np.array([[0, -1j], [1j, 0]], dtype=complex),
-    "z": np.array([[1, 0], [0, -1]], dtype=complex),
-}
 TOL = 1e-10
 LOG2 = math.log(2)
 
 
 # -- independent references ---------------------------------------------------------------------
-
-
-def op(n: int, factors: dict[int, str]) -> np.ndarray:
-    out = np.ones((1, 1), dtype=complex)
-    for w in range(n):
-        out = np.kron(out, PAULI[factors.get(w, "i")])
-    return out
 
 
 def partial_trace(psi: np.ndarray, keep: list[int]) -> np.ndarray:
@@ -57,39 +44,6 @@ def svd_entropy(psi: np.ndarray, subsystem: list[int], kind: str = "vn") -> floa
         return float(-np.log(np.sum(p**2)))
     p = p[p > 1e-300]
     return float(-np.sum(p * np.log(p)))
-
-
-def random_state(n: int, seed: int) -> np.ndarray:
-    rng = np.random.default_rng(seed)
-    psi = rng.normal(size=2**n) + 1j * rng.normal(size=2**n)
-    return psi / np.linalg.norm(psi)
-
-
-def product_state(n: int, seed: int) -> np.ndarray:
-    rng = np.random.default_rng(seed)
-    psi = np.ones(1, dtype=complex)
-    for _ in range(n):
-        v = rng.normal(size=2) + 1j * rng.normal(size=2)
-        psi = np.kron(psi, v / np.linalg.norm(v))
-    return psi
-
-
-def ghz(n: int) -> np.ndarray:
-    psi = np.zeros(2**n, dtype=complex)
-    psi[0] = psi[-1] = 2**-0.5
-    return psi
-
-
-@functools.cache
-def heisenberg_ring(n: int = 6) -> np.ndarray:
-    h = sum(op(n, {i: a, (i + 1) % n: a}) / 4 for i in range(n) for a in "xyz")
-    return np.linalg.eigh(h)[1][:, 0]
-
-
-@functools.cache
-def tfim(n: int = 6, g: float = 1.0) -> np.ndarray:
-    h = -sum(op(n, {i: "z", i + 1: "z"}) for i in range(n - 1)) - g * sum(op(n, {i: "x"}) for i in range(n))
-    return np.linalg.eigh(h)[1][:, 0]
 
 
 def t(psi: np.ndarray, dtype: torch.dtype = torch.complex128) -> torch.Tensor:
@@ -164,7 +118,7 @@ def test_entropy_matches_svd(n, kind):
 @pytest.mark.parametrize("name", ["heisenberg", "tfim"])
 @pytest.mark.parametrize("kind", ["vn", "renyi2"])
 def test_ground_state_profiles(name, kind):
-    psi = heisenberg_ring() if name == "heisenberg" else tfim()
+    psi = heisenberg_ring() if name == "heisenberg" else tfim_open(6, 1.0)
     got = entanglement_profile(t(psi), kind=kind)
     want = [svd_entropy(psi, list(range(k)), kind) for k in range(1, 6)]
     np.testing.assert_allclose(got.numpy(), want, atol=TOL)

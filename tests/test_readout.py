@@ -2,25 +2,13 @@
 
 from __future__ import annotations
 
-from functools import reduce
-
 import numpy as np
 import pytest
+from dense import op
 
 from qml.optimize import vqe
 from qml.problems import get_problem
 from qml.readout import OBSERVABLES, closest_ground_state, compare_with_exact, observables
-
-_P = {
-    "I": np.eye(2),
-    "X": np.array([[0, 1], [1, 0]]),
-    "Y": np.array([[0, -1j], [1j, 0]]),
-    "Z": np.diag([1.0, -1.0]),
-}
-
-
-def _op(n, sites):
-    return reduce(np.kron, [_P[sites.get(i, "I")] for i in range(n)]).astype(complex)
 
 
 def _ev(psi, m):
@@ -33,8 +21,8 @@ def test_observables_of_a_random_state_match_dense_definitions():
     psi = rng.standard_normal(2**n) + 1j * rng.standard_normal(2**n)
     psi /= np.linalg.norm(psi)
     obs = observables(psi)
-    sz = sum(0.5 * _op(n, {i: "Z"}) for i in range(n))
-    spin = {a: [0.5 * _op(n, {i: a}) for i in range(n)] for a in "XYZ"}
+    sz = sum(0.5 * op(n, {i: "Z"}) for i in range(n))
+    spin = {a: [0.5 * op(n, {i: a}) for i in range(n)] for a in "XYZ"}
     s2 = sum((sum(spin[a]) @ sum(spin[a])) for a in "XYZ")
     stag = (
         sum((-1) ** (i + j) * spin[a][i] @ spin[a][j] for a in "XYZ" for i in range(n) for j in range(n))
@@ -53,7 +41,7 @@ def test_observables_of_a_random_state_match_dense_definitions():
     assert obs["sz"] == pytest.approx(_ev(psi, sz), abs=1e-12)
     assert obs["s2"] == pytest.approx(_ev(psi, s2), abs=1e-12)
     assert obs["zz_nn"] == pytest.approx(
-        np.mean([_ev(psi, _op(n, {i: "Z", i + 1: "Z"})) for i in range(n - 1)])
+        np.mean([_ev(psi, op(n, {i: "Z", i + 1: "Z"})) for i in range(n - 1)])
     )
     assert obs["staggered_m2"] == pytest.approx(_ev(psi, stag), abs=1e-12)
     assert obs["sq_pi"] == pytest.approx(_ev(psi, sq), abs=1e-12)

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import warnings
-from functools import reduce
 
 import numpy as np
 import pytest
+from dense import op
 
 from qml.ir import Circuit, W
 from qml.optimize import vqe
@@ -21,23 +21,12 @@ from qml.symmetry import (
     symmetries_of,
 )
 
-_P = {
-    "I": np.eye(2),
-    "X": np.array([[0, 1], [1, 0]]),
-    "Y": np.array([[0, -1j], [1j, 0]]),
-    "Z": np.diag([1.0, -1.0]),
-}
-
-
-def _op(n: int, sites: dict[int, str]) -> np.ndarray:
-    return reduce(np.kron, [_P[sites.get(i, "I")] for i in range(n)]).astype(complex)
-
 
 @pytest.mark.parametrize("n", [2, 3, 5])
 def test_candidate_operators_match_dense_definitions(n):
-    sz = sum(0.5 * _op(n, {i: "Z"}) for i in range(n))
-    px, pz = _op(n, dict.fromkeys(range(n), "X")), _op(n, dict.fromkeys(range(n), "Z"))
-    s2 = sum(0.25 * _op(n, {i: a}) @ _op(n, {j: a}) for a in "XYZ" for i in range(n) for j in range(n))
+    sz = sum(0.5 * op(n, {i: "Z"}) for i in range(n))
+    px, pz = op(n, dict.fromkeys(range(n), "X")), op(n, dict.fromkeys(range(n), "Z"))
+    s2 = sum(0.25 * op(n, {i: a}) @ op(n, {j: a}) for a in "XYZ" for i in range(n) for j in range(n))
     got = {s.name: s.operator.to_matrix(n) for s in candidate_symmetries(n)}
     for name, ref in (("Sz", sz), ("Px", px), ("Pz", pz), ("S2", s2)):
         np.testing.assert_allclose(got[name], ref, atol=1e-12)
