@@ -82,7 +82,7 @@ def test_info_and_problems(capsys):
     (["vqe", "--problem", "h2", "--h", "1.0"], "unknown parameter(s) h for problem 'h2'; valid parameters"),
     (["vqe", "--problem", "tfim", "--n", "40"], "n must be an integer in 2..24"),
     (["vqe", "--problem", "tfim", "--n", "4", "--ansatz", "uccsd"], "valid choices: hva, hea"),
-    (["vqe", "--problem", "tfim", "--layers", "two"], "invalid int value"),
+    (["vqe", "--problem", "tfim", "--layers", "two"], "expected an integer >= 1 or 'auto'"),
     (["vqe"], "the following arguments are required: --problem"),
     (["launch"], "invalid choice: 'launch'"),
     (["run", "circuits/nothing.toml"], "no experiment file"),
