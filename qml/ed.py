@@ -39,7 +39,7 @@ from qml.paulis import MAX_DENSE_WIRES, MAX_SPARSE_WIRES, PauliString, PauliSum
 if TYPE_CHECKING:  # scipy is imported lazily to keep `import qml` light
     import scipy.sparse as sp
 
-__all__ = ["EDResult", "Spectrum", "ground_state", "spectrum", "spectrum_gap"]
+__all__ = ["EDResult", "Spectrum", "ground_state", "group_levels", "spectrum", "spectrum_gap"]
 
 logger = logging.getLogger(__name__)
 
@@ -400,8 +400,13 @@ class _Sectors:
         return vals, (_unrotate_states(full, self.rotations, self.n) if self.rotations else full)
 
 
-def _group_levels(energies: np.ndarray, tol: float) -> np.ndarray:
-    """Level index of each (ascending) energy: a new level starts above ``first + tol * max(1, |first|)``."""
+def group_levels(energies: np.ndarray, tol: float = 1e-8) -> np.ndarray:
+    """Level index of each (ascending) energy: a new level starts above ``first + tol * max(1, |first|)``.
+
+    Example:
+        >>> group_levels(np.array([-1.0, -1.0 + 1e-12, 0.5])).tolist()
+        [0, 0, 1]
+    """
     out = np.zeros(energies.size, dtype=np.int64)
     first, level = (float(energies[0]), 0) if energies.size else (0.0, 0)
     for i, e in enumerate(energies):
@@ -585,7 +590,7 @@ def spectrum(
         k = min(dim, n_levels + 3)
         while True:
             vals, vecs = solve(s, k)
-            lv = _group_levels(vals, tol)
+            lv = group_levels(vals, tol)
             complete = int(lv[-1]) if k < dim else int(lv[-1]) + 1
             if complete >= n_levels or k >= dim:
                 break
@@ -597,7 +602,7 @@ def spectrum(
     e = np.concatenate(energies)
     order = np.lexsort((-np.concatenate(values), e))  # by energy; within a level, larger values first
     e = e[order]
-    lv = _group_levels(e, tol)
+    lv = group_levels(e, tol)
     keep = lv < n_levels
     levels = np.array([float(e[lv == j][0]) for j in range(int(lv[keep].max()) + 1)])
     label = name if sector is None else f"{sym_op} = {float(sector_value):g}"

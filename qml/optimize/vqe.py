@@ -271,10 +271,12 @@ def vqe(
     energy, res, s, how, obj = best
     t_opt = time.perf_counter() - t_opt
 
-    fidelity = None
-    if ref is not None and ref.ground_space is not None:
+    fidelity, psi = None, None
+    has_space = ref is not None and ref.ground_space is not None
+    if has_space or observables:
         with torch.no_grad():
             psi = sim.state(circuit, res.best_weights)
+    if has_space:
         fidelity = ref.fidelity(psi)
     total = time.perf_counter() - t_start
     extra: dict[str, Any] = {"exact_method": None if ref is None else ref.method}
@@ -286,10 +288,7 @@ def vqe(
         from qml.readout import compare_with_exact
         from qml.readout import observables as read
 
-        with torch.no_grad():
-            psi = sim.state(circuit, res.best_weights)
-        extra["observables"] = (read(psi) if ref is None or ref.ground_space is None
-                                else compare_with_exact(psi, ref.ground_space))
+        extra["observables"] = compare_with_exact(psi, ref.ground_space) if has_space else read(psi)
     if reach is not None:
         extra["conserved"] = reach.conserved
         extra["ground_values"] = reach.ground

@@ -44,7 +44,8 @@ class ExactResult:
         energy: The ground-state energy (closed form where available, else ED).
         ground_space: ``(2^n, d)`` orthonormal columns spanning the (sector-resolved)
             ground level, ``d`` its degeneracy; ``None`` when too wide for ED.
-        energies: The lowest ED energies in the sector (empty without ED).
+        energies: The lowest ED energies over the sectors solved, each level repeated by its
+            degeneracy (empty without ED); see :attr:`levels`.
         method: ``"closed-form"``, ``"ed"`` or ``"closed-form (no ED state)"``.
         sector: ``"S = s"`` label of the symmetry sector, or ``None``.
         gap: ``E1 - E0`` between the two lowest distinct levels (over all sectors scanned),
@@ -53,8 +54,6 @@ class ExactResult:
             summed over sectors.
         symmetry: Name of the symmetry whose sectors were all scanned (``"Sz"``, ``"Px"``,
             ``"Pz"``), ``None`` for a fixed sector or the full space.
-        levels: The lowest distinct levels computed (``energies`` repeats them by degeneracy).
-        level_degeneracies: Dimension of each of ``levels``.
         sector_values: The scanned symmetry's value of each ground-space column.
         sectors_solved: How many sectors were diagonalised.
 
@@ -73,10 +72,25 @@ class ExactResult:
     gap: float | None = None
     degeneracy: int = 1
     symmetry: str | None = None
-    levels: np.ndarray | None = None
-    level_degeneracies: tuple[int, ...] = ()
     sector_values: tuple[float, ...] = ()
     sectors_solved: int = 0
+
+    @property
+    def levels(self) -> list[tuple[float, int]]:
+        """The distinct levels of :attr:`energies` as ``(energy, degeneracy)`` pairs.
+
+        Example:
+            >>> from qml.problems import get_problem
+            >>> [(round(e, 6), d) for e, d in get_problem("heisenberg", n=4, periodic=False).exact().levels]
+            [(-1.616025, 1), (-0.957107, 3)]
+        """
+        from qml.ed import group_levels
+
+        e = np.asarray(self.energies, dtype=float)
+        if not e.size:
+            return []
+        lv = group_levels(e)
+        return [(float(e[lv == j][0]), int(np.sum(lv == j))) for j in range(int(lv.max()) + 1)]
 
     @property
     def state(self) -> np.ndarray | None:
@@ -229,8 +243,6 @@ class Problem:
             gap=sp.gap,
             degeneracy=sp.degeneracies[0],
             symmetry=sp.symmetry if self.sector is None else None,
-            levels=np.asarray(sp.levels, dtype=float),
-            level_degeneracies=sp.degeneracies,
             sector_values=tuple(float(v) for v in sp.values[sp.level_of == 0]),
             sectors_solved=sp.sectors_solved,
         )
