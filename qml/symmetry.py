@@ -329,7 +329,16 @@ def check_reachable(
 
 
 class UnreachableGroundStateWarning(UserWarning):
-    """The ansatz conserves a quantity whose value the ground level does not have."""
+    """The ansatz conserves a quantity whose value the ground level does not have.
+
+    Example:
+        >>> import warnings
+        >>> with warnings.catch_warnings(record=True) as caught:
+        ...     warnings.simplefilter("always")
+        ...     warnings.warn("conserves Sz = 0", UnreachableGroundStateWarning)
+        >>> caught[0].category.__name__
+        'UnreachableGroundStateWarning'
+    """
 
 
 __all__ = [

@@ -141,6 +141,15 @@ def grow_depth(
         ``extra["depth_stop"]`` (``"target"``, ``"plateau"``, ``"max_layers"``,
         ``"time_budget"``, ``"max_params"``) and ``extra["depth_search"]``; its
         ``timings["total"]`` covers the whole growth.
+
+    Example:
+        >>> from qml.optimize import vqe
+        >>> from qml.problems import get_problem
+        >>> p = get_problem("tfim", n=4, h=0.5)
+        >>> run = lambda layers, circuit, w0: vqe(p, layers=layers, init=w0)
+        >>> r = grow_depth(run, p.ansatz, 4, DepthSearch(target_rel_error=1e-8), True)
+        >>> r.layers, r.extra["depth_stop"]
+        (2, 'target')
     """
     t0 = time.perf_counter()
     max_layers = search.max_layers if search.max_layers is not None else max(2 * n_wires, search.start)
