@@ -134,6 +134,11 @@ def _build_parser() -> _Parser:
                    help="with --layers auto: the relative energy error to reach (default 1e-3)")
     v.add_argument("--observables", action="store_true",
                    help="print correlations, S^2, S(pi) and entanglement entropies beside their exact values")
+    v.add_argument("--states", type=int, default=None, metavar="K",
+                   help="the K lowest states (excited states), sector by sector, against exact "
+                        "diagonalisation")
+    v.add_argument("--method", default="vqd", choices=("vqd", "ssvqe"),
+                   help="excited-state method with --states: variational deflation or subspace search")
     v.add_argument("--strict", action="store_true",
                    help="fail (instead of warn) when the ansatz cannot reach the ground space")
     v.add_argument("--optimizer", default="lbfgs", help=f"one of: {', '.join(OPTIMIZERS)}")
@@ -326,6 +331,8 @@ def _cmd_vqe(args: argparse.Namespace) -> int:
         raise CLIError(f"unknown dtype {args.dtype!r}; valid choices: complex128, complex64")
     problem = get_problem(args.problem, **_problem_params(args))
     sim = Simulator(dtype=torch.complex128 if args.dtype == "complex128" else torch.complex64)
+    if args.states is not None:
+        return _excited(args, problem, sim)
     depth = None
     if args.target_error is not None:
         from qml.optimize.depth import DepthSearch
@@ -352,6 +359,50 @@ def _cmd_vqe(args: argparse.Namespace) -> int:
 
         plot_result(res, args.plot)
         con.print(f"wrote {args.plot}")
+    return 0
+
+
+def _excited(args: argparse.Namespace, problem: Any, sim: Any) -> int:
+    """``qml vqe --states K``: the K lowest states by VQD or SSVQE, with levels against ED."""
+    from rich.table import Table
+
+    from qml.optimize import ssvqe, vqd
+
+    if args.states < 1:
+        raise CLIError(f"--states must be >= 1, got {args.states}")
+    if args.layers == "auto" or args.observables or args.shots is not None:
+        raise CLIError("--states cannot be combined with --layers auto, --observables or --shots")
+    run = vqd if args.method == "vqd" else ssvqe
+    kwargs = {"steps": args.steps} if args.steps != 200 else {}  # the methods' own default otherwise
+    label = f"{args.method.upper()} {problem.name}, {args.states} states"
+    with _Progress(None, label), _warnings_to_stderr():
+        res = run(problem, args.states, ansatz=args.ansatz, layers=args.layers, optimizer=args.optimizer,
+                  lr=args.lr, tol=args.tol, seed=args.seed, restarts=args.restarts, simulator=sim, **kwargs)
+    con = _console()
+    unit = f" ({res.energy_unit})" if res.energy_unit else ""
+    title = f"{args.method.upper()}: {res.problem}, {res.ansatz} x{res.layers}"
+    table = Table(title=title, title_justify="left")
+    for col in ("state", "sector", "energy" + unit, "exact" + unit, "rel error", "fidelity"):
+        table.add_column(col)
+    for row in res.summary():
+        table.add_row(str(row["state"]), str(row["sector"]), _fmt(row["energy"]), _fmt(row["exact"]),
+                      _fmt(row["rel_error"]), _fmt(row["fidelity"]))
+    con.print(table)
+    levels = Table(title="levels (found vs exact, degeneracy within the sectors searched)",
+                   title_justify="left")
+    for col in ("level", "found", "states", "exact", "exact degeneracy", "sectors"):
+        levels.add_column(col)
+    for i, exact in enumerate(res.exact_levels):
+        found = res.levels[i] if i < len(res.levels) else None
+        count = res.level_degeneracies[i] if i < len(res.level_degeneracies) else 0
+        sectors = ", ".join(f"{v:g}" for v in res.level_sectors[i]) if i < len(res.level_sectors) else ""
+        degeneracy = str(res.exact_level_degeneracies[i])
+        levels.add_row(str(i), _fmt(found), str(count), _fmt(exact), degeneracy, sectors)
+    con.print(levels)
+    con.print(f"time {res.timings.get('total', 0.0):.1f} s, max rel error {_fmt(res.max_rel_error)}")
+    if args.out:
+        res.save(args.out)
+        con.print(f"saved {args.out}")
     return 0
 
 

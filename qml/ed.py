@@ -39,7 +39,17 @@ from qml.paulis import MAX_DENSE_WIRES, MAX_SPARSE_WIRES, PauliString, PauliSum
 if TYPE_CHECKING:  # scipy is imported lazily to keep `import qml` light
     import scipy.sparse as sp
 
-__all__ = ["EDResult", "Spectrum", "ground_state", "group_levels", "spectrum", "spectrum_gap"]
+__all__ = [
+    "EDResult",
+    "Spectrum",
+    "ground_state",
+    "group_levels",
+    "rotate",
+    "sector_basis",
+    "sector_dimensions",
+    "spectrum",
+    "spectrum_gap",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -351,6 +361,17 @@ def _penalty_solve(
     )
 
 
+def sector_dimensions(values: np.ndarray) -> dict[float, int]:
+    """``{value: dimension}`` from the values of :func:`sector_basis`.
+
+    Example:
+        >>> sector_dimensions(sector_basis("0.5*Z0 + 0.5*Z1", 2)[1])
+        {-1.0: 1, 0.0: 2, 1.0: 1}
+    """
+    vals, counts = np.unique(values, return_counts=True)
+    return {float(v) + 0.0: int(c) for v, c in zip(vals, counts)}
+
+
 def _check_commutes(op: PauliSum, sym: PauliSum) -> None:
     comm = op.commutator(sym)
     if comm.l1_norm() > 1e-10 * max(1.0, op.l1_norm() * sym.l1_norm()):
@@ -359,6 +380,40 @@ def _check_commutes(op: PauliSum, sym: PauliSum) -> None:
             f"the sector operator {sym} does not commute with H (i[H, S] contains {c:.3g}*{worst}), "
             "so it does not define a symmetry sector; pass an operator that commutes with H"
         )
+
+
+def sector_basis(sym: PauliSum | PauliString | str, n_wires: int) -> tuple[dict[int, str], np.ndarray]:
+    """The basis in which a qubit-wise commuting symmetry is diagonal, and its value on each basis state.
+
+    Returns ``(rotations, values)``: ``rotations[w]`` is the Pauli letter (``"X"`` or ``"Y"``)
+    rotated to ``Z`` on wire ``w`` (:func:`rotate` applies the same change to an operator),
+    ``values`` the symmetry's eigenvalue on each of the ``2^n`` rotated basis states
+    (rounded to 1e-9).
+
+    Raises:
+        ValueError: If the terms of ``sym`` do not commute qubit-wise.
+
+    Example:
+        >>> rot, vals = sector_basis("X0 X1", 2)
+        >>> rot, vals.tolist()
+        ({0: 'X', 1: 'X'}, [1.0, -1.0, -1.0, 1.0])
+    """
+    op = PauliSum.coerce(sym)
+    letters = _is_qubitwise(op)
+    if letters is None:
+        raise ValueError(f"the symmetry {op} is not qubit-wise commuting; its sectors cannot be scanned")
+    rotations = {w: ltr for w, ltr in letters.items() if ltr != "Z"}
+    return rotations, np.round(_rotate(op, rotations).diagonal(n_wires), 9) + 0.0
+
+
+def rotate(op: PauliSum | PauliString | str, rotations: dict[int, str]) -> PauliSum:
+    """``op`` in the basis of :func:`sector_basis`: ``U op U^dagger``, ``U`` rotating each listed letter to Z.
+
+    Example:
+        >>> str(rotate("X0 + Z0 + Y0", {0: "X"}))
+        'X0 - Y0 + Z0'
+    """
+    return _rotate(PauliSum.coerce(op), rotations)
 
 
 class _Sectors:
@@ -370,18 +425,13 @@ class _Sectors:
     """
 
     def __init__(self, op: PauliSum, sym: PauliSum, n: int) -> None:
-        letters = _is_qubitwise(sym)
-        if letters is None:
-            raise ValueError(f"the symmetry {sym} is not qubit-wise commuting; its sectors cannot be scanned")
         self.op, self.sym, self.n = op, sym, n
-        self.rotations = {w: ltr for w, ltr in letters.items() if ltr != "Z"}
-        self.diag = _rotate(sym, self.rotations).diagonal(n)
+        self.rotations, self.diag = sector_basis(sym, n)
         self._matrix: sp.csr_matrix | None = None
 
     def dims(self) -> dict[float, int]:
         """``{value: dimension}`` of the sectors."""
-        values, counts = np.unique(np.round(self.diag, 9), return_counts=True)
-        return {float(v) + 0.0: int(c) for v, c in zip(values, counts)}
+        return sector_dimensions(self.diag)
 
     def solve(self, s: float, k: int, dense: bool, seed: int, tol: float) -> tuple[np.ndarray, np.ndarray]:
         """The ``k`` lowest pairs in the sector ``S = s``, states in the full space."""

@@ -124,3 +124,18 @@ def test_vqe_layers_and_target_error_validation(capsys):
     assert "expected an integer >= 1 or 'auto'" in capsys.readouterr().err
     assert main(["vqe", "--problem", "tfim", "--n", "4", "--layers", "2", "--target-error", "1e-4"]) == 2
     assert "--target-error applies to --layers auto only" in capsys.readouterr().err
+
+
+def test_vqe_states_prints_levels_against_exact(tmp_path, capsys):
+    out = tmp_path / "ex.json"
+    assert main(["vqe", "--problem", "tfim", "--n", "4", "--states", "3", "--out", str(out)]) == 0
+    text = capsys.readouterr().out
+    assert "Px = -1" in text
+    assert "levels (found vs exact" in text
+    from qml.optimize import load_result
+
+    res = load_result(out)
+    assert res.kind == "excited"
+    assert res.max_rel_error < 1e-8
+    assert main(["vqe", "--problem", "tfim", "--n", "4", "--states", "2", "--layers", "auto"]) == 2
+    assert "--states cannot be combined" in capsys.readouterr().err

@@ -5,6 +5,8 @@ Modules:
     * :mod:`~qml.optimize.optimizers`: :func:`minimize` with Adam, SGD, L-BFGS (strong
       Wolfe), SPSA, QNG and scipy's COBYLA / BFGS / L-BFGS-B / Nelder-Mead / Powell;
     * :mod:`~qml.optimize.qng`: the Fubini-Study metric and natural-gradient steps;
+    * :mod:`~qml.optimize.depth`: ``layers="auto"``, depth grown to a target error;
+    * :mod:`~qml.optimize.excited`: excited states, :func:`vqd` and :func:`ssvqe`, sector by sector;
     * :mod:`~qml.optimize.adapt`: :func:`adapt_vqe`;
     * :mod:`~qml.optimize.stateprep`: :func:`prepare_state` (global or local cost);
     * :mod:`~qml.optimize.results`: result records with a JSON round trip.
@@ -18,6 +20,8 @@ Example:
 """
 
 from qml.optimize.adapt import POOLS, adapt_vqe, make_pool, pool_gradients
+from qml.optimize.depth import DepthSearch
+from qml.optimize.excited import ExcitedResult, excited_ansatz, sector_inputs, ssvqe, vqd
 from qml.optimize.optimizers import OPTIMIZERS, Objective, OptimizeResult, minimize
 from qml.optimize.qng import fubini_study_metric, natural_gradient, state_jacobian
 from qml.optimize.results import AdaptResult, StatePrepResult, SweepResult, VQEResult, load_result, versions
@@ -29,6 +33,8 @@ __all__ = [
     "POOLS",
     "STATEPREP_OPTIMIZERS",
     "AdaptResult",
+    "DepthSearch",
+    "ExcitedResult",
     "Objective",
     "OptimizeResult",
     "StatePrepResult",
@@ -36,6 +42,7 @@ __all__ = [
     "VQEResult",
     "adapt_vqe",
     "as_problem",
+    "excited_ansatz",
     "fubini_study_metric",
     "load_result",
     "make_pool",
@@ -43,8 +50,11 @@ __all__ = [
     "natural_gradient",
     "pool_gradients",
     "prepare_state",
+    "sector_inputs",
+    "ssvqe",
     "state_jacobian",
     "versions",
+    "vqd",
     "vqe",
     "vqe_sweep",
 ]

@@ -418,6 +418,10 @@ def load_result(path: str | Path) -> _Record:
         raise ValueError(f"no result file at {p}")
     data = json.loads(p.read_text())
     kind = data.get("kind")
+    if kind == "excited":
+        from qml.optimize.excited import ExcitedResult  # lazy: qml.optimize.excited imports this module
+
+        _KINDS.setdefault("excited", ExcitedResult)
     if kind not in _KINDS:
         raise ValueError(f"{p} is not a qml result: kind={kind!r}; valid kinds: {', '.join(_KINDS)}")
     return _KINDS[kind].from_dict(data)
