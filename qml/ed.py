@@ -613,13 +613,11 @@ def spectrum(
         raise ValueError(f"symmetry must be 'auto', None or an operator, got {symmetry!r}")
     solver = "dense" if n <= dense_below else "sparse"
     dense = solver == "dense"
-    if sym_op is not None and _is_qubitwise(sym_op) is None and sector is None:
-        raise ValueError(f"the symmetry {sym_op} is not qubit-wise commuting; its sectors cannot be scanned")
     sectors = None
-    if sym_op is not None and _is_qubitwise(sym_op) is not None:
+    if sym_op is not None and (sector is None or _is_qubitwise(sym_op) is not None):
         if name is None or symmetry != "auto":
             _check_commutes(op, sym_op)
-        sectors = _Sectors(op, sym_op, n)
+        sectors = _Sectors(op, sym_op, n)  # refuses a scanned symmetry that is not qubit-wise
     dims = {} if sectors is None else sectors.dims()
     plan = [float(sector_value)] if sector is not None else sorted(dims, reverse=True) or [float("nan")]
 

@@ -45,8 +45,7 @@ OBSERVABLES: tuple[str, ...] = (
 
 def _as_tensor(state: Any) -> torch.Tensor:
     t = state.detach() if isinstance(state, torch.Tensor) else torch.as_tensor(np.asarray(state))
-    t = t.reshape(-1)
-    return t.to(torch.complex128) if not t.is_complex() or t.dtype != torch.complex128 else t
+    return t.reshape(-1).to(torch.complex128)
 
 
 def observables(state: Any) -> dict[str, Any]:

@@ -69,6 +69,18 @@ class Symmetry:
     operator: PauliSum
     qubitwise: bool
     description: str
+    _sparse: dict[int, Any] = field(default_factory=dict, repr=False)
+
+    def matrix(self, n_wires: int) -> Any:
+        """The operator's sparse matrix on ``n_wires`` qubits (built once per width).
+
+        Example:
+            >>> candidate_symmetries(2)[0].matrix(2).diagonal().real.tolist()
+            [1.0, 0.0, 0.0, -1.0]
+        """
+        if n_wires not in self._sparse:
+            self._sparse[n_wires] = self.operator.to_sparse(n_wires)
+        return self._sparse[n_wires]
 
     def label(self, value: float) -> str:
         """``"Sz = 1"``-style label of one sector.
@@ -144,11 +156,6 @@ def scan_symmetry(H: PauliSum, n_wires: int | None = None) -> Symmetry | None:
     return None
 
 
-def _apply(op: PauliSum, states: np.ndarray, n: int) -> np.ndarray:
-    """``op @ states`` for ``(2^n, k)`` columns (sparse matrix product)."""
-    return op.to_sparse(n) @ states
-
-
 def restricted_values(sym: Symmetry, space: np.ndarray, n_wires: int) -> list[float]:
     """The eigenvalues of ``sym`` restricted to the column space ``space`` (``(2^n, d)`` orthonormal).
 
@@ -161,7 +168,7 @@ def restricted_values(sym: Symmetry, space: np.ndarray, n_wires: int) -> list[fl
         >>> restricted_values(sz, np.eye(4)[:, [0, 3]], 2)
         [-1.0, 1.0]
     """
-    m = space.conj().T @ _apply(sym.operator, space, n_wires)
+    m = space.conj().T @ (sym.matrix(n_wires) @ space)
     vals = np.linalg.eigvalsh((m + m.conj().T) / 2)
     return sorted({round(float(v), 9) + 0.0 for v in vals})
 
@@ -205,7 +212,6 @@ def conserved_quantities(
     gen = torch.Generator().manual_seed(int(seed))
     sim = Simulator()
     values: dict[str, list[float]] = {s.name: [] for s in syms}
-    mats = {s.name: s.operator.to_sparse(n) for s in syms}
     for _ in range(draws):
         w = (torch.rand(circuit.n_weights, generator=gen, dtype=torch.float64) * 2 - 1) * np.pi
         x = (torch.rand(circuit.n_inputs, generator=gen, dtype=torch.float64) * 2 - 1) * np.pi
@@ -215,7 +221,7 @@ def conserved_quantities(
         for sym in syms:
             if values[sym.name] is None:
                 continue
-            s_psi = mats[sym.name] @ psi
+            s_psi = sym.matrix(n) @ psi
             mean = float(np.vdot(psi, s_psi).real)
             var = float(np.vdot(s_psi, s_psi).real) - mean**2
             if var > tol * max(1.0, abs(mean)):
@@ -311,7 +317,7 @@ def check_reachable(
         if sym.name not in conserved:
             continue
         s = conserved[sym.name]
-        m = space.conj().T @ _apply(sym.operator, space, n)
+        m = space.conj().T @ (sym.matrix(n) @ space)
         vals, vecs = np.linalg.eigh((m + m.conj().T) / 2)
         keep = np.abs(vals - s) <= 1e-6 * max(1.0, abs(s))
         if not keep.any():

@@ -8,6 +8,7 @@ from __future__ import annotations
 import functools
 
 import numpy as np
+import torch
 
 PAULI = {
     "i": np.eye(2, dtype=complex),
@@ -63,3 +64,12 @@ def tfim_open(n: int = 6, g: float = 0.8) -> np.ndarray:
     """Ground state of the open TFIM ``-sum Z_i Z_{i+1} - g sum X_i``."""
     h = -sum(op(n, {i: "z", i + 1: "z"}) for i in range(n - 1)) - g * sum(op(n, {i: "x"}) for i in range(n))
     return ground_state(h)
+
+
+def assert_batched_equals_stacked(f, n: int = 4, tol: float = 1e-10) -> None:
+    """``f`` on a batch of three random states equals ``f`` on each state stacked."""
+    batch = torch.tensor(np.stack([random_state(n, s) for s in range(3)]), dtype=torch.complex128)
+    got = f(batch)
+    want = torch.stack([f(row) for row in batch])
+    assert got.shape == want.shape
+    torch.testing.assert_close(got, want, atol=tol, rtol=0)

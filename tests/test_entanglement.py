@@ -8,7 +8,16 @@ import math
 import numpy as np
 import pytest
 import torch
-from dense import PAULI, ghz, heisenberg_ring, op, product_state, random_state, tfim_open
+from dense import (
+    PAULI,
+    assert_batched_equals_stacked,
+    ghz,
+    heisenberg_ring,
+    op,
+    product_state,
+    random_state,
+    tfim_open,
+)
 
 from qml.entanglement import entanglement_entropy, entanglement_profile, reduced_density_matrix
 
@@ -167,12 +176,7 @@ FUNCS = {
 
 @pytest.mark.parametrize("name", list(FUNCS))
 def test_batched_equals_stacked(name):
-    f = FUNCS[name]
-    batch = t(np.stack([random_state(4, s) for s in range(3)]))
-    got = f(batch)
-    want = torch.stack([f(row) for row in batch])
-    assert got.shape == want.shape
-    torch.testing.assert_close(got, want, atol=TOL, rtol=0)
+    assert_batched_equals_stacked(FUNCS[name], tol=TOL)
 
 
 @pytest.mark.parametrize("name", list(FUNCS))

@@ -168,14 +168,18 @@ def _sector_state(n: int, sz: float) -> tuple[Circuit, list[tuple[int, int]]]:
     return c, pairs
 
 
+def _after(init: Circuit, body: Circuit) -> Circuit:
+    """``body`` (keeping its name and weights) started from the weightless state preparation ``init``."""
+    return Circuit(body.n_wires, init.ops + body.ops, body.n_weights, name=body.name)
+
+
 def _singlet_hva(H: PauliSum, n: int) -> SectorAnsatz:
     """The bond-coloured HVA from singlets plus polarised spins in the requested ``Sz`` sector."""
     from qml.templates import hva
 
     def build(layers: int, sz: float) -> Circuit:
         init, pairs = _sector_state(n, sz)
-        body = hva(_bond_groups(H, pairs), layers, n_wires=n)
-        return Circuit(n, init.ops + body.ops, body.n_weights, name="hva")
+        return _after(init, hva(_bond_groups(H, pairs), layers, n_wires=n))
 
     return SectorAnsatz(build)
 
@@ -272,8 +276,7 @@ def _build_tfim(p: dict[str, Any]) -> Problem:
 
     def tfim_hva(layers: int) -> Circuit:
         # the ansatz takes its structure, not its coefficients, from H: at h = 0 the X group must stay
-        body = hva(spins.tfim(lat, J=1.0, h=1.0), layers)
-        return Circuit(n, init.ops + body.ops, body.n_weights, name="hva")
+        return _after(init, hva(spins.tfim(lat, J=1.0, h=1.0), layers))
 
     return _spin_problem(
         "tfim", p, H, lat,
