@@ -299,8 +299,9 @@ def run_prediction(
 
 # -- experiment files ----------------------------------------------------------------------------
 _TOP = ("name", "description", "method", "seed", "backend", "dtype", "problem", "predict", "check", "quick")
-_PREDICT_KEYS = ("model", "train", "test", "dense", "steps", "layers", "compare")
-_CHECK_KEYS = ("min_fidelity", "mean_fidelity", "max_rel_error", "beats_baseline")
+_PREDICT_KEYS = ("model", "train", "test", "dense", "steps", "layers", "compare", "vary", "shots",
+                 "baselines", "refine")
+_CHECK_KEYS = ("min_fidelity", "mean_fidelity", "max_rel_error", "beats_baseline", "min_spearman")
 
 
 def _merge(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
@@ -336,7 +337,12 @@ def load_predict_file(path: str | Path, quick: bool = False) -> dict[str, Any]:
     if data.get("method") != "predict":
         raise ValueError(f"{p}: not a predict experiment (method = {data.get('method')!r}); use 'qml run'")
     merged = _merge({k: v for k, v in data.items() if k != "quick"}, data.get("quick", {}) if quick else {})
-    for table, keys in (("predict", _PREDICT_KEYS), ("check", _CHECK_KEYS), ("problem", ("name", "n"))):
+    from qml.problems.registry import PROBLEMS
+
+    family = isinstance(merged.get("predict"), dict) and "vary" in merged["predict"]
+    name = merged.get("problem", {}).get("name") if isinstance(merged.get("problem"), dict) else None
+    problem_keys = ("name", *PROBLEMS[name].defaults) if family and name in PROBLEMS else ("name", "n")
+    for table, keys in (("predict", _PREDICT_KEYS), ("check", _CHECK_KEYS), ("problem", problem_keys)):
         val = merged.setdefault(table, {})
         if not isinstance(val, dict):
             raise ValueError(f"{p}: [{table}] must be a table")
@@ -345,8 +351,15 @@ def load_predict_file(path: str | Path, quick: bool = False) -> dict[str, Any]:
                 raise ValueError(f"{p}: unknown key {key!r} in [{table}]; valid keys: {', '.join(keys)}")
     if merged.get("backend", "torch") != "torch":
         raise ValueError(f"{p}: unknown backend {merged['backend']!r}; valid backends: torch")
-    if merged["problem"].get("name") not in PRESETS:
-        raise ValueError(f"{p}: [problem] name must be one of {', '.join(PRESETS)}")
+    if family:
+        if name not in PROBLEMS:
+            raise ValueError(f"{p}: [problem] name must be one of {', '.join(PROBLEMS)}")
+        vary = merged["predict"]["vary"]
+        if not isinstance(vary, dict) or not all(isinstance(v, list) and len(v) == 2 for v in vary.values()):
+            raise ValueError(f"{p}: [predict] vary must be a table of [lo, hi] pairs, e.g. "
+                             "vary = {h = [0, 2]}")
+    elif merged["problem"].get("name") not in PRESETS:
+        raise ValueError(f"{p}: [problem] name must be one of {', '.join(PRESETS)} (or give [predict] vary)")
     merged["_path"] = str(p)
     return merged
 
@@ -367,7 +380,8 @@ class PredictCheck:
 
     def describe(self) -> str:
         """``name: value <op> limit ok|FAILED``."""
-        op = "<=" if self.name.startswith("max_") else ">=" if "fidelity" in self.name else "=="
+        op = "<=" if self.name.startswith("max_") else ">=" if "fidelity" in self.name or \
+            self.name.startswith("min_") else "=="
         val = "n/a" if self.value is None else f"{self.value:.6g}"
         return f"{self.name}: {val} {op} {self.limit} {'ok' if self.passed else 'FAILED'}"
 
@@ -393,6 +407,8 @@ def run_predict_file(path: str | Path, quick: bool = False) -> tuple[PredictionO
     """
     exp = load_predict_file(path, quick)
     pr, ck, pb = exp["predict"], exp["check"], exp["problem"]
+    if "vary" in pr:
+        return _run_family_file(exp)
     compare = bool(pr.get("compare", False) or ck.get("beats_baseline"))
     out = run_prediction(pb["name"], pb.get("n"), pr.get("train", 6), pr.get("test", 40),
                          pr.get("model", "mlp"), int(exp.get("seed", 0)), dense=pr.get("dense", 31),
@@ -416,6 +432,34 @@ def run_predict_file(path: str | Path, quick: bool = False) -> tuple[PredictionO
     return out, checks
 
 
+def _run_family_file(exp: dict[str, Any]) -> tuple[Any, list[PredictCheck]]:
+    from qml.models.family_prediction import predict_family
+
+    pr, ck, pb = exp["predict"], exp["check"], exp["problem"]
+    if "beats_baseline" in ck:
+        raise ValueError(f"{exp['_path']}: beats_baseline applies to the presets; a family run reports its "
+                         "baselines (exact_interp, shadow) in the result")
+    fixed = {k: v for k, v in pb.items() if k != "name"}
+    result = predict_family(pb["name"], {k: tuple(v) for k, v in pr["vary"].items()}, fixed,
+                            train=pr.get("train", 6), test=pr.get("test", 40),
+                            layers=pr.get("layers", "auto"),
+                            seed=int(exp.get("seed", 0)), shots=pr.get("shots", 1000),
+                            steps=pr.get("steps", 300), baselines=pr.get("baselines", True),
+                            refine=pr.get("refine", 100), dense=pr.get("dense", 31))
+    s = result.summary()
+    checks: list[PredictCheck] = []
+    for key, limit in ck.items():
+        if key == "min_spearman":
+            value = (result.uncertainty.get("spearman") or {}).get("spread_vs_energy_error")
+            ok = value >= limit if value is not None else bool(result.uncertainty.get("errors_at_roundoff"))
+            checks.append(PredictCheck(key, value, float(limit), ok))
+            continue
+        value = s[key]
+        ok = value is not None and (value <= limit if key.startswith("max_") else value >= limit)
+        checks.append(PredictCheck(key, value, float(limit), bool(ok)))
+    return result, checks
+
+
 # -- command line ----------------------------------------------------------------------------------
 def add_predict_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
     """Add the ``qml predict`` options to ``parser``.
@@ -425,15 +469,30 @@ def add_predict_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentP
         >>> p.parse_args(["--problem", "tfim", "--n", "6"]).n
         6
     """
-    parser.add_argument("--problem", default="tfim", help=f"family: {', '.join(PRESETS)}")
+    parser.add_argument("--problem", default="tfim",
+                        help=f"a registered problem; without --vary one of the presets {', '.join(PRESETS)}")
     parser.add_argument("--n", type=int, default=None, help="number of sites (12 for tfim, 8 for metavqe)")
+    parser.add_argument("--vary", action="append", default=None, metavar="NAME=LO:HI",
+                        help="varied parameter and range (twice: a phase diagram), e.g. delta=-0.5:1.5")
+    parser.add_argument("--param", action="append", default=None, metavar="KEY=VALUE",
+                        help="a fixed problem parameter, e.g. --param J2=0.3 (repeatable)")
+    parser.add_argument("--open", action="store_true", help="open boundary conditions (default periodic)")
+    parser.add_argument("--lattice", default=None, help="chain, ring, ladder, square, triangular")
+    parser.add_argument("--lx", type=int, default=None, help="lattice length along x")
+    parser.add_argument("--ly", type=int, default=None, help="lattice length along y")
+    parser.add_argument("--shots", type=int, default=1000,
+                        help="with --vary: snapshots per training point of the classical-shadow baseline")
+    parser.add_argument("--no-baselines", action="store_true", help="with --vary: skip the baselines")
+    parser.add_argument("--refine", type=int, default=100,
+                        help="with --vary: L-BFGS steps of the energy refinement on --dense points (0: off)")
     parser.add_argument("--train", type=int, default=6, help="labelled training values (per-point VQE)")
     parser.add_argument("--test", type=int, default=40, help="held-out test values")
     parser.add_argument("--model", default="mlp", help=f"one of: {', '.join(MODEL_KINDS)}")
     parser.add_argument("--seed", type=int, default=0, help="random seed")
     parser.add_argument("--dense", type=int, default=31, help="unlabelled values in the energy loss")
     parser.add_argument("--steps", type=int, default=200, help="L-BFGS iterations of the energy training")
-    parser.add_argument("--layers", type=int, default=None, help="ansatz layers")
+    parser.add_argument("--layers", type=_layers_arg, default=None,
+                        help="ansatz layers, or 'auto' (with --vary the default: grown until converged)")
     parser.add_argument("--compare", action="store_true", help="also evaluate the interpolation baseline")
     parser.add_argument("--dtype", default="complex128", help="complex128 or complex64")
     parser.add_argument("--threads", type=int, default=1,
@@ -443,6 +502,179 @@ def add_predict_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentP
     parser.add_argument("--out", default=None, help="write the results as JSON")
     parser.add_argument("--plot", default=None, help="write predicted vs exact energy and fidelity (PNG)")
     return parser
+
+
+def _layers_arg(text: str) -> int | str:
+    if text == "auto":
+        return "auto"
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"layers must be an integer >= 1 or 'auto', got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"layers must be an integer >= 1 or 'auto', got {text!r}")
+    return value
+
+
+def _value(text: str) -> Any:
+    low = text.strip().lower()
+    if low in ("true", "false"):
+        return low == "true"
+    for kind in (int, float):
+        try:
+            return kind(text)
+        except ValueError:
+            pass
+    return text
+
+
+def parse_vary(items: Sequence[str]) -> dict[str, tuple[float, float]]:
+    """``["h=0:2", "J2=0:0.5"]`` -> ``{"h": (0.0, 2.0), "J2": (0.0, 0.5)}``.
+
+    Raises:
+        ValueError: Naming the bad item and the expected form.
+
+    Example:
+        >>> parse_vary(["delta=-0.5:1.5"])
+        {'delta': (-0.5, 1.5)}
+    """
+    out: dict[str, tuple[float, float]] = {}
+    for item in items:
+        name, sep, rng = str(item).partition("=")
+        parts = rng.split(":")
+        try:
+            lo, hi = (float(v) for v in parts)
+        except ValueError:
+            raise ValueError(f"--vary {item!r}: expected NAME=LO:HI, e.g. h=0:2") from None
+        if not sep or not name.strip():
+            raise ValueError(f"--vary {item!r}: expected NAME=LO:HI, e.g. h=0:2")
+        if name.strip() in out:
+            raise ValueError(f"--vary names {name.strip()!r} twice")
+        out[name.strip()] = (lo, hi)
+    return out
+
+
+def family_settings(args: argparse.Namespace) -> tuple[str, dict[str, tuple[float, float]], dict[str, Any]]:
+    """``(problem, vary, fixed)`` of a ``qml predict --vary ...`` command line.
+
+    Example:
+        >>> p = add_predict_arguments(argparse.ArgumentParser())
+        >>> args = ["--problem", "xxz", "--n", "8", "--vary", "delta=-0.5:1.5", "--open"]
+        >>> family_settings(p.parse_args(args))
+        ('xxz', {'delta': (-0.5, 1.5)}, {'n': 8, 'periodic': False})
+    """
+    from qml.problems.registry import PROBLEMS
+
+    if args.problem not in PROBLEMS:
+        raise ValueError(f"unknown problem {args.problem!r}; valid problems: {', '.join(PROBLEMS)}")
+    vary = parse_vary(args.vary or [])
+    fixed: dict[str, Any] = {}
+    for key, value in (("n", args.n), ("lattice", args.lattice), ("lx", args.lx), ("ly", args.ly)):
+        if value is not None:
+            fixed[key] = value
+    if args.open:
+        fixed["periodic"] = False
+    for item in args.param or []:
+        key, sep, value = str(item).partition("=")
+        if not sep:
+            raise ValueError(f"--param {item!r}: expected KEY=VALUE, e.g. J2=0.3")
+        fixed[key.strip()] = _value(value)
+    valid = PROBLEMS[args.problem].defaults
+    for key in list(vary) + list(fixed):
+        if key not in valid:
+            raise ValueError(f"{key!r} is not a parameter of {args.problem!r}; valid: {', '.join(valid)}")
+    both = sorted(set(vary) & set(fixed))
+    if both:
+        raise ValueError(f"{', '.join(both)} is both varied and fixed; drop one")
+    return args.problem, vary, fixed
+
+
+def _print_family(result: Any) -> None:
+    from rich.console import Console
+    from rich.markup import escape
+    from rich.table import Table
+
+    con = Console(highlight=False, soft_wrap=True)
+    st = result.settings
+    title = (f"predict {result.problem} {result.fixed} over "
+             f"{', '.join(f'{k} in [{a:g}, {b:g}]' for k, (a, b) in st['vary'].items())}: "
+             f"{len(result.train_lams)} training / {len(result.test_lams)} held-out points")
+    table = Table(title=escape(title), title_justify="left")
+    table.add_column("quantity", style="bold")
+    for name in result.models:
+        table.add_column(escape(name))
+    keys = ("mean_fidelity", "min_fidelity", "max_rel_error", "mean_rel_error", "max_abs_energy_error",
+            "max_abs_error_magnetization_z", "max_abs_error_correlation_zz")
+    for key in keys:
+        vals = [m["summary"].get(key) for m in result.models.values()]
+        table.add_row(key, *[("-" if v is None else f"{v:.6g}") for v in vals])
+    con.print(table)
+    for b in result.branches:
+        con.print(escape(f"branch {b['label']}: {b['layers']} layers ({b['n_weights']} weights), "
+                         f"training max rel error {b['max_rel_error_train']:.2e}, "
+                         f"min fidelity {b['min_fidelity_train']:.6f}, "
+                         f"{b['stop']}, {b['seconds']:.1f} s"))
+    for kind in ("predicted", "exact") if len(result.params) == 1 and result.sectors.get("symmetry") else ():
+        cs = result.crossings.get(kind, [])
+        if cs or kind == "exact":
+            listed = ", ".join(f"{c['lambda']:.6g} ({c['from']} -> {c['to']})" for c in cs)
+            con.print(escape(f"{kind} crossings: {listed or 'none'}"))
+    if result.excluded:
+        con.print(escape(f"excluded (within 1e-3 of a crossing): {result.excluded}"))
+    if result.uncertainty.get("errors_at_roundoff"):
+        con.print("uncertainty: every held-out energy is exact to round-off; no spread-error correlation")
+    elif result.uncertainty:
+        sp = result.uncertainty["spearman"]
+        fmt = lambda v: "n/a" if v is None else f"{v:.3f}"  # noqa: E731
+        con.print(f"uncertainty ({result.uncertainty['members']}-member jackknife): Spearman(spread, energy "
+                  f"error) = {fmt(sp['spread_vs_energy_error'])}, (spread, infidelity) = "
+                  f"{fmt(sp['spread_vs_infidelity'])}")
+    for name, c in result.comparison.items():
+        con.print(escape(f"vs {name}: quantum model's energy closer at {c['quantum_better']} points, "
+                         f"baseline at {c['baseline_better']}, both exact at {c['ties']}"))
+    tr = result.physics.get("transitions") if result.physics else None
+    if tr:
+        for k, v in tr.items():
+            con.print(escape(f"transition from {k}: predicted {v['predicted']:.4g}, exact {v['exact']:.4g}"))
+    con.print(f"total {result.timings['total']:.1f} s (train {result.timings['train']:.1f} s), "
+              f"seed {result.seed}")
+
+
+def family_command(args: argparse.Namespace) -> int:
+    """``qml predict --vary ...``: :func:`qml.models.family_prediction.predict_family` from a command line."""
+    from rich.console import Console
+
+    from qml.models.family_prediction import predict_family
+
+    problem, vary, fixed = family_settings(args)
+    if args.model not in ("mlp", "sector"):
+        raise ValueError("with --vary the model is the sector-branch prediction; --model is for the presets")
+    con = Console(stderr=True, highlight=False)
+    result = predict_family(problem, vary, fixed, train=args.train, test=args.test,
+                            layers=args.layers or "auto", seed=args.seed, shots=args.shots,
+                            refine=args.refine, dense=args.dense,
+                            baselines=not args.no_baselines,
+                            progress=lambda stage: con.print(f"[dim]{stage}...[/dim]"))
+    return _finish_family(result, args, None)
+
+
+def _finish_family(result: Any, args: argparse.Namespace, checks: list[PredictCheck] | None) -> int:
+    from rich.console import Console
+    from rich.markup import escape
+
+    from qml.models.family_prediction import plot_family_prediction
+
+    _print_family(result)
+    con = Console(highlight=False, soft_wrap=True)
+    for c in checks or []:
+        con.print(escape(c.describe()))
+    if args.out:
+        result.save(args.out)
+        con.print(f"wrote {args.out}")
+    if args.plot:
+        for path in plot_family_prediction(result, args.plot):
+            con.print(f"wrote {path}")
+    return 0 if checks is None or all(c.passed for c in checks) else 1
 
 
 def add_predict_command(subparsers: Any) -> argparse.ArgumentParser:
@@ -497,9 +729,16 @@ def predict_command(args: argparse.Namespace) -> int:
     threads = getattr(args, "threads", 0)
     if threads:
         torch.set_num_threads(int(threads))
+    if args.vary:
+        return family_command(args)
     if args.config:
         outcome, checks = run_predict_file(args.config, quick=args.quick)
+        if not isinstance(outcome, PredictionOutcome):  # a family file
+            return _finish_family(outcome, args, checks)
     else:
+        if args.problem not in PRESETS:
+            raise ValueError(f"{args.problem!r} is not a preset ({', '.join(PRESETS)}); name the varied "
+                             "parameter with --vary NAME=LO:HI, e.g. --vary h=0:2")
         outcome = run_prediction(args.problem, args.n, args.train, args.test, args.model, args.seed,
                                  dense=args.dense, steps=args.steps, layers=args.layers, compare=args.compare,
                                  dtype=args.dtype)
@@ -540,9 +779,12 @@ __all__ = [
     "Preset",
     "add_predict_arguments",
     "add_predict_command",
+    "family_command",
+    "family_settings",
     "grids",
     "load_predict_file",
     "main",
+    "parse_vary",
     "predict_command",
     "run_predict_file",
     "run_prediction",

@@ -73,3 +73,11 @@ def assert_batched_equals_stacked(f, n: int = 4, tol: float = 1e-10) -> None:
     want = torch.stack([f(row) for row in batch])
     assert got.shape == want.shape
     torch.testing.assert_close(got, want, atol=tol, rtol=0)
+
+
+def dense_xxz(n: int, J: float, delta: float, periodic: bool, h: float = 0.0) -> np.ndarray:
+    """``J sum (Sx Sx + Sy Sy + delta Sz Sz) + h sum Sz`` on a chain (spin units ``S = sigma / 2``)."""
+    bonds = [(i, i + 1) for i in range(n - 1)] + ([(n - 1, 0)] if periodic and n > 2 else [])
+    terms = (("x", 1.0), ("y", 1.0), ("z", delta))
+    H = sum(J * c * op(n, {i: a, j: a}) / 4 for i, j in bonds for a, c in terms)
+    return H + h * sum(op(n, {i: "z"}) / 2 for i in range(n))

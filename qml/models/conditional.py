@@ -1359,8 +1359,11 @@ class InterpolationBaseline(ConditionalModel):
     """Per-point VQE parameters at training ``lambda`` values, interpolated in between.
 
     Component-wise cubic spline (``kind="cubic"``, :class:`scipy.interpolate.CubicSpline`,
-    natural boundary; needs a scalar ``lambda`` and at least 3 points) or piecewise linear
-    (``kind="linear"``); outside the training range the end pieces are extrapolated.
+    natural boundary; needs a scalar ``lambda`` and at least 3 points), piecewise linear
+    (``kind="linear"``, scalar ``lambda``) or a thin-plate-spline radial basis function
+    (``kind="rbf"``, :class:`scipy.interpolate.RBFInterpolator`, any number of parameters:
+    scattered points in a phase diagram); outside the training range the end pieces are
+    extrapolated.
     Build it from per-point VQE with :meth:`from_vqe`.
 
     Args:
@@ -1393,10 +1396,14 @@ class InterpolationBaseline(ConditionalModel):
         branches: Tensor | Sequence[Sequence[float]] | None = None,
     ) -> None:
         super().__init__(circuit, family, simulator, branches, None)
-        if kind not in ("cubic", "linear"):
-            raise ValueError(f"unknown interpolation kind {kind!r}; expected 'cubic' or 'linear'")
-        if family.n_params != 1:
-            raise ValueError("interpolation needs a scalar lambda; use MLPConditional for vector parameters")
+        if kind not in ("cubic", "linear", "rbf"):
+            raise ValueError(f"unknown interpolation kind {kind!r}; expected 'cubic', 'linear' or 'rbf'")
+        if family.n_params != 1 and kind != "rbf":
+            raise ValueError(f"{kind} interpolation needs a scalar lambda; use kind='rbf' for "
+                             f"{family.n_params} parameters")
+        if kind == "rbf":
+            self._init_rbf(family, train_lams, weights, circuit)
+            return
         L = family.as_lams(train_lams)[:, 0]
         W_ = torch.as_tensor(weights, dtype=torch.float64)
         if W_.dim() == 2:
@@ -1415,6 +1422,25 @@ class InterpolationBaseline(ConditionalModel):
         if L.shape[0] < 2:
             raise ValueError("interpolation needs at least 2 training points")
         self.interp_kind = kind
+        self.register_buffer("train_lams", L)
+        self.register_buffer("train_weights", W_)
+        self.set_range(L)
+
+    def _init_rbf(
+        self, family: HamiltonianFamily, train_lams: LamLike, weights: Tensor, circuit: Circuit
+    ) -> None:
+        L = family.as_lams(train_lams)
+        W_ = torch.as_tensor(weights, dtype=torch.float64)
+        if W_.dim() == 2:
+            W_ = W_.unsqueeze(1)
+        if W_.shape != (L.shape[0], self.n_branches, circuit.n_weights):
+            raise ValueError(f"weights must be ({L.shape[0]}, {circuit.n_weights}), got {tuple(W_.shape)}")
+        if L.shape[0] < L.shape[1] + 1:
+            raise ValueError(f"rbf interpolation in {L.shape[1]} parameters needs at least {L.shape[1] + 1} "
+                             f"training points, got {L.shape[0]}")
+        if torch.unique(L, dim=0).shape[0] != L.shape[0]:
+            raise ValueError("training lambda values must be distinct")
+        self.interp_kind = "rbf"
         self.register_buffer("train_lams", L)
         self.register_buffer("train_weights", W_)
         self.set_range(L)
@@ -1447,13 +1473,23 @@ class InterpolationBaseline(ConditionalModel):
     def angles(self, lams: LamLike) -> Tensor:
         """Interpolated weights ``(B, P)`` (``(B, S, P)`` with branches); see the class example."""
         L = self.lams(lams)
-        out = self._interp(L[:, 0])
+        out = self._interp(L)
         return out[:, 0] if self.branch_width == 0 else out
 
-    def _interp(self, lam: Tensor) -> Tensor:
-        x = self.train_lams.cpu().numpy()
+    def _interp(self, lams: Tensor) -> Tensor:
         y = self.train_weights.cpu().numpy()  # (T, S, P)
-        q = lam.detach().cpu().numpy().astype(float)
+        if self.interp_kind == "rbf":
+            from scipy.interpolate import RBFInterpolator
+
+            lo, hi = self.lam_lo.cpu().numpy(), self.lam_hi.cpu().numpy()
+            x = (self.train_lams.cpu().numpy() - lo) / (hi - lo)
+            q = (lams.detach().cpu().numpy().astype(float) - lo) / (hi - lo)
+            T = y.shape[0]
+            rbf = RBFInterpolator(x, y.reshape(T, -1), kernel="thin_plate_spline")
+            vals = rbf(q).reshape(-1, *y.shape[1:])
+            return torch.as_tensor(vals, dtype=self._dtype(), device=self._device())
+        x = self.train_lams.cpu().numpy()
+        q = lams[:, 0].detach().cpu().numpy().astype(float)
         if self.interp_kind == "cubic":
             from scipy.interpolate import CubicSpline
 
@@ -1466,7 +1502,7 @@ class InterpolationBaseline(ConditionalModel):
         return torch.as_tensor(vals, dtype=self._dtype(), device=self._device())
 
     def circuit_args(self, lams: Tensor) -> tuple[Tensor, Tensor | None]:
-        w = self._interp(lams[:, 0]).reshape(lams.shape[0] * self.n_branches, -1)
+        w = self._interp(lams).reshape(lams.shape[0] * self.n_branches, -1)
         return w, self._branch_inputs(lams.shape[0], w.dtype)
 
     def _dtype(self) -> torch.dtype:

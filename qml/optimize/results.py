@@ -422,6 +422,10 @@ def load_result(path: str | Path) -> _Record:
         from qml.optimize.excited import ExcitedResult  # lazy: qml.optimize.excited imports this module
 
         _KINDS.setdefault("excited", ExcitedResult)
+    if kind == "prediction":
+        from qml.models.family_prediction import FamilyPredictionResult  # lazy, as above
+
+        _KINDS.setdefault("prediction", FamilyPredictionResult)
     if kind not in _KINDS:
         raise ValueError(f"{p} is not a qml result: kind={kind!r}; valid kinds: {', '.join(_KINDS)}")
     return _KINDS[kind].from_dict(data)
