@@ -52,6 +52,8 @@ from typing import Any
 import numpy as np
 import torch
 
+from qml.cli import _layers, _parse_value
+
 log = logging.getLogger(__name__)
 
 #: Model kinds of :func:`run_prediction`.
@@ -491,7 +493,7 @@ def add_predict_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentP
     parser.add_argument("--seed", type=int, default=0, help="random seed")
     parser.add_argument("--dense", type=int, default=31, help="unlabelled values in the energy loss")
     parser.add_argument("--steps", type=int, default=200, help="L-BFGS iterations of the energy training")
-    parser.add_argument("--layers", type=_layers_arg, default=None,
+    parser.add_argument("--layers", type=_layers, default=None,
                         help="ansatz layers, or 'auto' (with --vary the default: grown until converged)")
     parser.add_argument("--compare", action="store_true", help="also evaluate the interpolation baseline")
     parser.add_argument("--dtype", default="complex128", help="complex128 or complex64")
@@ -502,30 +504,6 @@ def add_predict_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentP
     parser.add_argument("--out", default=None, help="write the results as JSON")
     parser.add_argument("--plot", default=None, help="write predicted vs exact energy and fidelity (PNG)")
     return parser
-
-
-def _layers_arg(text: str) -> int | str:
-    if text == "auto":
-        return "auto"
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"layers must be an integer >= 1 or 'auto', got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"layers must be an integer >= 1 or 'auto', got {text!r}")
-    return value
-
-
-def _value(text: str) -> Any:
-    low = text.strip().lower()
-    if low in ("true", "false"):
-        return low == "true"
-    for kind in (int, float):
-        try:
-            return kind(text)
-        except ValueError:
-            pass
-    return text
 
 
 def parse_vary(items: Sequence[str]) -> dict[str, tuple[float, float]]:
@@ -578,7 +556,7 @@ def family_settings(args: argparse.Namespace) -> tuple[str, dict[str, tuple[floa
         key, sep, value = str(item).partition("=")
         if not sep:
             raise ValueError(f"--param {item!r}: expected KEY=VALUE, e.g. J2=0.3")
-        fixed[key.strip()] = _value(value)
+        fixed[key.strip()] = _parse_value(value.strip())
     valid = PROBLEMS[args.problem].defaults
     for key in list(vary) + list(fixed):
         if key not in valid:

@@ -131,16 +131,6 @@ class BranchFit:
         return asdict(self)
 
 
-def _sector_reference(H: Any, n: int, sym: Any, value: float | None) -> tuple[float, np.ndarray]:
-    from qml.ed import spectrum
-
-    if sym is None or value is None:
-        sp = spectrum(H, n, 1)
-    else:
-        sp = spectrum(H, n, 1, symmetry=None, sector=sym.operator, sector_value=value)
-    return sp.energy, sp.ground_space
-
-
 def fit_branch(
     family: HamiltonianFamily,
     train_lams: LamLike,
@@ -177,7 +167,7 @@ def fit_branch(
         >>> fit.label, fit.max_rel_error < 1e-6, fit.stop
         ('Sz = -1', True, 'target')
     """
-    from qml.models.sectors import family_ansatz, family_symmetry
+    from qml.models.sectors import family_ansatz, family_symmetry, sector_ground
     from qml.optimize import vqe
     from qml.simulator import Simulator
 
@@ -190,7 +180,8 @@ def fit_branch(
     L = L[path_order(L)]
     sym = family_symmetry(family)
     value = sector if sym is not None else None
-    refs = [_sector_reference(family.hamiltonian(row), n, sym, value) for row in L]
+    refs = [(g.energy, g.ground_space) for g in (sector_ground(family.hamiltonian(row), n, sym, value)
+                                                  for row in L)]
     sim = Simulator(dtype=dtype)
     rng = np.random.default_rng(seed)
     p = layers if isinstance(layers, int) else search.start

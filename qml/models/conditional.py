@@ -1355,6 +1355,36 @@ class EncodedConditional(ConditionalModel):
         return self.weights, x
 
 
+def interpolate(x: np.ndarray, y: np.ndarray, q: np.ndarray, kind: str,
+                scale: tuple[np.ndarray, np.ndarray] | None = None) -> np.ndarray:
+    """Values ``y (T, ...)`` known at points ``x (T, K)``, interpolated to ``q (B, K)``.
+
+    ``"cubic"`` (natural spline) and ``"linear"`` need ``K = 1`` and sorted, distinct ``x``;
+    ``"rbf"`` (thin-plate spline) takes scattered points in any ``K``, with coordinates
+    mapped by ``scale = (lo, hi)`` to ``[0, 1]`` first. Outside the points the end pieces
+    (or the RBF) extrapolate.
+
+    Example:
+        >>> interpolate(np.array([[0.0], [1.0]]), np.array([0.0, 2.0]), np.array([[0.25]]), "linear")
+        array([0.5])
+    """
+    if kind == "rbf":
+        from scipy.interpolate import RBFInterpolator
+
+        lo, hi = (x.min(0), x.max(0)) if scale is None else scale
+        span = np.where(hi > lo, hi - lo, 1.0)
+        rbf = RBFInterpolator((x - lo) / span, y.reshape(len(y), -1), kernel="thin_plate_spline")
+        return rbf((q - lo) / span).reshape(-1, *y.shape[1:])
+    xs, qs = x[:, 0], q[:, 0]
+    if kind == "cubic":
+        from scipy.interpolate import CubicSpline
+
+        return CubicSpline(xs, y, axis=0, bc_type="natural", extrapolate=True)(qs)
+    idx = np.clip(np.searchsorted(xs, qs) - 1, 0, len(xs) - 2)
+    t = ((qs - xs[idx]) / (xs[idx + 1] - xs[idx])).reshape(-1, *([1] * (y.ndim - 1)))
+    return (1 - t) * y[idx] + t * y[idx + 1]
+
+
 class InterpolationBaseline(ConditionalModel):
     """Per-point VQE parameters at training ``lambda`` values, interpolated in between.
 
@@ -1477,28 +1507,10 @@ class InterpolationBaseline(ConditionalModel):
         return out[:, 0] if self.branch_width == 0 else out
 
     def _interp(self, lams: Tensor) -> Tensor:
-        y = self.train_weights.cpu().numpy()  # (T, S, P)
-        if self.interp_kind == "rbf":
-            from scipy.interpolate import RBFInterpolator
-
-            lo, hi = self.lam_lo.cpu().numpy(), self.lam_hi.cpu().numpy()
-            x = (self.train_lams.cpu().numpy() - lo) / (hi - lo)
-            q = (lams.detach().cpu().numpy().astype(float) - lo) / (hi - lo)
-            T = y.shape[0]
-            rbf = RBFInterpolator(x, y.reshape(T, -1), kernel="thin_plate_spline")
-            vals = rbf(q).reshape(-1, *y.shape[1:])
-            return torch.as_tensor(vals, dtype=self._dtype(), device=self._device())
-        x = self.train_lams.cpu().numpy()
-        q = lams[:, 0].detach().cpu().numpy().astype(float)
-        if self.interp_kind == "cubic":
-            from scipy.interpolate import CubicSpline
-
-            vals = CubicSpline(x, y, axis=0, bc_type="natural", extrapolate=True)(q)
-        else:
-            T = x.shape[0]
-            idx = np.clip(np.searchsorted(x, q) - 1, 0, T - 2)
-            t = ((q - x[idx]) / (x[idx + 1] - x[idx]))[:, None, None]
-            vals = (1 - t) * y[idx] + t * y[idx + 1]
+        lo, hi = self.lam_lo.cpu().numpy(), self.lam_hi.cpu().numpy()
+        vals = interpolate(self.train_lams.cpu().numpy().reshape(len(self.train_lams), -1),
+                           self.train_weights.cpu().numpy(), lams.detach().cpu().numpy().astype(float),
+                           self.interp_kind, (lo, hi))
         return torch.as_tensor(vals, dtype=self._dtype(), device=self._device())
 
     def circuit_args(self, lams: Tensor) -> tuple[Tensor, Tensor | None]:
@@ -1521,6 +1533,7 @@ __all__ = [
     "Prediction",
     "bind_inputs",
     "encode_ansatz",
+    "interpolate",
     "metavqe_circuit",
     "per_point_vqe",
     "sector_branches",

@@ -44,7 +44,7 @@ from typing import Any, ClassVar
 import numpy as np
 import torch
 
-from qml.models.conditional import HamiltonianFamily, LamLike, Prediction
+from qml.models.conditional import HamiltonianFamily, LamLike, Prediction, interpolate
 from qml.optimize.results import _Record, versions
 
 log = logging.getLogger(__name__)
@@ -136,20 +136,10 @@ class ExactStateInterpolation:
     def predict(self, lams: LamLike) -> Prediction:
         """Interpolated, normalised states and their energies."""
         L = self.family.as_lams(lams).numpy()
-        x, y = self.train_lams, self.states
-        if L.shape[1] == 1:
-            idx = np.clip(np.searchsorted(x[:, 0], L[:, 0]) - 1, 0, len(x) - 2)
-            t = ((L[:, 0] - x[idx, 0]) / (x[idx + 1, 0] - x[idx, 0]))[:, None]
-            psi = (1 - t) * y[idx] + t * y[idx + 1]
-        else:
-            from scipy.interpolate import RBFInterpolator
-
-            lo, span = x.min(0), np.ptp(x, 0) + (np.ptp(x, 0) == 0)
-            f = RBFInterpolator(
-                (x - lo) / span, np.concatenate([y.real, y.imag], 1), kernel="thin_plate_spline"
-            )
-            v = f((L - lo) / span)
-            psi = v[:, : y.shape[1]] + 1j * v[:, y.shape[1] :]
+        y = self.states
+        kind = "linear" if L.shape[1] == 1 else "rbf"
+        v = interpolate(self.train_lams, np.concatenate([y.real, y.imag], 1), L, kind)
+        psi = v[:, : y.shape[1]] + 1j * v[:, y.shape[1] :]
         psi = psi / np.linalg.norm(psi, axis=1, keepdims=True)
         n = self.family.n_wires
         E = [

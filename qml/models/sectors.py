@@ -207,10 +207,28 @@ class SectorScan:
         return asdict(self)
 
 
-def _sector_energy(H: PauliSum, n: int, sym: Symmetry, value: float) -> float:
+def sector_ground(H: PauliSum, n: int, sym: Symmetry | None, value: float | None) -> Any:
+    """The lowest level of ``H`` within one sector (the whole space for ``sym`` or ``value`` ``None``).
+
+    Returns:
+        A :class:`qml.ed.Spectrum` (``.energy``, ``.ground_space``).
+
+    Example:
+        >>> from qml.problems.spins import heisenberg
+        >>> from qml.symmetry import candidate_symmetries
+        >>> sz = candidate_symmetries(4)[0]
+        >>> round(sector_ground(heisenberg(4), 4, sz, 1.0).energy, 6)   # the triplet of the N=4 ring
+        -1.0
+    """
     from qml.ed import spectrum
 
-    return spectrum(H, n, 1, symmetry=None, sector=sym.operator, sector_value=value).energy
+    if sym is None or value is None:
+        return spectrum(H, n, 1)
+    return spectrum(H, n, 1, symmetry=None, sector=sym.operator, sector_value=value)
+
+
+def _sector_energy(H: PauliSum, n: int, sym: Symmetry, value: float) -> float:
+    return sector_ground(H, n, sym, value).energy
 
 
 def scan_sectors(family: Any, lams: Any, values: list[float] | None = None) -> SectorScan:
@@ -311,5 +329,6 @@ __all__ = [
     "family_ansatz",
     "family_symmetry",
     "scan_sectors",
+    "sector_ground",
     "sector_values",
 ]
