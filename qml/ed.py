@@ -208,7 +208,11 @@ def _solve(
         a = m.toarray() if sp.issparse(m) else np.asarray(m)
         # LAPACK eigh for the k lowest pairs only: several times faster than numpy.linalg.eigh
         # (which computes all of them) for dimensions of a few hundred and up.
-        vals, vecs = sla.eigh(a, subset_by_index=(0, k - 1))
+        try:
+            vals, vecs = sla.eigh(a, subset_by_index=(0, k - 1))
+        except np.linalg.LinAlgError:  # LAPACK's MRRR (evr) fails on some degenerate spectra: full eigh
+            vals, vecs = np.linalg.eigh(a)
+            vals, vecs = vals[:k], vecs[:, :k]
         return vals, vecs
     rng = np.random.default_rng(seed)
     v0 = rng.standard_normal(dim)

@@ -597,6 +597,8 @@ def _print_family(result: Any) -> None:
         if cs or kind == "exact":
             listed = ", ".join(f"{c['lambda']:.6g} ({c['from']} -> {c['to']})" for c in cs)
             con.print(escape(f"{kind} crossings: {listed or 'none'}"))
+    for w in result.warnings:
+        con.print(f"[bold yellow]warning:[/bold yellow] {escape(w)}")
     if result.excluded:
         con.print(escape(f"excluded (within 1e-3 of a crossing): {result.excluded}"))
     if result.uncertainty.get("errors_at_roundoff"):

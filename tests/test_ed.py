@@ -417,3 +417,19 @@ def test_spectrum_rejects_bad_arguments():
         spectrum("Z0 Z1 + X0", symmetry="Z0 + Z1")
     with pytest.raises(ValueError, match="not qubit-wise commuting"):
         spectrum("Z0 Z1 + X0 X1", symmetry="X0 X1 + Z0 Z1")
+
+
+def test_dense_solver_falls_back_when_lapack_mrrr_fails(monkeypatch):
+    """scipy's eigh(subset_by_index) (LAPACK evr) can raise 'Internal Error' on degenerate spectra."""
+    import scipy.linalg
+
+    from qml.ed import spectrum
+    from qml.problems.spins import heisenberg
+
+    expected = spectrum(heisenberg(4), 4, 2).levels
+
+    def broken(*args, **kwargs):
+        raise np.linalg.LinAlgError("Internal Error.")
+
+    monkeypatch.setattr(scipy.linalg, "eigh", broken)
+    assert np.allclose(spectrum(heisenberg(4), 4, 2).levels, expected)

@@ -134,3 +134,44 @@ def test_grids_and_errors():
         predict_family("xxz", {"delta": (0.0, 1.0)}, {"n": 4}, train=3)
     with pytest.raises(ValueError, match="not a parameter"):
         predict_family("xxz", {"nope": (0.0, 1.0)}, {"n": 4})
+
+
+@pytest.mark.parametrize(
+    ("problem", "vary", "fixed"),
+    [
+        ("tfim", {"h": (-1.5, -0.3)}, {"n": 5, "periodic": False}),
+        ("xxz", {"delta": (-2.0, 0.5)}, {"n": 4}),
+        ("heisenberg", {"J": (0.5, 1.5)}, {"n": 5}),
+        ("j1j2", {"J2": (0.0, 0.6)}, {"n": 4}),
+        ("xy", {"h": (0.0, 2.0)}, {"n": 4, "gamma": 0.5}),
+        ("metavqe", {"delta": (-1.0, 1.0)}, {"n": 4, "lam": 0.75}),
+        ("heisenberg", {"h": (0.0, 2.0)}, {"lattice": "square", "lx": 2, "ly": 2, "periodic": False}),
+        ("xxz", {"delta": (0.0, 1.0)}, {"lattice": "ladder", "lx": 3}),
+        ("tfim", {"h": (0.5, 1.5)}, {"lattice": "triangular", "lx": 2, "ly": 2, "periodic": False}),
+    ],
+)
+def test_every_spin_problem_and_lattice_runs(problem, vary, fixed):
+    r = predict_family(
+        problem, vary, fixed, train=4, test=3, layers=2, refine=0, baselines=False, physics=False
+    )
+    assert len(r.models["sector"]["energy"]) == 3
+    for e, e0 in zip(r.models["sector"]["energy"], r.energy_exact):
+        assert e >= e0 - 1e-9  # variational, whatever the accuracy
+    for w in r.warnings:  # a branch that falls short says so
+        assert "unreliable" in w
+
+
+def test_unconverged_branch_is_reported():
+    r = predict_family(
+        "xy",
+        {"gamma": (0.2, 0.8)},
+        {"n": 4, "h": 0.5},
+        train=4,
+        test=2,
+        layers=1,
+        refine=0,
+        baselines=False,
+        physics=False,
+    )
+    assert r.warnings
+    assert "stopped at 1 layers (fixed)" in r.warnings[0]

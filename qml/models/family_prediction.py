@@ -224,6 +224,7 @@ class FamilyPredictionResult(_Record):
         branches: Per branch: sector, depth, training errors, depth history, seconds.
         crossings: ``{"predicted": [...], "exact": [...]}`` level crossings between sectors.
         excluded: Test points within :data:`CROSSING_EXCLUSION` of an exact crossing.
+        warnings: What the run could not do (a branch that never met its training targets...).
         uncertainty: Per-point ``spread`` (and its parts) and ``spearman`` against the
             actual energy error and infidelity.
         comparison: Per baseline: points where the quantum model's energy error is smaller.
@@ -251,6 +252,7 @@ class FamilyPredictionResult(_Record):
     branches: list[dict[str, Any]] = field(default_factory=list)
     crossings: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     excluded: list[list[float]] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
     uncertainty: dict[str, Any] = field(default_factory=dict)
     comparison: dict[str, Any] = field(default_factory=dict)
     physics: dict[str, Any] = field(default_factory=dict)
@@ -403,6 +405,9 @@ def predict_family(
         say(f"branch {scan.label(v)}")
         fits.append(fit_branch(fam, tr, v, layers=layers, seed=seed, steps=steps))
     timings["train"] = time.perf_counter() - t0 - timings["scan"]
+    warned = [_unconverged(f) for f in fits if f.stop not in ("target", "fixed") or f.max_rel_error > 1e-2]
+    for w in warned:
+        log.warning(w)
     model = SectorModel(fam, fits)
     plain = None
     if refine:
@@ -517,6 +522,7 @@ def predict_family(
         branches=[_branch_summary(f) for f in fits],
         crossings=crossings,
         excluded=excluded,
+        warnings=warned,
         uncertainty=uncertainty,
         comparison=comparison,
         physics=phys,
@@ -524,6 +530,14 @@ def predict_family(
         timings=timings,
         seed=seed,
         versions=versions(("scipy",)),
+    )
+
+
+def _unconverged(fit: Any) -> str:
+    return (
+        f"branch {fit.label} stopped at {fit.layers} layers ({fit.stop}) with training max relative error "
+        f"{fit.max_rel_error:.2e} and min sector fidelity {min(fit.fidelities):.4f}: predictions on it are "
+        "unreliable; give more layers (layers=N, --layers N) or VQE steps, or use a smaller range"
     )
 
 

@@ -105,19 +105,29 @@ def _initial_state(family: Any, sym: Symmetry | None, value: float | None) -> tu
             return _minus(n), []
         c = _plus(n)
         return (c if value > 0 else c.add("Z", n - 1)), []
-    c = Circuit(n, name="zeros" if value > 0 else "one-flip")
-    return (c if value > 0 else c.add("X", n - 1)), []
+    # prod Z: the computational state the field favours (all |1> for a positive Z field), one spin
+    # flipped when its parity is not the sector's
+    ones = _field_sign(family, "Z") < 0
+    c = Circuit(n, name="ones" if ones else "zeros")
+    for w in range(n) if ones else ():
+        c = c.add("X", w)
+    if (-1.0) ** (n if ones else 0) != value:
+        c = c.add("X", n - 1)
+    return c, []
 
 
 def _midpoint(family: Any) -> list[float]:
     return [1.0] * family.n_params
 
 
-def _field_sign(family: Any) -> float:
-    """Sign of the single-site X coefficients of ``H`` at the family's generic point (+1 if none)."""
+def _field_sign(family: Any, letter: str = "X") -> float:
+    """Minus the sign of the summed one-site ``letter`` coefficients of ``H`` at the midpoint (+1 if none).
+
+    ``+1``: the field favours the ``+1`` eigenstates (``|+>`` or ``|0>``); ``-1``: the ``-1`` ones.
+    """
     H = family.hamiltonian(_midpoint(family))
-    xs = [c for c, s in H.terms if len(s.wires) == 1 and "X" in str(s)]
-    return -1.0 if xs and sum(xs) > 0 else 1.0
+    cs = [c for c, s in H.terms if len(s.wires) == 1 and letter in str(s)]
+    return -1.0 if cs and sum(cs) > 0 else 1.0
 
 
 def _groups(family: Any, pairs: list) -> list[PauliSum]:
