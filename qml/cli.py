@@ -165,8 +165,10 @@ def _build_parser() -> _Parser:
     _add_hardware(sub)
     from qml.bench_cli import add_bench_command
     from qml.predict import add_predict_command
+    from qml.sweep_cli import add_sweep_commands
 
     add_predict_command(sub)
+    add_sweep_commands(sub)
     add_bench_command(sub)
     return p
 

@@ -1,0 +1,220 @@
+"""Tasks as plain data, their pure runner, and a directory store of their results.
+
+A :class:`TaskSpec` says everything a VQE run depends on (problem and parameters, ansatz
+and depth, optimiser and settings, seed, dtype, backend); :func:`run_task` is a pure
+function of it (one torch thread, seeds from the spec), so the same spec gives the same
+numbers on any worker. Its result is a :class:`~qml.optimize.VQEResult` with the spec in
+``extra["task"]``: one schema, read back by :func:`qml.optimize.load_result`.
+
+:class:`ResultStore` keeps one JSON file per task under a directory, named by the hash of
+the spec (:meth:`TaskSpec.key`), written atomically (a temporary file renamed into place),
+so an interrupted sweep never leaves a half-written result and a rerun skips what is
+done. A failed task leaves ``<key>.failed.json`` (the spec, the error and its traceback)
+instead; rerunning retries it only on request.
+
+Example:
+    >>> import tempfile
+    >>> spec = TaskSpec("tfim", {"n": 4, "h": 0.5}, layers=2, steps=50)
+    >>> store = ResultStore(tempfile.mkdtemp())
+    >>> path = store.write(spec, run_task(spec))
+    >>> store.status(spec), round(store.load(spec).rel_error, 6)
+    ('done', 0.0)
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import os
+import tempfile
+import time
+import traceback
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+#: Task fields and what they mean are in :class:`TaskSpec`; bump when a change alters results.
+SPEC_VERSION = 1
+
+
+@dataclass(frozen=True)
+class TaskSpec:
+    """One VQE run, as plain data.
+
+    Attributes:
+        problem: Registry problem name.
+        params: Its parameters (``{"n": 6, "h": 0.5}``).
+        ansatz: Ansatz name of the problem (``None``: the problem's default).
+        layers: Depth, or ``"auto"`` (grown until converged), or ``None`` (the default).
+        optimizer: Optimiser name; ``steps``: its iterations; ``settings``: extra
+            :func:`~qml.optimize.vqe` options (``lr``, ``tol``, ``restarts``).
+        seed: Seed of the initial weights (and anything stochastic).
+        dtype: ``"complex128"`` or ``"complex64"``.
+        backend: ``"torch"`` (the embedded simulator).
+
+    Example:
+        >>> TaskSpec("tfim", {"n": 4, "h": 0.5}).key() == TaskSpec("tfim", {"h": 0.5, "n": 4}).key()
+        True
+    """
+
+    problem: str
+    params: dict[str, Any] = field(default_factory=dict)
+    ansatz: str | None = None
+    layers: int | str | None = None
+    optimizer: str = "lbfgs"
+    steps: int = 200
+    seed: int = 0
+    dtype: str = "complex128"
+    backend: str = "torch"
+    settings: dict[str, Any] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain-dict form (JSON-ready) with ``spec_version``."""
+        return {**asdict(self), "spec_version": SPEC_VERSION}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> TaskSpec:
+        """Inverse of :meth:`to_dict`."""
+        return cls(**{k: v for k, v in data.items() if k != "spec_version"})
+
+    def key(self) -> str:
+        """16 hex digits of the SHA-256 of the canonical JSON of the spec (names the result file)."""
+        text = json.dumps(self.to_dict(), sort_keys=True, separators=(",", ":"), default=str)
+        return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+    def label(self) -> str:
+        """``tfim n=6 h=0.5 layers=2 seed=0`` for progress lines and tables."""
+        ps = " ".join(f"{k}={v}" for k, v in self.params.items())
+        return f"{self.problem} {ps} layers={self.layers} seed={self.seed}"
+
+
+def run_task(spec: TaskSpec | dict[str, Any]) -> dict[str, Any]:
+    """Run one task (one torch thread) and return its :class:`~qml.optimize.VQEResult` as a dict.
+
+    Pure: the numbers depend on the spec only. ``extra["task"]`` holds the spec and
+    ``extra["task_key"]`` its key.
+
+    Raises:
+        ValueError: For a bad spec (unknown problem, parameter, dtype or backend).
+
+    Example:
+        >>> r = run_task(TaskSpec("tfim", {"n": 4, "h": 1.0}, layers=2, steps=100))
+        >>> r["kind"], r["rel_error"] < 1e-8
+        ('vqe', True)
+    """
+    import torch
+
+    from qml.optimize import vqe
+    from qml.problems import get_problem
+    from qml.simulator import Simulator
+
+    spec = spec if isinstance(spec, TaskSpec) else TaskSpec.from_dict(spec)
+    if spec.backend != "torch":
+        raise ValueError(f"unknown backend {spec.backend!r} for a task; valid backends: torch")
+    dtypes = {"complex128": torch.complex128, "complex64": torch.complex64}
+    if spec.dtype not in dtypes:
+        raise ValueError(f"unknown dtype {spec.dtype!r}; valid choices: {', '.join(dtypes)}")
+    torch.set_num_threads(1)
+    problem = get_problem(spec.problem, **spec.params)
+    result = vqe(
+        problem,
+        spec.optimizer,
+        spec.steps,
+        seed=spec.seed,
+        ansatz=spec.ansatz,
+        layers=spec.layers,
+        simulator=Simulator(dtype=dtypes[spec.dtype]),
+        log_every=10**9,
+        **spec.settings,
+    )
+    result.extra["task"] = spec.to_dict()
+    result.extra["task_key"] = spec.key()
+    return result.to_dict()
+
+
+def _atomic_write(path: Path, text: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w") as f:
+            f.write(text)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp)
+        raise
+
+
+class ResultStore:
+    """One JSON file per task under ``root``: ``<key>.json`` (done) or ``<key>.failed.json`` (failed).
+
+    Args:
+        root: The directory (created when missing).
+
+    Example:
+        >>> import tempfile
+        >>> store = ResultStore(tempfile.mkdtemp())
+        >>> store.status(TaskSpec("tfim", {"n": 4}))
+        'pending'
+    """
+
+    def __init__(self, root: str | Path) -> None:
+        self.root = Path(root)
+        if self.root.exists() and not self.root.is_dir():
+            raise ValueError(f"{self.root} is a file; the results store needs a directory")
+        self.root.mkdir(parents=True, exist_ok=True)
+
+    def path(self, spec: TaskSpec) -> Path:
+        """Where the spec's result lives."""
+        return self.root / f"{spec.key()}.json"
+
+    def failed_path(self, spec: TaskSpec) -> Path:
+        """Where the spec's failure record lives."""
+        return self.root / f"{spec.key()}.failed.json"
+
+    def status(self, spec: TaskSpec) -> str:
+        """``"done"``, ``"failed"`` or ``"pending"``."""
+        if self.path(spec).exists():
+            return "done"
+        return "failed" if self.failed_path(spec).exists() else "pending"
+
+    def write(self, spec: TaskSpec, result: dict[str, Any]) -> Path:
+        """Store a result atomically (and clear an earlier failure record)."""
+        p = self.path(spec)
+        _atomic_write(p, json.dumps(result, indent=1))
+        with contextlib.suppress(FileNotFoundError):
+            self.failed_path(spec).unlink()
+        return p
+
+    def write_failure(self, spec: TaskSpec, error: BaseException) -> Path:
+        """Record a failed task: the spec, the error and its traceback."""
+        tb = "".join(traceback.format_exception(type(error), error, error.__traceback__))
+        record = {
+            "kind": "task-failure",
+            "task": spec.to_dict(),
+            "task_key": spec.key(),
+            "error": f"{type(error).__name__}: {error}",
+            "traceback": tb,
+            "time": time.time(),
+        }
+        p = self.failed_path(spec)
+        _atomic_write(p, json.dumps(record, indent=1))
+        return p
+
+    def load(self, spec: TaskSpec) -> Any:
+        """The stored result as a :class:`~qml.optimize.VQEResult`."""
+        from qml.optimize import load_result
+
+        return load_result(self.path(spec))
+
+    def records(self) -> list[dict[str, Any]]:
+        """Every stored result and failure, as dicts (results first, in file-name order)."""
+        done = sorted(p for p in self.root.glob("*.json") if not p.name.endswith(".failed.json"))
+        failed = sorted(self.root.glob("*.failed.json"))
+        return [json.loads(p.read_text()) for p in done + failed]
+
+
+__all__ = ["SPEC_VERSION", "ResultStore", "TaskSpec", "run_task"]
