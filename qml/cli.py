@@ -96,6 +96,10 @@ def _layers(text: str) -> int | str:
     return value
 
 
+#: Exit status after Ctrl-C (128 + SIGINT), as shells report it.
+EXIT_INTERRUPTED = 130
+
+
 def _parse_value(text: str) -> Any:
     low = text.lower()
     if low in ("true", "false"):
@@ -149,6 +153,8 @@ def _build_parser() -> _Parser:
     v.add_argument("--restarts", type=int, default=1, help="seeds to try (best kept)")
     v.add_argument("--shots", type=int, default=None, help="shot-noise energies for gradient-free optimisers")
     v.add_argument("--dtype", default="complex128", help="complex128 or complex64")
+    v.add_argument("--workers", type=int, default=1, help="run the --restarts on N local worker processes")
+    v.add_argument("--scheduler", default=None, help="run the --restarts on a Dask scheduler tcp://host:8786")
     v.add_argument("--out", default=None, help="write the result as JSON")
     v.add_argument("--plot", default=None, help="write a convergence plot (PNG)")
 
@@ -322,7 +328,7 @@ def _problem_params(args: argparse.Namespace) -> dict[str, Any]:
 def _cmd_vqe(args: argparse.Namespace) -> int:
     import torch
 
-    from qml.optimize import vqe
+    from qml.optimize import Interrupted, vqe
     from qml.optimize.optimizers import OPTIMIZERS
     from qml.problems import get_problem
     from qml.simulator import Simulator
@@ -343,10 +349,28 @@ def _cmd_vqe(args: argparse.Namespace) -> int:
             raise CLIError("--target-error applies to --layers auto only")
         depth = DepthSearch(target_rel_error=args.target_error)
     total = None if args.layers == "auto" else args.steps
-    with _Progress(total, f"VQE {problem.name}") as bar, _warnings_to_stderr():
-        res = vqe(problem, args.optimizer, args.steps, args.lr, args.seed, None, bar.step, args.tol,
-                  ansatz=args.ansatz, layers=args.layers, simulator=sim, shots=args.shots,
-                  restarts=args.restarts, depth=depth, strict=args.strict, observables=args.observables)
+    executor = None
+    if args.workers > 1 or args.scheduler:
+        from qml.parallel import make_executor
+
+        if args.restarts < 2:
+            raise CLIError("--workers / --scheduler run the --restarts in parallel; give --restarts >= 2")
+        executor = make_executor(args.scheduler or "local", workers=args.workers)
+    interrupted = False
+    try:
+        with _Progress(None if executor else total, f"VQE {problem.name}") as bar, _warnings_to_stderr():
+            res = vqe(problem, args.optimizer, args.steps, args.lr, args.seed, None,
+                      None if executor else bar.step, args.tol, ansatz=args.ansatz, layers=args.layers,
+                      simulator=sim, shots=args.shots, restarts=args.restarts, depth=depth,
+                      strict=args.strict, observables=args.observables, executor=executor)
+    except Interrupted as stop:
+        res, interrupted = stop.result, True
+    except KeyboardInterrupt:
+        print("qml: interrupted before any energy was evaluated; nothing to save", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    finally:
+        if executor is not None:
+            executor.close()
     con = _console()
     con.print(_result_table("VQE result", _vqe_rows(res)))
     if "depth_history" in res.extra:
@@ -361,6 +385,10 @@ def _cmd_vqe(args: argparse.Namespace) -> int:
 
         plot_result(res, args.plot)
         con.print(f"wrote {args.plot}")
+    if interrupted:
+        saved = f"; the best result so far is in {args.out}" if args.out else " (give --out to keep it)"
+        print(f"qml: interrupted{saved}", file=sys.stderr)
+        return EXIT_INTERRUPTED
     return 0
 
 

@@ -52,7 +52,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from qml.cli import _layers, _parse_value
+from qml.cli import EXIT_INTERRUPTED, _layers, _parse_value
 
 log = logging.getLogger(__name__)
 
@@ -485,6 +485,8 @@ def add_predict_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentP
     parser.add_argument("--shots", type=int, default=1000,
                         help="with --vary: snapshots per training point of the classical-shadow baseline")
     parser.add_argument("--no-baselines", action="store_true", help="with --vary: skip the baselines")
+    parser.add_argument("--workers", type=int, default=1,
+                        help="with --vary: train the sector branches on N local worker processes (Dask)")
     parser.add_argument("--refine", type=int, default=100,
                         help="with --vary: L-BFGS steps of the energy refinement on --dense points (0: off)")
     parser.add_argument("--train", type=int, default=6, help="labelled training values (per-point VQE)")
@@ -624,18 +626,33 @@ def family_command(args: argparse.Namespace) -> int:
     """``qml predict --vary ...``: :func:`qml.models.family_prediction.predict_family` from a command line."""
     from rich.console import Console
 
-    from qml.models.family_prediction import predict_family
-
     problem, vary, fixed = family_settings(args)
     if args.model not in ("mlp", "sector"):
         raise ValueError("with --vary the model is the sector-branch prediction; --model is for the presets")
     con = Console(stderr=True, highlight=False)
-    result = predict_family(problem, vary, fixed, train=args.train, test=args.test,
-                            layers=args.layers or "auto", seed=args.seed, shots=args.shots,
-                            refine=args.refine, dense=args.dense,
-                            baselines=not args.no_baselines,
-                            progress=lambda stage: con.print(f"[dim]{stage}...[/dim]"))
+    executor = None
+    if getattr(args, "workers", 1) > 1:
+        from qml.parallel import make_executor
+
+        executor = make_executor("local", workers=args.workers)
+    try:
+        result = _family(args, problem, vary, fixed, con, executor)
+    except KeyboardInterrupt:
+        con.print("interrupted: the per-branch training was stopped; nothing was written (exit 130)")
+        return EXIT_INTERRUPTED
+    finally:
+        if executor is not None:
+            executor.close()
     return _finish_family(result, args, None)
+
+
+def _family(args: argparse.Namespace, problem: str, vary: dict, fixed: dict, con: Any, executor: Any) -> Any:
+    from qml.models.family_prediction import predict_family
+
+    return predict_family(problem, vary, fixed, train=args.train, test=args.test,
+                          layers=args.layers or "auto", seed=args.seed, shots=args.shots,
+                          refine=args.refine, dense=args.dense, baselines=not args.no_baselines,
+                          progress=lambda stage: con.print(f"[dim]{stage}...[/dim]"), executor=executor)
 
 
 def _finish_family(result: Any, args: argparse.Namespace, checks: list[PredictCheck] | None) -> int:

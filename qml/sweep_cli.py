@@ -27,8 +27,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-#: Exit status after Ctrl-C (128 + SIGINT), as shells report it.
-EXIT_INTERRUPTED = 130
+from qml.cli import EXIT_INTERRUPTED
 
 
 def add_sweep_commands(subparsers: Any) -> dict[str, argparse.ArgumentParser]:

@@ -178,3 +178,30 @@ def test_slurm_job_script_is_generated():
     assert "--nthreads 1" in script
     with pytest.raises(ValueError, match="unknown batch system"):
         jobqueue_cluster("lsf")
+
+
+def test_vqe_restarts_on_executor_match_in_process(local):
+    from qml.optimize import vqe
+    from qml.problems import get_problem
+
+    p = get_problem("tfim", n=6, h=0.7, periodic=False)
+    here = vqe(p, "lbfgs", 80, restarts=3, layers=2)
+    with make_executor("serial") as ex:
+        serial = vqe(p, "lbfgs", 80, restarts=3, layers=2, executor=ex)
+    dask = vqe(p, "lbfgs", 80, restarts=3, layers=2, executor=local)
+    assert serial.energy == dask.energy == here.energy
+    assert serial.best_weights == dask.best_weights
+    assert dask.seeds == [0, 1, 2]
+    assert len(dask.extra["restart_energies"]) == 3
+    with pytest.raises(ValueError, match="not callback"):
+        vqe(p, "lbfgs", 10, restarts=2, callback=lambda *a: None, executor=local)
+
+
+def test_prediction_branches_on_executor_match_in_process(local):
+    from qml.models.family_prediction import predict_family
+
+    kw = {"train": 4, "test": 3, "baselines": False, "physics": False, "refine": 0}
+    here = predict_family("heisenberg", {"h": (0.0, 3.0)}, {"n": 4}, **kw)
+    there = predict_family("heisenberg", {"h": (0.0, 3.0)}, {"n": 4}, executor=local, **kw)
+    assert here.models["sector"]["energy"] == there.models["sector"]["energy"]
+    assert [b["label"] for b in here.branches] == [b["label"] for b in there.branches]

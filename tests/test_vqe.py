@@ -234,3 +234,43 @@ def test_tfim_hva_keeps_the_field_group_at_zero_field():
     r = vqe(problem, optimizer="lbfgs", steps=300, seed=0)
     assert r.rel_error < 1e-8
     assert r.fidelity > 0.9999
+
+
+def test_ctrl_c_keeps_the_best_result_so_far():
+    from qml.optimize import Interrupted
+
+    energies = []
+
+    def stop(step, energy, w):
+        energies.append(energy)
+        if step == 6:
+            raise KeyboardInterrupt
+
+    with pytest.raises(Interrupted) as info:
+        vqe(get_problem("tfim", n=4, h=0.5), "lbfgs", 100, callback=stop, restarts=3)
+    r = info.value.result
+    assert r.extra["interrupted"]
+    assert not r.converged
+    assert "interrupted" in r.message
+    assert r.seeds == [0]
+    assert r.energy <= min(energies) + 1e-12
+
+
+def test_cli_ctrl_c_saves_best_so_far_and_exits_130(tmp_path, monkeypatch):
+    from qml.cli import main
+    from qml.optimize import load_result
+    from qml.optimize.optimizers import _Tracker
+
+    real = _Tracker.record
+
+    def record(self, energy, w, call=True):
+        real(self, energy, w, call)
+        if len(self.history) == 8:
+            raise KeyboardInterrupt
+
+    monkeypatch.setattr(_Tracker, "record", record)
+    out = tmp_path / "r.json"
+    assert main(["vqe", "--problem", "tfim", "--n", "4", "--steps", "100", "--out", str(out)]) == 130
+    r = load_result(out)
+    assert r.extra["interrupted"]
+    assert len(r.history) == 8

@@ -35,6 +35,7 @@ Example:
 
 from __future__ import annotations
 
+import functools
 import logging
 import time
 from dataclasses import dataclass, field
@@ -338,6 +339,7 @@ def predict_family(
     physics: bool = True,
     baselines: bool = True,
     progress: Any = None,
+    executor: Any = None,
 ) -> FamilyPredictionResult:
     """Train sector branches on a family, predict held-out points, score against exact and baselines.
 
@@ -358,6 +360,8 @@ def predict_family(
         physics: Compute observables and transition estimates across the family.
         baselines: Run the exact-state interpolation and shadow baselines.
         progress: Optional ``progress(stage: str)`` callback.
+        executor: A :mod:`qml.parallel` executor: the branches are trained as separate tasks on
+            its workers (same results as in this process).
 
     Returns:
         A :class:`FamilyPredictionResult`.
@@ -400,10 +404,20 @@ def predict_family(
     say("sector scan")
     scan = scan_sectors(fam, tr)
     timings["scan"] = time.perf_counter() - t0
-    fits = []
-    for v in scan.branches:
-        say(f"branch {scan.label(v)}")
-        fits.append(fit_branch(fam, tr, v, layers=layers, seed=seed, steps=steps))
+    fit_one = functools.partial(fit_branch, fam, tr, layers=layers, seed=seed, steps=steps)
+    if executor is None:
+        fits = []
+        for v in scan.branches:
+            say(f"branch {scan.label(v)}")
+            fits.append(fit_one(v))
+    else:  # one task per branch (a pure function of its inputs), on the executor's workers
+        say(f"{len(scan.branches)} branches on {executor.describe().get('kind')}")
+        done: dict[int, Any] = {}
+        for i, fit, err in executor.as_completed(fit_one, scan.branches):
+            if err is not None:
+                raise err
+            done[i] = fit
+        fits = [done[i] for i in range(len(scan.branches))]
     timings["train"] = time.perf_counter() - t0 - timings["scan"]
     warned = [_unconverged(f) for f in fits if f.stop not in ("target", "fixed") or f.max_rel_error > 1e-2]
     for w in warned:

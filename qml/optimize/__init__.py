@@ -26,7 +26,7 @@ from qml.optimize.optimizers import OPTIMIZERS, Objective, OptimizeResult, minim
 from qml.optimize.qng import fubini_study_metric, natural_gradient, state_jacobian
 from qml.optimize.results import AdaptResult, StatePrepResult, SweepResult, VQEResult, load_result, versions
 from qml.optimize.stateprep import STATEPREP_OPTIMIZERS, prepare_state
-from qml.optimize.vqe import as_problem, vqe, vqe_sweep
+from qml.optimize.vqe import Interrupted, as_problem, vqe, vqe_sweep
 
 __all__ = [
     "OPTIMIZERS",
@@ -35,6 +35,7 @@ __all__ = [
     "AdaptResult",
     "DepthSearch",
     "ExcitedResult",
+    "Interrupted",
     "Objective",
     "OptimizeResult",
     "StatePrepResult",

@@ -216,6 +216,7 @@ class OptimizeResult:
         n_evals: Circuit evaluations (a batch of B rows counts B).
         converged: Whether a tolerance (not the step limit) ended the run.
         message: Why it stopped.
+        interrupted: Ctrl-C stopped it (the best weights so far are kept).
 
     Example:
         >>> r = OptimizeResult(torch.zeros(1), torch.zeros(1), -1.0, [0.0, -1.0], 2, 2, True, "tol")
@@ -231,6 +232,7 @@ class OptimizeResult:
     n_evals: int
     converged: bool
     message: str
+    interrupted: bool = False
 
 
 class _Tracker:
@@ -314,6 +316,7 @@ def minimize(
     w = objective.tensor(w0).clone()
     tracker = _Tracker(callback, log_every)
     evals0 = objective.n_evals
+    interrupted = False
     runner = {
         "adam": _torch_first_order,
         "sgd": _torch_first_order,
@@ -326,6 +329,11 @@ def minimize(
     except _Stop:
         n_iters, converged, message = len(tracker.history), False, "stopped by callback"
         w = tracker.best_w if tracker.best_w is not None else w
+    except KeyboardInterrupt:  # keep the best weights so far; the caller decides what to do
+        if tracker.best_w is None:
+            raise
+        n_iters, converged, message = len(tracker.history), False, "interrupted (Ctrl-C)"
+        w, interrupted = tracker.best_w, True
     if tracker.best_w is None:  # steps == 0
         tracker.record(objective.value(w), w, call=False)
     if objective.shots is None:
@@ -346,6 +354,7 @@ def minimize(
         n_evals=objective.n_evals - evals0,
         converged=converged,
         message=message,
+        interrupted=interrupted,
     )
 
 

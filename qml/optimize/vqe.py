@@ -162,6 +162,7 @@ def vqe(
     depth: DepthSearch | None = None,
     strict: bool = False,
     observables: bool = False,
+    executor: Any = None,
 ) -> VQEResult:
     """Minimise ``<psi(w)|H|psi(w)>`` over the weights of an ansatz.
 
@@ -184,6 +185,9 @@ def vqe(
         simulator: Simulator settings (default complex128 on CPU, ``diff="auto"``).
         shots: Estimate energies for gradient-free optimisers from this many shots per
             measurement group (gradients stay exact); ``None``: exact energies.
+        executor: Run the ``restarts`` on a :mod:`qml.parallel` executor (``make_executor("local",
+            workers=2)``, a Dask scheduler, SLURM...): each restart is one task (a registry problem and
+            an ansatz by name only); the result is the same as running them here.
         restarts: Number of seeds to try (``seed``, ``seed + 1``, ...); the lowest
             energy wins. A warm start is used for the first run only.
         options: Extra optimiser options (see :func:`qml.optimize.minimize`).
@@ -221,6 +225,9 @@ def vqe(
     prob = as_problem(problem)
     if isinstance(restarts, bool) or not isinstance(restarts, int) or restarts < 1:
         raise ValueError(f"restarts must be an integer >= 1, got {restarts!r}")
+    if executor is not None:
+        return _restarts_on(executor, prob, optimizer, steps, lr, seed, init, callback, tol, ansatz, layers,
+                            simulator, shots, restarts, options, exact, depth, strict, observables)
     ref, t_exact = _exact(prob, exact)  # first: the ansatz's initial sector may follow the ground level
     if isinstance(layers, str):
         if layers != "auto":
@@ -255,6 +262,7 @@ def vqe(
     best: tuple[float, Any, int, str, Objective] | None = None
     seeds: list[int] = []
     t_opt = time.perf_counter()
+    interrupted = False
     for r in range(restarts):
         s = seed + r
         seeds.append(s)
@@ -265,6 +273,9 @@ def vqe(
                  res.n_evals, res.message)
         if best is None or res.energy < best[0]:
             best = (res.energy, res, s, how, obj)
+        if res.interrupted:
+            interrupted = True
+            break
         if ref is not None and abs(res.energy - ref.energy) <= 1e-12 * max(1.0, abs(ref.energy)):
             break  # exact already: no need for more restarts
     assert best is not None
@@ -300,7 +311,11 @@ def vqe(
             extra[key] = prob.info[key]
     if shots is not None:
         extra["shots"] = shots
-    return VQEResult(
+    if interrupted:
+        converged = False
+        message = f"interrupted (Ctrl-C) after {len(seeds)} of {restarts} restarts; best so far"
+        extra["interrupted"] = True
+    result = VQEResult(
         energy=float(energy),
         history=[float(e) for e in res.history],
         best_weights=res.best_weights.tolist(),
@@ -337,6 +352,71 @@ def vqe(
         reachability="" if reach is None else (reach.reason or reach.summary()),
         extra=extra,
     )
+    if interrupted:
+        raise Interrupted(result)
+    return result
+
+
+class Interrupted(KeyboardInterrupt):
+    """Ctrl-C during :func:`vqe`: ``result`` is the best result so far (``extra["interrupted"] = True``).
+
+    A ``KeyboardInterrupt``, so code that does not look for it stops as before; the ``qml``
+    command writes ``result`` and exits with status 130.
+
+    Example:
+        >>> err = Interrupted(VQEResult(energy=-1.0))
+        >>> isinstance(err, KeyboardInterrupt), err.result.energy
+        (True, -1.0)
+    """
+
+    def __init__(self, result: VQEResult) -> None:
+        super().__init__("interrupted; the best result so far is in .result")
+        self.result = result
+
+
+def _restarts_on(
+    executor: Any, prob: Problem, optimizer: str, steps: int, lr: float | None, seed: int, init: Any,
+    callback: Any, tol: float | None, ansatz: Any, layers: Any, simulator: Simulator | None,
+    shots: int | None,
+    restarts: int, options: dict[str, Any] | None, exact: Any, depth: DepthSearch | None, strict: bool,
+    observables: bool,
+) -> VQEResult:
+    """One task per restart on ``executor``; the lowest energy wins (ties: the lower seed)."""
+    from qml.parallel import TaskSpec, run_task
+    from qml.problems.registry import PROBLEMS
+
+    unsupported = {"init": init is not None, "callback": callback is not None, "a circuit as ansatz":
+                   isinstance(ansatz, Circuit), "shots": shots is not None, "exact": exact is not None,
+                   "depth": depth is not None}
+    if prob.name not in PROBLEMS or any(unsupported.values()):
+        what = [k for k, v in unsupported.items() if v] or ["a custom problem"]
+        raise ValueError(
+            f"restarts on an executor need a registry problem and options that can be shipped as data; "
+            f"not {', '.join(what)}. Drop them or run without executor"
+        )
+    sim = simulator if simulator is not None else Simulator()
+    settings: dict[str, Any] = {
+        k: v for k, v in (("lr", lr), ("tol", tol), ("options", options)) if v is not None
+    }
+    if strict or observables:
+        settings.update(strict=strict, observables=observables)
+    params = {k: v for k, v in prob.params.items() if v is not None}
+    specs = [TaskSpec(prob.name, params, ansatz, layers, str(optimizer), steps, seed + r,
+                      str(sim.dtype).replace("torch.", ""), "torch", settings) for r in range(restarts)]
+    results: dict[int, dict[str, Any]] = {}
+    for i, out, err in executor.as_completed(run_task, [s.to_dict() for s in specs]):
+        if err is not None:
+            raise err
+        results[i] = out
+    best = min(range(restarts), key=lambda i: (results[i]["energy"], i))
+    res = VQEResult.from_dict(results[best])
+    res.seeds = [s.seed for s in specs]
+    res.settings["restarts"] = restarts
+    res.extra.pop("task", None)
+    res.extra.pop("task_key", None)
+    res.extra["restart_energies"] = [results[i]["energy"] for i in range(restarts)]
+    res.extra["executor"] = executor.describe()
+    return res
 
 
 def vqe_sweep(
@@ -434,4 +514,4 @@ def vqe_sweep(
     )
 
 
-__all__ = ["as_problem", "vqe", "vqe_sweep"]
+__all__ = ["Interrupted", "as_problem", "vqe", "vqe_sweep"]
