@@ -61,22 +61,39 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         ex.close()
     a, b = ResultStore(root / "serial"), ResultStore(root / "parallel")
-    same = all(a.load(s).energy == b.load(s).energy and a.load(s).best_weights == b.load(s).best_weights
-               for s in specs)
+    same = all(
+        a.load(s).energy == b.load(s).energy and a.load(s).best_weights == b.load(s).best_weights
+        for s in specs
+    )
     task_seconds = [a.load(s).timings["total"] for s in specs]
     out = {
-        "tasks": len(specs), "n": args.n, "layers": args.n // 2, "steps": args.steps, "workers": args.workers,
-        "threads_per_worker": 1, "dtype": "complex128", "serial_s": serial, "parallel_s": parallel,
-        "startup_s": startup, "speedup": serial / parallel, "speedup_with_startup": serial / (parallel + startup),
-        "overhead_per_task_ms": 1e3 * statistics.median(rounds), "median_task_s": statistics.median(task_seconds),
-        "bitwise_equal": same, "done": report.counts()["done"],
+        "tasks": len(specs),
+        "n": args.n,
+        "layers": args.n // 2,
+        "steps": args.steps,
+        "workers": args.workers,
+        "threads_per_worker": 1,
+        "dtype": "complex128",
+        "serial_s": serial,
+        "parallel_s": parallel,
+        "startup_s": startup,
+        "speedup": serial / parallel,
+        "speedup_with_startup": serial / (parallel + startup),
+        "overhead_per_task_ms": 1e3 * statistics.median(rounds),
+        "median_task_s": statistics.median(task_seconds),
+        "bitwise_equal": same,
+        "done": report.counts()["done"],
     }
-    print(f"| tasks | task median (s) | serial (s) | {args.workers} workers (s) | start-up (s) | speed-up "
-          "| with start-up | overhead / task (ms) | bitwise equal |")
+    print(
+        f"| tasks | task median (s) | serial (s) | {args.workers} workers (s) | start-up (s) | speed-up "
+        "| with start-up | overhead / task (ms) | bitwise equal |"
+    )
     print("|---|---|---|---|---|---|---|---|---|")
-    print(f"| {out['tasks']} (TFIM ring N={args.n}, {args.n // 2} HVA layers) | {out['median_task_s']:.2f} "
-          f"| {serial:.1f} | {parallel:.1f} | {startup:.1f} | {out['speedup']:.2f}x "
-          f"| {out['speedup_with_startup']:.2f}x | {out['overhead_per_task_ms']:.1f} | {same} |")
+    print(
+        f"| {out['tasks']} (TFIM ring N={args.n}, {args.n // 2} HVA layers) | {out['median_task_s']:.2f} "
+        f"| {serial:.1f} | {parallel:.1f} | {startup:.1f} | {out['speedup']:.2f}x "
+        f"| {out['speedup_with_startup']:.2f}x | {out['overhead_per_task_ms']:.1f} | {same} |"
+    )
     if args.json:
         Path(args.json).write_text(json.dumps(out, indent=1))
     return 0

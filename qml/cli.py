@@ -172,9 +172,11 @@ def _build_parser() -> _Parser:
     from qml.bench_cli import add_bench_command
     from qml.predict import add_predict_command
     from qml.sweep_cli import add_sweep_commands
+    from qml.tune_cli import add_tune_command
 
     add_predict_command(sub)
     add_sweep_commands(sub)
+    add_tune_command(sub)
     add_bench_command(sub)
     return p
 

@@ -190,7 +190,9 @@ def jobqueue_cluster(kind: str, jobs: int = 1, cores: int = 1, memory: str = "4G
     if kind not in classes:
         raise ValueError(f"unknown batch system {kind!r}; valid choices: {', '.join(classes)}")
     prologue = [f"export {k}={v}" for k, v in WORKER_ENV.items()]
-    prologue += [f"export DASK_{k.upper().replace('.', '__').replace('-', '_')}={v}" for k, v in DASK_CONFIG.items()]
+    prologue += [
+        f"export DASK_{k.upper().replace('.', '__').replace('-', '_')}={v}" for k, v in DASK_CONFIG.items()
+    ]
     options.setdefault("job_script_prologue", prologue)
     return classes[kind](cores=cores, processes=cores, memory=memory, **options)
 

@@ -5,7 +5,8 @@ Optuna study over it with the ask-and-tell interface: this process asks the samp
 (TPE) for trials, turns each into a :class:`~qml.parallel.tasks.TaskSpec`, runs the pure
 :func:`~qml.parallel.tasks.run_task` on the executor (serial, a local Dask cluster, a
 scheduler...) and tells the sampler each value the moment it arrives, asking new trials so
-that the workers stay busy until the study holds ``n_trials`` complete trials.
+that the workers stay busy until ``n_trials`` minus the complete trials already stored have
+run (failed ones are not retried in the same call; a rerun tops the study up).
 
 * The objective is ``"rel_error"`` (against the problem's exact ground energy) or
   ``"energy"``; the study minimises it.
@@ -51,21 +52,10 @@ OBJECTIVES: tuple[str, ...] = ("rel_error", "energy")
 #: an option of :func:`qml.optimize.vqe` and goes into ``TaskSpec.settings``.
 TASK_FIELDS: tuple[str, ...] = ("ansatz", "layers", "optimizer", "steps")
 
-#: Options of :func:`qml.optimize.vqe` that a search space cannot hold (the task sets them).
-_NOT_SEARCHABLE = frozenset(
-    {
-        "problem",
-        "seed",
-        "simulator",
-        "log_every",
-        "callback",
-        "exact",
-        "depth",
-        "options",
-        "strict",
-        "observables",
-    }
-)
+#: Options of :func:`qml.optimize.vqe` a search space (or ``base``) may hold; they go into
+#: ``TaskSpec.settings``. The rest (``callback``, ``simulator``, ``executor``...) the task sets.
+SETTINGS: tuple[str, ...] = ("lr", "tol", "restarts", "shots", "init")
+
 #: Names whose values must be integers, and names that only take a list of choices.
 _INTEGER = frozenset({"steps", "restarts", "shots"})
 _CATEGORICAL = frozenset({"optimizer", "ansatz", "init"})
@@ -89,13 +79,8 @@ def _optuna() -> Any:
 
 
 def _searchable() -> list[str]:
-    """Names a search space may hold: task fields, then the searchable options of ``vqe``."""
-    import inspect
-
-    from qml.optimize import vqe
-
-    options = [p for p in inspect.signature(vqe).parameters if p not in _NOT_SEARCHABLE]
-    return list(TASK_FIELDS) + [p for p in options if p not in TASK_FIELDS]
+    """Names a search space may hold: task fields, then options of ``vqe``."""
+    return [*TASK_FIELDS, *SETTINGS]
 
 
 def _check_name(name: str, valid: Sequence[str], what: str) -> None:
@@ -155,9 +140,9 @@ def parse_space(items: Sequence[str]) -> dict[str, Any]:
     Forms: ``NAME=LO:HI:int`` (integers, ends included), ``NAME=LO:HI`` or ``NAME=LO:HI:float``
     (floats), ``NAME=LO:HI:log`` (floats on a log scale), ``NAME=A,B,C`` (choices; numbers
     and ``true``/``false`` are parsed, e.g. ``layers=2,4,auto``). Names are
-    :data:`TASK_FIELDS` (``layers``, ``steps``, ``optimizer``, ``ansatz``) or options of
-    :func:`qml.optimize.vqe` (``lr``, ``tol``, ``restarts``, ``shots``, ``init``), which go
-    into ``TaskSpec.settings``.
+    :data:`TASK_FIELDS` (``layers``, ``steps``, ``optimizer``, ``ansatz``) or :data:`SETTINGS`,
+    options of :func:`qml.optimize.vqe` (``lr``, ``tol``, ``restarts``, ``shots``, ``init``)
+    that go into ``TaskSpec.settings``.
 
     Args:
         items: The strings, one dimension each.
@@ -270,7 +255,12 @@ class TuneResult:
     seconds: float = 0.0
 
     def to_dict(self) -> dict[str, Any]:
-        """Plain-dict form (JSON-ready) with ``kind: "tune"``."""
+        """Plain-dict form (JSON-ready) with ``kind: "tune"``.
+
+        Example:
+            >>> sorted(TuneResult().to_dict())[:3]
+            ['best_number', 'best_params', 'best_spec']
+        """
         return {"kind": "tune", **asdict(self)}
 
     def top(self, k: int = 5) -> list[dict[str, Any]]:
@@ -423,7 +413,7 @@ def load_study_result(storage: str | Path, study_name: str = "qml-tune") -> Tune
     optuna = _optuna()
     store, where = _storage(storage)
     with _quiet_optuna():
-        names = [s.study_name for s in optuna.study.get_all_study_summaries(store)]
+        names = optuna.get_all_study_names(store)
         if study_name not in names:
             raise ValueError(f"no study {study_name!r} in {where}; it holds: {', '.join(names) or 'nothing'}")
         study = optuna.load_study(study_name=study_name, storage=store)
@@ -477,7 +467,8 @@ def tune(
         sampler: An Optuna sampler instead of ``TPESampler(seed=...)``.
         progress: Called after each trial with ``{"done", "failed", "running", "total",
             "complete", "best_value", "best_params", "elapsed", "eta", "trial"}`` (counts of
-            this call; ``complete``: complete trials in the study; ``trial``: the trial's record).
+            this call; ``complete``: complete trials in the study; ``trial``: the trial's record),
+            and once at the start (``trial`` ``None``).
 
     Returns:
         A :class:`TuneResult` over the whole study, with ``n_new`` (run now) and ``n_found``.
@@ -523,9 +514,12 @@ def tune(
     in_flight_max = batch or _batch(ex)
     store, where = _storage(storage)
     t0 = time.perf_counter()
+    # What a stored study must agree on to be continued (base as the task it implies: defaults filled in).
+    plain = _spec(problem, params, base, {}, seed)
+    implied = {k: getattr(plain, k) for k in (*TASK_FIELDS, "dtype")} | plain.settings
     identity = json.loads(
         json.dumps(
-            {"problem": problem, "params": params, "objective": objective, "base": base, "seed": seed},
+            {"problem": problem, "params": params, "objective": objective, "base": implied, "seed": seed},
             default=str,
         )
     )
@@ -580,12 +574,33 @@ def tune(
         try:
             chosen = _suggest(trial, space)
         except ValueError as err:
+            trial.set_user_attr("error", f"search space mismatch: {err}")
             study.tell(trial, state=optuna.trial.TrialState.FAIL)
             raise ValueError(
                 f"the search space does not fit study {study_name!r} in {where} ({err}); "
                 "use the space it was started with, or another study name"
             ) from None
         return trial, _spec(problem, params, base, chosen, seed)
+
+    def tick(record: dict[str, Any] | None) -> None:
+        if progress is None:
+            return
+        finished = counts["done"] + counts["failed"]
+        elapsed = time.perf_counter() - t0
+        progress(
+            {
+                "done": counts["done"],
+                "failed": counts["failed"],
+                "running": counts["launched"] - finished,
+                "total": n_new,
+                "complete": complete + counts["done"],
+                "best_value": best["value"],
+                "best_params": dict(best["params"]),
+                "elapsed": elapsed,
+                "eta": elapsed / finished * (n_new - finished) if finished else None,
+                "trial": record,
+            }
+        )
 
     def tell(
         trial: Any,
@@ -630,23 +645,7 @@ def tune(
             frozen = study.tell(trial, state=optuna.trial.TrialState.FAIL)
             counts["failed"] += 1
             log.warning("trial %d %s failed: %s", trial.number, trial.params, attrs["error"])
-        if progress is not None:
-            finished = counts["done"] + counts["failed"]
-            elapsed = time.perf_counter() - t0
-            progress(
-                {
-                    "done": counts["done"],
-                    "failed": counts["failed"],
-                    "running": counts["launched"] - finished,
-                    "total": n_new,
-                    "complete": complete + counts["done"],
-                    "best_value": best["value"],
-                    "best_params": dict(best["params"]),
-                    "elapsed": elapsed,
-                    "eta": elapsed / finished * (n_new - finished) if finished else None,
-                    "trial": _record(frozen),
-                }
-            )
+        tick(_record(frozen))
 
     def next_trial() -> tuple[Any, TaskSpec] | None:
         """Ask for trials until one needs computing (repeats of finished specs are told at once)."""
@@ -667,20 +666,20 @@ def tune(
         return None
 
     flight: dict[Any, tuple[Any, TaskSpec, float]] = {}
+    tick(None)
     try:
         if hasattr(ex, "client"):
             _run_dask(ex.client, flight, next_trial, tell, in_flight_max)
         else:
             while counts["launched"] < n_new:
-                wave = []
-                while len(wave) < in_flight_max and (item := next_trial()) is not None:
-                    wave.append(item)
-                if not wave:
+                # A wave of trials (each in ``flight`` from the moment it is asked), told as they finish.
+                while len(flight) < in_flight_max and (item := next_trial()) is not None:
+                    flight[len(flight)] = (*item, time.perf_counter())
+                if not flight:
                     break
-                for i, (trial, spec) in enumerate(wave):
-                    flight[i] = (trial, spec, time.perf_counter())
+                wave = [spec.to_dict() for _, spec, _ in flight.values()]
                 # ``run_task`` is looked up here (not bound at import) so that tests can replace it.
-                for i, result, error in ex.as_completed(run_task, [spec.to_dict() for _, spec in wave]):
+                for i, result, error in ex.as_completed(run_task, wave):
                     trial, spec, started = flight.pop(i)
                     tell(trial, spec, result, error, time.perf_counter() - started)
     except BaseException as err:
@@ -742,4 +741,4 @@ def _run_dask(
             client.cancel([f for f in submitted if not f.done()])
 
 
-__all__ = ["OBJECTIVES", "TASK_FIELDS", "TuneResult", "load_study_result", "parse_space", "tune"]
+__all__ = ["OBJECTIVES", "SETTINGS", "TASK_FIELDS", "TuneResult", "load_study_result", "parse_space", "tune"]
