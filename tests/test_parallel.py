@@ -205,3 +205,24 @@ def test_prediction_branches_on_executor_match_in_process(local):
     there = predict_family("heisenberg", {"h": (0.0, 3.0)}, {"n": 4}, executor=local, **kw)
     assert here.models["sector"]["energy"] == there.models["sector"]["energy"]
     assert [b["label"] for b in here.branches] == [b["label"] for b in there.branches]
+
+
+def test_sweep_in_segments(local):
+    from qml.optimize import vqe_sweep
+
+    vals = [0.2, 0.5, 0.8, 1.1, 1.4, 1.7]
+    kw = {"param": "h", "problem_params": {"n": 5, "periodic": False}, "steps": 60, "layers": 2}
+    chain = vqe_sweep("tfim", vals, **kw)
+    one = vqe_sweep("tfim", vals, continuation="segments:1", **kw)  # one segment = the serial continuation
+    assert [r.best_weights for r in one.results] == [r.best_weights for r in chain.results]
+    serial = vqe_sweep("tfim", vals, continuation="segments:3", **kw)
+    dask = vqe_sweep("tfim", vals, continuation="segments:3", executor=local, **kw)
+    assert [r.energy for r in serial.results] == [r.energy for r in dask.results]
+    assert [r.extra["segment"] for r in dask.results] == [0, 0, 1, 1, 2, 2]
+    assert [r.init for r in dask.results] == ["problem", "warm"] * 3  # an anchor per segment
+    assert dask.values == vals
+    assert dask.timings["segments"] == 3
+    with pytest.raises(ValueError, match="'segments:K'"):
+        vqe_sweep("tfim", vals, continuation="segments:x", **kw)
+    with pytest.raises(ValueError, match="registry problem name"):
+        vqe_sweep(lambda h: None, vals, continuation="segments:2", param="h")

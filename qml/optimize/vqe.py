@@ -357,6 +357,59 @@ def vqe(
     return result
 
 
+def _sweep_segments(
+    name: str, fixed: dict[str, Any], param: str, vals: list[float], continuation: bool | str,
+    executor: Any, optimizer: str, steps: int, lr: float | None, seed: int, init: Any, callback: Any,
+    tol: float | None, vqe_kwargs: dict[str, Any],
+) -> SweepResult:
+    """:func:`vqe_sweep` as contiguous segments of tasks on an executor (see its ``continuation``)."""
+    import re
+
+    from qml.parallel import SerialExecutor, TaskSpec, run_segment
+
+    if isinstance(continuation, str):
+        m = re.fullmatch(r"segments:(\d+)", continuation.strip())
+        if m is None or int(m[1]) < 1:
+            raise ValueError(
+                f"continuation must be True, False or 'segments:K' with K >= 1, got {continuation!r}"
+            )
+        k = min(int(m[1]), len(vals))
+    else:
+        k = 1 if continuation else len(vals)
+    if init is not None or callback is not None:
+        raise ValueError("a sweep in segments ships its tasks as data: init and callback are not supported")
+    sim = vqe_kwargs.pop("simulator", None)
+    dtype = "complex128" if sim is None else str(sim.dtype).replace("torch.", "")
+    ansatz, layers = vqe_kwargs.pop("ansatz", None), vqe_kwargs.pop("layers", None)
+    if isinstance(ansatz, Circuit):
+        raise ValueError("a sweep in segments needs the ansatz by name (a circuit cannot be shipped)")
+    settings = {key: v for key, v in (("lr", lr), ("tol", tol)) if v is not None} | vqe_kwargs
+    specs = [
+        TaskSpec(name, {**fixed, param: v}, ansatz, layers, str(optimizer), steps, seed, dtype, "torch",
+                 settings).to_dict()
+        for v in vals
+    ]
+    bounds = np.array_split(np.arange(len(vals)), k)
+    t0 = time.perf_counter()
+    done: dict[int, list[dict[str, Any]]] = {}
+    for i, out, err in (executor or SerialExecutor()).as_completed(run_segment,
+                                                                   [[specs[j] for j in b] for b in bounds]):
+        if err is not None:
+            raise err
+        done[i] = out
+    results = []
+    for i, b in enumerate(bounds):
+        for j, rec in zip(b, done[i]):
+            res = VQEResult.from_dict(rec)
+            res.extra.pop("task", None)
+            res.extra[param] = vals[j]
+            res.extra["segment"] = i
+            results.append(res)
+    return SweepResult(param=param, values=vals, results=results, continuation=continuation is not False,
+                       timings={"total": time.perf_counter() - t0, "segments": k},
+                       versions=versions())
+
+
 class Interrupted(KeyboardInterrupt):
     """Ctrl-C during :func:`vqe`: ``result`` is the best result so far (``extra["interrupted"] = True``).
 
@@ -432,7 +485,7 @@ def vqe_sweep(
     *,
     param: str = "value",
     problem_params: dict[str, Any] | None = None,
-    continuation: bool = True,
+    continuation: bool | str = True,
     point_callback: Callable[[int, float, VQEResult], Any] | None = None,
     **vqe_kwargs: Any,
 ) -> SweepResult:
@@ -453,7 +506,11 @@ def vqe_sweep(
         param: Name of the swept parameter (for records and plots).
         problem_params: Fixed parameters when ``problem_factory`` is a name.
         continuation: Start each point from the previous optimum (when the ansatz has the
-            same number of weights); ``False`` starts every point afresh.
+            same number of weights); ``False`` starts every point afresh; ``"segments:K"``
+            cuts the values into ``K`` contiguous segments solved independently (each from a
+            fresh anchor, then by continuation), so they can run in parallel.
+        executor: (keyword) A :mod:`qml.parallel` executor for the segments (``continuation=False``:
+            one task per point; ``True``: one segment). Needs a registry problem name.
         point_callback: ``point_callback(index, value, result)`` after each point.
         **vqe_kwargs: Passed to :func:`vqe` (``ansatz``, ``layers``, ``restarts``...).
 
@@ -484,6 +541,14 @@ def vqe_sweep(
     vals = [float(v) for v in values]
     if not vals:
         raise ValueError("values is empty; give at least one parameter value")
+    executor = vqe_kwargs.pop("executor", None)
+    if executor is not None or isinstance(continuation, str):
+        if not isinstance(problem_factory, str):
+            raise ValueError(
+                "a sweep on an executor or in segments needs a registry problem name, not a callable"
+            )
+        return _sweep_segments(problem_factory, dict(problem_params or {}), param, vals, continuation,
+                               executor, optimizer, steps, lr, seed, init, callback, tol, vqe_kwargs)
     t0 = time.perf_counter()
     results: list[VQEResult] = []
     for k, v in enumerate(vals):

@@ -17,7 +17,7 @@ Example:
 
 from qml.parallel.executors import KINDS, WORKER_ENV, DaskExecutor, Executor, SerialExecutor, make_executor
 from qml.parallel.sweep import SweepReport, grid_specs, parse_grid, run_sweep
-from qml.parallel.tasks import ResultStore, TaskSpec, run_task
+from qml.parallel.tasks import ResultStore, TaskSpec, run_segment, run_task
 
 __all__ = [
     "KINDS",
@@ -31,6 +31,7 @@ __all__ = [
     "grid_specs",
     "make_executor",
     "parse_grid",
+    "run_segment",
     "run_sweep",
     "run_task",
 ]

@@ -133,6 +133,28 @@ def run_task(spec: TaskSpec | dict[str, Any]) -> dict[str, Any]:
     return result.to_dict()
 
 
+def run_segment(specs: list[TaskSpec | dict[str, Any]]) -> list[dict[str, Any]]:
+    """Run tasks in order, each warm-started from the previous optimum (a continuation segment).
+
+    The first task starts as its spec says (the segment's anchor); later ones start from the
+    previous result's weights (``settings["init"]``), unless the depth is grown (``"auto"``).
+    Pure: the results depend on the specs only.
+
+    Example:
+        >>> specs = [TaskSpec("tfim", {"n": 4, "h": h}, layers=2, steps=60) for h in (0.5, 0.6)]
+        >>> [r["init"] for r in run_segment(specs)]
+        ['problem', 'warm']
+    """
+    out: list[dict[str, Any]] = []
+    for item in specs:
+        spec = item if isinstance(item, TaskSpec) else TaskSpec.from_dict(item)
+        if out and spec.layers != "auto":
+            warm = {**spec.settings, "init": out[-1]["best_weights"]}
+            spec = TaskSpec(**{**asdict(spec), "settings": warm})
+        out.append(run_task(spec))
+    return out
+
+
 def _atomic_write(path: Path, text: str) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
@@ -217,4 +239,4 @@ class ResultStore:
         return [json.loads(p.read_text()) for p in done + failed]
 
 
-__all__ = ["SPEC_VERSION", "ResultStore", "TaskSpec", "run_task"]
+__all__ = ["SPEC_VERSION", "ResultStore", "TaskSpec", "run_segment", "run_task"]
