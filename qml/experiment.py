@@ -46,6 +46,11 @@ every file in ``circuits/`` in quick mode. Layout (all tables but ``[problem]`` 
     max_params = 4
     fewer_params_than = "uccsd"        # an ansatz name of the problem
 
+    [execution]                        # optional: run on workers (qml.parallel, extra [dask])
+    workers = 2                        # a local cluster; or scheduler = "tcp://host:8786";
+    segments = 2                       # or cluster = "slurm" with jobs, cores, memory, walltime, queue.
+                                       # vqe: the restarts run as tasks; sweep: contiguous segments
+
     [quick]                            # overrides for a fast CI mode (same tables)
     [quick.sweep]
     num = 5
@@ -85,13 +90,15 @@ BACKENDS: tuple[str, ...] = ("torch",)
 DTYPES: tuple[str, ...] = ("complex128", "complex64")
 
 _TOP_KEYS = ("name", "description", "method", "seed", "backend", "dtype", "device", "problem", "ansatz",
-             "optimizer", "sweep", "adapt", "check", "quick")
+             "optimizer", "sweep", "adapt", "check", "execution", "quick")
 _TABLE_KEYS: dict[str, tuple[str, ...]] = {
     "ansatz": ("name", "layers"),
     "optimizer": ("name", "steps", "lr", "tol", "restarts", "options", "shots"),
     "sweep": ("param", "values", "start", "stop", "num", "continuation"),
     "adapt": ("pool", "max_ops", "grad_tol", "allow_repeats"),
     "check": ("max_rel_error", "max_abs_error", "min_fidelity", "max_params", "fewer_params_than"),
+    "execution": ("workers", "scheduler", "cluster", "jobs", "cores", "memory", "walltime", "queue",
+                  "segments"),
 }
 
 
@@ -117,6 +124,7 @@ class Experiment:
     sweep: dict[str, Any] = field(default_factory=dict)
     adapt: dict[str, Any] = field(default_factory=dict)
     check: dict[str, Any] = field(default_factory=dict)
+    execution: dict[str, Any] = field(default_factory=dict)
     quick: bool = False
     path: str | None = None
 
@@ -250,7 +258,7 @@ def parse_experiment(
         >>> parse_experiment({"problem": {"name": "h2"}, "optimiser": {}})
         Traceback (most recent call last):
         ...
-        ValueError: unknown key 'optimiser' at the top level; valid keys: name, description, method, seed, backend, dtype, device, problem, ansatz, optimizer, sweep, adapt, check, quick
+        ValueError: unknown key 'optimiser' at the top level; valid keys: name, description, method, seed, backend, dtype, device, problem, ansatz, optimizer, sweep, adapt, check, execution, quick
     """  # noqa: E501
     from qml.optimize.adapt import POOLS
     from qml.optimize.optimizers import OPTIMIZERS
@@ -324,6 +332,15 @@ def parse_experiment(
     adapt = merged.get("adapt", {})
     if "pool" in adapt and adapt["pool"] not in POOLS:
         raise _fail(path, f"unknown pool {adapt['pool']!r} in [adapt]; valid pools: {', '.join(POOLS)}")
+    execution = merged.get("execution", {})
+    for key in ("workers", "jobs", "cores", "segments"):
+        v = execution.get(key)
+        if v is not None and (isinstance(v, bool) or not isinstance(v, int) or v < 1):
+            raise _fail(path, f"[execution] {key} must be an integer >= 1, got {v!r}")
+    if execution.get("cluster") not in (None, "slurm", "pbs"):
+        raise _fail(path, f"[execution] cluster must be 'slurm' or 'pbs', got {execution['cluster']!r}")
+    if method == "adapt" and _parallel(execution):
+        raise _fail(path, "[execution] applies to the methods 'vqe' (restarts) and 'sweep' (segments)")
     check = merged.get("check", {})
     for key, val in check.items():
         if key != "fewer_params_than":
@@ -343,6 +360,7 @@ def parse_experiment(
         sweep=dict(sweep),
         adapt=dict(adapt),
         check=dict(check),
+        execution=dict(execution),
         quick=quick,
         path=path,
     )
@@ -354,6 +372,25 @@ def parse_experiment(
         if not vals:
             raise _fail(path, "[sweep] has no values")
     return exp
+
+
+def _parallel(execution: dict[str, Any]) -> bool:
+    return bool(execution.get("scheduler") or execution.get("cluster") or execution.get("workers", 1) > 1)
+
+
+def _executor(execution: dict[str, Any]) -> Any:
+    """The executor of an ``[execution]`` table (``None``: run in this process)."""
+    if not _parallel(execution):
+        return None
+    from qml.parallel import make_executor
+
+    if execution.get("scheduler"):
+        return make_executor(execution["scheduler"])
+    if execution.get("cluster"):
+        opts = {k: execution[k] for k in ("walltime", "queue") if k in execution}
+        return make_executor(execution["cluster"], jobs=execution.get("jobs", 1),
+                             cores=execution.get("cores", 1), memory=execution.get("memory", "4GB"), **opts)
+    return make_executor("local", workers=execution["workers"])
 
 
 def load_experiment(path: str | Path, quick: bool = False) -> Experiment:
@@ -448,9 +485,6 @@ def run_experiment(
         >>> run_experiment(exp).passed
         True
     """
-    from qml.optimize import adapt_vqe, vqe, vqe_sweep
-    from qml.problems import get_problem
-
     exp = experiment if isinstance(experiment, Experiment) else load_experiment(experiment, quick)
     t0 = time.perf_counter()
     params = {k: v for k, v in exp.problem.items() if k != "name"}
@@ -463,40 +497,14 @@ def run_experiment(
         "tol": opt.get("tol"),
     }
     result: VQEResult | SweepResult | AdaptResult
-    if exp.method == "adapt":
-        a = exp.adapt
-        result = adapt_vqe(
-            get_problem(pname, **params),
-            pool=a.get("pool", "auto"),
-            max_ops=a.get("max_ops", 20),
-            grad_tol=a.get("grad_tol", 1e-3),
-            seed=exp.seed,
-            optimizer=opt.get("name", "lbfgs"),
-            allow_repeats=a.get("allow_repeats", True),
-            simulator=sim,
-            options=opt.get("options"),
-            **common,
-        )
-    else:
-        kwargs: dict[str, Any] = {
-            "ansatz": exp.ansatz.get("name"),
-            "layers": exp.ansatz.get("layers"),
-            "simulator": sim,
-            "restarts": opt.get("restarts", 1),
-            "options": opt.get("options"),
-            "shots": opt.get("shots"),
-        }
-        if exp.method == "sweep":
-            param = exp.sweep["param"]
-            result = vqe_sweep(
-                pname, exp.sweep_values(), opt.get("name", "lbfgs"), seed=exp.seed, callback=callback,
-                param=param, problem_params={k: v for k, v in params.items() if k != param},
-                continuation=exp.sweep.get("continuation", True), point_callback=point_callback,
-                **common, **kwargs,
-            )
-        else:
-            result = vqe(get_problem(pname, **params), opt.get("name", "lbfgs"), seed=exp.seed,
-                         callback=callback, **common, **kwargs)
+    executor = _executor(exp.execution)
+    if executor is not None:  # tasks are shipped as data: no per-step callbacks
+        callback = point_callback = None
+    try:
+        result = _run(exp, pname, params, opt, sim, common, callback, point_callback, executor)
+    finally:
+        if executor is not None:
+            executor.close()
     checks = _checks(exp, result)
     passed = all(c.passed for c in checks)
     log.info("experiment %s: %s", exp.name, "passed" if passed else "FAILED")
@@ -508,11 +516,58 @@ def run_experiment(
         checks=checks,
         result=result,
         settings={"problem": exp.problem, "ansatz": exp.ansatz, "optimizer": exp.optimizer,
-                  "sweep": exp.sweep, "adapt": exp.adapt, "seed": exp.seed, "backend": exp.backend,
+                  "sweep": exp.sweep, "adapt": exp.adapt, "execution": exp.execution, "seed": exp.seed,
+                  "backend": exp.backend,
                   "dtype": exp.dtype, "path": exp.path},
         timings={"total": time.perf_counter() - t0},
         versions=versions(),
     )
+
+
+def _run(
+    exp: Experiment, pname: str, params: dict[str, Any], opt: dict[str, Any], sim: Any,
+    common: dict[str, Any], callback: Any, point_callback: Any, executor: Any,
+) -> Any:
+    """The method of an experiment (``executor``: restarts or sweep segments on workers)."""
+    from qml.optimize import adapt_vqe, vqe, vqe_sweep
+    from qml.problems import get_problem
+
+    if exp.method == "adapt":
+        a = exp.adapt
+        return adapt_vqe(
+            get_problem(pname, **params),
+            pool=a.get("pool", "auto"),
+            max_ops=a.get("max_ops", 20),
+            grad_tol=a.get("grad_tol", 1e-3),
+            seed=exp.seed,
+            optimizer=opt.get("name", "lbfgs"),
+            allow_repeats=a.get("allow_repeats", True),
+            simulator=sim,
+            options=opt.get("options"),
+            **common,
+        )
+    kwargs: dict[str, Any] = {
+        "ansatz": exp.ansatz.get("name"),
+        "layers": exp.ansatz.get("layers"),
+        "simulator": sim,
+        "restarts": opt.get("restarts", 1),
+        "options": opt.get("options"),
+        "shots": opt.get("shots"),
+    }
+    if executor is not None:
+        kwargs["executor"] = executor
+    if exp.method == "sweep":
+        param = exp.sweep["param"]
+        continuation = exp.sweep.get("continuation", True)
+        if executor is not None and continuation is True:
+            continuation = f"segments:{exp.execution.get('segments', exp.execution.get('workers', 2))}"
+        return vqe_sweep(
+            pname, exp.sweep_values(), opt.get("name", "lbfgs"), seed=exp.seed, callback=callback,
+            param=param, problem_params={k: v for k, v in params.items() if k != param},
+            continuation=continuation, point_callback=point_callback, **common, **kwargs,
+        )
+    return vqe(get_problem(pname, **params), opt.get("name", "lbfgs"), seed=exp.seed, callback=callback,
+               **common, **kwargs)
 
 
 def plot_result(result: _Record | str | Path, path: str | Path) -> Path:

@@ -131,3 +131,31 @@ def test_plot_sweep_and_adapt(tmp_path):
         assert path.stat().st_size > 1000
     with pytest.raises(ValueError, match="cannot plot"):
         plot_result(ExperimentResult(name="empty"), tmp_path / "x.png")
+
+
+def test_execution_table_runs_sweep_segments_on_workers():
+    pytest.importorskip("distributed")
+    from qml.experiment import parse_experiment, run_experiment
+
+    table = {"method": "sweep", "problem": {"name": "tfim", "n": 4}, "ansatz": {"layers": 2},
+             "optimizer": {"steps": 60}, "sweep": {"param": "h", "values": [0.5, 1.0, 1.5, 2.0]},
+             "execution": {"workers": 2}, "check": {"max_rel_error": 1e-6}}
+    out = run_experiment(parse_experiment(table, name="par"))
+    assert out.passed
+    assert out.settings["execution"] == {"workers": 2}
+    assert [r.extra["segment"] for r in out.result.results] == [0, 0, 1, 1]
+
+
+@pytest.mark.parametrize(
+    ("execution", "match"),
+    [
+        ({"workers": 0}, "workers must be an integer >= 1"),
+        ({"cluster": "lsf"}, "cluster must be 'slurm' or 'pbs'"),
+        ({"nodes": 3}, "unknown key 'nodes'"),
+    ],
+)
+def test_execution_table_errors(execution, match):
+    from qml.experiment import parse_experiment
+
+    with pytest.raises(ValueError, match=match):
+        parse_experiment({"problem": {"name": "tfim", "n": 4}, "execution": execution}, name="bad")
