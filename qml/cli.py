@@ -153,6 +153,9 @@ def _build_parser() -> _Parser:
     v.add_argument("--restarts", type=int, default=1, help="seeds to try (best kept)")
     v.add_argument("--shots", type=int, default=None, help="shot-noise energies for gradient-free optimisers")
     v.add_argument("--dtype", default="complex128", help="complex128 or complex64")
+    v.add_argument("--checkpoint", default=None,
+                   help="save the optimiser state here (every 10 steps with adam/sgd, and on Ctrl-C)")
+    v.add_argument("--resume", action="store_true", help="continue from --checkpoint when it exists")
     v.add_argument("--workers", type=int, default=1, help="run the --restarts on N local worker processes")
     v.add_argument("--scheduler", default=None, help="run the --restarts on a Dask scheduler tcp://host:8786")
     v.add_argument("--out", default=None, help="write the result as JSON")
@@ -364,7 +367,8 @@ def _cmd_vqe(args: argparse.Namespace) -> int:
             res = vqe(problem, args.optimizer, args.steps, args.lr, args.seed, None,
                       None if executor else bar.step, args.tol, ansatz=args.ansatz, layers=args.layers,
                       simulator=sim, shots=args.shots, restarts=args.restarts, depth=depth,
-                      strict=args.strict, observables=args.observables, executor=executor)
+                      strict=args.strict, observables=args.observables, executor=executor,
+                      checkpoint=args.checkpoint, resume=args.resume)
     except Interrupted as stop:
         res, interrupted = stop.result, True
     except KeyboardInterrupt:

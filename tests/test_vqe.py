@@ -274,3 +274,50 @@ def test_cli_ctrl_c_saves_best_so_far_and_exits_130(tmp_path, monkeypatch):
     r = load_result(out)
     assert r.extra["interrupted"]
     assert len(r.history) == 8
+
+
+@pytest.mark.parametrize("method", ["adam", "sgd"])
+def test_interrupt_and_resume_reproduces_the_uninterrupted_run(tmp_path, method):
+    from qml.optimize import Interrupted
+
+    p = get_problem("tfim", n=5, h=0.8, periodic=False)
+    kw = {"lr": 0.05, "layers": 2}
+    full = vqe(p, method, 90, **kw)
+    ck = tmp_path / "run.ckpt"
+
+    def stop(step, energy, w):
+        if step == 37:
+            raise KeyboardInterrupt
+
+    with pytest.raises(Interrupted):
+        vqe(p, method, 90, callback=stop, checkpoint=str(ck), **kw)
+    assert ck.exists()
+    again = vqe(p, method, 90, checkpoint=str(ck), resume=True, **kw)
+    assert again.history == full.history
+    assert again.best_weights == full.best_weights
+    assert again.energy == full.energy
+
+
+def test_lbfgs_resumes_from_the_best_weights(tmp_path):
+    from qml.optimize import Interrupted
+
+    p = get_problem("tfim", n=5, h=0.8, periodic=False)
+    ck = tmp_path / "run.ckpt"
+
+    def stop(step, energy, w):
+        if step == 15:
+            raise KeyboardInterrupt
+
+    with pytest.raises(Interrupted) as info:
+        vqe(p, "lbfgs", 200, layers=3, callback=stop, checkpoint=str(ck))
+    again = vqe(p, "lbfgs", 200, layers=3, checkpoint=str(ck), resume=True)
+    assert again.energy <= info.value.result.energy
+    full = vqe(p, "lbfgs", 200, layers=3)
+    assert again.energy == pytest.approx(full.energy, rel=1e-6)  # the same optimum, not the same path
+    assert len(again.history) > 15
+    with pytest.raises(ValueError, match="checkpoint works with one restart"):
+        vqe(p, "lbfgs", 10, restarts=2, checkpoint=str(ck))
+    with pytest.raises(ValueError, match="from another run"):
+        vqe(p, "adam", 10, layers=3, checkpoint=str(ck), resume=True)
+    with pytest.raises(ValueError, match="resume needs checkpoint"):
+        vqe(p, "adam", 10, resume=True)

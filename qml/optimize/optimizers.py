@@ -235,6 +235,49 @@ class OptimizeResult:
     interrupted: bool = False
 
 
+@dataclass
+class Checkpoint:
+    """Where and how often :func:`minimize` saves its state, and whether to resume from it.
+
+    The file (``torch.save`` of plain tensors and numbers, read back with ``weights_only=True``)
+    holds the iteration, the weights, the optimiser's state, the energy history and the best
+    weights. It is written every ``every`` iterations and on Ctrl-C, atomically. With
+    ``resume`` and an existing file, Adam and SGD continue exactly where they stopped (the
+    same numbers as an uninterrupted run); L-BFGS restarts its curvature history from the
+    best weights with the remaining iterations; other methods start from the best weights.
+
+    Example:
+        >>> Checkpoint("run.ckpt", every=5).every
+        5
+    """
+
+    path: str
+    every: int = 10
+    resume: bool = False
+
+    def load(self, method: str, n_params: int) -> dict[str, Any] | None:
+        """The saved state when resuming (``None``: start afresh); refuses another run's file."""
+        from pathlib import Path
+
+        if not self.resume or not Path(self.path).exists():
+            return None
+        state = torch.load(self.path, weights_only=True)
+        if state.get("method") != method or int(state["w"].numel()) != n_params:
+            raise ValueError(
+                f"checkpoint {self.path} is from another run ({state.get('method')}, {state['w'].numel()} "
+                f"weights; this run: {method}, {n_params}); delete it or resume the run that wrote it"
+            )
+        return state
+
+    def save(self, state: dict[str, Any]) -> None:
+        """Write ``state`` atomically (a temporary file renamed into place)."""
+        import os
+
+        tmp = f"{self.path}.tmp"
+        torch.save(state, tmp)
+        os.replace(tmp, self.path)
+
+
 class _Tracker:
     """Records energies, keeps the best weights and calls the user callback."""
 
@@ -275,6 +318,7 @@ def minimize(
     callback: Callback | None = None,
     options: dict[str, Any] | None = None,
     log_every: int = 10,
+    checkpoint: Checkpoint | None = None,
 ) -> OptimizeResult:
     """Minimise ``objective`` from ``w0`` with one of :data:`OPTIMIZERS`.
 
@@ -291,6 +335,7 @@ def minimize(
             ``alpha``, ``gamma``, ``resamplings``, ``blocking`` for SPSA; ``reg`` for QNG;
             anything :func:`scipy.optimize.minimize` takes in ``options`` for scipy methods).
         log_every: Log progress (INFO) every this many evaluations.
+        checkpoint: Save (and with ``resume``, restore) the optimiser state (:class:`Checkpoint`).
 
     Returns:
         An :class:`OptimizeResult`.
@@ -317,6 +362,27 @@ def minimize(
     tracker = _Tracker(callback, log_every)
     evals0 = objective.n_evals
     interrupted = False
+    if checkpoint is not None:
+        saved = checkpoint.load(method, objective.n_params)
+        opts["_checkpoint"], opts["_resume"] = checkpoint, saved
+        if saved is not None:
+            tracker.history = [float(e) for e in saved["history"]]
+            tracker.best, tracker.best_w = float(saved["best"]), saved["best_w"].to(w.dtype)
+            if method not in _EXACT_RESUME:
+                w = tracker.best_w.clone()
+                steps = max(0, steps - int(saved["k"]))
+            log.info("resuming %s from %s at iteration %d", method, checkpoint.path, int(saved["k"]))
+    if checkpoint is not None and method not in _EXACT_RESUME:
+        runner_ck = checkpoint
+
+        def save_best() -> None:
+            if tracker.best_w is not None:
+                runner_ck.save({"method": method, "k": len(tracker.history), "w": tracker.best_w, "opt": {},
+                                "history": torch.tensor(tracker.history, dtype=torch.float64),
+                                "best": tracker.best, "best_w": tracker.best_w})
+
+        opts.pop("_checkpoint")
+        opts.pop("_resume")
     runner = {
         "adam": _torch_first_order,
         "sgd": _torch_first_order,
@@ -332,6 +398,8 @@ def minimize(
     except KeyboardInterrupt:  # keep the best weights so far; the caller decides what to do
         if tracker.best_w is None:
             raise
+        if checkpoint is not None and method not in _EXACT_RESUME:
+            save_best()
         n_iters, converged, message = len(tracker.history), False, "interrupted (Ctrl-C)"
         w, interrupted = tracker.best_w, True
     if tracker.best_w is None:  # steps == 0
@@ -364,24 +432,48 @@ def _exact_value(objective: Objective, w: torch.Tensor) -> float:
 
 
 # -- torch ---------------------------------------------------------------------------------
+#: Optimisers whose checkpoint resumes exactly (the whole state is saved).
+_EXACT_RESUME = ("adam", "sgd")
+
+
 def _torch_first_order(
     obj: Objective, w: torch.Tensor, method: str, steps: int, lr: float, tol: float | None, seed: int,
     tracker: _Tracker, opts: dict[str, Any],
 ) -> tuple[torch.Tensor, int, bool, str]:
-    p = w.clone().requires_grad_(True)
+    ck, saved = opts.pop("_checkpoint", None), opts.pop("_resume", None)
+    p = (w if saved is None else saved["w"].to(w.dtype)).clone().requires_grad_(True)
     if method == "adam":
         opt: torch.optim.Optimizer = torch.optim.Adam([p], lr=lr, **opts)
     else:
         opt = torch.optim.SGD([p], lr=lr, **opts)
-    for k in range(steps):
-        opt.zero_grad()
-        e = obj.energy(p)
-        e.backward()
-        tracker.record(float(e.detach()), p.detach())
-        assert p.grad is not None
-        if tol is not None and float(p.grad.abs().max()) < tol:
-            return p.detach(), k + 1, True, f"gradient max-norm below tol={tol:g}"
-        opt.step()
+    k0 = 0 if saved is None else int(saved["k"])
+    if saved is not None:
+        opt.load_state_dict(saved["opt"])
+
+    def save(k: int) -> None:
+        if ck is not None:
+            ck.save({"method": method, "k": k, "w": p.detach().clone(), "opt": opt.state_dict(),
+                     "history": torch.tensor(tracker.history, dtype=torch.float64), "best": tracker.best,
+                     "best_w": tracker.best_w if tracker.best_w is not None else p.detach().clone()})
+
+    k = k0
+    try:
+        for k in range(k0, steps):
+            opt.zero_grad()
+            e = obj.energy(p)
+            e.backward()
+            tracker.record(float(e.detach()), p.detach())
+            assert p.grad is not None
+            if tol is not None and float(p.grad.abs().max()) < tol:
+                return p.detach(), k + 1, True, f"gradient max-norm below tol={tol:g}"
+            opt.step()
+            if ck is not None and (k + 1) % ck.every == 0:
+                save(k + 1)
+    except KeyboardInterrupt:
+        if len(tracker.history) > k:  # this iteration was recorded: redo it on resume
+            tracker.history = tracker.history[:k]
+        save(k)
+        raise
     return p.detach(), steps, False, f"reached steps={steps}"
 
 
@@ -574,6 +666,7 @@ __all__ = [
     "OPTIMIZERS",
     "SCIPY_OPTIMIZERS",
     "TORCH_OPTIMIZERS",
+    "Checkpoint",
     "Objective",
     "OptimizeResult",
     "as_weights",

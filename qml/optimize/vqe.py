@@ -32,7 +32,7 @@ import torch
 
 from qml.ir import Circuit
 from qml.optimize.depth import DepthSearch, grow_depth
-from qml.optimize.optimizers import Callback, Objective, minimize, settings_dict
+from qml.optimize.optimizers import Callback, Checkpoint, Objective, minimize, settings_dict
 from qml.optimize.results import SweepResult, VQEResult, versions
 from qml.paulis import PauliSum
 from qml.problems.problem import ExactResult, Problem
@@ -163,6 +163,8 @@ def vqe(
     strict: bool = False,
     observables: bool = False,
     executor: Any = None,
+    checkpoint: str | None = None,
+    resume: bool = False,
 ) -> VQEResult:
     """Minimise ``<psi(w)|H|psi(w)>`` over the weights of an ansatz.
 
@@ -185,6 +187,10 @@ def vqe(
         simulator: Simulator settings (default complex128 on CPU, ``diff="auto"``).
         shots: Estimate energies for gradient-free optimisers from this many shots per
             measurement group (gradients stay exact); ``None``: exact energies.
+        checkpoint: A file where the optimiser state is saved (every 10 iterations with Adam/SGD,
+            and on Ctrl-C); see :class:`~qml.optimize.optimizers.Checkpoint`. One restart, a fixed depth.
+        resume: Continue from ``checkpoint`` when it exists (Adam/SGD: exactly the numbers of an
+            uninterrupted run; L-BFGS: from the best weights with the remaining iterations).
         executor: Run the ``restarts`` on a :mod:`qml.parallel` executor (``make_executor("local",
             workers=2)``, a Dask scheduler, SLURM...): each restart is one task (a registry problem and
             an ansatz by name only); the result is the same as running them here.
@@ -225,6 +231,11 @@ def vqe(
     prob = as_problem(problem)
     if isinstance(restarts, bool) or not isinstance(restarts, int) or restarts < 1:
         raise ValueError(f"restarts must be an integer >= 1, got {restarts!r}")
+    if checkpoint is not None and (restarts != 1 or layers == "auto" or executor is not None):
+        raise ValueError("checkpoint works with one restart at a fixed depth in this process; "
+                         "drop restarts / layers='auto' / executor, or the checkpoint")
+    if resume and checkpoint is None:
+        raise ValueError("resume needs checkpoint=<file> (the state to continue from)")
     if executor is not None:
         return _restarts_on(executor, prob, optimizer, steps, lr, seed, init, callback, tol, ansatz, layers,
                             simulator, shots, restarts, options, exact, depth, strict, observables)
@@ -268,7 +279,8 @@ def vqe(
         seeds.append(s)
         w0, how = _initial(prob, circuit, init if r == 0 else None, s)
         obj = Objective(circuit, prob.hamiltonian, sim, shots=shots, seed=s)
-        res = minimize(obj, w0, optimizer, steps, lr, tol, s, callback, options, log_every)
+        ck = None if checkpoint is None else Checkpoint(str(checkpoint), resume=resume)
+        res = minimize(obj, w0, optimizer, steps, lr, tol, s, callback, options, log_every, ck)
         log.info("vqe %s seed %d: energy %.12g after %d evaluations (%s)", prob.name, s, res.energy,
                  res.n_evals, res.message)
         if best is None or res.energy < best[0]:
