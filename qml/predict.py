@@ -637,8 +637,13 @@ def family_command(args: argparse.Namespace) -> int:
         executor = make_executor("local", workers=args.workers)
     try:
         result = _family(args, problem, vary, fixed, con, executor)
-    except KeyboardInterrupt:
-        con.print("interrupted: the per-branch training was stopped; nothing was written (exit 130)")
+    except KeyboardInterrupt as stop:
+        partial = getattr(stop, "result", None)
+        if partial is not None and args.out:
+            partial.save(args.out)
+            con.print(f"interrupted: the {len(partial.branches)} branches trained so far are in {args.out}")
+        else:
+            con.print("interrupted: nothing was written (give --out to keep the branches trained so far)")
         return EXIT_INTERRUPTED
     finally:
         if executor is not None:

@@ -141,3 +141,25 @@ def test_family_experiment_file(tmp_path):
     bad.write_text('method = "predict"\n[problem]\nname = "xxz"\n[predict]\nvary = {delta = 1}\n')
     with pytest.raises(ValueError, match="vary must be a table of \\[lo, hi\\] pairs"):
         run_predict_file(bad)
+
+
+def test_ctrl_c_keeps_the_trained_branches(tmp_path, monkeypatch, capsys):
+    import qml.models.branches as branches
+
+    real = branches.fit_branch
+    calls = {"n": 0}
+
+    def flaky(*args, **kwargs):
+        calls["n"] += 1
+        if calls["n"] == 2:
+            raise KeyboardInterrupt
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(branches, "fit_branch", flaky)
+    out = tmp_path / "r.json"
+    rc = cli_main(["predict", "--problem", "heisenberg", "--n", "4", "--vary", "h=0:3", "--train", "4",
+                   "--test", "3", "--out", str(out)])
+    assert rc == 130
+    assert "branches trained so far" in capsys.readouterr().err
+    partial = load_result(out)
+    assert len(partial.branches) == 1 and partial.settings["interrupted"] and not partial.models

@@ -405,19 +405,46 @@ def predict_family(
     scan = scan_sectors(fam, tr)
     timings["scan"] = time.perf_counter() - t0
     fit_one = functools.partial(fit_branch, fam, tr, layers=layers, seed=seed, steps=steps)
-    if executor is None:
-        fits = []
-        for v in scan.branches:
-            say(f"branch {scan.label(v)}")
-            fits.append(fit_one(v))
-    else:  # one task per branch (a pure function of its inputs), on the executor's workers
-        say(f"{len(scan.branches)} branches on {executor.describe().get('kind')}")
-        done: dict[int, Any] = {}
-        for i, fit, err in executor.as_completed(fit_one, scan.branches):
-            if err is not None:
-                raise err
-            done[i] = fit
-        fits = [done[i] for i in range(len(scan.branches))]
+    done: dict[int, Any] = {}
+    try:
+        if executor is None:
+            for i, v in enumerate(scan.branches):
+                say(f"branch {scan.label(v)}")
+                done[i] = fit_one(v)
+        else:  # one task per branch (a pure function of its inputs), on the executor's workers
+            say(f"{len(scan.branches)} branches on {executor.describe().get('kind')}")
+            for i, fit, err in executor.as_completed(fit_one, scan.branches):
+                if err is not None:
+                    raise err
+                done[i] = fit
+    except KeyboardInterrupt:
+        partial = FamilyPredictionResult(
+            problem=problem,
+            params=names,
+            ranges=[list(r) for r in ranges],
+            fixed=fixed,
+            n_wires=fam.n_wires,
+            train_lams=tr.tolist(),
+            test_lams=te.tolist(),
+            sectors=scan.to_dict(),
+            branches=[_branch_summary(done[i]) for i in sorted(done)],
+            warnings=[
+                f"interrupted (Ctrl-C) after {len(done)} of {len(scan.branches)} branches; no prediction"
+            ],
+            settings={
+                "problem": problem,
+                "vary": {k: list(r) for k, r in zip(names, ranges)},
+                "fixed": fixed,
+                "train": train,
+                "test": test,
+                "interrupted": True,
+            },
+            timings={"total": time.perf_counter() - t0},
+            seed=seed,
+            versions=versions(("scipy",)),
+        )
+        raise PredictionInterrupted(partial) from None
+    fits = [done[i] for i in range(len(scan.branches))]
     timings["train"] = time.perf_counter() - t0 - timings["scan"]
     warned = [_unconverged(f) for f in fits if f.stop not in ("target", "fixed") or f.max_rel_error > 1e-2]
     for w in warned:
@@ -545,6 +572,19 @@ def predict_family(
         seed=seed,
         versions=versions(("scipy",)),
     )
+
+
+class PredictionInterrupted(KeyboardInterrupt):
+    """Ctrl-C during :func:`predict_family`: ``result`` holds the branches trained so far, no prediction.
+
+    Example:
+        >>> PredictionInterrupted(FamilyPredictionResult(problem="tfim")).result.problem
+        'tfim'
+    """
+
+    def __init__(self, result: FamilyPredictionResult) -> None:
+        super().__init__("interrupted; the branches trained so far are in .result")
+        self.result = result
 
 
 def _unconverged(fit: Any) -> str:
@@ -714,6 +754,7 @@ __all__ = [
     "RANKABLE_ERROR",
     "ExactStateInterpolation",
     "FamilyPredictionResult",
+    "PredictionInterrupted",
     "dense_points",
     "ensemble_uncertainty",
     "family_grids",
