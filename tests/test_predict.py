@@ -162,4 +162,6 @@ def test_ctrl_c_keeps_the_trained_branches(tmp_path, monkeypatch, capsys):
     assert rc == 130
     assert "branches trained so far" in capsys.readouterr().err
     partial = load_result(out)
-    assert len(partial.branches) == 1 and partial.settings["interrupted"] and not partial.models
+    assert len(partial.branches) == 1
+    assert partial.settings["interrupted"]
+    assert not partial.models
