@@ -100,6 +100,44 @@ def _layers(text: str) -> int | str:
 EXIT_INTERRUPTED = 130
 
 
+def add_problem_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
+    """``--problem`` (required), ``--n``, ``--param KEY=VALUE`` (repeatable), ``--open``.
+
+    Example:
+        >>> a = add_problem_arguments(argparse.ArgumentParser()).parse_args(["--problem", "tfim", "--open"])
+        >>> fixed_parameters(a)
+        {'periodic': False}
+    """
+    parser.add_argument("--problem", required=True, help="a registered problem")
+    parser.add_argument("--n", type=int, default=None, help="number of sites")
+    parser.add_argument("--param", action="append", default=[], metavar="KEY=VALUE", help="a fixed parameter")
+    parser.add_argument("--open", action="store_true", help="open boundary conditions")
+    return parser
+
+
+def fixed_parameters(args: argparse.Namespace) -> dict[str, Any]:
+    """The fixed problem parameters of ``--n``, ``--open`` and ``--param KEY=VALUE`` options.
+
+    Raises:
+        ValueError: For a ``--param`` without ``=``.
+
+    Example:
+        >>> fixed_parameters(argparse.Namespace(n=4, open=False, param=["J2=0.3", "units=pauli"]))
+        {'n': 4, 'J2': 0.3, 'units': 'pauli'}
+    """
+    fixed: dict[str, Any] = {}
+    if getattr(args, "n", None) is not None:
+        fixed["n"] = args.n
+    if getattr(args, "open", False):
+        fixed["periodic"] = False
+    for item in getattr(args, "param", None) or []:
+        key, sep, value = str(item).partition("=")
+        if not sep or not key.strip():
+            raise ValueError(f"--param {item!r}: expected KEY=VALUE, e.g. J2=0.3")
+        fixed[key.strip()] = _parse_value(value.strip())
+    return fixed
+
+
 def _parse_value(text: str) -> Any:
     low = text.lower()
     if low in ("true", "false"):

@@ -52,7 +52,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from qml.cli import EXIT_INTERRUPTED, _layers, _parse_value
+from qml.cli import EXIT_INTERRUPTED, _layers, fixed_parameters
 
 log = logging.getLogger(__name__)
 
@@ -548,17 +548,10 @@ def family_settings(args: argparse.Namespace) -> tuple[str, dict[str, tuple[floa
     if args.problem not in PROBLEMS:
         raise ValueError(f"unknown problem {args.problem!r}; valid problems: {', '.join(PROBLEMS)}")
     vary = parse_vary(args.vary or [])
-    fixed: dict[str, Any] = {}
-    for key, value in (("n", args.n), ("lattice", args.lattice), ("lx", args.lx), ("ly", args.ly)):
+    fixed = fixed_parameters(args)
+    for key, value in (("lattice", args.lattice), ("lx", args.lx), ("ly", args.ly)):
         if value is not None:
             fixed[key] = value
-    if args.open:
-        fixed["periodic"] = False
-    for item in args.param or []:
-        key, sep, value = str(item).partition("=")
-        if not sep:
-            raise ValueError(f"--param {item!r}: expected KEY=VALUE, e.g. J2=0.3")
-        fixed[key.strip()] = _parse_value(value.strip())
     valid = PROBLEMS[args.problem].defaults
     for key in list(vary) + list(fixed):
         if key not in valid:

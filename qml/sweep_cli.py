@@ -27,7 +27,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from qml.cli import EXIT_INTERRUPTED
+from qml.cli import EXIT_INTERRUPTED, add_problem_arguments, fixed_parameters
 
 
 def add_sweep_commands(subparsers: Any) -> dict[str, argparse.ArgumentParser]:
@@ -39,10 +39,7 @@ def add_sweep_commands(subparsers: Any) -> dict[str, argparse.ArgumentParser]:
         True
     """
     s = subparsers.add_parser("sweep", help="a grid of VQE runs on workers (Dask), resumable")
-    s.add_argument("--problem", required=True, help="a registered problem")
-    s.add_argument("--n", type=int, default=None, help="number of sites")
-    s.add_argument("--param", action="append", default=[], metavar="KEY=VALUE", help="a fixed parameter")
-    s.add_argument("--open", action="store_true", help="open boundary conditions")
+    add_problem_arguments(s)
     s.add_argument(
         "--grid",
         action="append",
@@ -113,19 +110,9 @@ def sweep_specs(args: argparse.Namespace) -> list[Any]:
         >>> len(specs), specs[0].params
         (6, {'n': 4, 'h': 0.0})
     """
-    from qml.cli import _parse_value
     from qml.parallel import grid_specs, parse_grid
 
-    fixed: dict[str, Any] = {}
-    if args.n is not None:
-        fixed["n"] = args.n
-    if args.open:
-        fixed["periodic"] = False
-    for item in args.param:
-        key, sep, value = item.partition("=")
-        if not sep:
-            raise ValueError(f"--param {item!r}: expected KEY=VALUE, e.g. J2=0.3")
-        fixed[key.strip()] = _parse_value(value.strip())
+    fixed = fixed_parameters(args)
     grids = dict(parse_grid(g) for g in args.grid)
     if args.seeds < 1:
         raise ValueError(f"--seeds must be >= 1, got {args.seeds}")

@@ -23,20 +23,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-#: Exit status after Ctrl-C (128 + SIGINT), as shells report it.
-EXIT_INTERRUPTED = 130
-
-
-def _layers(text: str) -> int | str:
-    if text == "auto":
-        return "auto"
-    try:
-        value = int(text)
-    except ValueError:
-        value = 0
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"expected an integer >= 1 or 'auto', got {text!r}")
-    return value
+from qml.cli import EXIT_INTERRUPTED, _layers, add_problem_arguments, fixed_parameters
 
 
 def add_tune_command(subparsers: Any) -> argparse.ArgumentParser:
@@ -49,10 +36,7 @@ def add_tune_command(subparsers: Any) -> argparse.ArgumentParser:
         (20, 'rel_error', None)
     """
     t = subparsers.add_parser("tune", help="hyper-parameter search (Optuna) over VQE settings, resumable")
-    t.add_argument("--problem", required=True, help="a registered problem")
-    t.add_argument("--n", type=int, default=None, help="number of sites")
-    t.add_argument("--param", action="append", default=[], metavar="KEY=VALUE", help="a fixed parameter")
-    t.add_argument("--open", action="store_true", help="open boundary conditions")
+    add_problem_arguments(t)
     t.add_argument(
         "--space",
         action="append",
@@ -82,22 +66,6 @@ def add_tune_command(subparsers: Any) -> argparse.ArgumentParser:
     t.add_argument("--out", default=None, help="write the result (best trial and all trials) as JSON")
     t.set_defaults(func=tune_command)
     return t
-
-
-def _fixed_params(args: argparse.Namespace) -> dict[str, Any]:
-    from qml.cli import _parse_value
-
-    fixed: dict[str, Any] = {}
-    if args.n is not None:
-        fixed["n"] = args.n
-    if args.open:
-        fixed["periodic"] = False
-    for item in args.param:
-        key, sep, value = item.partition("=")
-        if not sep or not key.strip():
-            raise ValueError(f"--param {item!r}: expected KEY=VALUE, e.g. h=1.0")
-        fixed[key.strip()] = _parse_value(value.strip())
-    return fixed
 
 
 def _fmt(v: Any) -> str:
@@ -156,7 +124,7 @@ def tune_command(args: argparse.Namespace) -> int:
     from qml.parallel.tune import load_study_result, parse_space, tune
 
     space = parse_space(args.space)
-    params = _fixed_params(args)
+    params = fixed_parameters(args)
     base: dict[str, Any] = {"steps": args.steps, "optimizer": args.optimizer}
     if args.layers is not None:
         base["layers"] = args.layers

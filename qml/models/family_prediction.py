@@ -404,6 +404,32 @@ def predict_family(
     say("sector scan")
     scan = scan_sectors(fam, tr)
     timings["scan"] = time.perf_counter() - t0
+    header = {
+        "problem": problem,
+        "params": names,
+        "ranges": [list(r) for r in ranges],
+        "fixed": fixed,
+        "n_wires": fam.n_wires,
+        "train_lams": tr.tolist(),
+        "test_lams": te.tolist(),
+        "sectors": scan.to_dict(),
+        "seed": seed,
+        "versions": versions(("scipy",)),
+    }
+    settings = {
+        "problem": problem,
+        "vary": {k: list(r) for k, r in zip(names, ranges)},
+        "fixed": fixed,
+        "train": train,
+        "test": test,
+        "layers": layers,
+        "shots": shots,
+        "steps": steps,
+        "refine": refine,
+        "dense": dense,
+        "seed": seed,
+        "crossing_exclusion": CROSSING_EXCLUSION,
+    }
     fit_one = functools.partial(fit_branch, fam, tr, layers=layers, seed=seed, steps=steps)
     done: dict[int, Any] = {}
     try:
@@ -419,29 +445,13 @@ def predict_family(
                 done[i] = fit
     except KeyboardInterrupt:
         partial = FamilyPredictionResult(
-            problem=problem,
-            params=names,
-            ranges=[list(r) for r in ranges],
-            fixed=fixed,
-            n_wires=fam.n_wires,
-            train_lams=tr.tolist(),
-            test_lams=te.tolist(),
-            sectors=scan.to_dict(),
+            **header,
             branches=[_branch_summary(done[i]) for i in sorted(done)],
             warnings=[
                 f"interrupted (Ctrl-C) after {len(done)} of {len(scan.branches)} branches; no prediction"
             ],
-            settings={
-                "problem": problem,
-                "vary": {k: list(r) for k, r in zip(names, ranges)},
-                "fixed": fixed,
-                "train": train,
-                "test": test,
-                "interrupted": True,
-            },
+            settings={**settings, "interrupted": True},
             timings={"total": time.perf_counter() - t0},
-            seed=seed,
-            versions=versions(("scipy",)),
         )
         raise PredictionInterrupted(partial) from None
     fits = [done[i] for i in range(len(scan.branches))]
@@ -534,32 +544,11 @@ def predict_family(
         phys = _physics(fam, model, te, periodic)
         timings["physics"] = time.perf_counter() - t4
     timings["total"] = time.perf_counter() - t0
-    settings = {
-        "problem": problem,
-        "vary": {k: list(r) for k, r in zip(names, ranges)},
-        "fixed": fixed,
-        "train": train,
-        "test": test,
-        "layers": layers,
-        "shots": shots,
-        "steps": steps,
-        "refine": refine,
-        "dense": dense,
-        "seed": seed,
-        "crossing_exclusion": CROSSING_EXCLUSION,
-        "interpolation": model.interpolation,
-    }
+    settings["interpolation"] = model.interpolation
     return FamilyPredictionResult(
-        problem=problem,
-        params=names,
-        ranges=[list(r) for r in ranges],
-        fixed=fixed,
-        n_wires=fam.n_wires,
-        train_lams=tr.tolist(),
-        test_lams=te.tolist(),
+        **header,
         models=models,
         energy_exact=exact_E.tolist(),
-        sectors=scan.to_dict(),
         branches=[_branch_summary(f) for f in fits],
         crossings=crossings,
         excluded=excluded,
@@ -569,8 +558,6 @@ def predict_family(
         physics=phys,
         settings=settings,
         timings=timings,
-        seed=seed,
-        versions=versions(("scipy",)),
     )
 
 
