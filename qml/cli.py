@@ -138,6 +138,25 @@ def fixed_parameters(args: argparse.Namespace) -> dict[str, Any]:
     return fixed
 
 
+def executor_from_args(args: argparse.Namespace) -> Any:
+    """The :mod:`qml.parallel` executor of ``--scheduler``, ``--cluster`` (with ``--jobs``, ``--cores``,
+    ``--memory``, ``--walltime``, ``--queue``) or ``--workers`` options; serial without them.
+
+    Example:
+        >>> executor_from_args(argparse.Namespace(workers=1)).describe()
+        {'kind': 'serial'}
+    """
+    from qml.parallel import make_executor
+
+    if getattr(args, "scheduler", None):
+        return make_executor(args.scheduler)
+    if getattr(args, "cluster", None):
+        options = {k: v for k in ("walltime", "queue") if (v := getattr(args, k, None))}
+        return make_executor(args.cluster, jobs=args.jobs, cores=args.cores, memory=args.memory, **options)
+    workers = getattr(args, "workers", 1)
+    return make_executor("local" if workers > 1 else "serial", workers=max(1, workers))
+
+
 def _parse_value(text: str) -> Any:
     low = text.lower()
     if low in ("true", "false"):
@@ -394,11 +413,9 @@ def _cmd_vqe(args: argparse.Namespace) -> int:
     total = None if args.layers == "auto" else args.steps
     executor = None
     if args.workers > 1 or args.scheduler:
-        from qml.parallel import make_executor
-
         if args.restarts < 2:
             raise CLIError("--workers / --scheduler run the --restarts in parallel; give --restarts >= 2")
-        executor = make_executor(args.scheduler or "local", workers=args.workers)
+        executor = executor_from_args(args)
     interrupted = False
     try:
         with _Progress(None if executor else total, f"VQE {problem.name}") as bar, _warnings_to_stderr():

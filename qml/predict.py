@@ -52,7 +52,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from qml.cli import EXIT_INTERRUPTED, _layers, fixed_parameters
+from qml.cli import EXIT_INTERRUPTED, _layers, executor_from_args, fixed_parameters
 
 log = logging.getLogger(__name__)
 
@@ -625,9 +625,7 @@ def family_command(args: argparse.Namespace) -> int:
     con = Console(stderr=True, highlight=False)
     executor = None
     if getattr(args, "workers", 1) > 1:
-        from qml.parallel import make_executor
-
-        executor = make_executor("local", workers=args.workers)
+        executor = executor_from_args(args)
     try:
         result = _family(args, problem, vary, fixed, con, executor)
     except KeyboardInterrupt as stop:

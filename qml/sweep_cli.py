@@ -27,7 +27,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from qml.cli import EXIT_INTERRUPTED, add_problem_arguments, fixed_parameters
+from qml.cli import EXIT_INTERRUPTED, add_problem_arguments, executor_from_args, fixed_parameters
 
 
 def add_sweep_commands(subparsers: Any) -> dict[str, argparse.ArgumentParser]:
@@ -129,17 +129,6 @@ def sweep_specs(args: argparse.Namespace) -> list[Any]:
     )
 
 
-def _executor(args: argparse.Namespace) -> Any:
-    from qml.parallel import make_executor
-
-    if args.scheduler:
-        return make_executor(args.scheduler)
-    if args.cluster:
-        options = {k: v for k, v in (("walltime", args.walltime), ("queue", args.queue)) if v}
-        return make_executor(args.cluster, jobs=args.jobs, cores=args.cores, memory=args.memory, **options)
-    return make_executor("local" if args.workers > 1 else "serial", workers=max(1, args.workers))
-
-
 def sweep_command(args: argparse.Namespace) -> int:
     """Run ``qml sweep``; 0 when every task is done, 1 when some failed, 130 after Ctrl-C.
 
@@ -170,7 +159,7 @@ def sweep_command(args: argparse.Namespace) -> int:
         )
         return 0
     with (
-        _executor(args) as ex,
+        executor_from_args(args) as ex,
         Progress(
             TextColumn("{task.description}"),
             BarColumn(),

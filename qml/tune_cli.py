@@ -23,7 +23,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from qml.cli import EXIT_INTERRUPTED, _layers, add_problem_arguments, fixed_parameters
+from qml.cli import EXIT_INTERRUPTED, _layers, add_problem_arguments, executor_from_args, fixed_parameters
 
 
 def add_tune_command(subparsers: Any) -> argparse.ArgumentParser:
@@ -120,7 +120,6 @@ def tune_command(args: argparse.Namespace) -> int:
     from rich.markup import escape
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
-    from qml.parallel import make_executor
     from qml.parallel.tune import load_study_result, parse_space, tune
 
     space = parse_space(args.space)
@@ -138,10 +137,7 @@ def tune_command(args: argparse.Namespace) -> int:
     out = Console(highlight=False, soft_wrap=True)
     if not out.is_terminal:  # a pipe or a file: wide enough that no column is cut
         out.width = max(out.width, 160)
-    if args.scheduler:
-        executor = make_executor(args.scheduler)
-    else:
-        executor = make_executor("local" if args.workers > 1 else "serial", workers=args.workers)
+    executor = executor_from_args(args)
     with (
         executor as ex,
         Progress(
