@@ -130,12 +130,27 @@ def fixed_parameters(args: argparse.Namespace) -> dict[str, Any]:
         fixed["n"] = args.n
     if getattr(args, "open", False):
         fixed["periodic"] = False
-    for item in getattr(args, "param", None) or []:
+    fixed.update(parse_assignments(getattr(args, "param", None) or [], "--param", "J2=0.3"))
+    return fixed
+
+
+def parse_assignments(items: Sequence[str], flag: str, example: str) -> dict[str, Any]:
+    """``KEY=VALUE`` options as a dict, values read as bool, int, float or text.
+
+    Raises:
+        ValueError: For an item without ``=``, naming the flag and an example.
+
+    Example:
+        >>> parse_assignments(["max_ops=30", "pool=qubit"], "--option", "max_ops=30")
+        {'max_ops': 30, 'pool': 'qubit'}
+    """
+    out: dict[str, Any] = {}
+    for item in items:
         key, sep, value = str(item).partition("=")
         if not sep or not key.strip():
-            raise ValueError(f"--param {item!r}: expected KEY=VALUE, e.g. J2=0.3")
-        fixed[key.strip()] = _parse_value(value.strip())
-    return fixed
+            raise ValueError(f"{flag} {item!r}: expected KEY=VALUE, e.g. {example}")
+        out[key.strip()] = _parse_value(value.strip())
+    return out
 
 
 def executor_from_args(args: argparse.Namespace) -> Any:
@@ -230,6 +245,7 @@ def _build_parser() -> _Parser:
     d.add_argument("--seed", type=int, default=0, help="random seed")
     _add_hardware(sub)
     from qml.bench_cli import add_bench_command
+    from qml.design_cli import add_design_command
     from qml.predict import add_predict_command
     from qml.sweep_cli import add_sweep_commands
     from qml.tune_cli import add_tune_command
@@ -237,6 +253,7 @@ def _build_parser() -> _Parser:
     add_predict_command(sub)
     add_sweep_commands(sub)
     add_tune_command(sub)
+    add_design_command(sub)
     add_bench_command(sub)
     return p
 

@@ -21,7 +21,8 @@ All take ``--ledger PATH`` (default ``$QML_LEDGER`` or ``~/.qml/ledger.sqlite``)
 ``--json`` for machine-readable output. Output goes to the ``out`` stream of the
 command functions (standard output by default); messages go through :mod:`logging`.
 
-Experiment files: the VQE experiment files of ``qml run`` (``circuits/*.toml``, with a
+Experiment files: ``qml design --out`` results (the designed circuit at its weights, the
+problem's Hamiltonian as the observable), the VQE experiment files of ``qml run`` (``circuits/*.toml``, with a
 ``[problem]`` table: the problem's ansatz and Hamiltonian are submitted, at the weights of
 ``--weights RESULT.json`` from ``qml run --out`` or at the problem's initial weights; a dry
 run counts the parameter-shifted rows of one gradient step), or circuit files (TOML or JSON)::
@@ -148,6 +149,28 @@ def _from_vqe_file(p: Path, weights_file: str | Path | None) -> Experiment:
     )
 
 
+def _from_design_result(p: Path) -> Experiment:
+    """A ``qml design --out`` result: the designed circuit at its weights, the problem's Hamiltonian."""
+    from qml.design.result import DesignResult
+    from qml.problems import get_problem
+
+    r = DesignResult.load(p)
+    if r.circuit is None or not r.problem_name:
+        raise ValueError(f"{p} holds no circuit or no problem name; rerun qml design with --out")
+    problem = get_problem(r.problem_name, **r.problem_params)
+    return Experiment(
+        name=f"{p.stem} ({r.method} design)",
+        circuit=r.circuit_obj(),
+        observables=[problem.hamiltonian],
+        weights=list(r.best_weights),
+        inputs=None,
+        shots=None,
+        gradient=False,
+        run_id=None,
+        options={},
+    )
+
+
 def load_experiment(path: str | Path, weights_file: str | Path | None = None) -> Experiment:
     """Read an experiment file: a ``qml run`` VQE file or a circuit file (module docstring).
 
@@ -170,6 +193,8 @@ def load_experiment(path: str | Path, weights_file: str | Path | None = None) ->
         raise ValueError(
             f"cannot parse experiment file {p}: {err} (use TOML with a .toml suffix, or JSON)"
         ) from None
+    if isinstance(data, dict) and data.get("kind") == "design":
+        return _from_design_result(p)
     if isinstance(data, dict) and "problem" in data:
         return _from_vqe_file(p, weights_file)
     unknown = sorted(set(data) - set(_EXPERIMENT_KEYS))

@@ -64,7 +64,7 @@ def test_adapt_round_trip(tmp_path):
 
 
 def test_adapt_errors():
-    msg = "unknown pool 'big'; valid choices: auto, givens, fermionic, minimal"
+    msg = "unknown pool 'big'; valid choices: auto, givens, fermionic, qubit, minimal"
     with pytest.raises(ValueError, match=msg):
         adapt_vqe(get_problem("h2"), pool="big")
     with pytest.raises(ValueError, match="needs a molecular problem"):

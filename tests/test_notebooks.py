@@ -26,6 +26,7 @@ EXPECTED = (
     "04_hybrid_qml.ipynb",
     "05_hardware.ipynb",
     "06_benchmarks.ipynb",
+    "07_circuit_design.ipynb",
 )
 NOTEBOOKS = sorted(p.name for p in NOTEBOOK_DIR.glob("*.ipynb"))
 #: Wall-clock budget of each notebook in quick mode (seconds; measured: 6-20 s on two busy cores).

@@ -112,6 +112,7 @@ def compile_slots(
     seed_transpiler: int | None = 1234,
     measure: bool = False,
     basis: dict[int, str] | None = None,
+    initial_layout: Sequence[int] | None = None,
 ) -> CompiledCircuit:
     """Translate the slot circuit of ``circuit`` and transpile it.
 
@@ -124,6 +125,8 @@ def compile_slots(
         seed_transpiler: Seed of the layout/routing passes (reproducible layouts).
         measure: Append basis rotations (``basis``) and ``measure_all`` (for samplers).
         basis: ``{wire: "X" | "Y" | "Z"}`` measurement basis when ``measure``.
+        initial_layout: Physical qubit of each wire (with a backend); ``None``: the
+            transpiler's layout pass chooses.
 
     Example:
         >>> from qml.ir import Circuit, W
@@ -157,7 +160,10 @@ def compile_slots(
         from qiskit.transpiler import generate_preset_pass_manager
 
         pm = generate_preset_pass_manager(
-            optimization_level=optimization_level, backend=backend, seed_transpiler=seed_transpiler
+            optimization_level=optimization_level,
+            backend=backend,
+            seed_transpiler=seed_transpiler,
+            initial_layout=None if initial_layout is None else list(initial_layout),
         )
         isa = pm.run(qc)
     columns = np.array([p.index for p in isa.parameters], dtype=np.int64)

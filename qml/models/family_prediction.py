@@ -46,7 +46,7 @@ import numpy as np
 import torch
 
 from qml.models.conditional import HamiltonianFamily, LamLike, Prediction, interpolate
-from qml.optimize.results import _Record, versions
+from qml.optimize.results import _Record, register_kind, versions
 
 log = logging.getLogger(__name__)
 
@@ -735,6 +735,8 @@ def plot_family_prediction(result: FamilyPredictionResult, path: str | Path) -> 
         out.append(q)
     return out
 
+
+register_kind(FamilyPredictionResult)
 
 __all__ = [
     "CROSSING_EXCLUSION",

@@ -12,10 +12,15 @@ identity at zero angle, so ``dE/dtheta_k`` of that circuit equals the gradient w
 ``A_k`` appended alone (this equals the commutator expression ``<psi|[H, A_k]|psi>``
 up to the generator's normalisation, without forming commutators).
 
+TETRIS-ADAPT (Anastasiou et al., 2022; ``tetris=True``): each step appends, besides the
+operator of largest gradient, every further operator (by decreasing gradient magnitude,
+gradient above ``1e-8``) whose wires are disjoint from those already chosen in that step,
+so a step fills the register like a layer and the circuit grows in fewer, shallower steps.
+
 Pools (``pool=``): ``"auto"`` (Givens excitations for molecules, the minimal complete
 Pauli pool of Tang et al. otherwise), the excitation kinds ``"givens"``, ``"fermionic"``,
-the Pauli kinds ``"minimal"``, ``"y"``, ``"xy"``, ``"real2"``, ``"all2"`` (see
-:mod:`qml.templates.chemistry`), or a list of one-weight circuits.
+``"qubit"`` (qubit-ADAPT), the Pauli kinds ``"minimal"``, ``"y"``, ``"xy"``, ``"real2"``,
+``"all2"`` (see :mod:`qml.templates.chemistry`), or a list of one-weight circuits.
 
 Example:
     >>> from qml.problems import get_problem
@@ -43,7 +48,7 @@ from qml.simulator import Simulator
 log = logging.getLogger(__name__)
 
 #: Pool names understood by :func:`adapt_vqe`.
-POOLS: tuple[str, ...] = ("auto", "givens", "fermionic", "minimal", "y", "xy", "real2", "all2")
+POOLS: tuple[str, ...] = ("auto", "givens", "fermionic", "qubit", "minimal", "y", "xy", "real2", "all2")
 
 
 def make_pool(problem: Problem, pool: str | Sequence[Circuit] = "auto") -> tuple[list[Circuit], str]:
@@ -66,7 +71,7 @@ def make_pool(problem: Problem, pool: str | Sequence[Circuit] = "auto") -> tuple
         kind = pool
         if kind == "auto":
             kind = "givens" if "n_electrons" in problem.info else "minimal"
-        if kind in ("givens", "fermionic"):
+        if kind in ("givens", "fermionic", "qubit"):
             if "n_electrons" not in problem.info:
                 raise ValueError(
                     f"the {kind!r} pool needs a molecular problem (electron count); for spin models use "
@@ -114,6 +119,20 @@ def pool_gradients(
     return g[base.numel():].detach()
 
 
+def _tetris_choice(pool: Sequence[Circuit], mags: torch.Tensor, first: int) -> list[int]:
+    """The operator ``first`` plus, by decreasing ``mags``, every operator on wires not yet taken."""
+    taken = {w for op in pool[first].ops for w in op.wires}
+    chosen = [first]
+    for j in torch.argsort(mags, descending=True).tolist():
+        if j == first or float(mags[j]) <= 1e-8:
+            continue
+        wires = {w for op in pool[j].ops for w in op.wires}
+        if not wires & taken:
+            chosen.append(j)
+            taken |= wires
+    return chosen
+
+
 def adapt_vqe(
     problem: ProblemLike,
     pool: str | Sequence[Circuit] = "auto",
@@ -130,6 +149,8 @@ def adapt_vqe(
     simulator: Simulator | None = None,
     callback: Callable[[int, float, str], Any] | None = None,
     options: dict[str, Any] | None = None,
+    tetris: bool = False,
+    stop_when: Callable[[Circuit, torch.Tensor, float], bool] | None = None,
 ) -> AdaptResult:
     """Grow an ansatz from a pool until the energy gradient of every pool operator is small.
 
@@ -150,10 +171,14 @@ def adapt_vqe(
         callback: ``callback(step, energy, operator_name)`` after each growth step;
             return ``True`` to stop.
         options: Optimiser options.
+        tetris: Append several operators on disjoint wires per step (TETRIS-ADAPT).
+        stop_when: ``stop_when(circuit, weights, energy)`` after each growth step; ``True``
+            stops (message ``"target reached"``), e.g. an accuracy target.
 
     Returns:
         An :class:`AdaptResult` with the grown circuit, weights, energies per step,
-        gradient norms and chosen operators.
+        gradient norms, chosen operators, operators added per step (``step_sizes``) and
+        the weights after each step (``step_weights``).
 
     Raises:
         ValueError: For a bad pool, ``max_ops`` or ``grad_tol``.
@@ -187,6 +212,8 @@ def adapt_vqe(
     maxes: list[float] = []
     selected: list[str] = []
     indices: list[int] = []
+    step_sizes: list[int] = []
+    step_weights: list[list[float]] = []
     n_evals = 1
     converged, message = False, f"reached max_ops={max_ops}"
     for step in range(max_ops):
@@ -208,17 +235,24 @@ def adapt_vqe(
         if float(mags[k]) < 0:
             message = "every pool operator was used (allow_repeats=False)"
             break
-        circuit = circuit.then(frags[k])
-        selected.append(frags[k].name or f"op{k}")
-        indices.append(k)
+        chosen = _tetris_choice(frags, mags, k) if tetris else [k]
+        for j in chosen:
+            circuit = circuit.then(frags[j])
+            selected.append(frags[j].name or f"op{j}")
+            indices.append(j)
         obj = Objective(circuit, H, sim, seed=seed)
-        res = minimize(obj, torch.cat([w, torch.zeros(1, dtype=torch.float64)]), optimizer, steps, lr, tol,
-                       seed, None, options)
+        w0 = torch.cat([w, torch.zeros(len(chosen), dtype=torch.float64)])
+        res = minimize(obj, w0, optimizer, steps, lr, tol, seed, None, options)
         n_evals += res.n_evals
         w = res.best_weights.to(torch.float64)
         energies.append(res.energy)
+        step_sizes.append(len(chosen))
+        step_weights.append(w.tolist())
         if callback is not None and callback(step, res.energy, selected[-1]):
             message = "stopped by callback"
+            break
+        if stop_when is not None and stop_when(circuit, w, res.energy):
+            converged, message = True, "target reached"
             break
     else:
         if max_ops == 0:
@@ -250,7 +284,9 @@ def adapt_vqe(
         pool_size=len(frags),
         optimizer=optimizer,
         settings={**settings_dict(optimizer, steps, lr, tol, options), "max_ops": max_ops,
-                  "grad_tol": grad_tol, "allow_repeats": allow_repeats},
+                  "grad_tol": grad_tol, "allow_repeats": allow_repeats, "tetris": tetris},
+        step_sizes=step_sizes,
+        step_weights=step_weights,
         seed=seed,
         n_evals=n_evals,
         timings={"total": time.perf_counter() - t0},

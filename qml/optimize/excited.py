@@ -61,7 +61,7 @@ from qml.ed import group_levels, rotate, sector_basis, sector_dimensions
 from qml.ir import Circuit, W, X
 from qml.observables import ObservablePlan
 from qml.optimize.optimizers import OPTIMIZERS, Objective, minimize, settings_dict
-from qml.optimize.results import _Record, versions
+from qml.optimize.results import _Record, register_kind, versions
 from qml.optimize.vqe import ProblemLike, as_problem
 from qml.paulis import PauliString, PauliSum
 from qml.problems.problem import Problem, SectorAnsatz
@@ -1643,5 +1643,7 @@ def ssvqe(
     }
     return _assemble("ssvqe", setup, found, circuits, n_states, settings, timings, s.optimizer, s.seed, extra)
 
+
+register_kind(ExcitedResult)
 
 __all__ = ["EXACT_WIRES", "ExcitedResult", "excited_ansatz", "sector_inputs", "ssvqe", "vqd"]

@@ -316,6 +316,9 @@ class AdaptResult(_EnergyRecord):
         circuit: The grown circuit (:meth:`qml.ir.Circuit.to_dict`).
         converged: True if the gradient norm fell below ``grad_tol``.
         message: Why it stopped.
+        step_sizes: Operators appended at each growth step (1 each, several with TETRIS).
+        step_weights: Weights after each growth step (the circuit after step ``s`` is the
+            reference plus the first ``sum(step_sizes[:s + 1])`` selected operators).
         problem, pool, optimizer, settings, seed, timings, versions, energy_unit, n_evals: as in VQE.
 
     Example:
@@ -354,6 +357,8 @@ class AdaptResult(_EnergyRecord):
     versions: dict[str, str] = field(default_factory=dict)
     energy_unit: str = ""
     extra: dict[str, Any] = field(default_factory=dict)
+    step_sizes: list[int] = field(default_factory=list)
+    step_weights: list[list[float]] = field(default_factory=list)
 
 
 @dataclass
@@ -403,6 +408,25 @@ class StatePrepResult(_Record):
 _KINDS: dict[str, type[_Record]] = {c.kind: c for c in (VQEResult, SweepResult, AdaptResult, StatePrepResult)}
 
 
+def register_kind(cls: type[_Record]) -> type[_Record]:
+    """Make :func:`load_result` read records of ``cls.kind`` (for result classes defined elsewhere).
+
+    Example:
+        >>> register_kind(VQEResult).kind
+        'vqe'
+    """
+    _KINDS.setdefault(cls.kind, cls)
+    return cls
+
+
+#: Result kinds defined outside this module: kind -> the module that defines (and registers) it.
+_LAZY_KINDS: dict[str, str] = {
+    "excited": "qml.optimize.excited",
+    "prediction": "qml.models.family_prediction",
+    "design": "qml.design.result",
+}
+
+
 def load_result(path: str | Path) -> _Record:
     """Load any result file (the ``kind`` field picks the class).
 
@@ -418,18 +442,14 @@ def load_result(path: str | Path) -> _Record:
         raise ValueError(f"no result file at {p}")
     data = json.loads(p.read_text())
     kind = data.get("kind")
-    if kind == "excited":
-        from qml.optimize.excited import ExcitedResult  # lazy: qml.optimize.excited imports this module
+    if kind in _LAZY_KINDS and kind not in _KINDS:
+        import importlib
 
-        _KINDS.setdefault("excited", ExcitedResult)
-    if kind == "prediction":
-        from qml.models.family_prediction import FamilyPredictionResult  # lazy, as above
-
-        _KINDS.setdefault("prediction", FamilyPredictionResult)
+        importlib.import_module(_LAZY_KINDS[kind])  # lazy: those modules import this one
     if kind not in _KINDS:
         raise ValueError(f"{p} is not a qml result: kind={kind!r}; valid kinds: {', '.join(_KINDS)}")
     return _KINDS[kind].from_dict(data)
 
 
 __all__ = ["FORMAT_VERSION", "AdaptResult", "StatePrepResult", "SweepResult", "VQEResult", "load_result",
-           "versions"]
+           "register_kind", "versions"]

@@ -20,7 +20,7 @@ Example:
 from __future__ import annotations
 
 from collections.abc import Sequence
-from itertools import combinations
+from itertools import combinations, product
 
 from qml.ir import Circuit, Param, W
 from qml.paulis import PauliString
@@ -28,7 +28,7 @@ from qml.templates._common import check_int, choices
 from qml.templates.hamiltonian import pauli_rotation
 
 #: Kinds understood by :func:`excitation_pool`.
-EXCITATION_POOL_KINDS: tuple[str, ...] = ("givens", "fermionic")
+EXCITATION_POOL_KINDS: tuple[str, ...] = ("givens", "fermionic", "qubit")
 #: Kinds understood by :func:`pauli_pool`.
 PAULI_POOL_KINDS: tuple[str, ...] = ("minimal", "y", "xy", "real2", "all2")
 
@@ -379,12 +379,15 @@ def excitation_pool(
     Args:
         n_electrons: Number of active electrons.
         n_qubits: Number of spin orbitals.
-        kind: ``"givens"`` (``SingleExcitation`` / ``DoubleExcitation`` gates) or
-            ``"fermionic"`` (Jordan-Wigner Pauli exponentials, as in :func:`uccsd`).
+        kind: ``"givens"`` (``SingleExcitation`` / ``DoubleExcitation`` gates),
+            ``"fermionic"`` (Jordan-Wigner Pauli exponentials, as in :func:`uccsd`) or
+            ``"qubit"`` (the qubit-ADAPT pool of Tang et al. 2021: each Pauli string of an
+            excitation's Jordan-Wigner generator with its ``Z`` strings dropped, an odd
+            number of ``Y``: 2 per single, 8 per double, each its own fragment).
         delta_sz: Spin-projection change of the excitations (see :func:`excitations`).
 
     Returns:
-        The fragments, one per excitation.
+        The fragments, one per excitation (``"qubit"``: one per Pauli string).
 
     Raises:
         ValueError: For an unknown kind or bad counts.
@@ -402,6 +405,12 @@ def excitation_pool(
     pool: list[Circuit] = []
     for exc in [*singles, *doubles]:
         label = ("single" if len(exc) == 2 else "double") + str(exc)
+        if kind == "qubit":
+            for letters in product("XY", repeat=len(exc)):
+                if letters.count("Y") % 2 == 1:
+                    string = _string(dict(zip(exc, letters, strict=True)))
+                    pool.append(pauli_rotation(Circuit(n_qubits, name=f"exp({string})"), string, W(0)))
+            continue
         c = Circuit(n_qubits, name=label)
         if kind == "givens":
             c = c.add("SingleExcitation" if len(exc) == 2 else "DoubleExcitation", exc, W(0))
