@@ -292,6 +292,20 @@ def test_cli_design_writes_a_submittable_result(tmp_path, capsys):
         assert key in d
         assert key in d["baseline"]
     assert "qml submit" in capsys.readouterr().out
+    rc = main(
+        [
+            "submit",
+            str(out),
+            "--backend",
+            "fake_manila",
+            "--dry-run",
+            "--offline",
+            "--ledger",
+            str(tmp_path / "ledger.sqlite"),
+        ]
+    )
+    assert rc == 0
+    assert f"{d['two_qubit_gates']} two-qubit gates" in capsys.readouterr().out  # the same ISA count
     exp = load_experiment(out)
     assert exp.circuit.n_weights == d["parameters"]
     assert exp.weights == d["best_weights"]
