@@ -324,15 +324,15 @@ def _cli_errors(fn: Callable[..., int]) -> Callable[..., int]:
     def wrapper(args: argparse.Namespace, out: TextIO | None = None) -> int:
         from qml.backends.ibm import IBMAccountError
         from qml.backends.jobs import JobFailedError, JobTimeoutError
-        from qml.backends.ledger import LedgerError
+        from qml.backends.ledger import LedgerError, redact
 
         try:
             return fn(args, out)
         except (JobFailedError, JobTimeoutError) as err:
-            sys.stderr.write(f"qml {args.command}: {err}\n")
+            sys.stderr.write(f"qml {args.command}: {redact(str(err))}\n")
             return 1
         except (ValueError, LedgerError, IBMAccountError) as err:
-            sys.stderr.write(f"qml: error: {err}\n")
+            sys.stderr.write(f"qml: error: {redact(str(err))}\n")  # the service may echo a token
             return 2
 
     return wrapper
@@ -382,6 +382,8 @@ def cmd_submit(args: argparse.Namespace, out: TextIO | None = None) -> int:
     out = out or sys.stdout
     exp = load_experiment(args.experiment, getattr(args, "weights", None))
     options = IBMOptions.from_dict(exp.options)
+    if args.shots is not None and args.shots < 1:
+        raise ValueError(f"--shots must be a positive integer, got {args.shots}")
     shots = args.shots or exp.shots or options.shots
     weights = exp.weights if exp.weights is not None else np.zeros(exp.circuit.n_weights)
     prep = prepare(exp.circuit, exp.observables, weights, exp.inputs)

@@ -78,7 +78,10 @@ def test_unknown_names_list_valid_ones(name, fragment):
         get_backend(name)
 
 
-def test_register_backend():
+def test_register_backend(monkeypatch):
+    import qml.backends as backends
+
+    monkeypatch.setattr(backends, "_REGISTRY", dict(backends._REGISTRY))  # no leak into other tests
     register_backend("mysim", lambda rest, opts: TorchBackend(**opts), "mysim")
     assert get_backend("mysim", diff="adjoint").simulator.diff == "adjoint"
     with pytest.raises(ValueError, match="without ':'"):

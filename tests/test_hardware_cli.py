@@ -209,3 +209,22 @@ def test_attached_to_the_qml_command(experiment, capsys, monkeypatch, tmp_path):
     assert "two-qubit gates" in capsys.readouterr().out
     assert qml_main(["jobs", "show", "123"]) == 2
     assert "no job matches" in capsys.readouterr().err
+
+
+def test_budgets_shots_and_weights_that_would_spend_wrongly_are_refused(experiment, tmp_path, capsys):
+    led = str(tmp_path / "l.sqlite")
+    for bad in ("nan", "inf"):
+        assert main(["budget", "--set-seconds", bad, "--ledger", led]) == 2
+        assert "must be a finite number" in capsys.readouterr().err
+    assert Ledger(led).budget().max_seconds is None  # nothing stored
+    for shots in ("-100", "0"):
+        args = ["submit", str(experiment), "--backend", "fake_manila", "--dry-run", "--shots", shots]
+        assert main(args) == 2
+        assert "--shots must be a positive integer" in capsys.readouterr().err
+    text = experiment.read_text()
+    experiment.write_text(text.replace("[options]\n", "[options]\nseconds_per_shot = -0.5\n"))
+    assert main(["submit", str(experiment), "--backend", "fake_manila", "--dry-run"]) == 2
+    assert "seconds_per_shot must be a finite number" in capsys.readouterr().err
+    experiment.write_text(text.replace("weights = [0.1, 0.2]", "weights = [0.1, nan]"))
+    assert main(["submit", str(experiment), "--backend", "fake_manila", "--dry-run"]) == 2
+    assert "weights must be finite numbers; entry 1 is nan" in capsys.readouterr().err

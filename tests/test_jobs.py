@@ -352,3 +352,170 @@ def test_wait_for_and_cancel(ledger):
     rec = manager(ledger, runner).cancel("job-1")
     assert rec.status == "CANCELLED"
     assert runner.cancelled == ["job-1"]
+
+
+# -- two processes on one run id: exactly one submission ----------------------------------------------
+class _Waits:
+    """A sleep function that says when its manager has started waiting for another one."""
+
+    def __init__(self) -> None:
+        import threading
+
+        self.waiting = threading.Event()
+
+    def __call__(self, seconds: float) -> None:
+        import time
+
+        self.waiting.set()
+        time.sleep(0.002)
+
+
+def _race(tmp_path, point: str, local: bool = False):
+    """Manager A stops at ``point``; manager B (own ledger connection, same run id) starts; then A goes on."""
+    import threading
+
+    runner = ScriptedRunner(local=local)
+    waits_b = _Waits()
+    led_a, led_b = Ledger(tmp_path / "l.sqlite"), Ledger(tmp_path / "l.sqlite")
+    hooks: dict = {}
+
+    at_point = threading.Event()
+
+    def pause(name):
+        if (
+            name == point
+            and threading.current_thread() is not threading.main_thread()
+            and not at_point.is_set()
+        ):
+            at_point.set()
+            assert waits_b.waiting.wait(10), f"B never waited at {point}"
+
+    a = manager(led_a, runner, after_submit=lambda job_id: pause("after_submit"))
+    a.sleep = lambda s: pause("polling")
+    real_submit = runner.submit
+
+    def submit(sub_, tags):
+        pause("before_submit")
+        return real_submit(sub_, tags)
+
+    runner.submit = submit
+    runner.script = ["QUEUED", "RUNNING", "DONE"]
+    b = JobManager(led_b, runner, run_id="run-1", sleep=waits_b)
+    out: dict = {}
+    ta = threading.Thread(target=lambda: out.setdefault("a", a.run(sub(0.25))))
+    ta.start()
+    assert at_point.wait(10), f"A never reached {point}"
+    hooks["b"] = b.run(sub(0.25))
+    ta.join(10)
+    led_a.close()
+    led_b.close()
+    return runner, out["a"], hooks["b"]
+
+
+@pytest.mark.parametrize("point", ["before_submit", "after_submit", "polling"])
+@pytest.mark.parametrize("local", [False, True])
+def test_two_managers_on_one_run_submit_once(tmp_path, point, local):
+    runner, a, b = _race(tmp_path, point, local)
+    assert runner.submits == 1
+    assert not a.reused
+    assert b.reused
+    assert float(b.arrays["evs"][0, 0]) == float(a.arrays["evs"][0, 0]) == 0.25
+    led = Ledger(tmp_path / "l.sqlite")
+    (rec,) = led.jobs()
+    assert rec.status == "DONE"
+    assert led.budget().used_shots == 100  # charged once
+    led.close()
+
+
+def test_the_loser_of_the_reservation_race_waits(tmp_path):
+    """B reads no row, A reserves, then B reserves: B gets A's row and must not submit."""
+    import threading
+
+    runner = ScriptedRunner()
+    reserved = threading.Event()
+    waits_b = _Waits()
+
+    class LateLedger(Ledger):
+        def reserve(self, req, owner=None, lease=300.0):
+            assert reserved.wait(10)
+            return super().reserve(req, owner, lease)
+
+    led_a, led_b = Ledger(tmp_path / "l.sqlite"), LateLedger(tmp_path / "l.sqlite")
+    real_submit = runner.submit
+
+    def submit(sub_, tags):
+        reserved.set()
+        assert waits_b.waiting.wait(10)
+        return real_submit(sub_, tags)
+
+    runner.submit = submit
+    a = manager(led_a, runner)
+    b = JobManager(led_b, runner, run_id="run-1", sleep=waits_b)
+    out: dict = {}
+    ta = threading.Thread(target=lambda: out.setdefault("a", a.run(sub(0.5))))
+    ta.start()
+    rb = b.run(sub(0.5))
+    ta.join(10)
+    assert runner.submits == 1
+    assert rb.reused
+    assert not out["a"].reused
+
+
+def test_a_claim_of_a_dead_process_is_taken_over_at_once(ledger):
+    from qml.backends.ledger import JobRequest
+
+    ledger.reserve(JobRequest(key="k", run_id="r", backend="b"), owner="ghost-host:1:x", lease=3600)
+    assert not ledger.claim("k", "me")  # another host: the lease binds
+    import socket
+
+    ledger.unclaim("k", "ghost-host:1:x")
+    dead = f"{socket.gethostname()}:{2**22 + 12345}:x"  # above the usual pid_max: no such process
+    ledger.claim("k", dead, lease=3600)
+    assert ledger.claim("k", "me")
+    assert ledger.claim_holder("k") == "me"
+
+
+def test_an_interrupted_submitter_releases_its_claim(ledger):
+    runner = ScriptedRunner()
+
+    def crash(job_id):
+        raise KeyboardInterrupt("killed")
+
+    with pytest.raises(KeyboardInterrupt):
+        manager(ledger, runner, after_submit=crash).run(sub(0.25))
+    (rec,) = ledger.jobs()
+    assert ledger.claim_holder(rec.key) is None
+
+
+def _process_run(path, marker, delay):
+    """One process of the two-process test: a scripted service that logs each submission to ``marker``."""
+    import time
+
+    runner = ScriptedRunner()
+    real_submit = runner.submit
+
+    def submit(sub_, tags):
+        with open(marker, "a") as f:
+            f.write("submit\n")
+        time.sleep(delay)
+        return real_submit(sub_, tags)
+
+    runner.submit = submit
+    led = Ledger(path)
+    out = JobManager(led, runner, run_id="run-1", sleep=lambda s: time.sleep(0.01)).run(sub(0.75))
+    led.close()
+    return float(out.arrays["evs"][0, 0]), out.reused
+
+
+def test_two_processes_resuming_one_run_submit_once(tmp_path):
+    import multiprocessing
+
+    ctx = multiprocessing.get_context("fork")
+    marker = tmp_path / "submissions.log"
+    with ctx.Pool(2) as pool:
+        results = pool.starmap(
+            _process_run, [(tmp_path / "l.sqlite", marker, 0.5), (tmp_path / "l.sqlite", marker, 0.5)]
+        )
+    assert marker.read_text().count("submit") == 1
+    assert sorted(r for _, r in results) == [False, True]
+    assert all(v == 0.75 for v, _ in results)

@@ -203,3 +203,73 @@ def test_secrets_are_redacted(ledger, monkeypatch):
     rec = ledger.get("k1")
     assert "tok-very-secret-42" not in rec.error
     assert rec.options == {"note": "***"}
+
+
+def test_a_newer_ledger_is_not_touched(tmp_path):
+    path = tmp_path / "future.sqlite"
+    raw = sqlite3.connect(path)
+    raw.execute("CREATE TABLE t (x INTEGER)")
+    raw.execute(f"PRAGMA user_version = {SCHEMA_VERSION + 1}")
+    raw.commit()
+    raw.close()
+    before = path.read_bytes()
+    with pytest.raises(LedgerError, match="newer than this qml-circuits understands"):
+        Ledger(path)
+    assert path.read_bytes() == before  # no WAL switch, no migration
+    assert not (tmp_path / "future.sqlite-wal").exists()
+
+
+def test_a_version_1_ledger_gains_the_submission_claim(tmp_path):
+    from qml.backends.ledger import _SCHEMA, JobRequest
+
+    path = tmp_path / "v1.sqlite"
+    raw = sqlite3.connect(path)
+    claim_columns = "    finished TEXT,\n    claim_owner TEXT,\n    claim_expires REAL"
+    v1 = _SCHEMA.replace(claim_columns, "    finished TEXT")
+    assert "claim_owner" not in v1
+    raw.executescript(v1)
+    raw.execute("PRAGMA user_version = 1")
+    raw.execute(
+        "INSERT INTO jobs (key, run_id, backend, status, created, updated) "
+        "VALUES ('old', 'r', 'b', 'QUEUED', 'then', 'then')"
+    )
+    raw.commit()
+    raw.close()
+    led = Ledger(path)
+    assert led.schema_version == SCHEMA_VERSION == 2
+    assert led.find("old").status == "QUEUED"
+    led.reserve(JobRequest(key="new", run_id="r", backend="b"), owner="me")
+    assert led.claim_holder("new") == "me"
+    assert led.claim("old", "me")
+    led.close()
+
+
+def test_redact_hides_saved_account_tokens(tmp_path, monkeypatch):
+    import json
+
+    from qml.backends.ledger import redact
+
+    monkeypatch.setenv("HOME", str(tmp_path))
+    (tmp_path / ".qiskit").mkdir()
+    (tmp_path / ".qiskit" / "qiskit-ibm.json").write_text(json.dumps({"default": {"token": "s3cr3t-token"}}))
+    assert redact("401: bad token s3cr3t-token for you") == "401: bad token *** for you"
+
+
+def test_job_refs_are_not_sql_patterns(ledger):
+    ledger.reserve(req("abcdefgh-1"))
+    assert ledger.get("abcdefgh").key == "abcdefgh-1"  # a unique prefix
+    for pattern in ("%%%%%%%%", "________", "abcdefg_"):
+        with pytest.raises(LedgerError):
+            ledger.get(pattern)
+
+
+def test_cli_errors_never_print_the_token(tmp_path, monkeypatch, capsys):
+    from qml.hardware_cli import main
+
+    monkeypatch.setenv("QISKIT_IBM_TOKEN", "tok-1234567890")
+    exp = tmp_path / "e.toml"
+    exp.write_text('circuit = "tok-1234567890.json"\nobservables = ["Z0"]\n')
+    assert main(["submit", str(exp), "--backend", "fake_manila", "--dry-run"]) == 2
+    err = capsys.readouterr().err
+    assert "tok-1234567890" not in err
+    assert "***" in err

@@ -237,3 +237,17 @@ def test_bad_values():
         get_problem("tfim", n=4).ansatz(0)
     with pytest.raises(ValueError, match="valid molecules: h2, lih"):
         molecular_hamiltonian("beh2")
+
+
+def test_absurd_depths_are_refused_at_once():
+    import time
+
+    from qml.problems.problem import MAX_LAYERS
+
+    p = get_problem("tfim", n=4)
+    t0 = time.perf_counter()
+    with pytest.raises(ValueError, match="beyond MAX_LAYERS"):
+        p.ansatz(100_000_000)
+    assert time.perf_counter() - t0 < 1.0
+    assert p.ansatz(2).n_weights == 4
+    assert MAX_LAYERS >= 1000

@@ -149,3 +149,32 @@ def test_errors():
         fit(nn.Identity(), nn.MSELoss(), (x, y))
     with pytest.raises(ValueError, match=r"accuracy needs logits \(B, C\)"):
         accuracy(torch.zeros(3), torch.zeros(3))
+
+
+class _Exploit:
+    """Unpickling this runs ``touch <path>``: what a tampered checkpoint could do."""
+
+    def __init__(self, path):
+        self.path = str(path)
+
+    def __reduce__(self):
+        import os
+
+        return (os.system, (f"touch {self.path}",))
+
+
+def test_a_tampered_checkpoint_cannot_run_code(tmp_path):
+    marker = tmp_path / "pwned"
+    ckpt = tmp_path / "ckpt.pt"
+    torch.save({"format": "qml-fit-1", "model": _Exploit(marker)}, ckpt)
+    with pytest.raises(ValueError, match="not a readable qml fit checkpoint"):
+        load_checkpoint(ckpt)
+    assert not marker.exists()
+
+
+@pytest.mark.parametrize("content", [b"", b"PK\x03\x04 truncated", b"not a checkpoint"])
+def test_a_truncated_or_foreign_checkpoint_gives_a_clear_error(tmp_path, content):
+    ckpt = tmp_path / "ckpt.pt"
+    ckpt.write_bytes(content)
+    with pytest.raises(ValueError, match="delete it or pass resume=False"):
+        load_checkpoint(ckpt)

@@ -261,6 +261,13 @@ def _vector(value: Any, size: int, what: str) -> tuple[Tensor, bool]:
         raise ValueError(
             f"{what} must have shape ({size},) or (batch, {size}) for this circuit, got {tuple(t.shape)}"
         )
+    bad = ~torch.isfinite(t.detach())
+    if bool(bad.any()):
+        where = tuple(int(i) for i in torch.nonzero(bad)[0].tolist())
+        raise ValueError(
+            f"{what} must be finite numbers; entry {where if len(where) > 1 else where[0]} is "
+            f"{float(t.detach()[where]):g} (a diverged optimiser or a bad file? nothing was run)"
+        )
     return (t if t.dim() == 2 else t.unsqueeze(0)), t.dim() == 2
 
 

@@ -209,6 +209,17 @@ class IBMOptions:
             raise ValueError(f"shots must be a positive integer, got {self.shots!r}")
         if self.max_rows_per_job < 1:
             raise ValueError(f"max_rows_per_job must be >= 1, got {self.max_rows_per_job}")
+        per_shot = self.seconds_per_shot
+        if per_shot is not None and (
+            isinstance(per_shot, bool)
+            or not isinstance(per_shot, (int, float))
+            or not math.isfinite(per_shot)
+            or per_shot <= 0
+        ):
+            raise ValueError(
+                f"seconds_per_shot must be a finite number of seconds > 0 (or unset: the backend's own), "
+                f"got {per_shot!r}"
+            )
         object.__setattr__(self, "job_tags", tuple(self.job_tags))
         object.__setattr__(self, "zne_noise_factors", tuple(float(f) for f in self.zne_noise_factors))
         if not isinstance(self.zne_extrapolator, str):

@@ -12,10 +12,14 @@
    submission and the ledger write) is looked up by its tag ``qml-key-<key>`` before
    anything is resubmitted. Local-testing-mode jobs cannot be fetched again, so they are
    resubmitted (they are free) and their results stored at once.
-4. Otherwise the budget is reserved (atomically; :class:`~qml.backends.ledger.BudgetExceededError`
+4. Another process working on the same key (two copies of a script resuming one run id)
+   holds the key's claim in the ledger (:meth:`~qml.backends.ledger.Ledger.claim`): this
+   one waits until the job is final and returns its stored result, or takes over when the
+   owner gave up, died on this host or let its lease lapse. Exactly one process submits.
+5. Otherwise the budget is reserved (atomically; :class:`~qml.backends.ledger.BudgetExceededError`
    refuses the job before submission), the job is submitted with its tags and the job
    id is written to the ledger.
-5. Polling backs off exponentially (:class:`PollPolicy`); transient API errors (HTTP
+6. Polling backs off exponentially (:class:`PollPolicy`); transient API errors (HTTP
    429 and 5xx, connection errors) are retried a bounded number of times
    (:class:`RetryPolicy`). An ambiguous failed submission (a 5xx after which the job
    may exist) is checked by tag before it is retried.
@@ -44,7 +48,7 @@ from typing import Any, Protocol, TypeVar
 
 import numpy as np
 
-from qml.backends.ledger import FINAL_STATUSES, JobRecord, JobRequest, Ledger, LedgerError, redact
+from qml.backends.ledger import FINAL_STATUSES, JobRecord, JobRequest, Ledger, LedgerError, new_owner, redact
 
 log = logging.getLogger(__name__)
 
@@ -387,6 +391,8 @@ class JobManager:
             again (True) or raises (False).
         after_submit: Called with the job id right after submission, before the ledger
             write (a fault-injection point for tests).
+        lease: Seconds a claim on a key binds without renewal (renewed at every poll).
+        owner: This manager's claim name (default: host, pid and a nonce).
     """
 
     ledger: Ledger
@@ -398,6 +404,8 @@ class JobManager:
     sleep: Callable[[float], None] = time.sleep
     resubmit_failed: bool = True
     after_submit: Callable[[str], None] | None = None
+    lease: float = 300.0
+    owner: str = field(default_factory=new_owner)
     step: int = 0
     submitted: int = 0
     reused: int = 0
@@ -450,38 +458,96 @@ class JobManager:
                 rec.status,
                 rec.error,
             )
-            self.ledger.reopen(key)
+            with contextlib.suppress(LedgerError):  # another process may have reopened it first
+                self.ledger.reopen(key)
             rec = None  # the failed job carries the same key tag: do not look for it again
-        existed = rec is not None
-        if rec is None:
-            rec = self.ledger.find(key) or self.ledger.reserve(
-                JobRequest(
-                    key=key,
-                    run_id=self.run_id,
-                    backend=sub.backend,
-                    shots=sub.shots,
-                    step=self.step,
-                    primitive=sub.primitive,
-                    options=sub.options,
-                    budget=self.budget,
-                    cost_shots=sub.cost_shots,
-                    cost_seconds=sub.cost_seconds,
-                    job_tags=tuple(tags),
-                    local=self.runner.is_local,
-                    circuit_qpy=sub.circuit_qpy,
-                    circuit_qasm=sub.circuit_qasm,
-                    inputs=sub.inputs,
-                    observables=sub.observables,
-                )
-            )
-        job, reused = self._recover(rec, tags) if existed else (None, False)
-        if job is None:
-            job = self._submit(key, sub, tags)
-            reused = False
+            reopened = True
         else:
-            self.reused += 1
-        rec, arrays, meta = self._await(key, job)
-        return Outcome(arrays, meta, rec, reused)
+            reopened = False
+        existed = rec is not None
+        created = False
+        if rec is None:
+            rec = self.ledger.find(key)
+            if rec is None:
+                rec = self.ledger.reserve(self._request(key, sub, tags), owner=self.owner, lease=self.lease)
+                created = self.ledger.claim_holder(key) == self.owner
+        if not created:
+            done = self._acquire(key)
+            if done is not None:
+                return done
+        try:
+            cur = self.ledger.find(key)
+            assert cur is not None
+            if cur.status == "DONE":  # finished by another process while this one waited
+                self.reused += 1
+                return Outcome(self.ledger.result(key), self.ledger.result_metadata(key), cur, True)
+            if cur.final:
+                msg = f"job {cur.job_id} of this step ended {cur.status}: {cur.error}"
+                raise JobFailedError(msg, cur.job_id)
+            recover = not created and (existed or not reopened or cur.job_id is not None)
+            job, reused = self._recover(cur, tags) if recover else (None, False)
+            if job is None:
+                job = self._submit(key, sub, tags)
+                reused = False
+            else:
+                self.reused += 1
+            rec, arrays, meta = self._await(key, job)
+            return Outcome(arrays, meta, rec, reused)
+        finally:
+            self.ledger.unclaim(key, self.owner)
+
+    def _request(self, key: str, sub: Submission, tags: list[str]) -> JobRequest:
+        return JobRequest(
+            key=key,
+            run_id=self.run_id,
+            backend=sub.backend,
+            shots=sub.shots,
+            step=self.step,
+            primitive=sub.primitive,
+            options=sub.options,
+            budget=self.budget,
+            cost_shots=sub.cost_shots,
+            cost_seconds=sub.cost_seconds,
+            job_tags=tuple(tags),
+            local=self.runner.is_local,
+            circuit_qpy=sub.circuit_qpy,
+            circuit_qasm=sub.circuit_qasm,
+            inputs=sub.inputs,
+            observables=sub.observables,
+        )
+
+    def _acquire(self, key: str) -> Outcome | None:
+        """Wait for ``key``'s claim; the stored outcome if another process finished the job meanwhile."""
+        start = time.monotonic()
+        interval = min(self.poll.initial, 0.05) if self.runner.is_local else self.poll.initial
+        waited = False
+        while not self.ledger.claim(key, self.owner, self.lease):
+            cur = self.ledger.find(key)
+            assert cur is not None
+            if cur.status == "DONE":
+                self.reused += 1
+                log.info("step %d: job %s finished in another process; using its stored result", self.step,
+                         cur.job_id)
+                return Outcome(self.ledger.result(key), self.ledger.result_metadata(key), cur, True)
+            if cur.final:
+                raise JobFailedError(
+                    f"job {cur.job_id} of this step ended {cur.status} in another process: {cur.error}",
+                    cur.job_id,
+                )
+            if not waited:
+                log.info("step %d: another process (%s) is submitting this job; waiting for it", self.step,
+                         self.ledger.claim_holder(key))
+                waited = True
+            if self.poll.timeout is not None and time.monotonic() - start > self.poll.timeout:
+                raise JobTimeoutError(
+                    f"another process ({self.ledger.claim_holder(key)}) still holds job "
+                    f"{cur.job_id or key[:12]} "
+                    f"after {self.poll.timeout:.0f} s; run again later or `qml jobs wait {cur.id}`",
+                    cur.job_id,
+                )
+            self.sleep(interval)
+            interval = min(interval * self.poll.factor, self.poll.max_interval)
+        return None
 
     # -- pieces ---------------------------------------------------------------------------
     def _recover(self, rec: JobRecord, tags: list[str]) -> tuple[Any | None, bool]:
@@ -601,6 +667,7 @@ class JobManager:
                 with contextlib.suppress(LedgerError):  # a final row (set by another process) stays
                     self.ledger.set_status(key, status)
                 last = status
+            self.ledger.claim(key, self.owner, self.lease)  # renew the lease while the job runs
             if self.poll.timeout is not None and time.monotonic() - start > self.poll.timeout:
                 raise JobTimeoutError(
                     f"job {job_id} is still {status} after {self.poll.timeout:.0f} s; it stays in the "

@@ -20,6 +20,11 @@ Design:
 * Budgets: :meth:`Ledger.reserve` checks ``used + open reservations + this job`` against
   the limit and inserts the row in the same transaction, so two processes cannot both
   pass the check. Completion turns the reservation into usage.
+* Submission claims: the process that reserves a row owns its submission (``claim_owner``,
+  ``claim_expires``: host, pid and a nonce, with a lease); another process that finds the row
+  waits (:meth:`Ledger.claim` until the owner finishes, releases it, dies on this host, or
+  lets its lease lapse) and then reads the stored result or takes over recovery. So two
+  processes replaying the same run submit each job once, whatever the interleaving.
 * Secrets: text written here goes through :func:`redact` (the IBM token from the
   environment, if any, is replaced by ``***``); the ledger never receives credentials.
 
@@ -43,8 +48,12 @@ from __future__ import annotations
 import io
 import json
 import logging
+import math
 import os
+import socket
 import sqlite3
+import time
+import uuid
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -67,11 +76,12 @@ __all__ = [
     "Ledger",
     "LedgerError",
     "default_ledger_path",
+    "new_owner",
     "redact",
 ]
 
 #: Schema version stored in ``PRAGMA user_version``.
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 #: Normalised statuses. ``RESERVED``: budget reserved, not (known to be) submitted.
 STATUSES = ("RESERVED", "QUEUED", "RUNNING", "DONE", "ERROR", "CANCELLED")
 FINAL_STATUSES = ("DONE", "ERROR", "CANCELLED")
@@ -117,12 +127,40 @@ CREATE TABLE IF NOT EXISTS jobs (
     created TEXT NOT NULL,
     updated TEXT NOT NULL,
     submitted TEXT,
-    finished TEXT
+    finished TEXT,
+    claim_owner TEXT,
+    claim_expires REAL
 );
 CREATE INDEX IF NOT EXISTS jobs_run ON jobs (run_id, step);
 CREATE INDEX IF NOT EXISTS jobs_job_id ON jobs (job_id);
 CREATE INDEX IF NOT EXISTS jobs_status ON jobs (status);
 """
+
+
+def new_owner() -> str:
+    """A claim owner name for this process: ``host:pid:nonce``.
+
+    Example:
+        >>> new_owner().count(":") >= 2
+        True
+    """
+    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+
+
+def _claim_alive(owner: str, expires: float | None) -> bool:
+    """Whether a claim still binds: its lease runs and its owner is not a dead process on this host."""
+    if expires is None or expires < time.time():
+        return False
+    host, _, rest = str(owner).partition(":")
+    pid_text = rest.partition(":")[0]
+    if host == socket.gethostname() and pid_text.isdigit():
+        try:
+            os.kill(int(pid_text), 0)
+        except ProcessLookupError:
+            return False
+        except PermissionError:
+            return True
+    return True
 
 
 class LedgerError(RuntimeError):
@@ -137,8 +175,21 @@ def _now() -> str:
     return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
+def _saved_tokens() -> tuple[str, ...]:
+    """Tokens of Qiskit's saved accounts (``~/.qiskit/qiskit-ibm.json``), read to hide them, never stored."""
+    path = Path.home() / ".qiskit" / "qiskit-ibm.json"
+    try:
+        data = json.loads(path.read_text())
+    except (OSError, ValueError):
+        return ()
+    if not isinstance(data, dict):
+        return ()
+    accounts = [acc for acc in data.values() if isinstance(acc, dict)]
+    return tuple(str(acc["token"]) for acc in accounts if isinstance(acc.get("token"), str))
+
+
 def redact(text: str | None, extra: tuple[str, ...] = ()) -> str | None:
-    """Replace secret values (IBM tokens from the environment, ``extra``) in ``text`` by ``***``.
+    """Replace secrets (IBM tokens from the environment or Qiskit's saved accounts, ``extra``) by ``***``.
 
     Example:
         >>> redact("token abc123 leaked", extra=("abc123",))
@@ -146,7 +197,7 @@ def redact(text: str | None, extra: tuple[str, ...] = ()) -> str | None:
     """
     if text is None:
         return None
-    secrets = [os.environ.get(v, "") for v in SECRET_ENV_VARS] + list(extra)
+    secrets = [os.environ.get(v, "") for v in SECRET_ENV_VARS] + list(_saved_tokens()) + list(extra)
     for s in secrets:
         if s and len(s) >= 4:
             text = text.replace(s, "***")
@@ -379,7 +430,7 @@ class Ledger:
     Example:
         >>> import tempfile, os
         >>> Ledger(os.path.join(tempfile.mkdtemp(), "l.sqlite")).schema_version
-        1
+        2
     """
 
     def __init__(self, path: str | os.PathLike[str] | None = None, timeout: float = 30.0) -> None:
@@ -389,12 +440,30 @@ class Ledger:
             str(self.path), timeout=timeout, isolation_level=None, check_same_thread=False
         )
         self._conn.execute(f"PRAGMA busy_timeout = {int(timeout * 1000)}")
-        mode = self._conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
+        version = self._conn.execute("PRAGMA user_version").fetchone()[0]
+        if version > SCHEMA_VERSION:  # checked before anything is written: a newer file stays as it is
+            self._conn.close()
+            raise LedgerError(
+                f"ledger {self.path} has schema version {version}, newer than this qml-circuits "
+                f"understands ({SCHEMA_VERSION}); upgrade qml-circuits or use another ledger file"
+            )
+        mode = self._journal_wal(timeout)
         if str(mode).lower() != "wal":
             log.warning("ledger %s: WAL journal mode unavailable (got %s)", self.path, mode)
         self._conn.execute("PRAGMA synchronous = NORMAL")
         self._conn.execute("PRAGMA foreign_keys = ON")
         self._migrate()
+
+    def _journal_wal(self, timeout: float) -> str:
+        """Switch to WAL; two processes opening a new file at once may find it locked: retry."""
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                return str(self._conn.execute("PRAGMA journal_mode = WAL").fetchone()[0])
+            except sqlite3.OperationalError as err:
+                if "locked" not in str(err) or time.monotonic() > deadline:
+                    raise
+                time.sleep(0.02)
 
     # -- plumbing -------------------------------------------------------------------------
     @contextmanager
@@ -421,6 +490,9 @@ class Ledger:
                 for stmt in _SCHEMA.split(";"):
                     if stmt.strip():
                         c.execute(stmt)
+                if version == 1:  # version 2 added the submission claim
+                    c.execute("ALTER TABLE jobs ADD COLUMN claim_owner TEXT")
+                    c.execute("ALTER TABLE jobs ADD COLUMN claim_expires REAL")
                 c.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
 
     @property
@@ -456,8 +528,9 @@ class Ledger:
             600.0
         """
         for what, v in (("max_shots", max_shots), ("max_seconds", max_seconds)):
-            if v is not None and v < 0:
-                raise ValueError(f"{what} must be >= 0 or None (unlimited), got {v}")
+            number = isinstance(v, (int, float)) and not isinstance(v, bool)
+            if v is not None and (not number or not math.isfinite(v) or v < 0):
+                raise ValueError(f"{what} must be a finite number >= 0 or None (unlimited), got {v!r}")
         with self._tx() as c:
             c.execute(
                 "INSERT INTO budgets (name, max_shots, max_seconds, updated) VALUES (?, ?, ?, ?) "
@@ -491,12 +564,13 @@ class Ledger:
         return [self.budget(n) for n in sorted(names)]
 
     # -- jobs -----------------------------------------------------------------------------
-    def reserve(self, req: JobRequest) -> JobRecord:
+    def reserve(self, req: JobRequest, owner: str | None = None, lease: float = 300.0) -> JobRecord:
         """Atomically check the budget and record a job about to be submitted.
 
         If the key is already in the ledger, its row is returned unchanged (nothing is
-        reserved twice). A row that ended in ERROR or CANCELLED is *not* reopened here:
-        use :meth:`reopen`.
+        reserved twice; :meth:`claim_holder` tells whether this caller inserted it). A row
+        that ended in ERROR or CANCELLED is *not* reopened here: use :meth:`reopen`. With
+        ``owner``, a new row is claimed by it (see :meth:`claim`) in the same transaction.
 
         Raises:
             BudgetExceededError: If ``used + reserved + req.cost`` exceeds a limit.
@@ -514,9 +588,8 @@ class Ledger:
                 "cost_shots, "
                 "cost_seconds, reservation_open, status, job_tags, local, circuit_qpy, circuit_qasm, "
                 "inputs_npz, "
-                "observables, created, updated) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, 'RESERVED', ?, ?, "
-                "?, ?, ?, ?, "
-                "?, ?)",
+                "observables, created, updated, claim_owner, claim_expires) VALUES (?, ?, ?, ?, ?, ?, ?, ?, "
+                "?, ?, 1, 'RESERVED', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
                     req.key,
                     req.run_id,
@@ -536,9 +609,56 @@ class Ledger:
                     None if req.observables is None else json.dumps(req.observables),
                     now,
                     now,
+                    owner,
+                    None if owner is None else time.time() + lease,
                 ),
             )
             return _record(c.execute(f"SELECT {_COLUMNS} FROM jobs WHERE key = ?", (req.key,)).fetchone())
+
+    # -- submission claims ------------------------------------------------------------------
+    def claim(self, key: str, owner: str, lease: float = 300.0) -> bool:
+        """Take (or renew) the right to submit and await the job of ``key``; ``False`` if another holds it.
+
+        The claim is free when nobody holds it, when its lease has lapsed, or when its owner
+        was a process on this host that no longer exists (killed). A row that is already
+        final cannot be claimed.
+
+        Example:
+            >>> import tempfile, os
+            >>> led = Ledger(os.path.join(tempfile.mkdtemp(), "l.sqlite"))
+            >>> _ = led.reserve(JobRequest(key="k", run_id="r", backend="b"), owner=new_owner())
+            >>> led.claim("k", new_owner())
+            False
+        """
+        with self._tx() as c:
+            sql = "SELECT status, claim_owner, claim_expires FROM jobs WHERE key = ?"
+            row = c.execute(sql, (key,)).fetchone()
+            if row is None:
+                raise LedgerError(f"no job with key {key!r} in ledger {self.path}")
+            status, holder, expires = row
+            if status in FINAL_STATUSES:
+                return False
+            if holder not in (None, owner) and _claim_alive(holder, expires):
+                return False
+            c.execute(
+                "UPDATE jobs SET claim_owner=?, claim_expires=? WHERE key=?",
+                (owner, time.time() + lease, key),
+            )
+            return True
+
+    def unclaim(self, key: str, owner: str) -> None:
+        """Give up ``owner``'s claim on ``key`` (nothing happens if another holds it)."""
+        with self._tx() as c:
+            c.execute("UPDATE jobs SET claim_owner=NULL, claim_expires=NULL WHERE key=? AND claim_owner=?",
+                      (key, owner))
+
+    def claim_holder(self, key: str) -> str | None:
+        """The live holder of ``key``'s claim, or ``None``."""
+        sql = "SELECT claim_owner, claim_expires FROM jobs WHERE key = ?"
+        row = self._conn.execute(sql, (key,)).fetchone()
+        if row is None or row[0] is None or not _claim_alive(row[0], row[1]):
+            return None
+        return str(row[0])
 
     def _check_budget(self, c: sqlite3.Connection, name: str, shots: int, seconds: float) -> None:
         b = self._budget(c, name)
@@ -594,8 +714,9 @@ class Ledger:
             f"SELECT {_COLUMNS} FROM jobs WHERE job_id = ? OR key = ?", (ref, ref)
         ).fetchall()
         if not rows and isinstance(ref, str) and len(ref) >= 8:
+            escaped = ref.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
             rows = self._conn.execute(
-                f"SELECT {_COLUMNS} FROM jobs WHERE key LIKE ?", (ref + "%",)
+                f"SELECT {_COLUMNS} FROM jobs WHERE key LIKE ? ESCAPE '\\'", (escaped + "%",)
             ).fetchall()
         if len(rows) != 1:
             raise LedgerError(

@@ -23,6 +23,7 @@ import copy
 import logging
 import math
 import os
+import pickle
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
@@ -227,8 +228,12 @@ def _save(path: Path, payload: dict[str, Any]) -> None:
 def load_checkpoint(path: str | Path) -> dict[str, Any]:
     """Read a checkpoint written by :func:`fit` (``model``, ``optimizer``, ``epoch``, ``history``...).
 
+    The file is read with ``torch.load(weights_only=True)``: only tensors, numbers, strings
+    and containers, so a tampered checkpoint cannot execute code.
+
     Raises:
-        ValueError: If the file is missing or not a :func:`fit` checkpoint.
+        ValueError: If the file is missing, truncated, holds anything but plain data, or is
+            not a :func:`fit` checkpoint.
 
     Example:
         >>> load_checkpoint("/nonexistent.pt")
@@ -239,7 +244,15 @@ def load_checkpoint(path: str | Path) -> dict[str, Any]:
     p = Path(path)
     if not p.exists():
         raise ValueError(f"no checkpoint at {p}")
-    data = torch.load(p, map_location="cpu", weights_only=False)
+    try:
+        # weights_only: tensors, numbers, strings and containers only; a tampered file cannot run code
+        data = torch.load(p, map_location="cpu", weights_only=True)
+    except (pickle.UnpicklingError, RuntimeError, EOFError, OSError) as err:
+        first = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
+        raise ValueError(
+            f"{p} is not a readable qml fit checkpoint ({first[:200]}); it may be truncated or not written "
+            "by qml.models.fit: delete it or pass resume=False"
+        ) from None
     if not isinstance(data, dict) or data.get("format") != CHECKPOINT_FORMAT:
         raise ValueError(f"{p} is not a qml fit checkpoint (expected format {CHECKPOINT_FORMAT!r})")
     return data

@@ -47,7 +47,7 @@ def versions(extra: tuple[str, ...] = ()) -> dict[str, str]:
 
     import qml
 
-    out = {"python": platform.python_version(), "qml": qml.__version__, "torch": torch.__version__,
+    out = {"python": platform.python_version(), "qml": qml.__version__, "torch": str(torch.__version__),
            "numpy": np.__version__}
     for dist in extra:
         with contextlib.suppress(md.PackageNotFoundError):

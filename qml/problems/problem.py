@@ -34,6 +34,8 @@ log = logging.getLogger(__name__)
 
 #: Largest width for which :meth:`Problem.exact` computes reference states by ED.
 MAX_ED_WIRES = 20
+#: Deepest ansatz :meth:`Problem.ansatz` builds (a layer count from a file is checked against it).
+MAX_LAYERS = 10_000
 
 
 @dataclass(frozen=True, eq=False)
@@ -298,6 +300,11 @@ class Problem:
         n_layers = self.default_layers if layers is None else layers
         if isinstance(n_layers, bool) or not isinstance(n_layers, int) or n_layers < 1:
             raise ValueError(f"layers must be an integer >= 1, got {layers!r}")
+        if n_layers > MAX_LAYERS:
+            raise ValueError(
+                f"layers={n_layers} is beyond MAX_LAYERS = {MAX_LAYERS} (qml.problems.problem): building it "
+                "would take hours; use layers='auto' or the depth the physics needs"
+            )
         builder = self.ansatze[kind]
         if isinstance(builder, SectorAnsatz):
             target = self.target_sz() if sz == "auto" or sz is None else sz
@@ -382,4 +389,4 @@ class Problem:
         return f"{self.name}({body})"
 
 
-__all__ = ["AUTO_SECTOR_WIRES", "MAX_ED_WIRES", "ExactResult", "Problem", "SectorAnsatz"]
+__all__ = ["AUTO_SECTOR_WIRES", "MAX_ED_WIRES", "MAX_LAYERS", "ExactResult", "Problem", "SectorAnsatz"]
