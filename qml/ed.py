@@ -33,7 +33,9 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import numpy as np
+import torch
 
+from qml.memory import check_fits
 from qml.paulis import MAX_DENSE_WIRES, MAX_SPARSE_WIRES, PauliString, PauliSum
 
 if TYPE_CHECKING:  # scipy is imported lazily to keep `import qml` light
@@ -282,6 +284,11 @@ def ground_state(
     if n > MAX_SPARSE_WIRES:
         raise ValueError(f"n_wires={n} is beyond exact diagonalisation (limit {MAX_SPARSE_WIRES})")
     dense = n <= dense_below
+    # the sparse matrix (one entry per row per X/Y pattern) and the Lanczos vectors; dense: the matrix
+    patterns = len({tuple(w for w, ltr in s_.ops if ltr in "XY") for _, s_ in op.terms}) or 1
+    states = (1 << n) if dense else patterns + 2 * k + 40
+    check_fits(n, 1, torch.complex128, states, "exact diagonalisation", advice="a symmetry sector (a smaller "
+               "space), fewer sites, or a QML_MEMORY_LIMIT that matches the memory really free")
 
     if sym is None:
         vals, vecs = _solve(op.to_sparse(n), k, dense, seed, tol)

@@ -200,6 +200,16 @@ def X(index: int, scale: float = 1.0) -> Param:
     return Param(0.0, ((float(scale), (("x", int(index)),)),))._simplified()
 
 
+#: Widest circuit the IR accepts (a width read from a file is checked against it).
+MAX_WIRES = 1024
+
+
+def _wire_tuple(wires: Any, gate: str) -> tuple[Any, ...]:
+    if isinstance(wires, (str, bytes)) or not isinstance(wires, Iterable):
+        raise ValueError(f"gate {gate} wires must be an integer or a tuple of integers, got {wires!r}")
+    return tuple(wires)
+
+
 @dataclass(frozen=True)
 class Op:
     """One gate application.
@@ -321,6 +331,11 @@ class Circuit:
             raise TypeError(f"n_wires must be an integer, got {self.n_wires!r}") from None
         if n_wires < 1:
             raise ValueError(f"a circuit needs n_wires >= 1, got {n_wires}")
+        if n_wires > MAX_WIRES:
+            raise ValueError(
+                f"a circuit of {n_wires} wires is beyond qml.ir.MAX_WIRES = {MAX_WIRES} (a file with a wrong "
+                "size?); no simulator here holds it"
+            )
         object.__setattr__(self, "n_wires", n_wires)
         object.__setattr__(self, "ops", tuple(self.ops))
         need_w, need_x = 0, 0
@@ -354,7 +369,10 @@ class Circuit:
         """
         from qml.gates import validate_op
 
-        ws = (wires,) if isinstance(wires, numbers.Integral) else tuple(wires)
+        ws = (wires,) if isinstance(wires, numbers.Integral) else _wire_tuple(wires, gate)
+        bad = [w for w in ws if isinstance(w, bool) or not isinstance(w, numbers.Integral)]
+        if bad:
+            raise ValueError(f"gate {gate} wires must be integers, got {bad[0]!r} in {tuple(ws)!r}")
         op = Op(
             gate,
             tuple(int(w) for w in ws),

@@ -86,6 +86,8 @@ def parse_bytes(text: str) -> int:
 
 
 def _fmt(n: float) -> str:
+    if isinstance(n, int) and n >= 2**50:  # beyond a PiB (and beyond a float for 2^1030 qubits)
+        return f"2^{n.bit_length() - 1} B"
     for unit in ("B", "KiB", "MiB", "GiB", "TiB"):
         if n < 1024 or unit == "TiB":
             return f"{n:.1f} {unit}"
@@ -101,6 +103,7 @@ def check_fits(
     mode: str,
     device: torch.device | str = "cpu",
     fraction: float = 0.8,
+    advice: str | None = None,
 ) -> int:
     """Raise :class:`SimulationMemoryError` if the run would need more than ``fraction`` of free memory.
 
@@ -112,6 +115,8 @@ def check_fits(
         mode: Description of the run for the message (e.g. ``"backprop"``).
         device: Where it runs.
         fraction: Share of the free memory a run may take.
+        advice: What to try instead, for runs that are not statevector simulations
+            (the message then names ``mode`` alone).
 
     Returns:
         The estimate in bytes.
@@ -129,9 +134,14 @@ def check_fits(
             hints.append(f"a smaller batch (now {batch})")
         if dtype in (torch.complex128, torch.float64):
             hints.append("dtype=torch.complex64 (half the memory)")
+        if advice is not None:
+            raise SimulationMemoryError(
+                f"{mode} of {n_wires} qubits needs about {_fmt(need)}, but only {_fmt(avail)} is free on "
+                f"{device}. Try {advice}."
+            )
         raise SimulationMemoryError(
             f"{mode} simulation of {n_wires} qubits with batch {batch} in {dtype} needs about "
-            f"{_fmt(need)} ({states} states of {_fmt(need / states)}), but only {_fmt(avail)} is free "
+            f"{_fmt(need)} ({states} states of {_fmt(need // states)}), but only {_fmt(avail)} is free "
             f"on {device}. Try " + (", or ".join(hints) if hints else "fewer qubits") + "."
         )
     return need

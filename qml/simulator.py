@@ -32,6 +32,8 @@ Example:
 from __future__ import annotations
 
 import logging
+import numbers
+import random
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -44,7 +46,7 @@ from qml.allocator import retain_freed_memory
 from qml.blockdata import fused_data
 from qml.fusion import FusedProgram, apply_fstep, fstep_vjp, fused_program, match_batch, run_steps
 from qml.ir import Circuit
-from qml.memory import check_fits
+from qml.memory import SimulationMemoryError, available_bytes, check_fits
 from qml.observables import ObservablePlan
 from qml.paulis import PauliString, PauliSum
 from qml.program import Program, compile_circuit
@@ -159,6 +161,10 @@ class Simulator:
                     else ""
                 )
             )
+        if t.dim() == 2 and t.shape[0] == 0:
+            raise ValueError(
+                f"{what} has a batch of 0 rows; give at least one row (shape (batch >= 1, {size}))"
+            )
         return t
 
     def _prepare(self, circuit: Circuit, weights: Any, inputs: Any) -> _Run:
@@ -271,13 +277,22 @@ class Simulator:
             >>> Simulator().sample(Circuit(2).add("X", 0), shots=2, seed=1).tolist()
             [[1, 0], [1, 0]]
         """
-        if shots < 1:
-            raise ValueError(f"shots must be >= 1, got {shots}")
+        if isinstance(shots, bool) or not isinstance(shots, numbers.Integral) or shots < 1:
+            raise ValueError(f"shots must be an integer >= 1, got {shots!r}")
         with torch.no_grad():
             p = self.probs(circuit, weights, inputs, wires)
         p2 = p.reshape(-1, p.shape[-1]).to(torch.float64)
+        k_bits = p.shape[-1].bit_length() - 1
+        need = int(shots) * p2.shape[0] * (8 + k_bits)  # int64 indices, then one byte per bit
+        avail = available_bytes(p2.device)
+        if need > 0.8 * avail:
+            raise SimulationMemoryError(
+                f"{shots} shots x {p2.shape[0]} rows of {k_bits} bits need about {need / 2**30:.1f} GiB, "
+                f"but only {avail / 2**30:.1f} GiB is free; sample in chunks of fewer shots"
+            )
         gen = torch.Generator(device=p2.device)
-        gen.manual_seed(int(seed) if seed is not None else int(torch.seed() % 2**63))
+        # no seed: a fresh one from the OS; torch's global generator (the user's) is left alone
+        gen.manual_seed(int(seed) if seed is not None else random.SystemRandom().getrandbits(63))
         idx = torch.multinomial(p2, shots, replacement=True, generator=gen)
         k = p.shape[-1].bit_length() - 1
         shifts = torch.arange(k - 1, -1, -1, device=idx.device)

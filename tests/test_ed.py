@@ -433,3 +433,14 @@ def test_dense_solver_falls_back_when_lapack_mrrr_fails(monkeypatch):
 
     monkeypatch.setattr(scipy.linalg, "eigh", broken)
     assert np.allclose(spectrum(heisenberg(4), 4, 2).levels, expected)
+
+
+def test_ground_state_checks_memory_first(monkeypatch):
+    from qml.memory import SimulationMemoryError
+    from qml.problems.lattice import chain
+    from qml.problems.spins import tfim
+
+    monkeypatch.setenv("QML_MEMORY_LIMIT", "64M")
+    with pytest.raises(SimulationMemoryError, match="exact diagonalisation of 22 qubits needs about"):
+        ground_state(tfim(chain(22), 1.0, 1.0), 22)
+    assert ground_state(tfim(chain(8), 1.0, 1.0), 8).energy < 0  # small ones still run

@@ -189,3 +189,45 @@ def test_unused_weights_and_inputs_survive(c: Circuit) -> None:
     wide = Circuit(c.n_wires, c.ops, c.n_weights + 2, c.n_inputs + 1, "wide")
     back = from_qasm3(to_qasm3(wide))
     assert (back.n_weights, back.n_inputs, back.name) == (wide.n_weights, wide.n_inputs, "wide")
+
+
+_HEAD = "OPENQASM 3.0;\nqubit[2] q;\n"
+_NESTED = (
+    "OPENQASM 3.0;\nqubit[1] q;\ngate g0 a { h a; h a; }\n"
+    + "".join(f"gate g{i} a {{ g{i - 1} a; g{i - 1} a; }}\n" for i in range(1, 31))
+    + "g30 q[0];\n"
+)
+
+
+@pytest.mark.parametrize(
+    ("text", "match"),
+    [
+        (_NESTED, "expands to more than MAX_QASM_OPS"),
+        ("OPENQASM 3.0;\nqubit[200000] q;\nh q;\n", "beyond qml.ir.MAX_WIRES"),
+        ("OPENQASM 3.0;\nh $200000;\n", "beyond qml.ir.MAX_WIRES"),
+        (_HEAD + "/*" + "x" * 200_000, "never closed"),
+        ("OPENQASM 3.0;\ninput float[64] x_0;\nqubit[1] q;\nrx(x_0**100000) q[0];\n", "beyond MAX_POWER"),
+        (_HEAD + "rx(" + "(" * 5000 + "1" + ")" * 5000 + ") q[0];\n", "nests deeper than MAX_EXPR_DEPTH"),
+        (_HEAD + "rx(2**100000) q[0];\n", "cannot be an angle"),
+        (_HEAD + "rx(exp(1000)) q[0];\n", "cannot be an angle"),
+        (_HEAD + "rx(1e308*10) q[0];\n", "non-finite"),
+        (_HEAD + "rx(1e308*10 - 1e308*10) q[0];\n", "non-finite"),
+    ],
+)
+def test_hostile_programs_fail_fast_with_one_line(text, match):
+    import time
+
+    t0 = time.perf_counter()
+    with pytest.raises(ValueError, match=match):
+        from_qasm3(text)
+    assert time.perf_counter() - t0 < 10.0
+
+
+def test_parsing_is_linear_in_the_input():
+    import time
+
+    text = _HEAD + "rx(" + "-" * 100_000 + "1) q[0];\n" + "// comment\n" * 20_000
+    t0 = time.perf_counter()
+    c = from_qasm3(text)
+    assert time.perf_counter() - t0 < 3.0
+    assert c.ops[0].params[0].const == 1.0  # an even number of minus signs

@@ -302,3 +302,18 @@ def test_circuit_hash_is_cached_but_not_pickled():
     c2 = pickle.loads(pickle.dumps(c))
     assert c2 == c
     assert hash(c2) == h
+
+
+@pytest.mark.parametrize("wires", [1.5, True, "1", (0, 1.0), [0, True]])
+def test_wires_must_be_integers(wires):
+    gate = "CNOT" if isinstance(wires, (tuple, list)) else "H"
+    with pytest.raises(ValueError, match=f"gate {gate} wires must be"):
+        Circuit(3).add(gate, wires)
+
+
+def test_absurd_widths_from_files_are_refused():
+    from qml.ir import MAX_WIRES
+
+    with pytest.raises(ValueError, match=r"beyond qml\.ir\.MAX_WIRES"):
+        Circuit.from_json(Circuit(2).to_json().replace('"n_wires": 2', f'"n_wires": {MAX_WIRES + 1}'))
+    assert Circuit(MAX_WIRES).n_wires == MAX_WIRES

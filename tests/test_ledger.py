@@ -273,3 +273,42 @@ def test_cli_errors_never_print_the_token(tmp_path, monkeypatch, capsys):
     err = capsys.readouterr().err
     assert "tok-1234567890" not in err
     assert "***" in err
+
+
+@pytest.mark.parametrize(
+    ("content", "match"),
+    [
+        (b"", "is empty"),
+        (b"this is not sqlite at all" * 40, "not a readable SQLite ledger"),
+        (None, "directory"),
+    ],
+)
+def test_broken_ledger_files_give_one_clear_error(tmp_path, content, match):
+    path = tmp_path / "l.sqlite"
+    if content is None:
+        path.mkdir()
+    else:
+        path.write_bytes(content)
+    with pytest.raises(LedgerError, match=match):
+        Ledger(path)
+    if content is not None:
+        assert path.read_bytes() == content  # left as it was
+
+
+def _open_and_reserve(path, key):
+    led = Ledger(path)
+    led.reserve(req(key))
+    led.close()
+    return key
+
+
+def test_processes_creating_one_new_ledger_at_once(tmp_path):
+    import multiprocessing
+
+    path = tmp_path / "new" / "l.sqlite"
+    with multiprocessing.get_context("fork").Pool(6) as pool:
+        keys = pool.starmap(_open_and_reserve, [(path, f"key-{i}") for i in range(6)])
+    led = Ledger(path)
+    assert sorted(r.key for r in led.jobs()) == sorted(keys)
+    assert not [p for p in path.parent.iterdir() if p.name.endswith(".new")]  # no temporary files left
+    led.close()

@@ -69,3 +69,10 @@ def test_guard_on_forward_too(monkeypatch):
         c = c.add("H", q).add("CNOT", (q, q + 10))
     with pytest.raises(SimulationMemoryError, match="simulation of 20 qubits"):
         Simulator().expval(c, "Z0")
+
+
+def test_the_guard_handles_absurd_widths():
+    from qml.memory import SimulationMemoryError, check_fits
+
+    with pytest.raises(SimulationMemoryError, match=r"1030 qubits .* needs about 2\^1035 B"):
+        check_fits(1030, 1, torch.complex128, 2, "backprop")

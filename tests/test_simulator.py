@@ -164,7 +164,7 @@ def test_sampling_is_seeded_and_unbiased():
     assert abs(p1 - 0.7) < 4 * np.sqrt(0.21 / 20000)
     batch = sample(c, torch.stack([w, w + 1]), shots=10, seed=0, wires=[1])
     assert batch.shape == (2, 10, 1)
-    with pytest.raises(ValueError, match="shots must be >= 1"):
+    with pytest.raises(ValueError, match="shots must be an integer >= 1"):
         sample(c, w, shots=0)
 
 
@@ -239,3 +239,30 @@ def test_plain_angle_maps_in_any_slot_order(alternate):
     got = Simulator().state(c, w, x)
     for b in range(2):
         np.testing.assert_allclose(got[b].numpy(), dense_state(c, w, x[b]), atol=1e-12)
+
+
+@pytest.mark.parametrize("shots", [1.5, "10", True, 0])
+def test_sample_refuses_bad_shot_counts(shots):
+    with pytest.raises(ValueError, match="shots must be an integer >= 1"):
+        Simulator().sample(Circuit(1).add("H", 0), shots=shots, seed=0)
+
+
+def test_sample_refuses_shot_counts_beyond_memory():
+    from qml.memory import SimulationMemoryError
+
+    with pytest.raises(SimulationMemoryError, match="sample in chunks"):
+        Simulator().sample(Circuit(1).add("H", 0), shots=10**13, seed=0)
+
+
+def test_unseeded_sampling_leaves_the_global_rng_alone():
+    torch.manual_seed(5)
+    a = torch.rand(3)
+    torch.manual_seed(5)
+    Simulator().sample(Circuit(1).add("H", 0), shots=4)
+    assert torch.equal(torch.rand(3), a)
+
+
+def test_an_empty_batch_is_refused():
+    c = Circuit(1).add("RX", 0, W(0))
+    with pytest.raises(ValueError, match="batch of 0 rows"):
+        Simulator().expval(c, "Z0", torch.zeros(0, 1))

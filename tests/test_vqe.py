@@ -321,3 +321,22 @@ def test_lbfgs_resumes_from_the_best_weights(tmp_path):
         vqe(p, "adam", 10, layers=3, checkpoint=str(ck), resume=True)
     with pytest.raises(ValueError, match="resume needs checkpoint"):
         vqe(p, "adam", 10, resume=True)
+
+
+@pytest.mark.parametrize(
+    ("text", "match"),
+    [
+        ("{not json", "not valid JSON"),
+        ("[1, 2]", "expected a JSON object"),
+        ('{"kind": "vqe", "energy": "abc"}', "field 'energy' of a vqe result must be float"),
+        ('{"kind": "vqe", "energy": -1.0, "best_weights": 3}', "field 'best_weights'"),
+        ('{"kind": "vqe", "energy": true}', "must be float"),
+    ],
+)
+def test_malformed_result_files_give_one_clear_error(tmp_path, text, match):
+    from qml.optimize import load_result
+
+    path = tmp_path / "r.json"
+    path.write_text(text)
+    with pytest.raises(ValueError, match=match):
+        load_result(path)

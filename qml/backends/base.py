@@ -261,6 +261,8 @@ def _vector(value: Any, size: int, what: str) -> tuple[Tensor, bool]:
         raise ValueError(
             f"{what} must have shape ({size},) or (batch, {size}) for this circuit, got {tuple(t.shape)}"
         )
+    if t.dim() == 2 and t.shape[0] == 0:
+        raise ValueError(f"{what} has a batch of 0 rows; give at least one row (shape (batch >= 1, {size}))")
     bad = ~torch.isfinite(t.detach())
     if bool(bad.any()):
         where = tuple(int(i) for i in torch.nonzero(bad)[0].tolist())

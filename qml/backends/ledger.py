@@ -45,6 +45,7 @@ Example:
 
 from __future__ import annotations
 
+import contextlib
 import io
 import json
 import logging
@@ -161,6 +162,34 @@ def _claim_alive(owner: str, expires: float | None) -> bool:
         except PermissionError:
             return True
     return True
+
+
+def _create_atomically(path: Path) -> None:
+    """Create a new ledger file with its schema in one step (a temporary file linked into place).
+
+    So a ledger file is never seen empty while another process creates it, and an empty
+    file can be refused as truncated.
+    """
+    tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex[:8]}.new")
+    conn = sqlite3.connect(str(tmp))
+    try:
+        for stmt in _SCHEMA.split(";"):
+            if stmt.strip():
+                conn.execute(stmt)
+        conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+        conn.commit()
+    finally:
+        conn.close()
+    try:
+        os.link(tmp, path)  # fails if another process created the ledger meanwhile: theirs stays
+    except FileExistsError:
+        pass
+    except OSError:  # no hard links on this file system
+        if not path.exists():
+            os.replace(tmp, path)
+    finally:
+        with contextlib.suppress(OSError):
+            tmp.unlink()
 
 
 class LedgerError(RuntimeError):
@@ -435,12 +464,30 @@ class Ledger:
 
     def __init__(self, path: str | os.PathLike[str] | None = None, timeout: float = 30.0) -> None:
         self.path = Path(path) if path is not None else default_ledger_path()
+        if self.path.is_dir():
+            raise LedgerError(
+                f"ledger path {self.path} is a directory; give a file (e.g. {self.path / 'ledger.sqlite'})"
+            )
+        if self.path.exists() and self.path.stat().st_size == 0:
+            raise LedgerError(
+                f"ledger {self.path} is empty (0 bytes): it was truncated, and its jobs and budgets are not "
+                "in it. Restore it from a backup, or delete it to start a new ledger"
+            )
         self.path.parent.mkdir(parents=True, exist_ok=True)
+        if not self.path.exists():
+            _create_atomically(self.path)
         self._conn = sqlite3.connect(
             str(self.path), timeout=timeout, isolation_level=None, check_same_thread=False
         )
         self._conn.execute(f"PRAGMA busy_timeout = {int(timeout * 1000)}")
-        version = self._conn.execute("PRAGMA user_version").fetchone()[0]
+        try:
+            version = self._conn.execute("PRAGMA user_version").fetchone()[0]
+        except sqlite3.DatabaseError as err:
+            self._conn.close()
+            raise LedgerError(
+                f"ledger {self.path} is not a readable SQLite ledger ({err}); restore it from a backup or "
+                "give another --ledger file"
+            ) from None
         if version > SCHEMA_VERSION:  # checked before anything is written: a newer file stays as it is
             self._conn.close()
             raise LedgerError(

@@ -45,7 +45,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from qml.gates import GATES, validate_op
-from qml.ir import Circuit, Op, Param, W
+from qml.ir import MAX_WIRES, Circuit, Op, Param, W
 
 __all__ = ["GATE_DEFINITIONS", "QASM_NAMES", "from_qasm3", "to_qasm3"]
 
@@ -213,9 +213,34 @@ class _Tok:
     line: int
 
 
+#: Limits of :func:`from_qasm3` (a file is untrusted input): gates after expanding definitions,
+#: nesting depth of an angle expression, and the largest integer power of a non-constant angle.
+MAX_QASM_OPS = 100_000
+MAX_EXPR_DEPTH = 100
+MAX_POWER = 16
+
+
+def _strip_block_comments(text: str) -> str:
+    """Remove ``/* ... */`` (newlines kept for line numbers); one pass, linear in the text."""
+    out: list[str] = []
+    pos = 0
+    while True:
+        start = text.find("/*", pos)
+        if start < 0:
+            out.append(text[pos:])
+            return "".join(out)
+        end = text.find("*/", start + 2)
+        if end < 0:
+            line = text.count("\n", 0, start) + 1
+            raise ValueError(f"OpenQASM line {line}: a block comment '/*' is never closed with '*/'")
+        out.append(text[pos:start])
+        out.append("\n" * text.count("\n", start, end))
+        pos = end + 2
+
+
 def _tokenize(text: str) -> list[_Tok]:
     # Strip block comments (keep newlines for line numbers), line comments and pragmas.
-    text = re.sub(r"/\*.*?\*/", lambda m: "\n" * m.group().count("\n"), text, flags=re.S)
+    text = _strip_block_comments(text)
     text = re.sub(r"//[^\n]*", "", text)
     text = re.sub(r"(?m)^[ \t]*#?pragma\b[^\n]*", "", text)
     toks: list[_Tok] = []
@@ -265,6 +290,7 @@ class _Parser:
         self.gates: dict[str, _GateDef] = {}
         self.ops: list[tuple[Op, int]] = []
         self.expanding: frozenset[str] = frozenset()
+        self.depth = 0
 
     # -- token helpers --------------------------------------------------------------------
     def peek(self, k: int = 0) -> _Tok:
@@ -311,6 +337,21 @@ class _Parser:
 
     # -- expressions ----------------------------------------------------------------------
     def expr(self, scope: dict[str, Param]) -> Param:
+        self.depth += 1
+        try:
+            if self.depth > MAX_EXPR_DEPTH:
+                raise self.error(f"an angle expression nests deeper than MAX_EXPR_DEPTH = {MAX_EXPR_DEPTH}")
+            return self._finite(self._sum(scope))
+        finally:
+            self.depth -= 1
+
+    def _finite(self, value: Param) -> Param:
+        numbers_ = [value.const, *(c for c, _ in value.terms)]
+        if not all(math.isfinite(v) for v in numbers_):
+            raise self.error("an angle expression evaluates to a non-finite number (inf or nan)")
+        return value
+
+    def _sum(self, scope: dict[str, Param]) -> Param:
         value = self.term(scope)
         while self.peek().text in "+-" and self.peek().kind == "op":
             sign = self.next().text
@@ -338,11 +379,11 @@ class _Parser:
         return value
 
     def unary(self, scope: dict[str, Param]) -> Param:
-        if self.accept("-"):
-            return -self.unary(scope)
-        if self.accept("+"):
-            return self.unary(scope)
-        return self.power(scope)
+        signs = 1.0
+        while self.peek().text in "+-" and self.peek().kind == "op":  # a loop: no recursion per sign
+            signs *= -1.0 if self.next().text == "-" else 1.0
+        value = self.power(scope)
+        return value if signs > 0 else -value
 
     def power(self, scope: dict[str, Param]) -> Param:
         base = self.atom(scope)
@@ -352,12 +393,21 @@ class _Parser:
             if not exp.is_constant:
                 raise self.error("an exponent must be a constant", tok)
             if base.is_constant:
-                return Param.of(base.const**exp.const)
+                try:
+                    value = base.const**exp.const
+                except (OverflowError, ZeroDivisionError) as err:
+                    msg = f"{base.const:g} ** {exp.const:g} cannot be an angle ({err})"
+                    raise self.error(msg, tok) from None
+                if isinstance(value, complex):
+                    raise self.error(f"{base.const:g} ** {exp.const:g} is not a real number", tok)
+                return self._finite(Param(value))
             n = exp.const
             if n != int(n) or n < 0:
                 raise self.error(
                     f"a non-constant base needs a non-negative integer exponent, got {n!r}", tok
                 )
+            if n > MAX_POWER:
+                raise self.error(f"an input raised to the power {n:g} is beyond MAX_POWER = {MAX_POWER}", tok)
             out = Param.of(1.0)
             for _ in range(int(n)):
                 out = out * base
@@ -387,7 +437,12 @@ class _Parser:
                         "arguments can be evaluated (angles must be sums and products of inputs)",
                         tok,
                     )
-                return Param.of(_FUNCS[tok.text](arg.const))
+                try:
+                    return self._finite(Param(_FUNCS[tok.text](arg.const)))
+                except (OverflowError, ValueError) as err:
+                    if str(err).startswith("OpenQASM"):
+                        raise
+                    raise self.error(f"{tok.text}({arg.const:g}) cannot be an angle ({err})", tok) from None
             raise self.error(
                 f"unknown identifier {tok.text!r} in an angle; declare weights as "
                 "'input float[64] w_<i>;' and inputs as 'input float[64] x_<j>;'",
@@ -497,6 +552,12 @@ class _Parser:
             raise self.error(f"qubit register {name!r} declared twice", tok)
         if size < 1:
             raise self.error(f"qubit register {name!r} needs at least one qubit", tok)
+        if self.n_wires + size > MAX_WIRES:
+            raise self.error(
+                f"qubit register {name!r} of {size} qubits takes the program beyond qml.ir.MAX_WIRES = "
+                f"{MAX_WIRES}",
+                tok,
+            )
         self.registers[name] = (self.n_wires, -1 if single else size)
         self.n_wires += size
 
@@ -533,6 +594,8 @@ class _Parser:
             if self.registers:
                 raise self.error("do not mix physical qubits ($k) with declared qubit registers", tok)
             wire = int(tok.text[1:])
+            if wire >= MAX_WIRES:
+                raise self.error(f"physical qubit {tok.text} is beyond qml.ir.MAX_WIRES = {MAX_WIRES}", tok)
             self.physical.add(wire)
             return [wire]
         if tok.kind != "id":
@@ -584,6 +647,12 @@ class _Parser:
             except ValueError as exc:
                 raise self.error(f"{name}: {exc}", tok) from None
             self.ops.append((op, tok.line))
+            if len(self.ops) > MAX_QASM_OPS:
+                raise self.error(
+                    f"the program expands to more than MAX_QASM_OPS = {MAX_QASM_OPS} gates (nested gate "
+                    "definitions?); qml.interop.qasm.MAX_QASM_OPS can be raised for a file you trust",
+                    tok,
+                )
             return
         gate = self.gates.get(name)
         if gate is None:

@@ -75,6 +75,30 @@ def _relative(energy: float, exact: float | None) -> tuple[float | None, float |
     return err, err / abs(exact) if exact != 0 else err
 
 
+_SIMPLE_TYPES: dict[str, tuple[type, ...]] = {
+    "float": (int, float), "int": (int,), "str": (str,), "bool": (bool,), "None": (type(None),),
+}
+
+
+def _check_type(kind: str, name: str, value: Any, annotation: str) -> None:
+    """Refuse a field whose JSON value does not have its declared type (``energy: "abc"``)."""
+    allowed: list[type] = []
+    for part in (a.strip() for a in annotation.split("|")):
+        base = part.split("[", 1)[0]
+        if base in _SIMPLE_TYPES:
+            allowed.extend(_SIMPLE_TYPES[base])
+        elif base in ("list", "tuple"):
+            allowed.append(list)
+        elif base == "dict":
+            allowed.append(dict)
+        else:
+            return  # Any, records, ...: checked by their own classes
+    ok = isinstance(value, tuple(allowed)) and not (isinstance(value, bool) and bool not in allowed)
+    if not ok:
+        got = f"{type(value).__name__} {value!r:.60}"
+        raise ValueError(f"field {name!r} of a {kind} result must be {annotation}, got {got}")
+
+
 @dataclass
 class _Record:
     kind: ClassVar[str] = "record"
@@ -103,6 +127,9 @@ class _Record:
             raise ValueError(
                 f"unknown fields {unknown} in a {cls.kind} result; valid fields: {sorted(names)}"
             )
+        for f in dataclasses.fields(cls):
+            if f.name in data:
+                _check_type(cls.kind, f.name, data[f.name], str(f.type))
         return cls(**cls._decode({k: v for k, v in data.items() if k in names}))
 
     @classmethod
@@ -440,7 +467,12 @@ def load_result(path: str | Path) -> _Record:
     p = Path(path)
     if not p.exists():
         raise ValueError(f"no result file at {p}")
-    data = json.loads(p.read_text())
+    try:
+        data = json.loads(p.read_text())
+    except (UnicodeDecodeError, json.JSONDecodeError) as err:
+        raise ValueError(f"{p} is not a qml result file: not valid JSON ({err})") from None
+    if not isinstance(data, dict):
+        raise ValueError(f"{p} is not a qml result file: expected a JSON object, got {type(data).__name__}")
     kind = data.get("kind")
     if kind in _LAZY_KINDS and kind not in _KINDS:
         import importlib
