@@ -53,6 +53,23 @@ _PARAM_FLAGS: dict[str, str] = {
 }
 
 
+#: Metavar and help text of each problem flag (which problems take it: see 'qml problems').
+_PARAM_HELP: dict[str, tuple[str, str]] = {
+    "n": ("N", "number of sites (spin models)"),
+    "h": ("H", "field strength (tfim: transverse -h X; xxz, heisenberg, xy: h Sz)"),
+    "J": ("J", "coupling (sign: ferro- or antiferromagnetic; see 'qml problems')"),
+    "delta": ("DELTA", "XXZ anisotropy (xxz, metavqe)"),
+    "J2": ("J2", "next-nearest-neighbour coupling (j1j2)"),
+    "lam": ("LAMBDA", "field of the meta-VQE family (metavqe)"),
+    "gamma": ("GAMMA", "XY anisotropy (xy)"),
+    "bond_length": ("ANGSTROM", "molecules: bond length in Angstrom"),
+    "lattice": ("LATTICE", "chain, ring, ladder, square or triangular (spin models)"),
+    "lx": ("LX", "lattice width (ladder, square, triangular)"),
+    "ly": ("LY", "lattice height (square, triangular)"),
+    "active_orbitals": ("K", "molecules: active spatial orbitals (LiH default 5)"),
+}
+
+
 class CLIError(Exception):
     """A usage error: printed as one line, exit status 2.
 
@@ -98,6 +115,13 @@ def _layers(text: str) -> int | str:
 
 #: Exit status after Ctrl-C (128 + SIGINT), as shells report it.
 EXIT_INTERRUPTED = 130
+
+#: Optional dependency (top-level module) -> the extra of qml-circuits that installs it.
+MISSING_EXTRAS: dict[str, str] = {
+    "pennylane": "pennylane", "qiskit": "qiskit", "qiskit_aer": "qiskit", "qiskit_ibm_runtime": "ibm",
+    "matplotlib": "plot", "pyscf": "chem", "dask": "dask", "distributed": "dask", "dask_jobqueue": "dask",
+    "optuna": "tune",
+}
 
 
 def add_problem_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
@@ -195,7 +219,9 @@ def _build_parser() -> _Parser:
     v.add_argument("--problem", required=True, help="problem name (see 'qml problems')")
     for flag in _PARAM_FLAGS:
         v.add_argument(f"--{flag.replace('_', '-')}", dest=f"p_{flag}", type=_parse_value, default=None,
-                       help=argparse.SUPPRESS if flag in ("J1", "units", "active_electrons") else None)
+                       metavar=_PARAM_HELP.get(flag, ("X", ""))[0],
+                       help=argparse.SUPPRESS if flag in ("J1", "units", "active_electrons")
+                       else _PARAM_HELP.get(flag, ("X", None))[1])
     bc = v.add_mutually_exclusive_group()
     bc.add_argument("--periodic", dest="p_periodic", action="store_const", const=True, default=None,
                     help="periodic boundaries (spin models; default)")
@@ -608,9 +634,42 @@ def _cmd_info(args: argparse.Namespace) -> int:
     rows.append(("CUDA available", cuda))
     if cuda:
         rows.append(("CUDA device", torch.cuda.get_device_name(0)))
-    rows.append(("torch threads", torch.get_num_threads()))
+    rows.extend(thread_report())
     _console().print(_result_table("qml environment", rows))
     return 0
+
+
+def thread_report() -> list[tuple[str, Any]]:
+    """Threads and math libraries: torch intra/inter-op, OpenMP, MKL, NumPy's BLAS, the thread variables.
+
+    Example:
+        >>> dict(thread_report())["torch threads"] >= 1
+        True
+    """
+    import os
+    import re
+
+    import numpy as np
+    import torch
+
+    rows: list[tuple[str, Any]] = [("torch threads", torch.get_num_threads()),
+                                   ("torch inter-op threads", torch.get_num_interop_threads())]
+    info = torch.__config__.parallel_info()
+    for label, pattern in (("OpenMP threads (torch)", r"omp_get_max_threads\(\) : (\d+)"),
+                           ("MKL threads (torch)", r"mkl_get_max_threads\(\) : (\d+)"),
+                           ("torch parallel backend", r"ATen parallel backend: (.+)")):
+        m = re.search(pattern, info)
+        if m:
+            rows.append((label, m.group(1).strip()))
+    try:
+        blas = np.show_config(mode="dicts")["Build Dependencies"]["blas"]
+        rows.append(("NumPy BLAS", f"{blas.get('name', '?')} {blas.get('version', '')}".strip()))
+    except (KeyError, TypeError, ValueError):  # older NumPy layouts
+        rows.append(("NumPy BLAS", "unknown"))
+    env = [f"{v}={os.environ[v]}" for v in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS")
+           if v in os.environ]
+    rows.append(("thread variables", ", ".join(env) if env else "none set"))
+    return rows
 
 
 def run_demo(seed: int = 0) -> Any:
@@ -678,6 +737,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         if not callable(getattr(args, "func", None)):
             raise CLIError(f"'qml {args.command}' needs a sub-command (see 'qml {args.command} --help')")
         return int(args.func(args))  # commands attached by other modules (qml.hardware_cli)
+    except ModuleNotFoundError as err:
+        extra = MISSING_EXTRAS.get((err.name or "").split(".")[0])
+        if extra is None:
+            raise
+        print(
+            f"qml: error: 'qml {args.command}' needs {err.name}, which is not installed; "
+            f"install it with: pip install 'qml-circuits[{extra}]'",
+            file=sys.stderr,
+        )
+        return 2
     except (CLIError, ValueError) as err:
         if args.verbose:
             log.exception("qml %s failed", args.command)

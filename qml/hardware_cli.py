@@ -127,7 +127,9 @@ def _from_vqe_file(p: Path, weights_file: str | Path | None) -> Experiment:
     if weights_file is not None:
         from qml.optimize.results import load_result
 
-        weights = list(getattr(load_result(weights_file), "best_weights", []))
+        rec = load_result(weights_file)
+        inner = getattr(rec, "result", None)  # `qml run --out` wraps the VQE result with its checks
+        weights = list(getattr(inner if inner is not None else rec, "best_weights", []))
         if len(weights) != circuit.n_weights:
             raise ValueError(
                 f"{weights_file} has {len(weights)} weights but the ansatz of {p.name} needs "
@@ -342,10 +344,16 @@ def _write(out: TextIO, text: str = "") -> None:
     out.write(text + "\n")
 
 
+def _ledger_path(args: argparse.Namespace) -> Path:
+    from qml.backends.ledger import default_ledger_path
+
+    return Path(args.ledger).expanduser() if args.ledger else default_ledger_path()
+
+
 def _ledger(args: argparse.Namespace) -> Any:
     from qml.backends.ledger import Ledger
 
-    return Ledger(args.ledger)
+    return Ledger(_ledger_path(args))
 
 
 def _target_for_dry_run(name: str, offline: bool) -> tuple[Any, str]:
@@ -408,13 +416,14 @@ def cmd_submit(args: argparse.Namespace, out: TextIO | None = None) -> int:
             )
             _write(
                 out,
-                f"  ISA circuit: {est.n_qubits} qubits, depth {est.depth}, {est.two_qubit_gates} two-qubit "
-                "gates",
+                f"  ISA circuit: {exp.circuit.n_wires} of the device's {est.n_qubits} qubits, "
+                f"depth {est.depth}, {est.two_qubit_gates} two-qubit gates",
             )
             _write(
                 out,
                 f"  shots: {est.rows} parameter rows x {est.bases} bases x {est.shots} shots "
-                f"(x{options.mitigation_factor():g} mitigation) = {est.total_shots}",
+                f"(x{options.mitigation_factor():g} mitigation) = {est.total_shots}"
+                + (" (one gradient step: the forward row and its shifted rows)" if exp.gradient else ""),
             )
             _write(
                 out,
@@ -452,7 +461,11 @@ def cmd_submit(args: argparse.Namespace, out: TextIO | None = None) -> int:
     else:
         _write(out, f"{exp.name}: {backend.name}, run {backend.run_id}, jobs {', '.join(res.job_ids)}")
         for j, o in enumerate(exp.observables):
-            vals = ", ".join(f"{v:+.6f}" for v in res.expectations[:, j])
+            if res.stds is None:
+                vals = ", ".join(f"{v:+.6f}" for v in res.expectations[:, j])
+            else:  # shot estimates: value +- standard error
+                pairs = zip(res.expectations[:, j], res.stds[:, j], strict=True)
+                vals = ", ".join(f"{v:+.6f} +- {e:.6f}" for v, e in pairs)
             _write(out, f"  <{o}> = {vals}")
     return 0
 
@@ -490,6 +503,12 @@ def cmd_jobs(args: argparse.Namespace, out: TextIO | None = None) -> int:
     from qml.backends.jobs import PollPolicy
 
     out = out or sys.stdout
+    path = _ledger_path(args)
+    if not path.exists():  # reading never creates a ledger
+        if args.jobs_command == "list":
+            _write(out, "[]" if args.json else f"(no ledger at {path} yet: nothing was submitted)")
+            return 0
+        raise ValueError(f"no ledger at {path}: nothing was submitted yet (--ledger PATH reads another one)")
     ledger = _ledger(args)
     try:
         cmd = args.jobs_command
@@ -563,9 +582,14 @@ def cmd_jobs(args: argparse.Namespace, out: TextIO | None = None) -> int:
 def cmd_budget(args: argparse.Namespace, out: TextIO | None = None) -> int:
     """``qml budget``: show budgets, or set one's limits. Returns the exit code."""
     out = out or sys.stdout
+    setting = args.set_shots is not None or args.set_seconds is not None
+    if not setting and not _ledger_path(args).exists():  # showing never creates a ledger
+        none = f"(no ledger at {_ledger_path(args)} yet: no budget is set, no limit)"
+        _write(out, "[]" if args.json else none)
+        return 0
     ledger = _ledger(args)
     try:
-        if args.set_shots is not None or args.set_seconds is not None:
+        if setting:
             cur = ledger.budget(args.name)
             shots = (
                 cur.max_shots if args.set_shots is None else (None if args.set_shots < 0 else args.set_shots)

@@ -139,3 +139,32 @@ def test_vqe_states_prints_levels_against_exact(tmp_path, capsys):
     assert res.max_rel_error < 1e-8
     assert main(["vqe", "--problem", "tfim", "--n", "4", "--states", "2", "--layers", "auto"]) == 2
     assert "--states cannot be combined" in capsys.readouterr().err
+
+
+def test_a_missing_extra_names_the_install_command(monkeypatch, capsys):
+    import builtins
+
+    real_import = builtins.__import__
+
+    def no_optuna(name, *args, **kwargs):
+        if name == "optuna" or name.startswith("optuna."):
+            raise ModuleNotFoundError(f"No module named {name!r}", name=name)
+        return real_import(name, *args, **kwargs)
+
+    monkeypatch.setattr(builtins, "__import__", no_optuna)
+    rc = main(["tune", "--problem", "tfim", "--n", "4", "--trials", "1", "--space", "layers=1:2:int"])
+    err = capsys.readouterr().err
+    assert rc == 2
+    assert "pip install 'qml-circuits[tune]'" in err
+    assert "Traceback" not in err
+
+
+def test_every_problem_flag_has_help_text(capsys):
+    import re
+
+    assert main(["vqe", "--help"]) == 0
+    text = capsys.readouterr().out
+    for flag in ("--n", "--h", "--J", "--delta", "--J2", "--bond-length", "--lattice", "--active-orbitals"):
+        line = next(ln for ln in text.splitlines() if re.match(rf"\s+{flag} ", ln))
+        assert len(line.split(maxsplit=2)) == 3 or "Angstrom" in text, line
+    assert "Angstrom" in text

@@ -130,9 +130,10 @@ def test_submit_and_manage_jobs(fake_ibm, experiment, tmp_path):
     (b,) = json.loads(out)
     assert b["used_shots"] == 1000
     assert b["remaining_shots"] == 4000
-    # resubmitting the same run id reuses the job
-    run("submit", str(experiment), "--backend", "ibm_manila", "--ledger", led, "--run-id", "cli")
+    # resubmitting the same run id reuses the job; shot estimates print with their standard errors
+    code, out = run("submit", str(experiment), "--backend", "ibm_manila", "--ledger", led, "--run-id", "cli")
     assert fake_ibm.submissions == 1
+    assert out.count("+-") == 2
     # a job left queued: wait for it later, or cancel it
     fake_ibm.next_jobs("queued", "queued")
     for rid in ("q1", "q2"):
@@ -208,7 +209,7 @@ def test_attached_to_the_qml_command(experiment, capsys, monkeypatch, tmp_path):
     assert qml_main(["submit", str(experiment), "--backend", "fake_manila", "--dry-run"]) == 0
     assert "two-qubit gates" in capsys.readouterr().out
     assert qml_main(["jobs", "show", "123"]) == 2
-    assert "no job matches" in capsys.readouterr().err
+    assert "no ledger at" in capsys.readouterr().err  # a dry run records nothing
 
 
 def test_budgets_shots_and_weights_that_would_spend_wrongly_are_refused(experiment, tmp_path, capsys):
@@ -228,3 +229,43 @@ def test_budgets_shots_and_weights_that_would_spend_wrongly_are_refused(experime
     experiment.write_text(text.replace("weights = [0.1, 0.2]", "weights = [0.1, nan]"))
     assert main(["submit", str(experiment), "--backend", "fake_manila", "--dry-run"]) == 2
     assert "weights must be finite numbers; entry 1 is nan" in capsys.readouterr().err
+
+
+def test_a_circuit_wider_than_the_device_is_one_line(tmp_path, capsys):
+    exp = tmp_path / "wide.toml"
+    exp.write_text('[problem]\nname = "tfim"\nn = 8\n')
+    assert main(["submit", str(exp), "--backend", "fake_manila", "--dry-run"]) == 2
+    err = capsys.readouterr().err
+    assert "8-qubit circuit does not fit fake_manila (5 qubits)" in err
+    assert len(err.strip().splitlines()) == 1
+
+
+def test_reading_commands_never_create_a_ledger(tmp_path, capsys):
+    led = tmp_path / "home" / "ledger.sqlite"
+    assert main(["jobs", "list", "--ledger", str(led)]) == 0
+    assert "nothing was submitted" in capsys.readouterr().out
+    assert main(["budget", "--ledger", str(led)]) == 0
+    assert main(["jobs", "show", "12", "--ledger", str(led)]) == 2
+    assert "no ledger at" in capsys.readouterr().err
+    assert not led.exists()
+    assert not led.parent.exists()
+
+
+def test_submit_weights_from_a_qml_run_result(tmp_path, capsys):
+    import subprocess
+    import sys
+
+    from qml.cli import main as qml_main
+
+    exp = tmp_path / "tfim4.toml"
+    exp.write_text('name = "tfim4"\n[problem]\nname = "tfim"\nn = 4\n[ansatz]\nlayers = 2\n')
+    out = tmp_path / "run.json"
+    assert qml_main(["run", str(exp), "--out", str(out)]) == 0
+    capsys.readouterr()
+    loaded = load_experiment(exp, out)
+    inner = json.loads(out.read_text())["result"]
+    assert loaded.weights == inner["best_weights"]
+    # and a fresh process reads the `qml run --out` file without importing qml.experiment first
+    code = f"from qml.optimize import load_result; print(type(load_result({str(out)!r})).__name__)"
+    res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert res.stdout.strip() == "ExperimentResult"

@@ -340,3 +340,8 @@ def test_malformed_result_files_give_one_clear_error(tmp_path, text, match):
     path.write_text(text)
     with pytest.raises(ValueError, match=match):
         load_result(path)
+
+
+def test_shots_with_a_gradient_optimiser_are_refused_not_ignored():
+    with pytest.raises(ValueError, match="shots=100 would be ignored: lbfgs uses exact energies"):
+        vqe(get_problem("tfim", n=3, periodic=False), "lbfgs", steps=5, shots=100)

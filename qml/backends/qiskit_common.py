@@ -138,6 +138,12 @@ def compile_slots(
 
     from qml.interop.qiskit import to_qiskit
 
+    width = getattr(backend, "num_qubits", None)
+    if isinstance(width, int) and circuit.n_wires > width:
+        raise ValueError(
+            f"a {circuit.n_wires}-qubit circuit does not fit {getattr(backend, 'name', 'the backend')} "
+            f"({width} qubits); choose a larger backend (e.g. fake_kolkata, 27 qubits) or a smaller problem"
+        )
     sc = slot_circuit(circuit)
     qc, _, _ = to_qiskit(sc, weight_prefix="s", input_prefix="_x")
     if measure:

@@ -59,6 +59,8 @@ TORCH_OPTIMIZERS: tuple[str, ...] = ("adam", "sgd", "lbfgs")
 SCIPY_OPTIMIZERS: tuple[str, ...] = ("cobyla", "bfgs", "l-bfgs-b", "nelder-mead", "powell")
 OPTIMIZERS: tuple[str, ...] = (*TORCH_OPTIMIZERS, "spsa", "qng", *SCIPY_OPTIMIZERS)
 _GRADIENT_FREE = ("cobyla", "nelder-mead", "powell")
+#: Optimisers whose energies are shot estimates when ``Objective(shots=...)`` is set.
+SHOT_OPTIMIZERS: tuple[str, ...] = ("spsa", *_GRADIENT_FREE)
 
 #: Default learning rate / step scale per method.
 DEFAULT_LR: dict[str, float] = {
@@ -353,6 +355,12 @@ def minimize(
     method = str(method).lower()
     if method not in OPTIMIZERS:
         raise ValueError(f"unknown optimizer {method!r}; valid choices: {', '.join(OPTIMIZERS)}")
+    if objective.shots is not None and method not in SHOT_OPTIMIZERS:
+        raise ValueError(
+            f"shots={objective.shots} would be ignored: {method} uses exact energies and gradients; shot "
+            f"noise enters only the gradient-free optimisers ({', '.join(SHOT_OPTIMIZERS)}); drop shots or "
+            "use one of them"
+        )
     steps = _check_steps(steps)
     if lr is not None and (isinstance(lr, bool) or not isinstance(lr, (int, float)) or not lr > 0):
         raise ValueError(f"lr must be a number > 0, got {lr!r}")

@@ -451,6 +451,7 @@ _LAZY_KINDS: dict[str, str] = {
     "excited": "qml.optimize.excited",
     "prediction": "qml.models.family_prediction",
     "design": "qml.design.result",
+    "experiment": "qml.experiment",
 }
 
 
