@@ -672,6 +672,24 @@ def thread_report() -> list[tuple[str, Any]]:
     return rows
 
 
+def _check_out(args: argparse.Namespace) -> None:
+    """Fail before the work, not after it, when ``--out`` / ``--plot`` cannot be written."""
+    import os
+    from pathlib import Path
+
+    for flag in ("out", "plot"):
+        value = getattr(args, flag, None)
+        if not isinstance(value, str) or not value:
+            continue
+        target = Path(value).expanduser()
+        folder = target if (flag == "out" and args.command == "sweep") else target.parent
+        folder.mkdir(parents=True, exist_ok=True)
+        if target.is_dir() and folder is not target:
+            raise CLIError(f"--{flag} {value} is a directory; give a file name")
+        if not os.access(folder, os.W_OK):
+            raise CLIError(f"--{flag} {value}: the folder {folder} is not writable")
+
+
 def run_demo(seed: int = 0) -> Any:
     """The demo run: TFIM on a 6-site ring (h = 1), HVA with 3 layers, L-BFGS.
 
@@ -732,6 +750,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.print_help()
         return 2
     try:
+        _check_out(args)
         if args.command in _COMMANDS:
             return _COMMANDS[args.command](args)
         if not callable(getattr(args, "func", None)):
@@ -746,6 +765,14 @@ def main(argv: Sequence[str] | None = None) -> int:
             f"install it with: pip install 'qml-circuits[{extra}]'",
             file=sys.stderr,
         )
+        return 2
+    except (FileNotFoundError, FileExistsError, IsADirectoryError, NotADirectoryError,
+            PermissionError) as err:
+        if args.verbose:
+            log.exception("qml %s failed", args.command)
+        where = f": {err.filename}" if err.filename else ""
+        print(f"qml: error: {err.strerror or err}{where} (check the path and its permissions)",
+              file=sys.stderr)
         return 2
     except (CLIError, ValueError) as err:
         if args.verbose:

@@ -281,6 +281,13 @@ def parse_experiment(
     prob = merged.get("problem")
     if not isinstance(prob, dict) or "name" not in prob:
         raise _fail(path, f"missing [problem] table with a name; valid problem names: {', '.join(PROBLEMS)}")
+    texts = (("[problem] name", prob["name"]), ("method", merged.get("method", "vqe")),
+             ("backend", merged.get("backend", "torch")), ("dtype", merged.get("dtype", "complex128")),
+             ("device", merged.get("device", "cpu")),
+             ("[optimizer] name", merged.get("optimizer", {}).get("name", "lbfgs")))
+    for what, value in texts:
+        if not isinstance(value, str):
+            raise _fail(path, f"{what} must be a text in quotes, got {value!r}")
     pname = prob["name"]
     if pname not in PROBLEMS:
         raise _fail(path, f"unknown problem {pname!r} in [problem]; valid problems: {', '.join(PROBLEMS)}")
@@ -330,8 +337,25 @@ def parse_experiment(
         if "values" not in sweep and not all(k in sweep for k in ("start", "stop", "num")):
             raise _fail(path, "[sweep] needs values = [...] or start, stop and num")
     adapt = merged.get("adapt", {})
-    if "pool" in adapt and adapt["pool"] not in POOLS:
+    if "pool" in adapt and (not isinstance(adapt["pool"], str) or adapt["pool"] not in POOLS):
         raise _fail(path, f"unknown pool {adapt['pool']!r} in [adapt]; valid pools: {', '.join(POOLS)}")
+    if "grad_tol" in adapt:
+        _number(adapt["grad_tol"], "[adapt] grad_tol", path, positive=True)
+    if "max_ops" in adapt and (isinstance(adapt["max_ops"], bool) or not isinstance(adapt["max_ops"], int)
+                               or adapt["max_ops"] < 0):
+        raise _fail(path, f"[adapt] max_ops must be an integer >= 0, got {adapt['max_ops']!r}")
+    device = merged.get("device", "cpu")
+    if device != "cpu":
+        import torch
+
+        try:
+            dev = torch.device(device)
+        except RuntimeError:
+            raise _fail(path, f"device must be 'cpu', 'cuda' or 'cuda:K', got {device!r}") from None
+        count = torch.cuda.device_count() if dev.type == "cuda" else 0
+        if dev.type != "cuda" or count == 0 or (dev.index or 0) >= count:
+            have = f"{count} CUDA device(s)" if count else "no CUDA device"
+            raise _fail(path, f"device {device!r} is not available here ({have}); use device = 'cpu'")
     execution = merged.get("execution", {})
     for key in ("workers", "jobs", "cores", "segments"):
         v = execution.get(key)

@@ -136,7 +136,8 @@ def check_fits(
             hints.append("dtype=torch.complex64 (half the memory)")
         if advice is not None:
             raise SimulationMemoryError(
-                f"{mode} of {n_wires} qubits needs about {_fmt(need)}, but only {_fmt(avail)} is free on "
+                f"{mode}{f' of {n_wires} qubits' if n_wires else ''} needs about {_fmt(need)}, but only "
+                f"{_fmt(avail)} is free on "
                 f"{device}. Try {advice}."
             )
         raise SimulationMemoryError(

@@ -168,3 +168,39 @@ def test_every_problem_flag_has_help_text(capsys):
         line = next(ln for ln in text.splitlines() if re.match(rf"\s+{flag} ", ln))
         assert len(line.split(maxsplit=2)) == 3 or "Angstrom" in text, line
     assert "Angstrom" in text
+
+
+@pytest.mark.parametrize(
+    ("body", "match"),
+    [
+        ('[problem]\nname = ["tfim"]\n', "name must be a text in quotes"),
+        ('method = "adapt"\n[problem]\nname = "h2"\n[adapt]\ngrad_tol = "x"\n', "grad_tol must be a number"),
+        ('device = "cuda:7"\n[problem]\nname = "tfim"\nn = 4\n', "is not available here"),
+        ('device = "gpu"\n[problem]\nname = "tfim"\nn = 4\n', "device must be 'cpu'"),
+        ('[problem]\nname = "tfim"\nn = 1e12\n', "n must be an integer"),
+    ],
+)
+def test_experiment_file_type_errors_are_one_line(tmp_path, capsys, body, match):
+    path = tmp_path / "e.toml"
+    path.write_text(body)
+    assert main(["run", str(path), "--quick"]) == 2
+    err = capsys.readouterr().err
+    assert match in err
+    assert len(err.strip().splitlines()) == 1
+
+
+def test_paths_that_cannot_be_read_or_written_fail_before_the_work(tmp_path, capsys):
+    folder = tmp_path / "x.toml"
+    folder.mkdir()
+    assert main(["run", str(folder)]) == 2
+    assert "Is a directory" in capsys.readouterr().err
+    exp = tmp_path / "e.toml"
+    exp.write_text('[problem]\nname = "tfim"\nn = 4\n')
+    assert main(["run", str(exp), "--quick", "--out", str(tmp_path)]) == 2
+    assert "is a directory; give a file name" in capsys.readouterr().err
+    blocker = tmp_path / "file"
+    blocker.write_text("")
+    assert main(["run", str(exp), "--quick", "--out", str(blocker / "r.json")]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("qml: error:")
+    assert "Traceback" not in err

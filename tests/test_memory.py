@@ -76,3 +76,16 @@ def test_the_guard_handles_absurd_widths():
 
     with pytest.raises(SimulationMemoryError, match=r"1030 qubits .* needs about 2\^1035 B"):
         check_fits(1030, 1, torch.complex128, 2, "backprop")
+
+
+def test_a_huge_batch_is_refused_before_anything_is_built(monkeypatch):
+    from qml.program import Program
+
+    def never(*args, **kwargs):
+        raise AssertionError("angles were built before the memory guard")
+
+    monkeypatch.setenv("QML_MEMORY_LIMIT", "64M")
+    monkeypatch.setattr(Program, "angles", never)
+    c = Circuit(10).add("RX", 0, W(0))
+    with pytest.raises(SimulationMemoryError, match=r"the angle table needs about .* batch \(now 10000000\)"):
+        Simulator().expval(c, "Z0", torch.zeros(10**7, 1))

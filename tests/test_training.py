@@ -178,3 +178,26 @@ def test_a_truncated_or_foreign_checkpoint_gives_a_clear_error(tmp_path, content
     ckpt.write_bytes(content)
     with pytest.raises(ValueError, match="delete it or pass resume=False"):
         load_checkpoint(ckpt)
+
+
+def test_a_half_written_checkpoint_left_by_a_kill_is_removed(tmp_path):
+    x, y = _data()
+    ckpt = tmp_path / "ckpt.pt"
+    fit(_model(), nn.MSELoss(), (x, y), epochs=2, lr=0.05, batch_size=8, seed=3, checkpoint=ckpt)
+    stale = tmp_path / "ckpt.pt.tmp"
+    stale.write_bytes(b"half a checkpoint")
+    h = fit(_model(), nn.MSELoss(), (x, y), epochs=3, lr=0.05, batch_size=8, seed=3, checkpoint=ckpt)
+    assert h.resumed_from == 2
+    assert not stale.exists()
+
+
+def test_vqe_checkpoint_leftovers_and_truncation(tmp_path):
+    from qml.optimize.optimizers import Checkpoint
+
+    path = tmp_path / "opt.pt"
+    (tmp_path / "opt.pt.tmp").write_bytes(b"partial")
+    assert Checkpoint(str(path), resume=True).load("adam", 3) is None
+    assert not (tmp_path / "opt.pt.tmp").exists()
+    path.write_bytes(b"PK\x03\x04 cut")
+    with pytest.raises(ValueError, match="is not readable"):
+        Checkpoint(str(path), resume=True).load("adam", 3)

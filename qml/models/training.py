@@ -349,6 +349,11 @@ def fit(
     bad_epochs = 0
     start_epoch = 0
     ckpt = Path(checkpoint) if checkpoint is not None else None
+    if ckpt is not None:
+        stale = ckpt.with_name(ckpt.name + ".tmp")
+        if stale.exists():  # a write interrupted by a kill; the checkpoint itself is intact
+            log.info("removing the half-written %s left by an interrupted run", stale)
+            stale.unlink()
     if ckpt is not None and resume and ckpt.exists():
         data = load_checkpoint(ckpt)
         try:

@@ -40,6 +40,7 @@ from __future__ import annotations
 
 import logging
 import math
+import pickle
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -261,9 +262,18 @@ class Checkpoint:
         """The saved state when resuming (``None``: start afresh); refuses another run's file."""
         from pathlib import Path
 
+        stale = Path(f"{self.path}.tmp")
+        if stale.exists():  # a write interrupted by a kill; the checkpoint itself is intact
+            stale.unlink()
         if not self.resume or not Path(self.path).exists():
             return None
-        state = torch.load(self.path, weights_only=True)
+        try:
+            state = torch.load(self.path, weights_only=True)
+        except (RuntimeError, EOFError, OSError, pickle.UnpicklingError) as err:
+            first = (str(err).strip().splitlines() or [type(err).__name__])[0][:200]
+            raise ValueError(
+                f"checkpoint {self.path} is not readable ({first}); delete it to start afresh"
+            ) from None
         if state.get("method") != method or int(state["w"].numel()) != n_params:
             raise ValueError(
                 f"checkpoint {self.path} is from another run ({state.get('method')}, {state['w'].numel()} "
