@@ -120,7 +120,7 @@ EXIT_INTERRUPTED = 130
 MISSING_EXTRAS: dict[str, str] = {
     "pennylane": "pennylane", "qiskit": "qiskit", "qiskit_aer": "qiskit", "qiskit_ibm_runtime": "ibm",
     "matplotlib": "plot", "pyscf": "chem", "dask": "dask", "distributed": "dask", "dask_jobqueue": "dask",
-    "optuna": "tune",
+    "optuna": "tune", "openfermion": "openfermion",
 }
 
 

@@ -2,7 +2,9 @@
 
 * :mod:`qml.interop.pennylane`: ``to_pennylane`` (a PennyLane quantum function);
 * :mod:`qml.interop.qiskit`: ``to_qiskit``, ``bind`` and ``from_qiskit``;
-* :mod:`qml.interop.qasm`: ``to_qasm3`` and ``from_qasm3`` (OpenQASM 3 text, no dependency).
+* :mod:`qml.interop.qasm`: ``to_qasm3`` and ``from_qasm3`` (OpenQASM 3 text, no dependency);
+* :mod:`qml.interop.operators`: Hamiltonians to and from Qiskit labels / ``SparsePauliOp``,
+  PennyLane operators and ``openfermion.QubitOperator``.
 
 Each submodule imports its heavy library (PennyLane, Qiskit) itself, so ``import qml`` and
 ``import qml.interop`` stay light. All of them use the wire order of :mod:`qml.ir`.

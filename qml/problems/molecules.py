@@ -34,7 +34,7 @@ from typing import Any
 
 import numpy as np
 
-from qml.paulis import PauliString, PauliSum
+from qml.paulis import PauliSum
 
 log = logging.getLogger(__name__)
 
@@ -52,28 +52,17 @@ def _key(name: str, bond_length: float, active_electrons: int | None, active_orb
 
 
 def from_pennylane(op: Any) -> PauliSum:
-    """Convert a PennyLane operator (anything with a ``pauli_rep``) to a :class:`PauliSum`.
-
-    Wires must be integers (PennyLane's default for qchem Hamiltonians); coefficients must
-    be real up to ``1e-12``.
+    """Convert a PennyLane operator to a :class:`PauliSum` (:func:`qml.interop.operators.from_pennylane_op`,
+    with coefficients below ``1e-14`` dropped).
 
     Example:
         >>> import pennylane as qp
         >>> str(from_pennylane(0.5 * qp.Z(0) @ qp.Z(1) + qp.X(1)))
         'X1 + 0.5*Z0 Z1'
     """
-    rep = getattr(op, "pauli_rep", None)
-    if rep is None:
-        raise ValueError(f"cannot convert {type(op).__name__} to a PauliSum: it has no Pauli representation")
-    terms: list[tuple[float, PauliString]] = []
-    for word, coeff in rep.items():
-        c = complex(coeff)
-        if abs(c.imag) > 1e-12:
-            raise ValueError(
-                f"the term {word} has a complex coefficient {c}; a Hamiltonian must be Hermitian"
-            )
-        terms.append((c.real, PauliString(tuple((int(w), str(ltr)) for w, ltr in word.items()))))
-    return PauliSum(tuple(terms)).simplify(1e-14)
+    from qml.interop.operators import from_pennylane_op
+
+    return from_pennylane_op(op).simplify(1e-14)
 
 
 def _disk_path(key: tuple) -> Path | None:
