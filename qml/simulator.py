@@ -451,6 +451,15 @@ def _plan(obs: tuple[PauliSum, ...], n: int) -> ObservablePlan:
     return plan
 
 
+def _first_order_only(method: str) -> None:
+    """Refuse a second derivative (``create_graph=True``) that these backward passes would get wrong."""
+    if torch.is_grad_enabled():
+        raise NotImplementedError(
+            f"second derivatives (create_graph=True, hessians) are not available with diff={method!r}: its "
+            "gradient is not itself differentiable; use Simulator(diff='backprop') for them"
+        )
+
+
 class _AdjointExpval(torch.autograd.Function):
     """Adjoint differentiation with O(1) stored states (Jones & Gacon 2020), in VJP form.
 
@@ -473,6 +482,7 @@ class _AdjointExpval(torch.autograd.Function):
 
     @staticmethod
     def backward(ctx: Any, grad_e: Tensor) -> tuple[Tensor | None, ...]:
+        _first_order_only("adjoint")
         angles, psi = ctx.saved_tensors
         run, plan, dtype = ctx.run, ctx.plan, ctx.dtype
         fp = run.fused
@@ -522,6 +532,7 @@ class _ShiftExpval(torch.autograd.Function):
     def backward(ctx: Any, grad_e: Tensor) -> tuple[Tensor | None, ...]:
         from qml.gates import GATES
 
+        _first_order_only("parameter-shift")
         (angles,) = ctx.saved_tensors
         sim, run, plan, dtype = ctx.sim, ctx.run, ctx.plan, ctx.dtype
         prog = run.prog
@@ -536,6 +547,8 @@ class _ShiftExpval(torch.autograd.Function):
         grad = torch.zeros_like(angles)
         if not entries:
             return grad, None, None, None, None
+        # every shifted row is a state of its own: the guard sees them all before they are built
+        sim._guard(prog.circuit.n_wires, len(entries) * B, dtype, 4, "parameter-shift backward")
         shifted = angles.unsqueeze(0).repeat(len(entries), 1, 1)
         for e, (col, _, shift) in enumerate(entries):
             shifted[e, :, col] += shift

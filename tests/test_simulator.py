@@ -266,3 +266,28 @@ def test_an_empty_batch_is_refused():
     c = Circuit(1).add("RX", 0, W(0))
     with pytest.raises(ValueError, match="batch of 0 rows"):
         Simulator().expval(c, "Z0", torch.zeros(0, 1))
+
+
+@pytest.mark.parametrize("diff", ["adjoint", "parameter-shift"])
+def test_second_derivatives_are_refused_where_they_would_be_wrong(diff):
+    c = Circuit(1).add("RX", 0, W(0))
+    w = torch.tensor([0.3], dtype=torch.float64, requires_grad=True)
+    with pytest.raises(NotImplementedError, match=f"not available with diff='{diff}'"):
+        torch.autograd.functional.hessian(lambda x: Simulator(diff=diff).expval(c, "Z0", x), w)
+    (g,) = torch.autograd.grad(Simulator(diff=diff).expval(c, "Z0", w), w)  # first order still works
+    assert float(g) == pytest.approx(-np.sin(0.3), abs=1e-12)
+    h = torch.autograd.functional.hessian(lambda x: Simulator(diff="backprop").expval(c, "Z0", x), w)
+    assert float(h) == pytest.approx(-np.cos(0.3), abs=1e-12)
+
+
+def test_the_parameter_shift_backward_is_memory_checked(monkeypatch):
+    from qml.memory import SimulationMemoryError
+
+    c = Circuit(16)
+    for k in range(40):
+        c = c.add("RX", k % 16, W(k))
+    w = torch.full((40,), 0.1, dtype=torch.float64, requires_grad=True)
+    monkeypatch.setenv("QML_MEMORY_LIMIT", "40M")
+    e = Simulator(diff="parameter-shift").expval(c, "Z0", w)  # the forward fits
+    with pytest.raises(SimulationMemoryError, match="parameter-shift backward simulation of 16 qubits"):
+        e.backward()
