@@ -164,6 +164,20 @@ def _claim_alive(owner: str, expires: float | None) -> bool:
     return True
 
 
+def _create_tables(conn: sqlite3.Connection) -> None:
+    """Run the statements of :data:`_SCHEMA` (all ``IF NOT EXISTS``) on ``conn``."""
+    for stmt in _SCHEMA.split(";"):
+        if stmt.strip():
+            conn.execute(stmt)
+
+
+def _newer(path: Path, version: int) -> LedgerError:
+    return LedgerError(
+        f"ledger {path} has schema version {version}, newer than this qml-circuits understands "
+        f"({SCHEMA_VERSION}); upgrade qml-circuits or use another ledger file"
+    )
+
+
 def _create_atomically(path: Path) -> None:
     """Create a new ledger file with its schema in one step (a temporary file linked into place).
 
@@ -173,9 +187,7 @@ def _create_atomically(path: Path) -> None:
     tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex[:8]}.new")
     conn = sqlite3.connect(str(tmp))
     try:
-        for stmt in _SCHEMA.split(";"):
-            if stmt.strip():
-                conn.execute(stmt)
+        _create_tables(conn)
         conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
         conn.commit()
     finally:
@@ -490,10 +502,7 @@ class Ledger:
             ) from None
         if version > SCHEMA_VERSION:  # checked before anything is written: a newer file stays as it is
             self._conn.close()
-            raise LedgerError(
-                f"ledger {self.path} has schema version {version}, newer than this qml-circuits "
-                f"understands ({SCHEMA_VERSION}); upgrade qml-circuits or use another ledger file"
-            )
+            raise _newer(self.path, version)
         mode = self._journal_wal(timeout)
         if str(mode).lower() != "wal":
             log.warning("ledger %s: WAL journal mode unavailable (got %s)", self.path, mode)
@@ -528,15 +537,10 @@ class Ledger:
     def _migrate(self) -> None:
         with self._tx() as c:
             version = c.execute("PRAGMA user_version").fetchone()[0]
-            if version > SCHEMA_VERSION:
-                raise LedgerError(
-                    f"ledger {self.path} has schema version {version}, newer than this qml-circuits "
-                    f"understands ({SCHEMA_VERSION}); upgrade qml-circuits or use another ledger file"
-                )
+            if version > SCHEMA_VERSION:  # upgraded by a newer process since the check in __init__
+                raise _newer(self.path, version)
             if version < SCHEMA_VERSION:
-                for stmt in _SCHEMA.split(";"):
-                    if stmt.strip():
-                        c.execute(stmt)
+                _create_tables(c)
                 if version == 1:  # version 2 added the submission claim
                     c.execute("ALTER TABLE jobs ADD COLUMN claim_owner TEXT")
                     c.execute("ALTER TABLE jobs ADD COLUMN claim_expires REAL")

@@ -26,7 +26,7 @@ from typing import Any
 
 import torch
 
-from qml.design.target import Target, hardware_cost
+from qml.design.target import Target, best_cost
 from qml.ir import Circuit
 from qml.optimize.optimizers import Objective, minimize
 from qml.paulis import PauliSum
@@ -146,8 +146,7 @@ def design_point(
         (0, 0)
     """
     t0 = time.perf_counter()
-    costs = [hardware_cost(circuit, target, lay, optimization_level) for lay in layouts]
-    cost = min(costs, key=lambda c: (c.two_qubit_gates, c.depth))
+    cost = best_cost(circuit, target, layouts, optimization_level)
     row: dict[str, Any] = {
         "label": label,
         "method": method,
