@@ -24,7 +24,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from dataclasses import dataclass, replace
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 import torch
@@ -65,6 +65,11 @@ class GateSpec:
         shift_rule: Parameter-shift rule ``((coeff, shift), ...)`` for each angle.
         inverse: ``(name, sign)``: the inverse is gate ``name`` with angles times ``sign``.
         qasm: OpenQASM 3 gate name.
+        qiskit: Qiskit instruction name.
+        pennylane: PennyLane operation name ("" where PennyLane writes the gate as an adjoint,
+            e.g. ``Sdg`` is ``qp.adjoint(qp.S)``).
+        aliases: Other OpenQASM names of the gate (``"CX"``/``"cnot"`` for ``CNOT``, ``"u1"`` for
+            ``PhaseShift``); with the names above, what :func:`gate_name` accepts.
     """
 
     name: str
@@ -79,6 +84,9 @@ class GateSpec:
     shift_rule: ShiftRule = TWO_TERM
     inverse: tuple[str, float] | None = None
     qasm: str = ""
+    qiskit: str = ""
+    pennylane: str = ""
+    aliases: tuple[str, ...] = ()
 
 
 def _cplx(p: Tensor) -> torch.dtype:
@@ -204,8 +212,50 @@ _SX = [[(1 + 1j) / 2, (1 - 1j) / 2], [(1 - 1j) / 2, (1 + 1j) / 2]]
 _T = complex(math.cos(math.pi / 4), math.sin(math.pi / 4))
 
 
+#: Interop names of each gate: (Qiskit instruction name, PennyLane operation name or "" where
+#: PennyLane writes the gate as an adjoint, other accepted names).
+_NAMES: dict[str, tuple[str, str, tuple[str, ...]]] = {
+    "I": ("id", "Identity", ()),
+    "Z": ("z", "PauliZ", ()),
+    "S": ("s", "S", ()),
+    "Sdg": ("sdg", "", ()),
+    "T": ("t", "T", ()),
+    "Tdg": ("tdg", "", ()),
+    "CZ": ("cz", "CZ", ()),
+    "X": ("x", "PauliX", ()),
+    "Y": ("y", "PauliY", ()),
+    "H": ("h", "Hadamard", ()),
+    "SX": ("sx", "SX", ()),
+    "SXdg": ("sxdg", "", ()),
+    "RX": ("rx", "RX", ()),
+    "RY": ("ry", "RY", ()),
+    "RZ": ("rz", "RZ", ()),
+    "PhaseShift": ("p", "PhaseShift", ('phase', 'u1')),
+    "U3": ("u", "U3", ("u3",)),
+    "CNOT": ("cx", "CNOT", ('CX', 'cnot')),
+    "CY": ("cy", "CY", ()),
+    "Toffoli": ("ccx", "Toffoli", ()),
+    "SWAP": ("swap", "SWAP", ()),
+    "CRX": ("crx", "CRX", ()),
+    "CRY": ("cry", "CRY", ()),
+    "CRZ": ("crz", "CRZ", ()),
+    "RXX": ("rxx", "IsingXX", ()),
+    "RYY": ("ryy", "IsingYY", ()),
+    "RZZ": ("rzz", "IsingZZ", ()),
+    "SingleExcitation": ("single_excitation", "SingleExcitation", ()),
+    "DoubleExcitation": ("double_excitation", "DoubleExcitation", ()),
+    "Unitary": ("unitary", "QubitUnitary", ()),
+}
+
+
+def _interop(name: str) -> dict[str, Any]:
+    qiskit, pennylane, aliases = _NAMES[name]
+    return {"qiskit": qiskit, "pennylane": pennylane, "aliases": aliases}
+
+
 def _diag_gate(name: str, values: list[complex], inverse: str, qasm: str, real: bool = False) -> GateSpec:
     d = _const_diag(values)
+    qiskit, pennylane, aliases = _NAMES[name]
     return GateSpec(
         name,
         int(math.log2(len(values))),
@@ -216,6 +266,9 @@ def _diag_gate(name: str, values: list[complex], inverse: str, qasm: str, real: 
         d,
         inverse=(inverse, 1.0),
         qasm=qasm,
+        qiskit=qiskit,
+        pennylane=pennylane,
+        aliases=aliases,
     )
 
 
@@ -228,10 +281,13 @@ def _build() -> dict[str, GateSpec]:
         _diag_gate("T", [1, _T], "Tdg", "t"),
         _diag_gate("Tdg", [1, _T.conjugate()], "T", "tdg"),
         _diag_gate("CZ", [1, 1, 1, -1], "CZ", "cz", real=True),
-        GateSpec("X", 1, 0, "dense", _const(_X), True, inverse=("X", 1.0), qasm="x"),
-        GateSpec("Y", 1, 0, "dense", _const(_Y), inverse=("Y", 1.0), qasm="y"),
-        GateSpec("H", 1, 0, "dense", _const([[_R2, _R2], [_R2, -_R2]]), True, inverse=("H", 1.0), qasm="h"),
-        GateSpec("SX", 1, 0, "dense", _const(_SX), inverse=("SXdg", 1.0), qasm="sx"),
+        GateSpec("X", 1, 0, "dense", _const(_X), True, inverse=("X", 1.0), qasm="x", **_interop("X")),
+        GateSpec("Y", 1, 0, "dense", _const(_Y), inverse=("Y", 1.0), qasm="y", **_interop("Y")),
+        GateSpec(
+            "H", 1, 0, "dense", _const([[_R2, _R2], [_R2, -_R2]]), True, inverse=("H", 1.0), qasm="h",
+            **_interop("H"),
+        ),
+        GateSpec("SX", 1, 0, "dense", _const(_SX), inverse=("SXdg", 1.0), qasm="sx", **_interop("SX")),
         GateSpec(
             "SXdg",
             1,
@@ -239,11 +295,14 @@ def _build() -> dict[str, GateSpec]:
             "dense",
             _const([[z.conjugate() for z in r] for r in _SX]),
             inverse=("SX", 1.0),
-            qasm="sxdg",
+            qasm="sxdg", **_interop("SXdg"),
         ),
-        GateSpec("RX", 1, 1, "dense", _rx, inverse=("RX", -1.0), qasm="rx"),
-        GateSpec("RY", 1, 1, "dense", _ry, True, inverse=("RY", -1.0), qasm="ry"),
-        GateSpec("RZ", 1, 1, "diag", _from_diag(_rz_diag), diag=_rz_diag, inverse=("RZ", -1.0), qasm="rz"),
+        GateSpec("RX", 1, 1, "dense", _rx, inverse=("RX", -1.0), qasm="rx", **_interop("RX")),
+        GateSpec("RY", 1, 1, "dense", _ry, True, inverse=("RY", -1.0), qasm="ry", **_interop("RY")),
+        GateSpec(
+            "RZ", 1, 1, "diag", _from_diag(_rz_diag), diag=_rz_diag, inverse=("RZ", -1.0), qasm="rz",
+            **_interop("RZ"),
+        ),
         GateSpec(
             "PhaseShift",
             1,
@@ -252,9 +311,9 @@ def _build() -> dict[str, GateSpec]:
             _from_diag(_phase_diag),
             diag=_phase_diag,
             inverse=("PhaseShift", -1.0),
-            qasm="p",
+            qasm="p", **_interop("PhaseShift"),
         ),
-        GateSpec("U3", 1, 3, "dense", _u3, inverse=None, qasm="U"),
+        GateSpec("U3", 1, 3, "dense", _u3, inverse=None, qasm="U", **_interop("U3")),
         GateSpec(
             "CNOT",
             2,
@@ -265,7 +324,7 @@ def _build() -> dict[str, GateSpec]:
             controls=1,
             target="X",
             inverse=("CNOT", 1.0),
-            qasm="cx",
+            qasm="cx", **_interop("CNOT"),
         ),
         GateSpec(
             "CY",
@@ -276,7 +335,7 @@ def _build() -> dict[str, GateSpec]:
             controls=1,
             target="Y",
             inverse=("CY", 1.0),
-            qasm="cy",
+            qasm="cy", **_interop("CY"),
         ),
         GateSpec(
             "Toffoli",
@@ -288,7 +347,7 @@ def _build() -> dict[str, GateSpec]:
             controls=2,
             target="X",
             inverse=("Toffoli", 1.0),
-            qasm="ccx",
+            qasm="ccx", **_interop("Toffoli"),
         ),
         GateSpec(
             "SWAP",
@@ -298,7 +357,7 @@ def _build() -> dict[str, GateSpec]:
             _const([[1, 0, 0, 0], [0, 0, 1, 0], [0, 1, 0, 0], [0, 0, 0, 1]]),
             True,
             inverse=("SWAP", 1.0),
-            qasm="swap",
+            qasm="swap", **_interop("SWAP"),
         ),
         GateSpec(
             "CRX",
@@ -310,7 +369,7 @@ def _build() -> dict[str, GateSpec]:
             target="RX",
             shift_rule=FOUR_TERM,
             inverse=("CRX", -1.0),
-            qasm="crx",
+            qasm="crx", **_interop("CRX"),
         ),
         GateSpec(
             "CRY",
@@ -323,7 +382,7 @@ def _build() -> dict[str, GateSpec]:
             target="RY",
             shift_rule=FOUR_TERM,
             inverse=("CRY", -1.0),
-            qasm="cry",
+            qasm="cry", **_interop("CRY"),
         ),
         GateSpec(
             "CRZ",
@@ -334,12 +393,13 @@ def _build() -> dict[str, GateSpec]:
             diag=_crz_diag,
             shift_rule=FOUR_TERM,
             inverse=("CRZ", -1.0),
-            qasm="crz",
+            qasm="crz", **_interop("CRZ"),
         ),
-        GateSpec("RXX", 2, 1, "dense", _pauli_pair(_X), inverse=("RXX", -1.0), qasm="rxx"),
-        GateSpec("RYY", 2, 1, "dense", _pauli_pair(_Y), inverse=("RYY", -1.0), qasm="ryy"),
+        GateSpec("RXX", 2, 1, "dense", _pauli_pair(_X), inverse=("RXX", -1.0), qasm="rxx", **_interop("RXX")),
+        GateSpec("RYY", 2, 1, "dense", _pauli_pair(_Y), inverse=("RYY", -1.0), qasm="ryy", **_interop("RYY")),
         GateSpec(
-            "RZZ", 2, 1, "diag", _from_diag(_rzz_diag), diag=_rzz_diag, inverse=("RZZ", -1.0), qasm="rzz"
+            "RZZ", 2, 1, "diag", _from_diag(_rzz_diag), diag=_rzz_diag, inverse=("RZZ", -1.0), qasm="rzz",
+            **_interop("RZZ"),
         ),
         GateSpec(
             "SingleExcitation",
@@ -350,7 +410,7 @@ def _build() -> dict[str, GateSpec]:
             True,
             shift_rule=FOUR_TERM,
             inverse=("SingleExcitation", -1.0),
-            qasm="single_excitation",
+            qasm="single_excitation", **_interop("SingleExcitation"),
         ),
         GateSpec(
             "DoubleExcitation",
@@ -361,15 +421,58 @@ def _build() -> dict[str, GateSpec]:
             True,
             shift_rule=FOUR_TERM,
             inverse=("DoubleExcitation", -1.0),
-            qasm="double_excitation",
+            qasm="double_excitation", **_interop("DoubleExcitation"),
         ),
-        GateSpec("Unitary", 0, 0, "dense", _const(_I), qasm="unitary"),
+        GateSpec("Unitary", 0, 0, "dense", _const(_I), qasm="unitary", **_interop("Unitary")),
     ]
     return {s.name: s for s in g}
 
 
 #: All supported gates by name.
 GATES: dict[str, GateSpec] = _build()
+
+
+def _name_table() -> dict[str, str]:
+    table: dict[str, str] = {}
+    for spec in GATES.values():
+        for known in (spec.name, spec.qasm, spec.qiskit, spec.pennylane, *spec.aliases):
+            key = known.lower()
+            if known and table.setdefault(key, spec.name) != spec.name:
+                raise AssertionError(f"gate name {known!r} means both {table[key]} and {spec.name}")
+    return table
+
+
+_BY_NAME = _name_table()
+
+
+def gate_name(name: str) -> str:
+    """The IR name of a gate given by any of its names, case-insensitively.
+
+    Accepted: the IR name (``"CNOT"``), the OpenQASM, Qiskit and PennyLane names
+    (``"cx"``, ``"IsingZZ"``) and the aliases of :class:`GateSpec` (``"cnot"``, ``"u1"``).
+
+    Args:
+        name: A gate name.
+
+    Returns:
+        The key of :data:`GATES`.
+
+    Raises:
+        ValueError: For a name no gate has, listing the IR names.
+
+    Example:
+        >>> gate_name("cx"), gate_name("IsingZZ"), gate_name("h"), gate_name("RY")
+        ('CNOT', 'RZZ', 'H', 'RY')
+    """
+    if name in GATES:
+        return name
+    found = _BY_NAME.get(name.lower()) if isinstance(name, str) else None
+    if found is None:
+        raise ValueError(
+            f"unknown gate {name!r}; supported gates: {', '.join(sorted(GATES))} (or their OpenQASM, "
+            "Qiskit or PennyLane names, e.g. 'cx', 'IsingZZ')"
+        )
+    return found
 
 
 def unitary_matrix(
@@ -398,7 +501,8 @@ def validate_op(op: Op, n_wires: int) -> None:
     """
     spec = GATES.get(op.name)
     if spec is None:
-        raise ValueError(f"unknown gate {op.name!r}; supported gates: {', '.join(sorted(GATES))}")
+        ir_name = gate_name(op.name)  # raises for a name no gate has
+        raise ValueError(f"gate {op.name!r} is called {ir_name!r} in an Op; Circuit.add accepts either")
     if op.name == "Unitary":
         if op.matrix is None:
             raise ValueError("gate Unitary needs matrix=...")
@@ -472,4 +576,4 @@ def op_matrix(op: Op, angles: Tensor | None = None, dtype: torch.dtype = torch.c
     return spec.matrix(angles.to(real)).to(dtype)
 
 
-__all__ = ["GATES", "GateSpec", "Param", "inverse_op", "is_real_op", "op_matrix", "validate_op"]
+__all__ = ["GATES", "GateSpec", "Param", "gate_name", "inverse_op", "is_real_op", "op_matrix", "validate_op"]

@@ -212,10 +212,10 @@ def load_experiment(path: str | Path, weights_file: str | Path | None = None) ->
         cp = (p.parent / spec) if not Path(spec).is_absolute() else Path(spec)
         if not cp.is_file():
             raise ValueError(f"circuit file {str(cp)!r} (from {p}) does not exist")
-        if cp.suffix.lower() in (".qasm", ".qasm3"):
-            from qml.interop.qasm import from_qasm3
+        if cp.suffix.lower() in (".qasm", ".qasm2", ".qasm3"):
+            from qml.interop.qasm import from_qasm
 
-            circuit = from_qasm3(cp.read_text())
+            circuit = from_qasm(cp.read_text())
         else:
             circuit = Circuit.from_json(cp.read_text())
     else:

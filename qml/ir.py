@@ -254,9 +254,11 @@ class Op:
 
     @staticmethod
     def from_json(d: dict[str, Any]) -> Op:
+        from qml.gates import gate_name
+
         matrix = d.get("matrix")
         return Op(
-            name=d["gate"],
+            name=gate_name(d["gate"]),
             wires=tuple(int(w) for w in d["wires"]),
             params=tuple(Param.from_json(p) for p in d.get("params", ())),
             matrix=None
@@ -358,7 +360,8 @@ class Circuit:
         """Return a new circuit with one more gate.
 
         Args:
-            gate: Gate name (see :data:`qml.gates.GATES`).
+            gate: Gate name (see :data:`qml.gates.GATES`) or any alias
+                :func:`qml.gates.gate_name` accepts (``"cx"``, ``"IsingZZ"``).
             wires: A wire or the tuple of wires.
             *params: Angles: numbers, ``W(i)``, ``X(j)`` or expressions of them.
             matrix: The matrix, for ``"Unitary"`` only.
@@ -367,8 +370,9 @@ class Circuit:
             >>> Circuit(1).add("RX", 0, W(0)).add("RZ", 0, 0.5).n_weights
             1
         """
-        from qml.gates import validate_op
+        from qml.gates import gate_name, validate_op
 
+        gate = gate_name(gate)
         ws = (wires,) if isinstance(wires, numbers.Integral) else _wire_tuple(wires, gate)
         bad = [w for w in ws if isinstance(w, bool) or not isinstance(w, numbers.Integral)]
         if bad:

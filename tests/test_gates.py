@@ -20,7 +20,7 @@ from qiskit.circuit.library import RYGate, XXPlusYYGate
 from qiskit.quantum_info import Operator
 from scipy.stats import unitary_group
 
-from qml.gates import FOUR_TERM, GATES, TWO_TERM, inverse_op, is_real_op, op_matrix
+from qml.gates import FOUR_TERM, GATES, TWO_TERM, inverse_op, is_real_op, op_matrix, validate_op
 from qml.interop.pennylane import PENNYLANE_OPS
 from qml.interop.qiskit import QISKIT_GATES, bind, to_qiskit
 from qml.ir import Circuit, Op, Param
@@ -175,3 +175,20 @@ def test_shift_rule_gives_exact_derivative(name: str) -> None:
             t[j] += shift
             shifted += coeff * float(f(t))
         assert shifted == pytest.approx(float(grad[j]), abs=1e-10), f"{name} angle {j}"
+
+
+def test_gate_names_and_aliases_resolve_to_one_gate() -> None:
+    from qml.gates import gate_name
+
+    for name, spec in GATES.items():
+        for known in (name, spec.qasm, spec.qiskit, spec.pennylane, *spec.aliases):
+            if known:
+                assert gate_name(known) == name
+                assert gate_name(known.upper()) == name
+    c = Circuit(2).add("cx", (0, 1)).add("IsingZZ", (0, 1), 0.3).add("u1", 0, 0.2).add("hadamard", 1)
+    assert [op.name for op in c.ops] == ["CNOT", "RZZ", "PhaseShift", "H"]
+    assert Circuit.from_json(c.to_json().replace('"CNOT"', '"cnot"')) == c
+    with pytest.raises(ValueError, match=r"unknown gate 'foo'; supported gates: CNOT, .* \(or their Open"):
+        Circuit(1).add("foo", 0)
+    with pytest.raises(ValueError, match="gate 'cx' is called 'CNOT' in an Op"):
+        validate_op(Op("cx", (0, 1)), 2)

@@ -1,4 +1,4 @@
-"""to_pennylane: states, wire order, broadcasting and gradients against the dense reference."""
+"""to_pennylane / from_pennylane: states, wire order, broadcasting, gradients against the dense reference."""
 
 from __future__ import annotations
 
@@ -166,3 +166,107 @@ def test_import_qml_stays_light() -> None:
         "bad = [m for m in ('pennylane', 'qiskit') if m in sys.modules]; assert not bad, bad"
     )
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+# -- from_pennylane: tapes, QNodes and quantum functions into the IR --------------------------------
+def _state_of(qfunc, n_wires, *args):
+    @qp.qnode(qp.device("default.qubit", wires=n_wires))
+    def state(*a):
+        qfunc(*a)
+        return qp.state()
+
+    return np.asarray(state(*args))
+
+
+def _assert_same_state(ours: np.ndarray, ref: np.ndarray) -> None:
+    overlap = np.vdot(ours, ref)  # decompositions are exact up to one global phase
+    np.testing.assert_allclose(ours * overlap / abs(overlap), ref, atol=1e-12)
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_from_pennylane_random_circuits_match_default_qubit(seed: int) -> None:
+    from qml.interop.pennylane import from_pennylane
+
+    rng = np.random.default_rng(seed)
+    angles = rng.uniform(-np.pi, np.pi, 40)
+    one = [qp.RX, qp.RY, qp.RZ, qp.PhaseShift, qp.Hadamard, qp.S, qp.T, qp.SX, qp.PauliY]
+    two = [qp.CNOT, qp.CZ, qp.IsingXX, qp.IsingZZ, qp.CRY, qp.SingleExcitation, qp.SWAP, qp.CRot, qp.IsingXY]
+
+    def qfunc(a):
+        k = 0
+        for layer in range(4):
+            for w in range(3):
+                g = one[(seed + layer + w) % len(one)]
+                if g.num_params:
+                    g(a[k], wires=w)
+                    k += 1
+                else:
+                    g(wires=w)
+            g = two[(seed + layer) % len(two)]
+            wires = [layer % 3, (layer + 1) % 3]
+            g(*a[k : k + g.num_params], wires=wires)
+            k += g.num_params
+        qp.Rot(a[k], a[k + 1], a[k + 2], wires=0)
+        qp.adjoint(qp.T(1))
+        qp.MultiRZ(a[k + 3], wires=[0, 1, 2])
+        qp.ctrl(qp.RX(a[k + 4], wires=2), control=[0, 1])
+        qp.QubitUnitary(qp.matrix(qp.Hadamard(0) @ qp.S(0)), wires=1)
+
+    r = from_pennylane(qfunc, angles)
+    _assert_same_state(dense_state(r.circuit, r.weights), _state_of(qfunc, 3, angles))
+    assert {"Rot", "MultiRZ", "C(RX)"} <= set(r.decomposed)
+    assert "Tdg" in {op.name for op in r.circuit.ops}
+
+
+def test_from_pennylane_tape_qnode_labels_and_constants() -> None:
+    from qml.interop.pennylane import from_pennylane
+
+    def qfunc(x):
+        qp.Hadamard("a")
+        qp.CRZ(x, wires=["a", "b"])
+        qp.RY(0.5, wires="b")
+        return qp.expval(qp.PauliZ("b"))
+
+    r = from_pennylane(qfunc, 0.3, trainable=False)
+    assert r.wires == ("a", "b")
+    assert r.circuit.n_weights == 0
+    assert r.weights.shape == (0,)
+    tape = qp.tape.make_qscript(qfunc)(0.3)
+    assert from_pennylane(tape, trainable=False).circuit == r.circuit
+    qnode = qp.QNode(qfunc, qp.device("default.qubit", wires=["a", "b"]))
+    assert from_pennylane(qnode, 0.3, trainable=False).circuit == r.circuit
+    trained = from_pennylane(tape)
+    assert trained.weights.tolist() == [0.3, 0.5]
+    state = dense_state(trained.circuit, trained.weights)
+    np.testing.assert_allclose(state, dense_state(r.circuit), atol=1e-15)
+    # integer labels keep their numbers, gaps included
+    gap = from_pennylane(lambda: qp.PauliX(2))
+    assert gap.circuit.n_wires == 3
+    assert gap.circuit.ops[0].wires == (2,)
+
+
+def test_from_pennylane_torch_parameters_and_errors() -> None:
+    from qml.interop.pennylane import from_pennylane
+
+    r = from_pennylane(lambda t: qp.RX(t, wires=0), torch.tensor(0.25, requires_grad=True))
+    assert r.weights.tolist() == [0.25]
+    with pytest.raises(ValueError, match=r"RX on wires \[0\] has a batch of 3 parameters"):
+        from_pennylane(lambda: qp.RX(np.array([0.1, 0.2, 0.3]), wires=0))
+    with pytest.raises(TypeError, match="reads a tape, a QNode or a quantum function, got int"):
+        from_pennylane(3)
+    with pytest.raises(ValueError, match="a tape already has its values"):
+        from_pennylane(qp.tape.QuantumScript([qp.PauliX(0)]), 1.0)
+
+
+@settings(max_examples=10, deadline=None)
+@given(circuits_with_values(max_wires=4, max_ops=12, min_ops=2))
+def test_to_pennylane_and_back_is_the_same_state(case: tuple[Circuit, np.ndarray, np.ndarray]) -> None:
+    from qml.interop.pennylane import from_pennylane
+
+    c, w, x = case
+    tape = qp.tape.make_qscript(to_pennylane(c))(w, x)
+    r = from_pennylane(tape)
+    assert not r.decomposed
+    assert [op.name for op in r.circuit.ops] == [op.name for op in c.ops]
+    full = Circuit(c.n_wires, r.circuit.ops, r.circuit.n_weights)  # a tape does not see idle last wires
+    np.testing.assert_allclose(dense_state(full, r.weights), dense_state(c, w, x), atol=1e-12)

@@ -25,52 +25,40 @@ Example:
 from __future__ import annotations
 
 from collections.abc import Callable, Hashable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import pennylane as qp
 
-from qml.ir import Circuit, Op, Param
+from qml.gates import GATES, GateSpec
+from qml.ir import Circuit, Op, Param, W
 
-__all__ = ["PENNYLANE_OPS", "to_pennylane"]
+__all__ = ["PENNYLANE_OPS", "PennyLaneImport", "from_pennylane", "to_pennylane"]
 
 
 def _adjoint(cls: Callable[..., Any]) -> Callable[..., Any]:
     return lambda wires: qp.adjoint(cls(wires=wires))
 
 
+def _pennylane_op(spec: GateSpec) -> Callable[..., Any]:
+    if spec.pennylane:
+        return getattr(qp, spec.pennylane)
+    assert spec.inverse is not None  # Sdg, Tdg, SXdg: PennyLane writes them as adjoints
+    return _adjoint(getattr(qp, GATES[spec.inverse[0]].pennylane))
+
+
 #: Our gate name -> a callable ``(*angles, wires=...)`` that queues the PennyLane operation
-#: with the same matrix (``Unitary`` is handled separately: ``qp.QubitUnitary``).
+#: with the same matrix (``Unitary`` is handled separately: ``qp.QubitUnitary``). Built from
+#: the ``pennylane`` names of :data:`qml.gates.GATES`.
 PENNYLANE_OPS: dict[str, Callable[..., Any]] = {
-    "I": qp.Identity,
-    "X": qp.PauliX,
-    "Y": qp.PauliY,
-    "Z": qp.PauliZ,
-    "H": qp.Hadamard,
-    "S": qp.S,
-    "Sdg": _adjoint(qp.S),
-    "T": qp.T,
-    "Tdg": _adjoint(qp.T),
-    "SX": qp.SX,
-    "SXdg": _adjoint(qp.SX),
-    "RX": qp.RX,
-    "RY": qp.RY,
-    "RZ": qp.RZ,
-    "PhaseShift": qp.PhaseShift,
-    "U3": qp.U3,
-    "CNOT": qp.CNOT,
-    "CY": qp.CY,
-    "CZ": qp.CZ,
-    "Toffoli": qp.Toffoli,
-    "SWAP": qp.SWAP,
-    "CRX": qp.CRX,
-    "CRY": qp.CRY,
-    "CRZ": qp.CRZ,
-    "RXX": qp.IsingXX,
-    "RYY": qp.IsingYY,
-    "RZZ": qp.IsingZZ,
-    "SingleExcitation": qp.SingleExcitation,
-    "DoubleExcitation": qp.DoubleExcitation,
+    name: _pennylane_op(spec) for name, spec in GATES.items() if name != "Unitary"
+}
+# PennyLane operation name -> ours, for reading tapes ("Adjoint(S)" is how PennyLane names Sdg).
+_FROM_PENNYLANE: dict[str, str] = {
+    (spec.pennylane or f"Adjoint({GATES[spec.inverse[0]].pennylane})"): name
+    for name, spec in GATES.items()
+    if spec.pennylane or spec.inverse
 }
 
 
@@ -194,3 +182,125 @@ def to_pennylane(
     qfunc.__name__ = f"qfunc_{circuit.name}" if circuit.name.isidentifier() else "qfunc"
     qfunc.__doc__ = f"Quantum function for {circuit}."
     return qfunc
+
+
+@dataclass(frozen=True)
+class PennyLaneImport:
+    """A PennyLane circuit read by :func:`from_pennylane`.
+
+    Attributes:
+        circuit: The circuit.
+        weights: The values of its weights (one per gate angle, in tape order), so
+            ``dense_state(circuit, weights)`` is the tape's state.
+        wires: The PennyLane wire label of each of our wires.
+        decomposed: Names of the PennyLane operations that were decomposed (not in our gate set).
+    """
+
+    circuit: Circuit
+    weights: np.ndarray
+    wires: tuple[Hashable, ...]
+    decomposed: tuple[str, ...]
+
+
+def _tape(source: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+    if isinstance(source, qp.tape.QuantumScript):
+        if args or kwargs:
+            raise ValueError("arguments are for a quantum function or QNode; a tape already has its values")
+        return source
+    if isinstance(source, qp.QNode):
+        return qp.workflow.construct_tape(source)(*args, **kwargs)
+    if callable(source):
+        return qp.tape.make_qscript(source)(*args, **kwargs)
+    raise TypeError(
+        f"from_pennylane reads a tape, a QNode or a quantum function, got {type(source).__name__}"
+    )
+
+
+def _float(value: Any, op: Any) -> float:
+    arr = np.asarray(qp.math.to_numpy(value))
+    where = f"{op.name} on wires {list(op.wires)}"
+    if arr.ndim:
+        raise ValueError(
+            f"{where} has a batch of {arr.shape[0]} parameters (broadcasting); read one batch element "
+            "at a time"
+        )
+    if np.iscomplexobj(arr) or not np.isfinite(arr):
+        raise ValueError(f"{where} has the angle {arr!r}; angles must be real and finite")
+    return float(arr)
+
+
+def from_pennylane(source: Any, *args: Any, trainable: bool = True, **kwargs: Any) -> PennyLaneImport:
+    """The IR of a PennyLane tape, QNode or quantum function (called with ``*args, **kwargs``).
+
+    Operations in our gate set (:data:`PENNYLANE_OPS`: ``RX``, ``CNOT``, ``IsingZZ``,
+    ``adjoint(S)``, ``SingleExcitation``...) become one op each; others (``Rot``, ``MultiRZ``,
+    ``QFT``, ``ctrl(...)``...) are decomposed by ``qp.transforms.decompose`` into that gate set
+    first (exact, up to a global phase). ``QubitUnitary`` becomes a ``Unitary`` op.
+    Measurements are not part of the IR and are ignored.
+
+    Wires: integer labels ``0..n-1`` stay our wires ``0..n-1`` (PennyLane and we both put
+    wire 0 on the most significant bit); other labels are numbered in the tape's wire order
+    (:attr:`PennyLaneImport.wires`).
+
+    Args:
+        source: A ``QuantumScript``/tape, a ``QNode`` or a quantum function.
+        *args: Arguments of the QNode or quantum function.
+        trainable: Each gate angle becomes a weight ``W(k)`` (with its value in
+            :attr:`PennyLaneImport.weights`) if True; a constant if False.
+        **kwargs: Keyword arguments of the QNode or quantum function.
+
+    Returns:
+        The circuit, its weight values, the wire labels and what was decomposed.
+
+    Raises:
+        ValueError: For broadcast (batched) or non-real angles, or an operation PennyLane
+            cannot decompose into our gate set.
+        TypeError: For a source that is none of the above.
+
+    Example:
+        >>> import pennylane as qp
+        >>> from qml.reference import dense_state
+        >>> def qfunc(x):
+        ...     qp.Hadamard(0)
+        ...     qp.IsingZZ(x, wires=[0, 1])
+        ...     qp.Rot(0.1, 0.2, 0.3, wires=1)
+        >>> r = from_pennylane(qfunc, 0.5)
+        >>> [op.name for op in r.circuit.ops], r.decomposed
+        (['H', 'RZZ', 'RZ', 'RY', 'RZ'], ('Rot',))
+        >>> r.weights.tolist()
+        [0.5, 0.1, 0.2, 0.3]
+    """
+    tape = _tape(source, args, kwargs)
+    gate_set = set(_FROM_PENNYLANE) | {"QubitUnitary"}
+    outside = tuple(dict.fromkeys(op.name for op in tape.operations if op.name not in gate_set))
+    if outside:
+        try:
+            (tape,), _ = qp.transforms.decompose(tape, gate_set=gate_set)
+        except Exception as err:  # PennyLane raises several types for undecomposable operations
+            raise ValueError(
+                f"PennyLane cannot decompose {', '.join(outside)} into the gates of qml.gates ({err})"
+            ) from None
+    labels = tuple(tape.wires)
+    if all(isinstance(w, int) and not isinstance(w, bool) and w >= 0 for w in labels):
+        labels = tuple(range(max(labels, default=-1) + 1))
+    index = {w: k for k, w in enumerate(labels)}
+    ops: list[Op] = []
+    values: list[float] = []
+    for op in tape.operations:
+        wires = tuple(index[w] for w in op.wires)
+        if op.name == "QubitUnitary":
+            matrix = qp.math.to_numpy(op.matrix())
+            ops.append(Circuit(len(labels)).add("Unitary", wires, matrix=matrix).ops[0])
+            continue
+        name = _FROM_PENNYLANE.get(op.name)
+        if name is None:
+            raise ValueError(f"{op.name} is still outside the gate set after decomposition")
+        angles = [_float(p, op) for p in op.parameters]
+        if trainable:
+            params = tuple(W(len(values) + k) for k in range(len(angles)))
+            values += angles
+        else:
+            params = tuple(Param.of(a) for a in angles)
+        ops.append(Op(name, wires, params))
+    circuit = Circuit(max(len(labels), 1), tuple(ops), len(values))
+    return PennyLaneImport(circuit, np.asarray(values, dtype=float), labels, outside)

@@ -45,6 +45,7 @@ from qiskit.circuit import (
 )
 from qiskit.circuit import library as lib
 
+from qml.gates import GATES
 from qml.interop.qasm import GATE_DEFINITIONS
 from qml.ir import Circuit, Op, Param
 
@@ -149,12 +150,11 @@ QISKIT_GATES: dict[str, Callable[..., Gate]] = {
     "DoubleExcitation": DoubleExcitationGate,
 }
 
-_FROM_NAMES: dict[str, str] = {
-    "id": "I", "x": "X", "y": "Y", "z": "Z", "h": "H", "s": "S", "sdg": "Sdg", "t": "T", "tdg": "Tdg",
-    "sx": "SX", "sxdg": "SXdg", "rx": "RX", "ry": "RY", "rz": "RZ", "p": "PhaseShift", "u": "U3",
-    "u3": "U3", "cx": "CNOT", "cy": "CY", "cz": "CZ", "swap": "SWAP", "ccx": "Toffoli", "crx": "CRX",
-    "cry": "CRY", "crz": "CRZ", "rxx": "RXX", "ryy": "RYY", "rzz": "RZZ", "unitary": "Unitary",
-    "single_excitation": "SingleExcitation", "double_excitation": "DoubleExcitation",
+# Qiskit instruction name -> ours: the ``qiskit`` names of qml.gates.GATES, and Qiskit's older
+# U3Gate/U1Gate, which are exactly our U3 and PhaseShift.
+_FROM_NAMES: dict[str, str] = {spec.qiskit: name for name, spec in GATES.items()} | {
+    "u3": "U3",
+    "u1": "PhaseShift",
 }
 
 #: Qiskit instruction names that :func:`from_qiskit` reads (``barrier`` is skipped).
