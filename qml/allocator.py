@@ -9,13 +9,17 @@ buffers (benchmarks/NOTES.md).
 
 :func:`retain_freed_memory` raises glibc's ``mmap`` threshold and its trim threshold to
 1 GiB through ``mallopt``, and its top pad (what a trim leaves) to 1 GiB, once per
-process, the first time the simulator runs. Freed buffers are then reused by the next
-step, as a caching allocator would. Without the pad, a step whose peak exceeds the trim
-threshold (n=12, B=1024: 2 GB) had glibc hand back all but a few KiB after each step and
-fault up to 1.3 GB in again (0.8 s -> 0.9-2.4 s per step, varying with the order of the
-frees). The cost: the process keeps up to ~1 GiB of freed memory resident (it is reused,
-not leaked; ``malloc_trim(0)`` returns it). Set ``QML_RETAIN_MEMORY=0`` before the first simulation to
-keep glibc's defaults. Nothing happens on other C libraries or operating systems.
+process. Freed buffers are then reused by the next step, as a caching allocator would.
+Without the pad, a step whose peak exceeds the trim threshold (n=12, B=1024: 2 GB) had
+glibc hand back all but a few KiB after each step and fault up to 1.3 GB in again (0.8 s ->
+0.9-2.4 s per step, varying with the order of the frees). The cost: the process keeps up
+to ~1 GiB of freed memory resident (it is reused, not leaked; ``malloc_trim(0)`` returns it).
+
+It is opt-in, because it changes ``malloc`` for the whole process (every library in it): a
+program calls :func:`retain_freed_memory` itself, or sets ``QML_RETAIN_MEMORY=1`` and the
+simulator calls it on its first run. The ``qml`` command and the benchmark scripts, which
+own their processes, call it; ``QML_RETAIN_MEMORY=0`` vetoes it everywhere. Nothing happens
+on other C libraries or operating systems.
 
 Example:
     >>> retain_freed_memory() in (True, False)
@@ -40,16 +44,36 @@ _TOP_PAD = 2**30
 _state: dict[str, bool] = {}
 
 
+def _env() -> str:
+    return os.environ.get("QML_RETAIN_MEMORY", "").strip().lower()
+
+
+def retain_on_request() -> bool:
+    """What the simulator calls on each run: tune ``malloc`` only if ``QML_RETAIN_MEMORY=1``.
+
+    Returns:
+        Whether the tuning is active in this process.
+
+    Example:
+        >>> retain_on_request() in (True, False)
+        True
+    """
+    if _env() in ("1", "true", "yes"):
+        return retain_freed_memory()
+    return _state.get("done", False)
+
+
 def retain_freed_memory() -> bool:
     """Tune glibc ``malloc`` once so that freed state buffers are reused (see module docstring).
 
     Returns:
-        Whether the tuning is active in this process.
+        Whether the tuning is active in this process (False with ``QML_RETAIN_MEMORY=0``,
+        or off glibc).
     """
     if "done" in _state:
         return _state["done"]
     ok = False
-    wanted = os.environ.get("QML_RETAIN_MEMORY", "1").strip().lower() not in ("0", "false", "no")
+    wanted = _env() not in ("0", "false", "no")
     if wanted and sys.platform.startswith("linux"):
         try:
             libc = ctypes.CDLL("libc.so.6")

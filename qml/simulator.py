@@ -42,7 +42,7 @@ import torch
 
 from qml import collapse as tail
 from qml import dense_tail, split
-from qml.allocator import retain_freed_memory
+from qml.allocator import retain_on_request
 from qml.blockdata import fused_data
 from qml.fusion import FusedProgram, apply_fstep, fstep_vjp, fused_program, match_batch, run_steps
 from qml.ir import Circuit
@@ -168,7 +168,7 @@ class Simulator:
         return t
 
     def _prepare(self, circuit: Circuit, weights: Any, inputs: Any) -> _Run:
-        retain_freed_memory()
+        retain_on_request()
         if not isinstance(circuit, Circuit):
             raise TypeError(f"expected a qml Circuit, got {type(circuit).__name__}")
         w = self._vector(weights, circuit.n_weights, "weights")

@@ -1,4 +1,4 @@
-"""The malloc tuning is applied once, can be switched off, and never breaks a run."""
+"""The malloc tuning is opt-in, applied once, can be vetoed, and never breaks a run."""
 
 import platform
 import subprocess
@@ -7,10 +7,11 @@ import sys
 from qml.allocator import retain_freed_memory
 
 
-def _in_subprocess(env_value: str | None) -> str:
+def _in_subprocess(env_value: str | None, explicit: bool = True) -> str:
     code = (
-        "from qml.allocator import retain_freed_memory as r; import qml; "
-        "print(r(), r(), float(qml.expval(qml.Circuit(1).add('H', 0), 'X0')))"
+        "from qml.allocator import retain_freed_memory as r, retain_on_request as q; import qml; "
+        "v = float(qml.expval(qml.Circuit(1).add('H', 0), 'X0')); "
+        + ("print(r(), r(), v)" if explicit else "print(q(), q(), v)")
     )
     env = {"PATH": "/usr/bin:/bin"}
     if env_value is not None:
@@ -29,8 +30,10 @@ def test_switched_off_by_environment():
     assert abs(float(value) - 1.0) < 1e-12
 
 
-def test_on_by_default_on_linux_glibc():
+def test_off_by_default_and_on_when_asked_on_linux_glibc():
+    assert _in_subprocess(None, explicit=False).split()[:2] == ["False", "False"]  # a simulation alone
+    glibc = sys.platform.startswith("linux") and platform.libc_ver()[0] == "glibc"
+    first, second, _ = _in_subprocess("1", explicit=False).split()
+    assert first == second == str(glibc)
     first, second, _ = _in_subprocess(None).split()
-    assert first == second
-    if sys.platform.startswith("linux") and platform.libc_ver()[0] == "glibc":
-        assert first == "True"
+    assert first == second == str(glibc)
