@@ -13,6 +13,9 @@ Commands::
 
 Errors (unknown problems, options, bad files) print one line ``qml: error: ...`` naming
 the valid choices and exit with status 2; ``qml run`` exits 1 when a declared check fails.
+Long runs report progress on stderr (:class:`ProgressBar`): ``qml vqe`` the restart r/K, its
+evaluations, the energy, the best energy's error against the exact one and an upper-bound ETA;
+``qml run`` the same, or sweep points with the last and worst error; results go to stdout.
 
 Example:
     >>> _build_parser().parse_args(["vqe", "--problem", "tfim", "--n", "6", "--h", "0.5"]).p_h
@@ -29,7 +32,7 @@ import sys
 import time
 import warnings
 from collections.abc import Iterator, Sequence
-from typing import Any, NoReturn
+from typing import Any, Literal, NoReturn
 
 log = logging.getLogger(__name__)
 
@@ -387,30 +390,311 @@ def _fmt_obs(v: Any) -> str:
     return "[" + ", ".join(f"{x:.4f}" for x in v) + "]" if isinstance(v, list) else _fmt(float(v))
 
 
-class _Progress:
-    """A rich progress bar on stderr fed by the optimiser callback."""
+#: Seconds between two plain progress lines when stderr is not a terminal (a log file, a pipe).
+PROGRESS_INTERVAL = 15.0
 
-    def __init__(self, total: int | None, label: str) -> None:
-        from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
-        self.progress = Progress(
-            TextColumn("[bold]{task.description}"), BarColumn(), TextColumn("{task.fields[energy]}"),
-            TimeElapsedColumn(), console=_console(stderr=True), transient=True,
-        )
-        self.task = self.progress.add_task(label, total=total, energy="")
+def _clock(seconds: float) -> str:
+    """``H:MM:SS``, as rich's time columns show it."""
+    s = max(0, round(seconds))
+    return f"{s // 3600}:{s // 60 % 60:02d}:{s % 60:02d}"
 
-    def __enter__(self) -> _Progress:
-        self.progress.start()
+
+def _status_value(key: str, value: Any) -> str:
+    """Errors in ``1.23e-04`` form, fidelities with 6 decimals, other numbers as in the result tables."""
+    if isinstance(value, float):
+        if "err" in key:
+            return f"{value:.2e}"
+        if "fidelity" in key:
+            return f"{value:.6f}"
+    return _fmt(value)
+
+
+class ProgressBar:
+    """Progress of a long command on stderr: a rich bar in a terminal, plain lines otherwise.
+
+    One line holds the description, ``done/total unit``, the status numbers (``E = ...``,
+    ``error vs exact = ...``), the elapsed time and the ETA: the caller's estimate when it gives
+    one, else elapsed / done x remaining. ``bound=True`` marks the total as an upper bound (an
+    evaluation budget an optimiser may not use up): the ETA then reads ``ETA <= ...``. Outside a
+    terminal (a log file, a pipe, a batch job) a plain line is written at most every
+    :data:`PROGRESS_INTERVAL` seconds, at each ``milestone=True`` update, when a stage ends
+    (:meth:`start`) and once at the end; nothing after an error. The callback adapters
+    :meth:`stage` (the ``progress(stage, done, total, info)`` of ``qml predict``) and
+    :meth:`epoch` (``progress(epoch, logs)`` of :func:`qml.models.training.fit`) drive it.
+
+    Example:
+        >>> import io
+        >>> from rich.console import Console
+        >>> con = Console(file=io.StringIO(), width=200)
+        >>> with ProgressBar("fit", 4, unit="epochs", console=con) as bar:
+        ...     bar.update(completed=2, status={"loss": 0.5})
+        ...     bar.line(final=False).startswith("fit: 2/4 epochs, loss = 0.5, 0:00:00 elapsed, ETA 0:00:0")
+        True
+        >>> con.file.getvalue().strip().startswith("fit: 2/4 epochs, loss = 0.5")
+        True
+    """
+
+    def __init__(self, label: str, total: int | None = None, *, unit: str = "", bound: bool = False,
+                 count: bool = True, console: Any = None, transient: bool = True) -> None:
+        self.console = console if console is not None else _console(stderr=True)
+        self.description = label
+        self.total = total
+        self.completed = 0
+        self.unit = unit
+        self.bound = bound
+        self.count = count
+        self.status: dict[str, Any] = {}
+        self._eta: tuple[float, float] | None = None  # (seconds left, when it was given)
+        self._stage_t0 = self._last_line = time.perf_counter()
+        self._dirty = False
+        self._stage_lines = self._base = 0
+        self.live = bool(self.console.is_terminal)
+        self.progress: Any = None
+        if self.live:
+            from rich.progress import BarColumn, Progress, ProgressColumn, TextColumn, TimeElapsedColumn
+            from rich.text import Text
+
+            bar = self
+
+            class _Fields(ProgressColumn):
+                def render(self, task: Any) -> Text:
+                    return Text(bar.fields())
+
+            class _Eta(ProgressColumn):
+                def render(self, task: Any) -> Text:
+                    return Text(bar.eta_text(), style="progress.remaining")
+
+            self.progress = Progress(
+                TextColumn("{task.description}", markup=False, style="bold"), BarColumn(), _Fields(),
+                TimeElapsedColumn(), _Eta(), console=self.console, transient=transient,
+            )
+            self.task = self.progress.add_task(label, total=total)
+
+    def __enter__(self) -> ProgressBar:
+        if self.progress is not None:
+            self.progress.start()
         return self
 
-    def __exit__(self, *exc: object) -> None:
-        self.progress.stop()
+    def __exit__(self, exc_type: object, *exc: object) -> None:
+        self.stop(final_line=exc_type is None)
+
+    def stop(self, final_line: bool = True) -> None:
+        """End the bar: write the last line (in a terminal only a staged bar's last stage), clear the bar."""
+        if final_line and self._dirty and (not self.live or self._stage_lines):
+            self._emit(final=True)
+        self._dirty = False
+        if self.progress is not None:
+            self.progress.stop()
+
+    # -- state -------------------------------------------------------------------------------
+    def start(self, description: str, total: int | None = None, *, unit: str | None = None,
+              bound: bool = False, completed: int = 0) -> None:
+        """A new stage: the finished one is written as a line (in a terminal too, above the bar).
+
+        ``completed``: where the count starts (a resumed run); the ETA counts from there.
+        """
+        if self._dirty:
+            self._emit(final=True)
+            self._stage_lines += 1
+        self.description, self.total, self.completed, self.bound = description, total, completed, bound
+        self._base = completed
+        self.unit = self.unit if unit is None else unit
+        self.status, self._eta, self._dirty = {}, None, False
+        self._stage_t0 = time.perf_counter()
+        if self.progress is not None:  # the elapsed column counts from the stage's start
+            self.progress.reset(self.task, total=total, description=description)
+
+    def update(self, *, completed: int | None = None, advance: int = 0,
+               total: int | Literal["keep"] | None = "keep", description: str | None = None,
+               status: dict[str, Any] | None = None, eta: float | None = None,
+               milestone: bool = False) -> None:
+        """Move the bar; ``status`` entries are merged (``None`` removes one).
+
+        ``eta``: the caller's estimate of the seconds left, for this update (``None``: from the
+        rate); ``milestone``: outside a terminal, write the line now.
+        """
+        if completed is not None:
+            self.completed = int(completed)
+        self.completed += advance
+        if total != "keep":
+            self.total = None if total is None else int(total)
+        if description is not None:
+            self.description = description
+        for k, v in (status or {}).items():
+            if v is None:
+                self.status.pop(k, None)
+            else:
+                self.status[k] = v
+        self._eta = None if eta is None else (float(eta), time.perf_counter())
+        self._dirty = True
+        self._refresh()
+        if not self.live and (milestone or time.perf_counter() - self._last_line >= PROGRESS_INTERVAL):
+            self._emit(final=False)
+
+    # -- text --------------------------------------------------------------------------------
+    def eta(self) -> float | None:
+        """Seconds left: the caller's estimate, else the stage's rate times what is left (None: unknown)."""
+        now = time.perf_counter()
+        if self._eta is not None:
+            return max(0.0, self._eta[0] - (now - self._eta[1]))
+        if self.total and self.completed > self._base:
+            per_unit = (now - self._stage_t0) / (self.completed - self._base)
+            return per_unit * max(0, self.total - self.completed)
+        return None
+
+    def eta_text(self) -> str:
+        """``ETA 0:01:20``, ``ETA <= 0:01:20`` (an upper bound) or ``""`` when unknown."""
+        left = self.eta()
+        return "" if left is None else f"ETA {'<= ' if self.bound else ''}{_clock(left)}"
+
+    def fields(self) -> str:
+        """``done/total unit`` and the status numbers, comma-separated."""
+        parts = []
+        if self.count and self.total is not None:
+            parts.append(f"{self.completed}/{self.total}" + (f" {self.unit}" if self.unit else ""))
+        elif self.count and self.completed:
+            parts.append(f"{self.completed}" + (f" {self.unit}" if self.unit else ""))
+        parts.extend(f"{k} = {_status_value(k, v)}" for k, v in self.status.items())
+        return ", ".join(parts)
+
+    def line(self, final: bool = False) -> str:
+        """The plain line: description, fields, elapsed time and (unless ``final``) the ETA."""
+        elapsed = _clock(time.perf_counter() - self._stage_t0)
+        tail = [f"{elapsed} elapsed"] + ([] if final or not self.eta_text() else [self.eta_text()])
+        return f"{self.description}: " + ", ".join(x for x in (self.fields(), *tail) if x)
+
+    def _emit(self, final: bool) -> None:
+        self._last_line, self._dirty = time.perf_counter(), False
+        target = self.progress.console if self.progress is not None else self.console
+        target.print(self.line(final=final), markup=False, highlight=False, soft_wrap=True)
+
+    def _refresh(self) -> None:
+        if self.progress is not None:
+            self.progress.update(self.task, description=self.description, total=self.total,
+                                 completed=self.completed)
+
+    # -- callback adapters -------------------------------------------------------------------
+    def stage(self, stage: str, done: int, total: int | None, info: dict[str, Any] | None = None) -> None:
+        """``progress(stage, done, total, info)`` of ``qml predict``: a new ``stage`` (or a count that starts
+        again) starts a new bar.
+
+        ``info`` holds numbers to show (``loss``, ``mean_fidelity``, ``max_rel_error``...; names are
+        shown with spaces), ``bound: True`` when ``total`` is an upper bound and ``unit``.
+        """
+        info = dict(info or {})
+        bound = bool(info.pop("bound", False))
+        unit = info.pop("unit", None)
+        if stage != self.description or done < self.completed:
+            self.start(stage, total, unit=unit or "", bound=bound)
+        if unit is not None:
+            self.unit = unit
+        self.update(completed=done, total=total, status={k.replace("_", " "): v for k, v in info.items()})
+
+    def epoch(self, epoch: int, logs: dict[str, Any]) -> None:
+        """``progress(epoch, logs)`` of :func:`qml.models.training.fit`: epoch i/N, losses, ETA."""
+        if self.unit != "epochs" or self.total != logs.get("epochs", self.total) or epoch <= self.completed:
+            self.start(self.description, logs.get("epochs"), unit="epochs", completed=epoch - 1)
+        keys = ("train_loss", "val_loss", "val_metric")
+        self.update(completed=epoch, status={k.replace("_", " "): logs.get(k) for k in keys})
+
+
+class _VQEProgress:
+    """Feeds a :class:`ProgressBar` from :func:`qml.optimize.vqe`'s ``callback`` and ``restart_callback``.
+
+    In this process: ``restart r/K``, the restart's evaluations, the current energy, the best
+    energy's error against the exact reference (when :func:`vqe` has one) and an ETA that is an
+    upper bound: the seconds per evaluation so far times the evaluations left in the budget
+    (:func:`~qml.optimize.optimizers.max_evaluations` per restart). On an executor: restarts
+    done / total with the best energy, its error and a rate ETA.
+    """
+
+    def __init__(self, bar: ProgressBar, label: str, restarts: int, budget: int | None,
+                 parallel: bool) -> None:
+        self.bar, self.label, self.restarts, self.budget = bar, label, restarts, budget
+        self.parallel = parallel
+        self.done = self.evals = self.in_restart = 0
+        self.best: float | None = None
+        self.exact: float | None = None
+        self.current: float | None = None
+        self.t0: float | None = None
+        self.next_label: str | None = None
+        if parallel:
+            bar.start(f"{label} on workers", restarts, unit="restarts")
+        else:
+            bar.count = False
+            bar.start(label, None if budget is None else restarts * budget, bound=budget is not None)
+
+    def _error(self) -> float | None:
+        return None if self.best is None or self.exact is None else abs(self.best - self.exact)
+
+    def restart(self, done: int, total: int, energy: float | None, exact: float | None) -> None:
+        """``restart_callback(done, restarts, energy, exact)`` of :func:`vqe`."""
+        if self.t0 is None:
+            self.t0 = time.perf_counter()
+        self.exact = exact if exact is not None else self.exact
+        if energy is not None:
+            self.best = energy if self.best is None else min(self.best, energy)
+        if self.parallel:
+            self.bar.update(completed=done, status={"best E": self.best, "error vs exact": self._error()},
+                            milestone=done > 0)
+            return
+        self.done = done
+        if done > 0:  # the finished restart's line, then the next one's description
+            self.current = energy
+            self._show(milestone=True)
+        self.in_restart = 0
+        if done < total:  # shown from the next restart's first evaluation (vqe may stop early)
+            self.next_label = self.label + (f", restart {done + 1}/{total}" if total > 1 else "")
 
     def step(self, step: int, energy: float, weights: Any = None) -> None:
-        self.progress.update(self.task, advance=1, energy=f"E = {energy:.10f}")
+        """``callback(step, energy, weights)`` of :func:`vqe`."""
+        if self.t0 is None:
+            self.t0 = time.perf_counter()
+        self.evals += 1
+        self.in_restart = step
+        self.current = energy
+        if self.next_label is not None:
+            self.bar.update(description=self.next_label)
+            self.next_label = None
+        self.best = energy if self.best is None else min(self.best, energy)
+        self._show()
+
+    def _show(self, milestone: bool = False) -> None:
+        status = {"evaluations": self.in_restart, "E": self.current, "error vs exact": self._error()}
+        if self.budget is None:
+            self.bar.update(status=status, milestone=milestone)
+            return
+        running = self.done < self.restarts and not milestone
+        used = self.done * self.budget + (min(self.in_restart, self.budget) if running else 0)
+        eta = None
+        if self.evals and self.t0 is not None:
+            per_eval = (time.perf_counter() - self.t0) / self.evals
+            eta = per_eval * max(0, self.restarts * self.budget - used)
+        self.bar.update(completed=used, status=status, eta=eta, milestone=milestone)
+
+
+class _SweepProgress:
+    """Feeds a :class:`ProgressBar` from :func:`qml.optimize.vqe_sweep`: points done / total with a rate
+    ETA, the running point's evaluations and energy, the last point's error against exact and the worst.
+    """
+
+    def __init__(self, bar: ProgressBar, param: str, points: int) -> None:
+        self.bar, self.param, self.worst = bar, param, None
+        bar.start(bar.description, points, unit="points")
+
+    def step(self, step: int, energy: float, weights: Any = None) -> None:
+        """``callback(step, energy, weights)`` of the running point."""
+        self.bar.update(status={"evaluations": step, "E": energy})
 
     def point(self, index: int, value: float, res: Any) -> None:
-        self.progress.update(self.task, description=f"point {index + 1} ({value:g})")
+        """``point_callback(index, value, result)`` after each point."""
+        err = res.abs_error
+        if err is not None:
+            self.worst = err if self.worst is None else max(self.worst, err)
+        self.bar.status.clear()
+        status = {self.param: value, "E": res.energy, "error vs exact": err, "worst error": self.worst}
+        self.bar.update(completed=index + 1, status=status, milestone=True)
 
 
 # -- commands ------------------------------------------------------------------------------
@@ -434,7 +718,7 @@ def _cmd_vqe(args: argparse.Namespace) -> int:
     import torch
 
     from qml.optimize import Interrupted, vqe
-    from qml.optimize.optimizers import OPTIMIZERS
+    from qml.optimize.optimizers import OPTIMIZERS, max_evaluations
     from qml.problems import get_problem
     from qml.simulator import Simulator
 
@@ -453,20 +737,22 @@ def _cmd_vqe(args: argparse.Namespace) -> int:
         if args.layers != "auto":
             raise CLIError("--target-error applies to --layers auto only")
         depth = DepthSearch(target_rel_error=args.target_error)
-    total = None if args.layers == "auto" else args.steps
     executor = None
     if args.workers > 1 or args.scheduler:
         if args.restarts < 2:
             raise CLIError("--workers / --scheduler run the --restarts in parallel; give --restarts >= 2")
         executor = executor_from_args(args)
+    budget = None if args.layers == "auto" else max_evaluations(args.optimizer, args.steps)
+    label = f"VQE {problem.label()}"
     interrupted = False
     try:
-        with _Progress(None if executor else total, f"VQE {problem.name}") as bar, _warnings_to_stderr():
+        with ProgressBar(label) as bar, _warnings_to_stderr():
+            feed = _VQEProgress(bar, label, args.restarts, budget, executor is not None)
             res = vqe(problem, args.optimizer, args.steps, args.lr, args.seed, None,
-                      None if executor else bar.step, args.tol, ansatz=args.ansatz, layers=args.layers,
+                      None if executor else feed.step, args.tol, ansatz=args.ansatz, layers=args.layers,
                       simulator=sim, shots=args.shots, restarts=args.restarts, depth=depth,
                       strict=args.strict, observables=args.observables, executor=executor,
-                      checkpoint=args.checkpoint, resume=args.resume)
+                      checkpoint=args.checkpoint, resume=args.resume, restart_callback=feed.restart)
     except Interrupted as stop:
         res, interrupted = stop.result, True
     except KeyboardInterrupt:
@@ -509,7 +795,7 @@ def _excited(args: argparse.Namespace, problem: Any, sim: Any) -> int:
     run = vqd if args.method == "vqd" else ssvqe
     kwargs = {"steps": args.steps} if args.steps != 200 else {}  # the methods' own default otherwise
     label = f"{args.method.upper()} {problem.name}, {args.states} states"
-    with _Progress(None, label), _warnings_to_stderr():
+    with ProgressBar(label), _warnings_to_stderr():
         res = run(problem, args.states, ansatz=args.ansatz, layers=args.layers, optimizer=args.optimizer,
                   lr=args.lr, tol=args.tol, seed=args.seed, restarts=args.restarts, simulator=sim, **kwargs)
     con = _console()
@@ -552,6 +838,7 @@ def _file_method(path: str) -> str | None:
 
 def _cmd_run(args: argparse.Namespace) -> int:
     from qml.experiment import load_experiment, plot_result, run_experiment
+    from qml.optimize.optimizers import max_evaluations
     from qml.optimize.results import SweepResult
 
     if _file_method(args.file) == "predict":  # wavefunction-prediction files run through qml.predict
@@ -560,9 +847,19 @@ def _cmd_run(args: argparse.Namespace) -> int:
         extra = [f"--{k}={v}" for k in ("out", "plot") if (v := getattr(args, k, None))]
         return predict_main(["--config", str(args.file), *(["--quick"] if args.quick else []), *extra])
     exp = load_experiment(args.file, quick=args.quick)
-    total = len(exp.sweep_values()) if exp.method == "sweep" else None
-    with _Progress(total, f"{exp.name}") as bar:
-        out = run_experiment(exp, callback=bar.step, point_callback=bar.point if total else None)
+    with ProgressBar(exp.name) as bar:
+        if exp.method == "sweep":
+            sweep = _SweepProgress(bar, exp.sweep["param"], len(exp.sweep_values()))
+            out = run_experiment(exp, callback=sweep.step, point_callback=sweep.point)
+        elif exp.method == "vqe":
+            opt = exp.optimizer
+            layers = exp.ansatz.get("layers")
+            budget = None if layers == "auto" else max_evaluations(opt.get("name", "lbfgs"),
+                                                                   opt.get("steps", 200), opt.get("options"))
+            feed = _VQEProgress(bar, exp.name, opt.get("restarts", 1), budget, exp.on_workers)
+            out = run_experiment(exp, callback=feed.step, restart_callback=feed.restart)
+        else:
+            out = run_experiment(exp)
     con = _console()
     res = out.result
     if isinstance(res, SweepResult):
@@ -749,6 +1046,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command is None:
         parser.print_help()
         return 2
+    from qml.allocator import retain_freed_memory
+
+    retain_freed_memory()  # the command owns its process: freed state buffers are reused (qml.allocator)
     try:
         _check_out(args)
         if args.command in _COMMANDS:

@@ -140,6 +140,16 @@ class Experiment:
             return [float(v) for v in s["values"]]
         return [float(v) for v in np.linspace(float(s["start"]), float(s["stop"]), int(s["num"]))]
 
+    @property
+    def on_workers(self) -> bool:
+        """True when ``[execution]`` runs the restarts or sweep segments on workers (not in this process).
+
+        Example:
+            >>> Experiment("s", {"name": "h2"}, execution={"workers": 2}).on_workers
+            True
+        """
+        return _parallel(self.execution)
+
 
 @dataclass
 class CheckResult:
@@ -492,6 +502,7 @@ def run_experiment(
     quick: bool = False,
     callback: Callable[[int, float, Any], Any] | None = None,
     point_callback: Callable[[int, float, VQEResult], Any] | None = None,
+    restart_callback: Callable[[int, int, float | None, float | None], Any] | None = None,
 ) -> ExperimentResult:
     """Run an experiment and evaluate its declared checks.
 
@@ -500,6 +511,8 @@ def run_experiment(
         quick: For a path: apply the ``[quick]`` overrides.
         callback: Per-step callback passed to the optimiser.
         point_callback: Per-point callback of sweeps.
+        restart_callback: ``restart_callback(done, restarts, energy, exact)`` of ``method = "vqe"``
+            (see :func:`qml.optimize.vqe`; also with ``[execution]`` workers).
 
     Returns:
         An :class:`ExperimentResult` (``passed`` is True when all checks pass).
@@ -525,7 +538,8 @@ def run_experiment(
     if executor is not None:  # tasks are shipped as data: no per-step callbacks
         callback = point_callback = None
     try:
-        result = _run(exp, pname, params, opt, sim, common, callback, point_callback, executor)
+        result = _run(exp, pname, params, opt, sim, common, callback, point_callback, executor,
+                      restart_callback)
     finally:
         if executor is not None:
             executor.close()
@@ -551,6 +565,7 @@ def run_experiment(
 def _run(
     exp: Experiment, pname: str, params: dict[str, Any], opt: dict[str, Any], sim: Any,
     common: dict[str, Any], callback: Any, point_callback: Any, executor: Any,
+    restart_callback: Any = None,
 ) -> Any:
     """The method of an experiment (``executor``: restarts or sweep segments on workers)."""
     from qml.optimize import adapt_vqe, vqe, vqe_sweep
@@ -591,14 +606,16 @@ def _run(
             continuation=continuation, point_callback=point_callback, **common, **kwargs,
         )
     return vqe(get_problem(pname, **params), opt.get("name", "lbfgs"), seed=exp.seed, callback=callback,
-               **common, **kwargs)
+               restart_callback=restart_callback, **common, **kwargs)
 
 
 def plot_result(result: _Record | str | Path, path: str | Path) -> Path:
     """Write a PNG: energy convergence (VQE), energy vs parameter (sweep) or energy per step (ADAPT).
 
     Each figure has the exact reference and, on a second panel, the error on a log scale
-    (with the 1.6 mHa chemical-accuracy line for molecules).
+    (with the 1.6 mHa chemical-accuracy line for molecules). Axes carry units (energies in the
+    problem's unit, Ha for molecules; bond lengths in Angstrom); a sweep whose results carry the
+    Hartree-Fock energy (molecules: a dissociation curve) draws the Hartree-Fock curve too.
 
     Args:
         result: A result record (or an experiment result, or a result file).
@@ -617,6 +634,8 @@ def plot_result(result: _Record | str | Path, path: str | Path) -> Path:
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
 
+    from qml.units import energy_label, param_label
+
     rec = load_result(result) if isinstance(result, (str, Path)) else result
     if isinstance(rec, ExperimentResult):
         rec = rec.result
@@ -627,14 +646,17 @@ def plot_result(result: _Record | str | Path, path: str | Path) -> Path:
     ax, ax_err = fig.subplots(1, 2)
     if isinstance(rec, SweepResult):
         xs = rec.values
+        hf = [r.extra.get("hf_energy") for r in rec.results]
+        if rec.results and all(e is not None for e in hf):
+            ax.plot(xs, hf, "s:", color="tab:gray", ms=3, label="Hartree-Fock")
         ax.plot(xs, rec.energies, "o-", label="VQE")
         if all(e is not None for e in rec.exact_energies):
             ax.plot(xs, rec.exact_energies, "k--", label="exact")
             errs = [max(abs(r.abs_error or 0.0), 1e-16) for r in rec.results]
             ax_err.semilogy(xs, errs, "o-")
         unit = rec.results[0].energy_unit if rec.results else ""
-        ax.set_xlabel(rec.param)
-        ax_err.set_xlabel(rec.param)
+        ax.set_xlabel(param_label(rec.param))
+        ax_err.set_xlabel(param_label(rec.param))
         title = f"{rec.results[0].problem_name if rec.results else ''}: energy vs {rec.param}"
     elif isinstance(rec, AdaptResult):
         steps = list(range(len(rec.energies)))
@@ -659,8 +681,8 @@ def plot_result(result: _Record | str | Path, path: str | Path) -> Path:
         title = f"{rec.problem} {rec.ansatz} / {rec.optimizer}"
     else:
         raise ValueError(f"cannot plot {type(rec).__name__}; expected a VQE, sweep or ADAPT result")
-    ax.set_ylabel(f"energy ({unit})" if unit else "energy")
-    ax_err.set_ylabel("|E - E_exact|")
+    ax.set_ylabel(energy_label(unit))
+    ax_err.set_ylabel(energy_label(unit, "|E - E_exact|"))
     if unit == "hartree":
         ax_err.axhline(1.6e-3, color="r", ls=":", label="chemical accuracy")
         ax_err.legend()

@@ -44,15 +44,18 @@ import json
 import logging
 import time
 import tomllib
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import torch
 
-from qml.cli import EXIT_INTERRUPTED, _layers, executor_from_args, fixed_parameters
+from qml.cli import EXIT_INTERRUPTED, ProgressBar, _layers, executor_from_args, fixed_parameters
+
+if TYPE_CHECKING:
+    from qml.models.family_prediction import StageProgress
 
 log = logging.getLogger(__name__)
 
@@ -154,7 +157,7 @@ def _check_count(name: str, value: Any, low: int) -> int:
 
 def _build(
     kind: str, preset: Preset, fam: Any, n: int, train_lams: np.ndarray, dense: np.ndarray, seed: int,
-    steps: int, layers: int | None, dtype: torch.dtype, per_point: Any,
+    steps: int, layers: int | None, dtype: torch.dtype, per_point: Any, progress: StageProgress | None = None,
 ) -> tuple[Any, dict[str, Any], Any]:
     """The trained model, timing/extra info and the per-point VQE result (reused by the baseline)."""
     from qml.models import (
@@ -172,12 +175,21 @@ def _build(
     sim = Simulator(dtype=torch.complex128 if dtype == torch.float64 else torch.complex64)
     info: dict[str, Any] = {}
     t0 = time.perf_counter()
+    say = progress or (lambda stage, done, total, info: None)
+
+    def points(done: int, total: int, res: Any) -> None:
+        say("per-point VQE", done, total, {"unit": "points", "energy": res.energy})
+
+    def fitting(evaluation: int, loss: float) -> None:  # L-BFGS evaluates at most steps * 5 // 4 + 1 times
+        say(f"fit {kind}", evaluation, steps * 5 // 4 + 1, {"unit": "evaluations", "bound": True,
+                                                             "loss": loss})
+
     if preset.problem == "metavqe":
         if kind == "meta":
             c = metavqe_circuit(n, 2, layers or 4)
             model = EncodedConditional(c, fam, sim, lam_range=preset.lam_range, init_scale=0.1, seed=seed,
                                        dtype=dtype)
-            hist = model.fit(dense, steps=steps, seed=seed)
+            hist = model.fit(dense, steps=steps, seed=seed, callback=fitting)
             info.update(circuit=f"metavqe_circuit(2 encoding, {layers or 4} processing)",
                         fit=hist.to_dict())
             return model, info, per_point
@@ -187,7 +199,7 @@ def _build(
         if kind == "interp":
             if per_point is None:
                 per_point = per_point_vqe(fam, c, train_lams, branches=branches, steps=300, seed=seed,
-                                          simulator=sim, init="normal")
+                                          simulator=sim, init="normal", callback=points)
             model = InterpolationBaseline(c, fam, per_point.lams, per_point.weights, "cubic", sim, branches)
             info["per_point_seconds"] = per_point.seconds
             return model, info, per_point
@@ -195,14 +207,14 @@ def _build(
         offset = (torch.rand(c.n_weights, generator=g, dtype=torch.float64) * 2 - 1) * 0.5
         model = MLPConditional(c, fam, (32, 32), "tanh", sim, branches, preset.lam_range, offset, 0.1, seed,
                                dtype)
-        hist = model.fit(dense, steps=steps, seed=seed)
+        hist = model.fit(dense, steps=steps, seed=seed, callback=fitting)
         info["fit"] = hist.to_dict()
         info["fit_seconds"] = time.perf_counter() - t0
         return model, info, per_point
     # TFIM (and other families with a problem ansatz): HVA with p = n / 2 by default
     c = fam.ansatz(layers or max(1, n // 2))
     if per_point is None:
-        per_point = per_point_vqe(fam, c, train_lams, steps=300, seed=seed, simulator=sim)
+        per_point = per_point_vqe(fam, c, train_lams, steps=300, seed=seed, simulator=sim, callback=points)
     info["per_point_seconds"] = per_point.seconds
     info["circuit"] = f"problem ansatz, {layers or max(1, n // 2)} layers ({c.n_weights} weights)"
     W = per_point.weights[:, 0]
@@ -216,10 +228,17 @@ def _build(
         model = MLPConditional(c, fam, (32, 32), "tanh", sim, None, preset.lam_range, None, 0.01, seed, dtype)
         info["warm_start_mse"] = model.warm_start(per_point.lams, W)
     t1 = time.perf_counter()
-    hist = model.fit(dense, steps=steps, seed=seed)
+    hist = model.fit(dense, steps=steps, seed=seed, callback=fitting)
     info["fit"] = hist.to_dict()
     info["fit_seconds"] = time.perf_counter() - t1
     return model, info, per_point
+
+
+def _scored(progress: StageProgress | None, stage: str) -> Callable[[int, int, dict[str, Any]], Any] | None:
+    """:func:`~qml.models.evaluate`'s ``progress(done, total, info)`` as a stage of ``progress``."""
+    if progress is None:
+        return None
+    return lambda done, total, info: progress(stage, done, total, {"unit": "points", **info})
 
 
 def run_prediction(
@@ -235,6 +254,7 @@ def run_prediction(
     layers: int | None = None,
     compare: bool = False,
     dtype: str = "complex128",
+    progress: StageProgress | None = None,
 ) -> PredictionOutcome:
     """Train a conditional model on a preset family and evaluate it on held-out parameters.
 
@@ -250,6 +270,10 @@ def run_prediction(
         layers: Ansatz layers (default: ``n / 2`` HVA layers for the TFIM, 4 for meta-VQE).
         compare: Also evaluate the interpolation baseline on the same points.
         dtype: ``"complex128"`` (default) or ``"complex64"``.
+        progress: ``progress(stage, done, total, info)`` (see
+            :data:`~qml.models.family_prediction.StageProgress`): the per-point VQE at the training
+            values, the energy training's evaluations (loss), the test points (running mean fidelity
+            and max relative error against exact).
 
     Returns:
         A :class:`PredictionOutcome`.
@@ -280,20 +304,22 @@ def run_prediction(
     fam = HamiltonianFamily.from_problem(preset.problem, preset.param, n=n, **preset.fixed)
     tr, te, de = grids(preset.lam_range, train, test, dense)
     real = torch.float64 if dtype == "complex128" else torch.float32
-    net, info, per_point = _build(model, preset, fam, n, tr, de, seed, steps, layers, real, None)
+    net, info, per_point = _build(model, preset, fam, n, tr, de, seed, steps, layers, real, None, progress)
     t_train = time.perf_counter() - t0
     settings = {"problem": problem, "n": n, "param": preset.param, "range": list(preset.lam_range),
                 "fixed": preset.fixed, "train": train, "test": test, "dense": int(de.size), "model": model,
                 "seed": seed, "steps": steps, "layers": layers, "dtype": dtype}
     t1 = time.perf_counter()
     res = evaluate(net, te, tr if model != "meta" or problem != "metavqe" else None, label=model, seed=seed,
-                   extra={"settings": settings, **info})
+                   extra={"settings": settings, **info}, progress=_scored(progress, f"evaluate {model}"))
     t_eval = time.perf_counter() - t1
     baseline = None
     if compare and model != "interp":
         tb = time.perf_counter()
-        base, binfo, _ = _build("interp", preset, fam, n, tr, de, seed, steps, layers, real, per_point)
-        baseline = evaluate(base, te, tr, label="interp", seed=seed, extra=binfo)
+        base, binfo, _ = _build("interp", preset, fam, n, tr, de, seed, steps, layers, real, per_point,
+                                progress)
+        baseline = evaluate(base, te, tr, label="interp", seed=seed, extra=binfo,
+                            progress=_scored(progress, "evaluate interp"))
         t_eval += time.perf_counter() - tb
     return PredictionOutcome(res, baseline, settings,
                              {"train": t_train, "evaluate": t_eval, "total": time.perf_counter() - t0})
@@ -388,11 +414,14 @@ class PredictCheck:
         return f"{self.name}: {val} {op} {self.limit} {'ok' if self.passed else 'FAILED'}"
 
 
-def run_predict_file(path: str | Path, quick: bool = False) -> tuple[PredictionOutcome, list[PredictCheck]]:
+def run_predict_file(
+    path: str | Path, quick: bool = False, progress: StageProgress | None = None
+) -> tuple[PredictionOutcome, list[PredictCheck]]:
     """Run a predict experiment file and evaluate its ``[check]`` table.
 
     ``beats_baseline = true`` runs the interpolation baseline too and requires a higher mean
-    fidelity and a higher minimum fidelity than it (``false``: no such check).
+    fidelity and a higher minimum fidelity than it (``false``: no such check). ``progress``: see
+    :data:`~qml.models.family_prediction.StageProgress`.
 
     Returns:
         The outcome and the checks (all passed when every ``passed`` is True).
@@ -410,12 +439,12 @@ def run_predict_file(path: str | Path, quick: bool = False) -> tuple[PredictionO
     exp = load_predict_file(path, quick)
     pr, ck, pb = exp["predict"], exp["check"], exp["problem"]
     if "vary" in pr:
-        return _run_family_file(exp)
+        return _run_family_file(exp, progress)
     compare = bool(pr.get("compare", False) or ck.get("beats_baseline"))
     out = run_prediction(pb["name"], pb.get("n"), pr.get("train", 6), pr.get("test", 40),
                          pr.get("model", "mlp"), int(exp.get("seed", 0)), dense=pr.get("dense", 31),
                          steps=pr.get("steps", 200), layers=pr.get("layers"), compare=compare,
-                         dtype=exp.get("dtype", "complex128"))
+                         dtype=exp.get("dtype", "complex128"), progress=progress)
     s = out.result.summary
     checks: list[PredictCheck] = []
     for key, limit in ck.items():
@@ -434,7 +463,9 @@ def run_predict_file(path: str | Path, quick: bool = False) -> tuple[PredictionO
     return out, checks
 
 
-def _run_family_file(exp: dict[str, Any]) -> tuple[Any, list[PredictCheck]]:
+def _run_family_file(
+    exp: dict[str, Any], progress: StageProgress | None = None
+) -> tuple[Any, list[PredictCheck]]:
     from qml.models.family_prediction import predict_family
 
     pr, ck, pb = exp["predict"], exp["check"], exp["problem"]
@@ -447,7 +478,7 @@ def _run_family_file(exp: dict[str, Any]) -> tuple[Any, list[PredictCheck]]:
                             layers=pr.get("layers", "auto"),
                             seed=int(exp.get("seed", 0)), shots=pr.get("shots", 1000),
                             steps=pr.get("steps", 300), baselines=pr.get("baselines", True),
-                            refine=pr.get("refine", 100), dense=pr.get("dense", 31))
+                            refine=pr.get("refine", 100), dense=pr.get("dense", 31), progress=progress)
     s = result.summary()
     checks: list[PredictCheck] = []
     for key, limit in ck.items():
@@ -627,7 +658,8 @@ def family_command(args: argparse.Namespace) -> int:
     if getattr(args, "workers", 1) > 1:
         executor = executor_from_args(args)
     try:
-        result = _family(args, problem, vary, fixed, con, executor)
+        with ProgressBar(f"predict {problem}", console=con) as bar:
+            result = _family(args, problem, vary, fixed, bar.stage, executor)
     except KeyboardInterrupt as stop:
         partial = getattr(stop, "result", None)
         if partial is not None and args.out:
@@ -642,13 +674,15 @@ def family_command(args: argparse.Namespace) -> int:
     return _finish_family(result, args, None)
 
 
-def _family(args: argparse.Namespace, problem: str, vary: dict, fixed: dict, con: Any, executor: Any) -> Any:
+def _family(
+    args: argparse.Namespace, problem: str, vary: dict, fixed: dict, progress: StageProgress, executor: Any
+) -> Any:
     from qml.models.family_prediction import predict_family
 
     return predict_family(problem, vary, fixed, train=args.train, test=args.test,
                           layers=args.layers or "auto", seed=args.seed, shots=args.shots,
                           refine=args.refine, dense=args.dense, baselines=not args.no_baselines,
-                          progress=lambda stage: con.print(f"[dim]{stage}...[/dim]"), executor=executor)
+                          progress=progress, executor=executor)
 
 
 def _finish_family(result: Any, args: argparse.Namespace, checks: list[PredictCheck] | None) -> int:
@@ -725,16 +759,18 @@ def predict_command(args: argparse.Namespace) -> int:
     if args.vary:
         return family_command(args)
     if args.config:
-        outcome, checks = run_predict_file(args.config, quick=args.quick)
+        with ProgressBar(f"predict {Path(args.config).stem}") as bar:
+            outcome, checks = run_predict_file(args.config, quick=args.quick, progress=bar.stage)
         if not isinstance(outcome, PredictionOutcome):  # a family file
             return _finish_family(outcome, args, checks)
     else:
         if args.problem not in PRESETS:
             raise ValueError(f"{args.problem!r} is not a preset ({', '.join(PRESETS)}); name the varied "
                              "parameter with --vary NAME=LO:HI, e.g. --vary h=0:2")
-        outcome = run_prediction(args.problem, args.n, args.train, args.test, args.model, args.seed,
-                                 dense=args.dense, steps=args.steps, layers=args.layers, compare=args.compare,
-                                 dtype=args.dtype)
+        with ProgressBar(f"predict {args.problem}") as bar:
+            outcome = run_prediction(args.problem, args.n, args.train, args.test, args.model, args.seed,
+                                     dense=args.dense, steps=args.steps, layers=args.layers,
+                                     compare=args.compare, dtype=args.dtype, progress=bar.stage)
     _print(outcome, checks)
     if args.out:
         outcome.save(args.out)

@@ -3,13 +3,16 @@
 ``qml sweep --problem tfim --n 6 --grid h=0.2:1.8:8 [--grid J2=0:0.5:6] [--seeds 4]
 [--layers 2,4,auto] [--workers 2 | --scheduler tcp://host:8786 | --cluster slurm --jobs 20
 --cores 4 --memory 16GB] --out DIR`` runs every combination not yet in ``DIR`` (one JSON per
-task, written as it completes) with a progress bar (done / running / failed, ETA); the
-same command again computes nothing new and says so. Ctrl-C stops it: finished results
-stay, the exit status is 130, and rerunning continues. ``--retry-failed`` reruns failures.
+task, written as it completes) with a progress bar (done / running / failed, the last and the
+worst relative error against exact, ETA); the same command again computes nothing new and says
+so. Ctrl-C stops it: finished results stay, the exit status is 130, and rerunning continues.
+``--retry-failed`` reruns failures.
 
 ``qml results DIR [--json | --csv] [--plot phase.png]`` lists done and failed tasks; ``--json``
 prints a list of records (the spec's parameters, ``energy``, ``exact``, ``rel_error``,
-``fidelity``, ``seconds``).
+``fidelity``, ``seconds``, ``energy_unit``, ``hf_energy`` for molecules). The plot's axes carry
+units (bond lengths in Angstrom, energies in the problem's unit) and molecules get the
+Hartree-Fock curve.
 
 Example:
     >>> sub = argparse.ArgumentParser().add_subparsers(dest="command")
@@ -27,7 +30,13 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from qml.cli import EXIT_INTERRUPTED, add_problem_arguments, executor_from_args, fixed_parameters
+from qml.cli import (
+    EXIT_INTERRUPTED,
+    ProgressBar,
+    add_problem_arguments,
+    executor_from_args,
+    fixed_parameters,
+)
 
 
 def add_sweep_commands(subparsers: Any) -> dict[str, argparse.ArgumentParser]:
@@ -140,7 +149,6 @@ def sweep_command(args: argparse.Namespace) -> int:
         0
     """
     from rich.console import Console
-    from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 
     from qml.parallel import ResultStore, run_sweep
 
@@ -160,22 +168,18 @@ def sweep_command(args: argparse.Namespace) -> int:
         return 0
     with (
         executor_from_args(args) as ex,
-        Progress(
-            TextColumn("{task.description}"),
-            BarColumn(),
-            TextColumn("{task.completed}/{task.total}"),
-            TimeRemainingColumn(),
-            console=con,
-            transient=False,
-        ) as bar,
+        ProgressBar("sweep", len(pending), unit="tasks", console=con, transient=False) as bar,
     ):
-        job = bar.add_task("sweep", total=len(pending))
 
         def show(p: dict[str, Any]) -> None:
             bar.update(
-                job,
                 completed=p["done"] + p["failed"],
-                description=f"done {p['done']} running {p['running']} failed {p['failed']}",
+                status={
+                    "running": p["running"],
+                    "failed": p["failed"],
+                    "last rel error": p.get("rel_error"),
+                    "worst rel error": p.get("max_rel_error"),
+                },
             )
 
         try:
@@ -245,6 +249,8 @@ def result_records(directory: str | Path) -> list[dict[str, Any]]:
                 rel_error=rec.get("rel_error"),
                 fidelity=rec.get("fidelity"),
                 seconds=rec.get("timings", {}).get("total"),
+                energy_unit=rec.get("energy_unit", ""),
+                hf_energy=rec.get("extra", {}).get("hf_energy"),
             )
         out.append(row)
     return out
@@ -317,6 +323,8 @@ def _plot(rows: list[dict[str, Any]], path: str) -> None:
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
 
+    from qml.units import energy_label, param_label
+
     done = [r for r in rows if r["status"] == "done"]
     if not done:
         raise ValueError("nothing to plot: no finished task in this directory")
@@ -332,16 +340,19 @@ def _plot(rows: list[dict[str, Any]], path: str) -> None:
             + f" layers={r['layers']} seed={r['seed']}"
         )
         groups.setdefault(label, []).append(r)
-    for label, rs in groups.items():
+    for i, (label, rs) in enumerate(groups.items()):
         rs = sorted(rs, key=lambda r: r["params"].get(x_name, 0))
         xs = [r["params"].get(x_name) for r in rs]
         ax_e.plot(xs, [r["energy"] for r in rs], "o-", ms=3, lw=1, label=label)
+        if all(r.get("hf_energy") is not None for r in rs):
+            ax_e.plot(xs, [r["hf_energy"] for r in rs], "s:", color="tab:gray", ms=3, lw=0.8,
+                      label="Hartree-Fock" if i == 0 else None)
         if all(r["exact"] is not None for r in rs):
-            ax_e.plot(xs, [r["exact"] for r in rs], "k--", lw=0.8)
+            ax_e.plot(xs, [r["exact"] for r in rs], "k--", lw=0.8, label="exact" if i == 0 else None)
             ax_r.semilogy(xs, [max(r["rel_error"], 1e-16) for r in rs], "o-", ms=3, lw=1)
-    ax_e.set_ylabel("energy (dashed: exact)")
+    ax_e.set_ylabel(energy_label(done[0].get("energy_unit", "")))
     ax_r.set_ylabel("relative error")
-    ax_r.set_xlabel(x_name)
+    ax_r.set_xlabel(param_label(x_name))
     ax_e.legend(fontsize=7)
     Path(path).parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(path, dpi=110)

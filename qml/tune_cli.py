@@ -23,7 +23,14 @@ import json
 from pathlib import Path
 from typing import Any
 
-from qml.cli import EXIT_INTERRUPTED, _layers, add_problem_arguments, executor_from_args, fixed_parameters
+from qml.cli import (
+    EXIT_INTERRUPTED,
+    ProgressBar,
+    _layers,
+    add_problem_arguments,
+    executor_from_args,
+    fixed_parameters,
+)
 
 
 def add_tune_command(subparsers: Any) -> argparse.ArgumentParser:
@@ -118,7 +125,6 @@ def tune_command(args: argparse.Namespace) -> int:
     """
     from rich.console import Console
     from rich.markup import escape
-    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
     from qml.parallel.tune import load_study_result, parse_space, tune
 
@@ -140,26 +146,16 @@ def tune_command(args: argparse.Namespace) -> int:
     executor = executor_from_args(args)
     with (
         executor as ex,
-        Progress(
-            TextColumn("{task.description}"),
-            BarColumn(),
-            TextColumn("{task.completed}/{task.total}"),
-            TimeElapsedColumn(),
-            console=err,
-            transient=False,
-        ) as bar,
+        ProgressBar("tune", unit="trials", console=err, transient=False) as bar,
     ):
-        job = bar.add_task("tune", total=None, visible=False)
 
         def show(p: dict[str, Any]) -> None:
-            best = "-" if p["best_value"] is None else f"{p['best_value']:.3g}"
-            bar.update(
-                job,
-                visible=p["total"] > 0,
-                total=p["total"],
-                completed=p["done"] + p["failed"],
-                description=f"trials done {p['done']} failed {p['failed']} best {args.objective} {best}",
-            )
+            if p["total"] > 0:
+                bar.update(
+                    total=p["total"],
+                    completed=p["done"] + p["failed"],
+                    status={"failed": p["failed"], f"best {args.objective}": p["best_value"]},
+                )
 
         try:
             result = tune(

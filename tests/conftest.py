@@ -116,3 +116,19 @@ def rand(seed: int, n: int) -> np.ndarray:
 @pytest.fixture
 def random_circuit():
     return seeded_circuit
+
+
+@pytest.fixture
+def saved_figures(monkeypatch):
+    """Every matplotlib ``Figure`` saved during the test (the files are still written), to inspect axes."""
+    from matplotlib.figure import Figure
+
+    figures = []
+    real = Figure.savefig
+
+    def save(self, *args, **kwargs):
+        figures.append(self)
+        return real(self, *args, **kwargs)
+
+    monkeypatch.setattr(Figure, "savefig", save)
+    return figures

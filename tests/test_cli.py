@@ -204,3 +204,66 @@ def test_paths_that_cannot_be_read_or_written_fail_before_the_work(tmp_path, cap
     err = capsys.readouterr().err
     assert err.startswith("qml: error:")
     assert "Traceback" not in err
+
+
+def test_vqe_restarts_progress_goes_to_stderr_with_restart_error_and_eta(monkeypatch, capsys):
+    import qml.cli as cli
+
+    monkeypatch.setattr(cli, "PROGRESS_INTERVAL", 0.0)  # a line per update (a log file sees one per 15 s)
+    argv = ["vqe", "--problem", "tfim", "--n", "4", "--layers", "1", "--restarts", "3", "--steps", "30"]
+    assert main(argv) == 0
+    captured = capsys.readouterr()
+    err = captured.err
+    for text in ("VQE tfim(n=4), restart 1/3: evaluations = ", "restart 2/3", "restart 3/3", "E = -",
+                 "error vs exact = 3.98e-01", "ETA <= 0:"):
+        assert text in err
+    assert "restart" not in captured.out
+    assert "ETA" not in captured.out
+    assert "VQE result" in captured.out
+
+
+def test_run_dissociation_curve_shows_points_and_plots_hf_with_units(tmp_path, monkeypatch, capsys,
+                                                                    saved_figures):
+    import qml.cli as cli
+
+    monkeypatch.setattr(cli, "PROGRESS_INTERVAL", 0.0)
+    exp = tmp_path / "h2.toml"
+    exp.write_text('method = "sweep"\n[problem]\nname = "h2"\n[ansatz]\nname = "asd"\n'
+                   '[optimizer]\nsteps = 50\n[sweep]\nparam = "bond_length"\nvalues = [0.6, 1.4, 2.2]\n')
+    assert main(["run", str(exp), "--plot", str(tmp_path / "curve.png")]) == 0
+    captured = capsys.readouterr()
+    assert "h2: 3/3 points, bond_length = 2.2, E = " in captured.err
+    assert "worst error = " in captured.err
+    assert "ETA 0:" in captured.err
+    assert "ETA" not in captured.out
+    (fig,) = saved_figures
+    ax, ax_err = fig.axes
+    assert ax.get_xlabel() == ax_err.get_xlabel() == "bond length (Å)"
+    assert ax.get_ylabel() == "energy (Ha)"
+    assert ax_err.get_ylabel() == "|E - E_exact| (Ha)"
+    lines = {line.get_label(): line for line in ax.get_lines()}
+    assert {"Hartree-Fock", "VQE", "exact"} <= set(lines)
+    hf, exact = lines["Hartree-Fock"].get_ydata(), lines["exact"].get_ydata()
+    assert len(hf) == 3
+    assert all(h > e + 1e-3 for h, e in zip(hf, exact))  # correlation energy: HF lies above FCI
+
+
+def test_vqe_convergence_plot_has_the_energy_unit(tmp_path, saved_figures):
+    assert main(["vqe", "--problem", "heisenberg", "--n", "4", "--steps", "20", "--plot",
+                 str(tmp_path / "c.png")]) == 0
+    ax, ax_err = saved_figures[0].axes
+    assert ax.get_ylabel() == "energy (spin units)"
+    assert ax_err.get_ylabel() == "|E - E_exact| (spin units)"
+
+
+def test_run_vqe_file_shows_the_restart_index(tmp_path, monkeypatch, capsys):
+    import qml.cli as cli
+
+    monkeypatch.setattr(cli, "PROGRESS_INTERVAL", 0.0)
+    exp = tmp_path / "t.toml"
+    exp.write_text('name = "t4"\n[problem]\nname = "tfim"\nn = 4\n[ansatz]\nlayers = 1\n'
+                   '[optimizer]\nsteps = 30\nrestarts = 2\n')
+    assert main(["run", str(exp)]) == 0
+    err = capsys.readouterr().err
+    assert "t4, restart 2/2: evaluations = " in err
+    assert "error vs exact = " in err

@@ -54,7 +54,10 @@ def test_settings_errors(argv, match):
         family_settings(_args(*argv))
 
 
-def test_cli_family_run_writes_loadable_json_and_plots(tmp_path, capsys):
+def test_cli_family_run_writes_loadable_json_and_plots(tmp_path, capsys, monkeypatch, saved_figures):
+    import qml.cli
+
+    monkeypatch.setattr(qml.cli, "PROGRESS_INTERVAL", 0.0)  # a progress line per update
     out, png = tmp_path / "r.json", tmp_path / "r.png"
     rc = cli_main(
         [
@@ -78,7 +81,19 @@ def test_cli_family_run_writes_loadable_json_and_plots(tmp_path, capsys):
         ]
     )
     assert rc == 0
-    text = capsys.readouterr().out
+    captured = capsys.readouterr()
+    text = captured.out
+    for line in (
+        "branch Sz = -1 (2/3): 4/4 points, layers = 1, max rel error = ",
+        "refine branch 1/3: ",
+        "evaluations, loss = ",
+        "ETA <= 0:",
+        "evaluate: 5/5 points, mean fidelity = 1.000000, max rel error = ",
+        "evaluate exact_interp: 5/5 points, mean fidelity = ",
+        "physics: ",
+    ):
+        assert line in captured.err
+    assert "ETA" not in text
     assert "predicted crossings: 1 (Sz = 0 -> Sz = -1), 2 (Sz = -1 -> Sz = -2)" in text
     assert "exact to round-off" in text  # N=4 plateaus are exact: no spread-error ranking
     data = json.loads(out.read_text())
@@ -88,6 +103,35 @@ def test_cli_family_run_writes_loadable_json_and_plots(tmp_path, capsys):
     assert load_result(out).summary()["min_fidelity"] > 0.999
     assert png.exists()
     assert (tmp_path / "r_physics.png").exists()
+    prediction, physics = saved_figures
+    assert prediction.axes[0].get_ylabel() == "energy (spin units)"
+    assert prediction.axes[-1].get_ylabel() == "energy error / spread (spin units)"
+    assert prediction.axes[-1].get_xlabel() == "h"
+    labels = [ax.get_ylabel() for ax in physics.axes]
+    assert "half-chain entropy (nats)" in labels
+    assert labels[-1] == "predicted spread (spin units)"
+
+
+def test_cli_preset_progress_on_stderr_and_plot_units(tmp_path, capsys, monkeypatch, saved_figures):
+    import qml.cli
+
+    monkeypatch.setattr(qml.cli, "PROGRESS_INTERVAL", 0.0)
+    argv = ["predict", "--problem", "tfim", "--n", "4", "--train", "3", "--test", "3", "--dense", "5"]
+    assert cli_main([*argv, "--steps", "10", "--plot", str(tmp_path / "p.png")]) == 0
+    captured = capsys.readouterr()
+    for line in (
+        "per-point VQE: 3/3 points, energy = ",
+        "fit mlp: 1/13 evaluations, loss = ",
+        "ETA <= 0:",
+        "evaluate mlp: 3/3 points, mean fidelity = ",
+        "max rel error = ",
+    ):
+        assert line in captured.err
+    assert "ETA" not in captured.out
+    assert "mean_fidelity" in captured.out
+    (fig,) = saved_figures
+    assert fig.axes[0].get_ylabel() == "energy (Pauli units)"
+    assert fig.axes[-1].get_xlabel() == "h"
 
 
 def test_cli_open_chain_and_errors(capsys):

@@ -158,11 +158,12 @@ def test_h2_hamiltonian_matches_pennylane_and_references():
     assert p.info["n_electrons"] == 2
     assert p.info["hf_energy"] == pytest.approx(H2_HF, abs=1e-7)
     assert p.exact().energy == pytest.approx(H2_FCI, abs=1e-7)
-    # wire order: PennyLane's matrix of its own operator equals ours
+    # wire order: PennyLane's matrix of its own operator, from the same integrals, equals ours
     coords = np.array([0.0, 0.0, 0.0, 0.0, 0.0, 0.74])
     mol = qp.qchem.Molecule(["H", "H"], coords, unit="angstrom")
-    op, _ = qp.qchem.molecular_hamiltonian(mol, method="dhf")
-    assert np.allclose(qp.matrix(op, wire_order=range(4)), p.hamiltonian.to_matrix(4), atol=1e-10)
+    method = "pyscf" if p.info["integral_source"] == "pyscf" else "dhf"
+    op, _ = qp.qchem.molecular_hamiltonian(mol, method=method)
+    assert np.allclose(qp.matrix(op, wire_order=range(4)), p.hamiltonian.to_matrix(4), atol=1e-8)
     # the reference (Hartree-Fock) circuit has the HF energy
     assert p.energy(p.reference, None) == pytest.approx(p.info["hf_energy"], abs=1e-12)
 
@@ -187,7 +188,8 @@ def test_initial_weights_are_seeded():
 
 def test_problem_label_and_defaults():
     assert get_problem("tfim", n=4, h=0.5).label() == "tfim(n=4, h=0.5)"
-    assert set(PROBLEMS) == {"tfim", "xxz", "heisenberg", "j1j2", "xy", "metavqe", "h2", "lih"}
+    spins_ = {"tfim", "xxz", "heisenberg", "j1j2", "xy", "metavqe"}
+    assert set(PROBLEMS) == spins_ | {"h2", "lih", "beh2", "molecule"}
     assert get_problem("TFIM", n=4).name == "tfim"
 
 
@@ -235,8 +237,8 @@ def test_bad_values():
         get_problem("tfim", n=4).ansatz(2, "qaoa")
     with pytest.raises(ValueError, match="layers must be an integer >= 1"):
         get_problem("tfim", n=4).ansatz(0)
-    with pytest.raises(ValueError, match="valid molecules: h2, lih"):
-        molecular_hamiltonian("beh2")
+    with pytest.raises(ValueError, match="unknown molecule 'h2o'; valid molecules: h2, lih, beh2"):
+        molecular_hamiltonian("h2o")
 
 
 def test_absurd_depths_are_refused_at_once():

@@ -50,6 +50,33 @@ def test_sweep_then_nothing_new_then_results(tmp_path, capsys):
     assert (tmp_path / "p.png").stat().st_size > 0
 
 
+def test_sweep_progress_and_a_dissociation_plot_with_hf_and_units(
+    tmp_path, capsys, monkeypatch, saved_figures
+):
+    import qml.cli
+
+    monkeypatch.setattr(qml.cli, "PROGRESS_INTERVAL", 0.0)  # a progress line per finished task
+    grid = ["--grid", "bond_length=0.6:2.0:3"]
+    assert main(["sweep", "--problem", "h2", *grid, "--steps", "40", "--out", str(tmp_path)]) == 0
+    captured = capsys.readouterr()
+    assert "sweep: 1/3 tasks, running = 2, failed = 0, last rel error = " in captured.err
+    assert "worst rel error = " in captured.err
+    assert "ETA 0:" in captured.err
+    assert captured.out == ""
+    assert main(["results", str(tmp_path), "--json"]) == 0
+    rows = json.loads(capsys.readouterr().out)
+    assert {r["energy_unit"] for r in rows} == {"hartree"}
+    assert all(r["hf_energy"] > r["exact"] for r in rows)
+    assert main(["results", str(tmp_path), "--plot", str(tmp_path / "curve.png")]) == 0
+    (fig,) = saved_figures
+    ax_e, ax_r = fig.axes
+    assert ax_r.get_xlabel() == "bond length (Å)"
+    assert ax_e.get_ylabel() == "energy (Ha)"
+    labels = [line.get_label() for line in ax_e.get_lines()]
+    assert "Hartree-Fock" in labels
+    assert "exact" in labels
+
+
 def test_ctrl_c_exits_130_and_keeps_results(tmp_path, capsys, monkeypatch):
     import qml.parallel.sweep as sweep
 

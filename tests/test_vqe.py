@@ -345,3 +345,17 @@ def test_malformed_result_files_give_one_clear_error(tmp_path, text, match):
 def test_shots_with_a_gradient_optimiser_are_refused_not_ignored():
     with pytest.raises(ValueError, match="shots=100 would be ignored: lbfgs uses exact energies"):
         vqe(get_problem("tfim", n=3, periodic=False), "lbfgs", steps=5, shots=100)
+
+
+@pytest.mark.parametrize("on_executor", [False, True])
+def test_restart_callback_reports_each_restart_with_the_exact_energy(on_executor):
+    from qml.parallel import SerialExecutor
+
+    problem = get_problem("tfim", n=4)
+    calls = []
+    res = vqe(problem, steps=30, layers=1, restarts=2, executor=SerialExecutor() if on_executor else None,
+              restart_callback=lambda *a: calls.append(a))
+    assert [c[:2] for c in calls] == [(0, 2), (1, 2), (2, 2)]
+    assert calls[0][2] is None
+    assert min(c[2] for c in calls[1:]) == pytest.approx(res.energy, abs=1e-12)
+    assert calls[-1][3] == pytest.approx(problem.exact().energy, abs=1e-12)

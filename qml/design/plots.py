@@ -49,6 +49,8 @@ def plot_fronts(results: Sequence[DesignResult], path: str | Path | None = None)
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
 
+    from qml.units import energy_label
+
     if not results:
         raise ValueError("plot_fronts needs at least one DesignResult")
     fig = Figure(figsize=(7.5, 8.0), constrained_layout=True)
@@ -90,7 +92,7 @@ def plot_fronts(results: Sequence[DesignResult], path: str | Path | None = None)
         )
         if goal is not None:
             ax.axhline(goal, color="k", ls=":", lw=1, label="target")
-        ax.set_ylabel(f"|E - E0| ({r0.energy_unit or 'energy'})" if key == "abs_error" else "1 - fidelity")
+        ax.set_ylabel(energy_label(r0.energy_unit, "|E - E0|") if key == "abs_error" else "1 - fidelity")
         ax.grid(True, which="both", alpha=0.3)
         ax.legend(fontsize=8)
     ax_f.set_xlabel(f"two-qubit gates after transpilation to {r0.target.get('name', 'the target')}")

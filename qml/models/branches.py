@@ -27,9 +27,11 @@ Example:
 
 from __future__ import annotations
 
+import functools
 import itertools
 import logging
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -141,6 +143,7 @@ def fit_branch(
     steps: int = 300,
     seed: int = 0,
     dtype: torch.dtype = torch.complex128,
+    callback: Callable[[dict[str, Any]], Any] | None = None,
 ) -> BranchFit:
     """Per-point VQE of one sector's branch at the training points, depth grown until converged.
 
@@ -154,6 +157,9 @@ def fit_branch(
         steps: L-BFGS iterations per VQE.
         seed: Seed of the first point's initial weights and of the new layers' angles.
         dtype: Simulation dtype.
+        callback: ``callback(info)`` after each training point's VQE, ``info`` =
+            ``{"layers", "point", "points", "rel_error"}`` (the point's error against the sector's exact
+            energy; ``point`` counts from 1 at every depth).
 
     Returns:
         A :class:`BranchFit`.
@@ -224,6 +230,9 @@ def fit_branch(
                     break
             W[t] = best.weights.numpy()
             E[t] = best.energy
+            if callback is not None:
+                rel = _rel_errors([best.energy], [refs[t][0]])[0]
+                callback({"layers": p, "point": t + 1, "points": len(L), "rel_error": float(rel)})
         fids, rel = _scores(sim, circuit, W, E, refs)
         history.append(
             {
@@ -426,7 +435,10 @@ class SectorModel:
         self.labels = [f.label for f in fits]
         self.refined: dict[str, Any] = {}
 
-    def refine(self, lams: LamLike, steps: int = 100, seed: int = 0) -> dict[str, Any]:
+    def refine(
+        self, lams: LamLike, steps: int = 100, seed: int = 0,
+        callback: Callable[[int, int, float], Any] | None = None,
+    ) -> dict[str, Any]:
         """Correct every branch's interpolated angles by training on the mean energy over unlabelled ``lams``.
 
         Each branch becomes a :class:`ResidualConditional`: its interpolant plus an MLP that
@@ -435,6 +447,9 @@ class SectorModel:
         the interpolant, so the mean energy can only go down; the angles between training
         points then follow the energy landscape instead of a spline. A branch keeps its
         interpolant when training does not lower its mean energy.
+
+        ``callback(branch, evaluation, loss)`` is called at every L-BFGS evaluation (see
+        :meth:`~qml.models.conditional.ConditionalModel.fit`; at most ``steps * 5 // 4 + 1`` per branch).
 
         Returns:
             ``{"steps", "points", "seconds", "mean_energy": [before, after] per branch}``.
@@ -454,7 +469,8 @@ class SectorModel:
             with torch.no_grad():
                 before = float(base.energy(L).mean())
             net = ResidualConditional(base, seed=seed + i)
-            net.fit(L, steps=steps, seed=seed + i, log_every=10**9)
+            net.fit(L, steps=steps, seed=seed + i, log_every=10**9,
+                    callback=None if callback is None else functools.partial(callback, i))
             with torch.no_grad():
                 after = float(net.energy(L).mean())
             if after < before:

@@ -618,6 +618,7 @@ def per_point_vqe(
     restarts: int = 1,
     simulator: Simulator | None = None,
     tol: float | None = None,
+    callback: Callable[[int, int, Any], Any] | None = None,
 ) -> PerPointResult:
     """VQE at each ``lambda`` (with :func:`qml.optimize.vqe`), optionally on every branch.
 
@@ -639,6 +640,8 @@ def per_point_vqe(
         restarts: Restarts of the first point of each branch.
         simulator: Simulator settings.
         tol: Optimiser tolerance.
+        callback: ``callback(done, total, result)`` after each VQE (``total``: points x branches;
+            ``result``: its :class:`~qml.optimize.VQEResult`).
 
     Returns:
         A :class:`PerPointResult`.
@@ -680,6 +683,8 @@ def per_point_vqe(
             w = res.weights if continuation else first
             log.info("per-point VQE %s=%s branch %d: energy %.10g (%d evaluations)", family.names, lam, s,
                      res.energy, res.n_evals)
+            if callback is not None:
+                callback(s * T + t + 1, S * T, res)
     return PerPointResult(L, weights, energies, time.perf_counter() - t0, seed, n_evals)
 
 

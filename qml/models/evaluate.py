@@ -30,7 +30,7 @@ from __future__ import annotations
 import json
 import logging
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -83,6 +83,7 @@ class EvaluationResult:
             ``max_abs_energy_error`` and ``max_abs_error_<observable>``.
         model: Model description (kind, sizes, range).
         family: Family label; ``sector``: reference sector label.
+        energy_unit: The problem's energy unit (``"pauli"``, ``"spin"``, ``"hartree"``; for plots).
         label: Free label (e.g. ``"mlp"``).
         seed: Seed of the run that produced the model.
         seconds: Evaluation time (prediction + references).
@@ -109,6 +110,7 @@ class EvaluationResult:
     model: dict[str, Any] = field(default_factory=dict)
     family: str = ""
     sector: str | None = None
+    energy_unit: str = ""
     label: str = ""
     seed: int = 0
     seconds: float = 0.0
@@ -217,6 +219,7 @@ def evaluate(
     seed: int = 0,
     extra: dict[str, Any] | None = None,
     readout: bool = False,
+    progress: Callable[[int, int, dict[str, float | None]], Any] | None = None,
 ) -> EvaluationResult:
     """Compare a conditional model's predicted ground states with exact ones on held-out ``lambda``.
 
@@ -233,6 +236,8 @@ def evaluate(
         readout: Also compare the scalar observables of :func:`qml.readout.observables`
             (``s2``, ``staggered_m2``, ``sq_pi``, ``entropy_half``...) in ``observables``,
             the exact value taken on the ground state closest to the prediction.
+        progress: ``progress(done, total, info)`` after each test point (its exact reference is the
+            slow part); ``info`` holds the running ``mean_fidelity`` and ``max_rel_error``.
 
     Returns:
         An :class:`EvaluationResult`.
@@ -261,7 +266,8 @@ def evaluate(
     mats = {k: o.to_sparse(n) for k, o in obs.items()}
     e_pred = pred.energies.detach().cpu().numpy().astype(float)
     res = EvaluationResult(lams=_as_list(L), param_names=list(fam.names), family=fam.label(), label=label,
-                           seed=int(seed), model=model.describe(), extra=dict(extra or {}))
+                           seed=int(seed), model=model.describe(), extra=dict(extra or {}),
+                           energy_unit=fam.problem_at(L[0].tolist()).energy_unit)
     res.train_lams = [] if train_lams is None else _as_list(fam.as_lams(train_lams).numpy())
     res.observables = {k: {"pred": [], "exact": []} for k in obs}
     for b in range(L.shape[0]):
@@ -290,6 +296,10 @@ def evaluate(
                     entry = res.observables.setdefault(k, {"pred": [], "exact": []})
                     entry["pred"].append(row["value"])
                     entry["exact"].append(row["exact"])
+        if progress is not None:
+            fids = [f for f in res.fidelity if f is not None]
+            progress(b + 1, L.shape[0], {"mean_fidelity": float(np.mean(fids)) if fids else None,
+                                         "max_rel_error": float(max(res.rel_error))})
     res.summary = res.summarize()
     res.seconds = time.perf_counter() - t0
     res.versions = versions()
@@ -328,13 +338,15 @@ def plot_evaluation(
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure  # no pyplot: the caller's matplotlib backend stays as it is
 
+    from qml.units import energy_label, param_label
+
     rs = [results] if isinstance(results, EvaluationResult) else list(results)
     if not rs:
         raise ValueError("nothing to plot: pass at least one EvaluationResult")
     ref = rs[0]
     scalar = bool(ref.lams) and not isinstance(ref.lams[0], list)
     x = np.asarray(ref.lams, dtype=float) if scalar else np.arange(len(ref.lams), dtype=float)
-    xlabel = ref.param_names[0] if scalar and ref.param_names else "test point"
+    xlabel = param_label(ref.param_names[0]) if scalar and ref.param_names else "test point"
     fig = Figure(figsize=(7.0, 8.5), constrained_layout=True)
     FigureCanvasAgg(fig)
     axes = fig.subplots(3, 1, sharex=True)
@@ -355,7 +367,7 @@ def plot_evaluation(
         for ax in axes:
             for v in t:
                 ax.axvline(v, color="r", lw=0.6, alpha=0.35)
-    ax_e.set_ylabel("energy")
+    ax_e.set_ylabel(energy_label(ref.energy_unit))
     ax_e.legend(fontsize=8)
     ax_f.set_ylabel("1 - fidelity")
     ax_f.legend(fontsize=8)

@@ -270,6 +270,7 @@ def plot_family_physics(
     param: str = "lambda",
     title: str | None = None,
     spread: Any = None,
+    energy_unit: str = "",
 ) -> Path:
     """PNG of the observables along a one-parameter family: predicted (markers) vs exact (lines).
 
@@ -287,7 +288,8 @@ def plot_family_physics(
         crossings: ``[{"lambda": x, ...}]`` (one colour), or ``{"predicted": [...], "exact": [...]}``.
         param: x-axis label.
         title: Figure title.
-        spread: ``(B,)`` predicted uncertainty.
+        spread: ``(B,)`` predicted uncertainty (an energy).
+        energy_unit: The problem's energy unit, for the spread's axis (``"pauli"``, ``"spin"``...).
 
     Returns:
         The path written.
@@ -301,6 +303,8 @@ def plot_family_physics(
         >>> plot_family_physics(os.path.join(tempfile.mkdtemp(), "f.png"), lams, obs, obs).suffix
         '.png'
     """
+    from qml.units import energy_label
+
     x = _lams(lams)
     series: dict[str, dict[str, Any]] = {}
     for who, given in (("predicted", predicted), ("exact", exact)):
@@ -336,7 +340,7 @@ def plot_family_physics(
         kinds = [(crossings or [], "tab:purple", "crossing")]
     panels = [
         (("magnetization_z", "magnetization_x"), "magnetization"),
-        (("entropy_half",), "half-chain entropy"),
+        (("entropy_half",), "half-chain entropy (nats)"),
         (("correlation_long",), "C(N//2) = <Z_i Z_(i+N//2)>"),
         (("chi_F",), "fidelity susceptibility"),
     ]
@@ -361,7 +365,7 @@ def plot_family_physics(
         ax.set_ylabel(label)
     if sp is not None:
         axes[-1].semilogy(x, np.maximum(sp, 1e-16), "o-", color="tab:green", ms=3, lw=1)
-        axes[-1].set_ylabel("predicted spread")
+        axes[-1].set_ylabel(energy_label(energy_unit, "predicted spread"))
     train = [] if train_lams is None else np.asarray(train_lams, dtype=float).ravel()
     for ax in axes:
         for v in train:

@@ -38,6 +38,7 @@ from __future__ import annotations
 import functools
 import logging
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar
@@ -52,6 +53,13 @@ log = logging.getLogger(__name__)
 
 #: Test points closer than this to an exact level crossing are excluded from the summary (and listed).
 CROSSING_EXCLUSION = 1e-3
+
+#: ``progress(stage, done, total, info)`` of :func:`predict_family` and :func:`qml.predict.run_prediction`:
+#: called when a stage starts (``done = 0``) and after each unit of its work (a training point's VQE,
+#: an L-BFGS evaluation, a test point); ``total`` is ``None`` when unknown; ``info`` holds the numbers
+#: to show (``energy``, ``rel_error``, ``loss``, ``mean_fidelity``, ``max_rel_error``...) and
+#: ``bound: True`` when ``total`` is an upper bound (an evaluation budget), ``unit`` what is counted.
+StageProgress = Callable[[str, int, int | None, dict[str, Any]], Any]
 
 #: Energy errors below this (relative) are round-off: when all are, the spread-error correlation is not
 #: reported (``uncertainty["errors_at_roundoff"]``).
@@ -338,7 +346,7 @@ def predict_family(
     dense: int = 31,
     physics: bool = True,
     baselines: bool = True,
-    progress: Any = None,
+    progress: StageProgress | None = None,
     executor: Any = None,
 ) -> FamilyPredictionResult:
     """Train sector branches on a family, predict held-out points, score against exact and baselines.
@@ -359,7 +367,9 @@ def predict_family(
         dense: Number of unlabelled points of the refinement (see :func:`dense_points`).
         physics: Compute observables and transition estimates across the family.
         baselines: Run the exact-state interpolation and shadow baselines.
-        progress: Optional ``progress(stage: str)`` callback.
+        progress: ``progress(stage, done, total, info)`` (see :data:`StageProgress`): the sector scan,
+            each branch's VQE per training point (per depth), the refinement's evaluations, the test
+            points of every evaluation (running mean fidelity, max relative error), the baselines.
         executor: A :mod:`qml.parallel` executor: the branches are trained as separate tasks on
             its workers (same results as in this process).
 
@@ -394,7 +404,14 @@ def predict_family(
         )
     if isinstance(test, bool) or not isinstance(test, int) or test < 1:
         raise ValueError(f"test must be an integer >= 1, got {test!r}")
-    say = progress or (lambda stage: None)
+
+    def say(stage: str, done: int = 0, total: int | None = None, **info: Any) -> None:
+        if progress is not None:
+            progress(stage, done, total, info)
+
+    def scored(stage: str) -> Callable[[int, int, dict[str, Any]], None]:
+        return lambda done, total, info: say(stage, done, total, unit="points", **info)
+
     t0 = time.perf_counter()
     timings: dict[str, float] = {}
     names = list(vary)
@@ -432,17 +449,31 @@ def predict_family(
     }
     fit_one = functools.partial(fit_branch, fam, tr, layers=layers, seed=seed, steps=steps)
     done: dict[int, Any] = {}
+    nb = len(scan.branches)
     try:
         if executor is None:
             for i, v in enumerate(scan.branches):
-                say(f"branch {scan.label(v)}")
-                done[i] = fit_one(v)
+                name = f"branch {scan.label(v)} ({i + 1}/{nb})"
+                say(name)
+                worst: list[float] = []
+
+                def point(info: dict[str, Any], name: str = name, worst: list[float] = worst) -> None:
+                    if info["point"] == 1:  # a new depth: its points start again
+                        worst.clear()
+                    worst.append(info["rel_error"])
+                    say(name, info["point"], info["points"], unit="points", layers=info["layers"],
+                        max_rel_error=max(worst))
+
+                done[i] = fit_one(v, callback=point)
         else:  # one task per branch (a pure function of its inputs), on the executor's workers
-            say(f"{len(scan.branches)} branches on {executor.describe().get('kind')}")
+            stage = f"{nb} branches on {executor.describe().get('kind')}"
+            say(stage, 0, nb, unit="branches")
             for i, fit, err in executor.as_completed(fit_one, scan.branches):
                 if err is not None:
                     raise err
                 done[i] = fit
+                say(stage, len(done), nb, unit="branches",
+                    max_rel_error=max(f.max_rel_error for f in done.values()))
     except KeyboardInterrupt:
         partial = FamilyPredictionResult(
             **header,
@@ -462,9 +493,13 @@ def predict_family(
     model = SectorModel(fam, fits)
     plain = None
     if refine:
-        say("refine")
         plain = SectorModel(fam, fits)
-        model.refine(dense_points(ranges, dense, te), steps=refine, seed=seed)
+
+        def refining(branch: int, evaluation: int, loss: float) -> None:
+            say(f"refine branch {branch + 1}/{nb}", evaluation, refine * 5 // 4 + 1, unit="evaluations",
+                bound=True, loss=loss)
+
+        model.refine(dense_points(ranges, dense, te), steps=refine, seed=seed, callback=refining)
         timings["refine"] = model.refined["seconds"]
     periodic = bool(
         fam.problem_at(tr[0].tolist()).info.get("lattice", "").startswith("ring")
@@ -473,7 +508,7 @@ def predict_family(
     obs = default_observables(fam.n_wires, periodic)
     say("evaluate")
     t1 = time.perf_counter()
-    res = evaluate(model, te, tr, observables=obs, label="sector", seed=seed)
+    res = evaluate(model, te, tr, observables=obs, label="sector", seed=seed, progress=scored("evaluate"))
     crossings: dict[str, list[dict[str, Any]]] = {"predicted": [], "exact": []}
     mask = np.ones(len(te), dtype=bool)
     if fam.n_params == 1 and scan.symmetry is not None:
@@ -491,7 +526,9 @@ def predict_family(
     models = {"sector": _model_entry(res, mask)}
     if plain is not None:
         models["sector_interp"] = _model_entry(
-            evaluate(plain, te, tr, observables=obs, label="sector_interp", seed=seed), mask
+            evaluate(plain, te, tr, observables=obs, label="sector_interp", seed=seed,
+                     progress=scored("evaluate sector_interp")),
+            mask,
         )
     exact_E = np.asarray(res.energy_exact)
     infid = 1.0 - np.asarray([f if f is not None else np.nan for f in res.fidelity])
@@ -524,9 +561,11 @@ def predict_family(
         say("baselines")
         t3 = time.perf_counter()
         base = ExactStateInterpolation(fam, tr)
-        bres = evaluate(base, te, tr, observables=obs, label="exact_interp", seed=seed)
+        bres = evaluate(base, te, tr, observables=obs, label="exact_interp", seed=seed,
+                        progress=scored("evaluate exact_interp"))
         models["exact_interp"] = _model_entry(bres, mask)
         comparison["exact_interp"] = _wins(err, np.abs(np.asarray(bres.energy_pred) - exact_E), te, exact_E)
+        say("shadow baseline")
         ts = time.perf_counter()
         sh = shadow_baseline(fam, tr, te, n_snapshots=shots, seed=seed, observables=obs)
         obs_exact = {k: v["exact"] for k, v in res.observables.items()}
@@ -641,7 +680,9 @@ def plot_family_prediction(result: FamilyPredictionResult, path: str | Path) -> 
         ['.png', '.png']
     """
     from qml.models.family_physics import plot_family_physics, plot_phase_diagram
+    from qml.units import energy_label, energy_unit_of, param_label
 
+    unit = energy_unit_of(result.problem, result.fixed)
     p = Path(path)
     p.parent.mkdir(parents=True, exist_ok=True)
     te, tr = np.asarray(result.test_lams), np.asarray(result.train_lams)
@@ -658,7 +699,7 @@ def plot_family_prediction(result: FamilyPredictionResult, path: str | Path) -> 
                 ys,
                 grid(ph["predicted"]["magnetization_z"]),
                 grid(ph["exact"]["magnetization_z"]),
-                names=tuple(result.params),
+                names=(param_label(result.params[0]), param_label(result.params[1])),
                 quantity="magnetization_z",
                 train_points=tr,
                 title=label,
@@ -671,7 +712,7 @@ def plot_family_prediction(result: FamilyPredictionResult, path: str | Path) -> 
             ys,
             grid(fid),
             np.ones((len(ys), len(xs))),
-            names=tuple(result.params),
+            names=(param_label(result.params[0]), param_label(result.params[1])),
             quantity="ground-space fidelity",
             train_points=tr,
             title=label,
@@ -707,11 +748,11 @@ def plot_family_prediction(result: FamilyPredictionResult, path: str | Path) -> 
         for v in tr[:, 0]:
             ax.axvline(v, color="r", lw=0.6, alpha=0.3)
         ax.legend(fontsize=7)
-    ax_e.set_ylabel("energy")
+    ax_e.set_ylabel(energy_label(unit))
     ax_f.set_ylabel("1 - fidelity")
     ax_r.set_ylabel("relative energy error")
-    ax_u.set_ylabel("energy error / spread")
-    ax_u.set_xlabel(result.params[0])
+    ax_u.set_ylabel(energy_label(unit, "energy error / spread"))
+    ax_u.set_xlabel(param_label(result.params[0]))
     fig.suptitle(label)
     fig.savefig(p, dpi=110)
     out = [p]
@@ -728,9 +769,10 @@ def plot_family_prediction(result: FamilyPredictionResult, path: str | Path) -> 
                 "predicted": result.crossings.get("predicted", []),
                 "exact": result.crossings.get("exact", []),
             },
-            param=result.params[0],
+            param=param_label(result.params[0]),
             title=label,
             spread=np.asarray(result.uncertainty["spread"]) if result.uncertainty else None,
+            energy_unit=unit,
         )
         out.append(q)
     return out
@@ -744,6 +786,7 @@ __all__ = [
     "ExactStateInterpolation",
     "FamilyPredictionResult",
     "PredictionInterrupted",
+    "StageProgress",
     "dense_points",
     "ensemble_uncertainty",
     "family_grids",

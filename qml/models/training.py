@@ -37,7 +37,8 @@ log = logging.getLogger(__name__)
 
 Tensor = torch.Tensor
 DataLike = tuple[Tensor, ...] | list[Tensor] | torch.utils.data.Dataset
-#: ``progress(epoch, logs)``; ``logs`` has ``train_loss``, ``val_loss``, ``val_metric``, ``seconds``.
+#: ``progress(epoch, logs)``; ``logs`` has ``train_loss``, ``val_loss``, ``val_metric``, ``seconds``,
+#: ``epoch`` and ``epochs`` (the total).
 Progress = Callable[[int, dict[str, Any]], Any]
 #: Optimisers understood by :func:`fit`.
 FIT_OPTIMIZERS: tuple[str, ...] = ("adam", "adamw", "sgd")
@@ -305,7 +306,9 @@ def fit(
         checkpoint: File to write after every epoch (model, optimiser, generator state,
             history, best weights); with ``resume=True`` an existing file is continued.
         resume: Continue from ``checkpoint`` when it exists.
-        progress: ``progress(epoch, logs)`` after every epoch; return ``True`` to stop.
+        progress: ``progress(epoch, logs)`` after every epoch (``logs``: ``train_loss``, ``val_loss``,
+            ``val_metric``, ``seconds``, ``epoch``, ``epochs``); return ``True`` to stop. The ``qml``
+            commands' :meth:`qml.cli.ProgressBar.epoch` shows it as epoch i/N, losses and ETA.
         metric: ``metric(outputs, targets) -> float`` on the validation data (e.g. :func:`accuracy`).
         log_every: Log (INFO) every this many epochs.
 
@@ -407,7 +410,7 @@ def fit(
         else:
             bad_epochs += 1
         logs = {"train_loss": hist.train_loss[-1], "val_loss": hist.val_loss[-1] if val is not None else None,
-                "val_metric": vmetric, "seconds": time.perf_counter() - t0}
+                "val_metric": vmetric, "seconds": time.perf_counter() - t0, "epoch": epoch, "epochs": epochs}
         if epoch % max(1, log_every) == 0 or epoch == epochs:
             log.info("epoch %d/%d: train %.6g%s%s", epoch, epochs, logs["train_loss"],
                      "" if val is None else f", val {logs['val_loss']:.6g}",

@@ -666,6 +666,26 @@ def settings_dict(method: str, steps: int, lr: float | None, tol: float | None,
     }
 
 
+def max_evaluations(method: str, steps: int, options: dict[str, Any] | None = None) -> int | None:
+    """The budget of ``callback`` calls of one :func:`minimize` run, or ``None`` when it has none.
+
+    L-BFGS stops once it has made ``max_eval`` evaluations (``2.5 steps`` by default; the last
+    line search may add a few); Adam, SGD, SPSA and QNG call back once per iteration; COBYLA's
+    ``maxiter`` counts evaluations. The other scipy methods count iterations, whose evaluations
+    vary. Progress bars use it for an upper-bound ETA.
+
+    Example:
+        >>> max_evaluations("lbfgs", 200), max_evaluations("adam", 200), max_evaluations("bfgs", 200)
+        (500, 200, None)
+    """
+    method = str(method).lower()
+    if method == "lbfgs":
+        return int((options or {}).get("max_eval", steps * 5 // 2))
+    if method in ("adam", "sgd", "spsa", "qng", "cobyla"):
+        return int(steps)
+    return None
+
+
 def as_weights(values: Sequence[float] | np.ndarray | torch.Tensor, dtype: torch.dtype = torch.float64
                ) -> torch.Tensor:
     """Coerce a weight vector (list, array or tensor) to a detached 1-D tensor.
@@ -688,6 +708,7 @@ __all__ = [
     "Objective",
     "OptimizeResult",
     "as_weights",
+    "max_evaluations",
     "minimize",
     "settings_dict",
 ]

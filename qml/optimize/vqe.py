@@ -44,6 +44,8 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 ProblemLike = Problem | tuple[PauliSum, Circuit]
+#: ``restart_callback(done, restarts, energy, exact)`` of :func:`vqe` (see there).
+RestartCallback = Callable[[int, int, float | None, float | None], Any]
 InitLike = str | Sequence[float] | np.ndarray | torch.Tensor | VQEResult | None
 
 
@@ -165,6 +167,7 @@ def vqe(
     executor: Any = None,
     checkpoint: str | None = None,
     resume: bool = False,
+    restart_callback: RestartCallback | None = None,
 ) -> VQEResult:
     """Minimise ``<psi(w)|H|psi(w)>`` over the weights of an ansatz.
 
@@ -206,6 +209,11 @@ def vqe(
         observables: Also record, in ``result.extra["observables"]``, the correlations,
             total spin, staggered magnetisation, structure factor and entanglement entropies
             of the optimised state beside their exact values (:func:`qml.readout.compare_with_exact`).
+        restart_callback: ``restart_callback(done, restarts, energy, exact)``: once before the first
+            restart (``done = 0``, ``energy = None``) and after each finished restart with its energy;
+            ``exact`` is the exact reference energy (``None`` when unknown). With an ``executor`` it is
+            called here as each restart task completes. Progress bars use it (restart ``done + 1`` of
+            ``restarts`` is running). With ``layers="auto"`` it restarts its count at every depth.
 
     Before optimising, the quantities the ansatz conserves (total ``Sz``, parities, total
     spin; found from its gates and initial state, see :mod:`qml.symmetry`) are compared
@@ -238,7 +246,8 @@ def vqe(
         raise ValueError("resume needs checkpoint=<file> (the state to continue from)")
     if executor is not None:
         return _restarts_on(executor, prob, optimizer, steps, lr, seed, init, callback, tol, ansatz, layers,
-                            simulator, shots, restarts, options, exact, depth, strict, observables)
+                            simulator, shots, restarts, options, exact, depth, strict, observables,
+                            restart_callback)
     ref, t_exact = _exact(prob, exact)  # first: the ansatz's initial sector may follow the ground level
     if isinstance(layers, str):
         if layers != "auto":
@@ -252,7 +261,7 @@ def vqe(
                        ansatz=ansatz, layers=p, simulator=simulator, shots=shots,
                        restarts=restarts if w0 is None else 1, options=options,
                        exact=ref if ref is not None else False, log_every=log_every, strict=strict,
-                       observables=observables)
+                       observables=observables, restart_callback=restart_callback)
 
         out = grow_depth(run, lambda p: prob.ansatz(p, ansatz), prob.n_wires, search,
                          ref is not None and ref.ground_space is not None)
@@ -274,6 +283,8 @@ def vqe(
     seeds: list[int] = []
     t_opt = time.perf_counter()
     interrupted = False
+    if restart_callback is not None:
+        restart_callback(0, restarts, None, None if ref is None else float(ref.energy))
     for r in range(restarts):
         s = seed + r
         seeds.append(s)
@@ -285,6 +296,8 @@ def vqe(
                  res.n_evals, res.message)
         if best is None or res.energy < best[0]:
             best = (res.energy, res, s, how, obj)
+        if restart_callback is not None and not res.interrupted:
+            restart_callback(r + 1, restarts, float(res.energy), None if ref is None else float(ref.energy))
         if res.interrupted:
             interrupted = True
             break
@@ -444,7 +457,7 @@ def _restarts_on(
     callback: Any, tol: float | None, ansatz: Any, layers: Any, simulator: Simulator | None,
     shots: int | None,
     restarts: int, options: dict[str, Any] | None, exact: Any, depth: DepthSearch | None, strict: bool,
-    observables: bool,
+    observables: bool, restart_callback: RestartCallback | None = None,
 ) -> VQEResult:
     """One task per restart on ``executor``; the lowest energy wins (ties: the lower seed)."""
     from qml.parallel import TaskSpec, run_task
@@ -469,10 +482,14 @@ def _restarts_on(
     specs = [TaskSpec(prob.name, params, ansatz, layers, str(optimizer), steps, seed + r,
                       str(sim.dtype).replace("torch.", ""), "torch", settings) for r in range(restarts)]
     results: dict[int, dict[str, Any]] = {}
+    if restart_callback is not None:
+        restart_callback(0, restarts, None, None)
     for i, out, err in executor.as_completed(run_task, [s.to_dict() for s in specs]):
         if err is not None:
             raise err
         results[i] = out
+        if restart_callback is not None:
+            restart_callback(len(results), restarts, float(out["energy"]), out.get("exact_energy"))
     best = min(range(restarts), key=lambda i: (results[i]["energy"], i))
     res = VQEResult.from_dict(results[best])
     res.seeds = [s.seed for s in specs]

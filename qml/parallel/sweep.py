@@ -167,7 +167,9 @@ def run_sweep(
         executor: Where to run (default: serial, in this process).
         retry_failed: Also rerun tasks recorded as failed.
         progress: Called after each task with ``{"done", "failed", "running", "total",
-            "elapsed", "eta"}`` (counts over this run's tasks; ``eta`` in seconds or ``None``).
+            "elapsed", "eta", "rel_error", "max_rel_error"}`` (counts over this run's tasks; ``eta``
+            in seconds; ``rel_error``: the last finished task's relative error against exact,
+            ``max_rel_error``: the worst of this run so far; ``None`` when unknown).
 
     Returns:
         A :class:`SweepReport`. On Ctrl-C the finished results are already stored; the
@@ -201,6 +203,9 @@ def run_sweep(
         report.executor.get("kind"),
     )
 
+    errors: list[float] = []
+    last: dict[str, float | None] = {"rel_error": None}
+
     def tick() -> None:
         if progress is None:
             return
@@ -215,6 +220,8 @@ def run_sweep(
                 "total": len(todo),
                 "elapsed": elapsed,
                 "eta": eta,
+                "rel_error": last["rel_error"],
+                "max_rel_error": max(errors) if errors else None,
             }
         )
 
@@ -225,6 +232,10 @@ def run_sweep(
             if error is None:
                 store.write(spec, result)
                 report.done.append(spec.key())
+                rel = result.get("rel_error") if isinstance(result, dict) else None
+                last["rel_error"] = None if rel is None else float(rel)
+                if rel is not None:
+                    errors.append(float(rel))
             else:
                 store.write_failure(spec, error)
                 report.failed.append(spec.key())

@@ -10,7 +10,9 @@ Modules:
       ``triangular`` with nearest / next-nearest-neighbour bonds;
     * :mod:`~qml.problems.spins`: ``tfim``, ``xxz``, ``heisenberg``, ``j1j2``, ``xy``,
       ``metavqe`` (unit conventions: see that module);
-    * :mod:`~qml.problems.molecules`: ``molecular_hamiltonian("h2" | "lih", bond_length)``;
+    * :mod:`~qml.problems.molecules`: ``molecular_hamiltonian("h2" | "lih" | "beh2", bond_length)``
+      and ``molecular_hamiltonian_from(geometry, basis, charge, multiplicity, active_electrons,
+      active_orbitals)`` for any molecule (PySCF integrals, Jordan-Wigner);
     * :mod:`~qml.problems.registry`: ``get_problem``, ``PROBLEMS``.
 
 Example:
@@ -31,7 +33,13 @@ from qml.problems.lattice import (
     square,
     triangular,
 )
-from qml.problems.molecules import MOLECULES, from_pennylane, molecular_hamiltonian
+from qml.problems.molecules import (
+    MOLECULES,
+    from_pennylane,
+    molecular_hamiltonian,
+    molecular_hamiltonian_from,
+    parse_geometry,
+)
 from qml.problems.problem import ExactResult, Problem
 from qml.problems.registry import PROBLEMS, get_problem, problem_names
 from qml.problems.spins import UNITS, heisenberg, j1j2, metavqe, tfim, tfim_exact_energy, xxz, xy
@@ -54,6 +62,8 @@ __all__ = [
     "make_lattice",
     "metavqe",
     "molecular_hamiltonian",
+    "molecular_hamiltonian_from",
+    "parse_geometry",
     "problem_names",
     "ring",
     "square",

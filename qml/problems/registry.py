@@ -19,9 +19,22 @@ Exact references scan every sector of the model's symmetry (total ``Sz``, or the
   family ``sum (XX + YY + Delta ZZ) + lambda sum Z`` (Pauli units). Ansatz ``"hva"`` as
   above (with ``gamma != 0`` the XY model conserves only the Z parity); ansatz ``"hea"``
   (RY-RZ layers with CNOT chains) is not confined to a sector (the XY default).
-* ``"h2"``, ``"lih"``: STO-3G Jordan-Wigner molecules (Hartree) from PennyLane's
-  Hartree-Fock integrals; reference sector: the electron number. Ansatz ``"asd"``
-  (Givens singles and doubles on the Hartree-Fock state) or ``"uccsd"``.
+* ``"h2"``, ``"lih"``, ``"beh2"``: STO-3G Jordan-Wigner molecules (Hartree) at ``bond_length``
+  (Angstrom; BeH2 is linear H-Be-H), LiH with frozen Li 1s (2 electrons in 5 orbitals, 10
+  qubits), BeH2 with frozen Be 1s (4 electrons in 6 orbitals, 12 qubits); ``active_electrons``
+  and ``active_orbitals`` change the active space.
+* ``"molecule"``: any molecule: ``geometry`` (``"Li 0 0 0; H 0 0 1.6"``, also as
+  ``--param "geometry=Li 0 0 0; H 0 0 1.6"``), ``basis`` [sto-3g], ``charge`` [0],
+  ``multiplicity`` [1], ``active_electrons`` / ``active_orbitals`` [all], ``unit`` [angstrom];
+  at most ``MAX_ED_WIRES`` qubits (``2 * active_orbitals``) so that the exact reference exists.
+
+  Molecules take PySCF's integrals (RHF, ROHF for open shells; frozen core below the active
+  orbitals, as PySCF CASCI) when PySCF is installed, else (presets only) PennyLane's dhf; see
+  :mod:`qml.problems.molecules`. Reference sector: the electron number (the exact energy is the
+  lowest state with that many electrons, of any spin). Reference state: Hartree-Fock
+  (``info["hf_occupation"]``; unpaired electrons spin up). Ansatz ``"asd"`` (Givens singles and
+  doubles on the Hartree-Fock state) or ``"uccsd"`` (not for open shells whose Hartree-Fock
+  state is not the first wires, e.g. triplets).
 
 Spin models take ``n`` (sites), ``lattice`` (``"chain"``, ``"ring"``, ``"ladder"``,
 ``"square"``, ``"triangular"``), ``lx``/``ly`` for 2D lattices and ``periodic`` [True].
@@ -33,7 +46,10 @@ Example:
     >>> get_problem("tfm")
     Traceback (most recent call last):
     ...
-    ValueError: unknown problem 'tfm'; valid problems: tfim, xxz, heisenberg, j1j2, xy, metavqe, h2, lih
+    ValueError: unknown problem 'tfm'; valid problems: tfim, xxz, heisenberg, j1j2, ..., molecule
+    >>> m = get_problem("molecule", geometry="Li 0 0 0; H 0 0 1.6", active_electrons=2, active_orbitals=5)
+    >>> m.n_wires, abs(m.exact().energy - get_problem("lih").exact().energy) < 1e-10
+    (10, True)
 """
 
 from __future__ import annotations
@@ -48,7 +64,7 @@ from qml.ir import Circuit
 from qml.paulis import PauliString, PauliSum
 from qml.problems import spins
 from qml.problems.lattice import LATTICES, Lattice, make_lattice
-from qml.problems.molecules import MOLECULES, molecular_hamiltonian
+from qml.problems.molecules import MOLECULES, molecular_hamiltonian, molecular_hamiltonian_from
 from qml.problems.problem import MAX_ED_WIRES, Problem, SectorAnsatz
 
 #: Largest number of sites a spin problem may have (the TFIM chain, with its closed form).
@@ -345,13 +361,41 @@ def _build_metavqe(p: dict[str, Any]) -> Problem:
 
 
 # -- molecules --------------------------------------------------------------------------
-def _build_molecule(name: str, p: dict[str, Any]) -> Problem:
+def _excitations_from(
+    occupied: tuple[int, ...], nq: int
+) -> tuple[list[tuple[int, int]], list[tuple[int, int, int, int]]]:
+    """Spin-conserving singles ``(r, p)`` and doubles ``(s, r, q, p)`` from any occupied set of wires.
+
+    The order of :func:`qml.templates.excitations` (which assumes the first wires occupied).
+    """
+    occ = sorted(occupied)
+    virt = [w for w in range(nq) if w not in occupied]
+    singles = [(r, p) for r in occ for p in virt if r % 2 == p % 2]
+    doubles = [
+        (s, r, q, p)
+        for i, s in enumerate(occ)
+        for r in occ[i + 1:]
+        for j, q in enumerate(virt)
+        for p in virt[j + 1:]
+        if (s % 2) + (r % 2) == (q % 2) + (p % 2)
+    ]
+    return singles, doubles
+
+
+def _molecule_problem(
+    name: str, p: dict[str, Any], H: PauliSum, info: dict[str, Any], description: str
+) -> Problem:
+    """A molecule's :class:`Problem`: electron-number sector, Hartree-Fock reference, ``asd``/``uccsd``.
+
+    The reference is the basis state of ``info["hf_occupation"]``. When that is not the first
+    ``n_electrons`` wires (open shells with two or more unpaired electrons), the Givens ansatz
+    ``asd`` gets the spin-conserving excitations of that state; ``uccsd`` (whose Jordan-Wigner
+    strings need occupied wires below virtual ones) is then not offered.
+    """
     from qml.templates import all_singles_doubles, hartree_fock_state, uccsd
 
-    H, info = molecular_hamiltonian(
-        name, _float("bond_length", p["bond_length"]), p.get("active_electrons"), p.get("active_orbitals")
-    )
     nq, ne = info["n_qubits"], info["n_electrons"]
+    occupied = tuple(info["hf_occupation"])
 
     def repeated(block: Callable[..., Circuit]) -> Callable[[int], Circuit]:
         def build(layers: int) -> Circuit:
@@ -362,22 +406,51 @@ def _build_molecule(name: str, p: dict[str, Any]) -> Problem:
 
         return build
 
+    if occupied == tuple(range(ne)):
+        reference = hartree_fock_state(ne, nq)
+        ansatze: dict[str, Callable[[int], Circuit]] = {
+            "asd": repeated(all_singles_doubles), "uccsd": repeated(uccsd)
+        }
+    else:
+        reference = Circuit(nq, name="hartree_fock")
+        for w in occupied:
+            reference = reference.add("X", w)
+        singles, doubles = _excitations_from(occupied, nq)
+
+        def asd(layers: int) -> Circuit:
+            c = reference
+            for _ in range(layers):
+                c = c.then(all_singles_doubles(ne, nq, singles, doubles, hf_state=False))
+            return Circuit(nq, c.ops, c.n_weights, name="all_singles_doubles")
+
+        ansatze = {"asd": asd}
     return Problem(
         name=name,
         hamiltonian=H,
         n_wires=nq,
         params=dict(p),
-        description=f"{name.upper() if name == 'h2' else 'LiH'} STO-3G (Jordan-Wigner), "
-        f"R={info['bond_length']:g} A, {ne} electrons in {nq} spin orbitals",
+        description=description,
         energy_unit="hartree",
         sector=spins.total_z(nq),
-        sector_value=float(nq - 2 * ne),
-        reference=hartree_fock_state(ne, nq),
-        ansatze={"asd": repeated(all_singles_doubles), "uccsd": repeated(uccsd)},
+        sector_value=float(nq - 2 * ne),  # total Z of the reference: one -1 per electron
+        reference=reference,
+        ansatze=ansatze,
         default_layers=1,
         init=("zeros", None),
         info=info,
     )
+
+
+def _build_molecule(name: str, p: dict[str, Any]) -> Problem:
+    H, info = molecular_hamiltonian(
+        name, _float("bond_length", p["bond_length"]), p.get("active_electrons"), p.get("active_orbitals")
+    )
+    nq, ne = info["n_qubits"], info["n_electrons"]
+    description = (
+        f"{MOLECULES[name]['formula']} STO-3G (Jordan-Wigner, {info['integral_source']} integrals), "
+        f"R={info['bond_length']:g} A, {ne} electrons in {nq} spin orbitals"
+    )
+    return _molecule_problem(name, p, H, info, description)
 
 
 def _build_h2(p: dict[str, Any]) -> Problem:
@@ -386,6 +459,26 @@ def _build_h2(p: dict[str, Any]) -> Problem:
 
 def _build_lih(p: dict[str, Any]) -> Problem:
     return _build_molecule("lih", p)
+
+
+def _build_beh2(p: dict[str, Any]) -> Problem:
+    return _build_molecule("beh2", p)
+
+
+def _build_general_molecule(p: dict[str, Any]) -> Problem:
+    H, info = molecular_hamiltonian_from(
+        p["geometry"], p["basis"], p["charge"], p["multiplicity"], p.get("active_electrons"),
+        p.get("active_orbitals"), p["unit"], max_qubits=MAX_ED_WIRES,
+    )
+    nq, ne = info["n_qubits"], info["n_electrons"]
+    geometry = "; ".join(f"{s} {x:g} {y:g} {z:g}" for s, (x, y, z) in info["geometry"])
+    mult = info["multiplicity"]
+    spin = {1: "singlet", 2: "doublet", 3: "triplet", 4: "quartet"}.get(mult, f"multiplicity {mult}")
+    description = (
+        f"{info['molecule']} {info['basis']} {spin} (Jordan-Wigner, {info['integral_source']} integrals), "
+        f"{ne} electrons in {nq} spin orbitals, geometry '{geometry}' ({info['unit']})"
+    )
+    return _molecule_problem("molecule", p, H, info, description)
 
 
 _UNITS_PAULI = {"units": "pauli"}
@@ -410,6 +503,14 @@ PROBLEMS: dict[str, ProblemSpec] = {
     "lih": ProblemSpec(_build_lih, {"bond_length": MOLECULES["lih"]["bond_length"], "active_electrons": 2,
                                     "active_orbitals": 5},
                        "LiH STO-3G, Jordan-Wigner, frozen-core active space (10 qubits)"),
+    "beh2": ProblemSpec(_build_beh2, {"bond_length": MOLECULES["beh2"]["bond_length"], "active_electrons": 4,
+                                      "active_orbitals": 6},
+                        "linear H-Be-H STO-3G, Jordan-Wigner, frozen Be 1s (12 qubits)"),
+    "molecule": ProblemSpec(_build_general_molecule, {
+        "geometry": "H 0 0 0; H 0 0 0.74", "basis": "sto-3g", "charge": 0, "multiplicity": 1,
+        "active_electrons": None, "active_orbitals": None, "unit": "angstrom"},
+        "any molecule from PySCF integrals: geometry 'Li 0 0 0; H 0 0 1.6', basis, charge, "
+        "multiplicity, active space"),
 }
 
 
@@ -455,8 +556,9 @@ def get_problem(name: str, **params: Any) -> Problem:
     shown = [k for k in spec.defaults if params.get(k) is not None]
     if "n" in spec.defaults and "n" not in shown and not {"lx", "ly"} & set(shown):
         shown.insert(0, "n")  # the size (or the geometry) is always worth showing
-    if "bond_length" in spec.defaults and "bond_length" not in shown:
-        shown.insert(0, "bond_length")
+    for always in ("bond_length", "geometry"):  # a molecule's geometry is always worth showing
+        if always in spec.defaults and always not in shown:
+            shown.insert(0, always)
     problem.info["shown"] = shown
     return problem
 
