@@ -574,22 +574,15 @@ def family_settings(args: argparse.Namespace) -> tuple[str, dict[str, tuple[floa
         >>> family_settings(p.parse_args(args))
         ('xxz', {'delta': (-0.5, 1.5)}, {'n': 8, 'periodic': False})
     """
-    from qml.problems.registry import PROBLEMS
+    from qml.problems.registry import check_param_names
 
-    if args.problem not in PROBLEMS:
-        raise ValueError(f"unknown problem {args.problem!r}; valid problems: {', '.join(PROBLEMS)}")
+    check_param_names(args.problem)
     vary = parse_vary(args.vary or [])
     fixed = fixed_parameters(args)
     for key, value in (("lattice", args.lattice), ("lx", args.lx), ("ly", args.ly)):
         if value is not None:
             fixed[key] = value
-    valid = PROBLEMS[args.problem].defaults
-    for key in list(vary) + list(fixed):
-        if key not in valid:
-            raise ValueError(f"{key!r} is not a parameter of {args.problem!r}; valid: {', '.join(valid)}")
-    both = sorted(set(vary) & set(fixed))
-    if both:
-        raise ValueError(f"{', '.join(both)} is both varied and fixed; drop one")
+    check_param_names(args.problem, ("varied", vary), ("fixed", fixed))
     return args.problem, vary, fixed
 
 

@@ -142,18 +142,14 @@ class HamiltonianFamily:
             (('delta',), 4)
         """
         from qml.problems import get_problem
-        from qml.problems.registry import PROBLEMS
+        from qml.problems.registry import check_param_names
 
-        if name not in PROBLEMS:
-            raise ValueError(f"unknown problem {name!r}; valid problems: {', '.join(PROBLEMS)}")
+        check_param_names(name)
         names = (params,) if isinstance(params, str) else tuple(params)
         if not names:
             raise ValueError("params is empty; name the varying parameter, e.g. 'h'")
+        check_param_names(name, ("varying", names))
         for p in names:
-            if p not in PROBLEMS[name].defaults:
-                raise ValueError(
-                    f"{p!r} is not a parameter of {name!r}; valid: {', '.join(PROBLEMS[name].defaults)}"
-                )
             if p in fixed:
                 raise ValueError(f"{p!r} is the varying parameter; do not also fix it")
 

@@ -83,18 +83,10 @@ def grid_specs(
         >>> [s.params["h"] for s in grid_specs("tfim", {"n": 4}, {"h": [0.5, 1.0]}, seeds=2)]
         [0.5, 0.5, 1.0, 1.0]
     """
-    from qml.problems.registry import PROBLEMS
+    from qml.problems.registry import check_param_names
 
-    if problem not in PROBLEMS:
-        raise ValueError(f"unknown problem {problem!r}; valid problems: {', '.join(PROBLEMS)}")
     fixed, grids = dict(fixed or {}), dict(grids or {})
-    valid = PROBLEMS[problem].defaults
-    for key in list(fixed) + list(grids):
-        if key not in valid:
-            raise ValueError(f"{key!r} is not a parameter of {problem!r}; valid: {', '.join(valid)}")
-    both = sorted(set(fixed) & set(grids))
-    if both:
-        raise ValueError(f"{', '.join(both)} is both fixed and on a grid; drop one")
+    check_param_names(problem, ("fixed", fixed), ("on a grid", grids))
     seed_list = list(range(seeds)) if isinstance(seeds, int) else [int(s) for s in seeds]
     names = list(grids)
     out = []

@@ -486,16 +486,11 @@ def tune(
         >>> r.n_new, len(r.trials), r.best_spec["problem"]
         (2, 2, 'tfim')
     """
-    from qml.problems.registry import PROBLEMS
+    from qml.problems.registry import check_param_names
 
     optuna = _optuna()
-    if problem not in PROBLEMS:
-        raise ValueError(f"unknown problem {problem!r}; valid problems: {', '.join(PROBLEMS)}")
     params = dict(params or {})
-    valid_params = PROBLEMS[problem].defaults
-    for key in params:
-        if key not in valid_params:
-            raise ValueError(f"{key!r} is not a parameter of {problem!r}; valid: {', '.join(valid_params)}")
+    check_param_names(problem, ("fixed", params))
     if objective not in OBJECTIVES:
         raise ValueError(f"unknown objective {objective!r}; valid: {', '.join(OBJECTIVES)}")
     if isinstance(n_trials, bool) or not isinstance(n_trials, int) or n_trials < 0:

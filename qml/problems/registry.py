@@ -54,9 +54,10 @@ Example:
 
 from __future__ import annotations
 
+import itertools
 import math
 import numbers
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -514,6 +515,38 @@ PROBLEMS: dict[str, ProblemSpec] = {
 }
 
 
+def check_param_names(problem: str, *groups: tuple[str, Iterable[str]]) -> None:
+    """Check parameter names given for a registered problem (sweeps, tuning, families).
+
+    Args:
+        problem: A key of :data:`PROBLEMS`.
+        *groups: ``(label, names)`` pairs, e.g. ``("fixed", ["n"])``, ``("on a grid", ["h"])``.
+
+    Raises:
+        ValueError: For an unknown problem, a name that is not one of its parameters, or a
+            name in two groups.
+
+    Example:
+        >>> check_param_names("tfim", ("fixed", ["n"]), ("varied", ["h"]))
+        >>> check_param_names("tfim", ("fixed", ["h"]), ("varied", ["h"]))
+        Traceback (most recent call last):
+        ...
+        ValueError: h is both fixed and varied; drop one
+    """
+    if problem not in PROBLEMS:
+        raise ValueError(f"unknown problem {problem!r}; valid problems: {', '.join(PROBLEMS)}")
+    valid = PROBLEMS[problem].defaults
+    lists = [(label, list(names)) for label, names in groups]
+    for _, names in lists:
+        for key in names:
+            if key not in valid:
+                raise ValueError(f"{key!r} is not a parameter of {problem!r}; valid: {', '.join(valid)}")
+    for (label_a, a), (label_b, b) in itertools.combinations(lists, 2):
+        both = sorted(set(a) & set(b))
+        if both:
+            raise ValueError(f"{', '.join(both)} is both {label_a} and {label_b}; drop one")
+
+
 def problem_names() -> tuple[str, ...]:
     """The registered problem names.
 
@@ -563,4 +596,4 @@ def get_problem(name: str, **params: Any) -> Problem:
     return problem
 
 
-__all__ = ["MAX_SITES", "PROBLEMS", "ProblemSpec", "get_problem", "problem_names"]
+__all__ = ["MAX_SITES", "PROBLEMS", "ProblemSpec", "check_param_names", "get_problem", "problem_names"]
