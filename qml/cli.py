@@ -680,7 +680,7 @@ class _SweepProgress:
     """
 
     def __init__(self, bar: ProgressBar, param: str, points: int) -> None:
-        self.bar, self.param, self.worst = bar, param, None
+        self.bar, self.param, self.worst, self.done = bar, param, None, 0
         bar.start(bar.description, points, unit="points")
 
     def step(self, step: int, energy: float, weights: Any = None) -> None:
@@ -693,8 +693,23 @@ class _SweepProgress:
         if err is not None:
             self.worst = err if self.worst is None else max(self.worst, err)
         self.bar.status.clear()
+        self.done += 1  # points on workers finish in any order
         status = {self.param: value, "E": res.energy, "error vs exact": err, "worst error": self.worst}
-        self.bar.update(completed=index + 1, status=status, milestone=True)
+        self.bar.update(completed=self.done, status=status, milestone=True)
+
+
+class _AdaptProgress:
+    """Feeds a :class:`ProgressBar` from :func:`qml.optimize.adapt_vqe`: operators added out of the
+    ``max_ops`` budget (an upper bound: the gradient criterion may stop it earlier), the energy and
+    the operator just added."""
+
+    def __init__(self, bar: ProgressBar, max_ops: int) -> None:
+        self.bar = bar
+        bar.start(bar.description, max_ops, unit="operators", bound=True)
+
+    def step(self, step: int, energy: float, operator: str) -> None:
+        """``callback(step, energy, operator_name)`` after growth step ``step`` (from 0)."""
+        self.bar.update(completed=step + 1, status={"E": energy, "added": operator}, milestone=True)
 
 
 # -- commands ------------------------------------------------------------------------------
@@ -858,6 +873,8 @@ def _cmd_run(args: argparse.Namespace) -> int:
                                                                    opt.get("steps", 200), opt.get("options"))
             feed = _VQEProgress(bar, exp.name, opt.get("restarts", 1), budget, exp.on_workers)
             out = run_experiment(exp, callback=feed.step, restart_callback=feed.restart)
+        elif exp.method == "adapt":
+            out = run_experiment(exp, callback=_AdaptProgress(bar, exp.adapt.get("max_ops", 20)).step)
         else:
             out = run_experiment(exp)
     con = _console()

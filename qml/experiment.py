@@ -535,8 +535,8 @@ def run_experiment(
     }
     result: VQEResult | SweepResult | AdaptResult
     executor = _executor(exp.execution)
-    if executor is not None:  # tasks are shipped as data: no per-step callbacks
-        callback = point_callback = None
+    if executor is not None:  # tasks are shipped as data: no per-step callbacks (points are reported)
+        callback = None
     try:
         result = _run(exp, pname, params, opt, sim, common, callback, point_callback, executor,
                       restart_callback)
@@ -583,6 +583,7 @@ def _run(
             allow_repeats=a.get("allow_repeats", True),
             simulator=sim,
             options=opt.get("options"),
+            callback=callback,
             **common,
         )
     kwargs: dict[str, Any] = {

@@ -267,3 +267,14 @@ def test_run_vqe_file_shows_the_restart_index(tmp_path, monkeypatch, capsys):
     err = capsys.readouterr().err
     assert "t4, restart 2/2: evaluations = " in err
     assert "error vs exact = " in err
+
+
+def test_run_adapt_file_shows_operators_added(monkeypatch, capsys):
+    import qml.cli as cli
+
+    monkeypatch.setattr(cli, "PROGRESS_INTERVAL", 0.0)
+    assert main(["run", "circuits/h2_adapt.toml"]) == 0
+    err = capsys.readouterr().err
+    assert "h2_adapt: 1/6 operators, E = -1.137" in err
+    assert "added = " in err
+    assert "ETA <= " in err

@@ -385,7 +385,7 @@ def vqe(
 def _sweep_segments(
     name: str, fixed: dict[str, Any], param: str, vals: list[float], continuation: bool | str,
     executor: Any, optimizer: str, steps: int, lr: float | None, seed: int, init: Any, callback: Any,
-    tol: float | None, vqe_kwargs: dict[str, Any],
+    tol: float | None, vqe_kwargs: dict[str, Any], point_callback: Any = None,
 ) -> SweepResult:
     """:func:`vqe_sweep` as contiguous segments of tasks on an executor (see its ``continuation``)."""
     import re
@@ -416,20 +416,21 @@ def _sweep_segments(
     ]
     bounds = np.array_split(np.arange(len(vals)), k)
     t0 = time.perf_counter()
-    done: dict[int, list[dict[str, Any]]] = {}
+    done: dict[int, list[VQEResult]] = {}
     for i, out, err in (executor or SerialExecutor()).as_completed(run_segment,
                                                                    [[specs[j] for j in b] for b in bounds]):
         if err is not None:
             raise err
-        done[i] = out
-    results = []
-    for i, b in enumerate(bounds):
-        for j, rec in zip(b, done[i]):
+        done[i] = []
+        for j, rec in zip(bounds[i], out):
             res = VQEResult.from_dict(rec)
             res.extra.pop("task", None)
             res.extra[param] = vals[j]
             res.extra["segment"] = i
-            results.append(res)
+            done[i].append(res)
+            if point_callback is not None:
+                point_callback(int(j), vals[j], res)
+    results = [res for i in range(len(bounds)) for res in done[i]]
     return SweepResult(param=param, values=vals, results=results, continuation=continuation is not False,
                        timings={"total": time.perf_counter() - t0, "segments": k},
                        versions=versions())
@@ -577,7 +578,8 @@ def vqe_sweep(
                 "a sweep on an executor or in segments needs a registry problem name, not a callable"
             )
         return _sweep_segments(problem_factory, dict(problem_params or {}), param, vals, continuation,
-                               executor, optimizer, steps, lr, seed, init, callback, tol, vqe_kwargs)
+                               executor, optimizer, steps, lr, seed, init, callback, tol, vqe_kwargs,
+                               point_callback)
     t0 = time.perf_counter()
     results: list[VQEResult] = []
     for k, v in enumerate(vals):
