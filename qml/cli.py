@@ -123,7 +123,7 @@ EXIT_INTERRUPTED = 130
 MISSING_EXTRAS: dict[str, str] = {
     "pennylane": "pennylane", "qiskit": "qiskit", "qiskit_aer": "qiskit", "qiskit_ibm_runtime": "ibm",
     "matplotlib": "plot", "pyscf": "chem", "dask": "dask", "distributed": "dask", "dask_jobqueue": "dask",
-    "optuna": "tune", "openfermion": "openfermion",
+    "optuna": "tune", "openfermion": "openfermion", "quimb": "mps",
 }
 
 
@@ -1091,7 +1091,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"qml: error: {err.strerror or err}{where} (check the path and its permissions)",
               file=sys.stderr)
         return 2
-    except (CLIError, ValueError) as err:
+    except (CLIError, ValueError, MemoryError) as err:  # SimulationMemoryError (too wide): one line too
         if args.verbose:
             log.exception("qml %s failed", args.command)
         msg = str(err).splitlines()[0] if str(err) else type(err).__name__

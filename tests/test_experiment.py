@@ -99,7 +99,7 @@ def test_missing_and_non_toml_files(tmp_path):
 
 def test_bad_problem_parameter_value_is_reported():
     exp = parse_experiment({"problem": {"name": "tfim", "n": 1}})
-    with pytest.raises(ValueError, match=r"n must be an integer in 2\.\.24"):
+    with pytest.raises(ValueError, match=r"n must be an integer in 2\.\.1024"):
         run_experiment(exp)
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import math
 
 import numpy as np
@@ -200,6 +201,91 @@ def test_2d_problem_builds():
     assert get_problem("tfim", lattice="ladder", n=6).exact().method == "ed"
 
 
+# -- references beyond exact diagonalisation ----------------------------------------------------
+def test_exact_uses_free_fermions_beyond_ed():
+    p = get_problem("tfim", n=40, J=-1.0, h=1.3)
+    ex = p.exact()
+    assert ex.method == "free-fermion"
+    assert ex.ground_space is None
+    assert ex.state is None
+    assert ex.fidelity(np.ones(4)) is None
+    assert ex.n_wires == 40
+    assert ex.accuracy.startswith("machine precision (free fermions")
+    assert ex.sector == "Px = 1"
+    assert ex.degeneracy == 1
+    assert ex.gap is not None
+    assert ex.gap > 0
+    assert ex.levels[0] == (ex.energy, 1)
+    assert p.exact() is ex  # cached
+    msg = "the fidelity needs the exact ground state, but the reference of this 40-qubit problem came"
+    with pytest.raises(ValueError, match=msg):
+        ex.require_ground_space("the fidelity")
+    xy_ex = get_problem("xy", n=30, gamma=0.5, h=0.3, periodic=False).exact()
+    assert (xy_ex.method, xy_ex.symmetry) == ("free-fermion", "Pz")
+
+
+@pytest.mark.parametrize(
+    ("name", "params"),
+    [("tfim", {"J": 1.0, "h": 0.5}), ("tfim", {"J": -1.0, "h": 0.0}), ("xy", {"gamma": 0.5, "h": -0.5}),
+     ("xy", {"J": -1.0, "gamma": 0.0, "h": 0.3})],
+)
+@pytest.mark.parametrize("periodic", [True, False])
+def test_free_fermion_method_equals_ed(name, params, periodic):
+    p = get_problem(name, n=9, periodic=periodic, **params)
+    ed, ff = p.exact(method="ed"), p.exact(method="free-fermion")
+    assert ff.energy == pytest.approx(ed.energy, abs=1e-10)
+    assert (ff.degeneracy, ff.gap is None) == (ed.degeneracy, ed.gap is None)
+    assert ff.gap == pytest.approx(ed.gap, abs=1e-9)
+    if name == "tfim" and params["h"]:  # ED scans Px too (Sz at h = 0; the XY model: Sz at gamma = 0)
+        assert ff.sector == ed.sector
+        assert sorted(ff.sector_values) == sorted(ed.sector_values)
+
+
+def test_exact_method_errors():
+    with pytest.raises(ValueError, match="unknown exact method 'lanczos'; valid methods: auto, ed, free"):
+        get_problem("tfim", n=4).exact(method="lanczos")
+    with pytest.raises(ValueError, match="exact diagonalisation stops at 20 qubits, this problem has 30"):
+        get_problem("tfim", n=30).exact(method="ed")
+    with pytest.raises(ValueError, match="heisenberg on ring\\(8\\) has no free-fermion solution"):
+        get_problem("heisenberg", n=8).exact(method="free-fermion")
+    with pytest.raises(ValueError, match="has no free-fermion solution"):
+        get_problem("tfim", lattice="ladder", n=8).exact(method="free-fermion")
+    with pytest.raises(ValueError, match="DMRG cannot hold h2's fixed sector"):
+        get_problem("h2").exact(method="dmrg")
+
+
+@pytest.mark.skipif(importlib.util.find_spec("quimb") is None, reason="needs quimb (qml-circuits[mps])")
+def test_dmrg_method_equals_ed_on_a_small_chain():
+    p = get_problem("j1j2", n=10, J2=0.3, periodic=False)
+    ed, dm = p.exact(), p.exact(method="dmrg")
+    assert (ed.method, dm.method) == ("ed", "dmrg")
+    assert dm.energy == pytest.approx(ed.energy, abs=1e-8)
+    assert dm.degeneracy is None
+    assert dm.ground_space is None
+    assert len(dm.mps) == 10
+    assert dm.error is not None
+    assert dm.error < 1e-7
+    assert dm.accuracy.startswith("DMRG (converged)")
+    from qml.dmrg import mps_to_vector
+
+    assert abs(np.vdot(ed.state, mps_to_vector(dm.mps))) ** 2 == pytest.approx(1.0, abs=1e-7)
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(importlib.util.find_spec("quimb") is None, reason="needs quimb (qml-circuits[mps])")
+def test_exact_uses_dmrg_for_a_40_site_heisenberg_chain():
+    p = get_problem("heisenberg", n=40, periodic=False)
+    ex = p.exact()
+    assert ex.method == "dmrg"
+    assert ex.details.converged
+    assert len(ex.mps) == 40
+    # Bethe ansatz: N (1/4 - ln 2) per site plus the surface energy (pi - 1 - 2 ln 2) / 4, up to O(1/N)
+    bulk, surface = 0.25 - math.log(2), (math.pi - 1 - 2 * math.log(2)) / 4
+    assert ex.energy == pytest.approx(40 * bulk + surface, abs=0.01)
+    with pytest.raises(ValueError, match="came from dmrg \\(energy and MPS"):
+        ex.require_ground_space("this")
+
+
 # -- registry errors --------------------------------------------------------------------------
 def test_unknown_problem_lists_valid_names():
     msg = "unknown problem 'isng'; valid problems: tfim, xxz, heisenberg, j1j2"
@@ -215,15 +301,24 @@ def test_unknown_parameter_lists_valid_parameters():
         get_problem("tfim", field=1.0)
 
 
-@pytest.mark.parametrize("n", [1, 0, 25, 2.5, True])
+@pytest.mark.parametrize("n", [1, 0, 1025, 2.5, True])
 def test_bad_sizes(n):
-    with pytest.raises(ValueError, match=r"n must be an integer in 2\.\.24"):
+    with pytest.raises(ValueError, match=r"n must be an integer in 2\.\.1024"):
         get_problem("tfim", n=n)
 
 
+def test_2d_lattices_stop_at_max_sites():
+    with pytest.raises(ValueError, match=r"n must be an integer in 2\.\.24"):
+        get_problem("tfim", lattice="square", n=25)
+    with pytest.raises(ValueError, match="the square has 25 sites; at most 24 are supported"):
+        get_problem("tfim", lattice="square", lx=5, ly=5)
+
+
 def test_too_wide_without_closed_form():
+    # 2D: neither free fermions nor DMRG; chains, rings and ladders have a reference at any size
     with pytest.raises(ValueError, match="no exact reference"):
-        get_problem("heisenberg", n=22)
+        get_problem("heisenberg", lattice="square", lx=3, ly=7)
+    assert get_problem("heisenberg", n=22).one_dimensional
 
 
 def test_bad_values():

@@ -183,7 +183,7 @@ def tfim_phase_dataset(
     hadamard = np.array([[1.0, 1.0], [1.0, -1.0]]) / np.sqrt(2.0)
     feats = np.zeros((n_samples, len(EXACT_FEATURES) if shots is None else len(SHOT_FEATURES)))
     for m, h in enumerate(hs):
-        psi = get_problem("tfim", n=n, h=float(h)).exact().state
+        psi = get_problem("tfim", n=n, h=float(h)).exact().require_ground_space("the phase dataset")[:, 0]
         p_z = np.abs(psi) ** 2
         phi = psi.reshape((2,) * n)
         for w in range(n):  # Hadamard on every wire: X basis -> Z basis

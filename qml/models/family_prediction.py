@@ -134,7 +134,8 @@ class ExactStateInterpolation:
         L = L[path_order(L)]
         states = []
         for row in L:
-            psi = np.asarray(family.exact(row.tolist()).state, dtype=complex)
+            space = family.exact(row.tolist()).require_ground_space("the training states")
+            psi = np.asarray(space[:, 0], dtype=complex)
             if states:
                 ov = np.vdot(states[-1], psi)
                 psi = psi * (np.conj(ov) / abs(ov) if abs(ov) > 1e-12 else 1.0)
@@ -647,7 +648,8 @@ def _physics(fam: HamiltonianFamily, model: Any, te: np.ndarray, periodic: bool)
     pred = model.predict(te).states.numpy()
     exact = [fam.exact(row.tolist()) for row in te]
     po = state_observables(pred, periodic=periodic)
-    eo = ground_space_observables([e.ground_space for e in exact], pred, periodic=periodic)
+    spaces = [e.require_ground_space("the exact observables") for e in exact]
+    eo = ground_space_observables(spaces, pred, periodic=periodic)
     out: dict[str, Any] = {
         "predicted": {k: v.tolist() for k, v in po.items()},
         "exact": {k: v.tolist() for k, v in eo.items()},
@@ -655,7 +657,7 @@ def _physics(fam: HamiltonianFamily, model: Any, te: np.ndarray, periodic: bool)
     if fam.n_params == 1:
         from qml.readout import closest_ground_state
 
-        ex_states = np.array([closest_ground_state(p, e.ground_space) for p, e in zip(pred, exact)])
+        ex_states = np.array([closest_ground_state(p, g) for p, g in zip(pred, spaces)])
         out["transitions"] = transition_estimates(te[:, 0], pred, ex_states)
         for who, states in (("predicted", pred), ("exact", ex_states)):
             mid, chi = fidelity_susceptibility(te[:, 0], states)

@@ -1,9 +1,10 @@
 """Problem library: lattices, spin Hamiltonians, molecules and the problem registry.
 
 A :class:`Problem` bundles a Hamiltonian (:class:`~qml.paulis.PauliSum`) with its
-symmetry sector, exact reference (:meth:`Problem.exact`, closed form or exact
-diagonalisation), natural ansatz (:meth:`Problem.ansatz`) and seeded initial weights.
-Build one by name with :func:`get_problem`.
+symmetry sector, exact reference (:meth:`Problem.exact`: closed form or exact
+diagonalisation; free fermions or DMRG for wider chains), natural ansatz
+(:meth:`Problem.ansatz`) and seeded initial weights. Build one by name with
+:func:`get_problem`.
 
 Modules:
     * :mod:`~qml.problems.lattice`: ``chain``, ``ring``, ``ladder``, ``square``,

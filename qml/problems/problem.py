@@ -9,6 +9,13 @@ degenerate: :meth:`ExactResult.fidelity` is the weight of a state in the ground 
 so the fidelity is well defined for the two dimer states of the Majumdar-Ghosh chain, the
 four-fold ground level of an odd Heisenberg ring or a singlet-triplet crossing.
 
+Beyond exact diagonalisation (``MAX_ED_WIRES`` qubits) the reference comes from free fermions
+for the TFIM and XY chains (:mod:`qml.freefermion`: energy, gap and degeneracy at any size)
+and from DMRG for other chains, rings and ladders (:mod:`qml.dmrg`: energy and MPS, converged
+in the bond dimension); :attr:`ExactResult.method` says which, :attr:`ExactResult.accuracy`
+how good it is, and no dense ground space exists then (:meth:`ExactResult.require_ground_space`
+says so clearly).
+
 Example:
     >>> from qml.problems import get_problem
     >>> p = get_problem("tfim", n=4, h=1.0)
@@ -22,7 +29,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import torch
@@ -30,10 +37,15 @@ import torch
 from qml.ir import Circuit
 from qml.paulis import PauliString, PauliSum
 
+if TYPE_CHECKING:
+    from qml.freefermion import FreeFermionResult
+
 log = logging.getLogger(__name__)
 
 #: Largest width for which :meth:`Problem.exact` computes reference states by ED.
 MAX_ED_WIRES = 20
+#: Reference methods :meth:`Problem.exact` accepts.
+EXACT_METHODS: tuple[str, ...] = ("auto", "ed", "free-fermion", "dmrg")
 #: Deepest ansatz :meth:`Problem.ansatz` builds (a layer count from a file is checked against it).
 MAX_LAYERS = 10_000
 
@@ -46,18 +58,28 @@ class ExactResult:
         energy: The ground-state energy (closed form where available, else ED).
         ground_space: ``(2^n, d)`` orthonormal columns spanning the (sector-resolved)
             ground level, ``d`` its degeneracy; ``None`` when too wide for ED.
-        energies: The lowest ED energies over the sectors solved, each level repeated by its
-            degeneracy (empty without ED); see :attr:`levels`.
-        method: ``"closed-form"``, ``"ed"`` or ``"closed-form (no ED state)"``.
+        energies: The lowest energies over the sectors solved, each level repeated by its
+            degeneracy (ED and free fermions; empty for DMRG); see :attr:`levels`.
+        method: ``"closed-form"``, ``"ed"``, ``"closed-form (no ED state)"``, ``"free-fermion"``
+            (:mod:`qml.freefermion`) or ``"dmrg"`` (:mod:`qml.dmrg`).
         sector: ``"S = s"`` label of the symmetry sector, or ``None``.
         gap: ``E1 - E0`` between the two lowest distinct levels (over all sectors scanned),
             when at least two levels were computed.
         degeneracy: Dimension of the ground level (energies within ``1e-8 * max(1, |E0|)``),
-            summed over sectors.
+            summed over sectors; ``None`` when unknown (DMRG finds one state of the level).
         symmetry: Name of the symmetry whose sectors were all scanned (``"Sz"``, ``"Px"``,
             ``"Pz"``), ``None`` for a fixed sector or the full space.
-        sector_values: The scanned symmetry's value of each ground-space column.
+        sector_values: The scanned symmetry's value of each ground-space column (each
+            ground state for free fermions).
         sectors_solved: How many sectors were diagonalised.
+        accuracy: How good the energy is, in words (machine precision for ED, closed forms
+            and free fermions; the bond-dimension convergence and variance for DMRG).
+        error: Estimated absolute error of :attr:`energy` (``None``: machine precision).
+        mps: DMRG's ground state as ``(D_left, 2, D_right)`` site tensors (wire 0 first,
+            index ``0`` = ``|0>``), normalised; ``None`` otherwise.
+        details: The solver's own result (:class:`qml.freefermion.FreeFermionResult`,
+            :class:`qml.dmrg.DMRGResult`), ``None`` for ED.
+        n_wires: Width of the problem (``None`` when not recorded).
 
     Example:
         >>> import numpy as np
@@ -72,10 +94,15 @@ class ExactResult:
     method: str
     sector: str | None
     gap: float | None = None
-    degeneracy: int = 1
+    degeneracy: int | None = 1
     symmetry: str | None = None
     sector_values: tuple[float, ...] = ()
     sectors_solved: int = 0
+    accuracy: str | None = None
+    error: float | None = None
+    mps: tuple[np.ndarray, ...] | None = field(default=None, repr=False)
+    details: Any = field(default=None, repr=False)
+    n_wires: int | None = None
 
     @property
     def levels(self) -> list[tuple[float, int]]:
@@ -98,6 +125,31 @@ class ExactResult:
     def state(self) -> np.ndarray | None:
         """The first ground-state vector (``None`` without ED)."""
         return None if self.ground_space is None else self.ground_space[:, 0]
+
+    def require_ground_space(self, what: str = "this") -> np.ndarray:
+        """:attr:`ground_space`, or a clear ``ValueError`` when the reference has none.
+
+        Args:
+            what: What needs the state, for the message (e.g. ``"the fidelity"``).
+
+        Example:
+            >>> from qml.problems import get_problem
+            >>> get_problem("tfim", n=4).exact().require_ground_space().shape
+            (16, 1)
+            >>> get_problem("tfim", n=30).exact().require_ground_space("the training states")
+            Traceback (most recent call last):
+            ...
+            ValueError: the training states needs the exact ground state, but ... from free-fermion ...
+        """
+        if self.ground_space is None:
+            width = "" if self.n_wires is None else f"{self.n_wires}-qubit "
+            what_else = "energy and MPS (.mps)" if self.mps is not None else "energy only"
+            raise ValueError(
+                f"{what} needs the exact ground state, but the reference of this {width}problem came from "
+                f"{self.method} ({what_else}, no dense state above {MAX_ED_WIRES} qubits); use at most "
+                f"{MAX_ED_WIRES} qubits"
+            )
+        return self.ground_space
 
     def fidelity(self, psi: np.ndarray | torch.Tensor) -> float | None:
         """Weight of ``psi`` (normalised here) in the ground space: ``sum_k |<g_k|psi>|^2``.
@@ -169,6 +221,10 @@ class Problem:
             :func:`qml.templates.init_weights`).
         closed_form: Optional function returning the exact energy in the sector.
         info: Extra data (e.g. ``hf_energy``, ``n_electrons``, ``active_space``).
+        free_fermion: Optional solver of the ground level by free fermions (TFIM and XY
+            chains, :mod:`qml.freefermion`): the reference beyond ED, at any size.
+        one_dimensional: The lattice is a chain, ring or ladder: DMRG (:mod:`qml.dmrg`) is the
+            reference beyond ED when there is no free-fermion solution.
 
     Example:
         >>> from qml.problems import get_problem
@@ -192,51 +248,104 @@ class Problem:
     init: tuple[str, float | None] = ("uniform", 0.1)
     closed_form: Callable[[], float] | None = None
     info: dict[str, Any] = field(default_factory=dict)
+    free_fermion: Callable[[], FreeFermionResult] | None = None
+    one_dimensional: bool = False
     _cache: dict[str, Any] = field(default_factory=dict, repr=False)
 
     # -- exact reference ------------------------------------------------------------
-    def exact(self, levels: int = 2) -> ExactResult:
-        """The exact ground level over all symmetry sectors, kept whole (cached).
+    def exact(self, levels: int = 2, method: str = "auto") -> ExactResult:
+        """The exact ground level over all symmetry sectors, kept whole (cached), and which method gave it.
 
-        Unless the problem fixes a sector (:attr:`sector`, e.g. a molecule's electron
-        number), every sector of the Hamiltonian's qubit-wise symmetry is solved (total
-        ``Sz``, or a parity) and the lowest wins; the ground level is resolved whole, however
-        degenerate (see :func:`qml.ed.spectrum`). The energy is the closed form where one
-        exists (checked against ED when both are available); states come from exact
-        diagonalisation up to ``MAX_ED_WIRES`` qubits.
+        Up to ``MAX_ED_WIRES`` qubits (``method="auto"``): exact diagonalisation. Unless the
+        problem fixes a sector (:attr:`sector`, e.g. a molecule's electron number), every
+        sector of the Hamiltonian's qubit-wise symmetry is solved (total ``Sz``, or a
+        parity) and the lowest wins; the ground level is resolved whole, however degenerate
+        (see :func:`qml.ed.spectrum`). The energy is the closed form where one exists
+        (checked against ED). Wider problems: free fermions for the TFIM and XY chains
+        (:func:`qml.freefermion.tfim_ground`, :func:`qml.freefermion.xy_ground`: energy,
+        gap, degeneracy and parity at machine precision, any size), DMRG for other chains,
+        rings and ladders (:func:`qml.dmrg.dmrg`: energy converged in the bond dimension, the
+        MPS in :attr:`ExactResult.mps`, no degeneracy); :attr:`ExactResult.method` and
+        :attr:`ExactResult.accuracy` say which and how good. Above ED there is no dense
+        ground space (``ground_space is None``).
 
         Args:
             levels: Number of distinct levels to resolve (``2`` gives the gap).
+            method: ``"auto"`` (above), or force ``"ed"``, ``"free-fermion"`` (TFIM / XY
+                chains only) or ``"dmrg"`` (any problem without a fixed sector; efficient in 1D).
+
+        Raises:
+            ValueError: For an unknown method, one that does not apply (ED above
+                ``MAX_ED_WIRES`` qubits, free fermions for another model, DMRG with a fixed
+                sector), or a wide problem with no reference (a 2D lattice).
+            ModuleNotFoundError: DMRG without quimb (``pip install 'qml-circuits[mps]'``).
 
         Example:
             >>> from qml.problems import get_problem
             >>> ex = get_problem("heisenberg", n=7).exact()
             >>> round(ex.energy, 10), ex.degeneracy, ex.sector
             (-2.8551792568, 4, 'Sz in {-0.5, 0.5}')
+            >>> ex = get_problem("tfim", n=100, h=1.0).exact()
+            >>> round(ex.energy, 8), ex.method, ex.ground_space is None
+            (-127.32919061, 'free-fermion', True)
         """
-        key = f"exact{levels}"
+        if method not in EXACT_METHODS:
+            raise ValueError(f"unknown exact method {method!r}; valid methods: {', '.join(EXACT_METHODS)}")
+        levels = max(1, int(levels))
+        key = f"exact{levels}" if method == "auto" else f"exact{levels}-{method}"
         if key in self._cache:
             return self._cache[key]
-        closed = self.closed_form() if self.closed_form is not None else None
+        chosen = method if method != "auto" else self._auto_method()
+        if chosen == "free-fermion":
+            res = self._exact_free_fermion(levels)
+        elif chosen == "dmrg":
+            res = self._exact_dmrg()
+        elif chosen == "closed-form":
+            assert self.closed_form is not None
+            label = self._sector_label()
+            res = ExactResult(
+                float(self.closed_form()), None, np.empty(0), "closed-form (no ED state)", label,
+                accuracy="machine precision (closed form; no state)", n_wires=self.n_wires,
+            )
+        else:
+            res = self._exact_ed(levels)
+        log.info("%s: exact reference by %s (%d qubits): E = %.12g", self.name, res.method, self.n_wires,
+                 res.energy)
+        self._cache[key] = res
+        return res
+
+    def _auto_method(self) -> str:
+        if self.n_wires <= MAX_ED_WIRES:
+            return "ed"
+        if self.free_fermion is not None:
+            return "free-fermion"
+        if self.closed_form is not None:
+            return "closed-form"
+        if self.one_dimensional and self.sector is None:
+            return "dmrg"
+        raise ValueError(
+            f"{self.name} on {self.n_wires} qubits has no closed form, no free-fermion or DMRG reference "
+            f"(not a chain, ring or ladder) and is too wide for exact diagonalisation (limit "
+            f"{MAX_ED_WIRES}); use a smaller size"
+        )
+
+    def _exact_ed(self, levels: int) -> ExactResult:
         if self.n_wires > MAX_ED_WIRES:
-            if closed is None:
-                raise ValueError(
-                    f"{self.name} on {self.n_wires} qubits has no closed form and is too wide for "
-                    f"exact diagonalisation (limit {MAX_ED_WIRES}); use a smaller size"
-                )
-            res = ExactResult(closed, None, np.empty(0), "closed-form (no ED state)", self._sector_label())
-            self._cache[key] = res
-            return res
+            raise ValueError(
+                f"exact diagonalisation stops at {MAX_ED_WIRES} qubits, this problem has {self.n_wires}; "
+                "use method='auto' (free fermions or DMRG for chains)"
+            )
         from qml.ed import spectrum
 
+        closed = self.closed_form() if self.closed_form is not None else None
         kwargs: dict[str, Any] = {}
         if self.sector is not None:
             kwargs = {"sector": self.sector, "sector_value": self.sector_value}
-        sp = spectrum(self.hamiltonian, self.n_wires, max(1, int(levels)), **kwargs)
+        sp = spectrum(self.hamiltonian, self.n_wires, levels, **kwargs)
         e0 = sp.energy
         if closed is not None and abs(closed - e0) > 1e-8 * max(1.0, abs(closed)):
             log.warning("closed-form energy %.12f differs from ED %.12f for %s", closed, e0, self.name)
-        res = ExactResult(
+        return ExactResult(
             energy=float(closed) if closed is not None else e0,
             ground_space=sp.ground_space,
             energies=np.asarray(sp.energies, dtype=float),
@@ -247,9 +356,66 @@ class Problem:
             symmetry=sp.symmetry if self.sector is None else None,
             sector_values=tuple(float(v) for v in sp.values[sp.level_of == 0]),
             sectors_solved=sp.sectors_solved,
+            accuracy=f"machine precision ({sp.solver} exact diagonalisation)",
+            n_wires=self.n_wires,
         )
-        self._cache[key] = res
-        return res
+
+    def _exact_free_fermion(self, levels: int) -> ExactResult:
+        if self.free_fermion is None:
+            raise ValueError(
+                f"{self.name} on {self.info.get('lattice', 'this lattice')} has no free-fermion solution; "
+                "method='free-fermion' needs the tfim or xy model on a chain or ring"
+            )
+        ff = self.free_fermion()
+        kept = ff.levels[:levels]
+        if sum(d for _, d in kept) <= 4096:
+            energies = np.concatenate([np.full(d, e) for e, d in kept])
+        else:  # a huge degeneracy (e.g. J = h = 0): each level once
+            energies = np.array([e for e, _ in kept])
+        return ExactResult(
+            energy=ff.energy,
+            ground_space=None,
+            energies=energies,
+            method="free-fermion",
+            sector=ff.sector,
+            gap=ff.gap if levels > 1 else None,
+            degeneracy=ff.degeneracy,
+            symmetry=ff.symmetry,
+            sector_values=ff.sector_values,
+            sectors_solved=2,
+            accuracy="machine precision (free fermions: Jordan-Wigner, both parity sectors; no state)",
+            details=ff,
+            n_wires=self.n_wires,
+        )
+
+    def _exact_dmrg(self) -> ExactResult:
+        if self.sector is not None:
+            raise ValueError(
+                f"DMRG cannot hold {self.name}'s fixed sector ({self._sector_label()}); use method='ed'"
+            )
+        from qml.dmrg import dmrg
+
+        r = dmrg(self.hamiltonian, self.n_wires)
+        change = "n/a" if r.energy_change is None else f"{r.energy_change:.1e}"
+        var = "n/a" if r.variance is None else f"{r.variance:.1e}"
+        state = "converged" if r.converged else "NOT converged"
+        accuracy = (
+            f"DMRG ({state}): bond dimensions {', '.join(map(str, r.bond_dims))} (largest bond used "
+            f"{r.max_bonds[-1]}), energy change {change} at the last one, variance {var}"
+        )
+        return ExactResult(
+            energy=r.energy,
+            ground_space=None,
+            energies=np.empty(0),
+            method="dmrg",
+            sector=None,
+            degeneracy=None,
+            accuracy=accuracy,
+            error=r.error_estimate,
+            mps=r.tensors,
+            details=r,
+            n_wires=self.n_wires,
+        )
 
     def _sector_label(self) -> str | None:
         if self.sector is None:
@@ -389,4 +555,12 @@ class Problem:
         return f"{self.name}({body})"
 
 
-__all__ = ["AUTO_SECTOR_WIRES", "MAX_ED_WIRES", "MAX_LAYERS", "ExactResult", "Problem", "SectorAnsatz"]
+__all__ = [
+    "AUTO_SECTOR_WIRES",
+    "EXACT_METHODS",
+    "MAX_ED_WIRES",
+    "MAX_LAYERS",
+    "ExactResult",
+    "Problem",
+    "SectorAnsatz",
+]

@@ -6,7 +6,8 @@ Exact references scan every sector of the model's symmetry (total ``Sz``, or the
 ``prod X`` for the TFIM) and keep the whole ground level (:meth:`Problem.exact`).
 
 * ``"tfim"``: ``-J sum Z Z - h sum X`` (Pauli units) on a lattice; closed-form energy for
-  chains (``J > 0``, ``h >= 0``). Ansatz ``"hva"`` from ``|+>^N`` (``|->^N`` for ``h < 0``:
+  chains (``J > 0``, ``h >= 0``), free fermions for chains and rings of any size and sign
+  (:mod:`qml.freefermion`). Ansatz ``"hva"`` from ``|+>^N`` (``|->^N`` for ``h < 0``:
   the ground state's parity ``prod X``, which the HVA conserves).
 * ``"xxz"``, ``"heisenberg"``, ``"j1j2"``: ``J sum S.S`` type models in spin units
   (``S = sigma/2``; ``units="pauli"`` for Pauli units), ``xxz`` and ``heisenberg`` with a
@@ -38,6 +39,9 @@ Exact references scan every sector of the model's symmetry (total ``Sz``, or the
 
 Spin models take ``n`` (sites), ``lattice`` (``"chain"``, ``"ring"``, ``"ladder"``,
 ``"square"``, ``"triangular"``), ``lx``/``ly`` for 2D lattices and ``periodic`` [True].
+Chains, rings and ladders go up to ``MAX_CHAIN_SITES`` sites: above ``MAX_ED_WIRES`` their
+exact reference is free fermions (``tfim``, ``xy`` on chains and rings) or DMRG (the others,
+:mod:`qml.dmrg`, needs quimb); 2D lattices stop at ``MAX_SITES``.
 
 Example:
     >>> p = get_problem("tfim", n=6, h=0.5)
@@ -59,7 +63,7 @@ import math
 import numbers
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from qml.ir import Circuit
 from qml.paulis import PauliString, PauliSum
@@ -68,8 +72,15 @@ from qml.problems.lattice import LATTICES, Lattice, make_lattice
 from qml.problems.molecules import MOLECULES, molecular_hamiltonian, molecular_hamiltonian_from
 from qml.problems.problem import MAX_ED_WIRES, Problem, SectorAnsatz
 
-#: Largest number of sites a spin problem may have (the TFIM chain, with its closed form).
+if TYPE_CHECKING:
+    from qml.freefermion import FreeFermionResult
+
+#: Largest number of sites of a 2D spin problem (exact diagonalisation, or a closed form).
 MAX_SITES = 24
+#: Largest number of sites of a chain, ring or ladder (free-fermion or DMRG references beyond ED).
+MAX_CHAIN_SITES = 1024
+#: Lattices with a reference beyond exact diagonalisation (free fermions or DMRG).
+ONE_DIMENSIONAL = ("chain", "ring", "ladder")
 
 
 @dataclass(frozen=True)
@@ -114,14 +125,15 @@ def _choice(name: str, value: Any, valid: tuple[str, ...]) -> str:
 def _lattice(p: dict[str, Any]) -> Lattice:
     name = _choice("lattice", p["lattice"], LATTICES)
     periodic = _bool("periodic", p["periodic"])
-    lx = None if p.get("lx") is None else _int("lx", p["lx"], 1, MAX_SITES)
+    limit = MAX_CHAIN_SITES if name in ONE_DIMENSIONAL else MAX_SITES
+    lx = None if p.get("lx") is None else _int("lx", p["lx"], 1, limit)
     ly = None if p.get("ly") is None else _int("ly", p["ly"], 1, MAX_SITES)
     n = None if p.get("n") is None or (lx is not None and name != "chain") else p["n"]
     if n is not None:
-        n = _int("n", n, 2, MAX_SITES)
+        n = _int("n", n, 2, limit)
     lat = make_lattice(name, n=n, lx=lx, ly=ly, periodic=periodic)
-    if lat.n_sites > MAX_SITES:
-        raise ValueError(f"the lattice has {lat.n_sites} sites; at most {MAX_SITES} are supported")
+    if lat.n_sites > limit:
+        raise ValueError(f"the {name} has {lat.n_sites} sites; at most {limit} are supported")
     return lat
 
 
@@ -217,12 +229,14 @@ def _spin_problem(
     sector_value: float,
     reference: Circuit | None,
     closed_form: Callable[[], float] | None = None,
+    free_fermion: Callable[[], FreeFermionResult] | None = None,
 ) -> Problem:
     n = lat.n_sites
-    if n > MAX_ED_WIRES and closed_form is None:
+    one_dimensional = lat.name in ONE_DIMENSIONAL
+    if n > MAX_ED_WIRES and closed_form is None and free_fermion is None and not one_dimensional:
         raise ValueError(
             f"{name} with {n} sites has no exact reference (exact diagonalisation stops at {MAX_ED_WIRES} "
-            f"qubits); use n <= {MAX_ED_WIRES}"
+            f"qubits, DMRG needs a chain, ring or ladder); use n <= {MAX_ED_WIRES}"
         )
     info = {"lattice": lat.label()}
     return Problem(
@@ -240,7 +254,20 @@ def _spin_problem(
         init=("uniform", 0.1),
         closed_form=closed_form,
         info=info,
+        free_fermion=free_fermion,
+        one_dimensional=one_dimensional,
     )
+
+
+def _free_fermion(lat: Lattice, model: str, **constants: Any) -> Callable[[], FreeFermionResult] | None:
+    """The free-fermion solver of a TFIM / XY chain or ring (``None`` on other lattices)."""
+    if lat.name not in ("chain", "ring"):
+        return None
+    from qml import freefermion
+
+    solve = freefermion.tfim_ground if model == "tfim" else freefermion.xy_ground
+    n, periodic = lat.n_sites, lat.name == "ring"
+    return lambda: solve(n, periodic=periodic, **constants)
 
 
 def _plus(n: int) -> Circuit:
@@ -299,7 +326,7 @@ def _build_tfim(p: dict[str, Any]) -> Problem:
         "tfim", p, H, lat,
         f"TFIM -J ZZ - h X on {lat.label()}, J={J:g}, h={h:g} ({units} units)",
         {"hva": tfim_hva, "hea": _hea(n)},
-        units, None, 0.0, init, closed,
+        units, None, 0.0, init, closed, _free_fermion(lat, "tfim", J=J, h=h, units=units),
     )
 
 
@@ -343,7 +370,7 @@ def _build_xy(p: dict[str, Any]) -> Problem:
     return _spin_problem(
         "xy", p, H, lat, f"XY model on {lat.label()}, J={J:g}, gamma={gamma:g}, h={h:g} ({units} units)",
         {"hea": _hea(n), "hva": _singlet_hva(H, n)},
-        units, None, 0.0, _singlets(n),
+        units, None, 0.0, _singlets(n), None, _free_fermion(lat, "xy", J=J, gamma=gamma, h=h, units=units),
     )
 
 
@@ -596,4 +623,13 @@ def get_problem(name: str, **params: Any) -> Problem:
     return problem
 
 
-__all__ = ["MAX_SITES", "PROBLEMS", "ProblemSpec", "check_param_names", "get_problem", "problem_names"]
+__all__ = [
+    "MAX_CHAIN_SITES",
+    "MAX_SITES",
+    "ONE_DIMENSIONAL",
+    "PROBLEMS",
+    "ProblemSpec",
+    "check_param_names",
+    "get_problem",
+    "problem_names",
+]
