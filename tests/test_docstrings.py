@@ -25,7 +25,7 @@ PACKAGES = ("qml", "qml.templates", "qml.problems", "qml.optimize", "qml.models"
             "qml.symmetry", "qml.correlations", "qml.entanglement", "qml.readout", "qml.optimize.depth",
             "qml.models.sectors", "qml.models.branches", "qml.models.family_prediction",
             "qml.models.family_physics", "qml.shadows", "qml.parallel", "qml.sweep_cli",
-            "qml.parallel.tune", "qml.tune_cli", "qml.freefermion", "qml.dmrg")
+            "qml.parallel.tune", "qml.tune_cli", "qml.mps", "qml.freefermion", "qml.dmrg")
 EXAMPLE = re.compile(r"^\s*Examples?:\s*$", re.MULTILINE)
 #: Public names still without an example, with the file to add it in. Remove an entry when its
 #: example lands (the test then reports XPASS).

@@ -10,6 +10,8 @@
 ``"aer:noisy:<fake backend>"``  Aer with a fake IBM device's noise model, e.g. ``fake_manila``
 ``"ibm:<backend>"``             IBM Quantum via qiskit-ibm-runtime (:mod:`.ibm`); a fake name
                                 (``ibm:fake_manila``) runs in local testing mode on Aer
+``"mps"``                       the matrix-product-state simulator (:mod:`.mps_backend`), for wide
+                                circuits; options ``bond_dim``, ``cutoff``
 ==============================  ==============================================================
 
 Every backend has ``run(...) -> BackendResult`` and a differentiable ``expval(...)``
@@ -25,7 +27,7 @@ Example:
     Traceback (most recent call last):
     ...
     ValueError: unknown backend 'cirq'; valid names: torch, pennylane, pennylane:<device>, aer, \
-aer:noisy:<fake backend>, ibm:<backend name>
+aer:noisy:<fake backend>, ibm:<backend name>, mps
 """
 
 from __future__ import annotations
@@ -99,11 +101,22 @@ def _ibm(rest: str, options: dict[str, Any]) -> Backend:
     return IBMBackend(rest, **options)
 
 
+def _mps(rest: str, options: dict[str, Any]) -> Backend:
+    if rest:
+        raise ValueError(
+            f"'mps' takes no suffix, got 'mps:{rest}'; pass bond_dim=..., cutoff=... as keywords"
+        )
+    from qml.backends.mps_backend import MPSBackend
+
+    return MPSBackend(**options)
+
+
 _REGISTRY: dict[str, tuple[Factory, str]] = {
     "torch": (_torch, "torch"),
     "pennylane": (_pennylane, "pennylane, pennylane:<device>"),
     "aer": (_aer, "aer, aer:noisy:<fake backend>"),
     "ibm": (_ibm, "ibm:<backend name>"),
+    "mps": (_mps, "mps"),
 }
 
 
@@ -135,11 +148,11 @@ def get_backend(name: str, **options: Any) -> Backend:
     """Build a backend from its name (table in the module docstring).
 
     Args:
-        name: ``"torch"``, ``"pennylane[:<device>]"``, ``"aer"``, ``"aer:noisy:<fake>"``
-            or ``"ibm:<backend>"``.
+        name: ``"torch"``, ``"pennylane[:<device>]"``, ``"aer"``, ``"aer:noisy:<fake>"``,
+            ``"ibm:<backend>"`` or ``"mps"``.
         **options: Keyword arguments of the backend class (e.g. ``diff="adjoint"`` for
             torch, ``diff_method=`` for PennyLane, ``approximation=`` for Aer,
-            ``options=``/``ledger=``/``run_id=`` for IBM).
+            ``options=``/``ledger=``/``run_id=`` for IBM, ``bond_dim=``/``cutoff=`` for MPS).
 
     Raises:
         ValueError: For an unknown name; the message lists the valid ones.
