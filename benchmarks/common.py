@@ -64,11 +64,14 @@ def set_thread_env(threads: int, override: bool = True) -> None:
             os.environ[var] = str(threads)
 
 
-# A benchmark script run from the command line owns the process: its --threads wins.
-# Imported from elsewhere (tests, notebooks) only missing variables are filled in.
+# A benchmark script run from the command line (any script in this folder) owns the process:
+# its --threads wins. Imported from elsewhere (tests, notebooks) only missing variables are filled in.
+_script = sys.argv[0] if sys.argv else ""
+_here = os.path.dirname(os.path.abspath(__file__))
 set_thread_env(
     threads_from_argv(sys.argv),
-    override=os.path.basename(sys.argv[0] if sys.argv else "").startswith("bench_"),
+    override=os.path.basename(_script).startswith("bench_")
+    or (bool(_script) and os.path.dirname(os.path.abspath(_script)) == _here),
 )
 
 import argparse  # noqa: E402

@@ -15,10 +15,11 @@ then it is exact up to the truncation cutoff). The result keeps the energy per b
 dimension, the energy variance ``<H^2> - <H>^2`` of the final state (``|E - E_exact|`` is
 at most ``sqrt(variance)`` for the nearest eigenvalue) and the MPS as plain NumPy site tensors
 ``(D_left, 2, D_right)`` in the package's wire order (site 0 = wire 0, physical index
-``0``/``1`` = ``|0>``/``|1>``, the ``Z = +1``/``-1`` eigenstates), normalised, for
-MPS-to-MPS fidelities elsewhere (:func:`mps_overlap`).
+``0``/``1`` = ``|0>``/``|1>``, the ``Z = +1``/``-1`` eigenstates), normalised;
+:attr:`DMRGResult.state` is the same state as a :class:`qml.mps.MPS` for MPS-to-MPS
+fidelities (:func:`qml.mps.fidelity`), entropies and correlations.
 
-quimb is optional: ``pip install 'qml-circuits[mps]'``.
+quimb is optional: ``pip install 'qml-circuits[dmrg]'``.
 
 Threads: NumPy and SciPy each bundle their own OpenBLAS, and DMRG alternates between them
 (contractions, then ARPACK) so fast that their spinning thread pools fight on a small machine:
@@ -41,15 +42,18 @@ import numbers
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from qml.paulis import PauliString, PauliSum
 
+if TYPE_CHECKING:
+    from qml.mps import MPS
+
 log = logging.getLogger(__name__)
 
-__all__ = ["DMRG_BOND_DIMS", "DMRGResult", "dmrg", "mps_overlap", "mps_to_vector", "pauli_mpo"]
+__all__ = ["DMRG_BOND_DIMS", "DMRGResult", "dmrg", "pauli_mpo"]
 
 #: Default bond-dimension schedule of :func:`dmrg`.
 DMRG_BOND_DIMS: tuple[int, ...] = (16, 32, 64, 128, 256)
@@ -65,7 +69,7 @@ _COMPLEX_OPS = {**{k: v.astype(complex) for k, v in _REAL_OPS.items()}, "Y": np.
 
 def _missing_quimb(what: str) -> ModuleNotFoundError:
     return ModuleNotFoundError(
-        f"{what} needs quimb, which is not installed; install it with: pip install 'qml-circuits[mps]'",
+        f"{what} needs quimb, which is not installed; install it with: pip install 'qml-circuits[dmrg]'",
         name="quimb",
     )
 
@@ -159,6 +163,24 @@ class DMRGResult:
     cutoff: float
     stage_seconds: tuple[float, ...] = ()
     method: str = "dmrg"
+
+    @property
+    def state(self) -> MPS:
+        """The final state as a :class:`qml.mps.MPS` (complex128 torch tensors, normalised).
+
+        Example:
+            >>> from qml.mps import fidelity
+            >>> from qml.problems.spins import tfim
+            >>> s = dmrg(tfim(6, periodic=False), bond_dims=(8,)).state
+            >>> s.n_wires, round(float(fidelity(s, s)), 12)
+            (6, 1.0)
+        """
+        import torch
+
+        from qml.mps import MPS
+
+        tensors = [torch.from_numpy(np.asarray(t, dtype=np.complex128)) for t in self.tensors]
+        return MPS(tensors, max_bond=max(int(t.shape[2]) for t in tensors), center=None)
 
     @property
     def error_estimate(self) -> float:
@@ -262,7 +284,7 @@ def pauli_mpo(H: PauliSum | PauliString | str, n_wires: int | None = None) -> An
         n_wires: Number of sites (default: the Hamiltonian's width).
 
     Raises:
-        ModuleNotFoundError: Without quimb (``pip install 'qml-circuits[mps]'``).
+        ModuleNotFoundError: Without quimb (``pip install 'qml-circuits[dmrg]'``).
 
     Example:
         >>> import numpy as np
@@ -300,44 +322,6 @@ def _site_tensors(mps: Any) -> tuple[np.ndarray, ...]:
             a = a[..., None]
         out.append(np.ascontiguousarray(a))
     return tuple(out)
-
-
-def mps_overlap(a: Sequence[np.ndarray], b: Sequence[np.ndarray]) -> complex:
-    """``<a|b>`` of two MPS given as ``(D_left, 2, D_right)`` site tensors (as :attr:`DMRGResult.tensors`).
-
-    The fidelity of two normalised states is ``abs(mps_overlap(a, b)) ** 2``.
-
-    Example:
-        >>> import numpy as np
-        >>> up = [np.array([1.0, 0.0]).reshape(1, 2, 1)] * 3
-        >>> plus = [np.array([1.0, 1.0]).reshape(1, 2, 1) / np.sqrt(2)] * 3
-        >>> round(abs(mps_overlap(up, plus)) ** 2, 10)
-        0.125
-    """
-    if len(a) != len(b) or not len(a):
-        raise ValueError(f"the two MPS must have the same (non-zero) number of sites, got {len(a)}, {len(b)}")
-    env = np.ones((1, 1), dtype=complex)
-    for x, y in zip(a, b):
-        env = np.einsum("ab,asc,bsd->cd", env, np.conj(x), y, optimize=True)
-    return complex(env.reshape(-1)[0])
-
-
-def mps_to_vector(tensors: Sequence[np.ndarray]) -> np.ndarray:
-    """The dense state ``(2^n,)`` of an MPS (wire 0 = most significant bit, as the simulator).
-
-    Example:
-        >>> import numpy as np
-        >>> one = np.array([0.0, 1.0]).reshape(1, 2, 1)
-        >>> zero = np.array([1.0, 0.0]).reshape(1, 2, 1)
-        >>> int(np.argmax(np.abs(mps_to_vector([one, zero, zero]))))   # |100> = 4
-        4
-    """
-    if len(tensors) > 26:
-        raise ValueError(f"a dense vector of {len(tensors)} qubits does not fit in memory; use at most 26")
-    psi = np.ones((1, 1))
-    for t in tensors:
-        psi = np.einsum("xa,asb->xsb", psi, t).reshape(-1, t.shape[2])
-    return psi.reshape(-1)
 
 
 # -- DMRG -----------------------------------------------------------------------------------------
@@ -410,7 +394,7 @@ def dmrg(
         dimension was reached first).
 
     Raises:
-        ModuleNotFoundError: Without quimb (``pip install 'qml-circuits[mps]'``).
+        ModuleNotFoundError: Without quimb (``pip install 'qml-circuits[dmrg]'``).
         ValueError: For bad bond dimensions or tolerances.
 
     Example:

@@ -44,7 +44,7 @@ import numpy as np
 if TYPE_CHECKING:  # scipy is imported lazily to keep `import qml` light
     import scipy.sparse as sp
 
-__all__ = ["PauliString", "PauliSum", "expval_dense", "pauli"]
+__all__ = ["ObservableLike", "PauliString", "PauliSum", "expval_dense", "pauli"]
 
 logger = logging.getLogger(__name__)
 
@@ -1022,6 +1022,10 @@ def _product(a: PauliSum, b: PauliSum, atol: float = 1e-12) -> PauliSum:
             "operators, or use A.anticommutator(B) / A.commutator(B) for the Hermitian parts"
         )
     return PauliSum(tuple((c.real, s) for s, c in acc.items()))
+
+
+#: What every ``observables=`` argument takes: a Pauli sum, one Pauli string, or text (``"Z0 Z1 + 0.5*X0"``).
+ObservableLike = PauliSum | PauliString | str
 
 
 def pauli(text: str) -> PauliSum:

@@ -40,6 +40,7 @@ Example:
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import logging
 import time
@@ -52,7 +53,17 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import torch
 
-from qml.cli import EXIT_INTERRUPTED, ProgressBar, _layers, executor_from_args, fixed_parameters
+from qml.cli import (
+    EXIT_INTERRUPTED,
+    ProgressBar,
+    _layers,
+    add_simulator_arguments,
+    executor_from_args,
+    fixed_parameters,
+    simulator_from_args,
+)
+from qml.models.layer import complex_dtype
+from qml.simulator import Simulator
 
 if TYPE_CHECKING:
     from qml.models.family_prediction import StageProgress
@@ -157,7 +168,7 @@ def _check_count(name: str, value: Any, low: int) -> int:
 
 def _build(
     kind: str, preset: Preset, fam: Any, n: int, train_lams: np.ndarray, dense: np.ndarray, seed: int,
-    steps: int, layers: int | None, dtype: torch.dtype, per_point: Any, progress: StageProgress | None = None,
+    steps: int, layers: int | None, sim: Simulator, per_point: Any, progress: StageProgress | None = None,
 ) -> tuple[Any, dict[str, Any], Any]:
     """The trained model, timing/extra info and the per-point VQE result (reused by the baseline)."""
     from qml.models import (
@@ -170,9 +181,7 @@ def _build(
         sector_branches,
         u1_circuit,
     )
-    from qml.simulator import Simulator
-
-    sim = Simulator(dtype=torch.complex128 if dtype == torch.float64 else torch.complex64)
+    dtype = torch.float64 if sim.dtype == torch.complex128 else torch.float32
     info: dict[str, Any] = {}
     t0 = time.perf_counter()
     say = progress or (lambda stage, done, total, info: None)
@@ -255,6 +264,9 @@ def run_prediction(
     compare: bool = False,
     dtype: str = "complex128",
     progress: StageProgress | None = None,
+    lam_range: tuple[float, float] | None = None,
+    periodic: bool | None = None,
+    simulator: Simulator | None = None,
 ) -> PredictionOutcome:
     """Train a conditional model on a preset family and evaluate it on held-out parameters.
 
@@ -269,7 +281,12 @@ def run_prediction(
         steps: L-BFGS iterations of the energy training.
         layers: Ansatz layers (default: ``n / 2`` HVA layers for the TFIM, 4 for meta-VQE).
         compare: Also evaluate the interpolation baseline on the same points.
-        dtype: ``"complex128"`` (default) or ``"complex64"``.
+        dtype: ``"complex128"`` (default) or ``"complex64"`` (ignored when ``simulator`` is given).
+        lam_range: ``(lo, hi)`` of the varied parameter (default: the preset's range).
+        periodic: Boundary conditions (default: the preset's).
+        simulator: The simulator of every VQE, training step and prediction (default: the
+            statevector in ``dtype``); ``Simulator(method="mps", bond_dim=...)`` takes the TFIM to
+            32-128 sites, scored MPS to MPS against DMRG (see :func:`qml.models.evaluate`).
         progress: ``progress(stage, done, total, info)`` (see
             :data:`~qml.models.family_prediction.StageProgress`): the per-point VQE at the training
             values, the energy training's evaluations (loss), the test points (running mean fidelity
@@ -295,6 +312,14 @@ def run_prediction(
     if dtype not in ("complex128", "complex64"):
         raise ValueError(f"unknown dtype {dtype!r}; valid choices: complex128, complex64")
     preset = PRESETS[problem]
+    if lam_range is not None or periodic is not None:
+        lo, hi = preset.lam_range if lam_range is None else (float(lam_range[0]), float(lam_range[1]))
+        if not hi > lo:
+            raise ValueError(f"lam_range must be (lo, hi) with hi > lo, got {lam_range!r}")
+        fixed = dict(preset.fixed) if periodic is None else {**preset.fixed, "periodic": bool(periodic)}
+        preset = dataclasses.replace(preset, lam_range=(lo, hi), fixed=fixed)
+    if simulator is not None:
+        dtype = str(simulator.dtype).replace("torch.", "")
     n = preset.n_default if n is None else _check_count("n", n, 2)
     _check_count("train", train, 2 if model != "interp" else 3)
     _check_count("test", test, 1)
@@ -304,11 +329,12 @@ def run_prediction(
     fam = HamiltonianFamily.from_problem(preset.problem, preset.param, n=n, **preset.fixed)
     tr, te, de = grids(preset.lam_range, train, test, dense)
     real = torch.float64 if dtype == "complex128" else torch.float32
-    net, info, per_point = _build(model, preset, fam, n, tr, de, seed, steps, layers, real, None, progress)
+    sim = simulator if simulator is not None else Simulator(dtype=complex_dtype(real))
+    net, info, per_point = _build(model, preset, fam, n, tr, de, seed, steps, layers, sim, None, progress)
     t_train = time.perf_counter() - t0
     settings = {"problem": problem, "n": n, "param": preset.param, "range": list(preset.lam_range),
                 "fixed": preset.fixed, "train": train, "test": test, "dense": int(de.size), "model": model,
-                "seed": seed, "steps": steps, "layers": layers, "dtype": dtype}
+                "seed": seed, "steps": steps, "layers": layers, "dtype": dtype, "simulator": sim.settings()}
     t1 = time.perf_counter()
     res = evaluate(net, te, tr if model != "meta" or problem != "metavqe" else None, label=model, seed=seed,
                    extra={"settings": settings, **info}, progress=_scored(progress, f"evaluate {model}"))
@@ -316,7 +342,7 @@ def run_prediction(
     baseline = None
     if compare and model != "interp":
         tb = time.perf_counter()
-        base, binfo, _ = _build("interp", preset, fam, n, tr, de, seed, steps, layers, real, per_point,
+        base, binfo, _ = _build("interp", preset, fam, n, tr, de, seed, steps, layers, sim, per_point,
                                 progress)
         baseline = evaluate(base, te, tr, label="interp", seed=seed, extra=binfo,
                             progress=_scored(progress, "evaluate interp"))
@@ -530,6 +556,9 @@ def add_predict_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentP
                         help="ansatz layers, or 'auto' (with --vary the default: grown until converged)")
     parser.add_argument("--compare", action="store_true", help="also evaluate the interpolation baseline")
     parser.add_argument("--dtype", default="complex128", help="complex128 or complex64")
+    parser.add_argument("--range", default=None, metavar="LO:HI",
+                        help="with a preset (no --vary): the range of its parameter (tfim: h, default 0:2)")
+    add_simulator_arguments(parser)
     parser.add_argument("--threads", type=int, default=1,
                         help="torch intra-op threads (1: fastest for these small states; 0: torch default)")
     parser.add_argument("--config", default=None, help="a predict experiment file (circuits/predict_*.toml)")
@@ -736,6 +765,22 @@ def _print(outcome: PredictionOutcome, checks: list[PredictCheck] | None) -> Non
         con.print(escape(c.describe()))
 
 
+def _range(text: str | None) -> tuple[float, float] | None:
+    """``"1:2"`` -> ``(1.0, 2.0)``.
+
+    Example:
+        >>> _range("0.5:1.5")
+        (0.5, 1.5)
+    """
+    if text is None:
+        return None
+    try:
+        lo, hi = (float(v) for v in text.split(":"))
+    except ValueError:
+        raise ValueError(f"--range expects LO:HI (e.g. 1:2), got {text!r}") from None
+    return lo, hi
+
+
 def predict_command(args: argparse.Namespace) -> int:
     """Run ``qml predict`` from parsed arguments; returns the exit status (1 if a file check fails).
 
@@ -760,10 +805,13 @@ def predict_command(args: argparse.Namespace) -> int:
         if args.problem not in PRESETS:
             raise ValueError(f"{args.problem!r} is not a preset ({', '.join(PRESETS)}); name the varied "
                              "parameter with --vary NAME=LO:HI, e.g. --vary h=0:2")
+        sim = simulator_from_args(args)
         with ProgressBar(f"predict {args.problem}") as bar:
             outcome = run_prediction(args.problem, args.n, args.train, args.test, args.model, args.seed,
                                      dense=args.dense, steps=args.steps, layers=args.layers,
-                                     compare=args.compare, dtype=args.dtype, progress=bar.stage)
+                                     compare=args.compare, dtype=args.dtype, progress=bar.stage,
+                                     lam_range=_range(args.range), periodic=False if args.open else None,
+                                     simulator=sim)
     _print(outcome, checks)
     if args.out:
         outcome.save(args.out)

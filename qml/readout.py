@@ -48,11 +48,41 @@ def _as_tensor(state: Any) -> torch.Tensor:
     return t.reshape(-1).to(torch.complex128)
 
 
+def _from_mps(mps: Any) -> dict[str, Any]:
+    """:func:`observables` of a :class:`qml.mps.MPS`, from its correlation matrices and Schmidt values."""
+    from qml.mps import correlation_matrix, entanglement_profile, magnetization
+
+    n = mps.n_wires
+    with torch.no_grad():
+        mz = magnetization(mps, "z")
+        cc = {a: correlation_matrix(mps, a).cpu().numpy() for a in ("x", "y", "z")}
+        vn = [float(v) + 0.0 for v in entanglement_profile(mps, "vn")]
+        r2 = entanglement_profile(mps, "renyi2")
+    dot = cc["x"] + cc["y"] + cc["z"]  # <sigma_i . sigma_j>
+    eps = (-1.0) ** np.arange(n)
+    stag = float(eps @ dot @ eps) / (4 * n * n)
+    nn = range(n - 1)
+    half = n // 2
+    return {
+        "sz": 0.5 * float(mz.sum()),
+        "s2": float(dot.sum()) / 4,
+        "zz_nn": float(np.mean([cc["z"][i, i + 1] for i in nn])) if n > 1 else 0.0,
+        "xx_nn": float(np.mean([cc["x"][i, i + 1] for i in nn])) if n > 1 else 0.0,
+        "staggered_m2": stag,
+        "sq_pi": n * stag,
+        "entropy_half": vn[half - 1] if half else 0.0,
+        "renyi2_half": float(r2[half - 1]) if half else 0.0,
+        "entropy_profile": vn,
+    }
+
+
 def observables(state: Any) -> dict[str, Any]:
     """The standard observables of one state (see the module docstring), as plain numbers.
 
     Args:
-        state: A ``(2^n,)`` state (NumPy or torch), wire 0 the most significant bit.
+        state: A ``(2^n,)`` state (NumPy or torch), wire 0 the most significant bit, or a
+            :class:`qml.mps.MPS` (any width: correlations and Schmidt values of the MPS,
+            ``O(n^2 chi^3)``).
 
     Returns:
         ``{name: float}`` (``entropy_profile``: a list of ``n - 1`` floats).
@@ -66,7 +96,10 @@ def observables(state: Any) -> dict[str, Any]:
     """
     from qml import correlations as C
     from qml import entanglement as E
+    from qml.mps import MPS
 
+    if isinstance(state, MPS):
+        return {k: (v + 0.0 if isinstance(v, float) else v) for k, v in _from_mps(state).items()}
     psi = _as_tensor(state)
     n = int(psi.numel()).bit_length() - 1
     psi = psi / torch.linalg.vector_norm(psi)
@@ -104,8 +137,12 @@ def closest_ground_state(state: Any, ground_space: np.ndarray) -> np.ndarray:
     return g[:, 0] if norm < 1e-12 else proj / norm
 
 
-def compare_with_exact(state: Any, ground_space: np.ndarray) -> dict[str, dict[str, Any]]:
+def compare_with_exact(state: Any, ground_space: Any) -> dict[str, dict[str, Any]]:
     """Observables of ``state`` beside those of its closest exact ground state.
+
+    ``ground_space`` is the ED ground space ``(2^n, d)`` (``state`` a vector or an MPS of at
+    most 20 wires), or DMRG's ground state as a :class:`qml.mps.MPS` (``state`` an MPS of any
+    width: the reference is that one state).
 
     Returns:
         ``{name: {"value": v, "exact": e, "abs_error": |v - e|}}`` (for the profile the
@@ -119,8 +156,14 @@ def compare_with_exact(state: Any, ground_space: np.ndarray) -> dict[str, dict[s
         >>> round(rows["s2"]["exact"], 12), rows["s2"]["abs_error"] < 1e-12
         (0.0, True)
     """
+    from qml.mps import MPS
+
     got = observables(state)
-    ref = observables(closest_ground_state(state, ground_space))
+    if isinstance(ground_space, MPS):
+        ref = observables(ground_space)
+    else:
+        dense = state.to_dense(normalize=True) if isinstance(state, MPS) else state
+        ref = observables(closest_ground_state(dense, ground_space))
     out: dict[str, dict[str, Any]] = {}
     for k in OBSERVABLES:
         a, b = got[k], ref[k]

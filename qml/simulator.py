@@ -17,6 +17,12 @@ Differentiation (``diff=``):
 
 Real circuits (RY, CNOT, CZ, H, X, Z, SWAP, ...) run in real arithmetic automatically.
 
+Simulation method (``method=``, one of :data:`METHODS`): ``"statevector"`` (default: this
+module, ``2**n`` amplitudes) or ``"mps"`` (a matrix-product state of at most ``bond_dim``
+singular values per bond, :class:`qml.mps.MPSSimulator`: chains of 32-128+ qubits with
+limited entanglement; autograd gradients, ``state`` up to 20 wires, no sampling). The
+method is a field of the settings, so a result can say which one produced it.
+
 Example:
     >>> import torch
     >>> from qml.ir import Circuit, W
@@ -35,7 +41,7 @@ import logging
 import numbers
 import random
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Literal
 
 import torch
@@ -48,15 +54,16 @@ from qml.fusion import FusedProgram, apply_fstep, fstep_vjp, fused_program, matc
 from qml.ir import Circuit
 from qml.memory import SimulationMemoryError, available_bytes, check_fits
 from qml.observables import ObservablePlan
-from qml.paulis import PauliString, PauliSum
+from qml.paulis import ObservableLike, PauliString, PauliSum
 from qml.program import Program, compile_circuit
 
 Tensor = torch.Tensor
 Diff = Literal["auto", "backprop", "adjoint", "parameter-shift"]
-ObservableLike = PauliSum | PauliString | str
 log = logging.getLogger(__name__)
 
 _DIFFS = ("auto", "backprop", "adjoint", "parameter-shift")
+#: Simulation methods of :class:`Simulator` (see the module docstring).
+METHODS: tuple[str, ...] = ("statevector", "mps")
 _DTYPES = (torch.complex64, torch.complex128)
 
 
@@ -115,11 +122,22 @@ class Simulator:
         split: Evaluate shallow circuits (few gates across the middle of the register)
             from two half-width registers when the cost model says it pays (see
             :mod:`qml.split`); ``False`` always simulates the whole state.
+        method: ``"statevector"`` or ``"mps"`` (see the module docstring).
+        bond_dim: ``method="mps"``: most singular values kept per bond (default 64).
+        cutoff: ``method="mps"``: relative singular-value cutoff (default by dtype: ``1e-12``
+            in complex128, ``1e-6`` in complex64; see :class:`qml.mps.MPSSimulator`).
+
+    Raises:
+        ValueError: For an unknown dtype, ``diff`` or ``method``, MPS settings with the
+            statevector method, or ``diff`` other than ``"auto"``/``"backprop"`` with the MPS.
 
     Example:
         >>> from qml.ir import Circuit
         >>> Simulator().probs(Circuit(1).add("H", 0)).tolist()
         [0.4999999999999999, 0.4999999999999999]
+        >>> c = Circuit(50).add("H", 0).add("CNOT", (0, 49))
+        >>> float(Simulator(method="mps", bond_dim=8).expval(c, "Z0 Z49"))
+        1.0
     """
 
     dtype: torch.dtype = torch.complex128
@@ -131,12 +149,77 @@ class Simulator:
     max_block: int = 4
     dense_tail: bool = True
     split: bool = True
+    method: str = "statevector"
+    bond_dim: int | None = None
+    cutoff: float | None = None
+    _mps: Any = field(default=None, init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         if self.dtype not in _DTYPES:
             raise ValueError(f"dtype must be torch.complex64 or torch.complex128, got {self.dtype}")
         if self.diff not in _DIFFS:
             raise ValueError(f"diff must be one of {_DIFFS}, got {self.diff!r}")
+        if self.method not in METHODS:
+            raise ValueError(
+                f"unknown simulation method {self.method!r}; valid choices: {', '.join(map(repr, METHODS))}"
+            )
+        if self.method == "statevector":
+            if self.bond_dim is not None or self.cutoff is not None:
+                raise ValueError(
+                    "bond_dim and cutoff are settings of method='mps'; the statevector method is exact: "
+                    "drop them, or pass method='mps'"
+                )
+            return
+        if self.diff not in ("auto", "backprop"):
+            raise ValueError(
+                f"method='mps' differentiates by autograd through the tensor network: diff must be 'auto' or "
+                f"'backprop', got {self.diff!r}"
+            )
+        from qml.mps import MPSSimulator
+
+        mps = MPSSimulator(
+            bond_dim=64 if self.bond_dim is None else self.bond_dim,
+            cutoff=self.cutoff,
+            dtype=self.dtype,
+            device=self.device,
+        )
+        object.__setattr__(self, "_mps", mps)
+
+    @property
+    def mps(self) -> Any:
+        """The :class:`qml.mps.MPSSimulator` of ``method="mps"`` (``None`` for the statevector).
+
+        Its ``run`` gives the MPS itself and ``expval_with_error`` the truncation error.
+
+        Example:
+            >>> Simulator(method="mps", bond_dim=16).mps.bond_dim
+            16
+        """
+        return self._mps
+
+    def settings(self) -> dict[str, Any]:
+        """The settings that decide the numbers, as plain data (method, dtype, diff; MPS: bond_dim, cutoff).
+
+        Example:
+            >>> Simulator(method="mps", bond_dim=32).settings()
+            {'method': 'mps', 'dtype': 'complex128', 'diff': 'auto', 'bond_dim': 32, 'cutoff': 1e-12}
+        """
+        out: dict[str, Any] = {
+            "method": self.method,
+            "dtype": str(self.dtype).replace("torch.", ""),
+            "diff": self.diff,
+        }
+        if self._mps is not None:
+            out["bond_dim"] = int(self._mps.bond_dim)
+            out["cutoff"] = float(self._mps.cutoff)
+        return out
+
+    def _no_mps(self, what: str) -> None:
+        if self._mps is not None:
+            raise ValueError(
+                f"{what} is not available with method='mps' (an MPS gives expectation values, states of at "
+                "most 20 wires and the MPS itself via .mps.run); use method='statevector' for it"
+            )
 
     # -- input handling -------------------------------------------------------------
     def _vector(self, value: Any, size: int, what: str) -> Tensor:
@@ -228,6 +311,8 @@ class Simulator:
             >>> Simulator().state(Circuit(2).add("X", 1)).real.tolist()
             [0.0, 1.0, 0.0, 0.0]
         """
+        if self._mps is not None:
+            return self._mps.state(circuit, weights, inputs)
         run = self._prepare(circuit, weights, inputs)
         n = circuit.n_wires
         dtype = self._state_dtype(run.prog)
@@ -246,6 +331,12 @@ class Simulator:
             >>> Simulator().probs(Circuit(2).add("X", 0), wires=[1, 0]).tolist()
             [0.0, 1.0, 0.0, 0.0]
         """
+        if self._mps is not None:
+            psi = self._mps.state(circuit, weights, inputs)
+            p = psi.real**2 + psi.imag**2
+            if wires is not None:
+                p = marginal(p.reshape(-1, p.shape[-1]), circuit.n_wires, wires).reshape(*p.shape[:-1], -1)
+            return p
         run = self._prepare(circuit, weights, inputs)
         n = circuit.n_wires
         dtype = self._state_dtype(run.prog)
@@ -280,6 +371,7 @@ class Simulator:
             >>> Simulator().sample(Circuit(2).add("X", 0), shots=2, seed=1).tolist()
             [[1, 0], [1, 0]]
         """
+        self._no_mps("sampling")
         if isinstance(shots, bool) or not isinstance(shots, numbers.Integral) or shots < 1:
             raise ValueError(f"shots must be an integer >= 1, got {shots!r}")
         with torch.no_grad():
@@ -321,6 +413,8 @@ class Simulator:
             ``(B, n_obs)`` for a list of observables, ``(B,)`` for one; without a batch
             axis when neither weights nor inputs are batched.
         """
+        if self._mps is not None:
+            return self._mps.expval(circuit, observables, weights, inputs)
         single = not isinstance(observables, (list, tuple))
         obs_list = [as_pauli_sum(o) for o in ([observables] if single else observables)]
         run = self._prepare(circuit, weights, inputs)

@@ -176,3 +176,14 @@ def test_a_failing_contender_leaves_the_rounds_and_the_others_are_timed(tmp_path
     )
     assert sequential[0]["status"] == "ok"
     assert sequential[0]["interleaved"] == 1
+
+
+def test_mps_peers_smoke(tmp_path: Path) -> None:
+    mp = _load("benchmarks.mps_peers")
+    rows = mp.main(["--models", "tfim", "--n", "8", "--layers", "1", "--chi", "4", "--out", str(tmp_path),
+                    "--no-plot", *TINY])
+    ok = [r for r in rows if r["status"] == "ok"]
+    assert {r["contender"] for r in ok} >= {mp.REFERENCE, "aer-mps"}
+    for r in ok:  # nothing truncates at chi = 4 on 8 sites after one layer: every contender agrees
+        if r["check"] is not None:
+            assert r["check"] < (1e-5 if "c64" in r["contender"] else 1e-7), r

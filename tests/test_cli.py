@@ -279,3 +279,21 @@ def test_run_adapt_file_shows_operators_added(monkeypatch, capsys):
     assert "h2_adapt: 1/6 operators, E = -1.137" in err
     assert "added = " in err
     assert "ETA <= " in err
+
+
+def test_vqe_command_on_the_mps_backend(tmp_path, capsys):
+    out_json = tmp_path / "r.json"
+    code = main(["vqe", "--problem", "tfim", "--n", "22", "--open", "--h", "1.5", "--layers", "2",
+                 "--steps", "40", "--backend", "mps", "--bond-dim", "8", "--out", str(out_json)])
+    assert code == 0
+    res = VQEResult.load(out_json)
+    assert res.settings["method"] == "mps"
+    assert res.settings["bond_dim"] == 8
+    assert res.extra["exact_method"] == "free-fermion"
+    assert res.rel_error < 1e-2
+    assert res.extra["mps"]["max_bond"] <= 8
+
+
+def test_vqe_command_rejects_mps_options_on_the_statevector(capsys):
+    assert main(["vqe", "--problem", "tfim", "--n", "4", "--bond-dim", "8"]) == 2
+    assert "--bond-dim and --cutoff apply to --backend mps" in capsys.readouterr().err

@@ -43,6 +43,19 @@ def test_budgets_stop_the_growth_and_say_so():
     assert len(res.extra["depth_history"]) == 1
 
 
+def test_growth_in_steps_on_the_mps_method_beyond_exact_diagonalisation():
+    from qml.simulator import Simulator
+
+    p = get_problem("tfim", n=24, h=1.5, periodic=False)
+    search = DepthSearch(target_rel_error=1e-4, start=1, step=2, max_layers=5, cold_start=False)
+    res = vqe(p, layers="auto", depth=search, steps=100, simulator=Simulator(method="mps", bond_dim=8))
+    hist = res.extra["depth_history"]
+    assert [h["layers"] for h in hist] == [1, 3, 5][: len(hist)]
+    assert res.extra["exact_method"] == "free-fermion"  # an energy reference: targets, not plateaus
+    assert res.extra["depth_stop"] in ("target", "max_layers")
+    assert hist[-1]["rel_error"] < hist[0]["rel_error"]
+
+
 def test_plateau_without_a_reference():
     res = vqe(
         get_problem("tfim", n=4, h=1.0),
@@ -79,6 +92,8 @@ def test_bad_settings():
         DepthSearch(target_fidelity=1.5)
     with pytest.raises(ValueError, match="max_layers must be an integer >= 1"):
         DepthSearch(max_layers=0)
+    with pytest.raises(ValueError, match="step must be an integer >= 1"):
+        DepthSearch(step=0)
     with pytest.raises(ValueError, match="layers must be an integer >= 1 or 'auto'"):
         vqe(get_problem("tfim", n=4), layers="deep")
     with pytest.raises(ValueError, match="needs a problem ansatz by name"):

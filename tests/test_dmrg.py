@@ -12,6 +12,7 @@ import sys
 
 import numpy as np
 import pytest
+import torch
 
 from qml.ed import ground_state
 from qml.paulis import PauliSum, pauli
@@ -19,7 +20,7 @@ from qml.problems.lattice import ladder
 from qml.problems.spins import heisenberg, j1j2, tfim, xxz
 
 needs_quimb = pytest.mark.skipif(
-    importlib.util.find_spec("quimb") is None, reason="needs quimb (qml-circuits[mps])"
+    importlib.util.find_spec("quimb") is None, reason="needs quimb (qml-circuits[dmrg])"
 )
 
 
@@ -69,7 +70,7 @@ def test_pauli_mpo_bond_dimensions_share_prefixes():
     ],
 )
 def test_dmrg_matches_exact_diagonalisation(name, H, n):
-    from qml.dmrg import dmrg, mps_to_vector
+    from qml.dmrg import dmrg
 
     res = dmrg(H, n, bond_dims=(16, 32, 64))
     ed = ground_state(H, n, k=2)
@@ -77,7 +78,7 @@ def test_dmrg_matches_exact_diagonalisation(name, H, n):
     assert res.converged
     assert res.variance is not None
     assert res.variance < 1e-7
-    psi = mps_to_vector(res.tensors)
+    psi = res.state.to_dense().numpy()
     assert np.vdot(psi, psi).real == pytest.approx(1.0, abs=1e-10)
     assert float(np.vdot(psi, H.to_sparse(n) @ psi).real) == pytest.approx(ed.energy, abs=1e-8)
     if ed.energies[1] - ed.energies[0] > 1e-6:  # a unique ground state: the MPS is it
@@ -86,12 +87,12 @@ def test_dmrg_matches_exact_diagonalisation(name, H, n):
 
 @needs_quimb
 def test_mps_is_in_the_package_wire_order():
-    from qml.dmrg import dmrg, mps_to_vector
+    from qml.dmrg import dmrg
 
     # ground state |0 1 1 0 1>: Z eigenvalues +1, -1, -1, +1, -1 (wire 0 = most significant bit)
     H = pauli("-Z0 + Z1 + Z2 - Z3 + Z4 + 0.1*X0 X1 - 0.1*Y2 Y3")
     res = dmrg(H, 5, bond_dims=(4, 8))
-    psi = mps_to_vector(res.tensors)
+    psi = res.state.to_dense().numpy()
     assert int(np.argmax(np.abs(psi))) == 0b01101
     assert [t.shape[1] for t in res.tensors] == [2] * 5
     assert res.tensors[0].shape[0] == 1
@@ -125,11 +126,16 @@ def test_dmrg_matches_free_fermions_at_32_sites():
 
 
 @needs_quimb
-def test_overlap_and_summary():
-    from qml.dmrg import dmrg, mps_overlap
+def test_state_overlap_and_summary():
+    from qml.dmrg import dmrg
+    from qml.mps import fidelity, overlap
 
     res = dmrg(heisenberg(8, periodic=False), bond_dims=(8, 16))
-    assert abs(mps_overlap(res.tensors, res.tensors)) == pytest.approx(1.0, abs=1e-12)
+    state = res.state
+    assert abs(complex(overlap(state, state))) == pytest.approx(1.0, abs=1e-12)
+    assert float(fidelity(state, state)) == pytest.approx(1.0, abs=1e-12)
+    assert state.n_wires == 8
+    assert state.tensors[0].dtype == torch.complex128
     assert res.summary().startswith("DMRG E = -3.374932598688")
     assert "converged" in res.summary()
 
@@ -167,7 +173,7 @@ def test_missing_quimb_says_how_to_install(monkeypatch):
     monkeypatch.setitem(sys.modules, "quimb", None)
     monkeypatch.setitem(sys.modules, "quimb.tensor", None)
     with pytest.raises(
-        ModuleNotFoundError, match=r"install it with: pip install 'qml-circuits\[mps\]'"
+        ModuleNotFoundError, match=r"install it with: pip install 'qml-circuits\[dmrg\]'"
     ) as err:
         mod.dmrg(heisenberg(4, periodic=False))
     assert err.value.name == "quimb"

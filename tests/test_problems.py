@@ -254,7 +254,7 @@ def test_exact_method_errors():
         get_problem("h2").exact(method="dmrg")
 
 
-@pytest.mark.skipif(importlib.util.find_spec("quimb") is None, reason="needs quimb (qml-circuits[mps])")
+@pytest.mark.skipif(importlib.util.find_spec("quimb") is None, reason="needs quimb (qml-circuits[dmrg])")
 def test_dmrg_method_equals_ed_on_a_small_chain():
     p = get_problem("j1j2", n=10, J2=0.3, periodic=False)
     ed, dm = p.exact(), p.exact(method="dmrg")
@@ -262,23 +262,21 @@ def test_dmrg_method_equals_ed_on_a_small_chain():
     assert dm.energy == pytest.approx(ed.energy, abs=1e-8)
     assert dm.degeneracy is None
     assert dm.ground_space is None
-    assert len(dm.mps) == 10
+    assert dm.mps.n_wires == 10
     assert dm.error is not None
     assert dm.error < 1e-7
     assert dm.accuracy.startswith("DMRG (converged)")
-    from qml.dmrg import mps_to_vector
-
-    assert abs(np.vdot(ed.state, mps_to_vector(dm.mps))) ** 2 == pytest.approx(1.0, abs=1e-7)
+    assert abs(np.vdot(ed.state, dm.mps.to_dense().numpy())) ** 2 == pytest.approx(1.0, abs=1e-7)
 
 
 @pytest.mark.slow
-@pytest.mark.skipif(importlib.util.find_spec("quimb") is None, reason="needs quimb (qml-circuits[mps])")
+@pytest.mark.skipif(importlib.util.find_spec("quimb") is None, reason="needs quimb (qml-circuits[dmrg])")
 def test_exact_uses_dmrg_for_a_40_site_heisenberg_chain():
     p = get_problem("heisenberg", n=40, periodic=False)
     ex = p.exact()
     assert ex.method == "dmrg"
     assert ex.details.converged
-    assert len(ex.mps) == 40
+    assert ex.mps.n_wires == 40
     # Bethe ansatz: N (1/4 - ln 2) per site plus the surface energy (pi - 1 - 2 ln 2) / 4, up to O(1/N)
     bulk, surface = 0.25 - math.log(2), (math.pi - 1 - 2 * math.log(2)) / 4
     assert ex.energy == pytest.approx(40 * bulk + surface, abs=0.01)
@@ -348,3 +346,16 @@ def test_absurd_depths_are_refused_at_once():
     assert time.perf_counter() - t0 < 1.0
     assert p.ansatz(2).n_weights == 4
     assert MAX_LAYERS >= 1000
+
+
+def test_per_bond_hva_for_open_heisenberg_chains():
+    from qml.optimize import vqe
+
+    p = get_problem("heisenberg", n=8, periodic=False)
+    shared, local = p.ansatz(2), p.ansatz(2, "hva-local")
+    assert local.name == "hva-local"
+    assert (shared.n_weights, local.n_weights) == (4, 14)  # 2 colour classes vs 7 bonds per layer
+    assert [op.name for op in local.ops] == [op.name for op in shared.ops]  # same gates, own angles
+    a, b = vqe(p, layers=2), vqe(p, ansatz="hva-local", layers=2)
+    assert b.rel_error < 0.3 * a.rel_error
+    assert b.reachable

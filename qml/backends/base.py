@@ -42,10 +42,9 @@ import numpy as np
 import torch
 
 from qml.ir import Circuit, Op, W
-from qml.paulis import PauliString, PauliSum
+from qml.paulis import ObservableLike, PauliSum
 
 Tensor = torch.Tensor
-ObservableLike = PauliSum | PauliString | str
 log = logging.getLogger(__name__)
 
 __all__ = [

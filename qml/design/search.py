@@ -100,7 +100,7 @@ def template_rows(
         >>> p = get_problem("tfim", n=4, periodic=False)
         >>> rows = template_rows(p, get_target([(0, 1), (1, 2), (2, 3)]), [None], p.exact(), max_layers=1)
         >>> [r["label"] for r in rows]
-        ['hva L=1', 'hea L=1']
+        ['hva L=1', 'hea L=1', 'hva-sb L=1']
     """
     molecular = "n_electrons" in problem.info
     top = 1 if molecular else (max_layers if max_layers is not None else problem.default_layers + 1)

@@ -705,8 +705,11 @@ class Prediction:
     Attributes:
         lams: ``(B, K)``.
         energies: ``(B,)`` predicted energies ``<psi|H(lambda)|psi>``.
-        states: ``(B, 2**n)`` complex statevectors.
+        states: ``(B, 2**n)`` complex statevectors (``(B, 0)`` when the model simulates by MPS
+            and the register is wider than :data:`qml.mps.state.MAX_DENSE_WIRES`).
         branch: ``(B,)`` index of the chosen branch (0 without branches).
+        mps: With ``Simulator(method="mps")``: the ``B`` predicted states as
+            :class:`qml.mps.MPS` (any width); ``None`` for the statevector.
 
     Example:
         >>> z = torch.zeros(1, dtype=torch.long)
@@ -719,6 +722,7 @@ class Prediction:
     energies: Tensor
     states: Tensor
     branch: Tensor
+    mps: list[Any] | None = None
 
 
 class ConditionalModel(nn.Module):
@@ -973,11 +977,39 @@ class ConditionalModel(nn.Module):
             E = self.branch_energies(L)
             best = E.argmin(dim=1)
             w, x = self.circuit_args(L)
-            psi = self.current_simulator().state(self.circuit, w, x)
+            sim = self.current_simulator()
+            if sim.mps is not None:
+                return self._predict_mps(sim, L, E, best, w, x)
+            psi = sim.state(self.circuit, w, x)
             if psi.dim() == 1:
                 psi = psi.reshape(1, -1).expand(L.shape[0] * self.n_branches, -1)
             psi = psi.reshape(L.shape[0], self.n_branches, -1)[torch.arange(L.shape[0]), best]
             return Prediction(L, E.min(dim=1).values, psi, best)
+
+    def _predict_mps(
+        self, sim: Simulator, L: Tensor, E: Tensor, best: Tensor, w: Tensor, x: Any
+    ) -> Prediction:
+        """:meth:`predict` with ``method="mps"``: one MPS per ``lambda`` (its best branch)."""
+        from qml.mps.state import MAX_DENSE_WIRES
+
+        B, S = L.shape[0], self.n_branches
+        rows = torch.arange(B, device=best.device) * S + best
+
+        def pick(t: Any) -> Any:
+            if t is None or t.dim() == 1:
+                return t
+            return t[rows] if t.shape[0] == B * S else t.expand(B * S, -1)[rows]
+
+        rw, rx = pick(w), pick(x)
+        if rw is not None and rw.dim() == 1:
+            rw = rw.expand(B, -1)
+        runs = sim.mps.run(self.circuit, rw, rx)
+        runs = runs if isinstance(runs, list) else [runs] * B
+        if self.circuit.n_wires <= MAX_DENSE_WIRES:
+            states = torch.stack([m.to_dense(normalize=True) for m in runs])
+        else:
+            states = torch.zeros(B, 0, dtype=sim.dtype)
+        return Prediction(L, E.min(dim=1).values, states, best, runs)
 
     # -- training ----------------------------------------------------------------------------
     def fit(

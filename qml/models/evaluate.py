@@ -36,9 +36,11 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import torch
 
 from qml.models.conditional import ConditionalModel, HamiltonianFamily, LamLike
 from qml.paulis import PauliString, PauliSum
+from qml.problems.problem import MAX_ED_WIRES
 
 log = logging.getLogger(__name__)
 
@@ -242,8 +244,13 @@ def evaluate(
     Returns:
         An :class:`EvaluationResult`.
 
+    Beyond exact diagonalisation (more than :data:`~qml.problems.problem.MAX_ED_WIRES` wires) a
+    model that simulates by MPS (``Simulator(method="mps")``) is scored MPS to MPS against DMRG's
+    ground state (free-fermion energies where they exist); ``extra["reference"]`` says so.
+
     Raises:
-        ValueError: If the family has no exact reference states (too wide for ED).
+        ValueError: If the family has no exact reference states (too wide for ED, and the model
+            does not simulate by MPS).
 
     Example:
         >>> from qml.models.conditional import InterpolationBaseline
@@ -253,29 +260,31 @@ def evaluate(
         >>> round(res.fidelity[0], 8), res.sector
         (1.0, 'Px = 1')
     """
-    from qml.optimize.results import versions
-
     t0 = time.perf_counter()
     fam = model.family if family is None else family
     L = fam.as_lams(test_lams).numpy()
     pred = model.predict(L)
-    states = pred.states.detach().cpu().numpy().astype(complex)
     obs = default_observables(fam.n_wires, bool(fam.fixed.get("periodic", True))) if observables is None \
         else dict(observables)
-    n = round(np.log2(states.shape[1]))
-    mats = {k: o.to_sparse(n) for k, o in obs.items()}
     e_pred = pred.energies.detach().cpu().numpy().astype(float)
     res = EvaluationResult(lams=_as_list(L), param_names=list(fam.names), family=fam.label(), label=label,
                            seed=int(seed), model=model.describe(), extra=dict(extra or {}),
                            energy_unit=fam.problem_at(L[0].tolist()).energy_unit)
     res.train_lams = [] if train_lams is None else _as_list(fam.as_lams(train_lams).numpy())
     res.observables = {k: {"pred": [], "exact": []} for k in obs}
+    if pred.mps is not None and fam.n_wires > MAX_ED_WIRES:
+        _evaluate_mps(res, fam, L, pred, e_pred, obs, readout, progress)
+        return _finish(res, label or model.kind, t0)
+    states = pred.states.detach().cpu().numpy().astype(complex)
+    n = round(np.log2(states.shape[1]))
+    mats = {k: o.to_sparse(n) for k, o in obs.items()}
     for b in range(L.shape[0]):
         ex = fam.exact(L[b].tolist())
         if ex.ground_space is None:
             raise ValueError(
                 f"no exact reference state for {fam.label()} at {L[b].tolist()} (too wide for exact "
-                "diagonalisation); evaluate on a smaller system"
+                "diagonalisation); evaluate on a smaller system, or simulate the model by MPS "
+                "(Simulator(method='mps')) to be scored against DMRG's state"
             )
         res.sector = ex.sector
         res.energy_pred.append(float(e_pred[b]))
@@ -296,17 +305,72 @@ def evaluate(
                     entry = res.observables.setdefault(k, {"pred": [], "exact": []})
                     entry["pred"].append(row["value"])
                     entry["exact"].append(row["exact"])
-        if progress is not None:
-            fids = [f for f in res.fidelity if f is not None]
-            progress(b + 1, L.shape[0], {"mean_fidelity": float(np.mean(fids)) if fids else None,
-                                         "max_rel_error": float(max(res.rel_error))})
+        _report(res, b, L.shape[0], progress)
+    return _finish(res, label or model.kind, t0)
+
+
+def _report(res: EvaluationResult, b: int, total: int, progress: Callable[..., Any] | None) -> None:
+    if progress is not None:
+        fids = [f for f in res.fidelity if f is not None]
+        progress(b + 1, total, {"mean_fidelity": float(np.mean(fids)) if fids else None,
+                                "max_rel_error": float(max(res.rel_error))})
+
+
+def _finish(res: EvaluationResult, label: str, t0: float) -> EvaluationResult:
+    from qml.optimize.results import versions
+
     res.summary = res.summarize()
     res.seconds = time.perf_counter() - t0
     res.versions = versions()
-    log.info("evaluation %s: mean fidelity %.6f, min %.6f, max rel error %.2e", label or model.kind,
+    log.info("evaluation %s: mean fidelity %.6f, min %.6f, max rel error %.2e", label,
              res.summary["mean_fidelity"] or float("nan"), res.summary["min_fidelity"] or float("nan"),
              res.summary["max_rel_error"])
     return res
+
+
+def _evaluate_mps(
+    res: EvaluationResult, fam: HamiltonianFamily, L: np.ndarray, pred: Any, e_pred: np.ndarray,
+    obs: dict[str, PauliSum], readout: bool, progress: Callable[..., Any] | None,
+) -> None:
+    """:func:`evaluate` beyond ED: MPS predictions against the exact energy and DMRG's ground state.
+
+    The energy reference is :meth:`~qml.problems.Problem.exact` (free fermions or DMRG); the
+    fidelity is MPS to MPS with DMRG's state (``|<dmrg|pred>|^2``, one state: a degenerate level
+    is not resolved), and so are the observables. ``res.extra["reference"]`` says which was used.
+    """
+    from qml.mps import expval as mps_expval
+    from qml.mps import fidelity as mps_fidelity
+
+    names = list(obs)
+    methods: set[str] = set()
+    for b in range(L.shape[0]):
+        problem = fam.problem_at(L[b].tolist())
+        ex = fam.exact(L[b].tolist())
+        state = ex.mps if ex.mps is not None else problem.exact(method="dmrg").mps
+        methods.add(ex.method)
+        res.sector = ex.sector
+        res.energy_pred.append(float(e_pred[b]))
+        res.energy_exact.append(float(ex.energy))
+        res.rel_error.append(abs(float(e_pred[b]) - ex.energy) / max(abs(ex.energy), 1e-300))
+        res.fidelity.append(float(mps_fidelity(state, pred.mps[b])))
+        res.gap.append(None if ex.gap is None else float(ex.gap))
+        with torch.no_grad():
+            got = mps_expval(pred.mps[b], [obs[k] for k in names]).tolist() if names else []
+            want = mps_expval(state, [obs[k] for k in names]).tolist() if names else []
+        for k, g, e in zip(names, got, want):
+            res.observables[k]["pred"].append(float(g))
+            res.observables[k]["exact"].append(float(e))
+        if readout:
+            from qml.readout import compare_with_exact
+
+            for k, row in compare_with_exact(pred.mps[b], state).items():
+                if not isinstance(row["value"], list):
+                    entry = res.observables.setdefault(k, {"pred": [], "exact": []})
+                    entry["pred"].append(row["value"])
+                    entry["exact"].append(row["exact"])
+        _report(res, b, L.shape[0], progress)
+    used = ", ".join(sorted(methods))
+    res.extra["reference"] = f"energy: {used}; fidelity and observables: DMRG state (MPS)"
 
 
 def plot_evaluation(

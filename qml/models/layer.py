@@ -36,13 +36,12 @@ import torch
 from torch import nn
 
 from qml.ir import Circuit
-from qml.paulis import PauliString, PauliSum
+from qml.paulis import ObservableLike, PauliString, PauliSum
 from qml.simulator import Simulator, as_pauli_sum
 
 log = logging.getLogger(__name__)
 
 Tensor = torch.Tensor
-ObservableLike = PauliSum | PauliString | str
 #: ``backend(circuit, observables, weights, inputs) -> (B, n_obs)``, the signature of ``Simulator.expval``.
 Backend = Callable[[Circuit, list[PauliSum], Tensor, Tensor | None], Tensor]
 

@@ -36,7 +36,15 @@ Example:
     (1.0, 2)
 """
 
-from qml.mps.measure import correlation_matrix, entanglement_profile, expval, magnetization, schmidt_values
+from qml.mps.measure import (
+    correlation_matrix,
+    entanglement_profile,
+    expval,
+    fidelity,
+    magnetization,
+    overlap,
+    schmidt_values,
+)
 from qml.mps.simulator import MPSExpectation, MPSSimulator
 from qml.mps.state import MPS
 from qml.mps.svd import safe_svd
@@ -48,7 +56,9 @@ __all__ = [
     "correlation_matrix",
     "entanglement_profile",
     "expval",
+    "fidelity",
     "magnetization",
+    "overlap",
     "safe_svd",
     "schmidt_values",
 ]

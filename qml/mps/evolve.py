@@ -28,7 +28,9 @@
   smooth), but may miss directions at exactly low-rank ones. Values are the same either way.
 
 Cost: a two-site gate on bonds ``chi`` costs one SVD of a ``2 chi x 2 chi`` matrix,
-``O(chi^3)``; a gate across distance ``d`` adds ``2 (d - 1)`` SWAPs.
+``O(chi^3)``; a gate across distance ``d`` adds ``2 (d - 1)`` SWAPs. Consecutive gates on the
+same bond (and one-qubit gates next to them) are multiplied into one matrix first
+(:class:`_Fuser`), so ``RXX RYY RZZ`` on a bond costs one SVD.
 
 Example:
     >>> import torch
@@ -436,24 +438,77 @@ def evolve(
     return _run(circuit, angles, trunc, dtype, device)
 
 
+class _Fuser:
+    """Merges consecutive gates on the same one or two wires into one matrix before they reach the chain.
+
+    ``RXX RYY RZZ`` on a bond (the Heisenberg HVA), or one-qubit gates next to a two-qubit gate
+    on their wire, become one two-qubit gate: one SVD instead of three. A gate on other wires,
+    a SWAP or a gate on three or more wires flushes the pending one first; the order of
+    non-commuting gates is kept, so the state is the same.
+    """
+
+    def __init__(self, chain: Chain) -> None:
+        self.chain = chain
+        self.wires: tuple[int, ...] = ()
+        self.matrix: Tensor | None = None
+
+    def flush(self) -> None:
+        if self.wires:
+            self.chain.apply_gate(self.wires, self.matrix)
+        self.wires, self.matrix = (), None
+
+    def add(self, wires: tuple[int, ...], m: Tensor) -> None:
+        pending = self.wires
+        if len(wires) > 2 or (pending and not set(wires) & set(pending)):
+            self.flush()
+            pending = ()
+        if not pending:
+            if len(wires) > 2:
+                self.chain.apply_gate(wires, m)
+            else:
+                self.wires, self.matrix = wires, m
+            return
+        assert self.matrix is not None
+        if len(set(wires) | set(pending)) > 2:  # overlaps on one wire, reaches a third
+            self.flush()
+            self.wires, self.matrix = wires, m
+            return
+        target = pending if len(pending) >= len(wires) else wires
+        self.matrix = _embed(m, wires, target) @ _embed(self.matrix, pending, target)
+        self.wires = target
+
+
+def _embed(m: Tensor, wires: tuple[int, ...], target: tuple[int, ...]) -> Tensor:
+    """``m`` on ``wires`` as a matrix on ``target`` (two wires; ``wires`` a subset or a permutation)."""
+    if wires == target:
+        return m
+    eye = torch.eye(2, dtype=m.dtype, device=m.device)
+    if len(wires) == 1:
+        return torch.kron(m, eye) if wires[0] == target[0] else torch.kron(eye, m)
+    return _sorted_matrix(m, [1, 0])  # the same two wires in the other order
+
+
 def _run(
     circuit: Circuit, angles: Tensor, trunc: Truncation, dtype: torch.dtype, device: str | torch.device
 ) -> MPS:
     prog = compile_circuit(circuit)
     dev = str(torch.device(device))
     chain = Chain(MPS.product(circuit.n_wires, dtype, device), trunc)
+    fuse = _Fuser(chain)
     for st in prog.steps:
         op = st.op
         if op.name == "I":
             continue
         if op.name == "SWAP":
+            fuse.flush()
             chain.apply_gate(op.wires, None)
             continue
         if st.slot >= 0:
             m = op_matrix(op, angles[st.slot : st.slot + st.n_params], dtype)
         else:
             m = _fixed_matrix(op, dtype, dev)
-        chain.apply_gate(op.wires, m)
+        fuse.add(tuple(op.wires), m)
+    fuse.flush()
     return chain.finish()
 
 

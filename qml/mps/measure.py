@@ -37,10 +37,9 @@ from qml.entanglement import KINDS
 from qml.mps.evolve import Truncation, left_orth
 from qml.mps.state import MPS
 from qml.mps.svd import safe_svd
-from qml.paulis import PauliString, PauliSum
+from qml.paulis import ObservableLike, PauliString, PauliSum
 
 Tensor = torch.Tensor
-ObservableLike = PauliSum | PauliString | str
 
 _PAULIS = {
     "X": [[0, 1], [1, 0]],
@@ -118,6 +117,43 @@ def norm_squared(mps: MPS) -> Tensor:
     for a in t:
         env = _step(env, a)
     return env[0, 0].real
+
+
+def overlap(a: MPS, b: MPS) -> Tensor:
+    """``<a|b>`` of two MPS on the same wires (complex; differentiable in both).
+
+    Bond dimensions may differ; the tensors are brought to ``b``'s dtype and device.
+
+    Raises:
+        ValueError: For MPS of different lengths.
+
+    Example:
+        >>> import math, torch
+        >>> h = torch.tensor([1.0, 1.0], dtype=torch.complex128).reshape(1, 2, 1) / math.sqrt(2)
+        >>> plus = MPS([h.clone() for _ in range(3)])
+        >>> round(abs(complex(overlap(MPS.product(3), plus))) ** 2, 10)
+        0.125
+    """
+    if a.n_wires != b.n_wires:
+        raise ValueError(
+            f"the two MPS must have the same number of wires, got {a.n_wires} and {b.n_wires}"
+        )
+    env = torch.ones(1, 1, dtype=b.tensors[0].dtype, device=b.tensors[0].device)
+    for x, y in zip(a.tensors, b.tensors):
+        x = x.to(y.dtype).to(y.device)
+        env = torch.einsum("ab,asc,bsd->cd", env, x.conj(), y)
+    return env[0, 0]
+
+
+def fidelity(a: MPS, b: MPS) -> Tensor:
+    """``|<a|b>|^2 / (<a|a> <b|b>)``: the fidelity of the normalised states (real; differentiable).
+
+    Example:
+        >>> float(fidelity(MPS.product(2), MPS.product(2)))
+        1.0
+    """
+    num = overlap(a, b).abs() ** 2
+    return num / (norm_squared(a).to(num.dtype) * norm_squared(b).to(num.dtype))
 
 
 def _check_wires(obs: PauliSum, n: int) -> None:
@@ -290,6 +326,9 @@ __all__ = [
     "correlation_matrix",
     "entanglement_profile",
     "expval",
+    "fidelity",
     "magnetization",
+    "norm_squared",
+    "overlap",
     "schmidt_values",
 ]

@@ -19,7 +19,10 @@ runs without any truncation, keeping zero singular values: those are the directi
 derivative of a low-rank state (a product state, zero angles) points to, so the gradient
 is exact there too. Where ``bond_dim`` is too small for that, the run restarts in
 canonical form with the cutoff, and the gradient is that of the truncated state (exact at
-generic points). Values are the same either way; see :mod:`qml.mps.evolve`.
+generic points). Values are the same either way; see :mod:`qml.mps.evolve`. A circuit
+that once filled ``bond_dim`` in a gradient run goes straight to the canonical run from then
+on with this simulator (an optimisation of a deep circuit would otherwise pay for the
+aborted try at every step).
 
 Example:
     >>> import torch
@@ -37,7 +40,7 @@ from __future__ import annotations
 import logging
 import numbers
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import torch
@@ -47,14 +50,17 @@ from qml.ir import Circuit
 from qml.mps import measure
 from qml.mps.evolve import Truncation, evolve
 from qml.mps.state import MAX_DENSE_WIRES, MPS
-from qml.paulis import PauliString, PauliSum
+from qml.paulis import ObservableLike
 from qml.program import compile_circuit
 
 Tensor = torch.Tensor
-ObservableLike = PauliSum | PauliString | str
 log = logging.getLogger(__name__)
 
 _DTYPES = (torch.complex64, torch.complex128)
+#: Default relative singular-value cutoff per dtype (above the precision's rounding noise).
+DEFAULT_CUTOFFS: dict[torch.dtype, float] = {torch.complex128: 1e-12, torch.complex64: 1e-6}
+#: Circuits a simulator remembers as filling ``bond_dim`` (their gradient runs skip the untruncated try).
+_MAX_REMEMBERED = 256
 #: Discarded weight above which a run logs a warning (values are then approximate).
 WARN_TRUNCATION = 1e-3
 
@@ -94,7 +100,9 @@ class MPSSimulator:
     Args:
         bond_dim: Most singular values kept per bond (>= 1); ``2**(n // 2)`` is exact.
         cutoff: Singular values below ``cutoff`` times the norm of their bond's values are
-            dropped (in ``[0, 1)``).
+            dropped (in ``[0, 1)``); default :data:`DEFAULT_CUTOFFS` by dtype (``1e-12`` in
+            complex128, ``1e-6`` in complex64, whose rounding noise of ~1e-7 would otherwise
+            fill every bond to ``bond_dim``).
         dtype: ``torch.complex128`` (default) or ``torch.complex64``.
         device: ``"cpu"``, ``"cuda"``, ... (the same code runs on all).
         svd_eps: Broadening of the SVD backward pass (default: ``1e-12`` in double and
@@ -111,10 +119,11 @@ class MPSSimulator:
     """
 
     bond_dim: int = 64
-    cutoff: float = 1e-12
+    cutoff: float | None = None
     dtype: torch.dtype = torch.complex128
     device: str | torch.device = "cpu"
     svd_eps: float | None = None
+    _fills: set[tuple[int, int, int]] = field(default_factory=set, init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         b = self.bond_dim
@@ -123,16 +132,18 @@ class MPSSimulator:
                 f"bond_dim must be an integer >= 1 (the most singular values kept per bond, e.g. 64), "
                 f"got {b!r}"
             )
+        if self.dtype not in _DTYPES:
+            raise ValueError(
+                "dtype must be torch.complex64 or torch.complex128 (MPS tensors are complex), "
+                f"got {self.dtype!r}"
+            )
+        if self.cutoff is None:
+            object.__setattr__(self, "cutoff", DEFAULT_CUTOFFS[self.dtype])
         c = self.cutoff
         if isinstance(c, bool) or not isinstance(c, numbers.Real) or not 0 <= c < 1:
             raise ValueError(
                 f"cutoff must be a number in [0, 1) (singular values below cutoff * norm are dropped, "
                 f"e.g. 1e-12), got {c!r}"
-            )
-        if self.dtype not in _DTYPES:
-            raise ValueError(
-                "dtype must be torch.complex64 or torch.complex128 (MPS tensors are complex), "
-                f"got {self.dtype!r}"
             )
         try:
             torch.device(self.device)
@@ -151,10 +162,14 @@ class MPSSimulator:
         dev = torch.device(self.device)
         angles = compile_circuit(circuit).angles(prep.weights.to(dev), prep.inputs.to(dev))
         grad = torch.is_grad_enabled() and angles.requires_grad
-        trunc = Truncation(int(self.bond_dim), float(self.cutoff), for_gradients=grad, eps=self.svd_eps)
+        key = (id(circuit), len(circuit.ops), circuit.n_wires)
+        first = grad and key not in self._fills  # an untruncated try only while it may succeed
+        trunc = Truncation(int(self.bond_dim), float(self.cutoff), for_gradients=first, eps=self.svd_eps)
         runs = []
         for b in range(prep.batch):
             mps = evolve(circuit, angles[b], trunc, self.dtype, dev)
+            if grad and mps.max_bond >= self.bond_dim and len(self._fills) < _MAX_REMEMBERED:
+                self._fills.add(key)
             log.debug(
                 "MPS run of %d wires: max bond %d, discarded weight %.3g",
                 circuit.n_wires,
@@ -285,4 +300,4 @@ class MPSSimulator:
         return self.expval_with_error(circuit, observables, weights, inputs).values
 
 
-__all__ = ["WARN_TRUNCATION", "MPSExpectation", "MPSSimulator"]
+__all__ = ["DEFAULT_CUTOFFS", "WARN_TRUNCATION", "MPSExpectation", "MPSSimulator"]

@@ -61,6 +61,11 @@ def default_eps(dtype: torch.dtype) -> float:
     return SVD_EPS_SINGLE if dtype in (torch.float32, torch.complex64) else SVD_EPS
 
 
+def _finite(u: Tensor, s: Tensor, vh: Tensor) -> bool:
+    """Whether an SVD is free of NaN and inf: one reduction (a NaN or inf anywhere makes the sum so)."""
+    return bool(torch.isfinite(s.sum() + u.sum().abs() + vh.sum().abs()))
+
+
 def _svd_forward(a: Tensor) -> tuple[Tensor, Tensor, Tensor]:
     """``torch.linalg.svd`` (reduced), robust to LAPACK failures.
 
@@ -71,7 +76,7 @@ def _svd_forward(a: Tensor) -> tuple[Tensor, Tensor, Tensor]:
     """
     try:
         u, s, vh = torch.linalg.svd(a, full_matrices=False)
-        if bool(torch.isfinite(s).all()) and bool(torch.isfinite(u).all()) and bool(torch.isfinite(vh).all()):
+        if _finite(u, s, vh):
             return u, s, vh
         why = "non-finite singular values"
     except RuntimeError as err:
@@ -86,7 +91,7 @@ def _svd_forward(a: Tensor) -> tuple[Tensor, Tensor, Tensor]:
     a = torch.where(mag > 1e-30 * mag.max(), a.detach(), torch.zeros((), dtype=a.dtype, device=a.device))
     try:
         u, s, vh = torch.linalg.svd(a, full_matrices=False)
-        if bool(torch.isfinite(s).all()) and bool(torch.isfinite(u).all()) and bool(torch.isfinite(vh).all()):
+        if _finite(u, s, vh):
             return u, s, vh
         why = "non-finite singular values"
     except RuntimeError as err:

@@ -50,6 +50,8 @@ class DepthSearch:
         target_fidelity: ... and the weight in the ground space is at least this
             (``None``: energy only).
         start: First depth tried.
+        step: Layers added at each growth step (deep circuits of wide MPS runs: e.g. 4, so
+            that the few depths tried cost fewer optimisations).
         max_layers: Largest depth (default ``2 * n_wires``).
         time_budget: Seconds after which no further layer is started (``None``: none).
         max_params: Largest number of weights (``None``: no limit).
@@ -70,6 +72,7 @@ class DepthSearch:
     target_rel_error: float = 1e-3
     target_fidelity: float | None = 0.99
     start: int = 1
+    step: int = 1
     max_layers: int | None = None
     time_budget: float | None = None
     max_params: int | None = None
@@ -83,7 +86,7 @@ class DepthSearch:
             raise ValueError(f"target_rel_error must be a number > 0, got {self.target_rel_error!r}")
         if self.target_fidelity is not None and not 0 < self.target_fidelity <= 1:
             raise ValueError(f"target_fidelity must be in (0, 1] or None, got {self.target_fidelity!r}")
-        for name in ("start", "max_layers", "max_params"):
+        for name in ("start", "step", "max_layers", "max_params"):
             v = getattr(self, name)
             if v is not None and (isinstance(v, bool) or not isinstance(v, int) or v < 1):
                 raise ValueError(f"{name} must be an integer >= 1 (or None), got {v!r}")
@@ -219,7 +222,7 @@ def grow_depth(
         if search.time_budget is not None and time.perf_counter() - t0 >= search.time_budget:
             stop = "time_budget"
             break
-        p += 1
+        p += search.step
     assert best is not None
     best.extra["depth_history"] = history
     best.extra["depth_stop"] = stop

@@ -131,6 +131,11 @@ class Objective:
             )
         if self.shots is not None and (isinstance(self.shots, bool) or int(self.shots) < 1):
             raise ValueError(f"shots must be a positive integer or None (exact energies), got {self.shots!r}")
+        if self.shots is not None and self.simulator.method == "mps":
+            raise ValueError(
+                "shots are not available with method='mps' (an MPS simulation gives exact expectation values "
+                "of the truncated state, no samples); drop shots, or use method='statevector'"
+            )
         self._rng = np.random.default_rng(self.seed)
 
     @property

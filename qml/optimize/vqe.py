@@ -126,6 +126,53 @@ def _exact(problem: Problem, exact: ExactResult | float | bool | None) -> tuple[
     return problem.exact(), time.perf_counter() - t0
 
 
+def _read_final_state(
+    sim: Simulator, circuit: Circuit, weights: Any, hamiltonian: PauliSum, ref: ExactResult | None,
+    observables: bool,
+) -> tuple[float | None, dict[str, Any]]:
+    """The fidelity with the reference and what is read off the optimised state (for ``extra``).
+
+    The statevector is built only when something needs it (a reference ground space, or
+    ``observables``). With ``method="mps"`` the final MPS is kept: its truncation record and
+    bond dimensions go into ``extra["mps"]``, its fidelity is taken with the ED ground space
+    (up to 20 wires) or MPS-to-MPS with DMRG's state, and the observables come from the MPS.
+    """
+    extra: dict[str, Any] = {}
+    reference = None if ref is None else (ref.ground_space if ref.ground_space is not None else ref.mps)
+    if sim.mps is not None:
+        from qml.mps import entanglement_profile
+
+        with torch.no_grad():
+            state = sim.mps.run(circuit, weights)
+            check = sim.mps.expval_with_error(circuit, hamiltonian, weights)
+            profile = entanglement_profile(state)
+        extra["mps"] = {
+            "bond_dim": int(sim.mps.bond_dim),
+            "cutoff": float(sim.mps.cutoff),
+            "max_bond": int(state.max_bond),
+            "bond_dims": state.bond_dims(),
+            "truncation_error": float(state.truncation_error),
+            "energy_error_bound": float(check.error_bound),
+            "entropy_max": float(profile.max()) if profile.numel() else 0.0,
+        }
+    elif (ref is not None and ref.ground_space is not None) or observables:
+        with torch.no_grad():
+            state = sim.state(circuit, weights)
+    else:
+        return None, extra
+    fidelity = None if ref is None else ref.fidelity(state)
+    if fidelity is not None and ref is not None:
+        extra["fidelity_to"] = "ground space" if ref.ground_space is not None else f"{ref.method} state"
+    if observables:
+        from qml.readout import compare_with_exact
+        from qml.readout import observables as read
+
+        dense_ref = ref is not None and ref.ground_space is not None
+        usable = reference is not None and (dense_ref or sim.mps is not None)  # DMRG's state: MPS to MPS
+        extra["observables"] = compare_with_exact(state, reference) if usable else read(state)
+    return fidelity, extra
+
+
 def _reachability(
     prob: Problem, circuit: Circuit, ref: ExactResult | None, seed: int, strict: bool
 ) -> Reachability | None:
@@ -187,7 +234,11 @@ def vqe(
         layers: Ansatz layers (default: the problem's), or ``"auto"``: grow the ansatz layer
             by layer, warm-starting each depth from the last, until the ``depth`` targets
             are met (see :mod:`qml.optimize.depth`).
-        simulator: Simulator settings (default complex128 on CPU, ``diff="auto"``).
+        simulator: Simulator settings (default complex128 on CPU, ``diff="auto"``);
+            ``Simulator(method="mps", bond_dim=chi)`` for chains beyond the statevector: the
+            result then carries ``extra["mps"]`` (bond dimensions, discarded weight, energy error
+            bound), its fidelity is MPS to MPS with DMRG's state above 20 qubits
+            (``extra["fidelity_to"]``), and observables come from the MPS.
         shots: Estimate energies for gradient-free optimisers from this many shots per
             measurement group (gradients stay exact); ``None``: exact energies.
         checkpoint: A file where the optimiser state is saved (every 10 iterations with Adam/SGD,
@@ -263,8 +314,7 @@ def vqe(
                        exact=ref if ref is not None else False, log_every=log_every, strict=strict,
                        observables=observables, restart_callback=restart_callback)
 
-        out = grow_depth(run, lambda p: prob.ansatz(p, ansatz), prob.n_wires, search,
-                         ref is not None and ref.ground_space is not None)
+        out = grow_depth(run, lambda p: prob.ansatz(p, ansatz), prob.n_wires, search, ref is not None)
         out.timings["exact"] = t_exact
         out.timings["total"] += t_exact
         return out
@@ -307,24 +357,13 @@ def vqe(
     energy, res, s, how, obj = best
     t_opt = time.perf_counter() - t_opt
 
-    fidelity, psi = None, None
-    has_space = ref is not None and ref.ground_space is not None
-    if has_space or observables:
-        with torch.no_grad():
-            psi = sim.state(circuit, res.best_weights)
-    if has_space:
-        fidelity = ref.fidelity(psi)
+    fidelity, final = _read_final_state(sim, circuit, res.best_weights, prob.hamiltonian, ref, observables)
     total = time.perf_counter() - t_start
-    extra: dict[str, Any] = {"exact_method": None if ref is None else ref.method}
+    extra: dict[str, Any] = {"exact_method": None if ref is None else ref.method, **final}
     if ref is not None:
         extra["degeneracy"] = ref.degeneracy
         extra["gap"] = ref.gap
         extra["symmetry"] = ref.symmetry
-    if observables:
-        from qml.readout import compare_with_exact
-        from qml.readout import observables as read
-
-        extra["observables"] = compare_with_exact(psi, ref.ground_space) if has_space else read(psi)
     if reach is not None:
         extra["conserved"] = reach.conserved
         extra["ground_values"] = reach.ground
@@ -355,7 +394,7 @@ def vqe(
         layers=n_layers,
         optimizer=str(optimizer).lower(),
         settings={**settings_dict(str(optimizer).lower(), steps, lr, tol, options), "restarts": restarts,
-                  "shots": shots, "dtype": str(sim.dtype).replace("torch.", ""), "diff": sim.diff},
+                  "shots": shots, **sim.settings()},
         seed=s,
         seeds=seeds,
         init=how,
@@ -391,6 +430,7 @@ def _sweep_segments(
     import re
 
     from qml.parallel import SerialExecutor, TaskSpec, run_segment
+    from qml.parallel.tasks import task_fields
 
     if isinstance(continuation, str):
         m = re.fullmatch(r"segments:(\d+)", continuation.strip())
@@ -403,14 +443,13 @@ def _sweep_segments(
         k = 1 if continuation else len(vals)
     if init is not None or callback is not None:
         raise ValueError("a sweep in segments ships its tasks as data: init and callback are not supported")
-    sim = vqe_kwargs.pop("simulator", None)
-    dtype = "complex128" if sim is None else str(sim.dtype).replace("torch.", "")
+    dtype, backend, sim_settings = task_fields(vqe_kwargs.pop("simulator", None))
     ansatz, layers = vqe_kwargs.pop("ansatz", None), vqe_kwargs.pop("layers", None)
     if isinstance(ansatz, Circuit):
         raise ValueError("a sweep in segments needs the ansatz by name (a circuit cannot be shipped)")
-    settings = {key: v for key, v in (("lr", lr), ("tol", tol)) if v is not None} | vqe_kwargs
+    settings = {key: v for key, v in (("lr", lr), ("tol", tol)) if v is not None} | vqe_kwargs | sim_settings
     specs = [
-        TaskSpec(name, {**fixed, param: v}, ansatz, layers, str(optimizer), steps, seed, dtype, "torch",
+        TaskSpec(name, {**fixed, param: v}, ansatz, layers, str(optimizer), steps, seed, dtype, backend,
                  settings).to_dict()
         for v in vals
     ]
@@ -462,6 +501,7 @@ def _restarts_on(
 ) -> VQEResult:
     """One task per restart on ``executor``; the lowest energy wins (ties: the lower seed)."""
     from qml.parallel import TaskSpec, run_task
+    from qml.parallel.tasks import task_fields
     from qml.problems.registry import PROBLEMS
 
     unsupported = {"init": init is not None, "callback": callback is not None, "a circuit as ansatz":
@@ -473,15 +513,15 @@ def _restarts_on(
             f"restarts on an executor need a registry problem and options that can be shipped as data; "
             f"not {', '.join(what)}. Drop them or run without executor"
         )
-    sim = simulator if simulator is not None else Simulator()
+    dtype, backend, sim_settings = task_fields(simulator)
     settings: dict[str, Any] = {
         k: v for k, v in (("lr", lr), ("tol", tol), ("options", options)) if v is not None
-    }
+    } | sim_settings
     if strict or observables:
         settings.update(strict=strict, observables=observables)
     params = {k: v for k, v in prob.params.items() if v is not None}
-    specs = [TaskSpec(prob.name, params, ansatz, layers, str(optimizer), steps, seed + r,
-                      str(sim.dtype).replace("torch.", ""), "torch", settings) for r in range(restarts)]
+    specs = [TaskSpec(prob.name, params, ansatz, layers, str(optimizer), steps, seed + r, dtype, backend,
+                      settings) for r in range(restarts)]
     results: dict[int, dict[str, Any]] = {}
     if restart_callback is not None:
         restart_callback(0, restarts, None, None)

@@ -51,7 +51,8 @@ class TaskSpec:
             :func:`~qml.optimize.vqe` options (``lr``, ``tol``, ``restarts``).
         seed: Seed of the initial weights (and anything stochastic).
         dtype: ``"complex128"`` or ``"complex64"``.
-        backend: ``"torch"`` (the embedded simulator).
+        backend: ``"torch"`` (the embedded statevector simulator) or ``"mps"`` (its MPS
+            method; ``settings`` may then hold ``bond_dim`` and ``cutoff``).
 
     Example:
         >>> TaskSpec("tfim", {"n": 4, "h": 0.5}).key() == TaskSpec("tfim", {"h": 0.5, "n": 4}).key()
@@ -89,6 +90,58 @@ class TaskSpec:
         return f"{self.problem} {ps} layers={self.layers} seed={self.seed}"
 
 
+#: Task backends: the simulator's methods by the names tasks use.
+TASK_BACKENDS: dict[str, str] = {"torch": "statevector", "mps": "mps"}
+
+
+def task_fields(simulator: Any) -> tuple[str, str, dict[str, Any]]:
+    """``(dtype, backend, settings)`` of a :class:`~qml.simulator.Simulator` for a :class:`TaskSpec`.
+
+    Example:
+        >>> from qml.simulator import Simulator
+        >>> task_fields(Simulator(method="mps", bond_dim=16))
+        ('complex128', 'mps', {'bond_dim': 16, 'cutoff': 1e-12})
+    """
+    if simulator is None:
+        return "complex128", "torch", {}
+    cfg = simulator.settings()
+    if cfg["diff"] not in ("auto",):
+        raise ValueError(
+            f"a task runs its simulator with diff='auto'; this one has diff={cfg['diff']!r}: run it in this "
+            "process, or use the default"
+        )
+    backend = {v: k for k, v in TASK_BACKENDS.items()}[cfg["method"]]
+    extra = {k: cfg[k] for k in ("bond_dim", "cutoff") if k in cfg}
+    return cfg["dtype"], backend, extra
+
+
+def task_simulator(dtype: str, backend: str, settings: dict[str, Any]) -> Any:
+    """The simulator of a task (the inverse of :func:`task_fields`); pops its MPS keys off ``settings``.
+
+    Raises:
+        ValueError: For an unknown dtype or backend.
+
+    Example:
+        >>> task_simulator("complex64", "mps", {"bond_dim": 8}).settings()["bond_dim"]
+        8
+    """
+    import torch
+
+    from qml.simulator import Simulator
+
+    if backend not in TASK_BACKENDS:
+        raise ValueError(
+            f"unknown backend {backend!r} for a task; valid backends: {', '.join(TASK_BACKENDS)}"
+        )
+    dtypes = {"complex128": torch.complex128, "complex64": torch.complex64}
+    if dtype not in dtypes:
+        raise ValueError(f"unknown dtype {dtype!r}; valid choices: {', '.join(dtypes)}")
+    mps = {k: settings.pop(k) for k in ("bond_dim", "cutoff") if k in settings}
+    if backend == "torch" and mps:
+        raise ValueError(f"{', '.join(mps)} apply to backend 'mps' only; drop them or use backend='mps'")
+    return Simulator(dtype=dtypes[dtype], method=TASK_BACKENDS[backend], **mps)
+
+
 def run_task(spec: TaskSpec | dict[str, Any]) -> dict[str, Any]:
     """Run one task (one torch thread) and return its :class:`~qml.optimize.VQEResult` as a dict.
 
@@ -107,14 +160,10 @@ def run_task(spec: TaskSpec | dict[str, Any]) -> dict[str, Any]:
 
     from qml.optimize import vqe
     from qml.problems import get_problem
-    from qml.simulator import Simulator
 
     spec = spec if isinstance(spec, TaskSpec) else TaskSpec.from_dict(spec)
-    if spec.backend != "torch":
-        raise ValueError(f"unknown backend {spec.backend!r} for a task; valid backends: torch")
-    dtypes = {"complex128": torch.complex128, "complex64": torch.complex64}
-    if spec.dtype not in dtypes:
-        raise ValueError(f"unknown dtype {spec.dtype!r}; valid choices: {', '.join(dtypes)}")
+    settings = dict(spec.settings)
+    simulator = task_simulator(spec.dtype, spec.backend, settings)
     torch.set_num_threads(1)
     problem = get_problem(spec.problem, **spec.params)
     result = vqe(
@@ -124,9 +173,9 @@ def run_task(spec: TaskSpec | dict[str, Any]) -> dict[str, Any]:
         seed=spec.seed,
         ansatz=spec.ansatz,
         layers=spec.layers,
-        simulator=Simulator(dtype=dtypes[spec.dtype]),
+        simulator=simulator,
         log_every=10**9,
-        **spec.settings,
+        **settings,
     )
     result.extra["task"] = spec.to_dict()
     result.extra["task_key"] = spec.key()

@@ -39,6 +39,7 @@ from qml.paulis import PauliString, PauliSum
 
 if TYPE_CHECKING:
     from qml.freefermion import FreeFermionResult
+    from qml.mps import MPS
 
 log = logging.getLogger(__name__)
 
@@ -75,8 +76,8 @@ class ExactResult:
         accuracy: How good the energy is, in words (machine precision for ED, closed forms
             and free fermions; the bond-dimension convergence and variance for DMRG).
         error: Estimated absolute error of :attr:`energy` (``None``: machine precision).
-        mps: DMRG's ground state as ``(D_left, 2, D_right)`` site tensors (wire 0 first,
-            index ``0`` = ``|0>``), normalised; ``None`` otherwise.
+        mps: DMRG's ground state as a :class:`qml.mps.MPS` (normalised), for MPS-to-MPS
+            fidelities (:meth:`fidelity`), entropies and correlations; ``None`` otherwise.
         details: The solver's own result (:class:`qml.freefermion.FreeFermionResult`,
             :class:`qml.dmrg.DMRGResult`), ``None`` for ED.
         n_wires: Width of the problem (``None`` when not recorded).
@@ -100,7 +101,7 @@ class ExactResult:
     sectors_solved: int = 0
     accuracy: str | None = None
     error: float | None = None
-    mps: tuple[np.ndarray, ...] | None = field(default=None, repr=False)
+    mps: MPS | None = field(default=None, repr=False)
     details: Any = field(default=None, repr=False)
     n_wires: int | None = None
 
@@ -151,11 +152,29 @@ class ExactResult:
             )
         return self.ground_space
 
-    def fidelity(self, psi: np.ndarray | torch.Tensor) -> float | None:
+    def fidelity(self, psi: np.ndarray | torch.Tensor | MPS) -> float | None:
         """Weight of ``psi`` (normalised here) in the ground space: ``sum_k |<g_k|psi>|^2``.
 
-        Returns ``None`` when no reference state is available.
+        ``psi`` is a statevector or a :class:`qml.mps.MPS`. Without an ED ground space but with
+        DMRG's state (:attr:`mps`), an MPS is compared MPS to MPS: ``|<dmrg|psi>|^2``, the
+        fidelity with that one state (a whole level only when the level is non-degenerate).
+
+        Returns ``None`` when no reference state is available (or a dense ``psi`` meets only
+        DMRG's MPS).
+
+        Example:
+            >>> from qml.mps import MPS
+            >>> from qml.problems import get_problem
+            >>> round(get_problem("tfim", n=4, h=0.0).exact().fidelity(MPS.product(4)), 12)  # |0000>
+            1.0
         """
+        from qml.mps import MPS
+        from qml.mps import fidelity as mps_fidelity
+
+        if isinstance(psi, MPS):
+            if self.ground_space is None:
+                return None if self.mps is None else float(mps_fidelity(self.mps, psi))
+            psi = psi.to_dense(normalize=True)
         if self.ground_space is None:
             return None
         v = psi.detach().cpu().numpy() if isinstance(psi, torch.Tensor) else np.asarray(psi)
@@ -278,7 +297,7 @@ class Problem:
             ValueError: For an unknown method, one that does not apply (ED above
                 ``MAX_ED_WIRES`` qubits, free fermions for another model, DMRG with a fixed
                 sector), or a wide problem with no reference (a 2D lattice).
-            ModuleNotFoundError: DMRG without quimb (``pip install 'qml-circuits[mps]'``).
+            ModuleNotFoundError: DMRG without quimb (``pip install 'qml-circuits[dmrg]'``).
 
         Example:
             >>> from qml.problems import get_problem
@@ -412,7 +431,7 @@ class Problem:
             degeneracy=None,
             accuracy=accuracy,
             error=r.error_estimate,
-            mps=r.tensors,
+            mps=r.state,
             details=r,
             n_wires=self.n_wires,
         )

@@ -8,7 +8,12 @@ Exact references scan every sector of the model's symmetry (total ``Sz``, or the
 * ``"tfim"``: ``-J sum Z Z - h sum X`` (Pauli units) on a lattice; closed-form energy for
   chains (``J > 0``, ``h >= 0``), free fermions for chains and rings of any size and sign
   (:mod:`qml.freefermion`). Ansatz ``"hva"`` from ``|+>^N`` (``|->^N`` for ``h < 0``:
-  the ground state's parity ``prod X``, which the HVA conserves).
+  the ground state's parity ``prod X``, which the HVA conserves). In the ordered phase
+  (``|h| < J``) the ground state of a long open chain is a cat state, out of reach of a
+  shallow parity-conserving circuit (it needs depth ~ N / 2); ansatz ``"hva-sb"`` breaks the
+  symmetry instead: ``RY(w_0)`` on every spin from ``|0>^N``, then per layer one angle each
+  for the ``ZZ`` bonds, the ``X`` and the ``Y`` rotations. Its energy equals the cat's up to
+  the exponentially small splitting, its fidelity with the cat is at most 1/2.
 * ``"xxz"``, ``"heisenberg"``, ``"j1j2"``: ``J sum S.S`` type models in spin units
   (``S = sigma/2``; ``units="pauli"`` for Pauli units), ``xxz`` and ``heisenberg`` with a
   field ``h sum S^z``. Ansatz ``"hva"``: singlets on ``(0,1), (2,3), ...`` plus ``2|Sz|``
@@ -46,7 +51,7 @@ exact reference is free fermions (``tfim``, ``xy`` on chains and rings) or DMRG 
 Example:
     >>> p = get_problem("tfim", n=6, h=0.5)
     >>> p.n_wires, p.ansatz_names, round(p.exact().energy, 8)
-    (6, ('hva', 'hea'), -6.38469456)
+    (6, ('hva', 'hea', 'hva-sb'), -6.38469456)
     >>> get_problem("tfm")
     Traceback (most recent call last):
     ...
@@ -65,12 +70,13 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from qml.ir import Circuit
+from qml.ir import Circuit, W
 from qml.paulis import PauliString, PauliSum
 from qml.problems import spins
 from qml.problems.lattice import LATTICES, Lattice, make_lattice
 from qml.problems.molecules import MOLECULES, molecular_hamiltonian, molecular_hamiltonian_from
 from qml.problems.problem import MAX_ED_WIRES, Problem, SectorAnsatz
+from qml.templates._common import check_int
 
 if TYPE_CHECKING:
     from qml.freefermion import FreeFermionResult
@@ -202,13 +208,30 @@ def _after(init: Circuit, body: Circuit) -> Circuit:
     return Circuit(body.n_wires, init.ops + body.ops, body.n_weights, name=body.name)
 
 
-def _singlet_hva(H: PauliSum, n: int) -> SectorAnsatz:
-    """The bond-coloured HVA from singlets plus polarised spins in the requested ``Sz`` sector."""
+def _per_bond(groups: list[PauliSum]) -> list[PauliSum]:
+    """Each group split into one group per bond (or site), in the group's order: one angle each."""
+    out: list[PauliSum] = []
+    for g in groups:
+        by_wires: dict[tuple[int, ...], list[tuple[float, PauliString]]] = {}
+        for c, s in g.terms:
+            by_wires.setdefault(s.wires, []).append((c, s))
+        out += [PauliSum(tuple(ts)) for ts in by_wires.values()]
+    return out
+
+
+def _singlet_hva(H: PauliSum, n: int, local: bool = False) -> SectorAnsatz:
+    """The bond-coloured HVA from singlets plus polarised spins in the requested ``Sz`` sector.
+
+    ``local``: one angle per bond (and site) and layer instead of one per colour class: open
+    chains are not translation invariant (the ends dimerise), and shared angles stall there.
+    """
     from qml.templates import hva
 
     def build(layers: int, sz: float) -> Circuit:
         init, pairs = _sector_state(n, sz)
-        return _after(init, hva(_bond_groups(H, pairs), layers, n_wires=n))
+        groups = _bond_groups(H, pairs)
+        c = hva(_per_bond(groups) if local else groups, layers, n_wires=n)
+        return _after(init, Circuit(c.n_wires, c.ops, c.n_weights, name="hva-local" if local else c.name))
 
     return SectorAnsatz(build)
 
@@ -322,10 +345,25 @@ def _build_tfim(p: dict[str, Any]) -> Problem:
         # the ansatz takes its structure, not its coefficients, from H: at h = 0 the X group must stay
         return _after(init, hva(spins.tfim(lat, J=1.0, h=1.0), layers))
 
+    def tfim_hva_sb(layers: int) -> Circuit:
+        # symmetry-broken HVA: RY(w0)|0>^n, then per layer ZZ, X and Y rotations (one angle each)
+        c = Circuit(n, name="hva-sb")
+        for q in range(n):
+            c = c.add("RY", q, W(0))
+        for layer in range(check_int("layers", layers, 1)):
+            k = 1 + 3 * layer
+            for i, j in lat.bonds("nn"):
+                c = c.add("RZZ", (i, j), W(k))
+            for q in range(n):
+                c = c.add("RX", q, W(k + 1))
+            for q in range(n):
+                c = c.add("RY", q, W(k + 2))
+        return c
+
     return _spin_problem(
         "tfim", p, H, lat,
         f"TFIM -J ZZ - h X on {lat.label()}, J={J:g}, h={h:g} ({units} units)",
-        {"hva": tfim_hva, "hea": _hea(n)},
+        {"hva": tfim_hva, "hea": _hea(n), "hva-sb": tfim_hva_sb},
         units, None, 0.0, init, closed, _free_fermion(lat, "tfim", J=J, h=h, units=units),
     )
 
@@ -340,7 +378,8 @@ def _build_xxz(p: dict[str, Any], name: str = "xxz") -> Problem:
     what = "Heisenberg J S.S" if name == "heisenberg" else f"XXZ (Delta={delta:g}, h={h:g})"
     return _spin_problem(
         name, p, H, lat, f"{what} on {lat.label()}, J={J:g} ({units} units)",
-        {"hva": _singlet_hva(H, lat.n_sites), "hea": _hea(lat.n_sites)},
+        {"hva": _singlet_hva(H, lat.n_sites), "hea": _hea(lat.n_sites),
+         "hva-local": _singlet_hva(H, lat.n_sites, local=True)},
         units, None, 0.0, _singlets(lat.n_sites),
     )
 
@@ -356,7 +395,8 @@ def _build_j1j2(p: dict[str, Any]) -> Problem:
     H = spins.j1j2(lat, J1=J1, J2=J2, units=units)
     return _spin_problem(
         "j1j2", p, H, lat, f"J1-J2 Heisenberg on {lat.label()}, J1={J1:g}, J2={J2:g} ({units} units)",
-        {"hva": _singlet_hva(H, lat.n_sites), "hea": _hea(lat.n_sites)},
+        {"hva": _singlet_hva(H, lat.n_sites), "hea": _hea(lat.n_sites),
+         "hva-local": _singlet_hva(H, lat.n_sites, local=True)},
         units, None, 0.0, _singlets(lat.n_sites),
     )
 

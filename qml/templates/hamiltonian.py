@@ -22,7 +22,7 @@ import math
 from collections.abc import Sequence
 
 from qml.ir import Circuit, Param, W
-from qml.paulis import PauliString, PauliSum
+from qml.paulis import ObservableLike, PauliString, PauliSum
 from qml.templates._common import check_int, choices
 
 #: Initial states understood by :func:`hva`.
@@ -30,7 +30,7 @@ HVA_INITS: tuple[str, ...] = ("plus", "singlets", "neel")
 #: Grouping strategies understood by :func:`hva_groups`.
 HVA_STRATEGIES: tuple[str, ...] = ("type", "parity")
 
-HamiltonianLike = PauliSum | PauliString | str
+HamiltonianLike = ObservableLike
 
 
 def _as_sum(value: object, what: str) -> PauliSum:
