@@ -581,9 +581,8 @@ def parse_vary(items: Sequence[str]) -> dict[str, tuple[float, float]]:
     out: dict[str, tuple[float, float]] = {}
     for item in items:
         name, sep, rng = str(item).partition("=")
-        parts = rng.split(":")
         try:
-            lo, hi = (float(v) for v in parts)
+            lo, hi = _span(rng)
         except ValueError:
             raise ValueError(f"--vary {item!r}: expected NAME=LO:HI, e.g. h=0:2") from None
         if not sep or not name.strip():
@@ -765,20 +764,25 @@ def _print(outcome: PredictionOutcome, checks: list[PredictCheck] | None) -> Non
         con.print(escape(c.describe()))
 
 
-def _range(text: str | None) -> tuple[float, float] | None:
-    """``"1:2"`` -> ``(1.0, 2.0)``.
+def _span(text: str) -> tuple[float, float]:
+    """``"1:2"`` -> ``(1.0, 2.0)``; ``ValueError`` for anything but two numbers around one colon.
 
     Example:
-        >>> _range("0.5:1.5")
+        >>> _span("0.5:1.5")
         (0.5, 1.5)
     """
+    lo, hi = (float(v) for v in text.split(":"))
+    return lo, hi
+
+
+def _range(text: str | None) -> tuple[float, float] | None:
+    """``--range LO:HI`` of a preset (``None`` when not given)."""
     if text is None:
         return None
     try:
-        lo, hi = (float(v) for v in text.split(":"))
+        return _span(text)
     except ValueError:
         raise ValueError(f"--range expects LO:HI (e.g. 1:2), got {text!r}") from None
-    return lo, hi
 
 
 def predict_command(args: argparse.Namespace) -> int:

@@ -1,7 +1,7 @@
 """The MPS simulator (:mod:`qml.mps`) as a backend: wide circuits, exact-to-truncation, differentiable.
 
 ``get_backend("mps", bond_dim=64, cutoff=1e-12)`` gives a backend whose :meth:`~MPSBackend.expval`
-is :meth:`qml.mps.MPSSimulator.expval` (autograd through the tensor network) and whose
+is that of ``Simulator(method="mps")`` (autograd through the tensor network) and whose
 :meth:`~MPSBackend.run` reports, next to the values, the truncation error of each row and
 the largest bond dimension in :attr:`qml.backends.BackendResult.metadata`. No shots.
 
@@ -15,39 +15,46 @@ Example:
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
 import torch
 
-from qml.backends.base import BaseBackend, Capabilities, Execution, ObservableLike, slot_circuit
+from qml.backends.base import Capabilities, Execution, slot_circuit
+from qml.backends.torch_backend import TorchBackend
 from qml.ir import Circuit
-from qml.mps import MPSSimulator
 from qml.paulis import PauliSum
-
-Tensor = torch.Tensor
+from qml.simulator import Simulator
 
 __all__ = ["MPSBackend"]
 
 
-class MPSBackend(BaseBackend):
-    """:class:`qml.mps.MPSSimulator` behind the backend protocol.
+class MPSBackend(TorchBackend):
+    """The torch backend on ``Simulator(method="mps")``: exact values only, truncation in the metadata.
+
+    :meth:`expval` is :class:`TorchBackend`'s (autograd through the tensor network); ``shots``
+    are refused by the capabilities.
 
     Args:
-        simulator: The simulator to use (default: ``MPSSimulator(**settings)``).
-        **settings: :class:`qml.mps.MPSSimulator` fields: ``bond_dim``, ``cutoff``, ``dtype``, ``device``.
+        simulator: A ``Simulator(method="mps", ...)`` (default: built from ``settings``).
+        **settings: :class:`qml.Simulator` fields: ``bond_dim``, ``cutoff``, ``dtype``, ``device``.
+
+    Raises:
+        ValueError: For a simulator whose method is not ``"mps"``.
 
     Example:
-        >>> MPSBackend(bond_dim=16).simulator.bond_dim
+        >>> MPSBackend(bond_dim=16).simulator.mps.bond_dim
         16
     """
 
     name = "mps"
     capabilities = Capabilities(differentiable=True, supports_shots=False, supports_exact=True, batched=True)
 
-    def __init__(self, simulator: MPSSimulator | None = None, **settings: Any) -> None:
-        self.simulator = simulator if simulator is not None else MPSSimulator(**settings)
+    def __init__(self, simulator: Simulator | None = None, **settings: Any) -> None:
+        sim = simulator if simulator is not None else Simulator(method="mps", **settings)
+        if sim.mps is None:
+            raise ValueError(f"the mps backend needs Simulator(method='mps', ...), got method={sim.method!r}")
+        super().__init__(sim)
 
     def execute(
         self,
@@ -71,36 +78,16 @@ class MPSBackend(BaseBackend):
         """
         sc = slot_circuit(circuit)
         a = torch.as_tensor(np.asarray(angles, dtype=np.float64).reshape(len(angles), sc.n_weights))
+        mps = self.simulator.mps
         with torch.no_grad():
-            r = self.simulator.expval_with_error(sc, list(observables), a)
-        sim = self.simulator
+            r = mps.expval_with_error(sc, list(observables), a)
         return Execution(
             r.values.to(torch.float64).cpu().numpy().reshape(a.shape[0], len(observables)),
             metadata={
                 "truncation_error": r.truncation_error.reshape(-1).tolist(),
                 "error_bound": r.error_bound.to(torch.float64).cpu().numpy().reshape(a.shape[0], -1).tolist(),
                 "max_bond": r.max_bond,
-                "bond_dim": sim.bond_dim,
-                "cutoff": sim.cutoff,
+                "bond_dim": mps.bond_dim,
+                "cutoff": mps.cutoff,
             },
         )
-
-    def expval(
-        self,
-        circuit: Circuit,
-        observables: ObservableLike | Sequence[ObservableLike],
-        weights: Any = None,
-        inputs: Any = None,
-        shots: int | None = None,
-        seed: int | None = None,
-    ) -> Tensor:
-        """Values by the MPS simulator's autograd (``shots`` must be ``None``).
-
-        Example:
-            >>> from qml.ir import Circuit
-            >>> float(MPSBackend().expval(Circuit(1).add("X", 0), "Z0"))
-            -1.0
-        """
-        prep = self._prepare(circuit, observables, weights, inputs, shots)
-        vals = self.simulator.expval(circuit, list(prep.observables), prep.weights, prep.inputs)
-        return prep.shape(vals.reshape(prep.batch, len(prep.observables)).to(torch.float64))
