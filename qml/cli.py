@@ -30,9 +30,12 @@ import logging
 import platform
 import sys
 import time
+import traceback
 import warnings
 from collections.abc import Iterator, Sequence
 from typing import Any, Literal, NoReturn
+
+from qml.errors import ConfigError, QMLError
 
 log = logging.getLogger(__name__)
 
@@ -73,7 +76,11 @@ _PARAM_HELP: dict[str, tuple[str, str]] = {
 }
 
 
-class CLIError(Exception):
+#: Exit status of an unexpected exception (a bug in the package, not in the input).
+INTERNAL_ERROR = 3
+
+
+class CLIError(QMLError):
     """A usage error: printed as one line, exit status 2.
 
     Example:
@@ -123,7 +130,7 @@ EXIT_INTERRUPTED = 130
 MISSING_EXTRAS: dict[str, str] = {
     "pennylane": "pennylane", "qiskit": "qiskit", "qiskit_aer": "qiskit", "qiskit_ibm_runtime": "ibm",
     "matplotlib": "plot", "pyscf": "chem", "dask": "dask", "distributed": "dask", "dask_jobqueue": "dask",
-    "optuna": "tune", "openfermion": "openfermion", "quimb": "mps",
+    "optuna": "tune", "openfermion": "openfermion", "quimb": "dmrg",
 }
 
 
@@ -175,7 +182,7 @@ def parse_assignments(items: Sequence[str], flag: str, example: str) -> dict[str
     for item in items:
         key, sep, value = str(item).partition("=")
         if not sep or not key.strip():
-            raise ValueError(f"{flag} {item!r}: expected KEY=VALUE, e.g. {example}")
+            raise ConfigError(f"{flag} {item!r}: expected KEY=VALUE, e.g. {example}")
         out[key.strip()] = _parse_value(value.strip())
     return out
 
@@ -1090,6 +1097,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     Args:
         argv: Arguments (default ``sys.argv[1:]``).
 
+    Exit status: 0 on success, 1 where a command says so (targets not reached), 2 for an
+    error in the input (a :class:`qml.errors.QMLError`, a missing file or extra: one line),
+    :data:`INTERNAL_ERROR` for anything else (a bug: the traceback is printed).
+
     Example:
         >>> main(["vqe", "--problem", "nope"])
         2
@@ -1118,6 +1129,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         if not callable(getattr(args, "func", None)):
             raise CLIError(f"'qml {args.command}' needs a sub-command (see 'qml {args.command} --help')")
         return int(args.func(args))  # commands attached by other modules (qml.hardware_cli)
+    except (QMLError, MemoryError) as err:  # bad input (qml.errors), or a machine too small: one line
+        if args.verbose:
+            log.exception("qml %s failed", args.command)
+        msg = str(err).splitlines()[0] if str(err) else type(err).__name__
+        print(f"qml: error: {msg}", file=sys.stderr)
+        return 2
     except ModuleNotFoundError as err:
         extra = MISSING_EXTRAS.get((err.name or "").split(".")[0])
         if extra is None:
@@ -1136,12 +1153,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"qml: error: {err.strerror or err}{where} (check the path and its permissions)",
               file=sys.stderr)
         return 2
-    except (CLIError, ValueError, MemoryError) as err:  # SimulationMemoryError (too wide): one line too
-        if args.verbose:
-            log.exception("qml %s failed", args.command)
-        msg = str(err).splitlines()[0] if str(err) else type(err).__name__
-        print(f"qml: error: {msg}", file=sys.stderr)
-        return 2
+    except Exception:  # not the input's fault: a bug, shown whole
+        traceback.print_exc()
+        print(
+            f"qml: internal error in 'qml {args.command}': this is a bug in qml-circuits, not in your "
+            "input; please report it with the traceback above",
+            file=sys.stderr,
+        )
+        return INTERNAL_ERROR
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -39,6 +39,8 @@ import numpy as np
 import torch
 
 from qml import kernels as K
+from qml.dtypes import real_dtype
+from qml.errors import ConfigError, ConfigTypeError
 from qml.observables import ObservablePlan
 from qml.paulis import PauliString, PauliSum
 
@@ -58,23 +60,23 @@ def _as_states(state: Any, what: str = "state") -> tuple[Tensor, int, bool]:
         try:
             state = torch.as_tensor(state)
         except (TypeError, ValueError, RuntimeError) as err:
-            raise TypeError(
+            raise ConfigTypeError(
                 f"{what} must be a torch tensor of shape (2**n,) or (B, 2**n), got {type(state).__name__} "
                 f"that torch cannot convert ({err})"
             ) from None
     if state.dtype not in _DTYPES:
-        raise TypeError(
+        raise ConfigTypeError(
             f"{what} has dtype {state.dtype}; expected complex64, complex128, float32 or float64 "
             "(convert with state.to(torch.complex128))"
         )
     if state.dim() not in (1, 2):
-        raise ValueError(
+        raise ConfigError(
             f"{what} has shape {tuple(state.shape)}; expected (2**n,) or a batch (B, 2**n) "
             "(flatten a (2, ..., 2) tensor with state.reshape(-1))"
         )
     dim = state.shape[-1]
     if dim < 2 or dim & (dim - 1):
-        raise ValueError(
+        raise ConfigError(
             f"{what} has {dim} amplitudes, which is not a power of two >= 2; "
             "a statevector of n >= 1 qubits has 2**n amplitudes"
         )
@@ -85,32 +87,32 @@ def _as_states(state: Any, what: str = "state") -> tuple[Tensor, int, bool]:
 def _axis(axis: str, allowed: Sequence[str] = AXES, what: str = "axis") -> str:
     a = axis.lower() if isinstance(axis, str) else axis
     if a not in allowed:
-        raise ValueError(f"{what}={axis!r} is not one of {', '.join(map(repr, allowed))}")
+        raise ConfigError(f"{what}={axis!r} is not one of {', '.join(map(repr, allowed))}")
     return a
 
 
 def _site(value: Any, n: int, what: str) -> int:
     if isinstance(value, bool):
-        raise TypeError(f"{what} must be an integer site index, got the bool {value}")
+        raise ConfigTypeError(f"{what} must be an integer site index, got the bool {value}")
     try:
         i = operator.index(value)
     except TypeError:
-        raise TypeError(
+        raise ConfigTypeError(
             f"{what} must be an integer site index, got {type(value).__name__} {value!r}"
         ) from None
     if not 0 <= i < n:
-        raise ValueError(f"{what}={i} is out of range for a {n}-qubit state (valid sites 0..{n - 1})")
+        raise ConfigError(f"{what}={i} is out of range for a {n}-qubit state (valid sites 0..{n - 1})")
     return i
 
 
 def _weights(values: Any, n: int, what: str, dtype: torch.dtype, device: torch.device) -> Tensor:
     w = np.asarray(values.detach().cpu() if isinstance(values, Tensor) else values, dtype=float)
     if w.shape != (n,):
-        raise ValueError(
+        raise ConfigError(
             f"{what} has shape {w.shape}; expected ({n},), one value per site of the {n}-qubit state"
         )
     if not np.isfinite(w).all():
-        raise ValueError(f"{what} must be finite, got {w.tolist()}")
+        raise ConfigError(f"{what} must be finite, got {w.tolist()}")
     return torch.as_tensor(w, dtype=dtype, device=device)
 
 
@@ -119,10 +121,6 @@ def _finish(t: Tensor, batched: bool) -> Tensor:
 
 
 # -- kernels ----------------------------------------------------------------------------------
-
-
-def _rdtype(psi: Tensor) -> torch.dtype:
-    return psi.real.dtype if psi.is_complex() else psi.dtype
 
 
 def _signs(n: int, dtype: torch.dtype, device: torch.device) -> Tensor:
@@ -139,9 +137,9 @@ def _probs(psi: Tensor) -> Tensor:
 def _columns(psi: Tensor, n: int, axis: str) -> Tensor:
     """``(B, 2**n, n)``: column ``i`` is ``sigma^a_i psi``, without the factor ``-i`` for ``a = y``."""
     if axis == "z":
-        return psi[:, :, None] * _signs(n, _rdtype(psi), psi.device)
+        return psi[:, :, None] * _signs(n, real_dtype(psi.dtype), psi.device)
     cols = torch.stack([K.apply_flip(psi, n, (i,)) for i in range(n)], dim=-1)
-    return cols * _signs(n, _rdtype(psi), psi.device) if axis == "y" else cols
+    return cols * _signs(n, real_dtype(psi.dtype), psi.device) if axis == "y" else cols
 
 
 def _gram(cols: Tensor) -> Tensor:
@@ -153,14 +151,14 @@ def _gram(cols: Tensor) -> Tensor:
 
 def _correlations(psi: Tensor, n: int, axis: str) -> Tensor:
     if axis == "z":
-        s = _signs(n, _rdtype(psi), psi.device)
+        s = _signs(n, real_dtype(psi.dtype), psi.device)
         return (_probs(psi)[:, :, None] * s).mT @ s
     return _gram(_columns(psi, n, axis))
 
 
 def _magnetization(psi: Tensor, n: int, axis: str) -> Tensor:
     if axis == "z":
-        return _probs(psi) @ _signs(n, _rdtype(psi), psi.device)
+        return _probs(psi) @ _signs(n, real_dtype(psi.dtype), psi.device)
     w = (psi.conj()[:, :, None] * _columns(psi, n, axis)).sum(1)
     if axis == "x":
         return w.real if w.is_complex() else w
@@ -170,7 +168,7 @@ def _magnetization(psi: Tensor, n: int, axis: str) -> Tensor:
 
 def _weighted_norm_sq(psi: Tensor, n: int, axis: str, w: Tensor) -> Tensor:
     """``|sum_i w_i sigma^a_i psi|^2`` per batch row (real weights ``w``)."""
-    s = _signs(n, _rdtype(psi), psi.device)
+    s = _signs(n, real_dtype(psi.dtype), psi.device)
     if axis == "z":
         return _probs(psi) @ (s @ w).square()
     ws = w * s if axis == "y" else w.expand(2**n, n)  # (2**n, n): per-amplitude weight of each flip
@@ -277,7 +275,7 @@ def total_spin_squared(state: Tensor) -> Tensor:
         tensor(3.7500, dtype=torch.float64)
     """
     psi, n, batched = _as_states(state)
-    w = torch.ones(n, dtype=_rdtype(psi), device=psi.device)
+    w = torch.ones(n, dtype=real_dtype(psi.dtype), device=psi.device)
     return _finish(sum(_weighted_norm_sq(psi, n, a, w) for a in AXES) / 4, batched)
 
 
@@ -289,7 +287,7 @@ def chain_momenta(n: int) -> Tensor:
         tensor([0.0000, 1.5708, 3.1416, 4.7124], dtype=torch.float64)
     """
     if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
-        raise ValueError(f"n={n!r} must be a positive integer (the number of sites)")
+        raise ConfigError(f"n={n!r} must be a positive integer (the number of sites)")
     return torch.arange(int(n), dtype=torch.float64) * (2 * math.pi / int(n))
 
 
@@ -300,12 +298,12 @@ def _positions(positions: Any, n: int) -> np.ndarray:
     if r.ndim == 1:
         r = r[:, None]
     if r.ndim != 2 or r.shape[0] != n:
-        raise ValueError(
+        raise ConfigError(
             f"positions have shape {r.shape}; expected ({n},) or ({n}, d), one row per site of the "
             f"{n}-qubit state (e.g. Lattice.positions)"
         )
     if not np.isfinite(r).all():
-        raise ValueError("positions must be finite")
+        raise ConfigError("positions must be finite")
     return r
 
 
@@ -314,10 +312,10 @@ def _momenta(q: Any, r: np.ndarray) -> tuple[np.ndarray, bool]:
     qa = np.asarray(q.detach().cpu() if isinstance(q, Tensor) else q, dtype=float)
     d = r.shape[1]
     if not np.isfinite(qa).all():
-        raise ValueError(f"q must be finite, got {qa.tolist()}")
+        raise ConfigError(f"q must be finite, got {qa.tolist()}")
     if qa.ndim == 0:
         if d > 1 and np.ptp(r[:, 1:], axis=0).max() > 1e-12:
-            raise ValueError(
+            raise ConfigError(
                 f"q={float(qa)} is a scalar but the sites are spread over {d} dimensions; "
                 f"give q as a vector of length {d} (or a (K, {d}) array of momenta)"
             )
@@ -326,7 +324,7 @@ def _momenta(q: Any, r: np.ndarray) -> tuple[np.ndarray, bool]:
         return qa[:, None], False
     if d > 1 and qa.ndim == 1:
         if qa.shape[0] != d:
-            raise ValueError(
+            raise ConfigError(
                 f"q has length {qa.shape[0]} but the positions are {d}-dimensional; give one momentum "
                 f"vector of length {d}, a (K, {d}) array of them, or, for a chain, positions=None "
                 "with scalar momenta"
@@ -334,7 +332,7 @@ def _momenta(q: Any, r: np.ndarray) -> tuple[np.ndarray, bool]:
         return qa[None, :], True
     if qa.ndim == 2 and qa.shape[1] == d:
         return qa, False
-    raise ValueError(
+    raise ConfigError(
         f"q has shape {qa.shape}; expected a scalar, ({'K' if d == 1 else d},) or (K, {d}) "
         f"for {d}-dimensional positions"
     )
@@ -417,7 +415,7 @@ def staggered_magnetization_sq(state: Tensor, signs: Any = None) -> Tensor:
     """
     psi, n, batched = _as_states(state)
     eps = (-1.0) ** np.arange(n) if signs is None else signs
-    w = _weights(eps, n, "signs", _rdtype(psi), psi.device)
+    w = _weights(eps, n, "signs", real_dtype(psi.dtype), psi.device)
     return _finish(sum(_weighted_norm_sq(psi, n, a, w) for a in AXES) / (4 * n * n), batched)
 
 
@@ -449,7 +447,7 @@ def string_order(state: Tensor, i: int, j: int, end: str = "z", string: str = "z
     psi, n, batched = _as_states(state)
     i, j = _site(i, n, "i"), _site(j, n, "j")
     if i >= j:
-        raise ValueError(
+        raise ConfigError(
             f"string_order needs i < j, got i={i}, j={j}; swap them (the correlator is symmetric)"
         )
     e, s = _axis(end, what="end").upper(), _axis(string, what="string").upper()

@@ -46,6 +46,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from qml.errors import ConfigError, MissingExtraError
 from qml.paulis import PauliString, PauliSum
 
 if TYPE_CHECKING:
@@ -65,13 +66,6 @@ _REAL_OPS = {
     "Z": np.array([[1.0, 0.0], [0.0, -1.0]]),
 }
 _COMPLEX_OPS = {**{k: v.astype(complex) for k, v in _REAL_OPS.items()}, "Y": np.array([[0, -1j], [1j, 0]])}
-
-
-def _missing_quimb(what: str) -> ModuleNotFoundError:
-    return ModuleNotFoundError(
-        f"{what} needs quimb, which is not installed; install it with: pip install 'qml-circuits[dmrg]'",
-        name="quimb",
-    )
 
 
 def _fix_autoray_namespaces() -> None:
@@ -114,7 +108,7 @@ def _quimb() -> Any:
     except ModuleNotFoundError as err:
         if err.name is None or err.name.split(".")[0] != "quimb":
             raise
-        raise _missing_quimb("DMRG") from None
+        raise MissingExtraError("quimb", "dmrg", "DMRG") from None
     _fix_autoray_namespaces()
     return qtn
 
@@ -219,7 +213,7 @@ def _n_wires(H: PauliSum, n_wires: int | None) -> int:
     if n_wires is None:
         return max(need, 1)
     if isinstance(n_wires, bool) or not isinstance(n_wires, numbers.Integral) or n_wires < max(need, 1):
-        raise ValueError(
+        raise ConfigError(
             f"n_wires must be an integer >= {max(need, 1)} (the Hamiltonian's width), got {n_wires!r}"
         )
     return int(n_wires)
@@ -328,9 +322,9 @@ def _site_tensors(mps: Any) -> tuple[np.ndarray, ...]:
 def _check_dims(bond_dims: Sequence[int]) -> tuple[int, ...]:
     dims = tuple(bond_dims)
     if not dims or any(isinstance(d, bool) or not isinstance(d, numbers.Integral) or d < 1 for d in dims):
-        raise ValueError(f"bond_dims must be a non-empty sequence of integers >= 1, got {bond_dims!r}")
+        raise ConfigError(f"bond_dims must be a non-empty sequence of integers >= 1, got {bond_dims!r}")
     if any(b <= a for a, b in itertools.pairwise(dims)):
-        raise ValueError(f"bond_dims must increase, got {dims}")
+        raise ConfigError(f"bond_dims must increase, got {dims}")
     return tuple(int(d) for d in dims)
 
 
@@ -409,11 +403,11 @@ def dmrg(
     dims = _check_dims(bond_dims)
     for name, value in (("tol", tol), ("cutoff", cutoff)):
         if isinstance(value, bool) or not isinstance(value, numbers.Real) or not value >= 0:
-            raise ValueError(f"{name} must be a number >= 0, got {value!r}")
+            raise ConfigError(f"{name} must be a number >= 0, got {value!r}")
     if isinstance(max_sweeps, bool) or not isinstance(max_sweeps, numbers.Integral) or max_sweeps < 1:
-        raise ValueError(f"max_sweeps must be an integer >= 1, got {max_sweeps!r}")
+        raise ConfigError(f"max_sweeps must be an integer >= 1, got {max_sweeps!r}")
     if n < 2:
-        raise ValueError(f"DMRG needs at least 2 sites, got {n}; use qml.ed for one qubit")
+        raise ConfigError(f"DMRG needs at least 2 sites, got {n}; use qml.ed for one qubit")
     stol = float(tol) / 10 if sweep_tol is None else float(sweep_tol)
     t0 = time.perf_counter()
     arrays, real = _mpo_arrays(op, n)

@@ -35,6 +35,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import torch
 
+from qml.errors import ConfigError, ConfigTypeError
 from qml.memory import check_fits
 from qml.paulis import MAX_DENSE_WIRES, MAX_SPARSE_WIRES, PauliString, PauliSum
 
@@ -132,9 +133,9 @@ class EDResult:
 
 def _check_int(value: object, name: str, low: int) -> int:
     if isinstance(value, bool) or not isinstance(value, numbers.Integral):
-        raise TypeError(f"{name} must be an int, got {value!r}")
+        raise ConfigTypeError(f"{name} must be an int, got {value!r}")
     if int(value) < low:
-        raise ValueError(f"{name} must be >= {low}, got {value}")
+        raise ConfigError(f"{name} must be >= {low}, got {value}")
     return int(value)
 
 
@@ -184,7 +185,7 @@ def _restrict(m: sp.csr_matrix, idx: np.ndarray) -> sp.csr_matrix:
     if not keep.all():
         leak = float(np.abs(rows.data[~keep]).max())
         if leak > 1e-10:  # pragma: no cover - excluded by the commutation check
-            raise ValueError(f"the Hamiltonian couples the sector to its complement (element {leak:.3g})")
+            raise ConfigError(f"the Hamiltonian couples the sector to its complement (element {leak:.3g})")
     return sp.csr_matrix((rows.data[keep], (rows.row[keep], cols[keep])), shape=(idx.size, idx.size))
 
 
@@ -198,12 +199,12 @@ def _solve(
 
     dim = m.shape[0]
     if k > dim:
-        raise ValueError(
+        raise ConfigError(
             f"asked for k={k} states but the (sector) Hilbert space has dimension {dim}; pass k <= {dim}"
         )
     if dense or dim <= max(k + 1, 2):
         if dim > 1 << MAX_DENSE_WIRES:
-            raise ValueError(
+            raise ConfigError(
                 f"a dense eigh on dimension {dim} needs too much memory; lower dense_below so the "
                 "sparse Lanczos solver is used"
             )
@@ -282,7 +283,7 @@ def ground_state(
     need = max(op.n_wires, 0 if sym is None else sym.n_wires)
     n = need if n_wires is None else _check_int(n_wires, "n_wires", need)
     if n > MAX_SPARSE_WIRES:
-        raise ValueError(f"n_wires={n} is beyond exact diagonalisation (limit {MAX_SPARSE_WIRES})")
+        raise ConfigError(f"n_wires={n} is beyond exact diagonalisation (limit {MAX_SPARSE_WIRES})")
     dense = n <= dense_below
     # the sparse matrix (one entry per row per X/Y pattern) and the Lanczos vectors; dense: the matrix
     patterns = len({tuple(w for w, ltr in s_.ops if ltr in "XY") for _, s_ in op.terms}) or 1
@@ -297,7 +298,7 @@ def ground_state(
         return EDResult(vals, _fix_phases(vecs), n, None, solver)
 
     if isinstance(sector_value, bool) or not isinstance(sector_value, numbers.Real):
-        raise TypeError(
+        raise ConfigTypeError(
             f"sector_value must be a real number (an eigenvalue of the symmetry), got {sector_value!r}"
         )
     s = float(sector_value)
@@ -318,7 +319,7 @@ def ground_state(
         lam, vecs = np.linalg.eigh(sym.to_matrix(n))
         basis = vecs[:, np.abs(lam - s) <= tol_s]
         if basis.shape[1] == 0:
-            raise ValueError(
+            raise ConfigError(
                 f"the sector {label} is empty: {s:g} is not an eigenvalue of {sym}; "
                 f"its eigenvalues are {np.unique(np.round(lam, 10)).tolist()[:20]}"
             )
@@ -363,7 +364,7 @@ def _penalty_solve(
             order = np.argsort(energies)
             return EDResult(energies[order], states[:, order], n, label, "sparse+penalty")
         mu *= 16.0
-    raise ValueError(
+    raise ConfigError(
         f"could not isolate the sector {label}: the lowest states of H + mu (S - s)^2 still have "
         f"||(S - s) psi|| up to {float(leaks.max()):.3g} at mu={mu / 16:.3g}. Either {s:g} is not an "
         f"eigenvalue of S (empty sector), k={k} exceeds the sector dimension, or eigenvalues of S lie "
@@ -387,7 +388,7 @@ def _check_commutes(op: PauliSum, sym: PauliSum) -> None:
     comm = op.commutator(sym)
     if comm.l1_norm() > 1e-10 * max(1.0, op.l1_norm() * sym.l1_norm()):
         c, worst = max(comm.terms, key=lambda t: abs(t[0]))
-        raise ValueError(
+        raise ConfigError(
             f"the sector operator {sym} does not commute with H (i[H, S] contains {c:.3g}*{worst}), "
             "so it does not define a symmetry sector; pass an operator that commutes with H"
         )
@@ -412,7 +413,7 @@ def sector_basis(sym: PauliSum | PauliString | str, n_wires: int) -> tuple[dict[
     op = PauliSum.coerce(sym)
     letters = _is_qubitwise(op)
     if letters is None:
-        raise ValueError(f"the symmetry {op} is not qubit-wise commuting; its sectors cannot be scanned")
+        raise ConfigError(f"the symmetry {op} is not qubit-wise commuting; its sectors cannot be scanned")
     rotations = {w: ltr for w, ltr in letters.items() if ltr != "Z"}
     return rotations, np.round(_rotate(op, rotations).diagonal(n_wires), 9) + 0.0
 
@@ -449,7 +450,7 @@ class _Sectors:
         idx = np.flatnonzero(np.abs(self.diag - s) <= 1e-8 * max(1.0, self.sym.l1_norm()))
         if idx.size == 0:
             values = np.unique(np.round(self.diag, 10))
-            raise ValueError(
+            raise ConfigError(
                 f"the sector {self.sym} = {s:g} is empty: {s:g} is not an eigenvalue of {self.sym}; "
                 f"its eigenvalues are {values.tolist()[:20]}"
             )
@@ -621,7 +622,7 @@ def spectrum(
         sym_op = PauliSum.coerce(symmetry)
         name = str(sym_op)
     else:
-        raise ValueError(f"symmetry must be 'auto', None or an operator, got {symmetry!r}")
+        raise ConfigError(f"symmetry must be 'auto', None or an operator, got {symmetry!r}")
     solver = "dense" if n <= dense_below else "sparse"
     dense = solver == "dense"
     sectors = None

@@ -28,6 +28,7 @@ from typing import Any
 import torch
 
 from qml.correlations import _as_states, _finish
+from qml.errors import ConfigError, ConfigTypeError
 
 Tensor = torch.Tensor
 
@@ -42,7 +43,7 @@ def _subsystem(subsystem: Any, n: int) -> tuple[int, ...]:
     if isinstance(subsystem, torch.Tensor):
         subsystem = subsystem.tolist()
     if isinstance(subsystem, (str, bytes)) or not isinstance(subsystem, Iterable):
-        raise TypeError(
+        raise ConfigTypeError(
             f"subsystem must be a sequence of wire indices, got {type(subsystem).__name__} {subsystem!r}"
         )
     wires: list[int] = []
@@ -52,13 +53,15 @@ def _subsystem(subsystem: Any, n: int) -> tuple[int, ...]:
                 raise TypeError
             k = operator.index(w)
         except TypeError:
-            raise TypeError(f"subsystem entries must be integer wires, got {w!r} in {subsystem!r}") from None
+            raise ConfigTypeError(
+                f"subsystem entries must be integer wires, got {w!r} in {subsystem!r}"
+            ) from None
         if not 0 <= k < n:
-            raise ValueError(
+            raise ConfigError(
                 f"subsystem wire {k} is out of range for a {n}-qubit state (valid wires 0..{n - 1})"
             )
         if k in wires:
-            raise ValueError(f"subsystem lists wire {k} twice: {list(subsystem)!r}; give each wire once")
+            raise ConfigError(f"subsystem lists wire {k} twice: {list(subsystem)!r}; give each wire once")
         wires.append(k)
     return tuple(sorted(wires))
 
@@ -66,7 +69,7 @@ def _subsystem(subsystem: Any, n: int) -> tuple[int, ...]:
 def _kind(kind: str) -> str:
     k = kind.lower() if isinstance(kind, str) else kind
     if k not in KINDS:
-        raise ValueError(f"kind={kind!r} is not one of {', '.join(map(repr, KINDS))}")
+        raise ConfigError(f"kind={kind!r} is not one of {', '.join(map(repr, KINDS))}")
     return k
 
 
@@ -74,9 +77,9 @@ def _log_base(base: float) -> float:
     try:
         b = float(base)
     except (TypeError, ValueError):
-        raise TypeError(f"base must be a number > 0 and != 1, got {base!r}") from None
+        raise ConfigTypeError(f"base must be a number > 0 and != 1, got {base!r}") from None
     if not (b > 0 and b != 1 and math.isfinite(b)):
-        raise ValueError(
+        raise ConfigError(
             f"base={base!r} must be a finite number > 0 and != 1 (e.g. math.e for nats, 2 for bits)"
         )
     return math.log(b)

@@ -79,6 +79,7 @@ from typing import Any
 
 import numpy as np
 
+from qml.errors import ConfigError
 from qml.optimize.results import AdaptResult, SweepResult, VQEResult, _Record, load_result, versions
 
 log = logging.getLogger(__name__)
@@ -221,9 +222,9 @@ def _register() -> None:
 _register()
 
 
-def _fail(path: str | None, msg: str) -> ValueError:
+def _fail(path: str | None, msg: str) -> ConfigError:
     where = f"{path}: " if path else ""
-    return ValueError(f"{where}{msg}")
+    return ConfigError(f"{where}{msg}")
 
 
 def _merge(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
@@ -268,7 +269,7 @@ def parse_experiment(
         >>> parse_experiment({"problem": {"name": "h2"}, "optimiser": {}})
         Traceback (most recent call last):
         ...
-        ValueError: unknown key 'optimiser' at the top level; valid keys: name, description, method, seed, backend, dtype, device, problem, ansatz, optimizer, sweep, adapt, check, execution, quick
+        qml.errors.ConfigError: unknown key 'optimiser' at the top level; valid keys: name, description, method, seed, backend, dtype, device, problem, ansatz, optimizer, sweep, adapt, check, execution, quick
     """  # noqa: E501
     from qml.optimize.adapt import POOLS
     from qml.optimize.optimizers import OPTIMIZERS
@@ -446,13 +447,13 @@ def load_experiment(path: str | Path, quick: bool = False) -> Experiment:
     """
     p = Path(path)
     if not p.exists():
-        raise ValueError(f"no experiment file at {p}")
+        raise ConfigError(f"no experiment file at {p}")
     if p.suffix != ".toml":
-        raise ValueError(f"{p}: experiment files are TOML; expected a .toml file")
+        raise ConfigError(f"{p}: experiment files are TOML; expected a .toml file")
     try:
         data = tomllib.loads(p.read_text())
     except tomllib.TOMLDecodeError as err:
-        raise ValueError(f"{p}: invalid TOML: {err}") from None
+        raise ConfigError(f"{p}: invalid TOML: {err}") from None
     return parse_experiment(data, name=p.stem, quick=quick, path=str(p))
 
 
@@ -681,7 +682,7 @@ def plot_result(result: _Record | str | Path, path: str | Path) -> Path:
         ax_err.set_xlabel("evaluation")
         title = f"{rec.problem} {rec.ansatz} / {rec.optimizer}"
     else:
-        raise ValueError(f"cannot plot {type(rec).__name__}; expected a VQE, sweep or ADAPT result")
+        raise ConfigError(f"cannot plot {type(rec).__name__}; expected a VQE, sweep or ADAPT result")
     ax.set_ylabel(energy_label(unit))
     ax_err.set_ylabel(energy_label(unit, "|E - E_exact|"))
     if unit == "hartree":

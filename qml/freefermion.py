@@ -49,6 +49,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from qml.ed import group_levels
+from qml.errors import ConfigError
 
 log = logging.getLogger(__name__)
 
@@ -154,23 +155,23 @@ class FreeFermionCorrelations:
 # -- validation --------------------------------------------------------------------------------
 def _real(name: str, value: object) -> float:
     if isinstance(value, bool) or not isinstance(value, numbers.Real) or not math.isfinite(float(value)):
-        raise ValueError(f"{name} must be a finite real number, got {value!r}")
+        raise ConfigError(f"{name} must be a finite real number, got {value!r}")
     return float(value)
 
 
 def _sites(n: object, periodic: object) -> tuple[int, bool]:
     if not isinstance(periodic, bool):
-        raise ValueError(f"periodic must be true or false, got {periodic!r}")
+        raise ConfigError(f"periodic must be true or false, got {periodic!r}")
     low = 3 if periodic else 1
     if isinstance(n, bool) or not isinstance(n, numbers.Integral) or int(n) < low:
         what = "a ring" if periodic else "an open chain"
-        raise ValueError(f"n must be an integer >= {low} for {what}, got {n!r}")
+        raise ConfigError(f"n must be an integer >= {low} for {what}, got {n!r}")
     return int(n), periodic
 
 
 def _scales(units: str) -> tuple[float, float]:
     if units not in ("pauli", "spin"):
-        raise ValueError(f"unknown units {units!r}; expected 'pauli' or 'spin' ('spin': S = sigma/2)")
+        raise ConfigError(f"unknown units {units!r}; expected 'pauli' or 'spin' ('spin': S = sigma/2)")
     return (1.0, 1.0) if units == "pauli" else (0.25, 0.5)
 
 
@@ -420,7 +421,7 @@ def free_chain_correlations(
     xx, yy, z = _real("xx", xx), _real("yy", yy), _real("z", z)
     res = _solve(n, xx, yy, z, periodic, "Pz", "chain")
     if res.degeneracy != 1:
-        raise ValueError(
+        raise ConfigError(
             f"the ground level is {res.degeneracy}-fold degenerate ({res.sector}); its correlations depend "
             "on the state chosen in it: break the degeneracy (e.g. a small field)"
         )

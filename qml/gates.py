@@ -29,6 +29,8 @@ from typing import Any, Literal
 import numpy as np
 import torch
 
+from qml.dtypes import complex_dtype, real_dtype
+from qml.errors import CircuitError
 from qml.ir import Op, Param
 
 Tensor = torch.Tensor
@@ -90,7 +92,7 @@ class GateSpec:
 
 
 def _cplx(p: Tensor) -> torch.dtype:
-    return torch.complex64 if p.dtype in (torch.float32, torch.complex64) else torch.complex128
+    return complex_dtype(p.dtype)
 
 
 def _const(rows: list[list[complex]]) -> Callable[[Tensor], Tensor]:
@@ -468,7 +470,7 @@ def gate_name(name: str) -> str:
         return name
     found = _BY_NAME.get(name.lower()) if isinstance(name, str) else None
     if found is None:
-        raise ValueError(
+        raise CircuitError(
             f"unknown gate {name!r}; supported gates: {', '.join(sorted(GATES))} (or their OpenQASM, "
             "Qiskit or PennyLane names, e.g. 'cx', 'IsingZZ')"
         )
@@ -480,7 +482,7 @@ def unitary_matrix(
 ) -> Tensor:
     """The fixed matrix stored in a ``Unitary`` op, as a tensor."""
     if op.matrix is None:
-        raise ValueError(f"op {op.name} carries no fixed matrix")
+        raise CircuitError(f"op {op.name} carries no fixed matrix")
     m = torch.tensor([[complex(a, b) for a, b in row] for row in op.matrix], dtype=torch.complex128)
     return m.to(device=device, dtype=dtype)
 
@@ -497,37 +499,37 @@ def validate_op(op: Op, n_wires: int) -> None:
         >>> validate_op(Op("CNOT", (0, 0)), 2)
         Traceback (most recent call last):
         ...
-        ValueError: gate CNOT acts on distinct wires, got (0, 0)
+        qml.errors.CircuitError: gate CNOT acts on distinct wires, got (0, 0)
     """
     spec = GATES.get(op.name)
     if spec is None:
         ir_name = gate_name(op.name)  # raises for a name no gate has
-        raise ValueError(f"gate {op.name!r} is called {ir_name!r} in an Op; Circuit.add accepts either")
+        raise CircuitError(f"gate {op.name!r} is called {ir_name!r} in an Op; Circuit.add accepts either")
     if op.name == "Unitary":
         if op.matrix is None:
-            raise ValueError("gate Unitary needs matrix=...")
+            raise CircuitError("gate Unitary needs matrix=...")
         if not op.wires:
-            raise ValueError("gate Unitary needs at least one wire")
+            raise CircuitError("gate Unitary needs at least one wire")
         d = 2 ** len(op.wires)
         if len(op.matrix) != d or any(len(row) != d for row in op.matrix):
-            raise ValueError(
+            raise CircuitError(
                 f"a Unitary on {len(op.wires)} wires needs a {d}x{d} matrix, "
                 f"got {len(op.matrix)}x{_cols(op.matrix)}"
             )
         m = np.array([[complex(a, b) for a, b in row] for row in op.matrix])
         if not np.allclose(m.conj().T @ m, np.eye(d), atol=1e-10):
-            raise ValueError("the matrix given to Unitary is not unitary (U^dagger U != I)")
+            raise CircuitError("the matrix given to Unitary is not unitary (U^dagger U != I)")
     elif len(op.wires) != spec.n_wires:
-        raise ValueError(f"gate {op.name} acts on {spec.n_wires} wire(s), got wires {op.wires}")
+        raise CircuitError(f"gate {op.name} acts on {spec.n_wires} wire(s), got wires {op.wires}")
     if op.matrix is not None and op.name != "Unitary":
-        raise ValueError(f"only gate Unitary takes a matrix, not {op.name}")
+        raise CircuitError(f"only gate Unitary takes a matrix, not {op.name}")
     if len(op.params) != spec.n_params:
-        raise ValueError(f"gate {op.name} takes {spec.n_params} parameter(s), got {len(op.params)}")
+        raise CircuitError(f"gate {op.name} takes {spec.n_params} parameter(s), got {len(op.params)}")
     if len(set(op.wires)) != len(op.wires):
-        raise ValueError(f"gate {op.name} acts on distinct wires, got {op.wires}")
+        raise CircuitError(f"gate {op.name} acts on distinct wires, got {op.wires}")
     bad = [w for w in op.wires if not 0 <= w < n_wires]
     if bad:
-        raise ValueError(f"gate {op.name} uses wire(s) {bad} outside 0..{n_wires - 1}")
+        raise CircuitError(f"gate {op.name} uses wire(s) {bad} outside 0..{n_wires - 1}")
 
 
 def inverse_op(op: Op) -> Op:
@@ -568,10 +570,10 @@ def op_matrix(op: Op, angles: Tensor | None = None, dtype: torch.dtype = torch.c
     if op.name == "Unitary":
         return unitary_matrix(op, dtype)
     spec = GATES[op.name]
-    real = torch.float32 if dtype == torch.complex64 else torch.float64
+    real = real_dtype(dtype)
     if angles is None:
         if any(not p.is_constant for p in op.params):
-            raise ValueError(f"op {op} has trainable angles: pass angles=")
+            raise CircuitError(f"op {op} has trainable angles: pass angles=")
         angles = torch.tensor([p.const for p in op.params], dtype=real)
     return spec.matrix(angles.to(real)).to(dtype)
 

@@ -60,6 +60,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TextIO
 
+from qml.errors import ConfigError
+
 log = logging.getLogger(__name__)
 
 __all__ = [
@@ -131,7 +133,7 @@ def _from_vqe_file(p: Path, weights_file: str | Path | None) -> Experiment:
         inner = getattr(rec, "result", None)  # `qml run --out` wraps the VQE result with its checks
         weights = list(getattr(inner if inner is not None else rec, "best_weights", []))
         if len(weights) != circuit.n_weights:
-            raise ValueError(
+            raise ConfigError(
                 f"{weights_file} has {len(weights)} weights but the ansatz of {p.name} needs "
                 f"{circuit.n_weights}"
             )
@@ -158,7 +160,7 @@ def _from_design_result(p: Path) -> Experiment:
 
     r = DesignResult.load(p)
     if r.circuit is None or not r.problem_name:
-        raise ValueError(f"{p} holds no circuit or no problem name; rerun qml design with --out")
+        raise ConfigError(f"{p} holds no circuit or no problem name; rerun qml design with --out")
     problem = get_problem(r.problem_name, **r.problem_params)
     return Experiment(
         name=f"{p.stem} ({r.method} design)",
@@ -187,12 +189,12 @@ def load_experiment(path: str | Path, weights_file: str | Path | None = None) ->
 
     p = Path(path)
     if not p.is_file():
-        raise ValueError(f"experiment file {str(p)!r} does not exist")
+        raise ConfigError(f"experiment file {str(p)!r} does not exist")
     text = p.read_text()
     try:
         data = tomllib.loads(text) if p.suffix.lower() == ".toml" else json.loads(text)
     except (tomllib.TOMLDecodeError, json.JSONDecodeError) as err:
-        raise ValueError(
+        raise ConfigError(
             f"cannot parse experiment file {p}: {err} (use TOML with a .toml suffix, or JSON)"
         ) from None
     if isinstance(data, dict) and data.get("kind") == "design":
@@ -201,17 +203,17 @@ def load_experiment(path: str | Path, weights_file: str | Path | None = None) ->
         return _from_vqe_file(p, weights_file)
     unknown = sorted(set(data) - set(_EXPERIMENT_KEYS))
     if unknown:
-        raise ValueError(f"unknown keys {unknown} in {p}; valid keys: {list(_EXPERIMENT_KEYS)}")
+        raise ConfigError(f"unknown keys {unknown} in {p}; valid keys: {list(_EXPERIMENT_KEYS)}")
     for key in ("circuit", "observables"):
         if key not in data:
-            raise ValueError(f"experiment file {p} needs a {key!r} entry")
+            raise ConfigError(f"experiment file {p} needs a {key!r} entry")
     spec = data["circuit"]
     if isinstance(spec, dict):
         circuit = Circuit.from_dict(spec)
     elif isinstance(spec, str):
         cp = (p.parent / spec) if not Path(spec).is_absolute() else Path(spec)
         if not cp.is_file():
-            raise ValueError(f"circuit file {str(cp)!r} (from {p}) does not exist")
+            raise ConfigError(f"circuit file {str(cp)!r} (from {p}) does not exist")
         if cp.suffix.lower() in (".qasm", ".qasm2", ".qasm3"):
             from qml.interop.qasm import from_qasm
 
@@ -219,14 +221,14 @@ def load_experiment(path: str | Path, weights_file: str | Path | None = None) ->
         else:
             circuit = Circuit.from_json(cp.read_text())
     else:
-        raise ValueError(
+        raise ConfigError(
             f"'circuit' must be a file name or an inline circuit table, got {type(spec).__name__}"
         )
     obs = data["observables"]
     obs = [obs] if isinstance(obs, str) else list(obs)
     shots = data.get("shots")
     if shots is not None and (not isinstance(shots, int) or shots < 1):
-        raise ValueError(f"'shots' must be a positive integer, got {shots!r}")
+        raise ConfigError(f"'shots' must be a positive integer, got {shots!r}")
     return Experiment(
         name=str(data.get("name", p.stem)),
         circuit=circuit,
@@ -391,7 +393,7 @@ def cmd_submit(args: argparse.Namespace, out: TextIO | None = None) -> int:
     exp = load_experiment(args.experiment, getattr(args, "weights", None))
     options = IBMOptions.from_dict(exp.options)
     if args.shots is not None and args.shots < 1:
-        raise ValueError(f"--shots must be a positive integer, got {args.shots}")
+        raise ConfigError(f"--shots must be a positive integer, got {args.shots}")
     shots = args.shots or exp.shots or options.shots
     weights = exp.weights if exp.weights is not None else np.zeros(exp.circuit.n_weights)
     prep = prepare(exp.circuit, exp.observables, weights, exp.inputs)
@@ -508,7 +510,7 @@ def cmd_jobs(args: argparse.Namespace, out: TextIO | None = None) -> int:
         if args.jobs_command == "list":
             _write(out, "[]" if args.json else f"(no ledger at {path} yet: nothing was submitted)")
             return 0
-        raise ValueError(f"no ledger at {path}: nothing was submitted yet (--ledger PATH reads another one)")
+        raise ConfigError(f"no ledger at {path}: nothing was submitted yet (--ledger PATH reads another one)")
     ledger = _ledger(args)
     try:
         cmd = args.jobs_command

@@ -34,6 +34,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from typing import Any, Literal
 
+from qml.errors import CircuitError, ConfigTypeError
+
 Source = Literal["w", "x"]
 Factor = tuple[Source, int]
 Monomial = tuple[float, tuple[Factor, ...]]
@@ -69,9 +71,9 @@ class Param:
         if isinstance(value, Param):
             return value
         if isinstance(value, bool) or not isinstance(value, numbers.Real):
-            raise TypeError(f"a gate parameter must be a number or a Param (W(i), X(j)), got {value!r}")
+            raise ConfigTypeError(f"a gate parameter must be a number or a Param (W(i), X(j)), got {value!r}")
         if not math.isfinite(value):
-            raise ValueError(f"a constant gate parameter must be finite, got {value!r}")
+            raise CircuitError(f"a constant gate parameter must be finite, got {value!r}")
         return Param(const=float(value))
 
     def _simplified(self) -> Param:
@@ -172,9 +174,9 @@ class Param:
 
 def _index(index: int, what: str) -> int:
     if isinstance(index, bool) or not isinstance(index, numbers.Integral):
-        raise TypeError(f"a {what} index must be an integer, got {index!r}")
+        raise ConfigTypeError(f"a {what} index must be an integer, got {index!r}")
     if index < 0:
-        raise ValueError(f"{what} index must be >= 0, got {index}")
+        raise CircuitError(f"{what} index must be >= 0, got {index}")
     return int(index)
 
 
@@ -206,7 +208,7 @@ MAX_WIRES = 1024
 
 def _wire_tuple(wires: Any, gate: str) -> tuple[Any, ...]:
     if isinstance(wires, (str, bytes)) or not isinstance(wires, Iterable):
-        raise ValueError(f"gate {gate} wires must be an integer or a tuple of integers, got {wires!r}")
+        raise CircuitError(f"gate {gate} wires must be an integer or a tuple of integers, got {wires!r}")
     return tuple(wires)
 
 
@@ -276,9 +278,9 @@ def _matrix_to_tuple(matrix: Any) -> tuple[tuple[tuple[float, float], ...], ...]
 
     m = np.asarray(matrix, dtype=complex)
     if m.ndim != 2 or m.shape[0] != m.shape[1] or m.shape[0] & (m.shape[0] - 1):
-        raise ValueError(f"a Unitary needs a square 2^k x 2^k matrix, got shape {m.shape}")
+        raise CircuitError(f"a Unitary needs a square 2^k x 2^k matrix, got shape {m.shape}")
     if not np.allclose(m.conj().T @ m, np.eye(m.shape[0]), atol=1e-10):
-        raise ValueError("the matrix given to Unitary is not unitary (U^dagger U != I)")
+        raise CircuitError("the matrix given to Unitary is not unitary (U^dagger U != I)")
     return tuple(tuple((float(z.real), float(z.imag)) for z in row) for row in m)
 
 
@@ -330,11 +332,11 @@ class Circuit:
         try:
             n_wires = operator.index(self.n_wires)
         except TypeError:
-            raise TypeError(f"n_wires must be an integer, got {self.n_wires!r}") from None
+            raise ConfigTypeError(f"n_wires must be an integer, got {self.n_wires!r}") from None
         if n_wires < 1:
-            raise ValueError(f"a circuit needs n_wires >= 1, got {n_wires}")
+            raise CircuitError(f"a circuit needs n_wires >= 1, got {n_wires}")
         if n_wires > MAX_WIRES:
-            raise ValueError(
+            raise CircuitError(
                 f"a circuit of {n_wires} wires is beyond qml.ir.MAX_WIRES = {MAX_WIRES} (a file with a wrong "
                 "size?); no simulator here holds it"
             )
@@ -376,7 +378,7 @@ class Circuit:
         ws = (wires,) if isinstance(wires, numbers.Integral) else _wire_tuple(wires, gate)
         bad = [w for w in ws if isinstance(w, bool) or not isinstance(w, numbers.Integral)]
         if bad:
-            raise ValueError(f"gate {gate} wires must be integers, got {bad[0]!r} in {tuple(ws)!r}")
+            raise CircuitError(f"gate {gate} wires must be integers, got {bad[0]!r} in {tuple(ws)!r}")
         op = Op(
             gate,
             tuple(int(w) for w in ws),
@@ -405,7 +407,7 @@ class Circuit:
         if not isinstance(other, Circuit):
             return NotImplemented
         if other.n_wires != self.n_wires:
-            raise ValueError(
+            raise CircuitError(
                 f"cannot concatenate a {other.n_wires}-wire circuit onto a {self.n_wires}-wire "
                 "one; use remap_wires(mapping, n_wires=...) first"
             )
@@ -459,10 +461,10 @@ class Circuit:
         m = dict(mapping) if isinstance(mapping, dict) else dict(enumerate(mapping))
         missing = [w for w in range(self.n_wires) if w not in m]
         if missing:
-            raise ValueError(f"wire mapping has no target for wires {missing}")
+            raise CircuitError(f"wire mapping has no target for wires {missing}")
         targets = [m[w] for w in range(self.n_wires)]
         if len(set(targets)) != len(targets):
-            raise ValueError(f"wire mapping must be one-to-one, got {m}")
+            raise CircuitError(f"wire mapping must be one-to-one, got {m}")
         width = n_wires if n_wires is not None else max(self.n_wires, max(targets) + 1)
         ops = tuple(replace(op, wires=tuple(m[w] for w in op.wires)) for op in self.ops)
         return Circuit(width, ops, self.n_weights, self.n_inputs, self.name)
@@ -527,9 +529,9 @@ class Circuit:
     def from_dict(d: dict[str, Any]) -> Circuit:
         """Inverse of :meth:`to_dict`, with a clear error for foreign data."""
         if d.get("format") != "qml-circuit":
-            raise ValueError("not a qml circuit: expected a dict with format='qml-circuit'")
+            raise CircuitError("not a qml circuit: expected a dict with format='qml-circuit'")
         if d.get("version") != 1:
-            raise ValueError(f"unsupported circuit format version {d.get('version')!r}; expected 1")
+            raise CircuitError(f"unsupported circuit format version {d.get('version')!r}; expected 1")
         return Circuit(
             int(d["n_wires"]),
             tuple(Op.from_json(o) for o in d["ops"]),

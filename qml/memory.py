@@ -12,8 +12,10 @@ import os
 
 import torch
 
+from qml.errors import ConfigError, QMLError
 
-class SimulationMemoryError(MemoryError):
+
+class SimulationMemoryError(MemoryError, QMLError):  # MemoryError first: its __new__ (unpickling)
     """Raised before a run that would not fit in memory; the message says what to change.
 
     Example:
@@ -80,7 +82,7 @@ def parse_bytes(text: str) -> int:
     try:
         return int(float(t[:-1] if mult > 1 else t) * mult)
     except ValueError:
-        raise ValueError(
+        raise ConfigError(
             f"cannot read a byte count from {text!r}; expected e.g. 512M, 2G or 1048576"
         ) from None
 

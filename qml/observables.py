@@ -28,6 +28,8 @@ import numpy as np
 import torch
 
 from qml import kernels as K
+from qml.dtypes import complex_dtype, real_dtype
+from qml.errors import ConfigError
 from qml.paulis import PauliSum
 
 Tensor = torch.Tensor
@@ -129,7 +131,7 @@ class ObservablePlan:
         by_flip: dict[tuple[int, ...], _Group] = {}
         for o, obs in enumerate(self.observables):
             if obs.n_wires > self.n:
-                raise ValueError(
+                raise ConfigError(
                     f"observable {o} ({obs}) acts on wire {obs.n_wires - 1} but the circuit has "
                     f"{self.n} wires (0..{self.n - 1})"
                 )
@@ -143,7 +145,7 @@ class ObservablePlan:
             g.finish(self.n_obs)
 
         if self.perm is not None and not self.diagonal_only:
-            raise ValueError("a permuted observable plan needs diagonal (Z-only) observables")
+            raise ConfigError("a permuted observable plan needs diagonal (Z-only) observables")
 
     @property
     def n_obs(self) -> int:
@@ -172,8 +174,7 @@ class ObservablePlan:
         return ObservablePlan(self.observables, self.n, base[dst])
 
     def _diagonal(self, g: _Group, real_only: bool, dtype: torch.dtype, device: torch.device) -> Tensor:
-        rdt = torch.float32 if dtype in (torch.float32, torch.complex64) else torch.float64
-        cdt = torch.complex64 if rdt == torch.float32 else torch.complex128
+        rdt, cdt = real_dtype(dtype), complex_dtype(dtype)
         use_c = g.is_complex and not real_only
         D = torch.zeros(self.n_obs, 2**self.n, dtype=cdt if use_c else rdt, device=device)
         for o, c, z in g.terms:

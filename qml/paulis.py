@@ -41,6 +41,8 @@ from typing import TYPE_CHECKING, Any, overload
 
 import numpy as np
 
+from qml.errors import ConfigError, ConfigTypeError
+
 if TYPE_CHECKING:  # scipy is imported lazily to keep `import qml` light
     import scipy.sparse as sp
 
@@ -86,9 +88,9 @@ _TOKEN_RE = re.compile(
 )
 
 
-def _bad_text(text: str, pos: int, what: str) -> ValueError:
+def _bad_text(text: str, pos: int, what: str) -> ConfigError:
     caret = " " * pos + "^"
-    return ValueError(
+    return ConfigError(
         f"cannot parse {text!r} at position {pos}: {what}.\n  {text}\n  {caret}\n"
         "Expected terms like '0.5*Z0 Z1', '- 2 X3', 'Y0Y1' or a constant such as '0.3'; "
         "Pauli factors are X, Y, Z (or I) followed by a wire number: 'Z0', 'Z_0' or 'Z(0)'."
@@ -98,7 +100,7 @@ def _bad_text(text: str, pos: int, what: str) -> ValueError:
 def _tokenize(text: str) -> list[tuple[str, str, int]]:
     """Split ``text`` into ``(kind, value, position)`` tokens, whitespace dropped."""
     if not isinstance(text, str):
-        raise TypeError(f"expected a str with Pauli text such as 'Z0 Z1', got {type(text).__name__}")
+        raise ConfigTypeError(f"expected a str with Pauli text such as 'Z0 Z1', got {type(text).__name__}")
     tokens: list[tuple[str, str, int]] = []
     pos = 0
     while pos < len(text):
@@ -117,7 +119,7 @@ def _tokenize(text: str) -> list[tuple[str, str, int]]:
 def _factor_of(token: str) -> tuple[int, str]:
     m = _TOKEN_RE.fullmatch(token)
     if m is None or m.group("factor") is None:  # pragma: no cover - guarded by the tokenizer
-        raise ValueError(f"{token!r} is not a Pauli factor such as 'Z0'")
+        raise ConfigError(f"{token!r} is not a Pauli factor such as 'Z0'")
     wire = m.group("wire") if m.group("wire") is not None else m.group("pwire")
     return int(wire), m.group("factor").upper()
 
@@ -137,30 +139,30 @@ def _parity(values: np.ndarray) -> np.ndarray:
 def _as_real(value: Any, what: str) -> float:
     """Coerce a coefficient to ``float``; complex values with a non-zero imaginary part are refused."""
     if isinstance(value, bool) or not isinstance(value, numbers.Number):
-        raise TypeError(f"{what} must be a real number, got {value!r} of type {type(value).__name__}")
+        raise ConfigTypeError(f"{what} must be a real number, got {value!r} of type {type(value).__name__}")
     if isinstance(value, numbers.Complex) and not isinstance(value, numbers.Real):
         if complex(value).imag != 0.0:
-            raise ValueError(
+            raise ConfigError(
                 f"{what} must be real (PauliSum holds Hermitian operators), got {value!r}; "
                 "split a non-Hermitian operator into Hermitian parts"
             )
         value = complex(value).real
     out = float(value)  # type: ignore[arg-type]
     if not math.isfinite(out):
-        raise ValueError(f"{what} must be finite, got {out!r}")
+        raise ConfigError(f"{what} must be finite, got {out!r}")
     return out
 
 
 def _check_n_wires(n_wires: int, needed: int, limit: int, what: str) -> int:
     if isinstance(n_wires, bool) or not isinstance(n_wires, numbers.Integral):
-        raise TypeError(f"n_wires must be an int, got {n_wires!r}")
+        raise ConfigTypeError(f"n_wires must be an int, got {n_wires!r}")
     n = int(n_wires)
     if n < needed:
-        raise ValueError(
+        raise ConfigError(
             f"n_wires={n} is too small: the operator acts on wire {needed - 1}, so pass n_wires >= {needed}"
         )
     if n > limit:
-        raise ValueError(
+        raise ConfigError(
             f"{what} with n_wires={n} is too large (limit {limit}); "
             "use to_sparse() or a matrix-free method for wide operators"
         )
@@ -188,7 +190,7 @@ class PauliString:
 
     def __post_init__(self) -> None:
         if isinstance(self.ops, (str, bytes)):
-            raise TypeError(
+            raise ConfigTypeError(
                 f"PauliString(ops) needs (wire, letter) pairs, got the string {self.ops!r}; "
                 "use PauliString.parse(text) for text"
             )
@@ -197,17 +199,17 @@ class PauliString:
             try:
                 wire, letter = item
             except (TypeError, ValueError):
-                raise TypeError(
+                raise ConfigTypeError(
                     f"each entry of PauliString.ops must be a (wire, letter) pair, got {item!r}"
                 ) from None
             if isinstance(wire, bool) or not isinstance(wire, numbers.Integral):
-                raise TypeError(f"a Pauli wire must be an int, got {wire!r} in {item!r}")
+                raise ConfigTypeError(f"a Pauli wire must be an int, got {wire!r} in {item!r}")
             if wire < 0:
-                raise ValueError(f"a Pauli wire must be >= 0, got {wire} in {item!r}")
+                raise ConfigError(f"a Pauli wire must be >= 0, got {wire} in {item!r}")
             if not isinstance(letter, str) or len(letter) != 1 or letter.upper() not in "IXYZ":
-                raise ValueError(f"a Pauli letter must be one of 'I', 'X', 'Y', 'Z', got {letter!r}")
+                raise ConfigError(f"a Pauli letter must be one of 'I', 'X', 'Y', 'Z', got {letter!r}")
             if int(wire) in seen:
-                raise ValueError(
+                raise ConfigError(
                     f"wire {int(wire)} appears twice in a Pauli string ({seen[int(wire)]} and {letter}); "
                     "multiply strings with '*' to combine factors on the same wire"
                 )
@@ -258,7 +260,7 @@ class PauliString:
             'X0 Y2'
         """
         if not isinstance(d, Mapping):
-            raise TypeError(f"from_dict needs a mapping {{wire: letter}}, got {type(d).__name__}")
+            raise ConfigTypeError(f"from_dict needs a mapping {{wire: letter}}, got {type(d).__name__}")
         return PauliString(tuple(d.items()))
 
     # -- queries ------------------------------------------------------------------
@@ -323,9 +325,9 @@ class PauliString:
 
     def _check_fits(self, n_wires: int) -> None:
         if isinstance(n_wires, bool) or not isinstance(n_wires, numbers.Integral):
-            raise TypeError(f"n_wires must be an int, got {n_wires!r}")
+            raise ConfigTypeError(f"n_wires must be an int, got {n_wires!r}")
         if self.ops and self.ops[-1][0] >= n_wires:
-            raise ValueError(
+            raise ConfigError(
                 f"{self} acts on wire {self.ops[-1][0]} but n_wires={n_wires}; "
                 f"pass n_wires >= {self.ops[-1][0] + 1}"
             )
@@ -457,7 +459,7 @@ def _as_string(value: Any, where: str) -> PauliString:
         return value
     if isinstance(value, str):
         return PauliString.parse(value)
-    raise TypeError(f"{where} needs a PauliString (or its text), got {type(value).__name__}")
+    raise ConfigTypeError(f"{where} needs a PauliString (or its text), got {type(value).__name__}")
 
 
 def _is_scalar(value: Any) -> bool:
@@ -493,7 +495,7 @@ class PauliSum:
 
     def __post_init__(self) -> None:
         if isinstance(self.terms, (str, bytes)):
-            raise TypeError(
+            raise ConfigTypeError(
                 f"PauliSum(terms) needs (coefficient, PauliString) pairs, got the string {self.terms!r}; "
                 "use PauliSum.parse(text) or pauli(text) for text"
             )
@@ -502,7 +504,7 @@ class PauliSum:
             try:
                 coeff, string = item
             except (TypeError, ValueError):
-                raise TypeError(
+                raise ConfigTypeError(
                     f"each PauliSum term must be a (coefficient, PauliString) pair, got {item!r}"
                 ) from None
             c = _as_real(coeff, f"the coefficient of {string}")
@@ -578,7 +580,7 @@ class PauliSum:
             try:
                 string = PauliString(tuple(ops))
             except ValueError as err:
-                raise ValueError(f"cannot parse {text!r}: {err}") from None
+                raise ConfigError(f"cannot parse {text!r}: {err}") from None
             terms.append((sign * (1.0 if coeff is None else coeff), string))
         return PauliSum(tuple(terms))
 
@@ -591,7 +593,7 @@ class PauliSum:
             'X0 + Z1'
         """
         if isinstance(terms, (str, bytes)) or not isinstance(terms, Iterable):
-            raise TypeError(
+            raise ConfigTypeError(
                 f"from_terms needs an iterable of (coefficient, string) pairs, got {type(terms).__name__}"
             )
         return PauliSum(tuple(terms))
@@ -612,7 +614,7 @@ class PauliSum:
             return PauliSum.parse(value)
         if _is_scalar(value):
             return PauliSum(((_as_real(value, "a constant"), PauliString()),))
-        raise TypeError(
+        raise ConfigTypeError(
             f"expected a PauliSum, PauliString, Pauli text or a number, got {type(value).__name__}"
         )
 
@@ -990,15 +992,15 @@ class PauliSum:
             try:
                 data = json.loads(data)
             except json.JSONDecodeError as err:
-                raise ValueError(f"from_json got text that is not JSON: {err}") from None
+                raise ConfigError(f"from_json got text that is not JSON: {err}") from None
         if not isinstance(data, list):
-            raise TypeError(
+            raise ConfigTypeError(
                 f"from_json expects a list of [coefficient, 'Pauli string'] pairs, got {type(data).__name__}"
             )
         terms: list[tuple[float, PauliString]] = []
         for item in data:
             if not isinstance(item, (list, tuple)) or len(item) != 2 or not isinstance(item[1], str):
-                raise ValueError(
+                raise ConfigError(
                     f"from_json expects entries [coefficient, 'Pauli string'] such as [0.5, 'Z0 Z1'], "
                     f"got {item!r}"
                 )
@@ -1016,7 +1018,7 @@ def _product(a: PauliSum, b: PauliSum, atol: float = 1e-12) -> PauliSum:
     bad = {s: c for s, c in acc.items() if abs(c.imag) > atol * scale}
     if bad:
         s, c = next(iter(bad.items()))
-        raise ValueError(
+        raise ConfigError(
             f"the product A*B is not Hermitian (it has the complex coefficient {c} on {s}) because A "
             "and B do not commute, and PauliSum holds real coefficients only; multiply commuting "
             "operators, or use A.anticommutator(B) / A.commutator(B) for the Hermitian parts"
@@ -1056,13 +1058,13 @@ def expval_dense(op: PauliSum | PauliString | str, state: np.ndarray) -> float:
     o = PauliSum.coerce(op)
     psi = np.asarray(state)
     if psi.ndim != 1 or psi.size == 0 or psi.size & (psi.size - 1):
-        raise ValueError(
+        raise ConfigError(
             f"expval_dense needs a 1-D state vector of length 2^n, got shape {psi.shape}; "
             "pass one state at a time (loop over a batch)"
         )
     n = psi.size.bit_length() - 1
     if n < o.n_wires:
-        raise ValueError(
+        raise ConfigError(
             f"the state has {n} wires (length {psi.size}) but the operator acts on wire {o.n_wires - 1}"
         )
     psi = psi.astype(complex)

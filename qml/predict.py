@@ -62,6 +62,7 @@ from qml.cli import (
     fixed_parameters,
     simulator_from_args,
 )
+from qml.errors import ConfigError
 from qml.models.layer import complex_dtype
 from qml.simulator import Simulator
 
@@ -162,7 +163,7 @@ def grids(lam_range: tuple[float, float], train: int, test: int, dense: int) -> 
 
 def _check_count(name: str, value: Any, low: int) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or value < low:
-        raise ValueError(f"{name} must be an integer >= {low}, got {value!r}")
+        raise ConfigError(f"{name} must be an integer >= {low}, got {value!r}")
     return value
 
 
@@ -306,16 +307,16 @@ def run_prediction(
     from qml.models import HamiltonianFamily, evaluate
 
     if problem not in PRESETS:
-        raise ValueError(f"unknown problem {problem!r} for predict; valid choices: {', '.join(PRESETS)}")
+        raise ConfigError(f"unknown problem {problem!r} for predict; valid choices: {', '.join(PRESETS)}")
     if model not in MODEL_KINDS:
-        raise ValueError(f"unknown model {model!r}; valid choices: {', '.join(MODEL_KINDS)}")
+        raise ConfigError(f"unknown model {model!r}; valid choices: {', '.join(MODEL_KINDS)}")
     if dtype not in ("complex128", "complex64"):
-        raise ValueError(f"unknown dtype {dtype!r}; valid choices: complex128, complex64")
+        raise ConfigError(f"unknown dtype {dtype!r}; valid choices: complex128, complex64")
     preset = PRESETS[problem]
     if lam_range is not None or periodic is not None:
         lo, hi = preset.lam_range if lam_range is None else (float(lam_range[0]), float(lam_range[1]))
         if not hi > lo:
-            raise ValueError(f"lam_range must be (lo, hi) with hi > lo, got {lam_range!r}")
+            raise ConfigError(f"lam_range must be (lo, hi) with hi > lo, got {lam_range!r}")
         fixed = dict(preset.fixed) if periodic is None else {**preset.fixed, "periodic": bool(periodic)}
         preset = dataclasses.replace(preset, lam_range=(lo, hi), fixed=fixed)
     if simulator is not None:
@@ -380,16 +381,16 @@ def load_predict_file(path: str | Path, quick: bool = False) -> dict[str, Any]:
     """
     p = Path(path)
     if not p.exists():
-        raise ValueError(f"no experiment file at {p}")
+        raise ConfigError(f"no experiment file at {p}")
     try:
         data = tomllib.loads(p.read_text())
     except tomllib.TOMLDecodeError as err:
-        raise ValueError(f"{p}: invalid TOML: {err}") from None
+        raise ConfigError(f"{p}: invalid TOML: {err}") from None
     for key in data:
         if key not in _TOP:
-            raise ValueError(f"{p}: unknown key {key!r} at the top level; valid keys: {', '.join(_TOP)}")
+            raise ConfigError(f"{p}: unknown key {key!r} at the top level; valid keys: {', '.join(_TOP)}")
     if data.get("method") != "predict":
-        raise ValueError(f"{p}: not a predict experiment (method = {data.get('method')!r}); use 'qml run'")
+        raise ConfigError(f"{p}: not a predict experiment (method = {data.get('method')!r}); use 'qml run'")
     merged = _merge({k: v for k, v in data.items() if k != "quick"}, data.get("quick", {}) if quick else {})
     from qml.problems.registry import PROBLEMS
 
@@ -399,21 +400,21 @@ def load_predict_file(path: str | Path, quick: bool = False) -> dict[str, Any]:
     for table, keys in (("predict", _PREDICT_KEYS), ("check", _CHECK_KEYS), ("problem", problem_keys)):
         val = merged.setdefault(table, {})
         if not isinstance(val, dict):
-            raise ValueError(f"{p}: [{table}] must be a table")
+            raise ConfigError(f"{p}: [{table}] must be a table")
         for key in val:
             if key not in keys:
-                raise ValueError(f"{p}: unknown key {key!r} in [{table}]; valid keys: {', '.join(keys)}")
+                raise ConfigError(f"{p}: unknown key {key!r} in [{table}]; valid keys: {', '.join(keys)}")
     if merged.get("backend", "torch") != "torch":
-        raise ValueError(f"{p}: unknown backend {merged['backend']!r}; valid backends: torch")
+        raise ConfigError(f"{p}: unknown backend {merged['backend']!r}; valid backends: torch")
     if family:
         if name not in PROBLEMS:
-            raise ValueError(f"{p}: [problem] name must be one of {', '.join(PROBLEMS)}")
+            raise ConfigError(f"{p}: [problem] name must be one of {', '.join(PROBLEMS)}")
         vary = merged["predict"]["vary"]
         if not isinstance(vary, dict) or not all(isinstance(v, list) and len(v) == 2 for v in vary.values()):
-            raise ValueError(f"{p}: [predict] vary must be a table of [lo, hi] pairs, e.g. "
+            raise ConfigError(f"{p}: [predict] vary must be a table of [lo, hi] pairs, e.g. "
                              "vary = {h = [0, 2]}")
     elif merged["problem"].get("name") not in PRESETS:
-        raise ValueError(f"{p}: [problem] name must be one of {', '.join(PRESETS)} (or give [predict] vary)")
+        raise ConfigError(f"{p}: [problem] name must be one of {', '.join(PRESETS)} (or give [predict] vary)")
     merged["_path"] = str(p)
     return merged
 
@@ -496,7 +497,7 @@ def _run_family_file(
 
     pr, ck, pb = exp["predict"], exp["check"], exp["problem"]
     if "beats_baseline" in ck:
-        raise ValueError(f"{exp['_path']}: beats_baseline applies to the presets; a family run reports its "
+        raise ConfigError(f"{exp['_path']}: beats_baseline applies to the presets; a family run reports its "
                          "baselines (exact_interp, shadow) in the result")
     fixed = {k: v for k, v in pb.items() if k != "name"}
     result = predict_family(pb["name"], {k: tuple(v) for k, v in pr["vary"].items()}, fixed,
@@ -584,11 +585,11 @@ def parse_vary(items: Sequence[str]) -> dict[str, tuple[float, float]]:
         try:
             lo, hi = _span(rng)
         except ValueError:
-            raise ValueError(f"--vary {item!r}: expected NAME=LO:HI, e.g. h=0:2") from None
+            raise ConfigError(f"--vary {item!r}: expected NAME=LO:HI, e.g. h=0:2") from None
         if not sep or not name.strip():
-            raise ValueError(f"--vary {item!r}: expected NAME=LO:HI, e.g. h=0:2")
+            raise ConfigError(f"--vary {item!r}: expected NAME=LO:HI, e.g. h=0:2")
         if name.strip() in out:
-            raise ValueError(f"--vary names {name.strip()!r} twice")
+            raise ConfigError(f"--vary names {name.strip()!r} twice")
         out[name.strip()] = (lo, hi)
     return out
 
@@ -673,7 +674,7 @@ def family_command(args: argparse.Namespace) -> int:
 
     problem, vary, fixed = family_settings(args)
     if args.model not in ("mlp", "sector"):
-        raise ValueError("with --vary the model is the sector-branch prediction; --model is for the presets")
+        raise ConfigError("with --vary the model is the sector-branch prediction; --model is for the presets")
     con = Console(stderr=True, highlight=False)
     executor = None
     if getattr(args, "workers", 1) > 1:
@@ -782,7 +783,7 @@ def _range(text: str | None) -> tuple[float, float] | None:
     try:
         return _span(text)
     except ValueError:
-        raise ValueError(f"--range expects LO:HI (e.g. 1:2), got {text!r}") from None
+        raise ConfigError(f"--range expects LO:HI (e.g. 1:2), got {text!r}") from None
 
 
 def predict_command(args: argparse.Namespace) -> int:
@@ -807,7 +808,7 @@ def predict_command(args: argparse.Namespace) -> int:
             return _finish_family(outcome, args, checks)
     else:
         if args.problem not in PRESETS:
-            raise ValueError(f"{args.problem!r} is not a preset ({', '.join(PRESETS)}); name the varied "
+            raise ConfigError(f"{args.problem!r} is not a preset ({', '.join(PRESETS)}); name the varied "
                              "parameter with --vary NAME=LO:HI, e.g. --vary h=0:2")
         sim = simulator_from_args(args)
         with ProgressBar(f"predict {args.problem}") as bar:

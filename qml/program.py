@@ -24,6 +24,7 @@ from typing import Any
 import torch
 
 from qml import kernels as K
+from qml.dtypes import real_dtype
 from qml.gates import GATES, is_real_op, unitary_matrix
 from qml.ir import Circuit, Op
 
@@ -184,7 +185,7 @@ class Program:
         """Precomputed data (matrix, diagonal or target matrix) of constant ops."""
         key = (dtype, device)
         if key not in self._fixed:
-            real = _real_dtype(dtype)
+            real = real_dtype(dtype)
             data: list[Tensor | None] = []
             for st in self.steps:
                 if st.slot >= 0:
@@ -253,10 +254,6 @@ def _runs(cols: list[int], n_w: int) -> list[tuple[bool, int, int]]:
     return runs
 
 
-def _real_dtype(dtype: torch.dtype) -> torch.dtype:
-    return {torch.complex64: torch.float32, torch.complex128: torch.float64}.get(dtype, dtype)
-
-
 def _data_fn(step: Step, dtype: torch.dtype) -> Callable[[Tensor], Tensor]:
     """Function ``angles (..., n_params) -> gate data`` in the state dtype."""
     if step.op.name == "Unitary":
@@ -276,7 +273,7 @@ def _data_fn(step: Step, dtype: torch.dtype) -> Callable[[Tensor], Tensor]:
         fn = GATES[step.target_gate].matrix
     else:
         fn = spec.matrix
-    real_dt = _real_dtype(dtype)
+    real_dt = real_dtype(dtype)
 
     def data(a: Tensor) -> Tensor:
         v = fn(a.to(real_dt))

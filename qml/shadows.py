@@ -33,6 +33,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from qml.errors import ConfigError
 from qml.paulis import PauliString, PauliSum
 
 if TYPE_CHECKING:
@@ -64,7 +65,7 @@ _DEFAULT_ALPHAS = tuple(np.logspace(-10, 1, 12))
 
 def _count(value: Any, what: str, minimum: int = 1) -> int:
     if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < minimum:
-        raise ValueError(
+        raise ConfigError(
             f"{what} must be an integer >= {minimum}, got {value!r}; pass a whole number, e.g. {what}=100"
         )
     return int(value)
@@ -73,14 +74,14 @@ def _count(value: Any, what: str, minimum: int = 1) -> int:
 def _as_state(state: Any) -> np.ndarray:
     psi = np.asarray(state.detach().cpu().numpy() if hasattr(state, "detach") else state)
     if psi.ndim != 1 or psi.size < 2 or psi.size & (psi.size - 1):
-        raise ValueError(
+        raise ConfigError(
             f"a state must be a 1-D vector of length 2^n (n >= 1), got shape {psi.shape}; "
             "pass one state vector, wire 0 = most significant bit"
         )
     psi = psi.astype(np.complex128)
     norm = float(np.vdot(psi, psi).real)
     if not math.isfinite(norm) or abs(norm - 1.0) > 1e-4:
-        raise ValueError(f"the state has squared norm {norm}, expected 1; normalise it (psi / ||psi||)")
+        raise ConfigError(f"the state has squared norm {norm}, expected 1; normalise it (psi / ||psi||)")
     return psi / math.sqrt(norm)
 
 
@@ -93,9 +94,9 @@ def _as_lams(lams: Any, k: int | None = None) -> np.ndarray:
         x = x.reshape(1, -1) if k is not None and k > 1 and x.size == k else x.reshape(-1, 1)
     if x.ndim != 2 or x.shape[0] == 0 or (k is not None and x.shape[1] != k):
         want = "(B,) or (B, 1)" if k in (None, 1) else f"(B, {k})"
-        raise ValueError(f"lambda must have shape {want}, got shape {np.shape(lams)}")
+        raise ConfigError(f"lambda must have shape {want}, got shape {np.shape(lams)}")
     if not np.isfinite(x).all():
-        raise ValueError("lambda values must be finite; drop NaN or infinite rows")
+        raise ConfigError("lambda values must be finite; drop NaN or infinite rows")
     return x
 
 
@@ -121,12 +122,12 @@ class Shadow:
     def __post_init__(self) -> None:
         b, o = np.asarray(self.bases), np.asarray(self.outcomes)
         if b.ndim != 2 or b.shape != o.shape or b.shape[0] == 0:
-            raise ValueError(
+            raise ConfigError(
                 f"bases and outcomes must be (S, n) arrays of one shape with S >= 1, got {b.shape} and "
                 f"{o.shape}"
             )
         if not np.isin(b, (0, 1, 2)).all() or not np.isin(o, (-1, 1)).all():
-            raise ValueError("bases must hold 0 (X), 1 (Y) or 2 (Z) and outcomes +1 or -1")
+            raise ConfigError("bases must hold 0 (X), 1 (Y) or 2 (Z) and outcomes +1 or -1")
         object.__setattr__(self, "bases", b.astype(np.int8))
         object.__setattr__(self, "outcomes", o.astype(np.int8))
 
@@ -232,7 +233,7 @@ def shadow_expectations(
     """
     k = _count(median_of_means, "median_of_means")
     if k > shadow.n_snapshots:
-        raise ValueError(
+        raise ConfigError(
             f"median_of_means={k} exceeds the {shadow.n_snapshots} snapshots; use at most one group per "
             "snapshot (e.g. median_of_means=10 with >= 10 snapshots)"
         )
@@ -240,7 +241,7 @@ def shadow_expectations(
     for j, text in enumerate(strings):
         s = PauliString.parse(text) if isinstance(text, str) else text
         if s.ops and s.ops[-1][0] >= shadow.n_wires:
-            raise ValueError(
+            raise ConfigError(
                 f"{s} acts on wire {s.ops[-1][0]} but the shadow has {shadow.n_wires} wires; "
                 "measure a wider state or drop the string"
             )
@@ -357,7 +358,7 @@ class ShadowKernelModel:
         o = PauliSum.coerce(op)
         missing = [str(s) for _, s in o.terms if not s.is_identity and s not in self._index]
         if missing:
-            raise ValueError(
+            raise ConfigError(
                 f"the model has no prediction for {', '.join(missing)}; refit with these strings included "
                 "(e.g. family_strings(family, extra=[op]))"
             )
@@ -394,7 +395,7 @@ class ShadowKernelModel:
 def _grid(values: Sequence[float] | None, default: Sequence[float], what: str, lo: float) -> list[float]:
     out = [float(v) for v in (default if values is None else values)]
     if not out or not all(math.isfinite(v) and v >= lo and v > 0 for v in out):
-        raise ValueError(f"{what} must be a non-empty list of finite numbers >= {lo} (> 0), got {values!r}")
+        raise ConfigError(f"{what} must be a non-empty list of finite numbers >= {lo} (> 0), got {values!r}")
     return out
 
 
@@ -437,17 +438,17 @@ def fit_kernel(
         ('dirichlet', 4)
     """
     if kernel not in KERNELS:
-        raise ValueError(f"unknown kernel {kernel!r}; valid kernels: {', '.join(KERNELS)}")
+        raise ConfigError(f"unknown kernel {kernel!r}; valid kernels: {', '.join(KERNELS)}")
     x = _as_lams(train_lams)
     if len(x) < 2:
-        raise ValueError(f"need at least 2 training points, got {len(x)}; add training lambda values")
+        raise ConfigError(f"need at least 2 training points, got {len(x)}; add training lambda values")
     strs = [PauliString.parse(s) if isinstance(s, str) else s for s in strings]
     if not strs or len(set(strs)) != len(strs):
-        raise ValueError("strings must be a non-empty list of distinct Pauli strings; drop duplicates")
+        raise ConfigError("strings must be a non-empty list of distinct Pauli strings; drop duplicates")
     y = np.asarray(targets, dtype=float)
     y = y.reshape(-1, 1) if y.ndim == 1 else y
     if y.shape != (len(x), len(strs)) or not np.isfinite(y).all():
-        raise ValueError(
+        raise ConfigError(
             f"targets must be finite with shape (T, M) = ({len(x)}, {len(strs)}), got {np.shape(targets)}"
         )
     gs = _grid(gammas, _DEFAULT_GRIDS[kernel], "gammas", 1.0 if kernel == "dirichlet" else 0.0)
@@ -507,7 +508,7 @@ def fit_shadow_kernel(
     """
     x = _as_lams(train_lams)
     if len(states) != len(x):
-        raise ValueError(
+        raise ConfigError(
             f"got {len(states)} states for {len(x)} training points; pass one ground state per lambda"
         )
     strs = [PauliString.parse(s) if isinstance(s, str) else s for s in strings]
@@ -590,7 +591,7 @@ def shadow_baseline(
     for lam in train:
         state = family.exact(lam.tolist()).state
         if state is None:
-            raise ValueError(
+            raise ConfigError(
                 f"no exact ground state at lambda={lam.tolist()} (too wide for ED); use a smaller system"
             )
         states.append(state)

@@ -50,6 +50,8 @@ from qml import collapse as tail
 from qml import dense_tail, split
 from qml.allocator import retain_on_request
 from qml.blockdata import fused_data
+from qml.dtypes import real_dtype
+from qml.errors import ConfigError, ConfigTypeError
 from qml.fusion import FusedProgram, apply_fstep, fstep_vjp, fused_program, match_batch, run_steps
 from qml.ir import Circuit
 from qml.memory import SimulationMemoryError, available_bytes, check_fits
@@ -76,14 +78,10 @@ def _saved_states(run: _Run) -> int:
     return 2 * len(fp.steps)
 
 
-def _real(dtype: torch.dtype) -> torch.dtype:
-    return torch.float32 if dtype == torch.complex64 else torch.float64
-
-
 def as_pauli_sum(obs: ObservableLike) -> PauliSum:
     """Coerce a Pauli string, text such as ``"Z0 Z1 + 0.5*X0"``, or a PauliSum."""
     if not isinstance(obs, (PauliSum, PauliString, str)):
-        raise TypeError(
+        raise ConfigTypeError(
             f"an observable must be a PauliSum, PauliString or text like 'Z0 Z1', got {type(obs)}"
         )
     return PauliSum.coerce(obs)
@@ -156,22 +154,22 @@ class Simulator:
 
     def __post_init__(self) -> None:
         if self.dtype not in _DTYPES:
-            raise ValueError(f"dtype must be torch.complex64 or torch.complex128, got {self.dtype}")
+            raise ConfigError(f"dtype must be torch.complex64 or torch.complex128, got {self.dtype}")
         if self.diff not in _DIFFS:
-            raise ValueError(f"diff must be one of {_DIFFS}, got {self.diff!r}")
+            raise ConfigError(f"diff must be one of {_DIFFS}, got {self.diff!r}")
         if self.method not in METHODS:
-            raise ValueError(
+            raise ConfigError(
                 f"unknown simulation method {self.method!r}; valid choices: {', '.join(map(repr, METHODS))}"
             )
         if self.method == "statevector":
             if self.bond_dim is not None or self.cutoff is not None:
-                raise ValueError(
+                raise ConfigError(
                     "bond_dim and cutoff are settings of method='mps'; the statevector method is exact: "
                     "drop them, or pass method='mps'"
                 )
             return
         if self.diff not in ("auto", "backprop"):
-            raise ValueError(
+            raise ConfigError(
                 f"method='mps' differentiates by autograd through the tensor network: diff must be 'auto' or "
                 f"'backprop', got {self.diff!r}"
             )
@@ -216,7 +214,7 @@ class Simulator:
 
     def _no_mps(self, what: str) -> None:
         if self._mps is not None:
-            raise ValueError(
+            raise ConfigError(
                 f"{what} is not available with method='mps' (an MPS gives expectation values, states of at "
                 "most 20 wires and the MPS itself via .mps.run); use method='statevector' for it"
             )
@@ -226,17 +224,17 @@ class Simulator:
         dev = torch.device(self.device)
         if value is None:
             if size:
-                raise ValueError(
+                raise ConfigError(
                     f"this circuit needs {size} {what}: pass {what}= a tensor of shape ({size},) "
                     f"or (batch, {size})"
                 )
-            return torch.zeros(1, 0, dtype=_real(self.dtype), device=dev)
+            return torch.zeros(1, 0, dtype=real_dtype(self.dtype), device=dev)
         t = value if isinstance(value, Tensor) else torch.as_tensor(value)
         if t.is_complex():
-            raise TypeError(f"{what} must be real, got a complex tensor")
-        t = t.to(device=dev, dtype=_real(self.dtype))
+            raise ConfigTypeError(f"{what} must be real, got a complex tensor")
+        t = t.to(device=dev, dtype=real_dtype(self.dtype))
         if t.dim() == 0 or t.dim() > 2 or t.shape[-1] != size:
-            raise ValueError(
+            raise ConfigError(
                 f"{what} must have shape ({size},) or (batch, {size}) for this circuit, got {tuple(t.shape)}"
                 + (
                     " (flatten template weights with .reshape(-1) or .reshape(batch, -1))"
@@ -245,7 +243,7 @@ class Simulator:
                 )
             )
         if t.dim() == 2 and t.shape[0] == 0:
-            raise ValueError(
+            raise ConfigError(
                 f"{what} has a batch of 0 rows; give at least one row (shape (batch >= 1, {size}))"
             )
         return t
@@ -253,7 +251,7 @@ class Simulator:
     def _prepare(self, circuit: Circuit, weights: Any, inputs: Any) -> _Run:
         retain_on_request()
         if not isinstance(circuit, Circuit):
-            raise TypeError(f"expected a qml Circuit, got {type(circuit).__name__}")
+            raise ConfigTypeError(f"expected a qml Circuit, got {type(circuit).__name__}")
         w = self._vector(weights, circuit.n_weights, "weights")
         x = self._vector(inputs, circuit.n_inputs, "inputs")
         batched = (w.dim() == 2 and weights is not None) or (x.dim() == 2 and inputs is not None)
@@ -261,7 +259,7 @@ class Simulator:
         x2 = x if x.dim() == 2 else x.unsqueeze(0)
         bw, bx = w2.shape[0], x2.shape[0]
         if bw != bx and 1 not in (bw, bx):
-            raise ValueError(f"weights batch {bw} and inputs batch {bx} differ; use equal sizes or 1")
+            raise ConfigError(f"weights batch {bw} and inputs batch {bx} differ; use equal sizes or 1")
         prog = compile_circuit(circuit)
         batch = max(bw, bx)
         collapse = None
@@ -280,7 +278,7 @@ class Simulator:
         return fused_program(prog, self.max_block if self.fuse else 0)
 
     def _state_dtype(self, prog: Program) -> torch.dtype:
-        return _real(self.dtype) if self.real_arithmetic and prog.is_real else self.dtype
+        return real_dtype(self.dtype) if self.real_arithmetic and prog.is_real else self.dtype
 
     def _guard(self, n: int, batch: int, dtype: torch.dtype, states: int, mode: str) -> None:
         check_fits(n, batch, dtype, states, mode, self.device, self.memory_fraction)
@@ -373,7 +371,7 @@ class Simulator:
         """
         self._no_mps("sampling")
         if isinstance(shots, bool) or not isinstance(shots, numbers.Integral) or shots < 1:
-            raise ValueError(f"shots must be an integer >= 1, got {shots!r}")
+            raise ConfigError(f"shots must be an integer >= 1, got {shots!r}")
         with torch.no_grad():
             p = self.probs(circuit, weights, inputs, wires)
         p2 = p.reshape(-1, p.shape[-1]).to(torch.float64)
@@ -522,7 +520,7 @@ def marginal(p: Tensor, n: int, wires: Sequence[int]) -> Tensor:
     """Marginal probabilities ``(B, 2**k)`` of ``wires`` (in the given order) from ``(B, 2**n)``."""
     wires = list(wires)
     if len(set(wires)) != len(wires) or any(not 0 <= w < n for w in wires):
-        raise ValueError(f"wires must be distinct wires in 0..{n - 1}, got {wires}")
+        raise ConfigError(f"wires must be distinct wires in 0..{n - 1}, got {wires}")
     t = p.reshape(p.shape[0], *([2] * n))
     other = [1 + w for w in range(n) if w not in wires]
     if other:

@@ -60,6 +60,7 @@ import torch
 
 from qml import kernels as K
 from qml.blockdata import fused_data
+from qml.errors import ConfigError
 from qml.fusion import (
     PERM_GATES,
     FusedProgram,
@@ -283,7 +284,7 @@ def plan(
     best: Split | None = None
     for a in cuts:
         if not 0 < a < n:
-            raise ValueError(f"cut must be in 1..{n - 1} for {n} wires, got {a}")
+            raise ConfigError(f"cut must be in 1..{n - 1} for {n} wires, got {a}")
         for stop in stops:
             if cut is None and not _may_pay(prog, a, stop):
                 continue
@@ -480,7 +481,7 @@ def z_terms(obs: PauliSum, trailing: tuple[Op, ...] = ()) -> list[tuple[complex,
                 if (mask >> a & 1) != (mask >> b & 1):
                     mask ^= (1 << a) | (1 << b)
             else:
-                raise ValueError(f"{op.name} does not map Z strings to Z strings (only CNOT and SWAP do)")
+                raise ConfigError(f"{op.name} does not map Z strings to Z strings (only CNOT and SWAP do)")
         out.append((complex(coeff), mask))
     return out
 
@@ -642,7 +643,7 @@ def expval(
         ``(B, n_obs)`` real.
     """
     if sp.trailing and not all(o.is_diagonal for o in observables):
-        raise ValueError("this split leaves out a final permutation: it measures diagonal observables only")
+        raise ConfigError("this split leaves out a final permutation: it measures diagonal observables only")
     prog = sp.prog
     dev = weights.device
     gd = None

@@ -37,6 +37,7 @@ from qml.cli import (
     executor_from_args,
     fixed_parameters,
 )
+from qml.errors import ConfigError
 
 
 def add_sweep_commands(subparsers: Any) -> dict[str, argparse.ArgumentParser]:
@@ -101,7 +102,7 @@ def _layers_list(text: str | None) -> list[int | str | None]:
         except ValueError:
             value = 0
         if value < 1:
-            raise ValueError(
+            raise ConfigError(
                 f"--layers {text!r}: expected comma-separated integers >= 1 or 'auto', e.g. 2,4,auto"
             )
         out.append(value)
@@ -124,7 +125,7 @@ def sweep_specs(args: argparse.Namespace) -> list[Any]:
     fixed = fixed_parameters(args)
     grids = dict(parse_grid(g) for g in args.grid)
     if args.seeds < 1:
-        raise ValueError(f"--seeds must be >= 1, got {args.seeds}")
+        raise ConfigError(f"--seeds must be >= 1, got {args.seeds}")
     return grid_specs(
         args.problem,
         fixed,
@@ -228,7 +229,7 @@ def result_records(directory: str | Path) -> list[dict[str, Any]]:
 
     d = Path(directory)
     if not d.is_dir():
-        raise ValueError(f"no results directory at {d}")
+        raise ConfigError(f"no results directory at {d}")
     out = []
     for rec in ResultStore(d).records():
         task = rec.get("task") or rec.get("extra", {}).get("task", {})
@@ -327,7 +328,7 @@ def _plot(rows: list[dict[str, Any]], path: str) -> None:
 
     done = [r for r in rows if r["status"] == "done"]
     if not done:
-        raise ValueError("nothing to plot: no finished task in this directory")
+        raise ConfigError("nothing to plot: no finished task in this directory")
     varying = [k for k in done[0]["params"] if len({json.dumps(r["params"].get(k)) for r in done}) > 1]
     x_name = varying[0] if varying else next(iter(done[0]["params"]), "task")
     fig = Figure(figsize=(7, 6), constrained_layout=True)

@@ -31,6 +31,7 @@ from qml.cli import (
     executor_from_args,
     fixed_parameters,
 )
+from qml.errors import ConfigError
 
 
 def add_tune_command(subparsers: Any) -> argparse.ArgumentParser:
@@ -136,9 +137,9 @@ def tune_command(args: argparse.Namespace) -> int:
     if args.ansatz is not None:
         base["ansatz"] = args.ansatz
     if args.trials < 0:
-        raise ValueError(f"--trials must be >= 0, got {args.trials}")
+        raise ConfigError(f"--trials must be >= 0, got {args.trials}")
     if args.workers < 1:
-        raise ValueError(f"--workers must be >= 1, got {args.workers}")
+        raise ConfigError(f"--workers must be >= 1, got {args.workers}")
     err = Console(stderr=True, highlight=False, soft_wrap=True)
     out = Console(highlight=False, soft_wrap=True)
     if not out.is_terminal:  # a pipe or a file: wide enough that no column is cut

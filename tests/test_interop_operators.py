@@ -81,7 +81,7 @@ def test_openfermion_missing_names_the_install():
     try:
         import openfermion  # noqa: F401
     except ModuleNotFoundError:
-        with pytest.raises(ModuleNotFoundError, match="pip install openfermion"):
+        with pytest.raises(ModuleNotFoundError, match=r"pip install 'qml-circuits\[openfermion\]'"):
             to_qubit_operator("Z0")
 
 

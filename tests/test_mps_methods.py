@@ -221,3 +221,22 @@ def test_prediction_beyond_ed_is_scored_against_dmrg_states():
     assert all(0.9 < f <= 1.0 + 1e-9 for f in r.fidelity)
     assert max(r.rel_error) < 1e-2
     assert len(r.observables["magnetization_x"]["exact"]) == 2
+
+
+@pytest.mark.gpu
+@pytest.mark.parametrize("dtype", [torch.complex128, torch.complex64])
+def test_mps_on_cuda_equals_the_cpu(dtype):
+    """Values and gradients of the MPS method on CUDA equal the CPU's (skipped without CUDA)."""
+    p = get_problem("heisenberg", n=12, periodic=False)
+    circuit = p.ansatz(3, "hva-local")
+    w = torch.linspace(-0.4, 0.5, circuit.n_weights, dtype=torch.float64)
+    out = []
+    for device in ("cpu", "cuda"):
+        wd = w.clone().to(device).requires_grad_()
+        sim = Simulator(method="mps", bond_dim=16, dtype=dtype, device=device)
+        e = sim.expval(circuit, p.hamiltonian, wd)
+        (g,) = torch.autograd.grad(e, wd)
+        out.append((float(e), g.cpu()))
+    tol = 1e-9 if dtype == torch.complex128 else 1e-3
+    assert abs(out[0][0] - out[1][0]) <= tol * abs(out[0][0])
+    assert torch.allclose(out[0][1], out[1][1], atol=tol * 10)

@@ -100,7 +100,7 @@ def test_parse_space_rejects_a_name_given_twice():
 
 def test_missing_optuna_says_what_to_install(monkeypatch):
     monkeypatch.setitem(sys.modules, "optuna", None)
-    with pytest.raises(ValueError, match=r"pip install 'qml-circuits\[tune\]'"):
+    with pytest.raises(ModuleNotFoundError, match=r"pip install 'qml-circuits\[tune\]'"):
         tune("tfim", TFIM, ["layers=1:2:int"], n_trials=1)
 
 

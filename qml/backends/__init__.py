@@ -26,7 +26,7 @@ Example:
     >>> get_backend("cirq")
     Traceback (most recent call last):
     ...
-    ValueError: unknown backend 'cirq'; valid names: torch, pennylane, pennylane:<device>, aer, \
+    qml.errors.ConfigError: unknown backend 'cirq'; valid names: torch, pennylane, pennylane:<device>, aer, \
 aer:noisy:<fake backend>, ibm:<backend name>, mps
 """
 
@@ -45,6 +45,7 @@ from qml.backends.base import (
     prepare,
     slot_circuit,
 )
+from qml.errors import ConfigError
 
 __all__ = [
     "Backend",
@@ -65,7 +66,7 @@ Factory = Callable[[str, dict[str, Any]], Backend]
 
 def _torch(rest: str, options: dict[str, Any]) -> Backend:
     if rest:
-        raise ValueError(f"'torch' takes no suffix, got 'torch:{rest}'; pass simulator settings as keywords")
+        raise ConfigError(f"'torch' takes no suffix, got 'torch:{rest}'; pass simulator settings as keywords")
     from qml.backends.torch_backend import TorchBackend
 
     return TorchBackend(**options)
@@ -84,7 +85,7 @@ def _aer(rest: str, options: dict[str, Any]) -> Backend:
         return AerBackend(**options)
     kind, _, device = rest.partition(":")
     if kind != "noisy" or not device:
-        raise ValueError(
+        raise ConfigError(
             f"unknown Aer backend 'aer:{rest}'; use 'aer' (ideal) or 'aer:noisy:<fake backend>', "
             "e.g. 'aer:noisy:fake_manila'"
         )
@@ -93,7 +94,7 @@ def _aer(rest: str, options: dict[str, Any]) -> Backend:
 
 def _ibm(rest: str, options: dict[str, Any]) -> Backend:
     if not rest:
-        raise ValueError(
+        raise ConfigError(
             "name the IBM backend: 'ibm:<backend name>', e.g. 'ibm:ibm_brisbane' or 'ibm:fake_manila'"
         )
     from qml.backends.ibm import IBMBackend
@@ -103,7 +104,7 @@ def _ibm(rest: str, options: dict[str, Any]) -> Backend:
 
 def _mps(rest: str, options: dict[str, Any]) -> Backend:
     if rest:
-        raise ValueError(
+        raise ConfigError(
             f"'mps' takes no suffix, got 'mps:{rest}'; pass bond_dim=..., cutoff=... as keywords"
         )
     from qml.backends.mps_backend import MPSBackend
@@ -140,7 +141,7 @@ def register_backend(prefix: str, factory: Factory, patterns: str | None = None)
         'torch'
     """
     if not prefix or ":" in prefix:
-        raise ValueError(f"a backend prefix must be a non-empty name without ':', got {prefix!r}")
+        raise ConfigError(f"a backend prefix must be a non-empty name without ':', got {prefix!r}")
     _REGISTRY[prefix] = (factory, patterns or prefix)
 
 
@@ -162,11 +163,11 @@ def get_backend(name: str, **options: Any) -> Backend:
         'pennylane:lightning.qubit'
     """
     if not isinstance(name, str) or not name.strip():
-        raise ValueError(
+        raise ConfigError(
             f"a backend name must be a non-empty string; valid names: {', '.join(available_backends())}"
         )
     prefix, _, rest = name.strip().partition(":")
     entry = _REGISTRY.get(prefix.lower())
     if entry is None:
-        raise ValueError(f"unknown backend {name!r}; valid names: {', '.join(available_backends())}")
+        raise ConfigError(f"unknown backend {name!r}; valid names: {', '.join(available_backends())}")
     return entry[0](rest, options)

@@ -36,6 +36,7 @@ import numpy as np
 
 from qml.backends.base import BaseBackend, Capabilities, Execution
 from qml.backends.qiskit_common import CompiledCircuit, compile_slots, fake_backend, map_observables
+from qml.errors import ConfigError
 from qml.ir import Circuit
 from qml.paulis import PauliSum
 
@@ -75,7 +76,7 @@ class AerBackend(BaseBackend):
         seed_transpiler: int | None = 1234,
     ) -> None:
         if method not in _METHODS:
-            raise ValueError(f"method must be one of {_METHODS}, got {method!r}")
+            raise ConfigError(f"method must be one of {_METHODS}, got {method!r}")
         self.target_backend = fake_backend(noise) if isinstance(noise, str) else noise
         self.method = method
         self.approximation = bool(approximation)

@@ -41,6 +41,7 @@ from typing import Any, Protocol, runtime_checkable
 import numpy as np
 import torch
 
+from qml.errors import ConfigError, ConfigTypeError
 from qml.ir import Circuit, Op, W
 from qml.paulis import ObservableLike, PauliSum
 
@@ -196,13 +197,13 @@ def as_observables(
     single = not isinstance(observables, (list, tuple))
     items = [observables] if single else list(observables)
     if not items:
-        raise ValueError("pass at least one observable (a PauliSum, PauliString or text like 'Z0 Z1')")
+        raise ConfigError("pass at least one observable (a PauliSum, PauliString or text like 'Z0 Z1')")
     out = []
     for o in items:
         try:
             out.append(PauliSum.coerce(o))
         except TypeError:
-            raise TypeError(
+            raise ConfigTypeError(
                 f"an observable must be a PauliSum, PauliString, text like 'Z0 Z1' or a number, got "
                 f"{type(o).__name__}"
             ) from None
@@ -247,25 +248,25 @@ class Prepared:
 def _vector(value: Any, size: int, what: str) -> tuple[Tensor, bool]:
     if value is None:
         if size:
-            raise ValueError(
+            raise ConfigError(
                 f"this circuit needs {size} {what}: pass {what}= an array of shape ({size},) or (batch, "
                 f"{size})"
             )
         return torch.zeros(1, 0, dtype=torch.float64), False
     t = value if isinstance(value, Tensor) else torch.as_tensor(np.asarray(value, dtype=np.float64))
     if t.is_complex():
-        raise TypeError(f"{what} must be real, got a complex array")
+        raise ConfigTypeError(f"{what} must be real, got a complex array")
     t = t.to(torch.float64)
     if t.dim() == 0 or t.dim() > 2 or t.shape[-1] != size:
-        raise ValueError(
+        raise ConfigError(
             f"{what} must have shape ({size},) or (batch, {size}) for this circuit, got {tuple(t.shape)}"
         )
     if t.dim() == 2 and t.shape[0] == 0:
-        raise ValueError(f"{what} has a batch of 0 rows; give at least one row (shape (batch >= 1, {size}))")
+        raise ConfigError(f"{what} has a batch of 0 rows; give at least one row (shape (batch >= 1, {size}))")
     bad = ~torch.isfinite(t.detach())
     if bool(bad.any()):
         where = tuple(int(i) for i in torch.nonzero(bad)[0].tolist())
-        raise ValueError(
+        raise ConfigError(
             f"{what} must be finite numbers; entry {where if len(where) > 1 else where[0]} is "
             f"{float(t.detach()[where]):g} (a diverged optimiser or a bad file? nothing was run)"
         )
@@ -288,15 +289,15 @@ def prepare(
         (2, True, True)
     """
     if not isinstance(circuit, Circuit):
-        raise TypeError(f"expected a qml Circuit, got {type(circuit).__name__}")
+        raise ConfigTypeError(f"expected a qml Circuit, got {type(circuit).__name__}")
     if max_qubits is not None and circuit.n_wires > max_qubits:
-        raise ValueError(
+        raise ConfigError(
             f"the circuit has {circuit.n_wires} wires but this backend runs at most {max_qubits} qubits"
         )
     obs, single = as_observables(observables)
     too_wide = [str(o) for o in obs if o.n_wires > circuit.n_wires]
     if too_wide:
-        raise ValueError(
+        raise ConfigError(
             f"observables {too_wide} act on wires beyond the circuit's {circuit.n_wires} wires "
             f"(0..{circuit.n_wires - 1})"
         )
@@ -304,7 +305,7 @@ def prepare(
     x, xb = _vector(inputs, circuit.n_inputs, "inputs")
     bw, bx = w.shape[0], x.shape[0]
     if bw != bx and 1 not in (bw, bx):
-        raise ValueError(f"weights batch {bw} and inputs batch {bx} differ; use equal sizes or 1")
+        raise ConfigError(f"weights batch {bw} and inputs batch {bx} differ; use equal sizes or 1")
     return Prepared(circuit, obs, single, wb or xb, w, x, max(bw, bx))
 
 
@@ -404,12 +405,12 @@ class BaseBackend:
     def _check_shots(self, shots: int | None) -> None:
         if shots is None:
             if not self.capabilities.supports_exact:
-                raise ValueError(f"backend {self.name!r} has no exact mode: pass shots=N (N >= 1)")
+                raise ConfigError(f"backend {self.name!r} has no exact mode: pass shots=N (N >= 1)")
             return
         if isinstance(shots, bool) or not isinstance(shots, (int, np.integer)) or shots < 1:
-            raise ValueError(f"shots must be a positive integer or None (exact), got {shots!r}")
+            raise ConfigError(f"shots must be a positive integer or None (exact), got {shots!r}")
         if not self.capabilities.supports_shots:
-            raise ValueError(f"backend {self.name!r} does not sample: use shots=None")
+            raise ConfigError(f"backend {self.name!r} does not sample: use shots=None")
 
     def _prepare(
         self, circuit: Circuit, observables: Any, weights: Any, inputs: Any, shots: int | None

@@ -62,6 +62,7 @@ from qml.backends.jobs import (
 )
 from qml.backends.ledger import Ledger
 from qml.backends.qiskit_common import CompiledCircuit, compile_slots, fake_backend, map_observables
+from qml.errors import ConfigError, QMLError
 from qml.ir import Circuit
 from qml.paulis import PauliSum
 
@@ -84,7 +85,7 @@ DEFAULT_USD_PER_SECOND = 1.60
 JOB_OVERHEAD_SECONDS = 2.0
 
 
-class IBMAccountError(RuntimeError):
+class IBMAccountError(QMLError, RuntimeError):
     """No usable IBM Quantum account (nothing in the environment, nothing saved)."""
 
 
@@ -166,7 +167,7 @@ class IBMOptions:
         >>> IBMOptions(mode="hybrid")
         Traceback (most recent call last):
         ...
-        ValueError: mode must be one of ('job', 'batch', 'session'), got 'hybrid'
+        qml.errors.ConfigError: mode must be one of ('job', 'batch', 'session'), got 'hybrid'
     """
 
     shots: int = 4096
@@ -204,11 +205,11 @@ class IBMOptions:
         ]
         for name, value, valid in checks:
             if value not in valid:
-                raise ValueError(f"{name} must be one of {valid}, got {value!r}")
+                raise ConfigError(f"{name} must be one of {valid}, got {value!r}")
         if not isinstance(self.shots, int) or self.shots < 1:
-            raise ValueError(f"shots must be a positive integer, got {self.shots!r}")
+            raise ConfigError(f"shots must be a positive integer, got {self.shots!r}")
         if self.max_rows_per_job < 1:
-            raise ValueError(f"max_rows_per_job must be >= 1, got {self.max_rows_per_job}")
+            raise ConfigError(f"max_rows_per_job must be >= 1, got {self.max_rows_per_job}")
         per_shot = self.seconds_per_shot
         if per_shot is not None and (
             isinstance(per_shot, bool)
@@ -216,7 +217,7 @@ class IBMOptions:
             or not math.isfinite(per_shot)
             or per_shot <= 0
         ):
-            raise ValueError(
+            raise ConfigError(
                 f"seconds_per_shot must be a finite number of seconds > 0 (or unset: the backend's own), "
                 f"got {per_shot!r}"
             )
@@ -236,7 +237,7 @@ class IBMOptions:
         known = {f.name for f in fields(IBMOptions)}
         unknown = sorted(set(data) - known)
         if unknown:
-            raise ValueError(f"unknown IBM options {unknown}; valid: {sorted(known)}")
+            raise ConfigError(f"unknown IBM options {unknown}; valid: {sorted(known)}")
         d = dict(data)
         for k in ("job_tags", "zne_noise_factors"):
             if k in d:
@@ -508,7 +509,7 @@ class RuntimeRunner:
     def cancel(self, job_id: str) -> None:
         """Cancel a remote job."""
         if self.is_local:
-            raise ValueError("local testing mode jobs run synchronously and cannot be cancelled")
+            raise ConfigError("local testing mode jobs run synchronously and cannot be cancelled")
         self.service.job(job_id).cancel()
 
 

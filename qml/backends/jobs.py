@@ -49,6 +49,7 @@ from typing import Any, Protocol, TypeVar
 import numpy as np
 
 from qml.backends.ledger import FINAL_STATUSES, JobRecord, JobRequest, Ledger, LedgerError, new_owner, redact
+from qml.errors import ConfigError, QMLError
 
 log = logging.getLogger(__name__)
 
@@ -90,7 +91,7 @@ _STATUS_MAP = {
 }
 
 
-class JobFailedError(RuntimeError):
+class JobFailedError(QMLError, RuntimeError):
     """A job ended in ERROR (the reason is in the message and the ledger)."""
 
     def __init__(self, message: str, job_id: str | None = None) -> None:
@@ -102,7 +103,7 @@ class JobCancelledError(JobFailedError):
     """A job was cancelled (by you, the service, or a closed session)."""
 
 
-class JobTimeoutError(TimeoutError):
+class JobTimeoutError(QMLError, TimeoutError):
     """Polling gave up; the job is still in the ledger and can be resumed or waited for."""
 
     def __init__(self, message: str, job_id: str | None = None) -> None:
@@ -128,7 +129,7 @@ def normalize_status(status: Any) -> str:
     s = str(name).strip().upper()
     if s in _STATUS_MAP:
         return _STATUS_MAP[s]
-    raise ValueError(f"unknown job status {status!r}; known: {sorted(_STATUS_MAP)}")
+    raise ConfigError(f"unknown job status {status!r}; known: {sorted(_STATUS_MAP)}")
 
 
 def _chain(exc: BaseException) -> list[BaseException]:

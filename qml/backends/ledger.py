@@ -64,6 +64,8 @@ from typing import Any
 
 import numpy as np
 
+from qml.errors import ConfigError, QMLError
+
 log = logging.getLogger(__name__)
 
 __all__ = [
@@ -204,7 +206,7 @@ def _create_atomically(path: Path) -> None:
             tmp.unlink()
 
 
-class LedgerError(RuntimeError):
+class LedgerError(QMLError, RuntimeError):
     """A ledger operation was refused (wrong schema, unknown key, invalid status...)."""
 
 
@@ -581,7 +583,7 @@ class Ledger:
         for what, v in (("max_shots", max_shots), ("max_seconds", max_seconds)):
             number = isinstance(v, (int, float)) and not isinstance(v, bool)
             if v is not None and (not number or not math.isfinite(v) or v < 0):
-                raise ValueError(f"{what} must be a finite number >= 0 or None (unlimited), got {v!r}")
+                raise ConfigError(f"{what} must be a finite number >= 0 or None (unlimited), got {v!r}")
         with self._tx() as c:
             c.execute(
                 "INSERT INTO budgets (name, max_shots, max_seconds, updated) VALUES (?, ?, ?, ?) "
@@ -627,7 +629,7 @@ class Ledger:
             BudgetExceededError: If ``used + reserved + req.cost`` exceeds a limit.
         """
         if req.shots is not None and req.shots < 0:
-            raise ValueError(f"shots must be >= 0, got {req.shots}")
+            raise ConfigError(f"shots must be >= 0, got {req.shots}")
         now = _now()
         with self._tx() as c:
             row = c.execute(f"SELECT {_COLUMNS} FROM jobs WHERE key = ?", (req.key,)).fetchone()

@@ -22,6 +22,7 @@ import torch
 
 from qml.backends.base import Capabilities, Execution, slot_circuit
 from qml.backends.torch_backend import TorchBackend
+from qml.errors import ConfigError
 from qml.ir import Circuit
 from qml.paulis import PauliSum
 from qml.simulator import Simulator
@@ -53,7 +54,9 @@ class MPSBackend(TorchBackend):
     def __init__(self, simulator: Simulator | None = None, **settings: Any) -> None:
         sim = simulator if simulator is not None else Simulator(method="mps", **settings)
         if sim.mps is None:
-            raise ValueError(f"the mps backend needs Simulator(method='mps', ...), got method={sim.method!r}")
+            raise ConfigError(
+                f"the mps backend needs Simulator(method='mps', ...), got method={sim.method!r}"
+            )
         super().__init__(sim)
 
     def execute(

@@ -29,6 +29,7 @@ import numpy as np
 import torch
 
 from qml.backends.base import BaseBackend, Capabilities, Execution, ObservableLike, Prepared, slot_circuit
+from qml.errors import ConfigError
 from qml.ir import Circuit
 from qml.paulis import PauliSum
 
@@ -104,9 +105,9 @@ class PennyLaneBackend(BaseBackend):
     ) -> None:
         devices = installed_devices()
         if device not in devices:
-            raise ValueError(f"PennyLane device {device!r} is not installed; installed devices: {devices}")
+            raise ConfigError(f"PennyLane device {device!r} is not installed; installed devices: {devices}")
         if diff_method not in _DIFF_METHODS:
-            raise ValueError(f"diff_method must be one of {_DIFF_METHODS}, got {diff_method!r}")
+            raise ConfigError(f"diff_method must be one of {_DIFF_METHODS}, got {diff_method!r}")
         self.device = device
         self.diff_method = diff_method
         self.device_kwargs = dict(device_kwargs)
@@ -147,7 +148,7 @@ class PennyLaneBackend(BaseBackend):
         try:
             dev = qp.device(self.device, wires=circuit.n_wires, **kwargs)
         except TypeError as err:
-            raise ValueError(
+            raise ConfigError(
                 f"cannot create PennyLane device {self.device!r} with {sorted(kwargs)}: {err}"
             ) from None
         qfunc = to_pennylane(circuit)

@@ -25,6 +25,7 @@ from typing import Any
 import numpy as np
 
 from qml.backends.base import slot_circuit
+from qml.errors import ConfigError
 from qml.ir import Circuit
 from qml.paulis import PauliSum
 
@@ -140,7 +141,7 @@ def compile_slots(
 
     width = getattr(backend, "num_qubits", None)
     if isinstance(width, int) and circuit.n_wires > width:
-        raise ValueError(
+        raise ConfigError(
             f"a {circuit.n_wires}-qubit circuit does not fit {getattr(backend, 'name', 'the backend')} "
             f"({width} qubits); choose a larger backend (e.g. fake_kolkata, 27 qubits) or a smaller problem"
         )
@@ -236,5 +237,5 @@ def fake_backend(name: str) -> Any:
     by_key = {_key(n): cls for n, cls in classes.items()}
     cls = by_key.get(_key(name))
     if cls is None:
-        raise ValueError(f"no fake backend named {name!r}; valid names: {', '.join(fake_backend_names())}")
+        raise ConfigError(f"no fake backend named {name!r}; valid names: {', '.join(fake_backend_names())}")
     return cls()

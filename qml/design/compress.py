@@ -48,6 +48,7 @@ import torch
 
 from qml.design.evaluate import design_point, optimize_circuit, score
 from qml.design.target import Target, get_target
+from qml.errors import ConfigError
 from qml.gates import GATES, op_matrix
 from qml.ir import Circuit, Op, Param
 from qml.problems.problem import ExactResult, Problem
@@ -115,7 +116,7 @@ def identity_period(name: str) -> float | None:
     """
     spec = GATES.get(name)
     if spec is None:
-        raise ValueError(f"unknown gate {name!r}; expected one of: {', '.join(sorted(GATES))}")
+        raise ConfigError(f"unknown gate {name!r}; expected one of: {', '.join(sorted(GATES))}")
     if spec.n_params == 0 or name == "Unitary":
         return None
     for period in (_TWO_PI, 2.0 * _TWO_PI):
@@ -275,10 +276,10 @@ def simplify(
         (['RY(w0) @ [0]'], [0.75], ['RZ(0) angle 1e-05'], 1)
     """
     if not tol > 0:
-        raise ValueError(f"tol must be > 0 (an angle distance in radians), got {tol!r}; try tol=1e-3")
+        raise ConfigError(f"tol must be > 0 (an angle distance in radians), got {tol!r}; try tol=1e-3")
     w = _as_list(weights, circuit.n_weights)
     if len(w) != circuit.n_weights:
-        raise ValueError(
+        raise ConfigError(
             f"got {len(w)} weights but the circuit has {circuit.n_weights}; pass one value per weight"
         )
     ops = list(circuit.ops)
@@ -409,22 +410,22 @@ def _row(
 
 def _check(problem: Problem, circuit: Circuit, weights: list[float], tol: float) -> None:
     if circuit.n_wires != problem.n_wires:
-        raise ValueError(
+        raise ConfigError(
             f"the circuit has {circuit.n_wires} wires but problem {problem.name!r} has {problem.n_wires}; "
             "pass a circuit built for this problem (e.g. problem.ansatz(layers))"
         )
     if circuit.n_inputs:
-        raise ValueError(
+        raise ConfigError(
             f"the circuit reads {circuit.n_inputs} input feature(s); compress needs a circuit whose "
             "angles are all weights (bind the inputs first)"
         )
     if len(weights) != circuit.n_weights:
-        raise ValueError(
+        raise ConfigError(
             f"got {len(weights)} weights but the circuit has {circuit.n_weights}; "
             "pass one value per weight (e.g. the weights optimize_circuit returned)"
         )
     if isinstance(tol, bool) or not isinstance(tol, (int, float)) or not tol > 0 or not math.isfinite(tol):
-        raise ValueError(f"tol must be a finite number > 0 (radians), got {tol!r}; try tol=1e-3")
+        raise ConfigError(f"tol must be a finite number > 0 (radians), got {tol!r}; try tol=1e-3")
 
 
 def compress(
@@ -489,7 +490,7 @@ def compress(
     if max_error_increase is None:
         max_error_increase = max(1e-8, 1e-6 * abs(exact.energy)) if exact is not None else 1e-8
     if not max_error_increase >= 0:
-        raise ValueError(f"max_error_increase must be >= 0, got {max_error_increase!r}")
+        raise ConfigError(f"max_error_increase must be >= 0, got {max_error_increase!r}")
     sim = simulator if simulator is not None else Simulator()
     tgt = get_target(target) if target is not None else None
     e_in = _energy(sim, problem, circuit, w_in)

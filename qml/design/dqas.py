@@ -55,6 +55,7 @@ import torch
 from qml.design.evaluate import optimize_circuit, score
 from qml.design.evolve import hamiltonian_kinds
 from qml.design.target import Target, embed, get_target, hardware_cost, interaction_pairs, native_pairs
+from qml.errors import ConfigError
 from qml.ir import Circuit, W, X
 from qml.paulis import PauliSum
 from qml.problems.problem import ExactResult, Problem
@@ -93,21 +94,21 @@ def _check_kinds(kinds: Any) -> tuple[tuple[str, ...], tuple[str, ...]]:
         two, one = kinds
         two_t, one_t = tuple(two), tuple(one)
     except (TypeError, ValueError):
-        raise ValueError(
+        raise ConfigError(
             f"kinds must be a pair (two_qubit_kinds, one_qubit_kinds), e.g. (('RZZ',), ('RX', 'RY')), "
             f"got {kinds!r}"
         ) from None
     for got, allowed, what in ((two_t, TWO_QUBIT_KINDS, "two-qubit"), (one_t, ONE_QUBIT_KINDS, "one-qubit")):
         bad = [k for k in got if k not in allowed]
         if bad:
-            raise ValueError(
+            raise ConfigError(
                 f"unknown {what} kinds {bad}: a {what} candidate must be one of {list(allowed)} "
                 "(rotations that are the identity at angle 0); fix kinds=(two_qubit, one_qubit)"
             )
         if len(set(got)) != len(got):
-            raise ValueError(f"{what} kinds repeat a gate: {list(got)}; list each kind once")
+            raise ConfigError(f"{what} kinds repeat a gate: {list(got)}; list each kind once")
     if not two_t and not one_t:
-        raise ValueError("kinds gives no candidate gate at all; name at least one two- or one-qubit kind")
+        raise ConfigError("kinds gives no candidate gate at all; name at least one two- or one-qubit kind")
     return two_t, one_t
 
 
@@ -172,13 +173,13 @@ class SearchSpace:
         if c.dim() == 1:
             c = c.unsqueeze(0)
         if c.dim() != 2 or c.shape[1] != len(self.placements):
-            raise ValueError(
+            raise ConfigError(
                 f"an architecture is one candidate index per placement ({len(self.placements)} of them), "
                 f"got shape {tuple(c.shape)}"
             )
         sizes = torch.tensor([len(p.candidates) for p in self.placements])
         if bool(((c < 0) | (c >= sizes)).any()):
-            raise ValueError("a candidate index is out of range: placement p takes 0..len(candidates)-1")
+            raise ConfigError("a candidate index is out of range: placement p takes 0..len(candidates)-1")
         return c
 
     def mask(self, choices: Sequence[int] | torch.Tensor) -> torch.Tensor:
@@ -211,7 +212,7 @@ class SearchSpace:
         """
         c = self.validate(choice)
         if c.shape[0] != 1:
-            raise ValueError("architecture() takes one architecture (one index per placement)")
+            raise ConfigError("architecture() takes one architecture (one index per placement)")
         return [(p.label, p.candidates[int(k)]) for p, k in zip(self.placements, c[0].tolist(), strict=True)]
 
     def compact(
@@ -233,7 +234,7 @@ class SearchSpace:
         """
         c = self.validate(choice)
         if c.shape[0] != 1:
-            raise ValueError("compact() takes one architecture (one index per placement)")
+            raise ConfigError("compact() takes one architecture (one index per placement)")
         picked = c[0].tolist()
         if theta is None:
             values = [0.0] * len(self.slots)
@@ -242,7 +243,7 @@ class SearchSpace:
         else:
             values = [float(v) for v in theta]
         if len(values) != len(self.slots):
-            raise ValueError(
+            raise ConfigError(
                 f"theta has {len(values)} entries but the super-circuit has {len(self.slots)} weights"
             )
         n = self.circuit.n_wires
@@ -270,9 +271,9 @@ def _check_layout(layout: Sequence[int], n: int, target: Target) -> list[int]:
     try:
         lay = [int(q) for q in layout]
     except (TypeError, ValueError):
-        raise ValueError(f"layout must be a list of physical qubits, one per wire, got {layout!r}") from None
+        raise ConfigError(f"layout must be a list of physical qubits, one per wire, got {layout!r}") from None
     if len(lay) != n or len(set(lay)) != n or not all(0 <= q < target.n_qubits for q in lay):
-        raise ValueError(
+        raise ConfigError(
             f"layout must give {n} distinct physical qubits of {target.name} (0..{target.n_qubits - 1}), "
             f"one per wire, got {lay}; omit it to embed the wires automatically"
         )
@@ -311,7 +312,7 @@ def search_space(
     t = get_target(target)
     n = problem.n_wires
     if n > t.n_qubits:
-        raise ValueError(
+        raise ConfigError(
             f"the problem has {n} wires but the target {t.name} has only {t.n_qubits} qubits; "
             "choose a target with at least as many qubits as the problem has wires"
         )
@@ -319,16 +320,16 @@ def search_space(
     lay = embed(n, t, interaction_pairs(h)) if layout is None else _check_layout(layout, n, t)
     pairs = native_pairs(lay, t)
     if n > 1 and not pairs:
-        raise ValueError(
+        raise ConfigError(
             f"layout {lay} puts no two wires on coupled qubits of {t.name}: there is no native pair "
             "for a two-qubit gate; give a layout along couplings or omit it"
         )
     two, one = _check_kinds(default_kinds(h) if kinds is None else kinds)
     ref = problem.reference
     if ref is not None and (ref.n_weights or ref.n_inputs):
-        raise ValueError("the problem's reference circuit must have no weights and no inputs")
+        raise ConfigError("the problem's reference circuit must have no weights and no inputs")
     if ref is not None and ref.n_wires != n:
-        raise ValueError(f"the reference circuit has {ref.n_wires} wires, the problem {n}")
+        raise ConfigError(f"the reference circuit has {ref.n_wires} wires, the problem {n}")
     placements: list[Placement] = []
     for layer in range(layers):
         if two:
@@ -427,7 +428,7 @@ class DQASOutcome:
 
 def _check_int(name: str, value: Any, low: int, meaning: str) -> int:
     if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < low:
-        raise ValueError(f"{name} must be an integer >= {low} ({meaning}), got {value!r}")
+        raise ConfigError(f"{name} must be an integer >= {low} ({meaning}), got {value!r}")
     return int(value)
 
 
@@ -435,9 +436,9 @@ def _check_positive(name: str, value: Any, allow_zero: bool = False) -> float:
     try:
         v = float(value)
     except (TypeError, ValueError):
-        raise ValueError(f"{name} must be a number, got {value!r}") from None
+        raise ConfigError(f"{name} must be a number, got {value!r}") from None
     if not math.isfinite(v) or v < 0 or (v == 0 and not allow_zero):
-        raise ValueError(f"{name} must be a finite number {'>=' if allow_zero else '>'} 0, got {value!r}")
+        raise ConfigError(f"{name} must be a finite number {'>=' if allow_zero else '>'} 0, got {value!r}")
     return v
 
 

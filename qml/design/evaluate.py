@@ -27,6 +27,7 @@ from typing import Any
 import torch
 
 from qml.design.target import Target, best_cost
+from qml.errors import ConfigError
 from qml.ir import Circuit
 from qml.optimize.optimizers import Objective, minimize
 from qml.paulis import PauliSum
@@ -60,12 +61,12 @@ def optimize_circuit(
         -1.0
     """
     if circuit.n_inputs:
-        raise ValueError("a design candidate must have no input features (its weights are all trained)")
+        raise ConfigError("a design candidate must have no input features (its weights are all trained)")
     sim = simulator if simulator is not None else Simulator()
     p = circuit.n_weights
     base = torch.zeros(p, dtype=torch.float64) if w0 is None else torch.as_tensor(w0, dtype=torch.float64)
     if base.numel() != p:
-        raise ValueError(f"w0 has {base.numel()} entries but the circuit has {p} weights")
+        raise ConfigError(f"w0 has {base.numel()} entries but the circuit has {p} weights")
     if p == 0:
         with torch.no_grad():
             return base, float(sim.expval(circuit, hamiltonian)), 1

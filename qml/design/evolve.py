@@ -42,6 +42,7 @@ import numpy as np
 
 from qml.design.evaluate import design_point, meets, optimize_circuit
 from qml.design.target import Target, embed, get_target, interaction_pairs, native_pairs
+from qml.errors import ConfigError
 from qml.ir import Circuit, W
 from qml.paulis import PauliSum
 from qml.problems.problem import ExactResult, Problem
@@ -291,7 +292,7 @@ def evolve(
     """
     t0 = time.perf_counter()
     if target_error is None and target_fidelity is None:
-        raise ValueError("evolve needs a target: give target_error (energy) and/or target_fidelity")
+        raise ConfigError("evolve needs a target: give target_error (energy) and/or target_fidelity")
     for name, value, low in (
         ("max_layers", max_layers, 1),
         ("generations", generations, 0),
@@ -300,13 +301,13 @@ def evolve(
         ("restarts", restarts, 0),
     ):
         if isinstance(value, bool) or not isinstance(value, int) or value < low:
-            raise ValueError(f"{name} must be an integer >= {low}, got {value!r}")
+            raise ConfigError(f"{name} must be an integer >= {low}, got {value!r}")
     t = get_target(target)
     n = problem.n_wires
     lay = list(layout) if layout is not None else embed(n, t, interaction_pairs(problem.hamiltonian))
     pairs = native_pairs(lay, t)
     if not pairs and n > 1:
-        raise ValueError(f"no two wires are coupled on {t.name} under layout {lay}; give another layout")
+        raise ConfigError(f"no two wires are coupled on {t.name} under layout {lay}; give another layout")
     kinds = kinds if kinds is not None else native_kinds(problem)
     ref = exact if exact is not None else problem.exact()
     layer = full_layer(pairs, n, kinds)

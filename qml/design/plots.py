@@ -18,6 +18,7 @@ from typing import Any
 
 from qml.design.evaluate import pareto_front
 from qml.design.result import DesignResult
+from qml.errors import ConfigError
 
 _FLOOR = 1e-12
 
@@ -52,7 +53,7 @@ def plot_fronts(results: Sequence[DesignResult], path: str | Path | None = None)
     from qml.units import energy_label
 
     if not results:
-        raise ValueError("plot_fronts needs at least one DesignResult")
+        raise ConfigError("plot_fronts needs at least one DesignResult")
     fig = Figure(figsize=(7.5, 8.0), constrained_layout=True)
     FigureCanvasAgg(fig)
     ax_e, ax_f = fig.subplots(2, 1, sharex=True)

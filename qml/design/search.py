@@ -40,6 +40,7 @@ import torch
 from qml.design.evaluate import design_point, meets, optimize_circuit, pareto_front
 from qml.design.result import DesignResult
 from qml.design.target import Target, embed, get_target, interaction_pairs
+from qml.errors import ConfigError
 from qml.ir import Circuit
 from qml.optimize.results import versions
 from qml.problems.problem import ExactResult, Problem
@@ -71,9 +72,9 @@ def default_targets(
     """
     for name, v in (("target_error", target_error), ("target_fidelity", target_fidelity)):
         if v is not None and (isinstance(v, bool) or not isinstance(v, (int, float)) or not v > 0):
-            raise ValueError(f"{name} must be a positive number, got {v!r}")
+            raise ConfigError(f"{name} must be a positive number, got {v!r}")
     if target_fidelity is not None and target_fidelity > 1:
-        raise ValueError(f"target_fidelity is a fidelity in (0, 1], got {target_fidelity!r}")
+        raise ConfigError(f"target_fidelity is a fidelity in (0, 1], got {target_fidelity!r}")
     if target_error is not None or target_fidelity is not None:
         return target_error, target_fidelity
     if problem.energy_unit == "hartree":
@@ -275,14 +276,14 @@ def design(
     """
     t0 = time.perf_counter()
     if method not in METHODS:
-        raise ValueError(f"unknown design method {method!r}; valid methods: {', '.join(METHODS)}")
+        raise ConfigError(f"unknown design method {method!r}; valid methods: {', '.join(METHODS)}")
     target_error, target_fidelity = default_targets(problem, target_error, target_fidelity)
     t = get_target(target)
     n = problem.n_wires
     lay = list(layout) if layout is not None else embed(n, t, interaction_pairs(problem.hamiltonian))
     exact = problem.exact()
     if exact.ground_space is None and target_fidelity is not None:
-        raise ValueError(
+        raise ConfigError(
             f"{problem.label()} has no exact ground state for a fidelity target; give target_error"
         )
     say: Progress = progress or (lambda line: log.info("%s", line))
@@ -293,7 +294,7 @@ def design(
             problem, method, t, lay, exact, target_error, target_fidelity, seed, optimization_level, opts, say
         )
         if not history:
-            raise ValueError(f"{method} appended no operator (the reference already has zero pool gradient)")
+            raise ConfigError(f"{method} appended no operator (the reference already has zero pool gradient)")
         feasible = [i for i, r in enumerate(history) if meets(r, target_error, target_fidelity)]
         pick = (
             min(feasible, key=lambda i: (history[i]["two_qubit_gates"], history[i]["abs_error"]))
@@ -384,7 +385,7 @@ def design(
     names = problem.ansatz_names
     base_name = baseline_ansatz or names[0]
     if base_name not in names:
-        raise ValueError(f"unknown baseline ansatz {base_name!r}; {problem.name} has: {', '.join(names)}")
+        raise ConfigError(f"unknown baseline ansatz {base_name!r}; {problem.name} has: {', '.join(names)}")
     base_layers = 1 if "n_electrons" in problem.info else problem.default_layers
     template_list = (
         template_rows(problem, t, layouts, exact, seed, max_template_layers, optimization_level, say)

@@ -32,6 +32,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from qml.errors import ConfigError
 from qml.ir import Circuit
 from qml.paulis import PauliSum
 
@@ -98,12 +99,12 @@ def get_target(target: Target | str | Sequence[Sequence[int]]) -> Target:
     try:
         pairs = {tuple(sorted((int(a), int(b)))) for a, b in target}
     except (TypeError, ValueError):
-        raise ValueError(
+        raise ConfigError(
             f"a target is a fake backend name (e.g. 'fake_kolkata') or a coupling list like "
             f"[(0, 1), (1, 2)], got {target!r}"
         ) from None
     if not pairs or any(a == b or a < 0 for a, b in pairs):
-        raise ValueError(f"a coupling list needs pairs of distinct non-negative qubits, got {target!r}")
+        raise ConfigError(f"a coupling list needs pairs of distinct non-negative qubits, got {target!r}")
     n = max(b for _, b in pairs) + 1
     from qiskit.providers.fake_provider import GenericBackendV2
 
@@ -164,14 +165,14 @@ def embed(
     """
     t = get_target(target)
     if n_wires > t.n_qubits:
-        raise ValueError(
+        raise ConfigError(
             f"{n_wires} wires do not fit on {t.name} ({t.n_qubits} qubits); choose a larger target"
         )
     if n_wires == 1:
         return [0]
     paths = _paths(t.neighbours(), n_wires, limit)
     if not paths:
-        raise ValueError(
+        raise ConfigError(
             f"{t.name} has no simple path of {n_wires} qubits; give a layout or a target with a longer path"
         )
     edges = set(t.edges)
@@ -255,7 +256,7 @@ def hardware_cost(
 
     t = get_target(target)
     if optimization_level not in (0, 1, 2, 3):
-        raise ValueError(f"optimization_level must be 0, 1, 2 or 3, got {optimization_level!r}")
+        raise ConfigError(f"optimization_level must be 0, 1, 2 or 3, got {optimization_level!r}")
     if layout is not None:
         layout = [int(q) for q in layout]
         if (
@@ -263,13 +264,13 @@ def hardware_cost(
             or len(set(layout)) != len(layout)
             or not all(0 <= q < t.n_qubits for q in layout)
         ):
-            raise ValueError(
+            raise ConfigError(
                 f"layout must give {circuit.n_wires} distinct physical qubits of {t.name} "
                 f"(0..{t.n_qubits - 1}), "
                 f"got {layout}"
             )
     if circuit.n_wires > t.n_qubits:
-        raise ValueError(f"a {circuit.n_wires}-wire circuit does not fit on {t.name} ({t.n_qubits} qubits)")
+        raise ConfigError(f"a {circuit.n_wires}-wire circuit does not fit on {t.name} ({t.n_qubits} qubits)")
     key = (
         circuit,
         t.name,

@@ -27,6 +27,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
+from qml.errors import ConfigError, MissingExtraError
 from qml.paulis import PauliString, PauliSum
 
 #: Imaginary parts below this (relative to the largest coefficient) are rounding, not physics.
@@ -39,7 +40,7 @@ def _real_coefficients(items: Sequence[tuple[complex, PauliString]], source: str
     for c, s in items:
         c = complex(c)
         if abs(c.imag) > IMAG_TOL * scale:
-            raise ValueError(
+            raise ConfigError(
                 f"the {source} term {s or 'I'} has the complex coefficient {c:g}; a Hamiltonian must be "
                 "Hermitian (real coefficients on Pauli strings)"
             )
@@ -51,7 +52,7 @@ def _label_string(label: str) -> PauliString:
     text = str(label).strip().upper()
     bad = sorted(set(text) - set("IXYZ"))
     if not text or bad:
-        raise ValueError(f"a Pauli label is made of I, X, Y, Z (qubit 0 rightmost), got {label!r}")
+        raise ConfigError(f"a Pauli label is made of I, X, Y, Z (qubit 0 rightmost), got {label!r}")
     n = len(text)
     return PauliString(tuple((n - 1 - k, ltr) for k, ltr in enumerate(text) if ltr != "I"))
 
@@ -69,7 +70,7 @@ def from_labels(labels: str | Iterable[str], coeffs: Iterable[complex] | None = 
     labels = [labels] if isinstance(labels, str) else list(labels)
     values = [1.0] * len(labels) if coeffs is None else list(coeffs)
     if len(values) != len(labels):
-        raise ValueError(
+        raise ConfigError(
             f"{len(labels)} labels but {len(values)} coefficients; give one coefficient per label"
         )
     return _real_coefficients(
@@ -89,7 +90,7 @@ def to_sparse_pauli_op(op: PauliSum | PauliString | str, n_qubits: int | None = 
     h = PauliSum.coerce(op)
     n = max(h.n_wires, 1) if n_qubits is None else int(n_qubits)
     if n < h.n_wires:
-        raise ValueError(f"the operator acts on {h.n_wires} qubits; n_qubits={n} is too few")
+        raise ConfigError(f"the operator acts on {h.n_wires} qubits; n_qubits={n} is too few")
     return to_sparse_pauli(h, n)
 
 
@@ -104,7 +105,7 @@ def from_sparse_pauli_op(op: Any) -> PauliSum:
     try:
         labels, coeffs = zip(*items, strict=True) if items else ((), ())
     except (TypeError, ValueError):
-        raise ValueError(f"expected a SparsePauliOp or (label, coefficient) pairs, got {op!r:.80}") from None
+        raise ConfigError(f"expected a SparsePauliOp or (label, coefficient) pairs, got {op!r:.80}") from None
     return from_labels(list(labels), list(coeffs))
 
 
@@ -140,12 +141,12 @@ def from_pennylane_op(op: Any) -> PauliSum:
     """
     rep = getattr(op, "pauli_rep", None)
     if rep is None:
-        raise ValueError(f"cannot convert {type(op).__name__} to a PauliSum: it has no Pauli representation")
+        raise ConfigError(f"cannot convert {type(op).__name__} to a PauliSum: it has no Pauli representation")
     items = []
     for word, coeff in rep.items():
         wires = list(word)
         if not all(isinstance(w, int) and not isinstance(w, bool) and w >= 0 for w in wires):
-            raise ValueError(
+            raise ConfigError(
                 f"PennyLane wires must be integers >= 0 to become our wires, got {wires}; map them with "
                 "qp.map_wires first"
             )
@@ -163,9 +164,7 @@ def to_qubit_operator(op: PauliSum | PauliString | str) -> Any:
     try:
         from openfermion import QubitOperator
     except ModuleNotFoundError:
-        raise ModuleNotFoundError(
-            "to_qubit_operator needs OpenFermion: pip install openfermion", name="openfermion"
-        ) from None
+        raise MissingExtraError("openfermion", "openfermion", "to_qubit_operator", "OpenFermion") from None
     out = QubitOperator()
     for c, s in PauliSum.coerce(op).terms:
         out += QubitOperator(tuple((w, ltr) for w, ltr in s.ops), float(c))
@@ -183,13 +182,13 @@ def from_qubit_operator(op: Any) -> PauliSum:
     """
     terms = getattr(op, "terms", None)
     if not isinstance(terms, Mapping):
-        raise ValueError(f"expected an openfermion.QubitOperator (a 'terms' dict), got {type(op).__name__}")
+        raise ConfigError(f"expected an openfermion.QubitOperator (a 'terms' dict), got {type(op).__name__}")
     items = []
     for word, coeff in terms.items():
         try:
             items.append((complex(coeff), PauliString(tuple((int(w), str(ltr)) for w, ltr in word))))
         except (TypeError, ValueError) as err:
-            raise ValueError(f"cannot read the QubitOperator term {word!r}: {err}") from None
+            raise ConfigError(f"cannot read the QubitOperator term {word!r}: {err}") from None
     return _real_coefficients(items, "QubitOperator")
 
 

@@ -31,6 +31,7 @@ from typing import Any
 import numpy as np
 import pennylane as qp
 
+from qml.errors import ConfigError, ConfigTypeError
 from qml.gates import GATES, GateSpec
 from qml.ir import Circuit, Op, Param, W
 
@@ -83,13 +84,13 @@ def _check(name: str, values: Any, need: int, arg: str) -> None:
     if need == 0:
         return
     if values is None:
-        raise ValueError(
+        raise ConfigError(
             f"the circuit uses {need} {name}(s) but {arg}=None was passed; pass an array with "
             f"{need} entries on its last axis"
         )
     shape = getattr(values, "shape", None)
     if shape is None or len(shape) == 0 or shape[-1] < need:
-        raise ValueError(
+        raise ConfigError(
             f"{arg} must have at least {need} entries on its last axis (shape (..., {need})), got "
             f"shape {tuple(shape) if shape is not None else None}"
         )
@@ -163,12 +164,12 @@ def to_pennylane(
     """
     labels: list[Hashable] = list(range(circuit.n_wires)) if wires is None else list(wires)
     if len(labels) != circuit.n_wires:
-        raise ValueError(
+        raise ConfigError(
             f"wires must give one PennyLane label per circuit wire: expected {circuit.n_wires}, "
             f"got {len(labels)}"
         )
     if len(set(labels)) != len(labels):
-        raise ValueError(f"wires must be distinct labels, got {labels}")
+        raise ConfigError(f"wires must be distinct labels, got {labels}")
     ops = circuit.ops
 
     def qfunc(weights: Any = None, inputs: Any = None) -> None:
@@ -205,13 +206,13 @@ class PennyLaneImport:
 def _tape(source: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
     if isinstance(source, qp.tape.QuantumScript):
         if args or kwargs:
-            raise ValueError("arguments are for a quantum function or QNode; a tape already has its values")
+            raise ConfigError("arguments are for a quantum function or QNode; a tape already has its values")
         return source
     if isinstance(source, qp.QNode):
         return qp.workflow.construct_tape(source)(*args, **kwargs)
     if callable(source):
         return qp.tape.make_qscript(source)(*args, **kwargs)
-    raise TypeError(
+    raise ConfigTypeError(
         f"from_pennylane reads a tape, a QNode or a quantum function, got {type(source).__name__}"
     )
 
@@ -220,12 +221,12 @@ def _float(value: Any, op: Any) -> float:
     arr = np.asarray(qp.math.to_numpy(value))
     where = f"{op.name} on wires {list(op.wires)}"
     if arr.ndim:
-        raise ValueError(
+        raise ConfigError(
             f"{where} has a batch of {arr.shape[0]} parameters (broadcasting); read one batch element "
             "at a time"
         )
     if np.iscomplexobj(arr) or not np.isfinite(arr):
-        raise ValueError(f"{where} has the angle {arr!r}; angles must be real and finite")
+        raise ConfigError(f"{where} has the angle {arr!r}; angles must be real and finite")
     return float(arr)
 
 
@@ -277,7 +278,7 @@ def from_pennylane(source: Any, *args: Any, trainable: bool = True, **kwargs: An
         try:
             (tape,), _ = qp.transforms.decompose(tape, gate_set=gate_set)
         except Exception as err:  # PennyLane raises several types for undecomposable operations
-            raise ValueError(
+            raise ConfigError(
                 f"PennyLane cannot decompose {', '.join(outside)} into the gates of qml.gates ({err})"
             ) from None
     labels = tuple(tape.wires)
@@ -294,7 +295,7 @@ def from_pennylane(source: Any, *args: Any, trainable: bool = True, **kwargs: An
             continue
         name = _FROM_PENNYLANE.get(op.name)
         if name is None:
-            raise ValueError(f"{op.name} is still outside the gate set after decomposition")
+            raise ConfigError(f"{op.name} is still outside the gate set after decomposition")
         angles = [_float(p, op) for p in op.parameters]
         if trainable:
             params = tuple(W(len(values) + k) for k in range(len(angles)))

@@ -38,6 +38,7 @@ import json
 import math
 from collections.abc import Callable
 
+from qml.errors import ConfigError
 from qml.gates import GATES
 from qml.interop.qasm_read import MAX_QASM_OPS, from_qasm, load_qasm
 from qml.ir import Circuit, Op, Param, W
@@ -166,7 +167,7 @@ def to_qasm3(circuit: Circuit) -> str:
     """
     unitaries = [k for k, op in enumerate(circuit.ops) if op.name == "Unitary"]
     if unitaries:
-        raise ValueError(
+        raise ConfigError(
             f"to_qasm3 cannot write Unitary ops (op index {unitaries[0]}; {len(unitaries)} in all): "
             "OpenQASM 3 has no gate given by a matrix. Decompose them into supported gates first "
             "(e.g. qml.interop.qiskit.to_qiskit, qiskit.transpile, then from_qiskit)"

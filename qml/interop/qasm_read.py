@@ -54,6 +54,7 @@ from typing import Any
 
 import numpy as np
 
+from qml.errors import CircuitError, ConfigTypeError
 from qml.gates import GATES, inverse_op, op_matrix, validate_op
 from qml.ir import MAX_WIRES, Circuit, Op, Param, W
 
@@ -149,7 +150,7 @@ class QasmImport:
     version: str
 
 
-class _Error(ValueError):
+class _Error(CircuitError):
     pass
 
 
@@ -754,7 +755,7 @@ def load_qasm(text: str) -> QasmImport:
         (['U3', 'CNOT'], (0, 1), '2.0')
     """
     if not isinstance(text, str):
-        raise TypeError(f"from_qasm expects the program text as a str, got {type(text).__name__}")
+        raise ConfigTypeError(f"from_qasm expects the program text as a str, got {type(text).__name__}")
     if len(text) > MAX_QASM_CHARS:
         raise _Error(
             f"OpenQASM: the program has {len(text)} characters, more than MAX_QASM_CHARS = {MAX_QASM_CHARS}; "

@@ -45,6 +45,7 @@ from qiskit.circuit import (
 )
 from qiskit.circuit import library as lib
 
+from qml.errors import ConfigError, ConfigTypeError
 from qml.gates import GATES
 from qml.interop.qasm import GATE_DEFINITIONS
 from qml.ir import Circuit, Op, Param
@@ -213,7 +214,7 @@ def to_qiskit(
         (2, 1, 1)
     """
     if not weight_prefix or not input_prefix or weight_prefix == input_prefix:
-        raise ValueError(
+        raise ConfigError(
             f"weight_prefix and input_prefix must be distinct non-empty names, got "
             f"{weight_prefix!r} and {input_prefix!r}"
         )
@@ -236,7 +237,7 @@ def _vector(values: Any, what: str) -> np.ndarray:
         values = values.detach().cpu().numpy()
     arr = np.asarray(values, dtype=float)
     if arr.ndim != 1:
-        raise ValueError(
+        raise ConfigError(
             f"bind takes one {what} vector of shape (n,), got shape {arr.shape}; bind batches "
             "one row at a time"
         )
@@ -286,13 +287,13 @@ def bind(
             continue
         if par.index >= len(vec):
             what = "weights" if par.vector.name == weight_prefix else "inputs"
-            raise ValueError(
+            raise ConfigError(
                 f"{what} has {len(vec)} entries but the circuit uses {par.name}; pass a vector of "
                 f"length >= {par.index + 1}"
             )
         mapping[par] = float(vec[par.index])
     if foreign:
-        raise ValueError(
+        raise ConfigError(
             f"the circuit has parameters {foreign} that are not elements of the vectors "
             f"{weight_prefix!r} or {input_prefix!r}; bind them with qc.assign_parameters first"
         )
@@ -311,9 +312,9 @@ def _to_param(value: Any, index: Mapping[Any, tuple[str, int]], where: str) -> P
     try:
         number = complex(value)
     except TypeError:
-        raise TypeError(f"{where}: cannot read gate parameter {value!r} as an angle") from None
+        raise ConfigTypeError(f"{where}: cannot read gate parameter {value!r} as an angle") from None
     if number.imag != 0.0:
-        raise ValueError(f"{where}: gate angles must be real, got {value!r}")
+        raise ConfigError(f"{where}: gate angles must be real, got {value!r}")
     return Param.of(number.real)
 
 
@@ -332,12 +333,12 @@ def _polynomial(expr: ParameterExpression, index: Mapping[Any, tuple[str, int]],
             refs = tuple(index[by_name[str(g)]] for g, k in zip(gens, powers) for _ in range(k))
             terms.append((complex(coeff), refs))
     except (sympy.PolynomialError, TypeError, KeyError) as exc:
-        raise ValueError(
+        raise ConfigError(
             f"{where}: angle {expr} is not a polynomial in the circuit parameters ({exc}); "
             "qml angles are sums and products of parameters and constants"
         ) from None
     if any(c.imag != 0.0 for c, _ in terms):
-        raise ValueError(f"{where}: angle {expr} has complex coefficients; angles must be real")
+        raise ConfigError(f"{where}: angle {expr} has complex coefficients; angles must be real")
     out = Param.of(0.0)
     for coeff, refs in terms:
         mono = Param(0.0, ((1.0, refs),)) if refs else Param.of(1.0)
@@ -390,11 +391,11 @@ def from_qiskit(
     if weights is not None:
         for i, par in enumerate(weights):
             if par in index:
-                raise ValueError(f"parameter {par.name} is given both as a weight and as an input")
+                raise ConfigError(f"parameter {par.name} is given both as a weight and as an input")
             index[par] = ("w", i)
     missing = [par for par in qc.parameters if par not in index]
     if weights is not None and missing:
-        raise ValueError(
+        raise ConfigError(
             f"parameters {[p.name for p in missing]} are in neither weights nor inputs; list every "
             "free parameter of the circuit in one of them (or pass weights=None)"
         )
@@ -411,18 +412,18 @@ def from_qiskit(
         if name == "barrier":
             continue
         if name == "measure":
-            raise ValueError(
+            raise ConfigError(
                 f"{where}: measurements cannot be read into a unitary circuit; remove them first with "
                 "qc.remove_final_measurements(inplace=False)"
             )
         ours = _FROM_NAMES.get(name)
         if ours is None:
-            raise ValueError(
+            raise ConfigError(
                 f"{where}: unsupported Qiskit gate {name!r}; supported: {supported} (barriers are "
                 "skipped). Transpile first, e.g. qiskit.transpile(qc, basis_gates=['u', 'cx'])"
             )
         if inst.clbits:
-            raise ValueError(f"{where}: classically controlled or classical instructions are not supported")
+            raise ConfigError(f"{where}: classically controlled or classical instructions are not supported")
         wires = tuple(qc.find_bit(q).index for q in inst.qubits)
         if ours == "Unitary":
             matrix = np.asarray(gate.to_matrix(), dtype=complex)

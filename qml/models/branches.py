@@ -4,8 +4,10 @@
 at every training point, solved in a path order (sorted in one parameter, a snake through
 the grid in two) so neighbouring solutions lie on one connected branch of angles. Depth is
 chosen by convergence, not fixed: starting at ``DepthSearch.start`` layers, every point is
-solved from two starts, the previous depth's optimum at that point plus a near-identity
-new layer and the neighbour's optimum at this depth, the lower energy kept; the depth grows
+solved from two starts, the previous depth's optimum at that point grown to the new depth
+(its angle schedules interpolated, or near-identity layers appended: ``DepthSearch.grow``,
+:func:`~qml.optimize.depth.choose_growth`) and the neighbour's optimum at this depth, the
+lower energy kept; the depth grows
 until every training point meets the targets against the exact lowest state of its sector
 (or a budget ends it; the history is kept). :func:`fit_branch` is a pure function of
 its arguments, so branches and points can be shipped to workers.
@@ -38,6 +40,7 @@ from typing import Any
 import numpy as np
 import torch
 
+from qml.errors import ConfigError
 from qml.ir import Circuit
 from qml.models.conditional import (
     HamiltonianFamily,
@@ -46,7 +49,7 @@ from qml.models.conditional import (
     MLPConditional,
     Prediction,
 )
-from qml.optimize.depth import DepthSearch
+from qml.optimize.depth import DepthSearch, choose_growth, interpolate_layers
 
 log = logging.getLogger(__name__)
 
@@ -178,7 +181,7 @@ def fit_branch(
     from qml.simulator import Simulator
 
     if layers != "auto" and (isinstance(layers, bool) or not isinstance(layers, int) or layers < 1):
-        raise ValueError(f"layers must be an integer >= 1 or 'auto', got {layers!r}")
+        raise ConfigError(f"layers must be an integer >= 1 or 'auto', got {layers!r}")
     n = family.n_wires
     search = search or DepthSearch(target_rel_error=1e-4, target_fidelity=0.995, max_layers=2 * n, seed=seed)
     t0 = time.perf_counter()
@@ -193,6 +196,7 @@ def fit_branch(
     p = layers if isinstance(layers, int) else search.start
     top = p if isinstance(layers, int) else (search.max_layers or 2 * n)
     prev: np.ndarray | None = None
+    p_prev = 0
     target = search.target_rel_error
     history: list[dict[str, Any]] = []
     n_evals = 0
@@ -201,14 +205,20 @@ def fit_branch(
         circuit = family_ansatz(family, p, value)
         W = np.zeros((len(L), circuit.n_weights))
         E = np.zeros(len(L))
+        growth = None
+        if prev is not None:
+            growth = choose_growth(search, True, prev.shape[1], p_prev, circuit.n_weights, p)
         for t, row in enumerate(L):
             H = family.hamiltonian(row.tolist())
             starts: list[np.ndarray] = []
             if t > 0:
                 starts.append(W[t - 1])
             if prev is not None:
-                extra = circuit.n_weights - prev.shape[1]
-                starts.append(np.concatenate([prev[t], rng.uniform(-1, 1, extra) * search.new_layer_scale]))
+                if growth == "interp":
+                    starts.append(interpolate_layers(prev[t], p_prev, p).numpy())
+                else:
+                    new = rng.uniform(-1, 1, circuit.n_weights - prev.shape[1]) * search.new_layer_scale
+                    starts.append(np.concatenate([prev[t], new]))
             if not starts:
                 starts.append(rng.uniform(-1, 1, circuit.n_weights) * 0.1)
             best = None
@@ -237,6 +247,7 @@ def fit_branch(
         history.append(
             {
                 "layers": p,
+                "grow": growth,
                 "max_rel_error": max(rel),
                 "min_fidelity": min(fids),
                 "seconds": time.perf_counter() - t_depth,
@@ -264,7 +275,8 @@ def fit_branch(
         close = max(rel) <= 10 * target and (
             search.target_fidelity is None or 1 - min(fids) <= 10 * (1 - search.target_fidelity)
         )
-        prev, p = W, min(top, p + (1 if close else max(1, round(GROWTH * p))))
+        prev, p_prev = W, p
+        p = min(top, p + (1 if close else max(1, round(GROWTH * p))))
     W, E, chosen, evals = _smoothest(family, circuit, L, W, E, sim, steps, seed)
     n_evals += evals
     fids, _ = _scores(sim, circuit, W, E, refs)
@@ -420,7 +432,7 @@ class SectorModel:
 
     def __init__(self, family: HamiltonianFamily, fits: list[BranchFit], interpolation: str | None = None):
         if not fits:
-            raise ValueError("a SectorModel needs at least one branch fit")
+            raise ConfigError("a SectorModel needs at least one branch fit")
         self.family = family
         self.fits = list(fits)
         T = min(f.n_points for f in fits)
@@ -539,7 +551,7 @@ class SectorModel:
         T = min(f.n_points for f in self.fits)
         need = 4 if self.interpolation == "cubic" else 3
         if need > T:
-            raise ValueError(f"a jackknife ensemble needs at least {need} training points, got {T}")
+            raise ConfigError(f"a jackknife ensemble needs at least {need} training points, got {T}")
         members = []
         for drop in range(T):
             fits = []

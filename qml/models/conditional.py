@@ -63,8 +63,10 @@ import numpy as np
 import torch
 from torch import nn
 
+from qml.errors import ConfigError, ConfigTypeError
 from qml.ir import Circuit, Op, Param, W, X
 from qml.models.layer import complex_dtype
+from qml.optimize.optimizers import torch_optimizer
 from qml.paulis import PauliString, PauliSum
 from qml.simulator import Simulator
 
@@ -147,11 +149,11 @@ class HamiltonianFamily:
         check_param_names(name)
         names = (params,) if isinstance(params, str) else tuple(params)
         if not names:
-            raise ValueError("params is empty; name the varying parameter, e.g. 'h'")
+            raise ConfigError("params is empty; name the varying parameter, e.g. 'h'")
         check_param_names(name, ("varying", names))
         for p in names:
             if p in fixed:
-                raise ValueError(f"{p!r} is the varying parameter; do not also fix it")
+                raise ConfigError(f"{p!r} is the varying parameter; do not also fix it")
 
         def H(values: Sequence[float]) -> PauliSum:
             return get_problem(name, **fixed, **{p: float(v) for p, v in zip(names, values)}).hamiltonian
@@ -165,7 +167,7 @@ class HamiltonianFamily:
         probe = [0.37 + 0.41 * k for k in range(len(names))]
         combo = zero + sum((v * t for v, t in zip(probe, terms)), PauliSum(()))
         if not H(probe).allclose(combo, atol=1e-10):
-            raise ValueError(
+            raise ConfigError(
                 f"{name} is not affine in {names}: H(lambda) != H(0) + sum lambda_k (H(e_k) - H(0)); "
                 "conditional models need H(lambda) = H_0 + sum_k lambda_k H_k"
             )
@@ -200,12 +202,12 @@ class HamiltonianFamily:
         elif t.dim() == 1:
             t = t.reshape(-1, 1) if K == 1 else t.reshape(1, -1)
         if t.dim() != 2 or t.shape[1] != K or t.shape[0] == 0:
-            raise ValueError(
+            raise ConfigError(
                 f"lambda must be a scalar or shape (B,) for one parameter, or (B, {K}) for {K} parameters "
                 f"{self.names}; got shape {tuple(t.shape)}"
             )
         if not torch.isfinite(t).all():
-            raise ValueError("lambda values must be finite")
+            raise ConfigError("lambda values must be finite")
         return t
 
     def _key(self, lam: Sequence[float]) -> tuple[float, ...]:
@@ -323,7 +325,7 @@ class HamiltonianFamily:
             4
         """
         if self.problem is None:
-            raise ValueError("a custom family has no registry ansatz; build a circuit from qml.templates")
+            raise ConfigError("a custom family has no registry ansatz; build a circuit from qml.templates")
         point = [1.0] * self.n_params if at is None else self.as_lams(at)[0].tolist()
         return self.problem_at(point).ansatz(layers, kind)
 
@@ -390,9 +392,9 @@ def encode_ansatz(circuit: Circuit, n_lambda: int = 1, degree: int = 1, first_in
         (3, 1, 'w0 + w1*x0 + w2*x0*x0')
     """
     if isinstance(n_lambda, bool) or not isinstance(n_lambda, int) or n_lambda < 1:
-        raise ValueError(f"n_lambda must be an integer >= 1, got {n_lambda!r}")
+        raise ConfigError(f"n_lambda must be an integer >= 1, got {n_lambda!r}")
     if isinstance(degree, bool) or not isinstance(degree, int) or degree < 1:
-        raise ValueError(f"degree must be an integer >= 1, got {degree!r}")
+        raise ConfigError(f"degree must be an integer >= 1, got {degree!r}")
     P = circuit.n_weights
     shift = circuit.shift_indices(0, n_lambda) if circuit.n_inputs and first_input == 0 else circuit
 
@@ -443,10 +445,10 @@ def metavqe_circuit(
 
     for name, v in (("n_wires", n_wires), ("n_lambda", n_lambda)):
         if isinstance(v, bool) or not isinstance(v, int) or v < 1:
-            raise ValueError(f"{name} must be an integer >= 1, got {v!r}")
+            raise ConfigError(f"{name} must be an integer >= 1, got {v!r}")
     for name, v in (("encoding_layers", encoding_layers), ("processing_layers", processing_layers)):
         if isinstance(v, bool) or not isinstance(v, int) or v < 0:
-            raise ValueError(f"{name} must be an integer >= 0, got {v!r}")
+            raise ConfigError(f"{name} must be an integer >= 0, got {v!r}")
     pairs = entangler_pairs(n_wires, pattern) if n_wires > 1 else []
     c = Circuit(n_wires, n_inputs=n_lambda, name="metavqe")
     k = 0
@@ -484,9 +486,9 @@ def u1_circuit(n_wires: int, layers: int, periodic: bool = True, pairs: bool = T
         (4, 14)
     """
     if isinstance(n_wires, bool) or not isinstance(n_wires, int) or n_wires < 2:
-        raise ValueError(f"n_wires must be an integer >= 2, got {n_wires!r}")
+        raise ConfigError(f"n_wires must be an integer >= 2, got {n_wires!r}")
     if isinstance(layers, bool) or not isinstance(layers, int) or layers < 1:
-        raise ValueError(f"layers must be an integer >= 1, got {layers!r}")
+        raise ConfigError(f"layers must be an integer >= 1, got {layers!r}")
     c = Circuit(n_wires, n_inputs=n_wires, name="u1_brickwork")
     for w in range(n_wires):
         c = c.add("RX", w, X(w, math.pi))
@@ -521,7 +523,7 @@ def sector_branches(n_wires: int, counts: Sequence[int] | None = None) -> Tensor
     rows = []
     for k in ks:
         if not 0 <= k <= n_wires:
-            raise ValueError(f"a sector needs 0 <= k <= n_wires={n_wires} ones, got {k}")
+            raise ConfigError(f"a sector needs 0 <= k <= n_wires={n_wires} ones, got {k}")
         row = [0.0] * n_wires
         for j in range(k):
             row[(j * n_wires) // k] = 1.0
@@ -660,7 +662,7 @@ def per_point_vqe(
     for s, row in enumerate(rows):
         bound = circuit if row is None else bind_inputs(circuit, row.tolist())
         if bound.n_inputs:
-            raise ValueError(
+            raise ConfigError(
                 f"the circuit reads {bound.n_inputs} inputs besides the branch inputs; per-point VQE needs a "
                 "circuit of weights only (bind the lambda inputs or use EncodedConditional)"
             )
@@ -688,9 +690,9 @@ def _branch_table(branches: Any, circuit: Circuit) -> Tensor:
     b = branches.detach().to(torch.float64) if isinstance(branches, Tensor) else torch.as_tensor(
         np.asarray(branches, dtype=float))
     if b.dim() != 2 or b.shape[0] < 1:
-        raise ValueError(f"branches must be a (S, F_b) table of circuit inputs, got shape {tuple(b.shape)}")
+        raise ConfigError(f"branches must be a (S, F_b) table of circuit inputs, got shape {tuple(b.shape)}")
     if b.shape[1] > circuit.n_inputs:
-        raise ValueError(
+        raise ConfigError(
             f"branches have {b.shape[1]} inputs but the circuit reads only {circuit.n_inputs}; the branch "
             "inputs are the circuit's first inputs"
         )
@@ -757,11 +759,11 @@ class ConditionalModel(nn.Module):
     ) -> None:
         super().__init__()
         if not isinstance(circuit, Circuit):
-            raise TypeError(f"circuit must be a qml Circuit, got {type(circuit).__name__}")
+            raise ConfigTypeError(f"circuit must be a qml Circuit, got {type(circuit).__name__}")
         if not isinstance(family, HamiltonianFamily):
-            raise TypeError(f"family must be a HamiltonianFamily, got {type(family).__name__}")
+            raise ConfigTypeError(f"family must be a HamiltonianFamily, got {type(family).__name__}")
         if family.n_wires > circuit.n_wires:
-            raise ValueError(
+            raise ConfigError(
                 f"the Hamiltonian acts on {family.n_wires} wires but the circuit has {circuit.n_wires}"
             )
         self.circuit = circuit
@@ -783,7 +785,9 @@ class ConditionalModel(nn.Module):
         if r.shape[0] == 1 and K > 1:
             r = r.expand(K, 2)
         if r.shape[0] != K or not bool((r[:, 1] > r[:, 0]).all()):
-            raise ValueError(f"lam_range must be (lo, hi) with hi > lo, or one such pair per parameter ({K})")
+            raise ConfigError(
+                f"lam_range must be (lo, hi) with hi > lo, or one such pair per parameter ({K})"
+            )
         return r[:, 0].clone(), r[:, 1].clone()
 
     # -- shapes and dtypes -------------------------------------------------------------------
@@ -943,7 +947,7 @@ class ConditionalModel(nn.Module):
             True
         """
         if branch_loss not in BRANCH_LOSSES:
-            raise ValueError(
+            raise ConfigError(
                 f"unknown branch_loss {branch_loss!r}; valid choices: {', '.join(BRANCH_LOSSES)}"
             )
         L = self.lams(lams)
@@ -1051,14 +1055,14 @@ class ConditionalModel(nn.Module):
             True
         """
         if optimizer not in CONDITIONAL_OPTIMIZERS:
-            raise ValueError(
+            raise ConfigError(
                 f"unknown optimizer {optimizer!r}; valid choices: {', '.join(CONDITIONAL_OPTIMIZERS)}"
             )
         if isinstance(steps, bool) or not isinstance(steps, int) or steps < 0:
-            raise ValueError(f"steps must be an integer >= 0, got {steps!r}")
+            raise ConfigError(f"steps must be an integer >= 0, got {steps!r}")
         params = [p for p in self.parameters() if p.requires_grad]
         if not params:
-            raise ValueError(f"a {type(self).__name__} has no trainable parameters; nothing to fit")
+            raise ConfigError(f"a {type(self).__name__} has no trainable parameters; nothing to fit")
         if not bool(self.range_set):
             self.set_range(lams)
         L = self.lams(lams)
@@ -1086,10 +1090,7 @@ class ConditionalModel(nn.Module):
 
         try:
             if optimizer == "lbfgs" and steps:
-                opt = torch.optim.LBFGS(params, lr=1.0 if lr is None else lr, max_iter=steps,
-                                        max_eval=steps * 5 // 4 + 1, tolerance_grad=1e-12,
-                                        tolerance_change=1e-15, history_size=100,
-                                        line_search_fn="strong_wolfe")
+                opt = torch_optimizer("lbfgs", params, lr, steps, 1e-12, max_eval=steps * 5 // 4 + 1)
 
                 def closure() -> Tensor:
                     opt.zero_grad()
@@ -1100,7 +1101,7 @@ class ConditionalModel(nn.Module):
                 opt.step(closure)
                 hist.n_steps = int(opt.state[opt._params[0]].get("n_iter", 0))
             else:
-                adam = torch.optim.Adam(params, lr=0.01 if lr is None else lr)
+                adam = torch_optimizer("adam", params, 0.01 if lr is None else lr)
                 for _ in range(steps):
                     adam.zero_grad()
                     evaluate().backward()
@@ -1173,9 +1174,9 @@ class MLPConditional(ConditionalModel):
     ) -> None:
         super().__init__(circuit, family, simulator, branches, lam_range)
         if activation not in _ACTIVATIONS:
-            raise ValueError(f"unknown activation {activation!r}; valid choices: {', '.join(_ACTIVATIONS)}")
+            raise ConfigError(f"unknown activation {activation!r}; valid choices: {', '.join(_ACTIVATIONS)}")
         if self.circuit.n_inputs != self.branch_width:
-            raise ValueError(
+            raise ConfigError(
                 f"an MLPConditional circuit may only read branch inputs ({self.branch_width}), but it reads "
                 f"{self.circuit.n_inputs}; use EncodedConditional for circuits with lambda inputs"
             )
@@ -1183,7 +1184,7 @@ class MLPConditional(ConditionalModel):
         self.seed = int(seed)
         widths = [family.n_params, *[int(h) for h in hidden]]
         if any(h < 1 for h in widths[1:]):
-            raise ValueError(f"hidden widths must be >= 1, got {list(hidden)}")
+            raise ConfigError(f"hidden widths must be >= 1, got {list(hidden)}")
         with torch.random.fork_rng(devices=[]):
             torch.manual_seed(self.seed)
             layers: list[nn.Module] = []
@@ -1197,7 +1198,7 @@ class MLPConditional(ConditionalModel):
         off = torch.zeros(P, dtype=dtype) if offset is None else torch.as_tensor(offset, dtype=dtype)
         off = off.reshape(-1)
         if off.numel() != P:
-            raise ValueError(f"offset has {off.numel()} angles but the circuit has {P} weights")
+            raise ConfigError(f"offset has {off.numel()} angles but the circuit has {P} weights")
         self.register_buffer("offset", off.clone())
 
     def angles(self, lams: LamLike) -> Tensor:
@@ -1238,14 +1239,14 @@ class MLPConditional(ConditionalModel):
         if target.dim() == 2:
             target = target.unsqueeze(1).expand(-1, self.n_branches, -1)
         if target.shape != (L.shape[0], self.n_branches, self.circuit.n_weights):
-            raise ValueError(
+            raise ConfigError(
                 f"weights must have shape ({L.shape[0]}, {self.circuit.n_weights}) or "
                 f"({L.shape[0]}, {self.n_branches}, {self.circuit.n_weights}), got {tuple(target.shape)}"
             )
         # centre the output on the mean target so the MLP only learns the variation
         self.offset.copy_(target.mean(dim=(0, 1)))
-        opt = torch.optim.LBFGS(self.net.parameters(), lr=1.0, max_iter=steps, tolerance_grad=tol,
-                                tolerance_change=1e-18, history_size=50, line_search_fn="strong_wolfe")
+        opt = torch_optimizer("lbfgs", self.net.parameters(), 1.0, steps, tol, max_eval=steps * 5 // 4,
+                              tolerance_change=1e-18, history_size=50)
 
         def closure() -> Tensor:
             opt.zero_grad()
@@ -1311,7 +1312,7 @@ class EncodedConditional(ConditionalModel):
         n_feat = family.n_params if features is None else int(features(torch.zeros(1, family.n_params,
                                                                                     dtype=dtype)).shape[-1])
         if circuit.n_inputs != self.branch_width + n_feat:
-            raise ValueError(
+            raise ConfigError(
                 f"the circuit reads {circuit.n_inputs} inputs but this model supplies {self.branch_width} "
                 f"branch inputs + {n_feat} lambda features; build the circuit with "
                 f"metavqe_circuit(..., n_lambda={n_feat}) "
@@ -1323,7 +1324,7 @@ class EncodedConditional(ConditionalModel):
         else:
             w = torch.as_tensor(weight_init, dtype=dtype).reshape(-1).clone()
             if w.numel() != circuit.n_weights:
-                raise ValueError(
+                raise ConfigError(
                     f"weight_init has {w.numel()} values, the circuit {circuit.n_weights} weights"
                 )
         self.weights = nn.Parameter(w)
@@ -1357,12 +1358,12 @@ class EncodedConditional(ConditionalModel):
         target = torch.as_tensor(weights).to(self._dtype())
         T, K = L.shape
         if target.dim() != 2 or target.shape[0] != T:
-            raise ValueError(f"weights must have shape ({T}, P), got {tuple(target.shape)}")
+            raise ConfigError(f"weights must have shape ({T}, P), got {tuple(target.shape)}")
         P = target.shape[1]
         n = self.circuit.n_weights
         built = self.circuit.name.endswith("_encoded")
         if not built or self.features is not None or n % P or (n // P - 1) % K or n // P == 1:
-            raise ValueError(
+            raise ConfigError(
                 f"warm_start needs a circuit from encode_ansatz(ansatz with {P} weights, n_lambda={K}, "
                 "degree) "
                 f"and no custom features; this circuit has {n} weights"
@@ -1460,9 +1461,9 @@ class InterpolationBaseline(ConditionalModel):
     ) -> None:
         super().__init__(circuit, family, simulator, branches, None)
         if kind not in ("cubic", "linear", "rbf"):
-            raise ValueError(f"unknown interpolation kind {kind!r}; expected 'cubic', 'linear' or 'rbf'")
+            raise ConfigError(f"unknown interpolation kind {kind!r}; expected 'cubic', 'linear' or 'rbf'")
         if family.n_params != 1 and kind != "rbf":
-            raise ValueError(f"{kind} interpolation needs a scalar lambda; use kind='rbf' for "
+            raise ConfigError(f"{kind} interpolation needs a scalar lambda; use kind='rbf' for "
                              f"{family.n_params} parameters")
         if kind == "rbf":
             self._init_rbf(family, train_lams, weights, circuit)
@@ -1472,18 +1473,18 @@ class InterpolationBaseline(ConditionalModel):
         if W_.dim() == 2:
             W_ = W_.unsqueeze(1)
         if W_.shape != (L.shape[0], self.n_branches, circuit.n_weights):
-            raise ValueError(
+            raise ConfigError(
                 f"weights must be ({L.shape[0]}, {circuit.n_weights}) or ({L.shape[0]}, {self.n_branches}, "
                 f"{circuit.n_weights}), got {tuple(W_.shape)}"
             )
         order = torch.argsort(L)
         L, W_ = L[order], W_[order]
         if bool((L[1:] <= L[:-1]).any()):
-            raise ValueError("training lambda values must be distinct")
+            raise ConfigError("training lambda values must be distinct")
         if kind == "cubic" and L.shape[0] < 3:
-            raise ValueError("a cubic spline needs at least 3 training points; use kind='linear'")
+            raise ConfigError("a cubic spline needs at least 3 training points; use kind='linear'")
         if L.shape[0] < 2:
-            raise ValueError("interpolation needs at least 2 training points")
+            raise ConfigError("interpolation needs at least 2 training points")
         self.interp_kind = kind
         self.register_buffer("train_lams", L)
         self.register_buffer("train_weights", W_)
@@ -1497,12 +1498,12 @@ class InterpolationBaseline(ConditionalModel):
         if W_.dim() == 2:
             W_ = W_.unsqueeze(1)
         if W_.shape != (L.shape[0], self.n_branches, circuit.n_weights):
-            raise ValueError(f"weights must be ({L.shape[0]}, {circuit.n_weights}), got {tuple(W_.shape)}")
+            raise ConfigError(f"weights must be ({L.shape[0]}, {circuit.n_weights}), got {tuple(W_.shape)}")
         if L.shape[0] < L.shape[1] + 1:
-            raise ValueError(f"rbf interpolation in {L.shape[1]} parameters needs at least {L.shape[1] + 1} "
+            raise ConfigError(f"rbf interpolation in {L.shape[1]} parameters needs at least {L.shape[1] + 1} "
                              f"training points, got {L.shape[0]}")
         if torch.unique(L, dim=0).shape[0] != L.shape[0]:
-            raise ValueError("training lambda values must be distinct")
+            raise ConfigError("training lambda values must be distinct")
         self.interp_kind = "rbf"
         self.register_buffer("train_lams", L)
         self.register_buffer("train_weights", W_)

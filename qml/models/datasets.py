@@ -30,6 +30,8 @@ from typing import Any
 import numpy as np
 import torch
 
+from qml.errors import ConfigError
+
 log = logging.getLogger(__name__)
 
 Tensor = torch.Tensor
@@ -90,11 +92,11 @@ class PhaseDataset:
             (8, 2)
         """
         if not 0.0 < float(test_fraction) < 1.0:
-            raise ValueError(f"test_fraction must be in (0, 1), got {test_fraction!r}")
+            raise ConfigError(f"test_fraction must be in (0, 1), got {test_fraction!r}")
         n = len(self)
         n_test = round(n * float(test_fraction))
         if n_test < 1 or n_test >= n:
-            raise ValueError(f"a {test_fraction} split of {n} rows leaves an empty part; use more samples")
+            raise ConfigError(f"a {test_fraction} split of {n} rows leaves an empty part; use more samples")
         g = torch.Generator().manual_seed(self.seed if seed is None else int(seed))
         perm = torch.randperm(n, generator=g)
         te, tr = perm[:n_test], perm[n_test:]
@@ -161,16 +163,16 @@ def tfim_phase_dataset(
     from qml.problems import get_problem
 
     if isinstance(n_samples, bool) or not isinstance(n_samples, int) or n_samples < 2:
-        raise ValueError(f"n_samples must be an integer >= 2, got {n_samples!r}")
+        raise ConfigError(f"n_samples must be an integer >= 2, got {n_samples!r}")
     if isinstance(n_wires, bool) or not isinstance(n_wires, int) or not 2 <= n_wires <= 14:
-        raise ValueError(f"n_wires must be an integer in 2..14 (exact ground states), got {n_wires!r}")
+        raise ConfigError(f"n_wires must be an integer in 2..14 (exact ground states), got {n_wires!r}")
     lo, hi = (float(v) for v in h_range)
     if not 0.0 <= lo < hi:
-        raise ValueError(f"h_range must be (lo, hi) with 0 <= lo < hi, got {h_range!r}")
+        raise ConfigError(f"h_range must be (lo, hi) with 0 <= lo < hi, got {h_range!r}")
     if margin < 0 or (lo >= 1.0 - margin and hi <= 1.0 + margin):
-        raise ValueError(f"margin={margin} excludes the whole range {h_range}; use a smaller margin")
+        raise ConfigError(f"margin={margin} excludes the whole range {h_range}; use a smaller margin")
     if shots is not None and (isinstance(shots, bool) or not isinstance(shots, int) or shots < 1):
-        raise ValueError(f"shots must be a positive integer or None (exact features), got {shots!r}")
+        raise ConfigError(f"shots must be a positive integer or None (exact features), got {shots!r}")
     t0 = time.perf_counter()
     rng = np.random.default_rng(seed)
     hs = _sample_fields(n_samples, lo, hi, float(margin), rng)

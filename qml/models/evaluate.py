@@ -38,6 +38,7 @@ from typing import Any
 import numpy as np
 import torch
 
+from qml.errors import ConfigError
 from qml.models.conditional import ConditionalModel, HamiltonianFamily, LamLike
 from qml.paulis import PauliString, PauliSum
 from qml.problems.problem import MAX_ED_WIRES
@@ -130,9 +131,9 @@ class EvaluationResult:
         """
         m = np.ones(len(self.lams), dtype=bool) if mask is None else np.asarray(mask, dtype=bool)
         if m.shape != (len(self.lams),):
-            raise ValueError(f"mask must have one entry per test point ({len(self.lams)}), got {m.shape}")
+            raise ConfigError(f"mask must have one entry per test point ({len(self.lams)}), got {m.shape}")
         if not m.any():
-            raise ValueError("the mask excludes every test point")
+            raise ConfigError("the mask excludes every test point")
         out: dict[str, float | None] = {}
         fid = [f for f, k in zip(self.fidelity, m) if k and f is not None]
         out["mean_fidelity"] = float(np.mean(fid)) if fid else None
@@ -183,11 +184,11 @@ class EvaluationResult:
             'x'
         """
         if data.get("format") != FORMAT:
-            raise ValueError(f"not a conditional-model evaluation: expected format {FORMAT!r}")
+            raise ConfigError(f"not a conditional-model evaluation: expected format {FORMAT!r}")
         names = set(cls.__dataclass_fields__)
         unknown = sorted(set(data) - names - {"format"})
         if unknown:
-            raise ValueError(f"unknown fields {unknown} in an evaluation result; valid: {sorted(names)}")
+            raise ConfigError(f"unknown fields {unknown} in an evaluation result; valid: {sorted(names)}")
         return cls(**{k: v for k, v in data.items() if k in names})
 
     @classmethod
@@ -195,7 +196,7 @@ class EvaluationResult:
         """Read a result written by :meth:`save` (see the example there)."""
         p = Path(path)
         if not p.exists():
-            raise ValueError(f"no evaluation result at {p}")
+            raise ConfigError(f"no evaluation result at {p}")
         return cls.from_dict(json.loads(p.read_text()))
 
     def plot(self, path: str | Path, title: str | None = None) -> Path:
@@ -281,7 +282,7 @@ def evaluate(
     for b in range(L.shape[0]):
         ex = fam.exact(L[b].tolist())
         if ex.ground_space is None:
-            raise ValueError(
+            raise ConfigError(
                 f"no exact reference state for {fam.label()} at {L[b].tolist()} (too wide for exact "
                 "diagonalisation); evaluate on a smaller system, or simulate the model by MPS "
                 "(Simulator(method='mps')) to be scored against DMRG's state"
@@ -406,7 +407,7 @@ def plot_evaluation(
 
     rs = [results] if isinstance(results, EvaluationResult) else list(results)
     if not rs:
-        raise ValueError("nothing to plot: pass at least one EvaluationResult")
+        raise ConfigError("nothing to plot: pass at least one EvaluationResult")
     ref = rs[0]
     scalar = bool(ref.lams) and not isinstance(ref.lams[0], list)
     x = np.asarray(ref.lams, dtype=float) if scalar else np.arange(len(ref.lams), dtype=float)

@@ -29,6 +29,7 @@ import torch
 
 from qml import correlations as C
 from qml import entanglement as E
+from qml.errors import ConfigError
 from qml.readout import closest_ground_state
 
 #: Keys of :func:`state_observables` and :func:`ground_space_observables`.
@@ -49,11 +50,11 @@ def _states(states: Any, what: str = "states") -> torch.Tensor:
         t = t[None]
     dim = t.shape[-1] if t.dim() == 2 else 0
     if t.dim() != 2 or dim < 2 or dim & (dim - 1) or t.shape[0] == 0:
-        raise ValueError(f"{what} has shape {tuple(t.shape)}; expected (B, 2**n) with B >= 1, n >= 1")
+        raise ConfigError(f"{what} has shape {tuple(t.shape)}; expected (B, 2**n) with B >= 1, n >= 1")
     t = t.to(torch.complex128)
     norms = torch.linalg.vector_norm(t, dim=1, keepdim=True)
     if not torch.isfinite(norms).all() or (norms < 1e-300).any():
-        raise ValueError(f"{what} has a row that is zero or not finite; every state needs a finite norm > 0")
+        raise ConfigError(f"{what} has a row that is zero or not finite; every state needs a finite norm > 0")
     return t / norms
 
 
@@ -61,11 +62,11 @@ def _lams(lams: Any, b: int | None = None, what: str = "lams") -> np.ndarray:
     x = np.asarray(lams.detach().cpu() if isinstance(lams, torch.Tensor) else lams, dtype=float)
     if x.ndim != 1 or (b is not None and x.shape[0] != b):
         want = f"({b},), one value per state" if b is not None else "(B,)"
-        raise ValueError(f"{what} has shape {x.shape}; expected {want} (a one-parameter family)")
+        raise ConfigError(f"{what} has shape {x.shape}; expected {want} (a one-parameter family)")
     if not np.isfinite(x).all():
-        raise ValueError(f"{what} must be finite")
+        raise ConfigError(f"{what} must be finite")
     if np.any(np.diff(x) <= 0):
-        raise ValueError(f"{what} must be strictly increasing (sorted, no repeats); sort the family first")
+        raise ConfigError(f"{what} must be strictly increasing (sorted, no repeats); sort the family first")
     return x
 
 
@@ -136,12 +137,12 @@ def ground_space_observables(
     spaces = [np.asarray(g.detach().cpu() if isinstance(g, torch.Tensor) else g) for g in ground_spaces]
     spaces = [g[:, None] if g.ndim == 1 else g for g in spaces]
     if not spaces or any(g.ndim != 2 or g.shape[1] == 0 or g.shape[0] != spaces[0].shape[0] for g in spaces):
-        raise ValueError(
+        raise ConfigError(
             "ground_spaces must be a non-empty list of (2**n, d) arrays with the same 2**n, d >= 1"
         )
     pred = None if predicted_states is None else _states(predicted_states, "predicted_states").numpy()
     if pred is not None and pred.shape != (len(spaces), spaces[0].shape[0]):
-        raise ValueError(
+        raise ConfigError(
             f"predicted_states has shape {pred.shape}; expected ({len(spaces)}, {spaces[0].shape[0]}), "
             "one state per ground space"
         )
@@ -178,7 +179,7 @@ def fidelity_susceptibility(lams: Any, states: Any) -> tuple[np.ndarray, np.ndar
     psi = _states(states).numpy()
     x = _lams(lams, psi.shape[0])
     if x.shape[0] < 2:
-        raise ValueError("fidelity_susceptibility needs at least two states")
+        raise ConfigError("fidelity_susceptibility needs at least two states")
     overlap = np.minimum(np.abs(np.einsum("bi,bi->b", psi[:-1].conj(), psi[1:])), 1.0)
     dl = np.diff(x)
     return 0.5 * (x[:-1] + x[1:]), 2.0 * (1.0 - overlap) / dl**2
@@ -202,9 +203,9 @@ def peak(x: Any, y: Any) -> float:
     xs = _lams(x, what="x")
     ys = np.asarray(y, dtype=float)
     if ys.shape != xs.shape or xs.size == 0:
-        raise ValueError(f"x and y must be non-empty with the same shape, got {xs.shape} and {ys.shape}")
+        raise ConfigError(f"x and y must be non-empty with the same shape, got {xs.shape} and {ys.shape}")
     if not np.isfinite(ys).all():
-        raise ValueError("y must be finite")
+        raise ConfigError("y must be finite")
     k = int(np.argmax(ys))
     if k == 0 or k == xs.size - 1:
         return float(xs[k])
@@ -318,7 +319,7 @@ def plot_family_physics(
                 else np.asarray(given[k], float)
             )
             if v.shape[:1] != x.shape:
-                raise ValueError(f"{who}[{k!r}] has shape {v.shape}; expected {x.size} rows, one per lambda")
+                raise ConfigError(f"{who}[{k!r}] has shape {v.shape}; expected {x.size} rows, one per lambda")
             d[k] = v
         if "correlation_zz" in d:
             d["correlation_long"] = d["correlation_zz"].reshape(x.size, -1)[:, -1]
@@ -328,10 +329,10 @@ def plot_family_physics(
             d["chi_F"] = tuple(np.asarray(v, dtype=float) for v in given["chi_F"])
     sp = None if spread is None else np.asarray(spread, dtype=float)
     if sp is not None and sp.shape != x.shape:
-        raise ValueError(f"spread has shape {sp.shape}; expected {x.shape}")
+        raise ConfigError(f"spread has shape {sp.shape}; expected {x.shape}")
     if isinstance(crossings, dict):
         if set(crossings) - {"predicted", "exact"}:
-            raise ValueError(f"crossings keys must be 'predicted' and/or 'exact', got {sorted(crossings)}")
+            raise ConfigError(f"crossings keys must be 'predicted' and/or 'exact', got {sorted(crossings)}")
         kinds = [
             (crossings.get("predicted") or [], "tab:purple", "predicted crossing"),
             (crossings.get("exact") or [], "k", "exact crossing"),
@@ -346,7 +347,7 @@ def plot_family_physics(
     ]
     panels = [(ks, lab) for ks, lab in panels if any(k in d for k in ks for d in series.values())]
     if not panels and sp is None:
-        raise ValueError(
+        raise ConfigError(
             f"nothing to plot: predicted and exact have none of {', '.join(QUANTITIES)}, 'states'"
         )
     rows = len(panels) + (sp is not None)
@@ -425,10 +426,10 @@ def plot_phase_diagram(
     gx, gy = np.asarray(xs, dtype=float), np.asarray(ys, dtype=float)
     pred, ex = np.asarray(predicted, dtype=float), np.asarray(exact, dtype=float)
     if gx.ndim != 1 or gy.ndim != 1 or not gx.size or not gy.size:
-        raise ValueError(f"xs and ys must be non-empty 1-D grids, got shapes {gx.shape} and {gy.shape}")
+        raise ConfigError(f"xs and ys must be non-empty 1-D grids, got shapes {gx.shape} and {gy.shape}")
     for what, m in (("predicted", pred), ("exact", ex)):
         if m.shape != (gy.size, gx.size):
-            raise ValueError(
+            raise ConfigError(
                 f"{what} has shape {m.shape}; expected (len(ys), len(xs)) = {(gy.size, gx.size)}"
             )
     tp = None if train_points is None else np.asarray(train_points, dtype=float).reshape(-1, 2)

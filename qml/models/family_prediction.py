@@ -46,6 +46,7 @@ from typing import Any, ClassVar
 import numpy as np
 import torch
 
+from qml.errors import ConfigError
 from qml.models.conditional import HamiltonianFamily, LamLike, Prediction, interpolate
 from qml.optimize.results import _Record, register_kind, versions
 
@@ -274,7 +275,7 @@ class FamilyPredictionResult(_Record):
     def summary(self, model: str = "sector") -> dict[str, Any]:
         """The summary numbers of one model."""
         if model not in self.models:
-            raise ValueError(f"no model {model!r} in this result; models: {', '.join(self.models)}")
+            raise ConfigError(f"no model {model!r} in this result; models: {', '.join(self.models)}")
         return self.models[model]["summary"]
 
 
@@ -393,18 +394,18 @@ def predict_family(
 
     fixed = dict(fixed or {})
     if not 1 <= len(vary) <= 2:
-        raise ValueError(f"vary one or two parameters (e.g. {{'h': (0.0, 2.0)}}), got {len(vary)}")
+        raise ConfigError(f"vary one or two parameters (e.g. {{'h': (0.0, 2.0)}}), got {len(vary)}")
     for name, rng in vary.items():
         lo, hi = (float(v) for v in rng)
         if not hi > lo:
-            raise ValueError(f"the range of {name} must be lo:hi with hi > lo, got {lo}:{hi}")
+            raise ConfigError(f"the range of {name} must be lo:hi with hi > lo, got {lo}:{hi}")
     min_train = 4 if len(vary) == 1 else 2
     if isinstance(train, bool) or not isinstance(train, int) or train < min_train:
-        raise ValueError(
+        raise ConfigError(
             f"train must be an integer >= {min_train} (the jackknife leaves one out), got {train!r}"
         )
     if isinstance(test, bool) or not isinstance(test, int) or test < 1:
-        raise ValueError(f"test must be an integer >= 1, got {test!r}")
+        raise ConfigError(f"test must be an integer >= 1, got {test!r}")
 
     def say(stage: str, done: int = 0, total: int | None = None, **info: Any) -> None:
         if progress is not None:

@@ -25,6 +25,7 @@ import numbers
 import torch
 from torch import nn
 
+from qml.errors import ConfigError
 from qml.ir import Circuit
 from qml.models.layer import QuantumLayer
 from qml.simulator import Simulator
@@ -60,7 +61,7 @@ class AngleScaling(nn.Module):
 
 def _positive_int(name: str, value: object) -> int:
     if isinstance(value, bool) or not isinstance(value, numbers.Integral) or int(value) < 1:
-        raise ValueError(f"{name} must be an integer >= 1, got {value!r}")
+        raise ConfigError(f"{name} must be an integer >= 1, got {value!r}")
     return int(value)
 
 
@@ -92,7 +93,7 @@ def hybrid_circuit(n_qubits: int, layers: int, encoding: str = "reuploading") ->
         return data_reuploading(n, L, encoding="Y", trainable="strongly_entangling")
     if encoding == "angle":
         return angle_encoding(n, "Y").then(strongly_entangling(n, L))
-    raise ValueError(f"unknown encoding {encoding!r}; expected one of {', '.join(ENCODINGS)}")
+    raise ConfigError(f"unknown encoding {encoding!r}; expected one of {', '.join(ENCODINGS)}")
 
 
 def _build(
@@ -191,7 +192,7 @@ def hybrid_classifier(
         torch.Size([2, 3])
     """
     if isinstance(n_classes, bool) or not isinstance(n_classes, numbers.Integral) or n_classes < 2:
-        raise ValueError(f"n_classes must be an integer >= 2, got {n_classes!r}")
+        raise ConfigError(f"n_classes must be an integer >= 2, got {n_classes!r}")
     return _build(n_features, n_classes, n_qubits, layers, encoding, tuple(hidden), simulator, seed, dtype)
 
 

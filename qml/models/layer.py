@@ -35,6 +35,8 @@ from typing import Any
 import torch
 from torch import nn
 
+from qml.dtypes import complex_dtype
+from qml.errors import ConfigError, ConfigTypeError
 from qml.ir import Circuit
 from qml.paulis import ObservableLike, PauliString, PauliSum
 from qml.simulator import Simulator, as_pauli_sum
@@ -46,29 +48,9 @@ Tensor = torch.Tensor
 Backend = Callable[[Circuit, list[PauliSum], Tensor, Tensor | None], Tensor]
 
 
-def complex_dtype(real: torch.dtype) -> torch.dtype:
-    """The simulator dtype for a real parameter dtype: float32 -> complex64, float64 -> complex128.
-
-    Raises:
-        TypeError: For a dtype that is not float32 or float64.
-
-    Example:
-        >>> complex_dtype(torch.float32)
-        torch.complex64
-    """
-    if real == torch.float32:
-        return torch.complex64
-    if real == torch.float64:
-        return torch.complex128
-    raise TypeError(
-        f"quantum layers run in float32 (complex64) or float64 (complex128), got parameters of dtype {real}; "
-        "call .float() or .double() on the module"
-    )
-
-
 def _as_circuit(circuit: Any) -> Circuit:
     if not isinstance(circuit, Circuit):
-        raise TypeError(
+        raise ConfigTypeError(
             f"circuit must be a qml.ir.Circuit (e.g. from qml.templates), got {type(circuit).__name__}"
         )
     return circuit
@@ -77,11 +59,11 @@ def _as_circuit(circuit: Any) -> Circuit:
 def _as_observables(observables: ObservableLike | Sequence[ObservableLike], n_wires: int) -> list[PauliSum]:
     items = [observables] if isinstance(observables, (PauliSum, PauliString, str)) else list(observables)
     if not items:
-        raise ValueError("observables is empty; pass at least one, e.g. ['Z0', 'Z1'] or pauli('Z0 Z1')")
+        raise ConfigError("observables is empty; pass at least one, e.g. ['Z0', 'Z1'] or pauli('Z0 Z1')")
     out = [as_pauli_sum(o) for o in items]
     for k, o in enumerate(out):
         if o.n_wires > n_wires:
-            raise ValueError(
+            raise ConfigError(
                 f"observable {k} ({o}) acts on wire {o.n_wires - 1} but the circuit has {n_wires} wires"
             )
     return out
@@ -132,11 +114,11 @@ class QuantumLayer(nn.Module):
         self.circuit = _as_circuit(circuit)
         self.observables = _as_observables(observables, self.circuit.n_wires)
         if simulator is not None and not isinstance(simulator, Simulator):
-            raise TypeError(
+            raise ConfigTypeError(
                 f"simulator must be a qml.simulator.Simulator or None, got {type(simulator).__name__}"
             )
         if backend is not None and not callable(backend):
-            raise TypeError("backend must be a callable backend(circuit, observables, weights, inputs)")
+            raise ConfigTypeError("backend must be a callable backend(circuit, observables, weights, inputs)")
         self.simulator = simulator if simulator is not None else Simulator()
         self.backend = backend
         self.seed = int(seed)
@@ -153,7 +135,7 @@ class QuantumLayer(nn.Module):
         t = init.detach().clone() if isinstance(init, Tensor) else torch.as_tensor(init, dtype=torch.float64)
         t = t.to(dtype).reshape(-1)
         if t.numel() != n:
-            raise ValueError(
+            raise ConfigError(
                 f"weight_init has {t.numel()} values but the circuit has {n} weights; pass a vector of "
                 f"length {n} or a strategy name such as 'uniform'"
             )
@@ -199,7 +181,7 @@ class QuantumLayer(nn.Module):
         n = self.n_inputs
         if inputs is None:
             if n:
-                raise ValueError(
+                raise ConfigError(
                     f"this layer's circuit reads {n} input features: call it with a tensor of shape "
                     f"(batch, {n}) or ({n},)"
                 )
@@ -207,9 +189,9 @@ class QuantumLayer(nn.Module):
         if not isinstance(inputs, Tensor):
             inputs = torch.as_tensor(inputs)
         if inputs.is_complex():
-            raise TypeError("inputs must be real features, got a complex tensor")
+            raise ConfigTypeError("inputs must be real features, got a complex tensor")
         if inputs.dim() not in (1, 2) or inputs.shape[-1] != n:
-            raise ValueError(
+            raise ConfigError(
                 f"inputs must have shape (batch, {n}) or ({n},) for this layer (the circuit reads {n} "
                 f"features), got {tuple(inputs.shape)}; reshape with x.reshape(-1, {n})"
                 + (" or add a classical nn.Linear in front to map your features" if inputs.dim() == 2 else "")
@@ -280,13 +262,13 @@ class QuantumLayer(nn.Module):
         if not isinstance(state, dict) or "circuit" not in state:
             return
         if Circuit.from_json(state["circuit"]) != self.circuit:
-            raise ValueError(
+            raise ConfigError(
                 "the state_dict was saved from a different circuit than this QuantumLayer's; build the "
                 "layer with the same circuit (same template, wires and layers) before load_state_dict"
             )
         saved = [PauliSum.from_json(o) for o in state.get("observables", [])]
         if saved and saved != list(self.observables):
-            raise ValueError(
+            raise ConfigError(
                 "the state_dict was saved with different observables; build the layer with the same "
                 "observables"
             )

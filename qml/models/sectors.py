@@ -37,6 +37,7 @@ from typing import Any
 
 import numpy as np
 
+from qml.errors import ConfigError
 from qml.ir import Circuit
 from qml.paulis import PauliSum
 from qml.symmetry import Symmetry, symmetries_of
@@ -167,13 +168,13 @@ def family_ansatz(family: Any, layers: int, sector: float | None = None) -> Circ
     from qml.templates import hva
 
     if isinstance(layers, bool) or not isinstance(layers, int) or layers < 1:
-        raise ValueError(f"layers must be an integer >= 1, got {layers!r}")
+        raise ConfigError(f"layers must be an integer >= 1, got {layers!r}")
     sym = family_symmetry(family)
     if sector is not None:
         valid = sector_values(family, sym)
         if sym is None or not any(abs(sector - v) < 1e-9 for v in valid):
             what = "no symmetry" if sym is None else f"{sym.name} values {valid}"
-            raise ValueError(f"sector {sector!r} is not a sector of this family ({what}); pass one of them")
+            raise ConfigError(f"sector {sector!r} is not a sector of this family ({what}); pass one of them")
     init, pairs = _initial_state(family, sym, sector)
     body = hva(_groups(family, pairs), layers, n_wires=family.n_wires)
     label = "none" if sym is None or sector is None else sym.label(sector)

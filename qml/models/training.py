@@ -33,6 +33,9 @@ from typing import Any
 import torch
 from torch import nn
 
+from qml.errors import ConfigError, ConfigTypeError
+from qml.optimize.optimizers import torch_optimizer
+
 log = logging.getLogger(__name__)
 
 Tensor = torch.Tensor
@@ -107,7 +110,7 @@ class History:
         names = set(cls.__dataclass_fields__)
         unknown = sorted(set(data) - names)
         if unknown:
-            raise ValueError(f"unknown History fields {unknown}; valid fields: {sorted(names)}")
+            raise ConfigError(f"unknown History fields {unknown}; valid fields: {sorted(names)}")
         return cls(**data)
 
 
@@ -119,7 +122,7 @@ def accuracy(logits: Tensor, targets: Tensor) -> float:
         0.5
     """
     if logits.dim() != 2 or targets.dim() != 1 or logits.shape[0] != targets.shape[0]:
-        raise ValueError(
+        raise ConfigError(
             f"accuracy needs logits (B, C) and integer targets (B,), got {tuple(logits.shape)} and "
             f"{tuple(targets.shape)}"
         )
@@ -134,10 +137,10 @@ class _Data:
         if isinstance(data, (tuple, list)):
             tensors = [t if isinstance(t, Tensor) else torch.as_tensor(t) for t in data]
             if not tensors:
-                raise ValueError(f"{what} is empty; pass (X, y) tensors or a Dataset")
+                raise ConfigError(f"{what} is empty; pass (X, y) tensors or a Dataset")
             n = tensors[0].shape[0] if tensors[0].dim() else 0
             if any(t.dim() == 0 or t.shape[0] != n for t in tensors):
-                raise ValueError(
+                raise ConfigError(
                     f"{what} tensors must share their first (batch) dimension, got shapes "
                     f"{[tuple(t.shape) for t in tensors]}"
                 )
@@ -149,11 +152,11 @@ class _Data:
             self.dataset = data
             self.n = len(data)  # type: ignore[arg-type]
         else:
-            raise TypeError(
+            raise ConfigTypeError(
                 f"{what} must be a tuple (X, y) of tensors or a torch Dataset, got {type(data).__name__}"
             )
         if self.n == 0:
-            raise ValueError(f"{what} has no rows")
+            raise ConfigError(f"{what} has no rows")
 
     def batch(self, idx: Tensor) -> list[Tensor]:
         if self.tensors is not None:
@@ -184,7 +187,7 @@ def _forward_loss(
     model: nn.Module, loss_fn: Callable[..., Tensor], batch: list[Tensor]
 ) -> tuple[Tensor, Tensor]:
     if len(batch) < 2:
-        raise ValueError("each batch needs inputs and targets: pass train_data=(X, y)")
+        raise ConfigError("each batch needs inputs and targets: pass train_data=(X, y)")
     out = model(*batch[:-1])
     return loss_fn(out, batch[-1]), out
 
@@ -211,14 +214,6 @@ def _evaluate(
     return total / data.n, value
 
 
-def _optimizer(name: str, params: Any, lr: float, weight_decay: float) -> torch.optim.Optimizer:
-    if name == "adam":
-        return torch.optim.Adam(params, lr=lr, weight_decay=weight_decay)
-    if name == "adamw":
-        return torch.optim.AdamW(params, lr=lr, weight_decay=weight_decay)
-    return torch.optim.SGD(params, lr=lr, weight_decay=weight_decay, momentum=0.9)
-
-
 def _save(path: Path, payload: dict[str, Any]) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(path.name + ".tmp")
@@ -240,29 +235,29 @@ def load_checkpoint(path: str | Path) -> dict[str, Any]:
         >>> load_checkpoint("/nonexistent.pt")
         Traceback (most recent call last):
         ...
-        ValueError: no checkpoint at /nonexistent.pt
+        qml.errors.ConfigError: no checkpoint at /nonexistent.pt
     """
     p = Path(path)
     if not p.exists():
-        raise ValueError(f"no checkpoint at {p}")
+        raise ConfigError(f"no checkpoint at {p}")
     try:
         # weights_only: tensors, numbers, strings and containers only; a tampered file cannot run code
         data = torch.load(p, map_location="cpu", weights_only=True)
     except (pickle.UnpicklingError, RuntimeError, EOFError, OSError) as err:
         first = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
-        raise ValueError(
+        raise ConfigError(
             f"{p} is not a readable qml fit checkpoint ({first[:200]}); it may be truncated or not written "
             "by qml.models.fit: delete it or pass resume=False"
         ) from None
     if not isinstance(data, dict) or data.get("format") != CHECKPOINT_FORMAT:
-        raise ValueError(f"{p} is not a qml fit checkpoint (expected format {CHECKPOINT_FORMAT!r})")
+        raise ConfigError(f"{p} is not a qml fit checkpoint (expected format {CHECKPOINT_FORMAT!r})")
     return data
 
 
 def _check_positive(name: str, value: Any, integer: bool) -> None:
     kind = int if integer else (int, float)
     if isinstance(value, bool) or not isinstance(value, kind) or not value > 0:
-        raise ValueError(f"{name} must be {'an integer' if integer else 'a number'} > 0, got {value!r}")
+        raise ConfigError(f"{name} must be {'an integer' if integer else 'a number'} > 0, got {value!r}")
 
 
 def fit(
@@ -327,22 +322,23 @@ def fit(
         True
     """
     if not isinstance(model, nn.Module):
-        raise TypeError(f"model must be a torch.nn.Module, got {type(model).__name__}")
+        raise ConfigTypeError(f"model must be a torch.nn.Module, got {type(model).__name__}")
     _check_positive("epochs", epochs, True)
     _check_positive("lr", lr, False)
     _check_positive("batch_size", batch_size, True)
     if patience is not None:
         _check_positive("patience", patience, True)
     if optimizer not in FIT_OPTIMIZERS:
-        raise ValueError(f"unknown optimizer {optimizer!r}; valid choices: {', '.join(FIT_OPTIMIZERS)}")
+        raise ConfigError(f"unknown optimizer {optimizer!r}; valid choices: {', '.join(FIT_OPTIMIZERS)}")
     if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
-        raise ValueError(f"seed must be an integer >= 0, got {seed!r}")
+        raise ConfigError(f"seed must be an integer >= 0, got {seed!r}")
     train = _Data(train_data, "train_data")
     val = _Data(val_data, "val_data") if val_data is not None else None
     params = [p for p in model.parameters() if p.requires_grad]
     if not params:
-        raise ValueError("the model has no trainable parameters")
-    opt = _optimizer(optimizer, params, float(lr), float(weight_decay))
+        raise ConfigError("the model has no trainable parameters")
+    momentum = {"momentum": 0.9} if optimizer == "sgd" else {}
+    opt = torch_optimizer(optimizer, params, float(lr), weight_decay=float(weight_decay), **momentum)
     gen = torch.Generator().manual_seed(int(seed))
     settings = {"epochs": epochs, "lr": lr, "batch_size": batch_size, "optimizer": optimizer,
                 "weight_decay": weight_decay, "patience": patience, "min_delta": min_delta,
@@ -362,7 +358,7 @@ def fit(
         try:
             model.load_state_dict(data["model"])
         except (RuntimeError, ValueError) as err:
-            raise ValueError(
+            raise ConfigError(
                 f"checkpoint {ckpt} does not match this model ({err}); delete it or pass resume=False"
             ) from None
         opt.load_state_dict(data["optimizer"])
@@ -387,7 +383,7 @@ def fit(
             opt.zero_grad()
             loss, _ = _forward_loss(model, loss_fn, batch)
             if not torch.isfinite(loss):
-                raise ValueError(
+                raise ConfigError(
                     f"the loss became {float(loss)} at epoch {epoch}; lower lr or check the data"
                 )
             loss.backward()

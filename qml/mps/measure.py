@@ -33,7 +33,9 @@ from collections.abc import Sequence
 import torch
 
 from qml.correlations import AXES
+from qml.dtypes import real_dtype
 from qml.entanglement import KINDS
+from qml.errors import ConfigError
 from qml.mps.evolve import Truncation, left_orth
 from qml.mps.state import MPS
 from qml.mps.svd import safe_svd
@@ -135,7 +137,7 @@ def overlap(a: MPS, b: MPS) -> Tensor:
         0.125
     """
     if a.n_wires != b.n_wires:
-        raise ValueError(
+        raise ConfigError(
             f"the two MPS must have the same number of wires, got {a.n_wires} and {b.n_wires}"
         )
     env = torch.ones(1, 1, dtype=b.tensors[0].dtype, device=b.tensors[0].device)
@@ -158,7 +160,7 @@ def fidelity(a: MPS, b: MPS) -> Tensor:
 
 def _check_wires(obs: PauliSum, n: int) -> None:
     if obs.n_wires > n:
-        raise ValueError(
+        raise ConfigError(
             f"observable {obs} acts on wire {obs.n_wires - 1} but the state has {n} wires (0..{n - 1}); "
             "use an observable on the circuit's wires"
         )
@@ -202,7 +204,7 @@ def expval(mps: MPS, observables: ObservableLike | Sequence[ObservableLike]) -> 
 def _axis(axis: str) -> str:
     a = axis.lower() if isinstance(axis, str) else axis
     if a not in AXES:
-        raise ValueError(f"axis={axis!r} is not one of {', '.join(map(repr, AXES))}")
+        raise ConfigError(f"axis={axis!r} is not one of {', '.join(map(repr, AXES))}")
     return a
 
 
@@ -305,10 +307,10 @@ def entanglement_profile(mps: MPS, kind: str = "vn", base: float = math.e) -> Te
     """
     k = kind.lower() if isinstance(kind, str) else kind
     if k not in KINDS:
-        raise ValueError(f"kind={kind!r} is not one of {', '.join(map(repr, KINDS))}")
+        raise ConfigError(f"kind={kind!r} is not one of {', '.join(map(repr, KINDS))}")
     if isinstance(base, bool) or not isinstance(base, (int, float)) or not (base > 0 and base != 1):
-        raise ValueError(f"base={base!r} must be a number > 0 and != 1 (e.g. math.e for nats, 2 for bits)")
-    real = torch.float32 if mps.tensors[0].dtype == torch.complex64 else torch.float64
+        raise ConfigError(f"base={base!r} must be a number > 0 and != 1 (e.g. math.e for nats, 2 for bits)")
+    real = real_dtype(mps.tensors[0].dtype)
     if mps.n_wires == 1:
         return torch.zeros(0, dtype=real, device=mps.tensors[0].device)
     out = []

@@ -46,6 +46,7 @@ from typing import Any
 import torch
 
 from qml.backends.base import Prepared, prepare
+from qml.errors import ConfigError
 from qml.ir import Circuit
 from qml.mps import measure
 from qml.mps.evolve import Truncation, evolve
@@ -128,12 +129,12 @@ class MPSSimulator:
     def __post_init__(self) -> None:
         b = self.bond_dim
         if isinstance(b, bool) or not isinstance(b, numbers.Integral) or b < 1:
-            raise ValueError(
+            raise ConfigError(
                 f"bond_dim must be an integer >= 1 (the most singular values kept per bond, e.g. 64), "
                 f"got {b!r}"
             )
         if self.dtype not in _DTYPES:
-            raise ValueError(
+            raise ConfigError(
                 "dtype must be torch.complex64 or torch.complex128 (MPS tensors are complex), "
                 f"got {self.dtype!r}"
             )
@@ -141,18 +142,18 @@ class MPSSimulator:
             object.__setattr__(self, "cutoff", DEFAULT_CUTOFFS[self.dtype])
         c = self.cutoff
         if isinstance(c, bool) or not isinstance(c, numbers.Real) or not 0 <= c < 1:
-            raise ValueError(
+            raise ConfigError(
                 f"cutoff must be a number in [0, 1) (singular values below cutoff * norm are dropped, "
                 f"e.g. 1e-12), got {c!r}"
             )
         try:
             torch.device(self.device)
         except (RuntimeError, TypeError):
-            raise ValueError(
+            raise ConfigError(
                 f"device must be a torch device such as 'cpu' or 'cuda', got {self.device!r}"
             ) from None
         if self.svd_eps is not None and not self.svd_eps >= 0:
-            raise ValueError(f"svd_eps must be >= 0 (e.g. 1e-12), got {self.svd_eps!r}")
+            raise ConfigError(f"svd_eps must be >= 0 (e.g. 1e-12), got {self.svd_eps!r}")
 
     # -- execution ----------------------------------------------------------------------
     def _runs(
@@ -219,7 +220,7 @@ class MPSSimulator:
             [0.7071, 0.0, 0.0, 0.7071]
         """
         if isinstance(circuit, Circuit) and circuit.n_wires > MAX_DENSE_WIRES:
-            raise ValueError(
+            raise ConfigError(
                 f"state() builds 2**n amplitudes and takes at most {MAX_DENSE_WIRES} wires, the circuit has "
                 f"{circuit.n_wires}: use run() for the MPS or expval() for observables"
             )

@@ -19,6 +19,8 @@ from dataclasses import dataclass, field
 
 import torch
 
+from qml.errors import ConfigError
+
 Tensor = torch.Tensor
 
 #: Widest state :meth:`MPS.to_dense` builds (``2**20`` amplitudes, 16 MiB in complex128).
@@ -121,7 +123,7 @@ class MPS:
         """
         n = self.n_wires
         if n > MAX_DENSE_WIRES:
-            raise ValueError(
+            raise ConfigError(
                 f"a dense state of {n} wires has 2**{n} amplitudes; the limit is {MAX_DENSE_WIRES} wires: "
                 "use expectation values, entropies or correlations of the MPS for wide circuits"
             )

@@ -41,6 +41,9 @@ import numpy as np
 import torch
 from torch.autograd.function import once_differentiable
 
+from qml.dtypes import real_dtype
+from qml.errors import ConfigError
+
 Tensor = torch.Tensor
 log = logging.getLogger(__name__)
 
@@ -82,7 +85,7 @@ def _svd_forward(a: Tensor) -> tuple[Tensor, Tensor, Tensor]:
     except RuntimeError as err:
         why = str(err)
     if not bool(torch.isfinite(a).all()):
-        raise ValueError(
+        raise ConfigError(
             "the MPS tensor to decompose has non-finite entries (NaN or inf): "
             "check the weights and inputs for NaN or inf"
         )
@@ -99,7 +102,7 @@ def _svd_forward(a: Tensor) -> tuple[Tensor, Tensor, Tensor]:
     log.warning("torch.linalg.svd failed (%s); retrying with numpy.linalg.svd", why)
     wide = torch.complex128 if a.is_complex() else torch.float64
     nu, ns, nvh = np.linalg.svd(a.detach().resolve_conj().to(wide).cpu().numpy(), full_matrices=False)
-    real = torch.float32 if a.dtype in (torch.float32, torch.complex64) else torch.float64
+    real = real_dtype(a.dtype)
 
     def back(x: np.ndarray, dtype: torch.dtype) -> Tensor:
         return torch.from_numpy(np.ascontiguousarray(x)).to(device=a.device, dtype=dtype)
@@ -258,11 +261,13 @@ def safe_svd(a: Tensor, eps: float | None = None, gauge: int = 0) -> tuple[Tenso
         [4.0, 3.0]
     """
     if a.dim() < 2:
-        raise ValueError(f"safe_svd needs a matrix (..., m, n), got shape {tuple(a.shape)}; reshape it first")
+        raise ConfigError(
+            f"safe_svd needs a matrix (..., m, n), got shape {tuple(a.shape)}; reshape it first"
+        )
     if eps is None:
         eps = default_eps(a.dtype)
     if not eps >= 0:
-        raise ValueError(f"eps must be >= 0 (the relative broadening, e.g. 1e-12), got {eps!r}")
+        raise ConfigError(f"eps must be >= 0 (the relative broadening, e.g. 1e-12), got {eps!r}")
     return _SafeSVD.apply(a, float(eps), int(gauge))
 
 
@@ -297,7 +302,7 @@ def truncated_svd(
     if eps is None:
         eps = default_eps(a.dtype)
     if not eps >= 0:
-        raise ValueError(f"eps must be >= 0 (the relative broadening, e.g. 1e-12), got {eps!r}")
+        raise ConfigError(f"eps must be >= 0 (the relative broadening, e.g. 1e-12), got {eps!r}")
     return _TruncatedSVD.apply(a, lambda s: keep(s.detach()), float(eps), bool(gauge))
 
 

@@ -38,6 +38,7 @@ from typing import Any
 
 import torch
 
+from qml.errors import ConfigError
 from qml.ir import Circuit
 from qml.optimize.optimizers import Objective, minimize, settings_dict
 from qml.optimize.results import AdaptResult, versions
@@ -65,7 +66,7 @@ def make_pool(problem: Problem, pool: str | Sequence[Circuit] = "auto") -> tuple
     n = problem.n_wires
     if isinstance(pool, str):
         if pool not in POOLS:
-            raise ValueError(
+            raise ConfigError(
                 f"unknown pool {pool!r}; valid choices: {', '.join(POOLS)} or a list of circuits"
             )
         kind = pool
@@ -73,7 +74,7 @@ def make_pool(problem: Problem, pool: str | Sequence[Circuit] = "auto") -> tuple
             kind = "givens" if "n_electrons" in problem.info else "minimal"
         if kind in ("givens", "fermionic", "qubit"):
             if "n_electrons" not in problem.info:
-                raise ValueError(
+                raise ConfigError(
                     f"the {kind!r} pool needs a molecular problem (electron count); for spin models use "
                     "'minimal', 'y', 'xy', 'real2' or 'all2'"
                 )
@@ -81,10 +82,10 @@ def make_pool(problem: Problem, pool: str | Sequence[Circuit] = "auto") -> tuple
         return pauli_pool(n, kind), kind
     frags = list(pool)
     if not frags:
-        raise ValueError("the pool is empty; give at least one one-weight circuit")
+        raise ConfigError("the pool is empty; give at least one one-weight circuit")
     for k, f in enumerate(frags):
         if not isinstance(f, Circuit) or f.n_weights != 1 or f.n_inputs or f.n_wires != n:
-            raise ValueError(
+            raise ConfigError(
                 f"pool entry {k} must be a Circuit on {n} wires with exactly one weight and no inputs "
                 f"(like qml.templates.pauli_pool fragments), got {f!r}"
             )
@@ -192,9 +193,9 @@ def adapt_vqe(
     t0 = time.perf_counter()
     prob = as_problem(problem)
     if isinstance(max_ops, bool) or not isinstance(max_ops, int) or max_ops < 0:
-        raise ValueError(f"max_ops must be an integer >= 0, got {max_ops!r}")
+        raise ConfigError(f"max_ops must be an integer >= 0, got {max_ops!r}")
     if not grad_tol > 0:
-        raise ValueError(f"grad_tol must be > 0, got {grad_tol!r}")
+        raise ConfigError(f"grad_tol must be > 0, got {grad_tol!r}")
     frags, pool_label = make_pool(prob, pool)
     sim = simulator if simulator is not None else Simulator()
     ref = reference if reference is not None else prob.reference
@@ -202,7 +203,7 @@ def adapt_vqe(
         ref = prob.ansatz()
     circuit = ref if ref is not None else Circuit(prob.n_wires)
     if circuit.n_weights:
-        raise ValueError("the reference circuit must have no weights (it prepares a fixed state)")
+        raise ConfigError("the reference circuit must have no weights (it prepares a fixed state)")
     circuit = Circuit(prob.n_wires, circuit.ops, 0, name="adapt")
     H = prob.hamiltonian
     w = torch.zeros(0, dtype=torch.float64)

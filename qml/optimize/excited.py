@@ -58,6 +58,7 @@ import numpy as np
 import torch
 
 from qml.ed import group_levels, rotate, sector_basis, sector_dimensions
+from qml.errors import ConfigError
 from qml.ir import Circuit, W, X
 from qml.observables import ObservablePlan
 from qml.optimize.optimizers import OPTIMIZERS, Objective, minimize, settings_dict
@@ -102,7 +103,7 @@ def _letter(sym: Symmetry) -> str:
     """The Pauli letter of a uniform qubit-wise symmetry (``Z`` for Sz and Pz, ``X`` for Px)."""
     letters = {ltr for _, s in sym.operator.terms for _, ltr in s.ops}
     if len(letters) != 1 or letters == {"Y"}:
-        raise ValueError(f"the symmetry {sym.name} is not a uniform X- or Z-type qubit-wise operator")
+        raise ConfigError(f"the symmetry {sym.name} is not a uniform X- or Z-type qubit-wise operator")
     return letters.pop()
 
 
@@ -170,7 +171,7 @@ def _generator_groups(
             ps = PauliSum(tuple(g))
             if op is not None and not ps.commutes(op):
                 assert sym is not None
-                raise ValueError(
+                raise ConfigError(
                     f"the terms {ps} of H on wires {terms[0][1].wires} do not conserve {sym.name} in any "
                     "grouping, so no multi-angle ansatz conserving it can be built; pass an ansatz"
                 )
@@ -265,7 +266,7 @@ def _body(groups: list[PauliSum], layers: int, n: int) -> Circuit:
 
 def _check_layers(layers: Any) -> int:
     if isinstance(layers, bool) or not isinstance(layers, numbers.Integral) or int(layers) < 1:
-        raise ValueError(f"layers must be an integer >= 1, got {layers!r}")
+        raise ConfigError(f"layers must be an integer >= 1, got {layers!r}")
     return int(layers)
 
 
@@ -276,10 +277,10 @@ def _resolve_symmetry(H: PauliSum, n: int, symmetry: str | None) -> Symmetry | N
         return scan_symmetry(H, n)
     names = {s.name: s for s in candidate_symmetries(n) if s.qubitwise}
     if symmetry not in names:
-        raise ValueError(f"unknown symmetry {symmetry!r}; valid choices: 'auto', None, {', '.join(names)}")
+        raise ConfigError(f"unknown symmetry {symmetry!r}; valid choices: 'auto', None, {', '.join(names)}")
     sym = names[symmetry]
     if not H.commutes(sym.operator, atol=1e-10 * max(1.0, H.l1_norm())):
-        raise ValueError(f"H does not conserve {symmetry} ({sym.description}); choose a symmetry of H")
+        raise ConfigError(f"H does not conserve {symmetry} ({sym.description}); choose a symmetry of H")
     return sym
 
 
@@ -288,7 +289,7 @@ def _check_value(sym: Symmetry, value: Any, n: int) -> float:
     ok = not isinstance(value, bool) and isinstance(value, numbers.Real)
     if not ok or round(float(value), 9) + 0.0 not in dims:
         valid = ", ".join(f"{v:g}" for v in sorted(dims, reverse=True))
-        raise ValueError(
+        raise ConfigError(
             f"unknown sector {sym.name} = {value!r} on {n} qubits; valid values: {valid} "
             f"(sectors=[...] takes values of {sym.name}, or 'ground' / 'all')"
         )
@@ -344,12 +345,12 @@ def excited_ansatz(
     H = PauliSum.coerce(hamiltonian)
     n = max(H.n_wires, 1) if n_wires is None else int(n_wires)
     if n < H.n_wires:
-        raise ValueError(f"n_wires={n} is too small for a Hamiltonian on {H.n_wires} wires")
+        raise ConfigError(f"n_wires={n} is too small for a Hamiltonian on {H.n_wires} wires")
     n_layers = n if layers is None else _check_layers(layers)
     sym = _resolve_symmetry(H, n, symmetry)
     if sym is None:
         if sector is not None:
-            raise ValueError("sector needs a symmetry: pass symmetry='auto' or a symmetry name")
+            raise ConfigError("sector needs a symmetry: pass symmetry='auto' or a symmetry name")
         sec = _Sector(None, None, 1 << n)
     else:
         value = max(_sector_values(sym, n)) if sector is None else _check_value(sym, sector, n)
@@ -742,7 +743,7 @@ class ExcitedResult(_Record):
 # -- set-up shared by both methods --------------------------------------------------------------------
 def _check_int(name: str, value: Any, low: int) -> int:
     if isinstance(value, bool) or not isinstance(value, numbers.Integral) or int(value) < low:
-        raise ValueError(f"{name} must be an integer >= {low}, got {value!r}")
+        raise ConfigError(f"{name} must be an integer >= {low}, got {value!r}")
     return int(value)
 
 
@@ -750,7 +751,7 @@ def _check_scale(name: str, value: Any, allow_zero: bool = False) -> float:
     ok = not isinstance(value, bool) and isinstance(value, numbers.Real) and math.isfinite(float(value))
     if not ok or float(value) < 0 or (float(value) == 0 and not allow_zero):
         bound = ">= 0" if allow_zero else "> 0"
-        raise ValueError(f"{name} must be a finite number {bound}, got {value!r}")
+        raise ConfigError(f"{name} must be a finite number {bound}, got {value!r}")
     return float(value)
 
 
@@ -819,9 +820,11 @@ def _prepare(
     if isinstance(ansatz, Circuit):
         kind, fixed, name = "fixed", ansatz, ansatz.name or "circuit"
         if fixed.n_wires != n:
-            raise ValueError(f"the ansatz has {fixed.n_wires} wires but H acts on {n}; build it on {n} wires")
+            raise ConfigError(
+                f"the ansatz has {fixed.n_wires} wires but H acts on {n}; build it on {n} wires"
+            )
         if method == "ssvqe" and fixed.n_inputs:
-            raise ValueError(
+            raise ConfigError(
                 "ssvqe prepares the input states itself: pass the shared unitary U as a circuit without "
                 f"inputs (this one reads {fixed.n_inputs}), or ansatz=None"
             )
@@ -829,20 +832,20 @@ def _prepare(
         kind, fixed, name = "default", None, "excited-hva"
     elif isinstance(ansatz, str):
         if method == "ssvqe":
-            raise ValueError(
+            raise ConfigError(
                 "ssvqe takes ansatz=None (the multi-angle HVA) or a Circuit without inputs (the shared "
                 f"unitary U applied after the input states); got the name {ansatz!r}"
             )
         prob.ansatz(layers, ansatz)  # validates the name
         kind, fixed, name = "problem", None, ansatz
     else:
-        raise ValueError(
+        raise ConfigError(
             f"ansatz must be None, a problem ansatz name or a Circuit, got {type(ansatz).__name__}"
         )
     sym = scan_symmetry(H, n)
     use_exact = n <= EXACT_WIRES if exact is None else bool(exact)
     if isinstance(sectors, str) and sectors not in ("ground", "all"):
-        raise ValueError(
+        raise ConfigError(
             f"unknown sectors {sectors!r}; valid: None, 'ground', 'all' or a list of symmetry values"
         )
     explicit = sectors is not None and not isinstance(sectors, str)
@@ -850,18 +853,18 @@ def _prepare(
         try:
             values = list(sectors)  # type: ignore[arg-type]
         except TypeError:
-            raise ValueError(
+            raise ConfigError(
                 f"sectors must be None, 'ground', 'all' or a list of symmetry values, got {sectors!r}"
             ) from None
         if not values:
-            raise ValueError(
+            raise ConfigError(
                 "sectors is an empty list; give at least one symmetry value, or 'ground' / 'all'"
             )
     setup = _Setup(prob, H, n, sym, [], fixed, kind, name, layers, None, 0.0, sectors)
     full = [_Sector(None, None, 1 << n)]
     if sym is None:
         if explicit:
-            raise ValueError(
+            raise ConfigError(
                 f"H has no qubit-wise symmetry (Sz, Px or Pz), so it has no sectors to choose from; got "
                 f"sectors={sectors!r}: pass sectors=None"
             )
@@ -871,7 +874,7 @@ def _prepare(
         if explicit:
             vals = [_check_value(sym, v, n) for v in values]
             if len(set(vals)) != len(vals):
-                raise ValueError(f"sectors lists a value twice: {values!r}")
+                raise ConfigError(f"sectors lists a value twice: {values!r}")
         elif kind == "fixed" and method == "vqd" and sectors != "all":
             vals = []  # "ground" or None: the sector the circuit conserves (below)
         elif sectors == "all" or (sectors is None and prob.sector is None):
@@ -887,7 +890,7 @@ def _prepare(
             probe = _ssvqe_fixed(H, n, _Sector(sym, v0, dims[v0]), fixed, 0)
             if sym.name not in conserved_quantities(probe, [sym]):
                 if explicit:
-                    raise ValueError(
+                    raise ConfigError(
                         f"the ansatz does not conserve {sym.name} ({sym.description}), so the input "
                         f"states do not keep their sector and sectors {[sym.label(v) for v in vals]} cannot "
                         "be searched; pass sectors=None to search the full space, or a unitary that "
@@ -899,7 +902,7 @@ def _prepare(
             got = conserved_quantities(fixed, [sym])
             if sym.name not in got:
                 if explicit:
-                    raise ValueError(
+                    raise ConfigError(
                         f"the ansatz does not conserve {sym.name} ({sym.description}), so its states are not "
                         f"confined to the requested sectors {[sym.label(v) for v in vals]}; pass "
                         f"sectors=None to search the full space, or an ansatz that conserves {sym.name}"
@@ -908,13 +911,13 @@ def _prepare(
             else:
                 v = got[sym.name]
                 if explicit and vals != [v]:
-                    raise ValueError(
+                    raise ConfigError(
                         f"the ansatz conserves {sym.label(v)}, but sectors {[sym.label(x) for x in vals]} "
                         f"were requested: it can only find states with {sym.label(v)}. Request "
                         f"sectors=[{v:g}], or pass ansatz=None to get one ansatz per requested sector"
                     )
                 if sectors == "all" and len(dims) > 1:
-                    raise ValueError(
+                    raise ConfigError(
                         f"the ansatz conserves {sym.label(v)}, so it cannot explore every sector as "
                         "sectors='all' asks; pass ansatz=None (one ansatz per sector) or sectors='ground'"
                     )
@@ -923,7 +926,7 @@ def _prepare(
     total = sum(s.dim for s in setup.sectors)
     if n_states > total:
         where = ", ".join(s.label for s in setup.sectors)
-        raise ValueError(
+        raise ConfigError(
             f"n_states={n_states} exceeds the dimension {total} of the requested sector(s) ({where}); "
             f"ask for at most {total} states or request more sectors"
         )
@@ -953,12 +956,12 @@ def _check_circuit(circuit: Circuit, setup: _Setup, sector: _Sector, what: str) 
     sym = sector.symmetry
     if sym is not None:
         if sym.name not in got:
-            raise ValueError(
+            raise ConfigError(
                 f"{what} does not conserve {sym.name} ({sym.description}), so it is not confined to the "
                 f"requested sector {sector.label}; pass an ansatz that conserves it, or ansatz=None"
             )
         if abs(got[sym.name] - float(sector.value or 0.0)) > 1e-6:
-            raise ValueError(
+            raise ConfigError(
                 f"{what} conserves {sym.label(got[sym.name])}, but sector {sector.label} was requested: it "
                 f"can only find states with {sym.label(got[sym.name])}. Request sectors=[{got[sym.name]:g}], "
                 "or pass ansatz=None to get one ansatz per requested sector"
@@ -1004,11 +1007,11 @@ def _exact_counts(setup: _Setup, n_states: int) -> list[int]:
 
 def _allocation(setup: _Setup, allocate: str) -> str:
     if allocate not in _ALLOCATIONS:
-        raise ValueError(f"unknown allocate {allocate!r}; valid choices: {', '.join(_ALLOCATIONS)}")
+        raise ConfigError(f"unknown allocate {allocate!r}; valid choices: {', '.join(_ALLOCATIONS)}")
     if len(setup.sectors) == 1:
         return "single sector"
     if allocate == "exact" and setup.exact is None:
-        raise ValueError("allocate='exact' needs the exact spectrum; pass exact=True or allocate='greedy'")
+        raise ConfigError("allocate='exact' needs the exact spectrum; pass exact=True or allocate='greedy'")
     return "greedy" if allocate == "greedy" or setup.exact is None else "exact"
 
 
@@ -1020,7 +1023,7 @@ def _typical(H: PauliSum) -> float:
 def _beta(beta: float | str, setup: _Setup, sector: _Sector, count: int) -> tuple[float, str]:
     if isinstance(beta, str):
         if beta != "auto":
-            raise ValueError(f"beta must be 'auto' or a number > 0, got {beta!r}")
+            raise ConfigError(f"beta must be 'auto' or a number > 0, got {beta!r}")
         ex = None if setup.exact is None else setup.exact[sector.label]
         if ex is not None and ex.energies.size:
             top = float(ex.energies[min(count, ex.energies.size) - 1])
@@ -1167,9 +1170,9 @@ def _settings(
 ) -> _Settings:
     method = str(optimizer).lower()
     if method not in OPTIMIZERS:
-        raise ValueError(f"unknown optimizer {optimizer!r}; valid choices: {', '.join(OPTIMIZERS)}")
+        raise ConfigError(f"unknown optimizer {optimizer!r}; valid choices: {', '.join(OPTIMIZERS)}")
     if method == "spsa" or method == "qng":
-        raise ValueError(
+        raise ConfigError(
             f"optimizer {method!r} is not supported for excited states (SPSA is too noisy for deflation, "
             "QNG's metric ignores the penalty); use 'lbfgs' (default), 'adam', 'bfgs' or another scipy method"
         )
@@ -1453,13 +1456,13 @@ def sector_inputs(problem: ProblemLike, n_states: int, sector: float | None = No
     count = _check_int("n_states", n_states, 1)
     if sym is None:
         if sector is not None:
-            raise ValueError("H has no qubit-wise symmetry: pass sector=None")
+            raise ConfigError("H has no qubit-wise symmetry: pass sector=None")
         sec = _Sector(None, None, 1 << n)
     else:
         v = max(_sector_values(sym, n)) if sector is None else _check_value(sym, sector, n)
         sec = _Sector(sym, v, _sector_values(sym, n)[v])
     if count > sec.dim:
-        raise ValueError(f"n_states={count} exceeds the dimension {sec.dim} of the sector {sec.label}")
+        raise ConfigError(f"n_states={count} exceeds the dimension {sec.dim} of the sector {sec.label}")
     return torch.tensor(_basis_states(prob.hamiltonian, sec, n, count), dtype=torch.float64)
 
 
@@ -1469,11 +1472,11 @@ def _ssvqe_weights(weights: Sequence[float] | None, n_states: int) -> list[float
     try:
         w = [float(x) for x in weights]
     except (TypeError, ValueError):
-        raise ValueError(f"weights must be a sequence of numbers, got {weights!r}") from None
+        raise ConfigError(f"weights must be a sequence of numbers, got {weights!r}") from None
     if len(w) != n_states:
-        raise ValueError(f"weights has {len(w)} entries but n_states={n_states}; give one weight per state")
+        raise ConfigError(f"weights has {len(w)} entries but n_states={n_states}; give one weight per state")
     if not all(math.isfinite(x) and x > 0 for x in w) or any(a <= b for a, b in itertools.pairwise(w)):
-        raise ValueError(
+        raise ConfigError(
             f"weights must be positive and strictly decreasing (state j gets the j-th lowest level), got {w}"
         )
     return w

@@ -49,6 +49,8 @@ from typing import Any
 import numpy as np
 import torch
 
+from qml.dtypes import real_dtype
+from qml.errors import ConfigError
 from qml.ir import Circuit
 from qml.paulis import PauliSum
 from qml.simulator import Simulator
@@ -74,6 +76,66 @@ DEFAULT_LR: dict[str, float] = {
 }
 
 Callback = Callable[[int, float, torch.Tensor], Any]
+
+#: The torch optimisers :func:`torch_optimizer` builds (VQE, state preparation, model training,
+#: conditional models); each context accepts a subset of them.
+TORCH_OPTIMIZER_CLASSES: dict[str, type[torch.optim.Optimizer]] = {
+    "adam": torch.optim.Adam,
+    "adamw": torch.optim.AdamW,
+    "sgd": torch.optim.SGD,
+    "lbfgs": torch.optim.LBFGS,
+}
+
+
+def torch_optimizer(
+    name: str,
+    params: Any,
+    lr: float | None = None,
+    steps: int = 100,
+    tol: float | None = None,
+    **options: Any,
+) -> torch.optim.Optimizer:
+    """The package's one place that builds torch optimisers, with its one set of defaults.
+
+    L-BFGS: ``max_iter=steps``, ``max_eval=5/2 steps``, ``tolerance_grad=tol`` (default
+    ``1e-10``), ``tolerance_change=1e-15``, ``history_size=100`` and a strong-Wolfe line search;
+    first-order methods take ``lr`` (default :data:`DEFAULT_LR`). ``options`` override any
+    keyword of the torch class (``momentum=0.9``, ``weight_decay``, ``history_size``...).
+
+    Args:
+        name: A key of :data:`TORCH_OPTIMIZER_CLASSES`.
+        params: Tensors or parameter groups.
+        lr: Learning rate (L-BFGS: initial step, default 1).
+        steps: L-BFGS iterations per ``step()`` call (ignored by first-order methods).
+        tol: L-BFGS gradient tolerance.
+        **options: Keyword arguments of the torch class.
+
+    Raises:
+        ConfigError: For an unknown name.
+
+    Example:
+        >>> import torch
+        >>> p = torch.zeros(3, requires_grad=True)
+        >>> opt = torch_optimizer("lbfgs", [p], steps=50)
+        >>> opt.defaults["max_eval"], opt.defaults["history_size"]
+        (125, 100)
+    """
+    cls = TORCH_OPTIMIZER_CLASSES.get(name)
+    if cls is None:
+        raise ConfigError(f"unknown torch optimiser {name!r}; valid: {', '.join(TORCH_OPTIMIZER_CLASSES)}")
+    if name == "lbfgs":
+        kw: dict[str, Any] = {
+            "lr": 1.0 if lr is None else lr,
+            "max_iter": steps,
+            "max_eval": steps * 5 // 2,
+            "tolerance_grad": 1e-10 if tol is None else tol,
+            "tolerance_change": 1e-15,
+            "history_size": 100,
+            "line_search_fn": "strong_wolfe",
+        }
+    else:
+        kw = {"lr": DEFAULT_LR.get(name, DEFAULT_LR["adam"]) if lr is None else lr}
+    return cls(params, **{**kw, **options})
 
 
 class _Stop(Exception):
@@ -125,14 +187,16 @@ class Objective:
 
     def __post_init__(self) -> None:
         if self.hamiltonian.n_wires > self.circuit.n_wires:
-            raise ValueError(
+            raise ConfigError(
                 f"the Hamiltonian acts on {self.hamiltonian.n_wires} wires but the circuit has "
                 f"{self.circuit.n_wires}; build the ansatz on at least {self.hamiltonian.n_wires} wires"
             )
         if self.shots is not None and (isinstance(self.shots, bool) or int(self.shots) < 1):
-            raise ValueError(f"shots must be a positive integer or None (exact energies), got {self.shots!r}")
+            raise ConfigError(
+                f"shots must be a positive integer or None (exact energies), got {self.shots!r}"
+            )
         if self.shots is not None and self.simulator.method == "mps":
-            raise ValueError(
+            raise ConfigError(
                 "shots are not available with method='mps' (an MPS simulation gives exact expectation values "
                 "of the truncated state, no samples); drop shots, or use method='statevector'"
             )
@@ -146,14 +210,14 @@ class Objective:
     @property
     def real_dtype(self) -> torch.dtype:
         """The real dtype matching the simulator (float64 for complex128)."""
-        return torch.float32 if self.simulator.dtype == torch.complex64 else torch.float64
+        return real_dtype(self.simulator.dtype)
 
     def tensor(self, w: Any) -> torch.Tensor:
         """``w`` as a detached real tensor of this objective's dtype."""
         t = w.detach() if isinstance(w, torch.Tensor) else torch.as_tensor(np.asarray(w, dtype=float))
         t = t.to(self.real_dtype).reshape(-1) if t.dim() <= 1 else t.to(self.real_dtype)
         if t.shape[-1] != self.n_params:
-            raise ValueError(
+            raise ConfigError(
                 f"expected {self.n_params} weights for this circuit, got shape {tuple(t.shape)}; "
                 "initial weights must match the ansatz (check layers / ansatz name of a warm start)"
             )
@@ -276,11 +340,11 @@ class Checkpoint:
             state = torch.load(self.path, weights_only=True)
         except (RuntimeError, EOFError, OSError, pickle.UnpicklingError) as err:
             first = (str(err).strip().splitlines() or [type(err).__name__])[0][:200]
-            raise ValueError(
+            raise ConfigError(
                 f"checkpoint {self.path} is not readable ({first}); delete it to start afresh"
             ) from None
         if state.get("method") != method or int(state["w"].numel()) != n_params:
-            raise ValueError(
+            raise ConfigError(
                 f"checkpoint {self.path} is from another run ({state.get('method')}, {state['w'].numel()} "
                 f"weights; this run: {method}, {n_params}); delete it or resume the run that wrote it"
             )
@@ -320,7 +384,7 @@ class _Tracker:
 
 def _check_steps(steps: Any) -> int:
     if isinstance(steps, bool) or not isinstance(steps, int) or steps < 0:
-        raise ValueError(f"steps must be an integer >= 0, got {steps!r}")
+        raise ConfigError(f"steps must be an integer >= 0, got {steps!r}")
     return steps
 
 
@@ -369,16 +433,16 @@ def minimize(
     """
     method = str(method).lower()
     if method not in OPTIMIZERS:
-        raise ValueError(f"unknown optimizer {method!r}; valid choices: {', '.join(OPTIMIZERS)}")
+        raise ConfigError(f"unknown optimizer {method!r}; valid choices: {', '.join(OPTIMIZERS)}")
     if objective.shots is not None and method not in SHOT_OPTIMIZERS:
-        raise ValueError(
+        raise ConfigError(
             f"shots={objective.shots} would be ignored: {method} uses exact energies and gradients; shot "
             f"noise enters only the gradient-free optimisers ({', '.join(SHOT_OPTIMIZERS)}); drop shots or "
             "use one of them"
         )
     steps = _check_steps(steps)
     if lr is not None and (isinstance(lr, bool) or not isinstance(lr, (int, float)) or not lr > 0):
-        raise ValueError(f"lr must be a number > 0, got {lr!r}")
+        raise ConfigError(f"lr must be a number > 0, got {lr!r}")
     opts = dict(options or {})
     lr = float(DEFAULT_LR.get(method, 1.0) if lr is None else lr)
     w = objective.tensor(w0).clone()
@@ -465,10 +529,7 @@ def _torch_first_order(
 ) -> tuple[torch.Tensor, int, bool, str]:
     ck, saved = opts.pop("_checkpoint", None), opts.pop("_resume", None)
     p = (w if saved is None else saved["w"].to(w.dtype)).clone().requires_grad_(True)
-    if method == "adam":
-        opt: torch.optim.Optimizer = torch.optim.Adam([p], lr=lr, **opts)
-    else:
-        opt = torch.optim.SGD([p], lr=lr, **opts)
+    opt = torch_optimizer(method, [p], lr, **opts)
     k0 = 0 if saved is None else int(saved["k"])
     if saved is not None:
         opt.load_state_dict(saved["opt"])
@@ -507,21 +568,12 @@ def _lbfgs(
     if steps == 0:
         return w, 0, False, "steps=0"
     p = w.clone().requires_grad_(True)
-    gtol = 1e-10 if tol is None else float(tol)
-    opt = torch.optim.LBFGS(
-        [p],
-        lr=lr,
-        max_iter=steps,
-        max_eval=opts.pop("max_eval", steps * 5 // 2),
-        tolerance_grad=gtol,
-        tolerance_change=opts.pop("tolerance_change", 1e-15),
-        history_size=opts.pop("history_size", 100),
-        line_search_fn="strong_wolfe",
-    )
-    if opts:
-        raise ValueError(
-            f"unknown L-BFGS options {sorted(opts)}; valid: max_eval, tolerance_change, history_size"
+    unknown = sorted(set(opts) - {"max_eval", "tolerance_change", "history_size"})
+    if unknown:
+        raise ConfigError(
+            f"unknown L-BFGS options {unknown}; valid: max_eval, tolerance_change, history_size"
         )
+    opt = torch_optimizer("lbfgs", [p], lr, steps, None if tol is None else float(tol), **opts)
 
     def closure() -> torch.Tensor:
         opt.zero_grad()
@@ -550,7 +602,7 @@ def _spsa(
     blocking = bool(opts.pop("blocking", False))
     a_given = opts.pop("a", None)
     if opts:
-        raise ValueError(
+        raise ConfigError(
             f"unknown SPSA options {sorted(opts)}; "
             "valid: perturbation, alpha, gamma, resamplings, blocking, a"
         )
@@ -604,7 +656,7 @@ def _qng(
 
     reg = float(opts.pop("reg", 1e-4))
     if opts:
-        raise ValueError(f"unknown QNG options {sorted(opts)}; valid: reg")
+        raise ConfigError(f"unknown QNG options {sorted(opts)}; valid: reg")
     x = w.clone()
     for k in range(steps):
         e, g = obj.value_and_grad(x)
@@ -709,6 +761,7 @@ __all__ = [
     "OPTIMIZERS",
     "SCIPY_OPTIMIZERS",
     "TORCH_OPTIMIZERS",
+    "TORCH_OPTIMIZER_CLASSES",
     "Checkpoint",
     "Objective",
     "OptimizeResult",
@@ -716,4 +769,5 @@ __all__ = [
     "max_evaluations",
     "minimize",
     "settings_dict",
+    "torch_optimizer",
 ]

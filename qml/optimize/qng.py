@@ -29,6 +29,8 @@ from typing import Any
 
 import torch
 
+from qml.dtypes import real_dtype
+from qml.errors import ConfigError
 from qml.ir import Circuit
 from qml.simulator import Simulator
 
@@ -58,10 +60,10 @@ def state_jacobian(
         [0j, -0.5j]
     """
     if mode not in JACOBIAN_MODES:
-        raise ValueError(f"unknown jacobian mode {mode!r}; valid choices: {', '.join(JACOBIAN_MODES)}")
+        raise ConfigError(f"unknown jacobian mode {mode!r}; valid choices: {', '.join(JACOBIAN_MODES)}")
     sim = simulator if simulator is not None else Simulator()
     sim = dataclasses.replace(sim, diff="backprop")
-    rdt = torch.float32 if sim.dtype == torch.complex64 else torch.float64
+    rdt = real_dtype(sim.dtype)
     w = weights.detach() if isinstance(weights, torch.Tensor) else torch.as_tensor(weights)
     w = w.to(rdt).reshape(-1)
 
@@ -125,7 +127,7 @@ def natural_gradient(metric: torch.Tensor, grad: torch.Tensor, reg: float = 1e-4
         [4.0, 0.0]
     """
     if reg < 0:
-        raise ValueError(f"reg must be >= 0, got {reg}")
+        raise ConfigError(f"reg must be >= 0, got {reg}")
     G = metric.to(device=grad.device, dtype=grad.dtype)
     G = G + reg * torch.eye(metric.shape[0], dtype=grad.dtype, device=grad.device)
     try:

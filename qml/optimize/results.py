@@ -27,6 +27,7 @@ from typing import Any, ClassVar, TypeVar
 
 import torch
 
+from qml.errors import ConfigError
 from qml.ir import Circuit
 
 FORMAT_VERSION = 1
@@ -96,7 +97,7 @@ def _check_type(kind: str, name: str, value: Any, annotation: str) -> None:
     ok = isinstance(value, tuple(allowed)) and not (isinstance(value, bool) and bool not in allowed)
     if not ok:
         got = f"{type(value).__name__} {value!r:.60}"
-        raise ValueError(f"field {name!r} of a {kind} result must be {annotation}, got {got}")
+        raise ConfigError(f"field {name!r} of a {kind} result must be {annotation}, got {got}")
 
 
 @dataclass
@@ -120,11 +121,11 @@ class _Record:
     def from_dict(cls: type[T], data: dict[str, Any]) -> T:
         """Inverse of :meth:`to_dict`; unknown keys are refused with the valid ones listed."""
         if data.get("kind") != cls.kind:
-            raise ValueError(f"expected a {cls.kind!r} result, got kind={data.get('kind')!r}")
+            raise ConfigError(f"expected a {cls.kind!r} result, got kind={data.get('kind')!r}")
         names = {f.name for f in dataclasses.fields(cls)}
         unknown = sorted(set(data) - names - {"kind", "format_version"})
         if unknown:
-            raise ValueError(
+            raise ConfigError(
                 f"unknown fields {unknown} in a {cls.kind} result; valid fields: {sorted(names)}"
             )
         for f in dataclasses.fields(cls):
@@ -147,7 +148,7 @@ class _Record:
         """Read a record written by :meth:`save`."""
         p = Path(path)
         if not p.exists():
-            raise ValueError(f"no result file at {p}")
+            raise ConfigError(f"no result file at {p}")
         return cls.from_dict(json.loads(p.read_text()))
 
 
@@ -467,20 +468,20 @@ def load_result(path: str | Path) -> _Record:
     """
     p = Path(path)
     if not p.exists():
-        raise ValueError(f"no result file at {p}")
+        raise ConfigError(f"no result file at {p}")
     try:
         data = json.loads(p.read_text())
     except (UnicodeDecodeError, json.JSONDecodeError) as err:
-        raise ValueError(f"{p} is not a qml result file: not valid JSON ({err})") from None
+        raise ConfigError(f"{p} is not a qml result file: not valid JSON ({err})") from None
     if not isinstance(data, dict):
-        raise ValueError(f"{p} is not a qml result file: expected a JSON object, got {type(data).__name__}")
+        raise ConfigError(f"{p} is not a qml result file: expected a JSON object, got {type(data).__name__}")
     kind = data.get("kind")
     if kind in _LAZY_KINDS and kind not in _KINDS:
         import importlib
 
         importlib.import_module(_LAZY_KINDS[kind])  # lazy: those modules import this one
     if kind not in _KINDS:
-        raise ValueError(f"{p} is not a qml result: kind={kind!r}; valid kinds: {', '.join(_KINDS)}")
+        raise ConfigError(f"{p} is not a qml result: kind={kind!r}; valid kinds: {', '.join(_KINDS)}")
     return _KINDS[kind].from_dict(data)
 
 

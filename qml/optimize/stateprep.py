@@ -34,8 +34,9 @@ from typing import Any
 import numpy as np
 import torch
 
+from qml.errors import ConfigError
 from qml.ir import Circuit
-from qml.optimize.optimizers import DEFAULT_LR, Callback, _Stop, _Tracker, settings_dict
+from qml.optimize.optimizers import DEFAULT_LR, Callback, _Stop, _Tracker, settings_dict, torch_optimizer
 from qml.optimize.results import StatePrepResult, versions
 from qml.paulis import PauliString, PauliSum
 from qml.simulator import Simulator
@@ -55,26 +56,26 @@ def _target_vector(
         vt = torch.as_tensor(np.asarray(v, dtype=float) if not isinstance(v, torch.Tensor) else v.detach())
         vt = vt.to(torch.float64).reshape(-1)
         if V.n_wires != n:
-            raise ValueError(f"the target circuit has {V.n_wires} wires but the ansatz has {n}")
+            raise ConfigError(f"the target circuit has {V.n_wires} wires but the ansatz has {n}")
         if V.n_inputs:
-            raise ValueError("the target circuit must not read inputs; bind them into constants first")
+            raise ConfigError("the target circuit must not read inputs; bind them into constants first")
         with torch.no_grad():
             t = sim.state(V, vt if V.n_weights else None)
         return t.to(torch.complex128), V, vt
     if isinstance(target, Circuit):
         if target.n_weights:
-            raise ValueError("a target circuit with weights must be passed as (circuit, weights)")
+            raise ConfigError("a target circuit with weights must be passed as (circuit, weights)")
         return _target_vector((target, torch.zeros(0)), n, sim)
     t = target.detach() if isinstance(target, torch.Tensor) else torch.as_tensor(np.asarray(target))
     t = t.to(torch.complex128).reshape(-1)
     if t.numel() != 2**n:
-        raise ValueError(
+        raise ConfigError(
             f"the target vector has {t.numel()} amplitudes but the ansatz has {n} wires (needs {2**n}); "
             "pass a state of length 2**n_wires, or a (Circuit, weights) pair"
         )
     norm = torch.linalg.vector_norm(t)
     if float(norm) == 0.0:
-        raise ValueError("the target vector is zero; pass a non-zero state")
+        raise ConfigError("the target vector is zero; pass a non-zero state")
     return t / norm, None, None
 
 
@@ -152,12 +153,12 @@ def prepare_state(
 
     t0 = time.perf_counter()
     if not isinstance(circuit, Circuit):
-        raise ValueError(f"circuit must be a qml Circuit, got {type(circuit).__name__}")
+        raise ConfigError(f"circuit must be a qml Circuit, got {type(circuit).__name__}")
     if circuit.n_inputs:
-        raise ValueError("the ansatz must not read inputs; bind them into constants first")
+        raise ConfigError("the ansatz must not read inputs; bind them into constants first")
     method = str(optimizer).lower()
     if method not in STATEPREP_OPTIMIZERS:
-        raise ValueError(f"unknown optimizer {optimizer!r} for state preparation; valid choices: "
+        raise ConfigError(f"unknown optimizer {optimizer!r} for state preparation; valid choices: "
                          f"{', '.join(STATEPREP_OPTIMIZERS)}")
     sim = simulator if simulator is not None else Simulator()
     n = circuit.n_wires
@@ -168,14 +169,14 @@ def prepare_state(
     if init is None or isinstance(init, str):
         strategy = "uniform" if init is None else init
         if strategy not in INIT_STRATEGIES:
-            raise ValueError(
+            raise ConfigError(
                 f"unknown init {init!r}; valid choices: {', '.join(INIT_STRATEGIES)} or a vector"
             )
         w0 = init_weights(circuit, strategy, seed=seed)
     else:
         w0 = torch.as_tensor(np.asarray(init, dtype=float)).reshape(-1)
         if w0.numel() != P:
-            raise ValueError(f"init has {w0.numel()} entries but the circuit has {P} weights")
+            raise ConfigError(f"init has {w0.numel()} entries but the circuit has {P} weights")
 
     combined: Circuit | None = None
     local_obs: PauliSum | None = None
@@ -215,11 +216,7 @@ def prepare_state(
         if method in ("adam", "sgd", "lbfgs"):
             p = w.clone().requires_grad_(True)
             if method == "lbfgs":
-                opt: torch.optim.Optimizer = torch.optim.LBFGS(
-                    [p], lr=lr_used, max_iter=steps, max_eval=steps * 5 // 2, history_size=100,
-                    tolerance_grad=1e-12 if tol is None else tol, tolerance_change=1e-15,
-                    line_search_fn="strong_wolfe",
-                )
+                opt = torch_optimizer("lbfgs", [p], lr_used, steps, 1e-12 if tol is None else tol)
 
                 def closure() -> torch.Tensor:
                     opt.zero_grad()
@@ -230,7 +227,7 @@ def prepare_state(
                 if steps:
                     opt.step(closure)
             else:
-                opt = (torch.optim.Adam if method == "adam" else torch.optim.SGD)([p], lr=lr_used)
+                opt = torch_optimizer(method, [p], lr_used)
                 for _ in range(steps):
                     opt.zero_grad()
                     c, g = value_and_grad(p)

@@ -30,6 +30,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import torch
 
+from qml.errors import ConfigError
 from qml.ir import Circuit
 from qml.optimize.depth import DepthSearch, grow_depth
 from qml.optimize.optimizers import Callback, Checkpoint, Objective, minimize, settings_dict
@@ -69,7 +70,7 @@ def as_problem(problem: ProblemLike) -> Problem:
         if isinstance(H, str):
             H = PauliSum.parse(H)
         if not isinstance(H, PauliSum) or not isinstance(circuit, Circuit):
-            raise ValueError(
+            raise ConfigError(
                 "a custom problem is a pair (PauliSum, Circuit); got "
                 f"({type(H).__name__}, {type(circuit).__name__})"
             )
@@ -83,7 +84,7 @@ def as_problem(problem: ProblemLike) -> Problem:
             ansatze={circuit.name or "circuit": lambda layers: circuit},
             info={"shown": []},
         )
-    raise ValueError(
+    raise ConfigError(
         f"problem must be a qml.problems.Problem (see get_problem) or a (PauliSum, Circuit) pair, "
         f"got {type(problem).__name__}"
     )
@@ -96,7 +97,7 @@ def _initial(problem: Problem, circuit: Circuit, init: InitLike, seed: int) -> t
         return problem.initial_weights(seed, circuit), "problem"
     if isinstance(init, str):
         if init not in INIT_STRATEGIES:
-            raise ValueError(
+            raise ConfigError(
                 f"unknown init {init!r}; valid choices: 'problem', {', '.join(map(repr, INIT_STRATEGIES))}, "
                 "or a weight vector / VQEResult for a warm start"
             )
@@ -106,7 +107,7 @@ def _initial(problem: Problem, circuit: Circuit, init: InitLike, seed: int) -> t
     t = w.detach().clone() if isinstance(w, torch.Tensor) else torch.as_tensor(np.asarray(w, dtype=float))
     t = t.to(torch.float64).reshape(-1)
     if t.numel() != circuit.n_weights:
-        raise ValueError(
+        raise ConfigError(
             f"the warm-start weights have {t.numel()} entries but the ansatz has {circuit.n_weights} "
             "weights; use the same ansatz and layers as the run they came from"
         )
@@ -185,7 +186,7 @@ def _reachability(
     if not reach.reachable:
         msg = f"{prob.label()}: {reach.reason}"
         if strict:
-            raise ValueError(msg)
+            raise ConfigError(msg)
         warnings.warn(msg, UnreachableGroundStateWarning, stacklevel=3)
     return reach
 
@@ -289,12 +290,12 @@ def vqe(
     t_start = time.perf_counter()
     prob = as_problem(problem)
     if isinstance(restarts, bool) or not isinstance(restarts, int) or restarts < 1:
-        raise ValueError(f"restarts must be an integer >= 1, got {restarts!r}")
+        raise ConfigError(f"restarts must be an integer >= 1, got {restarts!r}")
     if checkpoint is not None and (restarts != 1 or layers == "auto" or executor is not None):
-        raise ValueError("checkpoint works with one restart at a fixed depth in this process; "
+        raise ConfigError("checkpoint works with one restart at a fixed depth in this process; "
                          "drop restarts / layers='auto' / executor, or the checkpoint")
     if resume and checkpoint is None:
-        raise ValueError("resume needs checkpoint=<file> (the state to continue from)")
+        raise ConfigError("resume needs checkpoint=<file> (the state to continue from)")
     if executor is not None:
         return _restarts_on(executor, prob, optimizer, steps, lr, seed, init, callback, tol, ansatz, layers,
                             simulator, shots, restarts, options, exact, depth, strict, observables,
@@ -302,19 +303,33 @@ def vqe(
     ref, t_exact = _exact(prob, exact)  # first: the ansatz's initial sector may follow the ground level
     if isinstance(layers, str):
         if layers != "auto":
-            raise ValueError(f"layers must be an integer >= 1 or 'auto', got {layers!r}")
+            raise ConfigError(f"layers must be an integer >= 1 or 'auto', got {layers!r}")
         if isinstance(ansatz, Circuit) or prob.name == "custom":
-            raise ValueError("layers='auto' needs a problem ansatz by name (a fixed circuit has no depth)")
+            raise ConfigError("layers='auto' needs a problem ansatz by name (a fixed circuit has no depth)")
         search = depth if depth is not None else DepthSearch()
 
-        def run(p: int, circuit: Circuit, w0: Any) -> VQEResult:
-            return vqe(prob, optimizer, steps, lr, seed, init if w0 is None else w0, callback, tol,
-                       ansatz=ansatz, layers=p, simulator=simulator, shots=shots,
-                       restarts=restarts if w0 is None else 1, options=options,
-                       exact=ref if ref is not None else False, log_every=log_every, strict=strict,
-                       observables=observables, restart_callback=restart_callback)
+        stop_early = search.stop_at_target and search.target_fidelity is None and ref is not None
+        target_energy = None if ref is None else ref.energy + search.target_rel_error * abs(ref.energy)
 
-        out = grow_depth(run, lambda p: prob.ansatz(p, ansatz), prob.n_wires, search, ref is not None)
+        def at_target(step: int, energy: float, w: Any) -> bool:  # the energy is the whole target
+            user = callback is not None and bool(callback(step, energy, w))
+            return user or energy <= target_energy
+
+        def run(p: int, circuit: Circuit, w0: Any) -> VQEResult:
+            cb = at_target if stop_early else callback
+            res = vqe(prob, optimizer, steps, lr, seed, init if w0 is None else w0, cb, tol,
+                      ansatz=ansatz, layers=p, simulator=simulator, shots=shots,
+                      restarts=restarts if w0 is None else 1, options=options,
+                      exact=ref if ref is not None else False, log_every=log_every, strict=strict,
+                      observables=observables, restart_callback=restart_callback)
+            if stop_early and target_energy is not None and res.energy <= target_energy:
+                res.converged = True
+                res.message = "stopped at the energy target (DepthSearch.stop_at_target)"
+            return res
+
+        kind = ansatz if ansatz not in (None, "default") else prob.ansatz_names[0]
+        out = grow_depth(run, lambda p: prob.ansatz(p, ansatz), prob.n_wires, search, ref is not None,
+                         schedule=str(kind).startswith("hva"))
         out.timings["exact"] = t_exact
         out.timings["total"] += t_exact
         return out
@@ -435,18 +450,18 @@ def _sweep_segments(
     if isinstance(continuation, str):
         m = re.fullmatch(r"segments:(\d+)", continuation.strip())
         if m is None or int(m[1]) < 1:
-            raise ValueError(
+            raise ConfigError(
                 f"continuation must be True, False or 'segments:K' with K >= 1, got {continuation!r}"
             )
         k = min(int(m[1]), len(vals))
     else:
         k = 1 if continuation else len(vals)
     if init is not None or callback is not None:
-        raise ValueError("a sweep in segments ships its tasks as data: init and callback are not supported")
+        raise ConfigError("a sweep in segments ships its tasks as data: init and callback are not supported")
     dtype, backend, sim_settings = task_fields(vqe_kwargs.pop("simulator", None))
     ansatz, layers = vqe_kwargs.pop("ansatz", None), vqe_kwargs.pop("layers", None)
     if isinstance(ansatz, Circuit):
-        raise ValueError("a sweep in segments needs the ansatz by name (a circuit cannot be shipped)")
+        raise ConfigError("a sweep in segments needs the ansatz by name (a circuit cannot be shipped)")
     settings = {key: v for key, v in (("lr", lr), ("tol", tol)) if v is not None} | vqe_kwargs | sim_settings
     specs = [
         TaskSpec(name, {**fixed, param: v}, ansatz, layers, str(optimizer), steps, seed, dtype, backend,
@@ -509,7 +524,7 @@ def _restarts_on(
                    "depth": depth is not None}
     if prob.name not in PROBLEMS or any(unsupported.values()):
         what = [k for k, v in unsupported.items() if v] or ["a custom problem"]
-        raise ValueError(
+        raise ConfigError(
             f"restarts on an executor need a registry problem and options that can be shipped as data; "
             f"not {', '.join(what)}. Drop them or run without executor"
         )
@@ -597,7 +612,7 @@ def vqe_sweep(
 
         name, fixed = problem_factory, dict(problem_params or {})
         if param == "value":
-            raise ValueError(
+            raise ConfigError(
                 "a sweep over a registry problem needs param=<parameter name>, e.g. 'bond_length'"
             )
 
@@ -607,14 +622,14 @@ def vqe_sweep(
     elif callable(problem_factory):
         factory = problem_factory
     else:
-        raise ValueError("problem_factory must be a callable value -> Problem or a registry problem name")
+        raise ConfigError("problem_factory must be a callable value -> Problem or a registry problem name")
     vals = [float(v) for v in values]
     if not vals:
-        raise ValueError("values is empty; give at least one parameter value")
+        raise ConfigError("values is empty; give at least one parameter value")
     executor = vqe_kwargs.pop("executor", None)
     if executor is not None or isinstance(continuation, str):
         if not isinstance(problem_factory, str):
-            raise ValueError(
+            raise ConfigError(
                 "a sweep on an executor or in segments needs a registry problem name, not a callable"
             )
         return _sweep_segments(problem_factory, dict(problem_params or {}), param, vals, continuation,

@@ -32,6 +32,8 @@ import logging
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
+from qml.errors import ConfigError, MissingExtraError
+
 log = logging.getLogger(__name__)
 
 #: Environment of every worker process: one thread per numerical library.
@@ -167,8 +169,8 @@ def _require_dask() -> None:
     try:
         import distributed  # noqa: F401
     except ImportError:
-        raise ValueError(
-            "parallel execution needs Dask: pip install 'qml-circuits[dask]' (distributed and dask-jobqueue)"
+        raise MissingExtraError(
+            "distributed", "dask", "parallel execution", "Dask (distributed, dask-jobqueue)"
         ) from None
 
 
@@ -188,7 +190,7 @@ def jobqueue_cluster(kind: str, jobs: int = 1, cores: int = 1, memory: str = "4G
 
     classes = {"slurm": dask_jobqueue.SLURMCluster, "pbs": dask_jobqueue.PBSCluster}
     if kind not in classes:
-        raise ValueError(f"unknown batch system {kind!r}; valid choices: {', '.join(classes)}")
+        raise ConfigError(f"unknown batch system {kind!r}; valid choices: {', '.join(classes)}")
     prologue = [f"export {k}={v}" for k, v in WORKER_ENV.items()]
     prologue += [
         f"export DASK_{k.upper().replace('.', '__').replace('-', '_')}={v}" for k, v in DASK_CONFIG.items()
@@ -235,9 +237,9 @@ def make_executor(
         ("cores", cores),
     ):
         if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-            raise ValueError(f"{name} must be an integer >= 1, got {value!r}")
+            raise ConfigError(f"{name} must be an integer >= 1, got {value!r}")
     if target not in KINDS and not target.startswith(("tcp://", "tls://", "inproc://")):
-        raise ValueError(
+        raise ConfigError(
             f"unknown executor {target!r}; valid: {', '.join(KINDS)} or a scheduler address tcp://host:8786"
         )
     _require_dask()

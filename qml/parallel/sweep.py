@@ -29,6 +29,7 @@ from typing import Any
 
 import numpy as np
 
+from qml.errors import ConfigError
 from qml.parallel.executors import Executor, SerialExecutor
 from qml.parallel.tasks import ResultStore, TaskSpec, run_task
 
@@ -55,7 +56,7 @@ def parse_grid(text: str) -> tuple[str, list[float]]:
         else:
             values = [float(v) for v in spec.split(",")]
     except ValueError:
-        raise ValueError(
+        raise ConfigError(
             f"grid {text!r}: expected NAME=LO:HI:COUNT (e.g. h=0.2:1.8:8) or NAME=V1,V2,..."
         ) from None
     return name.strip(), [round(v, 12) for v in values]

@@ -34,6 +34,8 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from qml.errors import ConfigError
+
 #: Task fields and what they mean are in :class:`TaskSpec`; bump when a change alters results.
 SPEC_VERSION = 1
 
@@ -106,7 +108,7 @@ def task_fields(simulator: Any) -> tuple[str, str, dict[str, Any]]:
         return "complex128", "torch", {}
     cfg = simulator.settings()
     if cfg["diff"] not in ("auto",):
-        raise ValueError(
+        raise ConfigError(
             f"a task runs its simulator with diff='auto'; this one has diff={cfg['diff']!r}: run it in this "
             "process, or use the default"
         )
@@ -130,15 +132,15 @@ def task_simulator(dtype: str, backend: str, settings: dict[str, Any]) -> Any:
     from qml.simulator import Simulator
 
     if backend not in TASK_BACKENDS:
-        raise ValueError(
+        raise ConfigError(
             f"unknown backend {backend!r} for a task; valid backends: {', '.join(TASK_BACKENDS)}"
         )
     dtypes = {"complex128": torch.complex128, "complex64": torch.complex64}
     if dtype not in dtypes:
-        raise ValueError(f"unknown dtype {dtype!r}; valid choices: {', '.join(dtypes)}")
+        raise ConfigError(f"unknown dtype {dtype!r}; valid choices: {', '.join(dtypes)}")
     mps = {k: settings.pop(k) for k in ("bond_dim", "cutoff") if k in settings}
     if backend == "torch" and mps:
-        raise ValueError(f"{', '.join(mps)} apply to backend 'mps' only; drop them or use backend='mps'")
+        raise ConfigError(f"{', '.join(mps)} apply to backend 'mps' only; drop them or use backend='mps'")
     return Simulator(dtype=dtypes[dtype], method=TASK_BACKENDS[backend], **mps)
 
 
@@ -235,7 +237,7 @@ class ResultStore:
     def __init__(self, root: str | Path) -> None:
         self.root = Path(root)
         if self.root.exists() and not self.root.is_dir():
-            raise ValueError(f"{self.root} is a file; the results store needs a directory")
+            raise ConfigError(f"{self.root} is a file; the results store needs a directory")
         self.root.mkdir(parents=True, exist_ok=True)
 
     def path(self, spec: TaskSpec) -> Path:

@@ -40,6 +40,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from qml.errors import ConfigError, MissingExtraError
 from qml.parallel.executors import Executor, SerialExecutor
 from qml.parallel.tasks import TaskSpec, run_task
 
@@ -66,8 +67,8 @@ _FORMS = (
 )
 
 
-def _missing_optuna() -> ValueError:
-    return ValueError("hyper-parameter search needs Optuna: pip install 'qml-circuits[tune]'")
+def _missing_optuna() -> MissingExtraError:
+    return MissingExtraError("optuna", "tune", "hyper-parameter search", "Optuna")
 
 
 def _optuna() -> Any:
@@ -85,7 +86,7 @@ def _searchable() -> list[str]:
 
 def _check_name(name: str, valid: Sequence[str], what: str) -> None:
     if name not in valid:
-        raise ValueError(
+        raise ConfigError(
             f"{what} {name!r}: not a searchable name; valid: {', '.join(valid)} "
             "(problem parameters are fixed with --param; the VQE seed with --seed)"
         )
@@ -99,37 +100,37 @@ def _check_dimension(name: str, dim: Any, text: str) -> tuple[Any, ...]:
     if kind == "int":
         _, lo, hi = dim
         if not all(isinstance(v, int) and not isinstance(v, bool) for v in (lo, hi)) or lo > hi:
-            raise ValueError(f"space {text!r}: integer bounds need LO <= HI, e.g. {name}=1:6:int")
+            raise ConfigError(f"space {text!r}: integer bounds need LO <= HI, e.g. {name}=1:6:int")
         if (name in _INTEGER or name == "layers") and lo < 1:
-            raise ValueError(f"space {text!r}: {name} starts at 1, e.g. {name}=1:{max(hi, 2)}:int")
+            raise ConfigError(f"space {text!r}: {name} starts at 1, e.g. {name}=1:{max(hi, 2)}:int")
         return ("int", lo, hi)
     if kind == "float":
         _, lo, hi, use_log = dim
         if name in _INTEGER or name == "layers":
-            raise ValueError(f"space {text!r}: {name} takes integers, e.g. {name}={int(lo)}:{int(hi)}:int")
+            raise ConfigError(f"space {text!r}: {name} takes integers, e.g. {name}={int(lo)}:{int(hi)}:int")
         lo, hi = float(lo), float(hi)
         if not (math.isfinite(lo) and math.isfinite(hi)) or lo > hi:
-            raise ValueError(f"space {text!r}: float bounds need finite LO <= HI, e.g. lr=0.01:0.5")
+            raise ConfigError(f"space {text!r}: float bounds need finite LO <= HI, e.g. lr=0.01:0.5")
         if use_log and lo <= 0:
-            raise ValueError(f"space {text!r}: a log scale needs LO > 0, e.g. lr=1e-3:1:log")
+            raise ConfigError(f"space {text!r}: a log scale needs LO > 0, e.g. lr=1e-3:1:log")
         return ("float", lo, hi, bool(use_log))
     if kind == "categorical":
         choices = list(dim[1])
         if not choices:
-            raise ValueError(f"space {text!r}: no choices; {_FORMS}")
+            raise ConfigError(f"space {text!r}: no choices; {_FORMS}")
         for c in choices:
             if c is not None and not isinstance(c, bool | int | float | str):
-                raise ValueError(f"space {text!r}: choice {c!r} is not a number, string, bool or None")
+                raise ConfigError(f"space {text!r}: choice {c!r} is not a number, string, bool or None")
         if len(set(map(repr, choices))) != len(choices):
-            raise ValueError(f"space {text!r}: repeated choices")
+            raise ConfigError(f"space {text!r}: repeated choices")
         if name == "optimizer":
             bad = [c for c in choices if c not in OPTIMIZERS]
             if bad:
-                raise ValueError(
+                raise ConfigError(
                     f"space {text!r}: unknown optimizer {bad[0]!r}; valid: {', '.join(OPTIMIZERS)}"
                 )
         return ("categorical", choices)
-    raise ValueError(
+    raise ConfigError(
         f"space {text!r}: expected ('int', lo, hi), ('float', lo, hi, log) or ('categorical', [choices])"
     )
 
@@ -168,18 +169,18 @@ def parse_space(items: Sequence[str]) -> dict[str, Any]:
         name, sep, spec = str(text).partition("=")
         name, spec = name.strip(), spec.strip()
         if not sep or not name or not spec:
-            raise ValueError(f"space {text!r}: {_FORMS}")
+            raise ConfigError(f"space {text!r}: {_FORMS}")
         _check_name(name, valid, "space")
         if name in space:
-            raise ValueError(f"space {text!r}: {name} is given twice; give each name once")
+            raise ConfigError(f"space {text!r}: {name} is given twice; give each name once")
         if ":" in spec:
             parts = [p.strip() for p in spec.split(":")]
             if len(parts) == 2:
                 parts.append("float")
             if len(parts) != 3 or parts[2] not in ("int", "float", "log"):
-                raise ValueError(f"space {text!r}: {_FORMS}")
+                raise ConfigError(f"space {text!r}: {_FORMS}")
             if name in _CATEGORICAL:
-                raise ValueError(f"space {text!r}: {name} takes a list of choices, e.g. {name}=A,B")
+                raise ConfigError(f"space {text!r}: {name} takes a list of choices, e.g. {name}=A,B")
             lo, hi, kind = parts
             try:
                 if kind == "int":
@@ -187,11 +188,13 @@ def parse_space(items: Sequence[str]) -> dict[str, Any]:
                 else:
                     dim = ("float", float(lo), float(hi), kind == "log")
             except ValueError:
-                raise ValueError(f"space {text!r}: bounds {lo!r}, {hi!r} are not numbers; {_FORMS}") from None
+                raise ConfigError(
+                    f"space {text!r}: bounds {lo!r}, {hi!r} are not numbers; {_FORMS}"
+                ) from None
         else:
             dim = ("categorical", [_parse_value(c.strip()) for c in spec.split(",")])
             if any(c == "" for c in dim[1]):
-                raise ValueError(f"space {text!r}: an empty choice; {_FORMS}")
+                raise ConfigError(f"space {text!r}: an empty choice; {_FORMS}")
         space[name] = _check_dimension(name, dim, text)
     return space
 
@@ -200,7 +203,7 @@ def _normalise_space(space: dict[str, Any] | Sequence[str]) -> dict[str, Any]:
     if isinstance(space, str) or (isinstance(space, Sequence) and not isinstance(space, dict)):
         return parse_space(space)
     if not isinstance(space, dict) or not space:
-        raise ValueError("the search space is empty: give at least one dimension, e.g. layers=1:6:int")
+        raise ConfigError("the search space is empty: give at least one dimension, e.g. layers=1:6:int")
     valid = _searchable()
     out = {}
     for name, dim in space.items():
@@ -290,14 +293,14 @@ def _storage(storage: str | Path | None) -> tuple[Any, str | None]:
     else:
         path = Path(text)
         if path.is_dir():
-            raise ValueError(f"storage {text!r} is a directory; give a file, e.g. {text}/study.log")
+            raise ConfigError(f"storage {text!r} is a directory; give a file, e.g. {text}/study.log")
         path.parent.mkdir(parents=True, exist_ok=True)
         backend = optuna.storages.journal.JournalFileBackend(str(path))
         return optuna.storages.JournalStorage(backend), text
     try:
         return optuna.storages.RDBStorage(url), url
     except ImportError as err:
-        raise ValueError(
+        raise ConfigError(
             f"storage {text!r} needs SQLAlchemy ({err}); pip install sqlalchemy, "
             "or use a journal file such as study.log"
         ) from None
@@ -339,7 +342,7 @@ def _spec(
 def _objective_value(result: dict[str, Any], objective: str, problem: str) -> float:
     if objective == "rel_error":
         if result.get("exact_energy") is None or result.get("rel_error") is None:
-            raise ValueError(
+            raise ConfigError(
                 f"objective 'rel_error' needs an exact reference energy and {problem!r} has none here "
                 "(too large for exact diagonalisation?); use objective 'energy'"
             )
@@ -347,7 +350,7 @@ def _objective_value(result: dict[str, Any], objective: str, problem: str) -> fl
     else:
         value = float(result["energy"])
     if not math.isfinite(value):
-        raise ValueError(f"objective {objective!r} is {value} (the optimisation diverged?)")
+        raise ConfigError(f"objective {objective!r} is {value} (the optimisation diverged?)")
     return value
 
 
@@ -415,7 +418,9 @@ def load_study_result(storage: str | Path, study_name: str = "qml-tune") -> Tune
     with _quiet_optuna():
         names = optuna.get_all_study_names(store)
         if study_name not in names:
-            raise ValueError(f"no study {study_name!r} in {where}; it holds: {', '.join(names) or 'nothing'}")
+            raise ConfigError(
+                f"no study {study_name!r} in {where}; it holds: {', '.join(names) or 'nothing'}"
+            )
         study = optuna.load_study(study_name=study_name, storage=store)
     attrs = study.user_attrs.get("qml_tune", {})
     return _summary(
@@ -492,11 +497,11 @@ def tune(
     params = dict(params or {})
     check_param_names(problem, ("fixed", params))
     if objective not in OBJECTIVES:
-        raise ValueError(f"unknown objective {objective!r}; valid: {', '.join(OBJECTIVES)}")
+        raise ConfigError(f"unknown objective {objective!r}; valid: {', '.join(OBJECTIVES)}")
     if isinstance(n_trials, bool) or not isinstance(n_trials, int) or n_trials < 0:
-        raise ValueError(f"n_trials must be an integer >= 0, got {n_trials!r}")
+        raise ConfigError(f"n_trials must be an integer >= 0, got {n_trials!r}")
     if batch is not None and (isinstance(batch, bool) or not isinstance(batch, int) or batch < 1):
-        raise ValueError(f"batch must be an integer >= 1, got {batch!r}")
+        raise ConfigError(f"batch must be an integer >= 1, got {batch!r}")
     space = _normalise_space(space)
     base = dict(base or {})
     valid_base = [*_searchable(), "dtype"]
@@ -529,7 +534,7 @@ def tune(
             sampler = optuna.samplers.TPESampler(seed=seed + len(found))
         study = optuna.load_study(study_name=study_name, storage=store, sampler=sampler)
     if study.direction.name != "MINIMIZE":
-        raise ValueError(f"study {study_name!r} in {where} maximises; use another study name")
+        raise ConfigError(f"study {study_name!r} in {where} maximises; use another study name")
     stored = study.user_attrs.get("qml_tune")
     if stored is None:
         study.set_user_attr("qml_tune", {**identity, "space": json.loads(json.dumps(space))})
@@ -537,7 +542,7 @@ def tune(
         differ = [k for k in identity if stored.get(k) != identity[k]]
         if differ:
             what = "; ".join(f"{k}: stored {stored.get(k)!r}, now {identity[k]!r}" for k in differ)
-            raise ValueError(
+            raise ConfigError(
                 f"study {study_name!r} in {where} was started with other settings ({what}); "
                 "use another study name or storage, or the same settings to continue it"
             )
@@ -571,7 +576,7 @@ def tune(
         except ValueError as err:
             trial.set_user_attr("error", f"search space mismatch: {err}")
             study.tell(trial, state=optuna.trial.TrialState.FAIL)
-            raise ValueError(
+            raise ConfigError(
                 f"the search space does not fit study {study_name!r} in {where} ({err}); "
                 "use the space it was started with, or another study name"
             ) from None

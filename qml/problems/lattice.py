@@ -28,6 +28,8 @@ import math
 import numbers
 from dataclasses import dataclass
 
+from qml.errors import ConfigError
+
 #: Lattice names understood by :func:`make_lattice`.
 LATTICES: tuple[str, ...] = ("chain", "ring", "ladder", "square", "triangular")
 #: Bond kinds: nearest and next-nearest neighbours.
@@ -94,7 +96,7 @@ class Lattice:
             [(0, 1), (1, 2)]
         """
         if kind not in BOND_KINDS:
-            raise ValueError(f"unknown bond kind {kind!r}; expected one of {BOND_KINDS}")
+            raise ConfigError(f"unknown bond kind {kind!r}; expected one of {BOND_KINDS}")
         return [e.sites for e in self.edges if e.kind == kind]
 
     def label(self) -> str:
@@ -113,9 +115,9 @@ class Lattice:
 
 def _size(name: str, value: object, minimum: int) -> int:
     if isinstance(value, bool) or not isinstance(value, numbers.Integral):
-        raise ValueError(f"{name} must be an integer >= {minimum}, got {value!r}")
+        raise ConfigError(f"{name} must be an integer >= {minimum}, got {value!r}")
     if int(value) < minimum:
-        raise ValueError(f"{name} must be an integer >= {minimum}, got {value}")
+        raise ConfigError(f"{name} must be an integer >= {minimum}, got {value}")
     return int(value)
 
 
@@ -131,7 +133,7 @@ def _build(
     lx, ly = cells
     for length, pbc, axis in ((lx, periodic[0], "x"), (ly, periodic[1], "y")):
         if pbc and length < 3:
-            raise ValueError(
+            raise ConfigError(
                 f"a periodic direction needs at least 3 sites, got {length} along {axis}; "
                 "use periodic=False or a larger lattice"
             )
@@ -195,7 +197,7 @@ def ladder(length: int, periodic: bool = False) -> Lattice:
     """
     length = _size("length", length, 1)
     if length == 1 and periodic:
-        raise ValueError("a periodic ladder needs length >= 3")
+        raise ConfigError("a periodic ladder needs length >= 3")
     return _build("ladder", (length, 2), (bool(periodic), False), (1.0, 0.0), (0.0, 1.0), (length, 2))
 
 
@@ -209,7 +211,7 @@ def square(lx: int, ly: int, periodic: bool = False) -> Lattice:
     """
     lx, ly = _size("lx", lx, 1), _size("ly", ly, 1)
     if lx * ly < 2:
-        raise ValueError("a square lattice needs at least 2 sites")
+        raise ConfigError("a square lattice needs at least 2 sites")
     return _build("square", (lx, ly), (bool(periodic), bool(periodic)), (1.0, 0.0), (0.0, 1.0), (lx, ly))
 
 
@@ -224,7 +226,7 @@ def triangular(lx: int, ly: int, periodic: bool = False) -> Lattice:
     """
     lx, ly = _size("lx", lx, 1), _size("ly", ly, 1)
     if lx * ly < 2:
-        raise ValueError("a triangular lattice needs at least 2 sites")
+        raise ConfigError("a triangular lattice needs at least 2 sites")
     a2 = (0.5, math.sqrt(3.0) / 2.0)
     return _build("triangular", (lx, ly), (bool(periodic), bool(periodic)), (1.0, 0.0), a2, (lx, ly))
 
@@ -254,26 +256,26 @@ def make_lattice(
         (4, 2)
     """
     if name not in LATTICES:
-        raise ValueError(f"unknown lattice {name!r}; valid lattices: {', '.join(LATTICES)}")
+        raise ConfigError(f"unknown lattice {name!r}; valid lattices: {', '.join(LATTICES)}")
     if name in ("chain", "ring"):
         if n is None:
-            raise ValueError(f"the {name} lattice needs n (the number of sites)")
+            raise ConfigError(f"the {name} lattice needs n (the number of sites)")
         return chain(n, periodic=periodic or name == "ring")
     if name == "ladder":
         if lx is None:
             if n is None or isinstance(n, bool) or not isinstance(n, numbers.Integral) or n % 2:
-                raise ValueError(f"the ladder needs lx (rungs) or an even n (sites), got n={n!r}")
+                raise ConfigError(f"the ladder needs lx (rungs) or an even n (sites), got n={n!r}")
             lx = int(n) // 2
         return ladder(lx, periodic=periodic)
     if lx is None or ly is None:
         if n is not None and isinstance(n, numbers.Integral) and math.isqrt(int(n)) ** 2 == n:
             lx = ly = math.isqrt(int(n))
         else:
-            raise ValueError(f"the {name} lattice needs lx and ly (or a square number n), got n={n!r}")
+            raise ConfigError(f"the {name} lattice needs lx and ly (or a square number n), got n={n!r}")
     builder = square if name == "square" else triangular
     lat = builder(lx, ly, periodic=periodic)
     if n is not None and n != lat.n_sites:
-        raise ValueError(f"n={n} does not match lx * ly = {lat.n_sites}; give one or the other")
+        raise ConfigError(f"n={n} does not match lx * ly = {lat.n_sites}; give one or the other")
     return lat
 
 

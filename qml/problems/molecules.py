@@ -63,6 +63,7 @@ from typing import Any
 
 import numpy as np
 
+from qml.errors import ConfigError, MissingExtraError
 from qml.paulis import PauliSum
 
 log = logging.getLogger(__name__)
@@ -133,7 +134,7 @@ def from_pennylane(op: Any) -> PauliSum:
 def _element(symbol: Any, where: str) -> str:
     z = _Z.get(str(symbol).strip().lower()) if isinstance(symbol, str) else None
     if z is None:
-        raise ValueError(
+        raise ConfigError(
             f"unknown element {symbol!r} in {where}; expected a chemical symbol such as H, Li, Be, C, N, O"
         )
     return _ELEMENTS[z - 1]
@@ -144,9 +145,9 @@ def _coordinate(value: Any, where: str) -> float:
         try:
             value = float(value)
         except ValueError:
-            raise ValueError(f"coordinate {value!r} in {where} is not a number") from None
+            raise ConfigError(f"coordinate {value!r} in {where} is not a number") from None
     if isinstance(value, bool) or not isinstance(value, numbers.Real) or not math.isfinite(float(value)):
-        raise ValueError(f"coordinate {value!r} in {where} is not a finite number")
+        raise ConfigError(f"coordinate {value!r} in {where} is not a finite number")
     return float(value)
 
 
@@ -158,7 +159,7 @@ def _entries(geometry: Any) -> list[tuple[str, Any, list[Any]]]:
         for i, part in enumerate(p for p in parts if p):
             tokens = [t for t in re.split(r"[\s,]+", part) if t]
             if len(tokens) != 4:
-                raise ValueError(
+                raise ConfigError(
                     f"geometry entry {i + 1} {part!r} must be 'Symbol x y z', e.g. 'Li 0 0 0; H 0 0 1.6'"
                 )
             out.append((f"geometry entry {i + 1} {part!r}", tokens[0], tokens[1:]))
@@ -172,11 +173,11 @@ def _entries(geometry: Any) -> list[tuple[str, Any, list[Any]]]:
             elif isinstance(item, Sequence) and not isinstance(item, str) and len(item) == 4:
                 out.append((where, item[0], list(item[1:])))
             else:
-                raise ValueError(f"{where} must be (symbol, (x, y, z)) or (symbol, x, y, z)")
+                raise ConfigError(f"{where} must be (symbol, (x, y, z)) or (symbol, x, y, z)")
             if len(out[-1][2]) != 3:
-                raise ValueError(f"{where} must have three coordinates (x, y, z)")
+                raise ConfigError(f"{where} must have three coordinates (x, y, z)")
         return out
-    raise ValueError(
+    raise ConfigError(
         f"geometry must be a string like 'Li 0 0 0; H 0 0 1.6' or a list of (symbol, (x, y, z)), "
         f"got {type(geometry).__name__}"
     )
@@ -185,7 +186,7 @@ def _entries(geometry: Any) -> list[tuple[str, Any, list[Any]]]:
 def _unit(unit: Any) -> str:
     u = unit.strip().lower() if isinstance(unit, str) else unit
     if u not in GEOMETRY_UNITS:
-        raise ValueError(f"unknown unit {unit!r}; valid units: {', '.join(GEOMETRY_UNITS)}")
+        raise ConfigError(f"unknown unit {unit!r}; valid units: {', '.join(GEOMETRY_UNITS)}")
     return str(u)
 
 
@@ -217,14 +218,14 @@ def parse_geometry(geometry: str | Sequence[Any], unit: str = "angstrom") -> Ato
         xyz = tuple(_coordinate(c, where) for c in coords)
         atoms.append((_element(symbol, where), (xyz[0], xyz[1], xyz[2])))
     if not atoms:
-        raise ValueError("geometry has no atoms; give at least one, e.g. 'H 0 0 0; H 0 0 0.74'")
+        raise ConfigError("geometry has no atoms; give at least one, e.g. 'H 0 0 0; H 0 0 0.74'")
     scale = 1.0 if u == "angstrom" else _BOHR
     pos = np.array([xyz for _, xyz in atoms]) * scale
     for i in range(len(atoms)):
         for j in range(i):
             d = float(np.linalg.norm(pos[i] - pos[j]))
             if d < MIN_DISTANCE:
-                raise ValueError(
+                raise ConfigError(
                     f"atoms {j + 1} ({atoms[j][0]}) and {i + 1} ({atoms[i][0]}) are {d:.3g} A apart; atoms "
                     f"must be at least {MIN_DISTANCE} A apart (check the coordinates and unit={u!r})"
                 )
@@ -255,7 +256,7 @@ def _integer(name: str, value: Any, low: int | None = None) -> int:
     bad = isinstance(value, bool) or not isinstance(value, numbers.Integral)
     if bad or (low is not None and value < low):
         need = "an integer" if low is None else f"an integer >= {low}"
-        raise ValueError(f"{name} must be {need}, got {value!r}")
+        raise ConfigError(f"{name} must be {need}, got {value!r}")
     return int(value)
 
 
@@ -264,7 +265,7 @@ def _electrons(atoms: Atoms, charge: int, multiplicity: int, formula: str) -> tu
     nuclear = sum(_Z[s.lower()] for s, _ in atoms)
     ne = nuclear - charge
     if ne < 1:
-        raise ValueError(
+        raise ConfigError(
             f"charge {charge} leaves {formula} with {ne} electrons; the charge must be below the total "
             f"nuclear charge {nuclear}"
         )
@@ -272,7 +273,7 @@ def _electrons(atoms: Atoms, charge: int, multiplicity: int, formula: str) -> tu
     if unpaired > ne or (ne - unpaired) % 2:
         valid = list(range(ne % 2 + 1, ne + 2, 2))
         shown = ", ".join(map(str, valid[:4])) + (", ..." if len(valid) > 4 else "")
-        raise ValueError(
+        raise ConfigError(
             f"{formula} has {ne} electron{'s' if ne > 1 else ''}, which cannot have multiplicity "
             f"{multiplicity} ({unpaired} unpaired); valid multiplicities: {shown} (or change the charge)"
         )
@@ -286,7 +287,7 @@ def _active_electrons(ae: Any, ne: int, unpaired: int, formula: str, multiplicit
     if ae > ne or ae < unpaired or (ne - ae) % 2:
         valid = [x for x in range(max(unpaired, 1), ne + 1) if (ne - x) % 2 == 0]
         shown = ", ".join(map(str, valid[:8])) + (", ..." if len(valid) > 8 else "")
-        raise ValueError(
+        raise ConfigError(
             f"active_electrons={ae} is not possible for {formula} ({ne} electrons, multiplicity "
             f"{multiplicity}): the frozen core holds electron pairs and every unpaired electron must be "
             f"active; valid values: {shown}"
@@ -297,12 +298,12 @@ def _active_electrons(ae: Any, ne: int, unpaired: int, formula: str, multiplicit
 def _check_width(ao: int, n_alpha: int, label: str, max_qubits: int) -> None:
     """``ao`` active orbitals hold the active spin-up electrons and fit in ``max_qubits``."""
     if ao < n_alpha:
-        raise ValueError(
+        raise ConfigError(
             f"active_orbitals={ao} cannot hold the {n_alpha} active spin-up electrons of {label}; "
             f"use active_orbitals >= {n_alpha}"
         )
     if 2 * ao > max_qubits:
-        raise ValueError(
+        raise ConfigError(
             f"{label} with {ao} active orbitals needs {2 * ao} qubits, more than the limit of {max_qubits}; "
             f"choose a smaller active space, e.g. active_orbitals={max_qubits // 2}"
         )
@@ -312,7 +313,7 @@ def _check_available(ao: int, n_mo: int, n_core: int, label: str) -> None:
     """The basis has ``ao`` orbitals above the frozen core."""
     available = n_mo - n_core
     if ao > available:
-        raise ValueError(
+        raise ConfigError(
             f"active_orbitals={ao} is more than the {available} orbitals above the frozen core of {label} "
             f"({n_mo} orbitals, {n_core} frozen); use active_orbitals <= {available}"
         )
@@ -352,11 +353,8 @@ def _have_pyscf() -> bool:
     return importlib.util.find_spec("pyscf") is not None
 
 
-def _missing_pyscf(what: str) -> ModuleNotFoundError:
-    return ModuleNotFoundError(
-        f"{what} needs PySCF, which is not installed; install it with: pip install 'qml-circuits[chem]'",
-        name="pyscf",
-    )
+def _missing_pyscf(what: str) -> MissingExtraError:
+    return MissingExtraError("pyscf", "chem", what, "PySCF")
 
 
 def _jordan_wigner(core: float, one: np.ndarray, two: np.ndarray) -> PauliSum:
@@ -404,7 +402,7 @@ def _from_pyscf(atoms: Atoms, unit: str, basis: str, charge: int, unpaired: int,
                         unit=unit, verbose=0)
     except (BasisNotFoundError, KeyError) as err:
         reason = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
-        raise ValueError(
+        raise ConfigError(
             f"basis {basis!r} is not available in PySCF for {formula} ({reason}); use a PySCF basis name "
             f"such as sto-3g, 6-31g or cc-pvdz"
         ) from None
@@ -421,7 +419,7 @@ def _from_pyscf(atoms: Atoms, unit: str, basis: str, charge: int, unpaired: int,
     _check_width(ao, n_alpha, label, max_qubits)
     occ = np.rint(mf.mo_occ).astype(int)
     if np.any(occ[:n_core] != 2) or np.any(occ[n_core + ao:] != 0):
-        raise ValueError(
+        raise ConfigError(
             f"the Hartree-Fock occupations of {label} ({occ.tolist()}) do not fit {n_core} frozen core and "
             f"{ao} active orbitals; choose an active space that holds every partly occupied orbital"
         )
@@ -441,7 +439,7 @@ def _from_dhf(atoms: Atoms, unit: str, basis: str, charge: int, unpaired: int, n
               ao: int | None, formula: str, max_qubits: int) -> tuple[PauliSum, dict[str, Any]]:
     label = f"{formula} in {basis}"
     if unpaired:
-        raise ValueError(
+        raise ConfigError(
             f"{label}: the pennylane-dhf integrals are closed-shell only (multiplicity 1); open shells need "
             f"PySCF's ROHF: install qml-circuits[chem] and use source='pyscf'"
         )
@@ -452,7 +450,7 @@ def _from_dhf(atoms: Atoms, unit: str, basis: str, charge: int, unpaired: int, n
         mol = qp.qchem.Molecule([s for s, _ in atoms], coords, charge=charge, mult=1, basis_name=basis,
                                 unit=unit)
     except ValueError as err:
-        raise ValueError(f"PennyLane's dhf cannot build {formula} in basis {basis!r}: "
+        raise ConfigError(f"PennyLane's dhf cannot build {formula} in basis {basis!r}: "
                          f"{str(err).splitlines()[0]}") from None
     n_mo = int(mol.n_orbitals)
     n_core = (ne - ae) // 2
@@ -528,9 +526,9 @@ def molecular_hamiltonian_from(
     u = _unit(unit)
     atoms = parse_geometry(geometry, u)
     if source not in INTEGRAL_SOURCES:
-        raise ValueError(f"unknown source {source!r}; valid sources: {', '.join(INTEGRAL_SOURCES)}")
+        raise ConfigError(f"unknown source {source!r}; valid sources: {', '.join(INTEGRAL_SOURCES)}")
     if not isinstance(basis, str) or not basis.strip():
-        raise ValueError(f"basis must be a basis set name such as 'sto-3g', got {basis!r}")
+        raise ConfigError(f"basis must be a basis set name such as 'sto-3g', got {basis!r}")
     basis_key = basis.strip().lower()
     charge = _integer("charge", charge)
     multiplicity = _integer("multiplicity", multiplicity, 1)
@@ -633,11 +631,11 @@ def molecular_hamiltonian(
         (4, True)
     """
     if name not in MOLECULES:
-        raise ValueError(f"unknown molecule {name!r}; valid molecules: {', '.join(MOLECULES)}")
+        raise ConfigError(f"unknown molecule {name!r}; valid molecules: {', '.join(MOLECULES)}")
     spec = MOLECULES[name]
     r = spec["bond_length"] if bond_length is None else bond_length
     if isinstance(r, bool) or not isinstance(r, (int, float)) or not np.isfinite(r) or r <= 0.1:
-        raise ValueError(f"bond_length must be a number of Angstrom > 0.1, got {bond_length!r}")
+        raise ConfigError(f"bond_length must be a number of Angstrom > 0.1, got {bond_length!r}")
     ae = spec["active"][0] if active_electrons is None else active_electrons
     ao = spec["active"][1] if active_orbitals is None else active_orbitals
     src = source

@@ -34,6 +34,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import torch
 
+from qml.errors import ConfigError
 from qml.ir import Circuit
 from qml.paulis import PauliString, PauliSum
 
@@ -140,12 +141,12 @@ class ExactResult:
             >>> get_problem("tfim", n=30).exact().require_ground_space("the training states")
             Traceback (most recent call last):
             ...
-            ValueError: the training states needs the exact ground state, but ... from free-fermion ...
+            qml.errors.ConfigError: the training states needs the exact ground state, but ... free-fermion ...
         """
         if self.ground_space is None:
             width = "" if self.n_wires is None else f"{self.n_wires}-qubit "
             what_else = "energy and MPS (.mps)" if self.mps is not None else "energy only"
-            raise ValueError(
+            raise ConfigError(
                 f"{what} needs the exact ground state, but the reference of this {width}problem came from "
                 f"{self.method} ({what_else}, no dense state above {MAX_ED_WIRES} qubits); use at most "
                 f"{MAX_ED_WIRES} qubits"
@@ -181,7 +182,7 @@ class ExactResult:
         v = v.astype(complex).reshape(-1)
         norm = float(np.vdot(v, v).real)
         if v.size != self.ground_space.shape[0] or norm == 0.0:
-            raise ValueError(
+            raise ConfigError(
                 f"the state has length {v.size} but the reference space has dimension "
                 f"{self.ground_space.shape[0]}; pass a (non-zero) state of the problem's width"
             )
@@ -309,7 +310,7 @@ class Problem:
             (-127.32919061, 'free-fermion', True)
         """
         if method not in EXACT_METHODS:
-            raise ValueError(f"unknown exact method {method!r}; valid methods: {', '.join(EXACT_METHODS)}")
+            raise ConfigError(f"unknown exact method {method!r}; valid methods: {', '.join(EXACT_METHODS)}")
         levels = max(1, int(levels))
         key = f"exact{levels}" if method == "auto" else f"exact{levels}-{method}"
         if key in self._cache:
@@ -342,7 +343,7 @@ class Problem:
             return "closed-form"
         if self.one_dimensional and self.sector is None:
             return "dmrg"
-        raise ValueError(
+        raise ConfigError(
             f"{self.name} on {self.n_wires} qubits has no closed form, no free-fermion or DMRG reference "
             f"(not a chain, ring or ladder) and is too wide for exact diagonalisation (limit "
             f"{MAX_ED_WIRES}); use a smaller size"
@@ -350,7 +351,7 @@ class Problem:
 
     def _exact_ed(self, levels: int) -> ExactResult:
         if self.n_wires > MAX_ED_WIRES:
-            raise ValueError(
+            raise ConfigError(
                 f"exact diagonalisation stops at {MAX_ED_WIRES} qubits, this problem has {self.n_wires}; "
                 "use method='auto' (free fermions or DMRG for chains)"
             )
@@ -381,7 +382,7 @@ class Problem:
 
     def _exact_free_fermion(self, levels: int) -> ExactResult:
         if self.free_fermion is None:
-            raise ValueError(
+            raise ConfigError(
                 f"{self.name} on {self.info.get('lattice', 'this lattice')} has no free-fermion solution; "
                 "method='free-fermion' needs the tfim or xy model on a chain or ring"
             )
@@ -409,7 +410,7 @@ class Problem:
 
     def _exact_dmrg(self) -> ExactResult:
         if self.sector is not None:
-            raise ValueError(
+            raise ConfigError(
                 f"DMRG cannot hold {self.name}'s fixed sector ({self._sector_label()}); use method='ed'"
             )
         from qml.dmrg import dmrg
@@ -476,17 +477,17 @@ class Problem:
         """
         names = self.ansatz_names
         if not names:
-            raise ValueError(f"problem {self.name!r} defines no ansatz; pass a circuit explicitly")
+            raise ConfigError(f"problem {self.name!r} defines no ansatz; pass a circuit explicitly")
         kind = names[0] if kind is None or kind == "default" else kind
         if kind not in self.ansatze:
-            raise ValueError(
+            raise ConfigError(
                 f"unknown ansatz {kind!r} for problem {self.name!r}; valid choices: {', '.join(names)}"
             )
         n_layers = self.default_layers if layers is None else layers
         if isinstance(n_layers, bool) or not isinstance(n_layers, int) or n_layers < 1:
-            raise ValueError(f"layers must be an integer >= 1, got {layers!r}")
+            raise ConfigError(f"layers must be an integer >= 1, got {layers!r}")
         if n_layers > MAX_LAYERS:
-            raise ValueError(
+            raise ConfigError(
                 f"layers={n_layers} is beyond MAX_LAYERS = {MAX_LAYERS} (qml.problems.problem): building it "
                 "would take hours; use layers='auto' or the depth the physics needs"
             )
@@ -494,10 +495,10 @@ class Problem:
         if isinstance(builder, SectorAnsatz):
             target = self.target_sz() if sz == "auto" or sz is None else sz
             if isinstance(target, bool) or not isinstance(target, (int, float)):
-                raise ValueError(f"sz must be 'auto', None or a number, got {sz!r}")
+                raise ConfigError(f"sz must be 'auto', None or a number, got {sz!r}")
             return builder(n_layers, float(target))
         if sz not in ("auto", None):
-            raise ValueError(
+            raise ConfigError(
                 f"the {kind!r} ansatz of {self.name!r} has no adjustable Sz sector; drop sz={sz!r} "
                 f"or use an ansatz that has one"
             )

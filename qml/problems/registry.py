@@ -55,7 +55,7 @@ Example:
     >>> get_problem("tfm")
     Traceback (most recent call last):
     ...
-    ValueError: unknown problem 'tfm'; valid problems: tfim, xxz, heisenberg, j1j2, ..., molecule
+    qml.errors.ConfigError: unknown problem 'tfm'; valid problems: tfim, xxz, heisenberg, j1j2, ..., molecule
     >>> m = get_problem("molecule", geometry="Li 0 0 0; H 0 0 1.6", active_electrons=2, active_orbitals=5)
     >>> m.n_wires, abs(m.exact().energy - get_problem("lih").exact().energy) < 1e-10
     (10, True)
@@ -70,6 +70,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from qml.errors import ConfigError
 from qml.ir import Circuit, W
 from qml.paulis import PauliString, PauliSum
 from qml.problems import spins
@@ -106,25 +107,25 @@ class ProblemSpec:
 # -- validation -----------------------------------------------------------------------------
 def _int(name: str, value: Any, low: int, high: int) -> int:
     if isinstance(value, bool) or not isinstance(value, numbers.Integral) or not low <= int(value) <= high:
-        raise ValueError(f"{name} must be an integer in {low}..{high}, got {value!r}")
+        raise ConfigError(f"{name} must be an integer in {low}..{high}, got {value!r}")
     return int(value)
 
 
 def _float(name: str, value: Any) -> float:
     if isinstance(value, bool) or not isinstance(value, numbers.Real) or not math.isfinite(float(value)):
-        raise ValueError(f"{name} must be a finite real number, got {value!r}")
+        raise ConfigError(f"{name} must be a finite real number, got {value!r}")
     return float(value)
 
 
 def _bool(name: str, value: Any) -> bool:
     if not isinstance(value, bool):
-        raise ValueError(f"{name} must be true or false, got {value!r}")
+        raise ConfigError(f"{name} must be true or false, got {value!r}")
     return value
 
 
 def _choice(name: str, value: Any, valid: tuple[str, ...]) -> str:
     if value not in valid:
-        raise ValueError(f"unknown {name} {value!r}; valid choices: {', '.join(valid)}")
+        raise ConfigError(f"unknown {name} {value!r}; valid choices: {', '.join(valid)}")
     return str(value)
 
 
@@ -139,7 +140,7 @@ def _lattice(p: dict[str, Any]) -> Lattice:
         n = _int("n", n, 2, limit)
     lat = make_lattice(name, n=n, lx=lx, ly=ly, periodic=periodic)
     if lat.n_sites > limit:
-        raise ValueError(f"the {name} has {lat.n_sites} sites; at most {limit} are supported")
+        raise ConfigError(f"the {name} has {lat.n_sites} sites; at most {limit} are supported")
     return lat
 
 
@@ -191,7 +192,7 @@ def _sector_state(n: int, sz: float) -> tuple[Circuit, list[tuple[int, int]]]:
     polarised = 2 * abs(sz)
     if abs(polarised - round(polarised)) > 1e-9 or round(polarised) > n or (n - round(polarised)) % 2:
         valid = ", ".join(f"{(n - 2 * k) / 2:g}" for k in range(n + 1))
-        raise ValueError(f"a {n}-site state cannot have total Sz = {sz:g}; valid values: {valid}")
+        raise ConfigError(f"a {n}-site state cannot have total Sz = {sz:g}; valid values: {valid}")
     n_pairs = (n - round(polarised)) // 2
     c = Circuit(n, name="singlets" if polarised == 0 else f"singlets+{round(polarised)}")
     pairs = [(2 * k, 2 * k + 1) for k in range(n_pairs)]
@@ -257,7 +258,7 @@ def _spin_problem(
     n = lat.n_sites
     one_dimensional = lat.name in ONE_DIMENSIONAL
     if n > MAX_ED_WIRES and closed_form is None and free_fermion is None and not one_dimensional:
-        raise ValueError(
+        raise ConfigError(
             f"{name} with {n} sites has no exact reference (exact diagonalisation stops at {MAX_ED_WIRES} "
             f"qubits, DMRG needs a chain, ring or ladder); use n <= {MAX_ED_WIRES}"
         )
@@ -598,20 +599,20 @@ def check_param_names(problem: str, *groups: tuple[str, Iterable[str]]) -> None:
         >>> check_param_names("tfim", ("fixed", ["h"]), ("varied", ["h"]))
         Traceback (most recent call last):
         ...
-        ValueError: h is both fixed and varied; drop one
+        qml.errors.ConfigError: h is both fixed and varied; drop one
     """
     if problem not in PROBLEMS:
-        raise ValueError(f"unknown problem {problem!r}; valid problems: {', '.join(PROBLEMS)}")
+        raise ConfigError(f"unknown problem {problem!r}; valid problems: {', '.join(PROBLEMS)}")
     valid = PROBLEMS[problem].defaults
     lists = [(label, list(names)) for label, names in groups]
     for _, names in lists:
         for key in names:
             if key not in valid:
-                raise ValueError(f"{key!r} is not a parameter of {problem!r}; valid: {', '.join(valid)}")
+                raise ConfigError(f"{key!r} is not a parameter of {problem!r}; valid: {', '.join(valid)}")
     for (label_a, a), (label_b, b) in itertools.combinations(lists, 2):
         both = sorted(set(a) & set(b))
         if both:
-            raise ValueError(f"{', '.join(both)} is both {label_a} and {label_b}; drop one")
+            raise ConfigError(f"{', '.join(both)} is both {label_a} and {label_b}; drop one")
 
 
 def problem_names() -> tuple[str, ...]:
@@ -643,11 +644,11 @@ def get_problem(name: str, **params: Any) -> Problem:
     """
     key = str(name).lower() if isinstance(name, str) else name
     if key not in PROBLEMS:
-        raise ValueError(f"unknown problem {name!r}; valid problems: {', '.join(PROBLEMS)}")
+        raise ConfigError(f"unknown problem {name!r}; valid problems: {', '.join(PROBLEMS)}")
     spec = PROBLEMS[key]
     unknown = sorted(set(params) - set(spec.defaults))
     if unknown:
-        raise ValueError(
+        raise ConfigError(
             f"unknown parameter(s) {', '.join(unknown)} for problem {key!r}; "
             f"valid parameters: {', '.join(spec.defaults)}"
         )

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import math
 
+from qml.errors import ConfigError
 from qml.paulis import PauliString, PauliSum
 from qml.problems.lattice import Lattice, chain
 
@@ -42,7 +43,7 @@ def _lattice(lattice: LatticeLike, periodic: bool) -> Lattice:
 def _scales(units: str) -> tuple[float, float]:
     """(coupling factor, field factor) converting spin-unit constants to Pauli coefficients."""
     if units not in UNITS:
-        raise ValueError(f"unknown units {units!r}; expected one of {UNITS} ('spin': S = sigma/2)")
+        raise ConfigError(f"unknown units {units!r}; expected one of {UNITS} ('spin': S = sigma/2)")
     return (0.25, 0.5) if units == "spin" else (1.0, 1.0)
 
 
@@ -56,7 +57,7 @@ def _one(i: int, a: str) -> PauliString:
 
 def _real(name: str, value: object) -> float:
     if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
-        raise ValueError(f"{name} must be a finite real number, got {value!r}")
+        raise ConfigError(f"{name} must be a finite real number, got {value!r}")
     return float(value)
 
 
@@ -225,7 +226,7 @@ def tfim_exact_energy(n: int, J: float = 1.0, h: float = 1.0, periodic: bool = T
         True
     """
     if J <= 0 or h < 0:
-        raise ValueError(
+        raise ConfigError(
             f"the closed form needs J > 0 and h >= 0, got J={J}, h={h}; use exact diagonalisation"
         )
     if periodic:

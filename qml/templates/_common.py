@@ -10,6 +10,8 @@ import numbers
 from collections.abc import Iterable, Sequence
 from itertools import combinations
 
+from qml.errors import CircuitError
+
 #: One-parameter single-qubit rotations accepted by name, with their aliases.
 ROTATION_ALIASES: dict[str, str] = {
     "X": "RX",
@@ -46,10 +48,10 @@ PARAM_ENTANGLERS: dict[str, str] = {
 def check_int(name: str, value: object, minimum: int = 0) -> int:
     """Return ``value`` as an int, or raise ``ValueError`` unless it is an integer ``>= minimum``."""
     if isinstance(value, bool) or not isinstance(value, numbers.Integral):
-        raise ValueError(f"{name} must be an integer >= {minimum}, got {value!r}")
+        raise CircuitError(f"{name} must be an integer >= {minimum}, got {value!r}")
     value = int(value)
     if value < minimum:
-        raise ValueError(f"{name} must be an integer >= {minimum}, got {value}")
+        raise CircuitError(f"{name} must be an integer >= {minimum}, got {value}")
     return value
 
 
@@ -63,7 +65,7 @@ def check_choice(name: str, value: object, aliases: dict[str, str]) -> str:
     key = value.upper() if isinstance(value, str) else None
     if key is None or key not in aliases:
         choices = ", ".join(repr(k) for k in sorted(set(aliases)))
-        raise ValueError(f"unknown {name} {value!r}; expected one of {choices}")
+        raise CircuitError(f"unknown {name} {value!r}; expected one of {choices}")
     return aliases[key]
 
 
@@ -83,7 +85,7 @@ def check_pairs(name: str, pairs: Iterable[Sequence[int]], n_wires: int) -> list
             or p[0] == p[1]
             or not all(0 <= w < n_wires for w in p)
         ):
-            raise ValueError(
+            raise CircuitError(
                 f"{name} must be pairs (i, j) of distinct wires in 0..{n_wires - 1}, got {pair!r}"
             )
         out.append((int(p[0]), int(p[1])))

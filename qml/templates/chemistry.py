@@ -22,6 +22,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from itertools import combinations, product
 
+from qml.errors import CircuitError
 from qml.ir import Circuit, Param, W
 from qml.paulis import PauliString
 from qml.templates._common import check_int, choices
@@ -40,9 +41,9 @@ def _check_electrons(n_electrons: object, n_qubits: object, strict: bool) -> tup
     ne = check_int("n_electrons", n_electrons, 1)
     nq = check_int("n_qubits", n_qubits, 1)
     if strict and nq <= ne:
-        raise ValueError(f"n_qubits ({nq}) must be larger than n_electrons ({ne}) to allow excitations")
+        raise CircuitError(f"n_qubits ({nq}) must be larger than n_electrons ({ne}) to allow excitations")
     if nq < ne:
-        raise ValueError(f"n_qubits ({nq}) must be at least n_electrons ({ne})")
+        raise CircuitError(f"n_qubits ({nq}) must be at least n_electrons ({ne})")
     return ne, nq
 
 
@@ -111,7 +112,7 @@ def excitations(n_electrons: int, n_qubits: int, delta_sz: int = 0) -> tuple[lis
     """
     ne, nq = _check_electrons(n_electrons, n_qubits, strict=True)
     if isinstance(delta_sz, bool) or delta_sz not in (0, 1, -1, 2, -2):
-        raise ValueError(f"delta_sz must be one of 0, 1, -1, 2, -2; got {delta_sz!r}")
+        raise CircuitError(f"delta_sz must be one of 0, 1, -1, 2, -2; got {delta_sz!r}")
     sz = [0.5 if i % 2 == 0 else -0.5 for i in range(nq)]
     singles = [(r, p) for r in range(ne) for p in range(ne, nq) if sz[p] - sz[r] == delta_sz]
     doubles = [
@@ -151,7 +152,7 @@ def _check_excitations(
             )
             if not ok:
                 kind = "single" if size == 2 else "double"
-                raise ValueError(
+                raise CircuitError(
                     f"each {kind} excitation must be {size} distinct wires {need}in 0..{nq - 1}, got {e!r}"
                 )
             out.append(t)  # type: ignore[arg-type]
@@ -242,7 +243,7 @@ def fermionic_single_excitation(circuit: Circuit, wires: Sequence[int], angle: P
     """
     w = tuple(wires)
     if len(w) != 2 or not 0 <= w[0] < w[1] < circuit.n_wires:
-        raise ValueError(f"wires must be (r, p) with 0 <= r < p < {circuit.n_wires}, got {wires!r}")
+        raise CircuitError(f"wires must be (r, p) with 0 <= r < p < {circuit.n_wires}, got {wires!r}")
     r, p = w
     a = Param.of(angle)
     z = {k: "Z" for k in range(r + 1, p)}
@@ -297,7 +298,7 @@ def fermionic_double_excitation(circuit: Circuit, wires: Sequence[int], angle: P
     """
     w = tuple(wires)
     if len(w) != 4 or not 0 <= w[0] < w[1] < w[2] < w[3] < circuit.n_wires:
-        raise ValueError(
+        raise CircuitError(
             f"wires must be (s, r, q, p) with 0 <= s < r < q < p < {circuit.n_wires}, got {wires!r}"
         )
     s, r, q, p = w
@@ -400,7 +401,7 @@ def excitation_pool(
         2
     """
     if kind not in EXCITATION_POOL_KINDS:
-        raise ValueError(f"unknown kind {kind!r}; expected one of {choices(EXCITATION_POOL_KINDS)}")
+        raise CircuitError(f"unknown kind {kind!r}; expected one of {choices(EXCITATION_POOL_KINDS)}")
     singles, doubles = excitations(n_electrons, n_qubits, delta_sz)
     pool: list[Circuit] = []
     for exc in [*singles, *doubles]:
@@ -436,7 +437,7 @@ def pauli_pool_strings(n_wires: int, kind: str = "minimal") -> list[PauliString]
         ['Z0 Y1', 'Z1 Y2', 'Y0', 'Y1']
     """
     if kind not in PAULI_POOL_KINDS:
-        raise ValueError(f"unknown kind {kind!r}; expected one of {choices(PAULI_POOL_KINDS)}")
+        raise CircuitError(f"unknown kind {kind!r}; expected one of {choices(PAULI_POOL_KINDS)}")
     n = check_int("n_wires", n_wires, 2 if kind in ("minimal", "xy") else 1)
 
     def s(*ops: tuple[int, str]) -> PauliString:

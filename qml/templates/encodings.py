@@ -20,6 +20,8 @@ from typing import Any
 
 import torch
 
+from qml.dtypes import complex_dtype, real_dtype
+from qml.errors import CircuitError
 from qml.ir import Circuit, X
 from qml.templates._common import check_int, check_pairs, choices, full_pairs, rotation_gate
 from qml.templates.layers import basic_entangler, hardware_efficient, strongly_entangling
@@ -59,11 +61,11 @@ def angle_encoding(n_wires: int, rotation: str = "X", n_features: int | None = N
     """
     n = check_int("n_wires", n_wires, 1)
     if not isinstance(rotation, str) or rotation.upper() not in ("X", "Y", "Z", "RX", "RY", "RZ"):
-        raise ValueError(f"unknown rotation {rotation!r}; expected one of 'X', 'Y', 'Z'")
+        raise CircuitError(f"unknown rotation {rotation!r}; expected one of 'X', 'Y', 'Z'")
     gate = rotation_gate(rotation)
     k = n if n_features is None else check_int("n_features", n_features, 1)
     if k > n:
-        raise ValueError(f"n_features={k} exceeds n_wires={n}: angle encoding puts one feature per wire")
+        raise CircuitError(f"n_features={k} exceeds n_wires={n}: angle encoding puts one feature per wire")
     c = Circuit(n, name="angle_encoding")
     for j in range(k):
         c = c.add(gate, j, X(j))
@@ -147,7 +149,7 @@ def zz_feature_map(
     n = check_int("n_features", n_features, 2)
     r = check_int("reps", reps, 1)
     if isinstance(alpha, bool) or not isinstance(alpha, (int, float)) or not math.isfinite(alpha):
-        raise ValueError(f"alpha must be a finite real number, got {alpha!r}")
+        raise CircuitError(f"alpha must be a finite real number, got {alpha!r}")
     qiskit_entangler_map(n, entanglement, 0)
     c = Circuit(n, n_inputs=n, name="zz_feature_map")
     for rep in range(r):
@@ -307,20 +309,20 @@ def amplitude_features(
     if not (t.is_floating_point() or t.is_complex()):
         t = t.to(torch.float64)
     if t.ndim not in (1, 2) or t.shape[-1] == 0:
-        raise ValueError(f"x must have shape (d,) or (B, d) with d >= 1, got {tuple(t.shape)}")
+        raise CircuitError(f"x must have shape (d,) or (B, d) with d >= 1, got {tuple(t.shape)}")
     is_cplx = t.is_complex()
     use_cplx = is_cplx if complex_amplitudes is None else bool(complex_amplitudes)
     if is_cplx and not use_cplx:
-        raise ValueError("x is complex but complex_amplitudes=False; use amplitude_encoding(n, True)")
+        raise CircuitError("x is complex but complex_amplitudes=False; use amplitude_encoding(n, True)")
     d = t.shape[-1]
     n = max(1, math.ceil(math.log2(d))) if n_wires is None else check_int("n_wires", n_wires, 1)
     dim = 2**n
     if d > dim:
-        raise ValueError(f"x has {d} features but {n} wires hold at most {dim} amplitudes; "
+        raise CircuitError(f"x has {d} features but {n} wires hold at most {dim} amplitudes; "
                          f"use n_wires >= {math.ceil(math.log2(d))}")
     if d < dim:
         if pad_with is None:
-            raise ValueError(f"x has {d} features but {n} wires need {dim} amplitudes; pass pad_with=0.0 "
+            raise CircuitError(f"x has {d} features but {n} wires need {dim} amplitudes; pass pad_with=0.0 "
                              "(or another constant) to pad")
         pad = torch.full((*t.shape[:-1], dim - d), pad_with, dtype=t.dtype, device=t.device)
         t = torch.cat([t, pad], dim=-1)
@@ -329,15 +331,15 @@ def amplitude_features(
     sq = (a.abs() ** 2 if is_cplx else a**2).sum(-1)
     norms_d = sq.detach().sqrt()
     if bool((norms_d <= 1e-12).any()):
-        raise ValueError(
+        raise CircuitError(
             "a zero vector cannot be normalised into a quantum state; every x needs a non-zero entry"
         )
     if normalize:
         a = a / torch.sqrt(sq).unsqueeze(-1)
     elif bool(((norms_d - 1.0).abs() > atol).any()):
-        raise ValueError(f"x is not normalised (norms {norms_d.tolist()}); pass normalize=True")
-    real_dtype = torch.float32 if a.dtype in (torch.float32, torch.complex64) else torch.float64
-    mag = a.abs() if use_cplx else a.to(real_dtype)
+        raise CircuitError(f"x is not normalised (norms {norms_d.tolist()}); pass normalize=True")
+    rdt = real_dtype(a.dtype)
+    mag = a.abs() if use_cplx else a.to(rdt)
     B = a.shape[0]
     # Block probabilities per level, from the leaves up: level k has 2^k blocks of size 2^(n-k).
     ry: list[torch.Tensor] = [torch.empty(0)] * n
@@ -349,17 +351,17 @@ def amplitude_features(
             alpha = 2 * _safe_atan2(leaf[..., 1], leaf[..., 0])
         else:
             alpha = 2 * _safe_atan2(_safe_norm(pairs[..., 1]), _safe_norm(pairs[..., 0]))
-        ry[k] = alpha @ _gray_matrix(k, real_dtype).T
+        ry[k] = alpha @ _gray_matrix(k, rdt).T
         level_sq = pairs.sum(-1)
     parts = list(ry)
     if use_cplx:
-        omega = _safe_angle(a.to(torch.complex128 if real_dtype == torch.float64 else torch.complex64))
+        omega = _safe_angle(a.to(complex_dtype(rdt)))
         rz: list[torch.Tensor] = [torch.empty(0)] * n
         psi = omega
         for k in range(n - 1, -1, -1):
             pairs = psi.reshape(B, 2**k, 2)
             phi = pairs[..., 1] - pairs[..., 0]
-            rz[k] = phi @ _gray_matrix(k, real_dtype).T
+            rz[k] = phi @ _gray_matrix(k, rdt).T
             psi = pairs.mean(-1)
         parts += [*rz, psi.reshape(B, 1)]
     out = torch.cat(parts, dim=-1)
@@ -404,9 +406,9 @@ def basis_encoding(bits: int | Sequence[int]) -> Circuit:
     try:
         seq = [int(b) if not isinstance(b, bool) and float(b) == int(b) else -1 for b in bits]
     except (TypeError, ValueError):
-        raise ValueError(f"bits must be a sequence of 0/1 or an integer n_wires, got {bits!r}") from None
+        raise CircuitError(f"bits must be a sequence of 0/1 or an integer n_wires, got {bits!r}") from None
     if not seq or any(b not in (0, 1) for b in seq):
-        raise ValueError(f"bits must be a non-empty sequence of 0s and 1s, got {bits!r}")
+        raise CircuitError(f"bits must be a non-empty sequence of 0s and 1s, got {bits!r}")
     c = Circuit(len(seq), name="basis_encoding")
     for j, b in enumerate(seq):
         if b:
@@ -418,10 +420,10 @@ def basis_encoding(bits: int | Sequence[int]) -> Circuit:
 def _encoding_block(n: int, encoding: str | Circuit) -> Circuit:
     if isinstance(encoding, Circuit):
         if encoding.n_wires != n:
-            raise ValueError(f"the encoding circuit has {encoding.n_wires} wires, expected n_wires={n}")
+            raise CircuitError(f"the encoding circuit has {encoding.n_wires} wires, expected n_wires={n}")
         return encoding
     if not isinstance(encoding, str):
-        raise ValueError(f"encoding must be a Circuit or one of {choices(REUPLOAD_ENCODINGS)}")
+        raise CircuitError(f"encoding must be a Circuit or one of {choices(REUPLOAD_ENCODINGS)}")
     key = encoding.upper()
     if key in ("X", "Y", "Z", "RX", "RY", "RZ"):
         return angle_encoding(n, key)
@@ -429,9 +431,9 @@ def _encoding_block(n: int, encoding: str | Circuit) -> Circuit:
         return iqp_encoding(n)
     if key == "ZZ":
         if n < 2:
-            raise ValueError("encoding='zz' needs n_wires >= 2; use an angle encoding on one wire")
+            raise CircuitError("encoding='zz' needs n_wires >= 2; use an angle encoding on one wire")
         return zz_feature_map(n, reps=1)
-    raise ValueError(
+    raise CircuitError(
         f"unknown encoding {encoding!r}; expected one of {choices(REUPLOAD_ENCODINGS)} or a Circuit"
     )
 
@@ -439,19 +441,19 @@ def _encoding_block(n: int, encoding: str | Circuit) -> Circuit:
 def _trainable_block(n: int, trainable: str | Circuit) -> Circuit:
     if isinstance(trainable, Circuit):
         if trainable.n_wires != n:
-            raise ValueError(f"the trainable circuit has {trainable.n_wires} wires, expected n_wires={n}")
+            raise CircuitError(f"the trainable circuit has {trainable.n_wires} wires, expected n_wires={n}")
         if trainable.n_inputs:
-            raise ValueError("the trainable circuit must not read inputs; put data in the encoding")
+            raise CircuitError("the trainable circuit must not read inputs; put data in the encoding")
         return trainable
     if trainable == "strongly_entangling":
         return strongly_entangling(n, 1)
     if trainable == "hardware_efficient":
         if n < 2:
-            raise ValueError("trainable='hardware_efficient' needs n_wires >= 2; use 'strongly_entangling'")
+            raise CircuitError("trainable='hardware_efficient' needs n_wires >= 2; use 'strongly_entangling'")
         return hardware_efficient(n, 1, final_rotations=False)
     if trainable == "basic_entangler":
         return basic_entangler(n, 1, rotation="Y")
-    raise ValueError(
+    raise CircuitError(
         f"unknown trainable {trainable!r}; expected one of {choices(REUPLOAD_TRAINABLES)} or a Circuit"
     )
 

@@ -21,6 +21,7 @@ import itertools
 import math
 from collections.abc import Sequence
 
+from qml.errors import CircuitError
 from qml.ir import Circuit, Param, W
 from qml.paulis import ObservableLike, PauliString, PauliSum
 from qml.templates._common import check_int, choices
@@ -38,8 +39,10 @@ def _as_sum(value: object, what: str) -> PauliSum:
         try:
             return PauliSum.coerce(value)
         except ValueError as err:
-            raise ValueError(f"{what} is not valid Pauli text: {err}") from None
-    raise ValueError(f"{what} must be a PauliSum, a PauliString or Pauli text such as 'Z0 Z1', got {value!r}")
+            raise CircuitError(f"{what} is not valid Pauli text: {err}") from None
+    raise CircuitError(
+        f"{what} must be a PauliSum, a PauliString or Pauli text such as 'Z0 Z1', got {value!r}"
+    )
 
 
 def _as_string(value: object) -> PauliString:
@@ -49,8 +52,8 @@ def _as_string(value: object) -> PauliString:
         try:
             return PauliString.parse(value)
         except ValueError as err:
-            raise ValueError(f"pauli_string is not valid Pauli text: {err}") from None
-    raise ValueError(f"pauli_string must be a PauliString or text such as 'X0 Y2', got {value!r}")
+            raise CircuitError(f"pauli_string is not valid Pauli text: {err}") from None
+    raise CircuitError(f"pauli_string must be a PauliString or text such as 'X0 Y2', got {value!r}")
 
 
 def pauli_rotation(circuit: Circuit, pauli_string: PauliString | str, angle: Param | float) -> Circuit:
@@ -87,12 +90,12 @@ def pauli_rotation(circuit: Circuit, pauli_string: PauliString | str, angle: Par
     """
     p = _as_string(pauli_string)
     if p.ops and p.ops[-1][0] >= circuit.n_wires:
-        raise ValueError(f"the Pauli string {p} acts on wire {p.ops[-1][0]} but the circuit has "
+        raise CircuitError(f"the Pauli string {p} acts on wire {p.ops[-1][0]} but the circuit has "
                          f"{circuit.n_wires} wires")
     try:
         a = Param.of(angle)
     except TypeError as err:
-        raise ValueError(str(err)) from None
+        raise CircuitError(str(err)) from None
     ops = p.ops
     if not ops:
         half = a * -0.5
@@ -143,7 +146,7 @@ def _all_commute(strings: Sequence[PauliString]) -> tuple[PauliString, PauliStri
 def _check_commuting(h: PauliSum, what: str) -> None:
     clash = _all_commute([s for _, s in h.terms])
     if clash is not None:
-        raise ValueError(
+        raise CircuitError(
             f"the terms of {what} must commute so that exp(-i theta H) is an exact product, but "
             f"{clash[0]} and {clash[1]} anticommute; split them into separate groups"
         )
@@ -154,7 +157,7 @@ def _width(n_wires: int | None, needed: int) -> int:
         return max(needed, 1)
     n = check_int("n_wires", n_wires, 1)
     if n < needed:
-        raise ValueError(f"n_wires={n} is too small: the operators act on wire {needed - 1}, "
+        raise CircuitError(f"n_wires={n} is too small: the operators act on wire {needed - 1}, "
                          f"so pass n_wires >= {needed}")
     return n
 
@@ -203,17 +206,17 @@ def qaoa(
     h_c = _as_sum(cost, "cost")
     n_layers = check_int("layers", layers, 1)
     if not h_c.terms:
-        raise ValueError("the cost Hamiltonian has no terms; expected e.g. pauli('Z0 Z1 + Z1 Z2')")
+        raise CircuitError("the cost Hamiltonian has no terms; expected e.g. pauli('Z0 Z1 + Z1 Z2')")
     h_m = None if mixer is None else _as_sum(mixer, "mixer")
     n = _width(n_wires, max(h_c.n_wires, h_m.n_wires if h_m is not None else 0))
     if h_m is None:
         h_m = PauliSum(tuple((1.0, PauliString(((w, "X"),))) for w in range(n)))
     if not h_m.terms:
-        raise ValueError("the mixer has no terms; expected e.g. pauli('X0 + X1') or None for sum X")
+        raise CircuitError("the mixer has no terms; expected e.g. pauli('X0 + X1') or None for sum X")
     _check_commuting(h_c, "the cost Hamiltonian")
     _check_commuting(h_m, "the mixer")
     if init not in (None, "plus"):
-        raise ValueError(f"unknown init {init!r}; expected 'plus' or None")
+        raise CircuitError(f"unknown init {init!r}; expected 'plus' or None")
     c = Circuit(n, name="qaoa")
     if init == "plus":
         for w in range(n):
@@ -283,10 +286,10 @@ def hva_groups(hamiltonian: HamiltonianLike, strategy: str = "type") -> list[Pau
     """
     h = _as_sum(hamiltonian, "hamiltonian")
     if strategy not in HVA_STRATEGIES:
-        raise ValueError(f"unknown strategy {strategy!r}; expected one of {choices(HVA_STRATEGIES)}")
+        raise CircuitError(f"unknown strategy {strategy!r}; expected one of {choices(HVA_STRATEGIES)}")
     terms = [(c, s) for c, s in h.terms if not s.is_identity]
     if not terms:
-        raise ValueError("the Hamiltonian has no non-constant term; expected e.g. pauli('Z0 Z1 + X0')")
+        raise CircuitError("the Hamiltonian has no non-constant term; expected e.g. pauli('Z0 Z1 + X0')")
     diagonal = [t for t in terms if t[1].is_diagonal]
     buckets: dict[str, list[tuple[float, PauliString]]] = {}
     for c, s in terms:
@@ -318,13 +321,13 @@ def _init_state(c: Circuit, init: str | None) -> Circuit:
         return c
     if init == "singlets":
         if n % 2:
-            raise ValueError(
+            raise CircuitError(
                 f"init='singlets' pairs wires (0,1), (2,3)...; it needs an even n_wires, got {n}"
             )
         for w in range(0, n, 2):
             c = c.add("X", w).add("X", w + 1).add("H", w).add("CNOT", (w, w + 1))
         return c
-    raise ValueError(f"unknown init {init!r}; expected None or one of {choices(HVA_INITS)}")
+    raise CircuitError(f"unknown init {init!r}; expected None or one of {choices(HVA_INITS)}")
 
 
 def hva(
@@ -377,15 +380,15 @@ def hva(
         try:
             items = list(hamiltonian)
         except TypeError:
-            raise ValueError(
+            raise CircuitError(
                 f"hamiltonian must be a PauliSum (or text) or a list of groups, got {hamiltonian!r}"
             ) from None
         if not items:
-            raise ValueError("the list of groups is empty; expected at least one PauliSum")
+            raise CircuitError("the list of groups is empty; expected at least one PauliSum")
         groups = [_as_sum(g, f"group {k}") for k, g in enumerate(items)]
         for k, g in enumerate(groups):
             if not g.terms:
-                raise ValueError(f"group {k} has no terms")
+                raise CircuitError(f"group {k} has no terms")
             _check_commuting(g, f"group {k}")
     n = _width(n_wires, max(g.n_wires for g in groups))
     c = _init_state(Circuit(n, name="hva"), init)

@@ -14,6 +14,7 @@ from collections.abc import Callable
 
 import torch
 
+from qml.errors import CircuitError
 from qml.ir import Circuit
 from qml.templates._common import check_int, choices
 
@@ -34,12 +35,12 @@ def _generator(seed: int | None) -> torch.Generator:
 
 def _check(strategy: str, scale: float | None) -> float:
     if strategy not in INIT_STRATEGIES:
-        raise ValueError(f"unknown strategy {strategy!r}; expected one of {choices(INIT_STRATEGIES)}")
+        raise CircuitError(f"unknown strategy {strategy!r}; expected one of {choices(INIT_STRATEGIES)}")
     if scale is None:
         return DEFAULT_SCALES[strategy]
     ok = not isinstance(scale, bool) and isinstance(scale, (int, float)) and math.isfinite(scale)
     if not ok or scale <= 0:
-        raise ValueError(f"scale must be a finite number > 0, got {scale!r}")
+        raise CircuitError(f"scale must be a finite number > 0, got {scale!r}")
     return float(scale)
 
 
@@ -158,11 +159,11 @@ def identity_blocks(
     for b in range(nb):
         blk = block_fn if isinstance(block_fn, Circuit) else block_fn(b) if callable(block_fn) else None
         if not isinstance(blk, Circuit):
-            raise ValueError(
+            raise CircuitError(
                 f"block_fn must be a Circuit or a function returning one; got {blk!r} for block {b}"
             )
         if circuit is not None and blk.n_wires != circuit.n_wires:
-            raise ValueError(f"block {b} has {blk.n_wires} wires but block 0 has {circuit.n_wires}")
+            raise CircuitError(f"block {b} has {blk.n_wires} wires but block 0 has {circuit.n_wires}")
         pair = blk.then(blk.inverse())
         circuit = pair if circuit is None else circuit.then(pair)
         a = _sample((blk.n_weights,), strategy, s, gen, dtype)

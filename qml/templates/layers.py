@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from qml.errors import CircuitError
 from qml.ir import Circuit, W
 from qml.templates._common import (
     FIXED_ENTANGLERS,
@@ -75,7 +76,7 @@ def entangler_pairs(n_wires: int, pattern: str | Sequence[Sequence[int]]) -> lis
         return full_pairs(n)
     if key == "brick":
         return even_odd_pairs(n)
-    raise ValueError(f"unknown pattern {pattern!r}; expected one of {choices(HEA_PATTERNS)} "
+    raise CircuitError(f"unknown pattern {pattern!r}; expected one of {choices(HEA_PATTERNS)} "
                      "or a list of wire pairs")
 
 
@@ -132,7 +133,7 @@ def hardware_efficient(
     n_layers = check_int("layers", layers, 1)
     rots = [rotations] if isinstance(rotations, str) else list(rotations)
     if not rots:
-        raise ValueError("rotations must name at least one rotation, e.g. ('RY', 'RZ')")
+        raise CircuitError("rotations must name at least one rotation, e.g. ('RY', 'RZ')")
     gates = [rotation_gate(r) for r in rots]
     ent_names = {**FIXED_ENTANGLERS, **PARAM_ENTANGLERS}
     ent = check_choice("entangler", entangler, ent_names)
@@ -210,10 +211,10 @@ def strongly_entangling(
     else:
         rs = [check_int("each range", r, 0) for r in ranges]
         if len(rs) != n_layers:
-            raise ValueError(f"ranges must have one entry per layer ({n_layers}); got {len(rs)}")
+            raise CircuitError(f"ranges must have one entry per layer ({n_layers}); got {len(rs)}")
         bad = [r for r in rs if r % n == 0]
         if n > 1 and bad:
-            raise ValueError(f"ranges must not be zero nor divisible by n_wires={n}; got {bad}")
+            raise CircuitError(f"ranges must not be zero nor divisible by n_wires={n}; got {bad}")
     c = Circuit(n, name="strongly_entangling")
     for l in range(n_layers):
         for w in range(n):

@@ -17,6 +17,7 @@ from typing import Any
 
 import numpy as np
 
+from qml.errors import CircuitError
 from qml.ir import Circuit
 from qml.reference import dense_state
 from qml.templates._common import check_int, choices
@@ -60,7 +61,7 @@ def circuit_metrics(circuit: Circuit) -> dict[str, Any]:
         {'RY': 4, 'RZ': 4, 'CNOT': 1}
     """
     if not isinstance(circuit, Circuit):
-        raise ValueError(f"expected a qml Circuit, got {type(circuit).__name__}")
+        raise CircuitError(f"expected a qml Circuit, got {type(circuit).__name__}")
     level = [0] * circuit.n_wires
     for op in circuit.ops:
         if len(op.wires) >= 2:
@@ -85,7 +86,7 @@ def circuit_metrics(circuit: Circuit) -> dict[str, Any]:
 
 def _check_backend(backend: str) -> str:
     if backend not in BACKENDS:
-        raise ValueError(f"unknown backend {backend!r}; expected one of {choices(BACKENDS)}")
+        raise CircuitError(f"unknown backend {backend!r}; expected one of {choices(BACKENDS)}")
     if backend == "auto":
         try:
             from qml.simulator import state  # noqa: F401
@@ -128,7 +129,7 @@ def _sample_states(
     if circuit.n_inputs and inputs is not None:
         x0 = np.asarray(inputs, dtype=float).reshape(-1)
         if x0.shape[0] != circuit.n_inputs:
-            raise ValueError(
+            raise CircuitError(
                 f"inputs must have {circuit.n_inputs} entries for this circuit, got {x0.shape[0]}"
             )
         x = np.tile(x0, (n_states, 1))
@@ -207,7 +208,7 @@ def expressibility(
         1.0
     """
     if not isinstance(circuit, Circuit):
-        raise ValueError(f"expected a qml Circuit, got {type(circuit).__name__}")
+        raise CircuitError(f"expected a qml Circuit, got {type(circuit).__name__}")
     n_p = check_int("n_pairs", n_pairs, 1)
     nb = check_int("n_bins", n_bins, 2)
     be = _check_backend(backend)
@@ -249,7 +250,7 @@ def meyer_wallach(states: Any) -> np.ndarray | float:
     psi = psi.reshape(1, -1) if single else psi
     dim = psi.shape[-1]
     if psi.ndim != 2 or dim < 2 or dim & (dim - 1):
-        raise ValueError(f"states must have shape (2^n,) or (B, 2^n), got {np.shape(states)}")
+        raise CircuitError(f"states must have shape (2^n,) or (B, 2^n), got {np.shape(states)}")
     n = dim.bit_length() - 1
     t = psi.reshape((psi.shape[0],) + (2,) * n)
     purity = np.zeros(psi.shape[0])
@@ -303,7 +304,7 @@ def entangling_capability(
         1.0
     """
     if not isinstance(circuit, Circuit):
-        raise ValueError(f"expected a qml Circuit, got {type(circuit).__name__}")
+        raise CircuitError(f"expected a qml Circuit, got {type(circuit).__name__}")
     ns = check_int("n_samples", n_samples, 1)
     be = _check_backend(backend)
     rng = np.random.default_rng(check_int("seed", seed, 0))

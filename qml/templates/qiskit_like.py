@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from qml.errors import CircuitError
 from qml.ir import Circuit, W
 from qml.templates._common import check_int, check_pairs, choices, full_pairs, linear_pairs, rotation_gate
 
@@ -77,7 +78,7 @@ def qiskit_entangler_map(n_wires: int, entanglement: Entanglement, rep: int = 0)
         k = rep % len(circ)
         rotated = circ[len(circ) - k :] + circ[: len(circ) - k]
         return [(b, a) for a, b in rotated] if rep % 2 else rotated
-    raise ValueError(
+    raise CircuitError(
         f"unknown entanglement {entanglement!r}; expected one of "
         f"{choices(QISKIT_ENTANGLEMENTS)} or a list of wire pairs"
     )
@@ -199,7 +200,7 @@ def efficient_su2(
     else:
         names = [su2_gates] if isinstance(su2_gates, str) else list(su2_gates)
     if not names:
-        raise ValueError("su2_gates must name at least one rotation, e.g. ('ry', 'rz')")
+        raise CircuitError("su2_gates must name at least one rotation, e.g. ('ry', 'rz')")
     gates = [rotation_gate(g, "su2 gate") for g in names]
     return _two_local("efficient_su2", n_wires, gates, entanglement, reps, skip_final_rotation_layer)
 
