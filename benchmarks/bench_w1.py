@@ -65,7 +65,11 @@ WORKLOAD = "W1"
 REFERENCE = "qml-backprop"
 KEY_FIELDS = ("B", "L", "n")
 CONTENDERS = (
-    "qml-backprop", "qml-adjoint", "pl-default-backprop", "pl-lightning-adjoint", "aer-estimator-ps"
+    "qml-backprop",
+    "qml-adjoint",
+    "pl-default-backprop",
+    "pl-lightning-adjoint",
+    "aer-estimator-ps",
 )
 GRIDS = {
     "quick": {"B": [8], "n": [4, 6], "L": [1]},
@@ -87,8 +91,9 @@ def _grad_np(loss: Any, w: Any) -> Result:
     return float(loss.detach()), w.grad.detach().to(torch.float64).numpy().copy()
 
 
-def native_step(n: int, layers: int, x: np.ndarray, w: np.ndarray, dtype: torch.dtype,
-                diff: str) -> Callable[[], Result]:
+def native_step(
+    n: int, layers: int, x: np.ndarray, w: np.ndarray, dtype: torch.dtype, diff: str
+) -> Callable[[], Result]:
     """The timed native training step (loss and weight gradient)."""
     sim = Simulator(dtype=dtype, diff=diff)  # type: ignore[arg-type]
     circuit = hea_circuit(n, layers)
@@ -105,8 +110,9 @@ def native_step(n: int, layers: int, x: np.ndarray, w: np.ndarray, dtype: torch.
     return step
 
 
-def pennylane_step(n: int, layers: int, x: np.ndarray, w: np.ndarray, device: str, diff_method: str,
-                   dtype: str) -> Callable[[], Result]:
+def pennylane_step(
+    n: int, layers: int, x: np.ndarray, w: np.ndarray, device: str, diff_method: str, dtype: str
+) -> Callable[[], Result]:
     """The timed PennyLane training step, inputs broadcast over the batch."""
     import pennylane as qp
 
@@ -156,8 +162,9 @@ def aer_step(
     return step
 
 
-def builders(n: int, layers: int, x: np.ndarray, w: np.ndarray,
-             s: Settings) -> dict[str, tuple[str, Callable[[], Callable[[], Result]], float | None]]:
+def builders(
+    n: int, layers: int, x: np.ndarray, w: np.ndarray, s: Settings
+) -> dict[str, tuple[str, Callable[[], Callable[[], Result]], float | None]]:
     """``{contender: (dtype used, builder of the timed step, memory estimate in bytes)}``."""
     batch = x.shape[0]
     n_ops = n + layers * (3 * n - 1)
@@ -169,10 +176,14 @@ def builders(n: int, layers: int, x: np.ndarray, w: np.ndarray,
         # default.qubit + torch autograd keeps a few tensors per op: 3 complex128 states
         # (48 bytes per amplitude) per op, calibrated on the n=12, B=256 run (see NOTES.md).
         "pl-default-backprop": (
-            "complex128", lambda: pennylane_step(n, layers, x, w, dq, "backprop", s.dtype), 48.0 * n_ops * amp
+            "complex128",
+            lambda: pennylane_step(n, layers, x, w, dq, "backprop", s.dtype),
+            48.0 * n_ops * amp,
         ),
         "pl-lightning-adjoint": (
-            s.dtype, lambda: pennylane_step(n, layers, x, w, lq, "adjoint", s.dtype), None
+            s.dtype,
+            lambda: pennylane_step(n, layers, x, w, lq, "adjoint", s.dtype),
+            None,
         ),
         "aer-estimator-ps": (s.dtype, lambda: aer_step(n, layers, x, w, s.threads, s.dtype), None),
     }
@@ -207,14 +218,23 @@ def main(argv: Sequence[str] | None = None) -> list[dict[str, Any]]:
         def check(res: Result, ref: np.ndarray | None = ref) -> float | None:
             return None if ref is None else max_abs_diff(res[1], ref)
 
-        contenders = [Contender(name, dtype, build, check, mem)
-                      for name, (dtype, build, mem) in builders(n, layers, x, w, s).items() if s.wants(name)]
+        contenders = [
+            Contender(name, dtype, build, check, mem)
+            for name, (dtype, build, mem) in builders(n, layers, x, w, s).items()
+            if s.wants(name)
+        ]
         rows.extend(run_cases(case, contenders, s, registry=registry))
     add_ratios(rows, REFERENCE, KEY_FIELDS)
-    finish(rows, s, "w1", KEY_FIELDS, ("B", "L"),
-           f"W1 training step (loss + weight gradient), {s.dtype}, {s.threads} threads; "
-           f"ratio = time / {REFERENCE}",
-           {"reference": REFERENCE, "observable": "mean_b <sum_i Z_i>"})
+    finish(
+        rows,
+        s,
+        "w1",
+        KEY_FIELDS,
+        ("B", "L"),
+        f"W1 training step (loss + weight gradient), {s.dtype}, {s.threads} threads; "
+        f"ratio = time / {REFERENCE}",
+        {"reference": REFERENCE, "observable": "mean_b <sum_i Z_i>"},
+    )
     if s.profile:
         n, batch, layers = max(ns), max(bs), max(ls)
         x, w = make_data(n, batch, layers, s.seed)

@@ -116,8 +116,13 @@ def adjoint_bytes(n: int, layers: int, dtype: torch.dtype) -> dict[str, float]:
     pgates = sum(1 for op in circuit.ops if op.params)
     groups = len(ObservablePlan([terms_native(tfim_terms(n))], n).groups)
     total = state * (2 * gates + 4 * gates + 2 * pgates + 4 * groups)
-    return {"bytes": float(total), "state_bytes": float(state), "gates": gates, "param_gates": pgates,
-            "flip_groups": groups}
+    return {
+        "bytes": float(total),
+        "state_bytes": float(state),
+        "gates": gates,
+        "param_gates": pgates,
+        "flip_groups": groups,
+    }
 
 
 def native_run(n: int, layers: int, w: np.ndarray, dtype: torch.dtype, grad: bool) -> Callable[[], Result]:
@@ -140,8 +145,9 @@ def native_run(n: int, layers: int, w: np.ndarray, dtype: torch.dtype, grad: boo
     return run
 
 
-def pennylane_run(n: int, layers: int, w: np.ndarray, device: str, diff_method: str,
-                  dtype: str) -> Callable[[], Result]:
+def pennylane_run(
+    n: int, layers: int, w: np.ndarray, device: str, diff_method: str, dtype: str
+) -> Callable[[], Result]:
     """The timed PennyLane energy and gradient (torch interface)."""
     import pennylane as qp
 
@@ -167,8 +173,9 @@ def pennylane_run(n: int, layers: int, w: np.ndarray, device: str, diff_method: 
 def aer_run(n: int, layers: int, w: np.ndarray, threads: int, dtype: str, grad: bool) -> Callable[[], Result]:
     """The timed Aer energy; with ``grad`` all ``2P + 1`` parameter-shift rows in one pub, one run."""
     if grad and n > AER_PS_MAX_N:
-        raise Skip(f"Aer parameter-shift needs {2 * w.size + 1} full simulations; only run for "
-                   f"n <= {AER_PS_MAX_N}")
+        raise Skip(
+            f"Aer parameter-shift needs {2 * w.size + 1} full simulations; only run for n <= {AER_PS_MAX_N}"
+        )
     qc, _ = hea_qiskit(n, layers, encode=False)
     ham = terms_qiskit(tfim_terms(n), n)
     est = aer_estimator(threads, dtype)
@@ -188,8 +195,9 @@ def aer_run(n: int, layers: int, w: np.ndarray, threads: int, dtype: str, grad: 
     return run
 
 
-def builders(n: int, layers: int, w: np.ndarray,
-             s: Settings) -> dict[str, tuple[str, Callable[[], Callable[[], Result]], float | None]]:
+def builders(
+    n: int, layers: int, w: np.ndarray, s: Settings
+) -> dict[str, tuple[str, Callable[[], Callable[[], Result]], float | None]]:
     """``{contender: (dtype used, builder of the timed run, memory estimate in bytes)}``."""
     n_ops = layers * (3 * n - 1)
     n_terms = 2 * n
@@ -201,8 +209,11 @@ def builders(n: int, layers: int, w: np.ndarray,
         "qml-forward": (s.dtype, lambda: native_run(n, layers, w, s.torch_dtype, False), None),
         "pl-lightning-adjoint": (s.dtype, lambda: pennylane_run(n, layers, w, lq, "adjoint", s.dtype), None),
         # 3 complex128 states per op and per Hamiltonian term (calibrated on n = 14, see NOTES.md)
-        "pl-default-backprop": ("complex128", lambda: pennylane_run(n, layers, w, dq, "backprop", s.dtype),
-                                48.0 * (n_ops + n_terms) * 2**n),
+        "pl-default-backprop": (
+            "complex128",
+            lambda: pennylane_run(n, layers, w, dq, "backprop", s.dtype),
+            48.0 * (n_ops + n_terms) * 2**n,
+        ),
         "aer-estimator-ps": (s.dtype, lambda: aer_run(n, layers, w, s.threads, s.dtype, True), None),
         "aer-estimator-fwd": (s.dtype, lambda: aer_run(n, layers, w, s.threads, s.dtype, False), None),
     }
@@ -232,8 +243,9 @@ def main(argv: Sequence[str] | None = None) -> list[dict[str, Any]]:
     if s.wait_quiet > 0:
         wait_quiet(s.wait_quiet, busy_limit(s.threads) - 0.05)
     bandwidth = measure_bandwidth(args.bandwidth_mib * 2**20)
-    print(f"memory bandwidth (torch copy of {args.bandwidth_mib} MiB, median of 5): "
-          f"{bandwidth / 1e9:.2f} GB/s")
+    print(
+        f"memory bandwidth (torch copy of {args.bandwidth_mib} MiB, median of 5): {bandwidth / 1e9:.2f} GB/s"
+    )
     registry = SlowRegistry()
     rows: list[dict[str, Any]] = []
     for n in ns:
@@ -263,29 +275,42 @@ def main(argv: Sequence[str] | None = None) -> list[dict[str, Any]]:
                 bw_state = measure_bandwidth(int(model["state_bytes"]))
                 floor, floor_state = model["bytes"] / bandwidth, model["bytes"] / bw_state
                 ok = row["status"] == "ok"
-                row.update(bandwidth_gbs=round(bandwidth / 1e9, 2),
-                           bytes_moved_gb=round(model["bytes"] / 1e9, 3),
-                           floor_s=float(f"{floor:.4g}"),
-                           ratio_floor=round(row["median_s"] / floor, 2) if ok else None,
-                           bw_state_gbs=round(bw_state / 1e9, 2),
-                           floor_state_s=float(f"{floor_state:.4g}"),
-                           ratio_floor_state=round(row["median_s"] / floor_state, 2) if ok else None)
+                row.update(
+                    bandwidth_gbs=round(bandwidth / 1e9, 2),
+                    bytes_moved_gb=round(model["bytes"] / 1e9, 3),
+                    floor_s=float(f"{floor:.4g}"),
+                    ratio_floor=round(row["median_s"] / floor, 2) if ok else None,
+                    bw_state_gbs=round(bw_state / 1e9, 2),
+                    floor_state_s=float(f"{floor_state:.4g}"),
+                    ratio_floor_state=round(row["median_s"] / floor_state, 2) if ok else None,
+                )
             rows.append(row)
     add_ratios(rows, lambda r: reference_of(r, s.dtype), KEY_FIELDS)
-    finish(rows, s, "w2", KEY_FIELDS, ("L",),
-           f"W2 VQE gradient, periodic TFIM, L={layers}, {s.threads} threads; ratio = time / native adjoint "
-           f"({s.dtype}) or / qml-forward for forward rows",
-           {"bandwidth_gbs": round(bandwidth / 1e9, 3), "available_gib": round(available_bytes() / 2**30, 1),
-            "bytes_model": "S*(2G + 4G + 2Gp + 4K)"})
+    finish(
+        rows,
+        s,
+        "w2",
+        KEY_FIELDS,
+        ("L",),
+        f"W2 VQE gradient, periodic TFIM, L={layers}, {s.threads} threads; ratio = time / native adjoint "
+        f"({s.dtype}) or / qml-forward for forward rows",
+        {
+            "bandwidth_gbs": round(bandwidth / 1e9, 3),
+            "available_gib": round(available_bytes() / 2**30, 1),
+            "bytes_model": "S*(2G + 4G + 2Gp + 4K)",
+        },
+    )
     floors = [r for r in rows if r.get("floor_s") is not None]
     if floors:
         print("native adjoint vs the memory-bandwidth floor:")
         for r in floors:
             med = "-" if r["median_s"] is None else f"{r['median_s']:.4g} s"
-            print(f"  {r['contender']:<18} n={r['n']:<3} moved {r['bytes_moved_gb']:.2f} GB; median {med}; "
-                  f"DRAM floor {r['floor_s']:.4g} s (ratio {r['ratio_floor']}); state-size copy "
-                  f"{r['bw_state_gbs']} GB/s, floor {r['floor_state_s']:.4g} s "
-                  f"(ratio {r['ratio_floor_state']})")
+            print(
+                f"  {r['contender']:<18} n={r['n']:<3} moved {r['bytes_moved_gb']:.2f} GB; median {med}; "
+                f"DRAM floor {r['floor_s']:.4g} s (ratio {r['ratio_floor']}); state-size copy "
+                f"{r['bw_state_gbs']} GB/s, floor {r['floor_state_s']:.4g} s "
+                f"(ratio {r['ratio_floor_state']})"
+            )
     if s.profile:
         n = max(ns)
         w = np.random.default_rng([s.seed, n, layers]).uniform(0, 2 * math.pi, 2 * n * layers)

@@ -65,8 +65,9 @@ def wire_means(bits: Any) -> np.ndarray:
     return arr.mean(0)
 
 
-def native_sampler(n: int, layers: int, w: np.ndarray, shots: int, seed: int,
-                   dtype: torch.dtype) -> Callable[[], Any]:
+def native_sampler(
+    n: int, layers: int, w: np.ndarray, shots: int, seed: int, dtype: torch.dtype
+) -> Callable[[], Any]:
     """The timed native simulation + sampling."""
     sim = Simulator(dtype=dtype)
     circuit = hea_circuit(n, layers, encode=False)
@@ -79,17 +80,24 @@ def native_sampler(n: int, layers: int, w: np.ndarray, shots: int, seed: int,
     return run
 
 
-def aer_sampler(n: int, layers: int, w: np.ndarray, shots: int, seed: int, threads: int,
-                dtype: str) -> Callable[[], Any]:
+def aer_sampler(
+    n: int, layers: int, w: np.ndarray, shots: int, seed: int, threads: int, dtype: str
+) -> Callable[[], Any]:
     """The timed Aer ``SamplerV2`` simulation + sampling."""
     from qiskit_aer.primitives import SamplerV2
 
     qc, _ = hea_qiskit(n, layers, encode=False)
     qc.measure_all()
-    sampler = SamplerV2(seed=seed, options={
-        "backend_options": {"method": "statevector", "max_parallel_threads": threads,
-                            "precision": "single" if dtype == "complex64" else "double"},
-    })
+    sampler = SamplerV2(
+        seed=seed,
+        options={
+            "backend_options": {
+                "method": "statevector",
+                "max_parallel_threads": threads,
+                "precision": "single" if dtype == "complex64" else "double",
+            },
+        },
+    )
 
     def run() -> Any:
         return sampler.run([(qc, w)], shots=shots).result()[0].data.meas
@@ -97,8 +105,9 @@ def aer_sampler(n: int, layers: int, w: np.ndarray, shots: int, seed: int, threa
     return run
 
 
-def builders(n: int, layers: int, w: np.ndarray, shots: int,
-             s: Settings) -> dict[str, tuple[str, Callable[[], Callable[[], Any]], float | None]]:
+def builders(
+    n: int, layers: int, w: np.ndarray, shots: int, s: Settings
+) -> dict[str, tuple[str, Callable[[], Callable[[], Any]], float | None]]:
     """``{contender: (dtype used, builder of the timed run, memory estimate in bytes)}``."""
     return {
         "qml-sample": (s.dtype, lambda: native_sampler(n, layers, w, shots, s.seed, s.torch_dtype), None),
@@ -143,9 +152,15 @@ def main(argv: Sequence[str] | None = None) -> list[dict[str, Any]]:
             contenders.append(Contender(name, dtype, build, check, mem))
         rows.extend(run_cases(case, contenders, s, registry=registry, size_keys=("n", "shots")))
     add_ratios(rows, REFERENCE, KEY_FIELDS)
-    finish(rows, s, "w3", KEY_FIELDS, ("shots",),
-           f"W3 sampling, L={layers}, {s.dtype}, {s.threads} threads; ratio = time / {REFERENCE}",
-           {"reference": REFERENCE})
+    finish(
+        rows,
+        s,
+        "w3",
+        KEY_FIELDS,
+        ("shots",),
+        f"W3 sampling, L={layers}, {s.dtype}, {s.threads} threads; ratio = time / {REFERENCE}",
+        {"reference": REFERENCE},
+    )
     return rows
 
 

@@ -179,11 +179,16 @@ def aer_estimator(threads: int, dtype: str) -> Any:
     """An exact (``default_precision=0``) Aer ``EstimatorV2`` on ``threads`` threads in ``dtype``."""
     from qiskit_aer.primitives import EstimatorV2
 
-    return EstimatorV2(options={
-        "default_precision": 0.0,
-        "backend_options": {"method": "statevector", "max_parallel_threads": threads,
-                            "precision": "single" if dtype == "complex64" else "double"},
-    })
+    return EstimatorV2(
+        options={
+            "default_precision": 0.0,
+            "backend_options": {
+                "method": "statevector",
+                "max_parallel_threads": threads,
+                "precision": "single" if dtype == "complex64" else "double",
+            },
+        }
+    )
 
 
 def hea_pennylane(x: Any, w: Any, n_wires: int, layers: int) -> None:
@@ -269,8 +274,12 @@ def terms_pennylane(terms: Terms) -> Any:
     import pennylane as qp
 
     letters = {"X": qp.PauliX, "Y": qp.PauliY, "Z": qp.PauliZ}
-    ops = [qp.prod(*[letters[p](w) for w, p in sorted(d.items())]) if len(d) > 1
-           else letters[next(iter(d.values()))](next(iter(d))) for _, d in terms]
+    ops = [
+        qp.prod(*[letters[p](w) for w, p in sorted(d.items())])
+        if len(d) > 1
+        else letters[next(iter(d.values()))](next(iter(d)))
+        for _, d in terms
+    ]
     return qp.Hamiltonian([c for c, _ in terms], ops)
 
 
@@ -537,29 +546,52 @@ def machine() -> dict[str, Any]:
 
 def base_parser(description: str) -> argparse.ArgumentParser:
     """Argument parser with the options every benchmark script has."""
-    p = argparse.ArgumentParser(description=description,
-                                formatter_class=argparse.ArgumentDefaultsHelpFormatter)
-    p.add_argument("--threads", type=int, default=DEFAULT_THREADS,
-                   help="threads for every contender (OMP_NUM_THREADS, torch, Aer max_parallel_threads)")
+    p = argparse.ArgumentParser(
+        description=description, formatter_class=argparse.ArgumentDefaultsHelpFormatter
+    )
+    p.add_argument(
+        "--threads",
+        type=int,
+        default=DEFAULT_THREADS,
+        help="threads for every contender (OMP_NUM_THREADS, torch, Aer max_parallel_threads)",
+    )
     p.add_argument("--dtype", choices=sorted(DTYPES), default="complex128", help="state precision")
     p.add_argument("--repeats", type=int, default=5, help="timed calls per contender and configuration")
-    p.add_argument("--max-seconds", type=float, default=30.0,
-                   help="skip a configuration when warm-up time x repeats exceeds this")
+    p.add_argument(
+        "--max-seconds",
+        type=float,
+        default=30.0,
+        help="skip a configuration when warm-up time x repeats exceeds this",
+    )
     p.add_argument("--out", type=Path, default=Path("results"), help="output directory")
     p.add_argument("--quick", action="store_true", help="tiny grid (< 1 minute)")
     p.add_argument("--full", action="store_true", help="the full grid (long)")
-    p.add_argument("--contenders", nargs="+", default=None,
-                   help="only contenders whose name starts with one of these (e.g. qml pl-lightning)")
+    p.add_argument(
+        "--contenders",
+        nargs="+",
+        default=None,
+        help="only contenders whose name starts with one of these (e.g. qml pl-lightning)",
+    )
     p.add_argument("--no-plot", action="store_true", help="do not write the PNG plot")
-    p.add_argument("--profile", action="store_true",
-                   help="also profile one native run (torch.profiler + cProfile) and write the tables")
+    p.add_argument(
+        "--profile",
+        action="store_true",
+        help="also profile one native run (torch.profiler + cProfile) and write the tables",
+    )
     p.add_argument("--seed", type=int, default=1234, help="seed of the random inputs and weights")
-    p.add_argument("--wait-quiet", type=float, default=0.0,
-                   help="before each measurement wait up to this many seconds for other processes to "
-                        "use < 0.25 cores (for shared machines)")
-    p.add_argument("--sequential", action="store_true",
-                   help="time each contender alone right after its warm-up instead of all contenders "
-                        "of a configuration in alternating rounds")
+    p.add_argument(
+        "--wait-quiet",
+        type=float,
+        default=0.0,
+        help="before each measurement wait up to this many seconds for other processes to "
+        "use < 0.25 cores (for shared machines)",
+    )
+    p.add_argument(
+        "--sequential",
+        action="store_true",
+        help="time each contender alone right after its warm-up instead of all contenders "
+        "of a configuration in alternating rounds",
+    )
     return p
 
 
@@ -573,8 +605,10 @@ def apply_settings(args: argparse.Namespace) -> Settings:
     torch.set_num_threads(args.threads)
     env = os.environ.get("OMP_NUM_THREADS")
     if env != str(args.threads):
-        print(f"note: OMP_NUM_THREADS={env} but --threads={args.threads}; OpenMP libraries loaded in this "
-              "process keep their count (run the script from the command line for a clean setting)")
+        print(
+            f"note: OMP_NUM_THREADS={env} but --threads={args.threads}; OpenMP libraries loaded in this "
+            "process keep their count (run the script from the command line for a clean setting)"
+        )
     return Settings(
         threads=args.threads,
         dtype=args.dtype,
@@ -629,9 +663,11 @@ def _fmt_s(t: float | None) -> str:
 
 BUSY_CORES = 0.25  # other processes' CPU above which a measurement counts as disturbed
 MIN_BUSY_WINDOW_S = 0.2  # shorter timed windows are never flagged (tick resolution)
-BUSY_NOTE = ("Cells: median ×(median / native median) (min ×(min / native min)) (peak MB); "
-             f"† = other processes used more than the cores left free by --threads plus {BUSY_CORES} "
-             "during the timed calls (a disturbed measurement).")
+BUSY_NOTE = (
+    "Cells: median ×(median / native median) (min ×(min / native min)) (peak MB); "
+    f"† = other processes used more than the cores left free by --threads plus {BUSY_CORES} "
+    "during the timed calls (a disturbed measurement)."
+)
 
 
 def busy_limit(threads: int) -> float:
@@ -707,7 +743,7 @@ def _timed_interleaved(
         t_start = time.perf_counter()
         with OtherCpu() as oc:
             for rnd in range(repeats):
-                for i in (range(k) if rnd % 2 == 0 else range(k - 1, -1, -1)):
+                for i in range(k) if rnd % 2 == 0 else range(k - 1, -1, -1):
                     if i in failed:
                         continue
                     spent, calls = 0.0, 0
@@ -738,10 +774,17 @@ def _timed_interleaved(
         except Exception as e:
             results.append(e)
             continue
-        results.append({"median_s": statistics.median(times[i]), "min_s": min(times[i]),
-                        "repeats": len(times[i]), "peak_mem_mb": round(pm.peak_bytes / 2**20, 2),
-                        "other_cpu": None if oc.cores is None else round(oc.cores, 2),
-                        "timed_window_s": round(window, 3), "interleaved": k})
+        results.append(
+            {
+                "median_s": statistics.median(times[i]),
+                "min_s": min(times[i]),
+                "repeats": len(times[i]),
+                "peak_mem_mb": round(pm.peak_bytes / 2**20, 2),
+                "other_cpu": None if oc.cores is None else round(oc.cores, 2),
+                "timed_window_s": round(window, 3),
+                "interleaved": k,
+            }
+        )
     return results
 
 
@@ -774,13 +817,16 @@ class _Pending:
     label: str
 
 
-def _finish_row(row: dict[str, Any], label: str, status: str, reason: str,
-                log: Callable[[str], None]) -> dict[str, Any]:
+def _finish_row(
+    row: dict[str, Any], label: str, status: str, reason: str, log: Callable[[str], None]
+) -> dict[str, Any]:
     row["status"], row["reason"] = status, reason
     if status == "ok":
         warn = f" [disturbed: others used {row['other_cpu']:.2f} cores]" if row["disturbed"] else ""
-        log(f"{label}: median {_fmt_s(row['median_s'])} (min {_fmt_s(row['min_s'])}), "
-            f"peak +{row['peak_mem_mb']:.1f} MB, check {row['check']}{warn}")
+        log(
+            f"{label}: median {_fmt_s(row['median_s'])} (min {_fmt_s(row['min_s'])}), "
+            f"peak +{row['peak_mem_mb']:.1f} MB, check {row['check']}{warn}"
+        )
     else:
         log(f"{label}: {status}: {reason}")
     return row
@@ -795,25 +841,46 @@ def _error_reason(e: BaseException) -> str:
 
 
 def _warm_up(
-    case: dict[str, Any], c: Contender, settings: Settings, registry: SlowRegistry | None,
-    size_keys: Sequence[str], log: Callable[[str], None],
+    case: dict[str, Any],
+    c: Contender,
+    settings: Settings,
+    registry: SlowRegistry | None,
+    size_keys: Sequence[str],
+    log: Callable[[str], None],
 ) -> dict[str, Any] | _Pending:
     """Build and warm up one contender: a finished row (skipped, error) or a :class:`_Pending`."""
     row: dict[str, Any] = {k: None for k in FIELDS}
     row.update(case)
-    row.update(contender=c.name, dtype=c.dtype, threads=settings.threads, status="ok", reason="",
-               repeats=0, versions=settings.versions)
+    row.update(
+        contender=c.name,
+        dtype=c.dtype,
+        threads=settings.threads,
+        status="ok",
+        reason="",
+        repeats=0,
+        versions=settings.versions,
+    )
     size = {k: int(row[k]) for k in size_keys if row.get(k) is not None}
     label = f"[{row['workload']}] {c.name:<22} " + " ".join(f"{k}={v}" for k, v in size.items())
     if row.get("shots") is not None and "shots" not in size:
         label += f" shots={row['shots']}"
     if registry is not None and (s := registry.dominated(c.name, size)) is not None:
-        return _finish_row(row, label, "skipped",
-                           f"too slow: the smaller configuration {s} already exceeded --max-seconds", log)
+        return _finish_row(
+            row,
+            label,
+            "skipped",
+            f"too slow: the smaller configuration {s} already exceeded --max-seconds",
+            log,
+        )
     if c.mem_estimate is not None and c.mem_estimate > 0.8 * available_bytes():
-        return _finish_row(row, label, "skipped",
-                           f"estimated memory {c.mem_estimate / 2**30:.1f} GiB > 80% of the "
-                           f"{available_bytes() / 2**30:.1f} GiB available", log)
+        return _finish_row(
+            row,
+            label,
+            "skipped",
+            f"estimated memory {c.mem_estimate / 2**30:.1f} GiB > 80% of the "
+            f"{available_bytes() / 2**30:.1f} GiB available",
+            log,
+        )
     if settings.wait_quiet > 0:
         row["waited_s"] = round(wait_quiet(settings.wait_quiet, busy_limit(settings.threads) - 0.05), 1)
     row["started"] = dt.datetime.now().isoformat(timespec="seconds")
@@ -840,10 +907,15 @@ def _warm_up(
         if row["first_s"] * settings.repeats > settings.max_seconds:
             if registry is not None:
                 registry.add(c.name, size)
-            return _finish_row(row, label, "skipped",
-                               f"too slow: warm-up took {row['first_s']:.2f} s, so {settings.repeats} "
-                               f"repeats would take ~{row['first_s'] * settings.repeats:.0f} s "
-                               f"> --max-seconds {settings.max_seconds:g}", log)
+            return _finish_row(
+                row,
+                label,
+                "skipped",
+                f"too slow: warm-up took {row['first_s']:.2f} s, so {settings.repeats} "
+                f"repeats would take ~{row['first_s'] * settings.repeats:.0f} s "
+                f"> --max-seconds {settings.max_seconds:g}",
+                log,
+            )
     except Skip as e:
         return _finish_row(row, label, "skipped", str(e), log)
     except Exception as e:
@@ -948,12 +1020,19 @@ def run_case(
 ) -> dict[str, Any]:
     """Time one contender on one configuration alone, never raising (:func:`run_cases` with
     one :class:`Contender`)."""
-    return run_cases(case, [Contender(contender, dtype, build, check, mem_estimate)], settings,
-                     registry=registry, size_keys=size_keys, log=log)[0]
+    return run_cases(
+        case,
+        [Contender(contender, dtype, build, check, mem_estimate)],
+        settings,
+        registry=registry,
+        size_keys=size_keys,
+        log=log,
+    )[0]
 
 
 def max_abs_diff(a: Any, b: Any) -> float:
     """``max |a - b|`` of two array-likes (tensors are detached and moved to NumPy)."""
+
     def arr(v: Any) -> np.ndarray:
         return v.detach().cpu().numpy() if isinstance(v, torch.Tensor) else np.asarray(v)
 
@@ -965,8 +1044,9 @@ def max_abs_diff(a: Any, b: Any) -> float:
 # ----------------------------------------------------------------------------------------
 
 
-def add_ratios(rows: list[dict[str, Any]], reference: str | Callable[[dict[str, Any]], str],
-               key_fields: Sequence[str]) -> None:
+def add_ratios(
+    rows: list[dict[str, Any]], reference: str | Callable[[dict[str, Any]], str], key_fields: Sequence[str]
+) -> None:
     """Set ``ratio_vs_native`` = contender median / reference median for the same configuration.
 
     Also sets ``ratio_min`` = contender min / reference min, the more robust estimate when
@@ -1010,8 +1090,13 @@ def git_head() -> str:
     import subprocess
 
     try:
-        out = subprocess.run(["git", "rev-parse", "HEAD"], capture_output=True, text=True, timeout=10,
-                             cwd=Path(__file__).resolve().parent)
+        out = subprocess.run(
+            ["git", "rev-parse", "HEAD"],
+            capture_output=True,
+            text=True,
+            timeout=10,
+            cwd=Path(__file__).resolve().parent,
+        )
         return out.stdout.strip() or "unknown"
     except (OSError, subprocess.SubprocessError):
         return "unknown"
@@ -1079,8 +1164,10 @@ def ratio_table(rows: list[dict[str, Any]], key_fields: Sequence[str], title: st
 def markdown_table(rows: list[dict[str, Any]], key_fields: Sequence[str]) -> str:
     """The :func:`ratio_table` as Markdown (``median ×ratio (min ×ratio of minima) peak MB``)."""
     contenders, keys, cell = _grid(rows, key_fields)
-    lines = ["| " + " | ".join([*key_fields, *contenders]) + " |",
-             "|" + "---:|" * (len(key_fields) + len(contenders))]
+    lines = [
+        "| " + " | ".join([*key_fields, *contenders]) + " |",
+        "|" + "---:|" * (len(key_fields) + len(contenders)),
+    ]
     for key in keys:
         cells = [str(v) for v in key] + [_cell(cell.get((c, key)), markdown=True) for c in contenders]
         lines.append("| " + " | ".join(cells) + " |")
@@ -1128,8 +1215,11 @@ def plot_times(
     markers = "osD^v<>ph*"
     for ax, panel in zip(axes.flat, panels):
         for ci, c in enumerate(contenders):
-            pts = sorted((r[x_field], r["median_s"]) for r in ok
-                         if r["contender"] == c and tuple(r.get(k) for k in panel_fields) == panel)
+            pts = sorted(
+                (r[x_field], r["median_s"])
+                for r in ok
+                if r["contender"] == c and tuple(r.get(k) for k in panel_fields) == panel
+            )
             if pts:
                 ax.plot(*zip(*pts), marker=markers[ci % len(markers)], label=c)
         ax.set_yscale("log")
@@ -1138,7 +1228,7 @@ def plot_times(
         ax.set_title(", ".join(f"{k}={v}" for k, v in zip(panel_fields, panel)) or title)
         ax.grid(True, which="both", alpha=0.3)
         ax.legend(fontsize=7)
-    for ax in list(axes.flat)[len(panels):]:
+    for ax in list(axes.flat)[len(panels) :]:
         ax.set_visible(False)
     fig.suptitle(title)
     fig.tight_layout()
@@ -1160,8 +1250,9 @@ def finish(
     """Write CSV, JSON, Markdown and PNG, and print the ratio table; returns the paths."""
     paths = write_results(rows, settings, stem, run_meta(settings, stem, meta_extra))
     md = settings.out / f"{stem}.md"
-    md.write_text(f"### {title}\n\n" + markdown_table(rows, key_fields) + "\n" + BUSY_NOTE + "\n\n"
-                  + skip_list(rows))
+    md.write_text(
+        f"### {title}\n\n" + markdown_table(rows, key_fields) + "\n" + BUSY_NOTE + "\n\n" + skip_list(rows)
+    )
     paths["md"] = md
     if settings.plot:
         png = plot_times(rows, settings.out / f"{stem}.png", panel_fields, title)
@@ -1186,8 +1277,9 @@ def profile_call(fn: Callable[[], Any], label: str, settings: Settings, top: int
     import pstats
 
     fn()  # warm
-    with torch.profiler.profile(activities=[torch.profiler.ProfilerActivity.CPU], record_shapes=True,
-                                profile_memory=True) as prof:
+    with torch.profiler.profile(
+        activities=[torch.profiler.ProfilerActivity.CPU], record_shapes=True, profile_memory=True
+    ) as prof:
         fn()
     ops = prof.key_averages().table(sort_by="self_cpu_time_total", row_limit=top)
     shapes = prof.key_averages(group_by_input_shape=True).table(sort_by="self_cpu_time_total", row_limit=top)
@@ -1198,10 +1290,12 @@ def profile_call(fn: Callable[[], Any], label: str, settings: Settings, top: int
     pr.disable()
     buf = io.StringIO()
     pstats.Stats(pr, stream=buf).sort_stats("tottime").print_stats(top)
-    text = (f"# profile: {label}\n\n## torch.profiler, by self CPU time\n{ops}\n\n"
-            f"## torch.profiler, by input shape\n{shapes}\n\n"
-            f"## torch.profiler, by allocated memory\n{memory}\n\n"
-            f"## cProfile, by tottime\n{buf.getvalue()}")
+    text = (
+        f"# profile: {label}\n\n## torch.profiler, by self CPU time\n{ops}\n\n"
+        f"## torch.profiler, by input shape\n{shapes}\n\n"
+        f"## torch.profiler, by allocated memory\n{memory}\n\n"
+        f"## cProfile, by tottime\n{buf.getvalue()}"
+    )
     settings.out.mkdir(parents=True, exist_ok=True)
     safe = "".join(ch if ch.isalnum() or ch in "-_" else "_" for ch in label)
     (settings.out / f"profile_{safe}.txt").write_text(text)

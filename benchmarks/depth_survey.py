@@ -59,13 +59,25 @@ def main() -> None:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             r = vqe(p, "lbfgs", layers="auto")
-        row = {"problem": p.label(), "params": params, "sector": r.sector,
-               "degeneracy": r.extra.get("degeneracy"), "layers": r.layers, "n_params": r.n_params,
-               "rel_error": r.rel_error, "fidelity": r.fidelity, "stop": r.extra["depth_stop"],
-               "seconds": time.perf_counter() - t0, "reachable": r.reachable}
+        row = {
+            "problem": p.label(),
+            "params": params,
+            "sector": r.sector,
+            "degeneracy": r.extra.get("degeneracy"),
+            "layers": r.layers,
+            "n_params": r.n_params,
+            "rel_error": r.rel_error,
+            "fidelity": r.fidelity,
+            "stop": r.extra["depth_stop"],
+            "seconds": time.perf_counter() - t0,
+            "reachable": r.reachable,
+        }
         rows.append(row)
-        print(f"| {row['problem']} | {r.sector}, {row['degeneracy']}-fold | {r.layers} | {r.n_params} | "
-              f"{r.rel_error:.1e} | {r.fidelity:.4f} | {row['stop']} | {row['seconds']:.1f} |", flush=True)
+        print(
+            f"| {row['problem']} | {r.sector}, {row['degeneracy']}-fold | {r.layers} | {r.n_params} | "
+            f"{r.rel_error:.1e} | {r.fidelity:.4f} | {row['stop']} | {row['seconds']:.1f} |",
+            flush=True,
+        )
     if args.json:
         with open(args.json, "w") as f:
             json.dump(rows, f, indent=1)

@@ -10,7 +10,6 @@ Example:
     1.0
 """
 
-
 from qml.ed import EDResult, ground_state
 from qml.gates import GATES
 from qml.ir import Circuit, Op, Param, W, X

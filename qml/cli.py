@@ -93,8 +93,11 @@ class _Parser(argparse.ArgumentParser):
     """argparse with one-line errors (no usage dump) and no ``sys.exit`` in library code."""
 
     def error(self, message: str) -> NoReturn:
-        raise CLIError(f"{message} (see 'qml {self.prog.split()[-1]} --help')" if " " in self.prog
-                       else f"{message} (see 'qml --help')")
+        raise CLIError(
+            f"{message} (see 'qml {self.prog.split()[-1]} --help')"
+            if " " in self.prog
+            else f"{message} (see 'qml --help')"
+        )
 
 
 def _console(stderr: bool = False) -> Any:
@@ -128,9 +131,18 @@ EXIT_INTERRUPTED = 130
 
 #: Optional dependency (top-level module) -> the extra of qml-circuits that installs it.
 MISSING_EXTRAS: dict[str, str] = {
-    "pennylane": "pennylane", "qiskit": "qiskit", "qiskit_aer": "qiskit", "qiskit_ibm_runtime": "ibm",
-    "matplotlib": "plot", "pyscf": "chem", "dask": "dask", "distributed": "dask", "dask_jobqueue": "dask",
-    "optuna": "tune", "openfermion": "openfermion", "quimb": "dmrg",
+    "pennylane": "pennylane",
+    "qiskit": "qiskit",
+    "qiskit_aer": "qiskit",
+    "qiskit_ibm_runtime": "ibm",
+    "matplotlib": "plot",
+    "pyscf": "chem",
+    "dask": "dask",
+    "distributed": "dask",
+    "dask_jobqueue": "dask",
+    "optuna": "tune",
+    "openfermion": "openfermion",
+    "quimb": "dmrg",
 }
 
 
@@ -228,31 +240,70 @@ def _build_parser() -> _Parser:
     v = sub.add_parser("vqe", help="run VQE on a registered problem")
     v.add_argument("--problem", required=True, help="problem name (see 'qml problems')")
     for flag in _PARAM_FLAGS:
-        v.add_argument(f"--{flag.replace('_', '-')}", dest=f"p_{flag}", type=_parse_value, default=None,
-                       metavar=_PARAM_HELP.get(flag, ("X", ""))[0],
-                       help=argparse.SUPPRESS if flag in ("J1", "units", "active_electrons")
-                       else _PARAM_HELP.get(flag, ("X", None))[1])
+        v.add_argument(
+            f"--{flag.replace('_', '-')}",
+            dest=f"p_{flag}",
+            type=_parse_value,
+            default=None,
+            metavar=_PARAM_HELP.get(flag, ("X", ""))[0],
+            help=argparse.SUPPRESS
+            if flag in ("J1", "units", "active_electrons")
+            else _PARAM_HELP.get(flag, ("X", None))[1],
+        )
     bc = v.add_mutually_exclusive_group()
-    bc.add_argument("--periodic", dest="p_periodic", action="store_const", const=True, default=None,
-                    help="periodic boundaries (spin models; default)")
+    bc.add_argument(
+        "--periodic",
+        dest="p_periodic",
+        action="store_const",
+        const=True,
+        default=None,
+        help="periodic boundaries (spin models; default)",
+    )
     bc.add_argument("--open", dest="p_periodic", action="store_const", const=False, help="open boundaries")
-    v.add_argument("--param", action="append", default=[], metavar="KEY=VALUE",
-                   help="any other problem parameter, e.g. --param J2=0.3")
+    v.add_argument(
+        "--param",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="any other problem parameter, e.g. --param J2=0.3",
+    )
     v.add_argument("--ansatz", default=None, help="ansatz name (problem default if omitted)")
-    v.add_argument("--layers", type=_layers, default=None,
-                   help="ansatz layers, or 'auto': grow layer by layer until rel error <= 1e-3 and "
-                        "ground-space fidelity >= 0.99 (see --target-error)")
-    v.add_argument("--target-error", type=float, default=None,
-                   help="with --layers auto: the relative energy error to reach (default 1e-3)")
-    v.add_argument("--observables", action="store_true",
-                   help="print correlations, S^2, S(pi) and entanglement entropies beside their exact values")
-    v.add_argument("--states", type=int, default=None, metavar="K",
-                   help="the K lowest states (excited states), sector by sector, against exact "
-                        "diagonalisation")
-    v.add_argument("--method", default="vqd", choices=("vqd", "ssvqe"),
-                   help="excited-state method with --states: variational deflation or subspace search")
-    v.add_argument("--strict", action="store_true",
-                   help="fail (instead of warn) when the ansatz cannot reach the ground space")
+    v.add_argument(
+        "--layers",
+        type=_layers,
+        default=None,
+        help="ansatz layers, or 'auto': grow layer by layer until rel error <= 1e-3 and "
+        "ground-space fidelity >= 0.99 (see --target-error)",
+    )
+    v.add_argument(
+        "--target-error",
+        type=float,
+        default=None,
+        help="with --layers auto: the relative energy error to reach (default 1e-3)",
+    )
+    v.add_argument(
+        "--observables",
+        action="store_true",
+        help="print correlations, S^2, S(pi) and entanglement entropies beside their exact values",
+    )
+    v.add_argument(
+        "--states",
+        type=int,
+        default=None,
+        metavar="K",
+        help="the K lowest states (excited states), sector by sector, against exact diagonalisation",
+    )
+    v.add_argument(
+        "--method",
+        default="vqd",
+        choices=("vqd", "ssvqe"),
+        help="excited-state method with --states: variational deflation or subspace search",
+    )
+    v.add_argument(
+        "--strict",
+        action="store_true",
+        help="fail (instead of warn) when the ansatz cannot reach the ground space",
+    )
     v.add_argument("--optimizer", default="lbfgs", help=f"one of: {', '.join(OPTIMIZERS)}")
     v.add_argument("--steps", type=int, default=200, help="maximum iterations")
     v.add_argument("--lr", type=float, default=None, help="learning rate / step scale")
@@ -262,8 +313,11 @@ def _build_parser() -> _Parser:
     v.add_argument("--shots", type=int, default=None, help="shot-noise energies for gradient-free optimisers")
     v.add_argument("--dtype", default="complex128", help="complex128 or complex64")
     add_simulator_arguments(v)
-    v.add_argument("--checkpoint", default=None,
-                   help="save the optimiser state here (every 10 steps with adam/sgd, and on Ctrl-C)")
+    v.add_argument(
+        "--checkpoint",
+        default=None,
+        help="save the optimiser state here (every 10 steps with adam/sgd, and on Ctrl-C)",
+    )
     v.add_argument("--resume", action="store_true", help="continue from --checkpoint when it exists")
     v.add_argument("--workers", type=int, default=1, help="run the --restarts on N local worker processes")
     v.add_argument("--scheduler", default=None, help="run the --restarts on a Dask scheduler tcp://host:8786")
@@ -356,8 +410,10 @@ def _simulator_row(res: Any) -> str | None:
     m = res.extra.get("mps")
     if not m:
         return None
-    return (f"mps: bond_dim {m['bond_dim']} (largest used {m['max_bond']}), discarded weight "
-            f"{m['truncation_error']:.1e}, energy error bound {m['energy_error_bound']:.1e}")
+    return (
+        f"mps: bond_dim {m['bond_dim']} (largest used {m['max_bond']}), discarded weight "
+        f"{m['truncation_error']:.1e}, energy error bound {m['energy_error_bound']:.1e}"
+    )
 
 
 @contextlib.contextmanager
@@ -368,7 +424,8 @@ def _warnings_to_stderr() -> Iterator[None]:
         from rich.markup import escape
 
         warnings.showwarning = lambda message, *_a, **_k: _console(stderr=True).print(
-            f"[yellow]qml: warning:[/] {escape(str(message))}")
+            f"[yellow]qml: warning:[/] {escape(str(message))}"
+        )
         yield
 
 
@@ -389,13 +446,22 @@ def _level(res: Any) -> str | None:
 def _depth_table(res: Any) -> Any:
     from rich.table import Table
 
-    table = Table(title=f"depth search: stopped ({res.extra['depth_stop']}) at {res.layers} layers",
-                  title_justify="left")
+    table = Table(
+        title=f"depth search: stopped ({res.extra['depth_stop']}) at {res.layers} layers",
+        title_justify="left",
+    )
     for col in ("layers", "params", "energy", "rel error", "fidelity", "evals", "s"):
         table.add_column(col)
     for h in res.extra["depth_history"]:
-        table.add_row(str(h["layers"]), str(h["n_params"]), _fmt(h["energy"]), _fmt(h["rel_error"]),
-                      _fmt(h["fidelity"]), str(h["n_evals"]), f"{h['seconds']:.2f}")
+        table.add_row(
+            str(h["layers"]),
+            str(h["n_params"]),
+            _fmt(h["energy"]),
+            _fmt(h["rel_error"]),
+            _fmt(h["fidelity"]),
+            str(h["n_evals"]),
+            f"{h['seconds']:.2f}",
+        )
     return table
 
 
@@ -463,8 +529,17 @@ class ProgressBar:
         True
     """
 
-    def __init__(self, label: str, total: int | None = None, *, unit: str = "", bound: bool = False,
-                 count: bool = True, console: Any = None, transient: bool = True) -> None:
+    def __init__(
+        self,
+        label: str,
+        total: int | None = None,
+        *,
+        unit: str = "",
+        bound: bool = False,
+        count: bool = True,
+        console: Any = None,
+        transient: bool = True,
+    ) -> None:
         self.console = console if console is not None else _console(stderr=True)
         self.description = label
         self.total = total
@@ -494,8 +569,13 @@ class ProgressBar:
                     return Text(bar.eta_text(), style="progress.remaining")
 
             self.progress = Progress(
-                TextColumn("{task.description}", markup=False, style="bold"), BarColumn(), _Fields(),
-                TimeElapsedColumn(), _Eta(), console=self.console, transient=transient,
+                TextColumn("{task.description}", markup=False, style="bold"),
+                BarColumn(),
+                _Fields(),
+                TimeElapsedColumn(),
+                _Eta(),
+                console=self.console,
+                transient=transient,
             )
             self.task = self.progress.add_task(label, total=total)
 
@@ -516,8 +596,15 @@ class ProgressBar:
             self.progress.stop()
 
     # -- state -------------------------------------------------------------------------------
-    def start(self, description: str, total: int | None = None, *, unit: str | None = None,
-              bound: bool = False, completed: int = 0) -> None:
+    def start(
+        self,
+        description: str,
+        total: int | None = None,
+        *,
+        unit: str | None = None,
+        bound: bool = False,
+        completed: int = 0,
+    ) -> None:
         """A new stage: the finished one is written as a line (in a terminal too, above the bar).
 
         ``completed``: where the count starts (a resumed run); the ETA counts from there.
@@ -533,10 +620,17 @@ class ProgressBar:
         if self.progress is not None:  # the elapsed column counts from the stage's start
             self.progress.reset(self.task, total=total, description=description)
 
-    def update(self, *, completed: int | None = None, advance: int = 0,
-               total: int | Literal["keep"] | None = "keep", description: str | None = None,
-               status: dict[str, Any] | None = None, eta: float | None = None,
-               milestone: bool = False) -> None:
+    def update(
+        self,
+        *,
+        completed: int | None = None,
+        advance: int = 0,
+        total: int | Literal["keep"] | None = "keep",
+        description: str | None = None,
+        status: dict[str, Any] | None = None,
+        eta: float | None = None,
+        milestone: bool = False,
+    ) -> None:
         """Move the bar; ``status`` entries are merged (``None`` removes one).
 
         ``eta``: the caller's estimate of the seconds left, for this update (``None``: from the
@@ -599,8 +693,9 @@ class ProgressBar:
 
     def _refresh(self) -> None:
         if self.progress is not None:
-            self.progress.update(self.task, description=self.description, total=self.total,
-                                 completed=self.completed)
+            self.progress.update(
+                self.task, description=self.description, total=self.total, completed=self.completed
+            )
 
     # -- callback adapters -------------------------------------------------------------------
     def stage(self, stage: str, done: int, total: int | None, info: dict[str, Any] | None = None) -> None:
@@ -637,8 +732,9 @@ class _VQEProgress:
     done / total with the best energy, its error and a rate ETA.
     """
 
-    def __init__(self, bar: ProgressBar, label: str, restarts: int, budget: int | None,
-                 parallel: bool) -> None:
+    def __init__(
+        self, bar: ProgressBar, label: str, restarts: int, budget: int | None, parallel: bool
+    ) -> None:
         self.bar, self.label, self.restarts, self.budget = bar, label, restarts, budget
         self.parallel = parallel
         self.done = self.evals = self.in_restart = 0
@@ -664,8 +760,11 @@ class _VQEProgress:
         if energy is not None:
             self.best = energy if self.best is None else min(self.best, energy)
         if self.parallel:
-            self.bar.update(completed=done, status={"best E": self.best, "error vs exact": self._error()},
-                            milestone=done > 0)
+            self.bar.update(
+                completed=done,
+                status={"best E": self.best, "error vs exact": self._error()},
+                milestone=done > 0,
+            )
             return
         self.done = done
         if done > 0:  # the finished restart's line, then the next one's description
@@ -743,14 +842,26 @@ class _AdaptProgress:
 # -- simulator options -----------------------------------------------------------------------
 def add_simulator_arguments(parser: argparse.ArgumentParser) -> None:
     """``--backend torch|mps``, ``--bond-dim`` and ``--cutoff`` (read by :func:`simulator_from_args`)."""
-    parser.add_argument("--backend", default="torch", choices=("torch", "mps"),
-                        help="simulator: torch (statevector, exact, up to ~28 qubits) or mps (matrix-product "
-                             "state: chains of 32-128+ qubits, truncated to --bond-dim)")
-    parser.add_argument("--bond-dim", type=int, default=None, metavar="CHI",
-                        help="with --backend mps: most singular values kept per bond (default 64)")
-    parser.add_argument("--cutoff", type=float, default=None,
-                        help="with --backend mps: relative singular-value cutoff (default 1e-12; 1e-6 in "
-                             "complex64)")
+    parser.add_argument(
+        "--backend",
+        default="torch",
+        choices=("torch", "mps"),
+        help="simulator: torch (statevector, exact, up to ~28 qubits) or mps (matrix-product "
+        "state: chains of 32-128+ qubits, truncated to --bond-dim)",
+    )
+    parser.add_argument(
+        "--bond-dim",
+        type=int,
+        default=None,
+        metavar="CHI",
+        help="with --backend mps: most singular values kept per bond (default 64)",
+    )
+    parser.add_argument(
+        "--cutoff",
+        type=float,
+        default=None,
+        help="with --backend mps: relative singular-value cutoff (default 1e-12; 1e-6 in complex64)",
+    )
 
 
 def simulator_from_args(args: argparse.Namespace) -> Any:
@@ -815,11 +926,28 @@ def _cmd_vqe(args: argparse.Namespace) -> int:
     try:
         with ProgressBar(label) as bar, _warnings_to_stderr():
             feed = _VQEProgress(bar, label, args.restarts, budget, executor is not None)
-            res = vqe(problem, args.optimizer, args.steps, args.lr, args.seed, None,
-                      None if executor else feed.step, args.tol, ansatz=args.ansatz, layers=args.layers,
-                      simulator=sim, shots=args.shots, restarts=args.restarts, depth=depth,
-                      strict=args.strict, observables=args.observables, executor=executor,
-                      checkpoint=args.checkpoint, resume=args.resume, restart_callback=feed.restart)
+            res = vqe(
+                problem,
+                args.optimizer,
+                args.steps,
+                args.lr,
+                args.seed,
+                None,
+                None if executor else feed.step,
+                args.tol,
+                ansatz=args.ansatz,
+                layers=args.layers,
+                simulator=sim,
+                shots=args.shots,
+                restarts=args.restarts,
+                depth=depth,
+                strict=args.strict,
+                observables=args.observables,
+                executor=executor,
+                checkpoint=args.checkpoint,
+                resume=args.resume,
+                restart_callback=feed.restart,
+            )
     except Interrupted as stop:
         res, interrupted = stop.result, True
     except KeyboardInterrupt:
@@ -863,8 +991,19 @@ def _excited(args: argparse.Namespace, problem: Any, sim: Any) -> int:
     kwargs = {"steps": args.steps} if args.steps != 200 else {}  # the methods' own default otherwise
     label = f"{args.method.upper()} {problem.name}, {args.states} states"
     with ProgressBar(label), _warnings_to_stderr():
-        res = run(problem, args.states, ansatz=args.ansatz, layers=args.layers, optimizer=args.optimizer,
-                  lr=args.lr, tol=args.tol, seed=args.seed, restarts=args.restarts, simulator=sim, **kwargs)
+        res = run(
+            problem,
+            args.states,
+            ansatz=args.ansatz,
+            layers=args.layers,
+            optimizer=args.optimizer,
+            lr=args.lr,
+            tol=args.tol,
+            seed=args.seed,
+            restarts=args.restarts,
+            simulator=sim,
+            **kwargs,
+        )
     con = _console()
     unit = f" ({res.energy_unit})" if res.energy_unit else ""
     title = f"{args.method.upper()}: {res.problem}, {res.ansatz} x{res.layers}"
@@ -872,11 +1011,18 @@ def _excited(args: argparse.Namespace, problem: Any, sim: Any) -> int:
     for col in ("state", "sector", "energy" + unit, "exact" + unit, "rel error", "fidelity"):
         table.add_column(col)
     for row in res.summary():
-        table.add_row(str(row["state"]), str(row["sector"]), _fmt(row["energy"]), _fmt(row["exact"]),
-                      _fmt(row["rel_error"]), _fmt(row["fidelity"]))
+        table.add_row(
+            str(row["state"]),
+            str(row["sector"]),
+            _fmt(row["energy"]),
+            _fmt(row["exact"]),
+            _fmt(row["rel_error"]),
+            _fmt(row["fidelity"]),
+        )
     con.print(table)
-    levels = Table(title="levels (found vs exact, degeneracy within the sectors searched)",
-                   title_justify="left")
+    levels = Table(
+        title="levels (found vs exact, degeneracy within the sectors searched)", title_justify="left"
+    )
     for col in ("level", "found", "states", "exact", "exact degeneracy", "sectors"):
         levels.add_column(col)
     for i, exact in enumerate(res.exact_levels):
@@ -921,8 +1067,11 @@ def _cmd_run(args: argparse.Namespace) -> int:
         elif exp.method == "vqe":
             opt = exp.optimizer
             layers = exp.ansatz.get("layers")
-            budget = None if layers == "auto" else max_evaluations(opt.get("name", "lbfgs"),
-                                                                   opt.get("steps", 200), opt.get("options"))
+            budget = (
+                None
+                if layers == "auto"
+                else max_evaluations(opt.get("name", "lbfgs"), opt.get("steps", 200), opt.get("options"))
+            )
             feed = _VQEProgress(bar, exp.name, opt.get("restarts", 1), budget, exp.on_workers)
             out = run_experiment(exp, callback=feed.step, restart_callback=feed.restart)
         elif exp.method == "adapt":
@@ -939,14 +1088,27 @@ def _cmd_run(args: argparse.Namespace) -> int:
         for col in (res.param, "energy", "exact", "abs error", "fidelity", "evals"):
             table.add_column(col)
         for v, r in zip(res.values, res.results):
-            table.add_row(_fmt(v), _fmt(r.energy), _fmt(r.exact_energy), _fmt(r.abs_error), _fmt(r.fidelity),
-                          _fmt(r.n_evals))  # numbers only: no markup to escape
+            table.add_row(
+                _fmt(v),
+                _fmt(r.energy),
+                _fmt(r.exact_energy),
+                _fmt(r.abs_error),
+                _fmt(r.fidelity),
+                _fmt(r.n_evals),
+            )  # numbers only: no markup to escape
         con.print(table)
     elif res is not None and res.kind == "adapt":
-        rows = [("problem", res.problem), ("pool", f"{res.pool} ({res.pool_size} operators)"),
-                ("operators", ", ".join(res.selected)), ("parameters", res.n_params), ("energy", res.energy),
-                ("exact", res.exact_energy), ("abs error", res.abs_error), ("fidelity", res.fidelity),
-                ("time (s)", round(res.timings.get("total", 0.0), 3))]
+        rows = [
+            ("problem", res.problem),
+            ("pool", f"{res.pool} ({res.pool_size} operators)"),
+            ("operators", ", ".join(res.selected)),
+            ("parameters", res.n_params),
+            ("energy", res.energy),
+            ("exact", res.exact_energy),
+            ("abs error", res.abs_error),
+            ("fidelity", res.fidelity),
+            ("time (s)", round(res.timings.get("total", 0.0), 3)),
+        ]
         con.print(_result_table(f"{exp.name}: ADAPT-VQE", rows))
     elif res is not None:
         con.print(_result_table(f"{exp.name}: VQE", _vqe_rows(res)))
@@ -988,10 +1150,22 @@ def _cmd_info(args: argparse.Namespace) -> int:
 
     import qml
 
-    rows: list[tuple[str, Any]] = [("qml", qml.__version__), ("python", platform.python_version()),
-                                   ("platform", platform.platform())]
-    for dist in ("torch", "numpy", "scipy", "pennylane", "qiskit", "qiskit-aer", "qiskit-ibm-runtime",
-                 "matplotlib", "rich"):
+    rows: list[tuple[str, Any]] = [
+        ("qml", qml.__version__),
+        ("python", platform.python_version()),
+        ("platform", platform.platform()),
+    ]
+    for dist in (
+        "torch",
+        "numpy",
+        "scipy",
+        "pennylane",
+        "qiskit",
+        "qiskit-aer",
+        "qiskit-ibm-runtime",
+        "matplotlib",
+        "rich",
+    ):
         try:
             rows.append((dist, md.version(dist)))
         except md.PackageNotFoundError:
@@ -1018,12 +1192,16 @@ def thread_report() -> list[tuple[str, Any]]:
     import numpy as np
     import torch
 
-    rows: list[tuple[str, Any]] = [("torch threads", torch.get_num_threads()),
-                                   ("torch inter-op threads", torch.get_num_interop_threads())]
+    rows: list[tuple[str, Any]] = [
+        ("torch threads", torch.get_num_threads()),
+        ("torch inter-op threads", torch.get_num_interop_threads()),
+    ]
     info = torch.__config__.parallel_info()
-    for label, pattern in (("OpenMP threads (torch)", r"omp_get_max_threads\(\) : (\d+)"),
-                           ("MKL threads (torch)", r"mkl_get_max_threads\(\) : (\d+)"),
-                           ("torch parallel backend", r"ATen parallel backend: (.+)")):
+    for label, pattern in (
+        ("OpenMP threads (torch)", r"omp_get_max_threads\(\) : (\d+)"),
+        ("MKL threads (torch)", r"mkl_get_max_threads\(\) : (\d+)"),
+        ("torch parallel backend", r"ATen parallel backend: (.+)"),
+    ):
         m = re.search(pattern, info)
         if m:
             rows.append((label, m.group(1).strip()))
@@ -1032,8 +1210,11 @@ def thread_report() -> list[tuple[str, Any]]:
         rows.append(("NumPy BLAS", f"{blas.get('name', '?')} {blas.get('version', '')}".strip()))
     except (KeyError, TypeError, ValueError):  # older NumPy layouts
         rows.append(("NumPy BLAS", "unknown"))
-    env = [f"{v}={os.environ[v]}" for v in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS")
-           if v in os.environ]
+    env = [
+        f"{v}={os.environ[v]}"
+        for v in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS")
+        if v in os.environ
+    ]
     rows.append(("thread variables", ", ".join(env) if env else "none set"))
     return rows
 
@@ -1073,12 +1254,16 @@ def _cmd_demo(args: argparse.Namespace) -> int:
     t0 = time.perf_counter()
     res = run_demo(args.seed)
     con = _console()
-    con.print("6-qubit transverse-field Ising ring (h = J = 1), Hamiltonian variational ansatz (3 layers), "
-              "L-BFGS, noise-free complex128 simulator")
+    con.print(
+        "6-qubit transverse-field Ising ring (h = J = 1), Hamiltonian variational ansatz (3 layers), "
+        "L-BFGS, noise-free complex128 simulator"
+    )
     con.print(_result_table("demo: VQE vs exact diagonalisation", _vqe_rows(res)))
     seconds = time.perf_counter() - t0
-    con.print(f"energy {res.energy:.10f}  exact {res.exact_energy:.10f}  error {res.abs_error:.2e} "
-              f"(relative {res.rel_error:.2e}), fidelity {res.fidelity:.8f}, {seconds:.1f} s")
+    con.print(
+        f"energy {res.energy:.10f}  exact {res.exact_energy:.10f}  error {res.abs_error:.2e} "
+        f"(relative {res.rel_error:.2e}), fidelity {res.fidelity:.8f}, {seconds:.1f} s"
+    )
     return 0
 
 
@@ -1114,8 +1299,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except SystemExit as exit_:  # --help
         return int(exit_.code or 0)
     if args.verbose:
-        logging.basicConfig(level=logging.DEBUG if args.verbose > 1 else logging.INFO,
-                            format="%(levelname)s %(name)s: %(message)s")
+        logging.basicConfig(
+            level=logging.DEBUG if args.verbose > 1 else logging.INFO,
+            format="%(levelname)s %(name)s: %(message)s",
+        )
     if args.command is None:
         parser.print_help()
         return 2
@@ -1145,13 +1332,19 @@ def main(argv: Sequence[str] | None = None) -> int:
             file=sys.stderr,
         )
         return 2
-    except (FileNotFoundError, FileExistsError, IsADirectoryError, NotADirectoryError,
-            PermissionError) as err:
+    except (
+        FileNotFoundError,
+        FileExistsError,
+        IsADirectoryError,
+        NotADirectoryError,
+        PermissionError,
+    ) as err:
         if args.verbose:
             log.exception("qml %s failed", args.command)
         where = f": {err.filename}" if err.filename else ""
-        print(f"qml: error: {err.strerror or err}{where} (check the path and its permissions)",
-              file=sys.stderr)
+        print(
+            f"qml: error: {err.strerror or err}{where} (check the path and its permissions)", file=sys.stderr
+        )
         return 2
     except Exception:  # not the input's fault: a bug, shown whole
         traceback.print_exc()

@@ -233,7 +233,7 @@ def _mpo_arrays(H: PauliSum, n: int) -> tuple[list[np.ndarray], bool]:
     channels: list[dict[tuple[tuple[int, str], ...], int]] = [{} for _ in range(max(n - 1, 0))]
     entries: list[list[tuple[int, int, np.ndarray]]] = [[] for _ in range(n)]
     for coef, s in H.terms:
-        c = coef * (1j ** s.n_y if real else 1.0)  # (i Y')^k: i^k is real (+-1) for even k
+        c = coef * (1j**s.n_y if real else 1.0)  # (i Y')^k: i^k is real (+-1) for even k
         c = c.real if real else c
         if s.is_identity:
             entries[0].append((0, 1, c * ops["I"]))
@@ -432,8 +432,9 @@ def dmrg(
         energies.append(e)
         used.append(int(solver.state.max_bond()))
         stage.append(time.perf_counter() - t_stage)
-        log.info("dmrg: D = %d (used %d): E = %.12f, %d sweeps in all, %.1f s", d, used[-1], e, sweeps,
-                 stage[-1])
+        log.info(
+            "dmrg: D = %d (used %d): E = %.12f, %d sweeps in all, %.1f s", d, used[-1], e, sweeps, stage[-1]
+        )
         if used[-1] < d or d >= 2 ** (n // 2):  # not filled, or the full space: exact up to the cutoff
             converged = True
             break
@@ -452,7 +453,10 @@ def dmrg(
     if not converged:
         log.warning(
             "dmrg on %d sites not converged at bond dimension %d: last energy change %s; "
-            "give larger bond_dims", n, run[-1], "n/a" if change is None else f"{change:.2e}",
+            "give larger bond_dims",
+            n,
+            run[-1],
+            "n/a" if change is None else f"{change:.2e}",
         )
     return DMRGResult(
         energy=energies[-1],

@@ -288,8 +288,15 @@ def ground_state(
     # the sparse matrix (one entry per row per X/Y pattern) and the Lanczos vectors; dense: the matrix
     patterns = len({tuple(w for w, ltr in s_.ops if ltr in "XY") for _, s_ in op.terms}) or 1
     states = (1 << n) if dense else patterns + 2 * k + 40
-    check_fits(n, 1, torch.complex128, states, "exact diagonalisation", advice="a symmetry sector (a smaller "
-               "space), fewer sites, or a QML_MEMORY_LIMIT that matches the memory really free")
+    check_fits(
+        n,
+        1,
+        torch.complex128,
+        states,
+        "exact diagonalisation",
+        advice="a symmetry sector (a smaller "
+        "space), fewer sites, or a QML_MEMORY_LIMIT that matches the memory really free",
+    )
 
     if sym is None:
         vals, vecs = _solve(op.to_sparse(n), k, dense, seed, tol)
@@ -310,8 +317,9 @@ def ground_state(
         # Exact: rotate S to a diagonal operator and keep the basis states with S = s.
         vals, states = _Sectors(op, sym, n).solve(s, k, dense, seed, tol)
         solver = "dense" if dense else "sparse"
-        logger.info("ground_state: %s solver in sector %s (exact restriction), %d wires, k=%d",
-                    solver, label, n, k)
+        logger.info(
+            "ground_state: %s solver in sector %s (exact restriction), %d wires, k=%d", solver, label, n, k
+        )
         return EDResult(vals, _fix_phases(states), n, label, solver)
 
     if dense:

@@ -90,16 +90,40 @@ METHODS: tuple[str, ...] = ("vqe", "sweep", "adapt")
 BACKENDS: tuple[str, ...] = ("torch",)
 DTYPES: tuple[str, ...] = ("complex128", "complex64")
 
-_TOP_KEYS = ("name", "description", "method", "seed", "backend", "dtype", "device", "problem", "ansatz",
-             "optimizer", "sweep", "adapt", "check", "execution", "quick")
+_TOP_KEYS = (
+    "name",
+    "description",
+    "method",
+    "seed",
+    "backend",
+    "dtype",
+    "device",
+    "problem",
+    "ansatz",
+    "optimizer",
+    "sweep",
+    "adapt",
+    "check",
+    "execution",
+    "quick",
+)
 _TABLE_KEYS: dict[str, tuple[str, ...]] = {
     "ansatz": ("name", "layers"),
     "optimizer": ("name", "steps", "lr", "tol", "restarts", "options", "shots"),
     "sweep": ("param", "values", "start", "stop", "num", "continuation"),
     "adapt": ("pool", "max_ops", "grad_tol", "allow_repeats"),
     "check": ("max_rel_error", "max_abs_error", "min_fidelity", "max_params", "fewer_params_than"),
-    "execution": ("workers", "scheduler", "cluster", "jobs", "cores", "memory", "walltime", "queue",
-                  "segments"),
+    "execution": (
+        "workers",
+        "scheduler",
+        "cluster",
+        "jobs",
+        "cores",
+        "memory",
+        "walltime",
+        "queue",
+        "segments",
+    ),
 }
 
 
@@ -292,10 +316,14 @@ def parse_experiment(
     prob = merged.get("problem")
     if not isinstance(prob, dict) or "name" not in prob:
         raise _fail(path, f"missing [problem] table with a name; valid problem names: {', '.join(PROBLEMS)}")
-    texts = (("[problem] name", prob["name"]), ("method", merged.get("method", "vqe")),
-             ("backend", merged.get("backend", "torch")), ("dtype", merged.get("dtype", "complex128")),
-             ("device", merged.get("device", "cpu")),
-             ("[optimizer] name", merged.get("optimizer", {}).get("name", "lbfgs")))
+    texts = (
+        ("[problem] name", prob["name"]),
+        ("method", merged.get("method", "vqe")),
+        ("backend", merged.get("backend", "torch")),
+        ("dtype", merged.get("dtype", "complex128")),
+        ("device", merged.get("device", "cpu")),
+        ("[optimizer] name", merged.get("optimizer", {}).get("name", "lbfgs")),
+    )
     for what, value in texts:
         if not isinstance(value, str):
             raise _fail(path, f"{what} must be a text in quotes, got {value!r}")
@@ -333,8 +361,9 @@ def parse_experiment(
         raise _fail(path, "[optimizer] options must be a table")
 
     ans = merged.get("ansatz", {})
-    if "layers" in ans and (isinstance(ans["layers"], bool) or not isinstance(ans["layers"], int)
-                            or ans["layers"] < 1):
+    if "layers" in ans and (
+        isinstance(ans["layers"], bool) or not isinstance(ans["layers"], int) or ans["layers"] < 1
+    ):
         raise _fail(path, f"[ansatz] layers must be an integer >= 1, got {ans['layers']!r}")
 
     sweep = merged.get("sweep", {})
@@ -343,8 +372,11 @@ def parse_experiment(
             valid = ", ".join(PROBLEMS[pname].defaults)
             raise _fail(path, f"method 'sweep' needs [sweep] param (one of: {valid})")
         if sweep["param"] not in PROBLEMS[pname].defaults:
-            raise _fail(path, f"[sweep] param {sweep['param']!r} is not a parameter of {pname!r}; valid: "
-                        f"{', '.join(PROBLEMS[pname].defaults)}")
+            raise _fail(
+                path,
+                f"[sweep] param {sweep['param']!r} is not a parameter of {pname!r}; valid: "
+                f"{', '.join(PROBLEMS[pname].defaults)}",
+            )
         if "values" not in sweep and not all(k in sweep for k in ("start", "stop", "num")):
             raise _fail(path, "[sweep] needs values = [...] or start, stop and num")
     adapt = merged.get("adapt", {})
@@ -352,8 +384,9 @@ def parse_experiment(
         raise _fail(path, f"unknown pool {adapt['pool']!r} in [adapt]; valid pools: {', '.join(POOLS)}")
     if "grad_tol" in adapt:
         _number(adapt["grad_tol"], "[adapt] grad_tol", path, positive=True)
-    if "max_ops" in adapt and (isinstance(adapt["max_ops"], bool) or not isinstance(adapt["max_ops"], int)
-                               or adapt["max_ops"] < 0):
+    if "max_ops" in adapt and (
+        isinstance(adapt["max_ops"], bool) or not isinstance(adapt["max_ops"], int) or adapt["max_ops"] < 0
+    ):
         raise _fail(path, f"[adapt] max_ops must be an integer >= 0, got {adapt['max_ops']!r}")
     device = merged.get("device", "cpu")
     if device != "cpu":
@@ -423,8 +456,13 @@ def _executor(execution: dict[str, Any]) -> Any:
         return make_executor(execution["scheduler"])
     if execution.get("cluster"):
         opts = {k: execution[k] for k in ("walltime", "queue") if k in execution}
-        return make_executor(execution["cluster"], jobs=execution.get("jobs", 1),
-                             cores=execution.get("cores", 1), memory=execution.get("memory", "4GB"), **opts)
+        return make_executor(
+            execution["cluster"],
+            jobs=execution.get("jobs", 1),
+            cores=execution.get("cores", 1),
+            memory=execution.get("memory", "4GB"),
+            **opts,
+        )
     return make_executor("local", workers=execution["workers"])
 
 
@@ -539,8 +577,9 @@ def run_experiment(
     if executor is not None:  # tasks are shipped as data: no per-step callbacks (points are reported)
         callback = None
     try:
-        result = _run(exp, pname, params, opt, sim, common, callback, point_callback, executor,
-                      restart_callback)
+        result = _run(
+            exp, pname, params, opt, sim, common, callback, point_callback, executor, restart_callback
+        )
     finally:
         if executor is not None:
             executor.close()
@@ -554,18 +593,33 @@ def run_experiment(
         passed=passed,
         checks=checks,
         result=result,
-        settings={"problem": exp.problem, "ansatz": exp.ansatz, "optimizer": exp.optimizer,
-                  "sweep": exp.sweep, "adapt": exp.adapt, "execution": exp.execution, "seed": exp.seed,
-                  "backend": exp.backend,
-                  "dtype": exp.dtype, "path": exp.path},
+        settings={
+            "problem": exp.problem,
+            "ansatz": exp.ansatz,
+            "optimizer": exp.optimizer,
+            "sweep": exp.sweep,
+            "adapt": exp.adapt,
+            "execution": exp.execution,
+            "seed": exp.seed,
+            "backend": exp.backend,
+            "dtype": exp.dtype,
+            "path": exp.path,
+        },
         timings={"total": time.perf_counter() - t0},
         versions=versions(),
     )
 
 
 def _run(
-    exp: Experiment, pname: str, params: dict[str, Any], opt: dict[str, Any], sim: Any,
-    common: dict[str, Any], callback: Any, point_callback: Any, executor: Any,
+    exp: Experiment,
+    pname: str,
+    params: dict[str, Any],
+    opt: dict[str, Any],
+    sim: Any,
+    common: dict[str, Any],
+    callback: Any,
+    point_callback: Any,
+    executor: Any,
     restart_callback: Any = None,
 ) -> Any:
     """The method of an experiment (``executor``: restarts or sweep segments on workers)."""
@@ -603,12 +657,27 @@ def _run(
         if executor is not None and continuation is True:
             continuation = f"segments:{exp.execution.get('segments', exp.execution.get('workers', 2))}"
         return vqe_sweep(
-            pname, exp.sweep_values(), opt.get("name", "lbfgs"), seed=exp.seed, callback=callback,
-            param=param, problem_params={k: v for k, v in params.items() if k != param},
-            continuation=continuation, point_callback=point_callback, **common, **kwargs,
+            pname,
+            exp.sweep_values(),
+            opt.get("name", "lbfgs"),
+            seed=exp.seed,
+            callback=callback,
+            param=param,
+            problem_params={k: v for k, v in params.items() if k != param},
+            continuation=continuation,
+            point_callback=point_callback,
+            **common,
+            **kwargs,
         )
-    return vqe(get_problem(pname, **params), opt.get("name", "lbfgs"), seed=exp.seed, callback=callback,
-               restart_callback=restart_callback, **common, **kwargs)
+    return vqe(
+        get_problem(pname, **params),
+        opt.get("name", "lbfgs"),
+        seed=exp.seed,
+        callback=callback,
+        restart_callback=restart_callback,
+        **common,
+        **kwargs,
+    )
 
 
 def plot_result(result: _Record | str | Path, path: str | Path) -> Path:

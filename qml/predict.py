@@ -94,10 +94,22 @@ class Preset:
 
 #: Families understood by ``qml predict``.
 PRESETS: dict[str, Preset] = {
-    "tfim": Preset("tfim", "h", (0.0, 2.0), {"periodic": True}, 12,
-                   "TFIM ring -sum ZZ - h sum X, h in [0, 2], reference sector prod X = +1"),
-    "metavqe": Preset("metavqe", "delta", (-1.1, 1.1), {"lam": 0.75, "periodic": True}, 8,
-                      "meta-VQE XXZ ring sum (XX + YY + Delta ZZ) + 0.75 sum Z, Delta in [-1.1, 1.1]"),
+    "tfim": Preset(
+        "tfim",
+        "h",
+        (0.0, 2.0),
+        {"periodic": True},
+        12,
+        "TFIM ring -sum ZZ - h sum X, h in [0, 2], reference sector prod X = +1",
+    ),
+    "metavqe": Preset(
+        "metavqe",
+        "delta",
+        (-1.1, 1.1),
+        {"lam": 0.75, "periodic": True},
+        8,
+        "meta-VQE XXZ ring sum (XX + YY + Delta ZZ) + 0.75 sum Z, Delta in [-1.1, 1.1]",
+    ),
 }
 
 
@@ -124,9 +136,13 @@ class PredictionOutcome:
 
     def to_dict(self) -> dict[str, Any]:
         """JSON form: ``{"format", "settings", "timings", "result", "baseline"}``."""
-        return {"format": "qml-predict", "settings": self.settings, "timings": self.timings,
-                "result": self.result.to_dict(),
-                "baseline": None if self.baseline is None else self.baseline.to_dict()}
+        return {
+            "format": "qml-predict",
+            "settings": self.settings,
+            "timings": self.timings,
+            "result": self.result.to_dict(),
+            "baseline": None if self.baseline is None else self.baseline.to_dict(),
+        }
 
     def save(self, path: str | Path) -> Path:
         """Write :meth:`to_dict` as JSON."""
@@ -168,8 +184,18 @@ def _check_count(name: str, value: Any, low: int) -> int:
 
 
 def _build(
-    kind: str, preset: Preset, fam: Any, n: int, train_lams: np.ndarray, dense: np.ndarray, seed: int,
-    steps: int, layers: int | None, sim: Simulator, per_point: Any, progress: StageProgress | None = None,
+    kind: str,
+    preset: Preset,
+    fam: Any,
+    n: int,
+    train_lams: np.ndarray,
+    dense: np.ndarray,
+    seed: int,
+    steps: int,
+    layers: int | None,
+    sim: Simulator,
+    per_point: Any,
+    progress: StageProgress | None = None,
 ) -> tuple[Any, dict[str, Any], Any]:
     """The trained model, timing/extra info and the per-point VQE result (reused by the baseline)."""
     from qml.models import (
@@ -182,6 +208,7 @@ def _build(
         sector_branches,
         u1_circuit,
     )
+
     dtype = torch.float64 if sim.dtype == torch.complex128 else torch.float32
     info: dict[str, Any] = {}
     t0 = time.perf_counter()
@@ -191,32 +218,46 @@ def _build(
         say("per-point VQE", done, total, {"unit": "points", "energy": res.energy})
 
     def fitting(evaluation: int, loss: float) -> None:  # L-BFGS evaluates at most steps * 5 // 4 + 1 times
-        say(f"fit {kind}", evaluation, steps * 5 // 4 + 1, {"unit": "evaluations", "bound": True,
-                                                             "loss": loss})
+        say(
+            f"fit {kind}",
+            evaluation,
+            steps * 5 // 4 + 1,
+            {"unit": "evaluations", "bound": True, "loss": loss},
+        )
 
     if preset.problem == "metavqe":
         if kind == "meta":
             c = metavqe_circuit(n, 2, layers or 4)
-            model = EncodedConditional(c, fam, sim, lam_range=preset.lam_range, init_scale=0.1, seed=seed,
-                                       dtype=dtype)
+            model = EncodedConditional(
+                c, fam, sim, lam_range=preset.lam_range, init_scale=0.1, seed=seed, dtype=dtype
+            )
             hist = model.fit(dense, steps=steps, seed=seed, callback=fitting)
-            info.update(circuit=f"metavqe_circuit(2 encoding, {layers or 4} processing)",
-                        fit=hist.to_dict())
+            info.update(circuit=f"metavqe_circuit(2 encoding, {layers or 4} processing)", fit=hist.to_dict())
             return model, info, per_point
         c = u1_circuit(n, layers or 4)
         branches = sector_branches(n, list(range(n // 2, n + 1)))
         info["circuit"] = f"u1_circuit({n}, {layers or 4}) on sectors sum Z <= 0"
         if kind == "interp":
             if per_point is None:
-                per_point = per_point_vqe(fam, c, train_lams, branches=branches, steps=300, seed=seed,
-                                          simulator=sim, init="normal", callback=points)
+                per_point = per_point_vqe(
+                    fam,
+                    c,
+                    train_lams,
+                    branches=branches,
+                    steps=300,
+                    seed=seed,
+                    simulator=sim,
+                    init="normal",
+                    callback=points,
+                )
             model = InterpolationBaseline(c, fam, per_point.lams, per_point.weights, "cubic", sim, branches)
             info["per_point_seconds"] = per_point.seconds
             return model, info, per_point
         g = torch.Generator().manual_seed(seed)
         offset = (torch.rand(c.n_weights, generator=g, dtype=torch.float64) * 2 - 1) * 0.5
-        model = MLPConditional(c, fam, (32, 32), "tanh", sim, branches, preset.lam_range, offset, 0.1, seed,
-                               dtype)
+        model = MLPConditional(
+            c, fam, (32, 32), "tanh", sim, branches, preset.lam_range, offset, 0.1, seed, dtype
+        )
         hist = model.fit(dense, steps=steps, seed=seed, callback=fitting)
         info["fit"] = hist.to_dict()
         info["fit_seconds"] = time.perf_counter() - t0
@@ -231,8 +272,9 @@ def _build(
     if kind == "interp":
         return InterpolationBaseline(c, fam, per_point.lams, W, "cubic", sim), info, per_point
     if kind == "meta":
-        model = EncodedConditional(encode_ansatz(c, 1, 3), fam, sim, lam_range=preset.lam_range, seed=seed,
-                                   dtype=dtype)
+        model = EncodedConditional(
+            encode_ansatz(c, 1, 3), fam, sim, lam_range=preset.lam_range, seed=seed, dtype=dtype
+        )
         info["warm_start_mse"] = model.warm_start(per_point.lams, W)
     else:
         model = MLPConditional(c, fam, (32, 32), "tanh", sim, None, preset.lam_range, None, 0.01, seed, dtype)
@@ -333,29 +375,69 @@ def run_prediction(
     sim = simulator if simulator is not None else Simulator(dtype=complex_dtype(real))
     net, info, per_point = _build(model, preset, fam, n, tr, de, seed, steps, layers, sim, None, progress)
     t_train = time.perf_counter() - t0
-    settings = {"problem": problem, "n": n, "param": preset.param, "range": list(preset.lam_range),
-                "fixed": preset.fixed, "train": train, "test": test, "dense": int(de.size), "model": model,
-                "seed": seed, "steps": steps, "layers": layers, "dtype": dtype, "simulator": sim.settings()}
+    settings = {
+        "problem": problem,
+        "n": n,
+        "param": preset.param,
+        "range": list(preset.lam_range),
+        "fixed": preset.fixed,
+        "train": train,
+        "test": test,
+        "dense": int(de.size),
+        "model": model,
+        "seed": seed,
+        "steps": steps,
+        "layers": layers,
+        "dtype": dtype,
+        "simulator": sim.settings(),
+    }
     t1 = time.perf_counter()
-    res = evaluate(net, te, tr if model != "meta" or problem != "metavqe" else None, label=model, seed=seed,
-                   extra={"settings": settings, **info}, progress=_scored(progress, f"evaluate {model}"))
+    res = evaluate(
+        net,
+        te,
+        tr if model != "meta" or problem != "metavqe" else None,
+        label=model,
+        seed=seed,
+        extra={"settings": settings, **info},
+        progress=_scored(progress, f"evaluate {model}"),
+    )
     t_eval = time.perf_counter() - t1
     baseline = None
     if compare and model != "interp":
         tb = time.perf_counter()
-        base, binfo, _ = _build("interp", preset, fam, n, tr, de, seed, steps, layers, sim, per_point,
-                                progress)
-        baseline = evaluate(base, te, tr, label="interp", seed=seed, extra=binfo,
-                            progress=_scored(progress, "evaluate interp"))
+        base, binfo, _ = _build(
+            "interp", preset, fam, n, tr, de, seed, steps, layers, sim, per_point, progress
+        )
+        baseline = evaluate(
+            base,
+            te,
+            tr,
+            label="interp",
+            seed=seed,
+            extra=binfo,
+            progress=_scored(progress, "evaluate interp"),
+        )
         t_eval += time.perf_counter() - tb
-    return PredictionOutcome(res, baseline, settings,
-                             {"train": t_train, "evaluate": t_eval, "total": time.perf_counter() - t0})
+    return PredictionOutcome(
+        res, baseline, settings, {"train": t_train, "evaluate": t_eval, "total": time.perf_counter() - t0}
+    )
 
 
 # -- experiment files ----------------------------------------------------------------------------
 _TOP = ("name", "description", "method", "seed", "backend", "dtype", "problem", "predict", "check", "quick")
-_PREDICT_KEYS = ("model", "train", "test", "dense", "steps", "layers", "compare", "vary", "shots",
-                 "baselines", "refine")
+_PREDICT_KEYS = (
+    "model",
+    "train",
+    "test",
+    "dense",
+    "steps",
+    "layers",
+    "compare",
+    "vary",
+    "shots",
+    "baselines",
+    "refine",
+)
 _CHECK_KEYS = ("min_fidelity", "mean_fidelity", "max_rel_error", "beats_baseline", "min_spearman")
 
 
@@ -411,8 +493,9 @@ def load_predict_file(path: str | Path, quick: bool = False) -> dict[str, Any]:
             raise ConfigError(f"{p}: [problem] name must be one of {', '.join(PROBLEMS)}")
         vary = merged["predict"]["vary"]
         if not isinstance(vary, dict) or not all(isinstance(v, list) and len(v) == 2 for v in vary.values()):
-            raise ConfigError(f"{p}: [predict] vary must be a table of [lo, hi] pairs, e.g. "
-                             "vary = {h = [0, 2]}")
+            raise ConfigError(
+                f"{p}: [predict] vary must be a table of [lo, hi] pairs, e.g. vary = {{h = [0, 2]}}"
+            )
     elif merged["problem"].get("name") not in PRESETS:
         raise ConfigError(f"{p}: [problem] name must be one of {', '.join(PRESETS)} (or give [predict] vary)")
     merged["_path"] = str(p)
@@ -435,8 +518,13 @@ class PredictCheck:
 
     def describe(self) -> str:
         """``name: value <op> limit ok|FAILED``."""
-        op = "<=" if self.name.startswith("max_") else ">=" if "fidelity" in self.name or \
-            self.name.startswith("min_") else "=="
+        op = (
+            "<="
+            if self.name.startswith("max_")
+            else ">="
+            if "fidelity" in self.name or self.name.startswith("min_")
+            else "=="
+        )
         val = "n/a" if self.value is None else f"{self.value:.6g}"
         return f"{self.name}: {val} {op} {self.limit} {'ok' if self.passed else 'FAILED'}"
 
@@ -468,10 +556,20 @@ def run_predict_file(
     if "vary" in pr:
         return _run_family_file(exp, progress)
     compare = bool(pr.get("compare", False) or ck.get("beats_baseline"))
-    out = run_prediction(pb["name"], pb.get("n"), pr.get("train", 6), pr.get("test", 40),
-                         pr.get("model", "mlp"), int(exp.get("seed", 0)), dense=pr.get("dense", 31),
-                         steps=pr.get("steps", 200), layers=pr.get("layers"), compare=compare,
-                         dtype=exp.get("dtype", "complex128"), progress=progress)
+    out = run_prediction(
+        pb["name"],
+        pb.get("n"),
+        pr.get("train", 6),
+        pr.get("test", 40),
+        pr.get("model", "mlp"),
+        int(exp.get("seed", 0)),
+        dense=pr.get("dense", 31),
+        steps=pr.get("steps", 200),
+        layers=pr.get("layers"),
+        compare=compare,
+        dtype=exp.get("dtype", "complex128"),
+        progress=progress,
+    )
     s = out.result.summary
     checks: list[PredictCheck] = []
     for key, limit in ck.items():
@@ -479,10 +577,16 @@ def run_predict_file(
             if not limit:
                 continue
             b = out.baseline.summary if out.baseline is not None else None
-            ok = (b is not None and s["mean_fidelity"] > b["mean_fidelity"]
-                  and s["min_fidelity"] > b["min_fidelity"])
-            checks.append(PredictCheck(key, None if b is None else s["mean_fidelity"] - b["mean_fidelity"],
-                                       True, bool(ok)))
+            ok = (
+                b is not None
+                and s["mean_fidelity"] > b["mean_fidelity"]
+                and s["min_fidelity"] > b["min_fidelity"]
+            )
+            checks.append(
+                PredictCheck(
+                    key, None if b is None else s["mean_fidelity"] - b["mean_fidelity"], True, bool(ok)
+                )
+            )
             continue
         value = s[key]
         ok = value is not None and (value <= limit if key.startswith("max_") else value >= limit)
@@ -497,15 +601,26 @@ def _run_family_file(
 
     pr, ck, pb = exp["predict"], exp["check"], exp["problem"]
     if "beats_baseline" in ck:
-        raise ConfigError(f"{exp['_path']}: beats_baseline applies to the presets; a family run reports its "
-                         "baselines (exact_interp, shadow) in the result")
+        raise ConfigError(
+            f"{exp['_path']}: beats_baseline applies to the presets; a family run reports its "
+            "baselines (exact_interp, shadow) in the result"
+        )
     fixed = {k: v for k, v in pb.items() if k != "name"}
-    result = predict_family(pb["name"], {k: tuple(v) for k, v in pr["vary"].items()}, fixed,
-                            train=pr.get("train", 6), test=pr.get("test", 40),
-                            layers=pr.get("layers", "auto"),
-                            seed=int(exp.get("seed", 0)), shots=pr.get("shots", 1000),
-                            steps=pr.get("steps", 300), baselines=pr.get("baselines", True),
-                            refine=pr.get("refine", 100), dense=pr.get("dense", 31), progress=progress)
+    result = predict_family(
+        pb["name"],
+        {k: tuple(v) for k, v in pr["vary"].items()},
+        fixed,
+        train=pr.get("train", 6),
+        test=pr.get("test", 40),
+        layers=pr.get("layers", "auto"),
+        seed=int(exp.get("seed", 0)),
+        shots=pr.get("shots", 1000),
+        steps=pr.get("steps", 300),
+        baselines=pr.get("baselines", True),
+        refine=pr.get("refine", 100),
+        dense=pr.get("dense", 31),
+        progress=progress,
+    )
     s = result.summary()
     checks: list[PredictCheck] = []
     for key, limit in ck.items():
@@ -529,39 +644,76 @@ def add_predict_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentP
         >>> p.parse_args(["--problem", "tfim", "--n", "6"]).n
         6
     """
-    parser.add_argument("--problem", default="tfim",
-                        help=f"a registered problem; without --vary one of the presets {', '.join(PRESETS)}")
+    parser.add_argument(
+        "--problem",
+        default="tfim",
+        help=f"a registered problem; without --vary one of the presets {', '.join(PRESETS)}",
+    )
     parser.add_argument("--n", type=int, default=None, help="number of sites (12 for tfim, 8 for metavqe)")
-    parser.add_argument("--vary", action="append", default=None, metavar="NAME=LO:HI",
-                        help="varied parameter and range (twice: a phase diagram), e.g. delta=-0.5:1.5")
-    parser.add_argument("--param", action="append", default=None, metavar="KEY=VALUE",
-                        help="a fixed problem parameter, e.g. --param J2=0.3 (repeatable)")
+    parser.add_argument(
+        "--vary",
+        action="append",
+        default=None,
+        metavar="NAME=LO:HI",
+        help="varied parameter and range (twice: a phase diagram), e.g. delta=-0.5:1.5",
+    )
+    parser.add_argument(
+        "--param",
+        action="append",
+        default=None,
+        metavar="KEY=VALUE",
+        help="a fixed problem parameter, e.g. --param J2=0.3 (repeatable)",
+    )
     parser.add_argument("--open", action="store_true", help="open boundary conditions (default periodic)")
     parser.add_argument("--lattice", default=None, help="chain, ring, ladder, square, triangular")
     parser.add_argument("--lx", type=int, default=None, help="lattice length along x")
     parser.add_argument("--ly", type=int, default=None, help="lattice length along y")
-    parser.add_argument("--shots", type=int, default=1000,
-                        help="with --vary: snapshots per training point of the classical-shadow baseline")
+    parser.add_argument(
+        "--shots",
+        type=int,
+        default=1000,
+        help="with --vary: snapshots per training point of the classical-shadow baseline",
+    )
     parser.add_argument("--no-baselines", action="store_true", help="with --vary: skip the baselines")
-    parser.add_argument("--workers", type=int, default=1,
-                        help="with --vary: train the sector branches on N local worker processes (Dask)")
-    parser.add_argument("--refine", type=int, default=100,
-                        help="with --vary: L-BFGS steps of the energy refinement on --dense points (0: off)")
+    parser.add_argument(
+        "--workers",
+        type=int,
+        default=1,
+        help="with --vary: train the sector branches on N local worker processes (Dask)",
+    )
+    parser.add_argument(
+        "--refine",
+        type=int,
+        default=100,
+        help="with --vary: L-BFGS steps of the energy refinement on --dense points (0: off)",
+    )
     parser.add_argument("--train", type=int, default=6, help="labelled training values (per-point VQE)")
     parser.add_argument("--test", type=int, default=40, help="held-out test values")
     parser.add_argument("--model", default="mlp", help=f"one of: {', '.join(MODEL_KINDS)}")
     parser.add_argument("--seed", type=int, default=0, help="random seed")
     parser.add_argument("--dense", type=int, default=31, help="unlabelled values in the energy loss")
     parser.add_argument("--steps", type=int, default=200, help="L-BFGS iterations of the energy training")
-    parser.add_argument("--layers", type=_layers, default=None,
-                        help="ansatz layers, or 'auto' (with --vary the default: grown until converged)")
+    parser.add_argument(
+        "--layers",
+        type=_layers,
+        default=None,
+        help="ansatz layers, or 'auto' (with --vary the default: grown until converged)",
+    )
     parser.add_argument("--compare", action="store_true", help="also evaluate the interpolation baseline")
     parser.add_argument("--dtype", default="complex128", help="complex128 or complex64")
-    parser.add_argument("--range", default=None, metavar="LO:HI",
-                        help="with a preset (no --vary): the range of its parameter (tfim: h, default 0:2)")
+    parser.add_argument(
+        "--range",
+        default=None,
+        metavar="LO:HI",
+        help="with a preset (no --vary): the range of its parameter (tfim: h, default 0:2)",
+    )
     add_simulator_arguments(parser)
-    parser.add_argument("--threads", type=int, default=1,
-                        help="torch intra-op threads (1: fastest for these small states; 0: torch default)")
+    parser.add_argument(
+        "--threads",
+        type=int,
+        default=1,
+        help="torch intra-op threads (1: fastest for these small states; 0: torch default)",
+    )
     parser.add_argument("--config", default=None, help="a predict experiment file (circuits/predict_*.toml)")
     parser.add_argument("--quick", action="store_true", help="with --config: apply its [quick] overrides")
     parser.add_argument("--out", default=None, help="write the results as JSON")
@@ -622,24 +774,37 @@ def _print_family(result: Any) -> None:
 
     con = Console(highlight=False, soft_wrap=True)
     st = result.settings
-    title = (f"predict {result.problem} {result.fixed} over "
-             f"{', '.join(f'{k} in [{a:g}, {b:g}]' for k, (a, b) in st['vary'].items())}: "
-             f"{len(result.train_lams)} training / {len(result.test_lams)} held-out points")
+    title = (
+        f"predict {result.problem} {result.fixed} over "
+        f"{', '.join(f'{k} in [{a:g}, {b:g}]' for k, (a, b) in st['vary'].items())}: "
+        f"{len(result.train_lams)} training / {len(result.test_lams)} held-out points"
+    )
     table = Table(title=escape(title), title_justify="left")
     table.add_column("quantity", style="bold")
     for name in result.models:
         table.add_column(escape(name))
-    keys = ("mean_fidelity", "min_fidelity", "max_rel_error", "mean_rel_error", "max_abs_energy_error",
-            "max_abs_error_magnetization_z", "max_abs_error_correlation_zz")
+    keys = (
+        "mean_fidelity",
+        "min_fidelity",
+        "max_rel_error",
+        "mean_rel_error",
+        "max_abs_energy_error",
+        "max_abs_error_magnetization_z",
+        "max_abs_error_correlation_zz",
+    )
     for key in keys:
         vals = [m["summary"].get(key) for m in result.models.values()]
         table.add_row(key, *[("-" if v is None else f"{v:.6g}") for v in vals])
     con.print(table)
     for b in result.branches:
-        con.print(escape(f"branch {b['label']}: {b['layers']} layers ({b['n_weights']} weights), "
-                         f"training max rel error {b['max_rel_error_train']:.2e}, "
-                         f"min fidelity {b['min_fidelity_train']:.6f}, "
-                         f"{b['stop']}, {b['seconds']:.1f} s"))
+        con.print(
+            escape(
+                f"branch {b['label']}: {b['layers']} layers ({b['n_weights']} weights), "
+                f"training max rel error {b['max_rel_error_train']:.2e}, "
+                f"min fidelity {b['min_fidelity_train']:.6f}, "
+                f"{b['stop']}, {b['seconds']:.1f} s"
+            )
+        )
     for kind in ("predicted", "exact") if len(result.params) == 1 and result.sectors.get("symmetry") else ():
         cs = result.crossings.get(kind, [])
         if cs or kind == "exact":
@@ -654,18 +819,25 @@ def _print_family(result: Any) -> None:
     elif result.uncertainty:
         sp = result.uncertainty["spearman"]
         fmt = lambda v: "n/a" if v is None else f"{v:.3f}"  # noqa: E731
-        con.print(f"uncertainty ({result.uncertainty['members']}-member jackknife): Spearman(spread, energy "
-                  f"error) = {fmt(sp['spread_vs_energy_error'])}, (spread, infidelity) = "
-                  f"{fmt(sp['spread_vs_infidelity'])}")
+        con.print(
+            f"uncertainty ({result.uncertainty['members']}-member jackknife): Spearman(spread, energy "
+            f"error) = {fmt(sp['spread_vs_energy_error'])}, (spread, infidelity) = "
+            f"{fmt(sp['spread_vs_infidelity'])}"
+        )
     for name, c in result.comparison.items():
-        con.print(escape(f"vs {name}: quantum model's energy closer at {c['quantum_better']} points, "
-                         f"baseline at {c['baseline_better']}, both exact at {c['ties']}"))
+        con.print(
+            escape(
+                f"vs {name}: quantum model's energy closer at {c['quantum_better']} points, "
+                f"baseline at {c['baseline_better']}, both exact at {c['ties']}"
+            )
+        )
     tr = result.physics.get("transitions") if result.physics else None
     if tr:
         for k, v in tr.items():
             con.print(escape(f"transition from {k}: predicted {v['predicted']:.4g}, exact {v['exact']:.4g}"))
-    con.print(f"total {result.timings['total']:.1f} s (train {result.timings['train']:.1f} s), "
-              f"seed {result.seed}")
+    con.print(
+        f"total {result.timings['total']:.1f} s (train {result.timings['train']:.1f} s), seed {result.seed}"
+    )
 
 
 def family_command(args: argparse.Namespace) -> int:
@@ -701,10 +873,21 @@ def _family(
 ) -> Any:
     from qml.models.family_prediction import predict_family
 
-    return predict_family(problem, vary, fixed, train=args.train, test=args.test,
-                          layers=args.layers or "auto", seed=args.seed, shots=args.shots,
-                          refine=args.refine, dense=args.dense, baselines=not args.no_baselines,
-                          progress=progress, executor=executor)
+    return predict_family(
+        problem,
+        vary,
+        fixed,
+        train=args.train,
+        test=args.test,
+        layers=args.layers or "auto",
+        seed=args.seed,
+        shots=args.shots,
+        refine=args.refine,
+        dense=args.dense,
+        baselines=not args.no_baselines,
+        progress=progress,
+        executor=executor,
+    )
 
 
 def _finish_family(result: Any, args: argparse.Namespace, checks: list[PredictCheck] | None) -> int:
@@ -734,8 +917,9 @@ def add_predict_command(subparsers: Any) -> argparse.ArgumentParser:
         >>> add_predict_command(sub).get_default("func") is predict_command
         True
     """
-    p = subparsers.add_parser("predict",
-                              help="learn ground states across a Hamiltonian family (conditional circuits)")
+    p = subparsers.add_parser(
+        "predict", help="learn ground states across a Hamiltonian family (conditional circuits)"
+    )
     add_predict_arguments(p)
     p.set_defaults(func=predict_command)
     return p
@@ -749,18 +933,32 @@ def _print(outcome: PredictionOutcome, checks: list[PredictCheck] | None) -> Non
     con = Console(highlight=False, soft_wrap=True)
     results = [outcome.result] + ([outcome.baseline] if outcome.baseline is not None else [])
     st = outcome.settings
-    table = Table(title=escape(f"predict {st['problem']} n={st['n']}: {st['train']} training / {st['test']} "
-                               f"held-out values of {st['param']}"), title_justify="left")
+    table = Table(
+        title=escape(
+            f"predict {st['problem']} n={st['n']}: {st['train']} training / {st['test']} "
+            f"held-out values of {st['param']}"
+        ),
+        title_justify="left",
+    )
     table.add_column("quantity", style="bold")
     for r in results:
         table.add_column(escape(r.label))
-    for key in ("mean_fidelity", "min_fidelity", "max_rel_error", "mean_rel_error", "max_abs_energy_error",
-                "max_abs_error_magnetization_x", "max_abs_error_correlation_zz"):
+    for key in (
+        "mean_fidelity",
+        "min_fidelity",
+        "max_rel_error",
+        "mean_rel_error",
+        "max_abs_energy_error",
+        "max_abs_error_magnetization_x",
+        "max_abs_error_correlation_zz",
+    ):
         vals = [r.summary.get(key) for r in results]
         table.add_row(key, *[("-" if v is None else f"{v:.6g}") for v in vals])
     con.print(table)
-    con.print(f"train {outcome.timings['train']:.1f} s, evaluate {outcome.timings['evaluate']:.1f} s, "
-              f"seed {st['seed']}")
+    con.print(
+        f"train {outcome.timings['train']:.1f} s, evaluate {outcome.timings['evaluate']:.1f} s, "
+        f"seed {st['seed']}"
+    )
     for c in checks or []:
         con.print(escape(c.describe()))
 
@@ -808,15 +1006,29 @@ def predict_command(args: argparse.Namespace) -> int:
             return _finish_family(outcome, args, checks)
     else:
         if args.problem not in PRESETS:
-            raise ConfigError(f"{args.problem!r} is not a preset ({', '.join(PRESETS)}); name the varied "
-                             "parameter with --vary NAME=LO:HI, e.g. --vary h=0:2")
+            raise ConfigError(
+                f"{args.problem!r} is not a preset ({', '.join(PRESETS)}); name the varied "
+                "parameter with --vary NAME=LO:HI, e.g. --vary h=0:2"
+            )
         sim = simulator_from_args(args)
         with ProgressBar(f"predict {args.problem}") as bar:
-            outcome = run_prediction(args.problem, args.n, args.train, args.test, args.model, args.seed,
-                                     dense=args.dense, steps=args.steps, layers=args.layers,
-                                     compare=args.compare, dtype=args.dtype, progress=bar.stage,
-                                     lam_range=_range(args.range), periodic=False if args.open else None,
-                                     simulator=sim)
+            outcome = run_prediction(
+                args.problem,
+                args.n,
+                args.train,
+                args.test,
+                args.model,
+                args.seed,
+                dense=args.dense,
+                steps=args.steps,
+                layers=args.layers,
+                compare=args.compare,
+                dtype=args.dtype,
+                progress=bar.stage,
+                lam_range=_range(args.range),
+                periodic=False if args.open else None,
+                simulator=sim,
+            )
     _print(outcome, checks)
     if args.out:
         outcome.save(args.out)

@@ -269,8 +269,16 @@ class Simulator:
             collapse = split_fp if tail.pays(split_fp, batch) else None
         const_rows = bw == 1 and not x2.requires_grad and prog.inputs_only()
         # the angle table is the first thing of batch size built here: check it before building it
-        check_fits(0, batch, torch.float64, max(prog.n_slots, 1), "the angle table", self.device,
-                   self.memory_fraction, advice=f"a smaller batch (now {batch})")
+        check_fits(
+            0,
+            batch,
+            torch.float64,
+            max(prog.n_slots, 1),
+            "the angle table",
+            self.device,
+            self.memory_fraction,
+            advice=f"a smaller batch (now {batch})",
+        )
         angles = prog.angles(w2, x2)
         return _Run(prog, angles, batched, batch, self._fused(prog), bw == 1, const_rows, collapse, w2, x2)
 

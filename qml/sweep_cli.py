@@ -346,8 +346,15 @@ def _plot(rows: list[dict[str, Any]], path: str) -> None:
         xs = [r["params"].get(x_name) for r in rs]
         ax_e.plot(xs, [r["energy"] for r in rs], "o-", ms=3, lw=1, label=label)
         if all(r.get("hf_energy") is not None for r in rs):
-            ax_e.plot(xs, [r["hf_energy"] for r in rs], "s:", color="tab:gray", ms=3, lw=0.8,
-                      label="Hartree-Fock" if i == 0 else None)
+            ax_e.plot(
+                xs,
+                [r["hf_energy"] for r in rs],
+                "s:",
+                color="tab:gray",
+                ms=3,
+                lw=0.8,
+                label="Hartree-Fock" if i == 0 else None,
+            )
         if all(r["exact"] is not None for r in rs):
             ax_e.plot(xs, [r["exact"] for r in rs], "k--", lw=0.8, label="exact" if i == 0 else None)
             ax_r.semilogy(xs, [max(r["rel_error"], 1e-16) for r in rs], "o-", ms=3, lw=1)

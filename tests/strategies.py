@@ -157,9 +157,7 @@ def circuits_with_values(
     return circuit, weights, inputs
 
 
-def random_values(
-    circuit: Circuit, seed: int = 0, batch: int | None = None
-) -> tuple[np.ndarray, np.ndarray]:
+def random_values(circuit: Circuit, seed: int = 0, batch: int | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Like :func:`weights_and_inputs` but from a NumPy seed, for tests without Hypothesis."""
     rng = np.random.default_rng(seed)
     lead = () if batch is None else (batch,)

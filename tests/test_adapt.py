@@ -17,8 +17,10 @@ def test_adapt_h2_fewer_parameters_than_uccsd():
     problem = get_problem("h2", bond_length=0.74)
     res = adapt_vqe(problem, pool="givens", max_ops=6, grad_tol=1e-5, seed=0)
     n_uccsd = problem.ansatz(kind="uccsd").n_weights
-    print(f"ADAPT-VQE H2: {res.n_params} parameters ({', '.join(res.selected)}); "
-          f"UCCSD: {n_uccsd} parameters; |E - FCI| = {res.abs_error:.2e} Ha")
+    print(
+        f"ADAPT-VQE H2: {res.n_params} parameters ({', '.join(res.selected)}); "
+        f"UCCSD: {n_uccsd} parameters; |E - FCI| = {res.abs_error:.2e} Ha"
+    )
     assert res.abs_error <= CHEMICAL_ACCURACY
     assert res.n_params < n_uccsd
     assert res.converged

@@ -30,8 +30,22 @@ def test_missing_checkout_explains_what_to_do(monkeypatch, tmp_path):
 
 def test_quick_w1_run_writes_results(tmp_path):
     out = tmp_path / "res"
-    code = main(["bench", "w1", "--quick", "--contenders", "qml", "--no-plot", "--repeats", "1",
-                 "--threads", "1", "--out", str(out)])
+    code = main(
+        [
+            "bench",
+            "w1",
+            "--quick",
+            "--contenders",
+            "qml",
+            "--no-plot",
+            "--repeats",
+            "1",
+            "--threads",
+            "1",
+            "--out",
+            str(out),
+        ]
+    )
     assert code == 0
     rows = json.loads((out / "w1.json").read_text())["rows"]
     assert {r["contender"] for r in rows} == {"qml-backprop", "qml-adjoint"}

@@ -73,10 +73,20 @@ def test_w1_smoke(tmp_path: Path) -> None:
 def test_w2_smoke(tmp_path: Path) -> None:
     w2 = _load("benchmarks.bench_w2")
     rows = w2.main(["--n", "3", "--layers", "1", "--bandwidth-mib", "8", "--out", str(tmp_path), *TINY])
-    _check_outputs(tmp_path, "w2", rows, {
-        "qml-adjoint-c128", "qml-adjoint-c64", "qml-forward", "pl-lightning-adjoint",
-        "pl-default-backprop", "aer-estimator-ps", "aer-estimator-fwd",
-    })
+    _check_outputs(
+        tmp_path,
+        "w2",
+        rows,
+        {
+            "qml-adjoint-c128",
+            "qml-adjoint-c64",
+            "qml-forward",
+            "pl-lightning-adjoint",
+            "pl-default-backprop",
+            "aer-estimator-ps",
+            "aer-estimator-fwd",
+        },
+    )
     native = [r for r in rows if r["contender"].startswith("qml-adjoint")]
     assert all(r["floor_s"] > 0 and r["ratio_floor"] > 0 for r in native)
 
@@ -180,8 +190,22 @@ def test_a_failing_contender_leaves_the_rounds_and_the_others_are_timed(tmp_path
 
 def test_mps_peers_smoke(tmp_path: Path) -> None:
     mp = _load("benchmarks.mps_peers")
-    rows = mp.main(["--models", "tfim", "--n", "8", "--layers", "1", "--chi", "4", "--out", str(tmp_path),
-                    "--no-plot", *TINY])
+    rows = mp.main(
+        [
+            "--models",
+            "tfim",
+            "--n",
+            "8",
+            "--layers",
+            "1",
+            "--chi",
+            "4",
+            "--out",
+            str(tmp_path),
+            "--no-plot",
+            *TINY,
+        ]
+    )
     ok = [r for r in rows if r["status"] == "ok"]
     assert {r["contender"] for r in ok} >= {mp.REFERENCE, "aer-mps"}
     for r in ok:  # nothing truncates at chi = 4 on 8 sites after one layer: every contender agrees

@@ -24,9 +24,31 @@ def test_demo(capsys):
 def test_vqe_command_writes_json_and_png(tmp_path, capsys):
     out_json = tmp_path / "result.json"
     png = tmp_path / "conv.png"
-    code = main(["vqe", "--problem", "tfim", "--n", "4", "--h", "0.5", "--ansatz", "hva", "--layers", "2",
-                 "--optimizer", "lbfgs", "--steps", "100", "--seed", "0", "--out", str(out_json),
-                 "--plot", str(png)])
+    code = main(
+        [
+            "vqe",
+            "--problem",
+            "tfim",
+            "--n",
+            "4",
+            "--h",
+            "0.5",
+            "--ansatz",
+            "hva",
+            "--layers",
+            "2",
+            "--optimizer",
+            "lbfgs",
+            "--steps",
+            "100",
+            "--seed",
+            "0",
+            "--out",
+            str(out_json),
+            "--plot",
+            str(png),
+        ]
+    )
     assert code == 0
     text = capsys.readouterr().out
     assert "VQE result" in text
@@ -38,8 +60,22 @@ def test_vqe_command_writes_json_and_png(tmp_path, capsys):
 
 
 def test_vqe_command_other_options(capsys):
-    code = main(["vqe", "--problem", "heisenberg", "--n", "4", "--open", "--optimizer", "adam",
-                 "--steps", "30", "--param", "J=0.5"])
+    code = main(
+        [
+            "vqe",
+            "--problem",
+            "heisenberg",
+            "--n",
+            "4",
+            "--open",
+            "--optimizer",
+            "adam",
+            "--steps",
+            "30",
+            "--param",
+            "J=0.5",
+        ]
+    )
     assert code == 0
     assert "heisenberg(n=4, periodic=False, J=0.5)" in capsys.readouterr().out
 
@@ -47,8 +83,9 @@ def test_vqe_command_other_options(capsys):
 def test_run_command(tmp_path, capsys):
     png = tmp_path / "curve.png"
     out_json = tmp_path / "exp.json"
-    code = main(["run", str(CIRCUITS / "h2_dissociation.toml"), "--quick", "--plot", str(png),
-                 "--out", str(out_json)])
+    code = main(
+        ["run", str(CIRCUITS / "h2_dissociation.toml"), "--quick", "--plot", str(png), "--out", str(out_json)]
+    )
     assert code == 0
     text = capsys.readouterr().out
     assert "bond_length" in text
@@ -59,8 +96,10 @@ def test_run_command(tmp_path, capsys):
 
 def test_run_command_failing_check_exits_1(tmp_path, capsys):
     f = tmp_path / "bad.toml"
-    f.write_text('[problem]\nname = "tfim"\nn = 4\n[ansatz]\nlayers = 1\n[optimizer]\nsteps = 5\n'
-                 '[check]\nmax_rel_error = 1e-14\n')
+    f.write_text(
+        '[problem]\nname = "tfim"\nn = 4\n[ansatz]\nlayers = 1\n[optimizer]\nsteps = 5\n'
+        "[check]\nmax_rel_error = 1e-14\n"
+    )
     assert main(["run", str(f)]) == 1
     assert "FAIL" in capsys.readouterr().out
 
@@ -75,19 +114,27 @@ def test_info_and_problems(capsys):
     assert "metavqe" in capsys.readouterr().out
 
 
-@pytest.mark.parametrize(("argv", "match"), [
-    (["vqe", "--problem", "isingg"], "unknown problem 'isingg'; valid problems: tfim, xxz, heisenberg"),
-    (["vqe", "--problem", "tfim", "--n", "4", "--optimizer", "newton"],
-     "unknown optimizer 'newton'; valid choices: adam, sgd, lbfgs"),
-    (["vqe", "--problem", "h2", "--h", "1.0"], "unknown parameter(s) h for problem 'h2'; valid parameters"),
-    (["vqe", "--problem", "tfim", "--n", "2000"], "n must be an integer in 2..1024"),
-    (["vqe", "--problem", "tfim", "--n", "40"], "simulation of 40 qubits with batch 1"),
-    (["vqe", "--problem", "tfim", "--n", "4", "--ansatz", "uccsd"], "valid choices: hva, hea"),
-    (["vqe", "--problem", "tfim", "--layers", "two"], "expected an integer >= 1 or 'auto'"),
-    (["vqe"], "the following arguments are required: --problem"),
-    (["launch"], "invalid choice: 'launch'"),
-    (["run", "circuits/nothing.toml"], "no experiment file"),
-])
+@pytest.mark.parametrize(
+    ("argv", "match"),
+    [
+        (["vqe", "--problem", "isingg"], "unknown problem 'isingg'; valid problems: tfim, xxz, heisenberg"),
+        (
+            ["vqe", "--problem", "tfim", "--n", "4", "--optimizer", "newton"],
+            "unknown optimizer 'newton'; valid choices: adam, sgd, lbfgs",
+        ),
+        (
+            ["vqe", "--problem", "h2", "--h", "1.0"],
+            "unknown parameter(s) h for problem 'h2'; valid parameters",
+        ),
+        (["vqe", "--problem", "tfim", "--n", "2000"], "n must be an integer in 2..1024"),
+        (["vqe", "--problem", "tfim", "--n", "40"], "simulation of 40 qubits with batch 1"),
+        (["vqe", "--problem", "tfim", "--n", "4", "--ansatz", "uccsd"], "valid choices: hva, hea"),
+        (["vqe", "--problem", "tfim", "--layers", "two"], "expected an integer >= 1 or 'auto'"),
+        (["vqe"], "the following arguments are required: --problem"),
+        (["launch"], "invalid choice: 'launch'"),
+        (["run", "circuits/nothing.toml"], "no experiment file"),
+    ],
+)
 def test_errors_are_one_line_with_exit_code_2(argv, match, capsys):
     assert main(argv) == 2
     captured = capsys.readouterr()
@@ -105,8 +152,22 @@ def test_help_exits_zero(capsys):
 
 def test_vqe_auto_layers_observables_and_ground_level(tmp_path, capsys):
     out = tmp_path / "r.json"
-    code = main(["vqe", "--problem", "xxz", "--n", "6", "--param", "delta=-1.5", "--layers", "auto",
-                 "--observables", "--out", str(out)])
+    code = main(
+        [
+            "vqe",
+            "--problem",
+            "xxz",
+            "--n",
+            "6",
+            "--param",
+            "delta=-1.5",
+            "--layers",
+            "auto",
+            "--observables",
+            "--out",
+            str(out),
+        ]
+    )
     assert code == 0
     text = capsys.readouterr().out
     assert "Sz in {-3, 3}, 2-fold" in text  # the ferromagnetic ground level, found in every sector
@@ -215,22 +276,31 @@ def test_vqe_restarts_progress_goes_to_stderr_with_restart_error_and_eta(monkeyp
     assert main(argv) == 0
     captured = capsys.readouterr()
     err = captured.err
-    for text in ("VQE tfim(n=4), restart 1/3: evaluations = ", "restart 2/3", "restart 3/3", "E = -",
-                 "error vs exact = 3.98e-01", "ETA <= 0:"):
+    for text in (
+        "VQE tfim(n=4), restart 1/3: evaluations = ",
+        "restart 2/3",
+        "restart 3/3",
+        "E = -",
+        "error vs exact = 3.98e-01",
+        "ETA <= 0:",
+    ):
         assert text in err
     assert "restart" not in captured.out
     assert "ETA" not in captured.out
     assert "VQE result" in captured.out
 
 
-def test_run_dissociation_curve_shows_points_and_plots_hf_with_units(tmp_path, monkeypatch, capsys,
-                                                                    saved_figures):
+def test_run_dissociation_curve_shows_points_and_plots_hf_with_units(
+    tmp_path, monkeypatch, capsys, saved_figures
+):
     import qml.cli as cli
 
     monkeypatch.setattr(cli, "PROGRESS_INTERVAL", 0.0)
     exp = tmp_path / "h2.toml"
-    exp.write_text('method = "sweep"\n[problem]\nname = "h2"\n[ansatz]\nname = "asd"\n'
-                   '[optimizer]\nsteps = 50\n[sweep]\nparam = "bond_length"\nvalues = [0.6, 1.4, 2.2]\n')
+    exp.write_text(
+        'method = "sweep"\n[problem]\nname = "h2"\n[ansatz]\nname = "asd"\n'
+        '[optimizer]\nsteps = 50\n[sweep]\nparam = "bond_length"\nvalues = [0.6, 1.4, 2.2]\n'
+    )
     assert main(["run", str(exp), "--plot", str(tmp_path / "curve.png")]) == 0
     captured = capsys.readouterr()
     assert "h2: 3/3 points, bond_length = 2.2, E = " in captured.err
@@ -250,8 +320,12 @@ def test_run_dissociation_curve_shows_points_and_plots_hf_with_units(tmp_path, m
 
 
 def test_vqe_convergence_plot_has_the_energy_unit(tmp_path, saved_figures):
-    assert main(["vqe", "--problem", "heisenberg", "--n", "4", "--steps", "20", "--plot",
-                 str(tmp_path / "c.png")]) == 0
+    assert (
+        main(
+            ["vqe", "--problem", "heisenberg", "--n", "4", "--steps", "20", "--plot", str(tmp_path / "c.png")]
+        )
+        == 0
+    )
     ax, ax_err = saved_figures[0].axes
     assert ax.get_ylabel() == "energy (spin units)"
     assert ax_err.get_ylabel() == "|E - E_exact| (spin units)"
@@ -262,8 +336,10 @@ def test_run_vqe_file_shows_the_restart_index(tmp_path, monkeypatch, capsys):
 
     monkeypatch.setattr(cli, "PROGRESS_INTERVAL", 0.0)
     exp = tmp_path / "t.toml"
-    exp.write_text('name = "t4"\n[problem]\nname = "tfim"\nn = 4\n[ansatz]\nlayers = 1\n'
-                   '[optimizer]\nsteps = 30\nrestarts = 2\n')
+    exp.write_text(
+        'name = "t4"\n[problem]\nname = "tfim"\nn = 4\n[ansatz]\nlayers = 1\n'
+        "[optimizer]\nsteps = 30\nrestarts = 2\n"
+    )
     assert main(["run", str(exp)]) == 0
     err = capsys.readouterr().err
     assert "t4, restart 2/2: evaluations = " in err
@@ -283,8 +359,28 @@ def test_run_adapt_file_shows_operators_added(monkeypatch, capsys):
 
 def test_vqe_command_on_the_mps_backend(tmp_path, capsys):
     out_json = tmp_path / "r.json"
-    code = main(["vqe", "--problem", "tfim", "--n", "22", "--open", "--h", "1.5", "--layers", "2",
-                 "--steps", "40", "--backend", "mps", "--bond-dim", "8", "--out", str(out_json)])
+    code = main(
+        [
+            "vqe",
+            "--problem",
+            "tfim",
+            "--n",
+            "22",
+            "--open",
+            "--h",
+            "1.5",
+            "--layers",
+            "2",
+            "--steps",
+            "40",
+            "--backend",
+            "mps",
+            "--bond-dim",
+            "8",
+            "--out",
+            str(out_json),
+        ]
+    )
     assert code == 0
     res = VQEResult.load(out_json)
     assert res.settings["method"] == "mps"

@@ -97,10 +97,15 @@ def test_bind_inputs_and_encode_ansatz():
     assert (enc.n_weights, enc.n_inputs) == (6, 1)
     coeffs = torch.tensor([0.2, -0.4, 0.5, 0.1, -0.3, 0.2], dtype=torch.float64)
     lam = 0.6
-    angles = torch.stack([coeffs[0] + coeffs[2] * lam + coeffs[3] * lam**2,
-                          coeffs[1] + coeffs[4] * lam + coeffs[5] * lam**2])
-    torch.testing.assert_close(sim.state(enc, coeffs, torch.tensor([lam], dtype=torch.float64)),
-                               sim.state(ans, angles), atol=1e-14, rtol=0)
+    angles = torch.stack(
+        [coeffs[0] + coeffs[2] * lam + coeffs[3] * lam**2, coeffs[1] + coeffs[4] * lam + coeffs[5] * lam**2]
+    )
+    torch.testing.assert_close(
+        sim.state(enc, coeffs, torch.tensor([lam], dtype=torch.float64)),
+        sim.state(ans, angles),
+        atol=1e-14,
+        rtol=0,
+    )
 
 
 def test_u1_circuit_branches_keep_their_sector():
@@ -232,8 +237,9 @@ def test_tfim12_mlp_beats_interpolation_on_held_out_fields():
     against the exact ground state of the parity sector prod X = +1. About 45 s."""
     from qml.predict import run_prediction
 
-    out = run_prediction("tfim", n=12, train=6, test=40, model="mlp", seed=0, dense=31, steps=200,
-                         compare=True)
+    out = run_prediction(
+        "tfim", n=12, train=6, test=40, model="mlp", seed=0, dense=31, steps=200, compare=True
+    )
     s, b = out.result.summary, out.baseline.summary
     assert out.result.sector == "Px = 1"
     assert len(out.result.lams) == 40

@@ -21,11 +21,32 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-PACKAGES = ("qml", "qml.templates", "qml.problems", "qml.optimize", "qml.models", "qml.backends", "qml.ed",
-            "qml.symmetry", "qml.correlations", "qml.entanglement", "qml.readout", "qml.optimize.depth",
-            "qml.models.sectors", "qml.models.branches", "qml.models.family_prediction",
-            "qml.models.family_physics", "qml.shadows", "qml.parallel", "qml.sweep_cli",
-            "qml.parallel.tune", "qml.tune_cli", "qml.mps", "qml.freefermion", "qml.dmrg")
+PACKAGES = (
+    "qml",
+    "qml.templates",
+    "qml.problems",
+    "qml.optimize",
+    "qml.models",
+    "qml.backends",
+    "qml.ed",
+    "qml.symmetry",
+    "qml.correlations",
+    "qml.entanglement",
+    "qml.readout",
+    "qml.optimize.depth",
+    "qml.models.sectors",
+    "qml.models.branches",
+    "qml.models.family_prediction",
+    "qml.models.family_physics",
+    "qml.shadows",
+    "qml.parallel",
+    "qml.sweep_cli",
+    "qml.parallel.tune",
+    "qml.tune_cli",
+    "qml.mps",
+    "qml.freefermion",
+    "qml.dmrg",
+)
 EXAMPLE = re.compile(r"^\s*Examples?:\s*$", re.MULTILINE)
 #: Public names still without an example, with the file to add it in. Remove an entry when its
 #: example lands (the test then reports XPASS).

@@ -354,16 +354,26 @@ def _dense_levels(H, n, n_levels, tol=1e-8):
     return np.array(levels), tuple(degs)
 
 
-@pytest.mark.parametrize(("H", "n"), [
-    ("xxz_ferro", 8), ("heis7", 7), ("tfim_h0", 6), ("xy_gamma", 7), ("field", 8),
-])
+@pytest.mark.parametrize(
+    ("H", "n"),
+    [
+        ("xxz_ferro", 8),
+        ("heis7", 7),
+        ("tfim_h0", 6),
+        ("xy_gamma", 7),
+        ("field", 8),
+    ],
+)
 def test_spectrum_matches_full_dense_eigh(H, n):
     from qml.ed import spectrum
     from qml.problems import spins
 
     ops = {
-        "xxz_ferro": spins.xxz(n, delta=-1.5), "heis7": spins.heisenberg(n), "tfim_h0": spins.tfim(n, h=0.0),
-        "xy_gamma": spins.xy(n, gamma=0.5, h=0.3), "field": spins.xxz(n, delta=1.0, h=1.5),
+        "xxz_ferro": spins.xxz(n, delta=-1.5),
+        "heis7": spins.heisenberg(n),
+        "tfim_h0": spins.tfim(n, h=0.0),
+        "xy_gamma": spins.xy(n, gamma=0.5, h=0.3),
+        "field": spins.xxz(n, delta=1.0, h=1.5),
     }
     sp = spectrum(ops[H], n, n_levels=3)
     levels, degs = _dense_levels(ops[H], n, 3)

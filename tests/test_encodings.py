@@ -29,7 +29,6 @@ from qml.templates import (
 SEEDS = st.integers(0, 2**31 - 1)
 
 
-
 def rand(seed: int, n: int, lo: float = -np.pi, hi: float = np.pi) -> np.ndarray:
     return np.random.default_rng(seed).uniform(lo, hi, n)
 

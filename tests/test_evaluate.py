@@ -111,8 +111,9 @@ def test_grids_hold_out_test_values():
 
 
 def test_run_prediction_small_and_compare(tmp_path):
-    out = run_prediction("tfim", n=4, train=4, test=5, model="mlp", seed=0, dense=9, steps=20, layers=2,
-                         compare=True)
+    out = run_prediction(
+        "tfim", n=4, train=4, test=5, model="mlp", seed=0, dense=9, steps=20, layers=2, compare=True
+    )
     assert out.result.label == "mlp"
     assert out.baseline.label == "interp"
     assert out.result.summary["mean_fidelity"] > 0.99
@@ -162,9 +163,11 @@ def test_experiment_file_errors(tmp_path):
 
 def test_run_predict_file_checks(tmp_path):
     f = tmp_path / "tiny.toml"
-    f.write_text('method = "predict"\nseed = 0\n[problem]\nname = "tfim"\nn = 4\n'
-                 '[predict]\nmodel = "mlp"\ntrain = 4\ntest = 4\ndense = 9\nsteps = 10\nlayers = 2\n'
-                 '[check]\nmin_fidelity = 0.9\nmax_rel_error = 1e-12\nbeats_baseline = false\n')
+    f.write_text(
+        'method = "predict"\nseed = 0\n[problem]\nname = "tfim"\nn = 4\n'
+        '[predict]\nmodel = "mlp"\ntrain = 4\ntest = 4\ndense = 9\nsteps = 10\nlayers = 2\n'
+        "[check]\nmin_fidelity = 0.9\nmax_rel_error = 1e-12\nbeats_baseline = false\n"
+    )
     _out, checks = run_predict_file(f)
     by = {c.name: c for c in checks}
     assert set(by) == {"min_fidelity", "max_rel_error"}
@@ -175,9 +178,26 @@ def test_run_predict_file_checks(tmp_path):
 
 def test_predict_command_writes_outputs(tmp_path, capsys):
     parser = add_predict_arguments(argparse.ArgumentParser())
-    args = parser.parse_args(["--problem", "tfim", "--n", "4", "--train", "4", "--test", "3", "--model",
-                              "interp", "--layers", "2", "--out", str(tmp_path / "r.json"), "--plot",
-                              str(tmp_path / "r.png")])
+    args = parser.parse_args(
+        [
+            "--problem",
+            "tfim",
+            "--n",
+            "4",
+            "--train",
+            "4",
+            "--test",
+            "3",
+            "--model",
+            "interp",
+            "--layers",
+            "2",
+            "--out",
+            str(tmp_path / "r.json"),
+            "--plot",
+            str(tmp_path / "r.png"),
+        ]
+    )
     assert predict_command(args) == 0
     assert (tmp_path / "r.json").exists()
     assert (tmp_path / "r.png").exists()

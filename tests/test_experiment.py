@@ -58,29 +58,53 @@ def _write(tmp_path: Path, text: str) -> Path:
     return p
 
 
-@pytest.mark.parametrize(("text", "match"), [
-    ('[problem]\nname = "h2"\n[optimiser]\nname = "adam"\n',
-     "unknown key 'optimiser' at the top level; valid keys: name, description, method"),
-    ('[problem]\nname = "h2"\n[optimizer]\nname = "adam"\nstep = 3\n',
-     r"unknown key 'step' in \[optimizer\]; valid keys: name, steps, lr, tol, restarts, options, shots"),
-    ('[problem]\nname = "ising"\n', "unknown problem 'ising' in \\[problem\\]; valid problems: tfim, xxz"),
-    ('[problem]\nname = "h2"\nn = 4\n',
-     r"unknown key 'n' in \[problem\] \(for 'h2'\); valid keys: name, bond_length"),
-    ('method = "qaoa"\n[problem]\nname = "h2"\n', "unknown method 'qaoa'; valid methods: vqe, sweep, adapt"),
-    ('backend = "qiskit"\n[problem]\nname = "h2"\n', "unknown backend 'qiskit'; valid backends: torch"),
-    ('[problem]\nname = "h2"\n[optimizer]\nname = "newton"\n',
-     "unknown optimizer 'newton' in \\[optimizer\\]"),
-    ('method = "sweep"\n[problem]\nname = "h2"\n', r"method 'sweep' needs \[sweep\] param"),
-    ('method = "sweep"\n[problem]\nname = "h2"\n[sweep]\nparam = "r"\nvalues = [1.0]\n',
-     "is not a parameter of 'h2'; valid: bond_length"),
-    ('[problem]\nname = "h2"\n[check]\nmax_error = 1.0\n',
-     r"unknown key 'max_error' in \[check\]; valid keys: max_rel_error, max_abs_error, min_fidelity"),
-    ('[problem]\nname = "h2"\n[adapt]\npool = "huge"\n',
-     "unknown pool 'huge' in \\[adapt\\]; valid pools: auto"),
-    ('[problem\nname = "h2"\n', "invalid TOML"),
-    ('name = "x"\n', "missing \\[problem\\] table with a name; valid problem names: tfim"),
-    ('[problem]\nname = "h2"\n[quick]\nname = "fast"\n', r"unknown key 'name' in \[quick\]"),
-])
+@pytest.mark.parametrize(
+    ("text", "match"),
+    [
+        (
+            '[problem]\nname = "h2"\n[optimiser]\nname = "adam"\n',
+            "unknown key 'optimiser' at the top level; valid keys: name, description, method",
+        ),
+        (
+            '[problem]\nname = "h2"\n[optimizer]\nname = "adam"\nstep = 3\n',
+            r"unknown key 'step' in \[optimizer\]; valid keys: name, steps, lr, tol, restarts, options, "
+            "shots",
+        ),
+        (
+            '[problem]\nname = "ising"\n',
+            "unknown problem 'ising' in \\[problem\\]; valid problems: tfim, xxz",
+        ),
+        (
+            '[problem]\nname = "h2"\nn = 4\n',
+            r"unknown key 'n' in \[problem\] \(for 'h2'\); valid keys: name, bond_length",
+        ),
+        (
+            'method = "qaoa"\n[problem]\nname = "h2"\n',
+            "unknown method 'qaoa'; valid methods: vqe, sweep, adapt",
+        ),
+        ('backend = "qiskit"\n[problem]\nname = "h2"\n', "unknown backend 'qiskit'; valid backends: torch"),
+        (
+            '[problem]\nname = "h2"\n[optimizer]\nname = "newton"\n',
+            "unknown optimizer 'newton' in \\[optimizer\\]",
+        ),
+        ('method = "sweep"\n[problem]\nname = "h2"\n', r"method 'sweep' needs \[sweep\] param"),
+        (
+            'method = "sweep"\n[problem]\nname = "h2"\n[sweep]\nparam = "r"\nvalues = [1.0]\n',
+            "is not a parameter of 'h2'; valid: bond_length",
+        ),
+        (
+            '[problem]\nname = "h2"\n[check]\nmax_error = 1.0\n',
+            r"unknown key 'max_error' in \[check\]; valid keys: max_rel_error, max_abs_error, min_fidelity",
+        ),
+        (
+            '[problem]\nname = "h2"\n[adapt]\npool = "huge"\n',
+            "unknown pool 'huge' in \\[adapt\\]; valid pools: auto",
+        ),
+        ('[problem\nname = "h2"\n', "invalid TOML"),
+        ('name = "x"\n', "missing \\[problem\\] table with a name; valid problem names: tfim"),
+        ('[problem]\nname = "h2"\n[quick]\nname = "fast"\n', r"unknown key 'name' in \[quick\]"),
+    ],
+)
 def test_bad_files_name_key_and_valid_choices(tmp_path, text, match):
     p = _write(tmp_path, text)
     with pytest.raises(ValueError, match=match) as info:
@@ -104,12 +128,15 @@ def test_bad_problem_parameter_value_is_reported():
 
 
 def test_failing_check_and_round_trip(tmp_path):
-    exp = parse_experiment({
-        "problem": {"name": "tfim", "n": 4, "h": 1.0},
-        "ansatz": {"layers": 1},
-        "optimizer": {"steps": 20},
-        "check": {"max_rel_error": 1e-12, "min_fidelity": 0.5},
-    }, name="too_shallow")
+    exp = parse_experiment(
+        {
+            "problem": {"name": "tfim", "n": 4, "h": 1.0},
+            "ansatz": {"layers": 1},
+            "optimizer": {"steps": 20},
+            "check": {"max_rel_error": 1e-12, "min_fidelity": 0.5},
+        },
+        name="too_shallow",
+    )
     out = run_experiment(exp)
     assert not out.passed
     assert [c.name for c in out.checks] == ["max_rel_error", "min_fidelity"]
@@ -137,9 +164,15 @@ def test_execution_table_runs_sweep_segments_on_workers():
     pytest.importorskip("distributed")
     from qml.experiment import parse_experiment, run_experiment
 
-    table = {"method": "sweep", "problem": {"name": "tfim", "n": 4}, "ansatz": {"layers": 2},
-             "optimizer": {"steps": 60}, "sweep": {"param": "h", "values": [0.5, 1.0, 1.5, 2.0]},
-             "execution": {"workers": 2}, "check": {"max_rel_error": 1e-6}}
+    table = {
+        "method": "sweep",
+        "problem": {"name": "tfim", "n": 4},
+        "ansatz": {"layers": 2},
+        "optimizer": {"steps": 60},
+        "sweep": {"param": "h", "values": [0.5, 1.0, 1.5, 2.0]},
+        "execution": {"workers": 2},
+        "check": {"max_rel_error": 1e-6},
+    }
     out = run_experiment(parse_experiment(table, name="par"))
     assert out.passed
     assert out.settings["execution"] == {"workers": 2}

@@ -77,7 +77,17 @@ def test_classifier_learns_tfim_phases():
     n_val = 20
     train, val = (x_tr[n_val:], y_tr[n_val:]), (x_tr[:n_val], y_tr[:n_val])
     model = hybrid_classifier(ds.X.shape[1], 2, n_qubits=ds.X.shape[1], layers=2, seed=0)
-    hist = fit(model, nn.CrossEntropyLoss(), train, val, epochs=25, lr=0.05, batch_size=16, seed=0,
-               patience=8, metric=accuracy)
+    hist = fit(
+        model,
+        nn.CrossEntropyLoss(),
+        train,
+        val,
+        epochs=25,
+        lr=0.05,
+        batch_size=16,
+        seed=0,
+        patience=8,
+        metric=accuracy,
+    )
     acc = accuracy(predict(model, x_te), y_te)
     assert acc >= 0.95, f"test accuracy {acc:.3f} (history {hist.val_metric})"

@@ -97,7 +97,9 @@ def test_wire_order() -> None:
 
 
 def test_reader_features() -> None:
-    text = HEAD + """
+    text = (
+        HEAD
+        + """
     /* a block
        comment */
     input float[64] x_0;  // trailing comment
@@ -116,10 +118,21 @@ def test_reader_features() -> None:
     phase(cos(0)) q[1];
     cx q, r[0];
     """
+    )
     c = from_qasm3(text)
     assert (c.n_wires, c.n_weights, c.n_inputs) == (3, 2, 1)
     assert [op.name for op in c.ops] == [
-        "H", "H", "RX", "CNOT", "RZ", "CNOT", "U3", "U3", "PhaseShift", "CNOT", "CNOT",
+        "H",
+        "H",
+        "RX",
+        "CNOT",
+        "RZ",
+        "CNOT",
+        "U3",
+        "U3",
+        "PhaseShift",
+        "CNOT",
+        "CNOT",
     ]
     assert [op.wires for op in c.ops][:6] == [(0,), (1,), (1,), (1, 2), (2,), (0, 2)]
     assert c.ops[2].params[0] == 2.0 * W(1)

@@ -229,11 +229,7 @@ def test_draw() -> None:
         .add("RXX", (0, 1), W(1))
         .add("CZ", (1, 2))
     )
-    assert c2.draw() == (
-        "0: ─RY─●──x─RXX[0]───\n"
-        "1: ────│──│─RXX[1]─●─\n"
-        "2: ────RX─x────────●─"
-    )
+    assert c2.draw() == ("0: ─RY─●──x─RXX[0]───\n1: ────│──│─RXX[1]─●─\n2: ────RX─x────────●─")
     assert c2.draw(show_params=True).splitlines()[2] == "2: ────────RX(1 + 0.5*x1)─x────────────●─"
     wide = Circuit(11).add("X", 10).draw().splitlines()
     assert wide[0].startswith(" 0: ")

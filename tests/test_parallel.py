@@ -217,8 +217,14 @@ def test_sweep_in_segments(local):
     assert [r.best_weights for r in one.results] == [r.best_weights for r in chain.results]
     serial = vqe_sweep("tfim", vals, continuation="segments:3", **kw)
     seen: list[tuple[int, float, float]] = []
-    dask = vqe_sweep("tfim", vals, continuation="segments:3", executor=local,
-                     point_callback=lambda k, v, r: seen.append((k, v, r.energy)), **kw)
+    dask = vqe_sweep(
+        "tfim",
+        vals,
+        continuation="segments:3",
+        executor=local,
+        point_callback=lambda k, v, r: seen.append((k, v, r.energy)),
+        **kw,
+    )
     # each point once, in the order its segment finished
     assert sorted(seen) == [(k, v, r.energy) for k, (v, r) in enumerate(zip(vals, dask.results))]
     assert [r.energy for r in serial.results] == [r.energy for r in dask.results]

@@ -201,8 +201,23 @@ def test_ctrl_c_keeps_the_trained_branches(tmp_path, monkeypatch, capsys):
 
     monkeypatch.setattr(branches, "fit_branch", flaky)
     out = tmp_path / "r.json"
-    rc = cli_main(["predict", "--problem", "heisenberg", "--n", "4", "--vary", "h=0:3", "--train", "4",
-                   "--test", "3", "--out", str(out)])
+    rc = cli_main(
+        [
+            "predict",
+            "--problem",
+            "heisenberg",
+            "--n",
+            "4",
+            "--vary",
+            "h=0:3",
+            "--train",
+            "4",
+            "--test",
+            "3",
+            "--out",
+            str(out),
+        ]
+    )
     assert rc == 130
     assert "branches trained so far" in capsys.readouterr().err
     partial = load_result(out)

@@ -226,8 +226,12 @@ def test_exact_uses_free_fermions_beyond_ed():
 
 @pytest.mark.parametrize(
     ("name", "params"),
-    [("tfim", {"J": 1.0, "h": 0.5}), ("tfim", {"J": -1.0, "h": 0.0}), ("xy", {"gamma": 0.5, "h": -0.5}),
-     ("xy", {"J": -1.0, "gamma": 0.0, "h": 0.3})],
+    [
+        ("tfim", {"J": 1.0, "h": 0.5}),
+        ("tfim", {"J": -1.0, "h": 0.0}),
+        ("xy", {"gamma": 0.5, "h": -0.5}),
+        ("xy", {"J": -1.0, "gamma": 0.0, "h": 0.3}),
+    ],
 )
 @pytest.mark.parametrize("periodic", [True, False])
 def test_free_fermion_method_equals_ed(name, params, periodic):

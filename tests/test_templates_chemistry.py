@@ -28,8 +28,6 @@ SEEDS = st.integers(0, 2**31 - 1)
 SYSTEMS = st.sampled_from([(1, 3), (2, 4), (2, 5), (3, 5)])
 
 
-
-
 # -- namesakes qp.qchem.hf_state and qp.qchem.excitations -------------------------------------------
 @pytest.mark.parametrize(("ne", "nq"), [(1, 2), (2, 4), (3, 6), (4, 4)])
 def test_hartree_fock_matches_qchem_hf_state(ne: int, nq: int) -> None:
@@ -136,7 +134,12 @@ def test_pauli_pool_sizes_and_exponentials(kind: str, n: int, size: int) -> None
 
 def test_minimal_pool_is_tang_et_al() -> None:
     assert [str(p) for p in pauli_pool_strings(4, "minimal")] == [
-        "Z0 Y1", "Z1 Y2", "Z2 Y3", "Y0", "Y1", "Y2",
+        "Z0 Y1",
+        "Z1 Y2",
+        "Z2 Y3",
+        "Y0",
+        "Y1",
+        "Y2",
     ]
     assert all(p.n_y % 2 == 1 for p in pauli_pool_strings(4, "real2"))
 

@@ -28,7 +28,6 @@ def to_pennylane(h: PauliSum):
     return qp.dot([c for c, _ in h.terms], ops)
 
 
-
 def plus_state(n: int) -> np.ndarray:
     return np.full(2**n, 2 ** (-n / 2), dtype=complex)
 

@@ -22,8 +22,6 @@ from qml.templates import (
 SEEDS = st.integers(0, 2**31 - 1)
 
 
-
-
 # -- strongly entangling: namesake qp.StronglyEntanglingLayers -------------------------------------
 @settings(max_examples=10, deadline=None)
 @given(seed=SEEDS, n=st.integers(1, 4), layers=st.integers(1, 3))

@@ -52,8 +52,18 @@ def test_early_stopping_and_restore_best():
     x, y = _data()
     model = _model()
     # min_delta so large that nothing after the first epoch counts as an improvement
-    hist = fit(model, nn.MSELoss(), (x, y), (x, y), epochs=50, lr=0.05, batch_size=8, seed=0, patience=3,
-               min_delta=1e9)
+    hist = fit(
+        model,
+        nn.MSELoss(),
+        (x, y),
+        (x, y),
+        epochs=50,
+        lr=0.05,
+        batch_size=8,
+        seed=0,
+        patience=3,
+        min_delta=1e9,
+    )
     assert hist.stopped_early
     assert hist.epochs_run == 4
     assert hist.best_epoch == 1
@@ -79,16 +89,37 @@ def test_progress_callback_can_stop():
 def test_checkpoint_resume_equals_uninterrupted_run(tmp_path):
     x, y = _data()
     full = _model()
-    h_full = fit(full, nn.MSELoss(), (x, y), (x, y), epochs=8, lr=0.05, batch_size=8, seed=3,
-                 restore_best=False)
+    h_full = fit(
+        full, nn.MSELoss(), (x, y), (x, y), epochs=8, lr=0.05, batch_size=8, seed=3, restore_best=False
+    )
     ckpt = tmp_path / "run" / "ckpt.pt"
     part = _model()
-    fit(part, nn.MSELoss(), (x, y), (x, y), epochs=3, lr=0.05, batch_size=8, seed=3, checkpoint=ckpt,
-        restore_best=False)
+    fit(
+        part,
+        nn.MSELoss(),
+        (x, y),
+        (x, y),
+        epochs=3,
+        lr=0.05,
+        batch_size=8,
+        seed=3,
+        checkpoint=ckpt,
+        restore_best=False,
+    )
     assert load_checkpoint(ckpt)["epoch"] == 3
     resumed = _model()  # a fresh process would rebuild the model and call fit again
-    h_res = fit(resumed, nn.MSELoss(), (x, y), (x, y), epochs=8, lr=0.05, batch_size=8, seed=3,
-                checkpoint=ckpt, restore_best=False)
+    h_res = fit(
+        resumed,
+        nn.MSELoss(),
+        (x, y),
+        (x, y),
+        epochs=8,
+        lr=0.05,
+        batch_size=8,
+        seed=3,
+        checkpoint=ckpt,
+        restore_best=False,
+    )
     assert h_res.resumed_from == 3
     assert h_res.epochs_run == 8
     assert h_res.train_loss == pytest.approx(h_full.train_loss, rel=1e-12)
@@ -118,8 +149,18 @@ def test_dataset_input_and_metric():
     y = (x[:, 0] + x[:, 1] > 0).long()
     ds = torch.utils.data.TensorDataset(x, y)
     model = nn.Linear(2, 2).double()
-    hist = fit(model, nn.CrossEntropyLoss(), ds, (x, y), epochs=30, lr=0.1, batch_size=10, seed=0,
-               metric=accuracy, optimizer="sgd")
+    hist = fit(
+        model,
+        nn.CrossEntropyLoss(),
+        ds,
+        (x, y),
+        epochs=30,
+        lr=0.1,
+        batch_size=10,
+        seed=0,
+        metric=accuracy,
+        optimizer="sgd",
+    )
     assert hist.val_metric[-1] > 0.9
     assert accuracy(torch.tensor([[1.0, 0.0]]), torch.tensor([0])) == 1.0
 

@@ -37,8 +37,10 @@ def test_tfim8_hva_reaches_parity_resolved_ground_state(h):
     assert res.rel_error <= 1e-6
     assert res.fidelity >= 0.9999
     assert res.n_params == 8
-    print(f"TFIM-8 h={h}: rel error {res.rel_error:.2e}, 1-F {1 - res.fidelity:.2e}, {res.n_evals} evals, "
-          f"seed {res.seed}")
+    print(
+        f"TFIM-8 h={h}: rel error {res.rel_error:.2e}, 1-F {1 - res.fidelity:.2e}, {res.n_evals} evals, "
+        f"seed {res.seed}"
+    )
 
 
 def test_heisenberg8_relative_error():
@@ -77,8 +79,14 @@ def test_h2_dissociation_curve_with_continuation():
 
 
 def test_sweep_with_factory_and_without_continuation():
-    sweep = vqe_sweep(lambda h: get_problem("tfim", n=4, h=h), [0.5, 1.5], steps=200, param="h",
-                      continuation=False, layers=2)
+    sweep = vqe_sweep(
+        lambda h: get_problem("tfim", n=4, h=h),
+        [0.5, 1.5],
+        steps=200,
+        param="h",
+        continuation=False,
+        layers=2,
+    )
     assert [r.init for r in sweep.results] == ["problem", "problem"]
     assert sweep.max_rel_error < 1e-8
 
@@ -91,13 +99,16 @@ def _small():
     return problem, e0, problem.exact().energy
 
 
-@pytest.mark.parametrize(("optimizer", "kwargs"), [
-    ("spsa", {"steps": 300}),
-    ("cobyla", {"steps": 300}),
-    ("qng", {"steps": 40}),
-    ("adam", {"steps": 150}),
-    ("bfgs", {"steps": 100}),
-])
+@pytest.mark.parametrize(
+    ("optimizer", "kwargs"),
+    [
+        ("spsa", {"steps": 300}),
+        ("cobyla", {"steps": 300}),
+        ("qng", {"steps": 40}),
+        ("adam", {"steps": 150}),
+        ("bfgs", {"steps": 100}),
+    ],
+)
 def test_optimizers_lower_energy_substantially(optimizer, kwargs):
     problem, e_init, e_exact = _small()
     res = vqe(problem, optimizer, seed=0, layers=2, **kwargs)
@@ -353,8 +364,14 @@ def test_restart_callback_reports_each_restart_with_the_exact_energy(on_executor
 
     problem = get_problem("tfim", n=4)
     calls = []
-    res = vqe(problem, steps=30, layers=1, restarts=2, executor=SerialExecutor() if on_executor else None,
-              restart_callback=lambda *a: calls.append(a))
+    res = vqe(
+        problem,
+        steps=30,
+        layers=1,
+        restarts=2,
+        executor=SerialExecutor() if on_executor else None,
+        restart_callback=lambda *a: calls.append(a),
+    )
     assert [c[:2] for c in calls] == [(0, 2), (1, 2), (2, 2)]
     assert calls[0][2] is None
     assert min(c[2] for c in calls[1:]) == pytest.approx(res.energy, abs=1e-12)

@@ -527,8 +527,11 @@ class JobManager:
             assert cur is not None
             if cur.status == "DONE":
                 self.reused += 1
-                log.info("step %d: job %s finished in another process; using its stored result", self.step,
-                         cur.job_id)
+                log.info(
+                    "step %d: job %s finished in another process; using its stored result",
+                    self.step,
+                    cur.job_id,
+                )
                 return Outcome(self.ledger.result(key), self.ledger.result_metadata(key), cur, True)
             if cur.final:
                 raise JobFailedError(
@@ -536,8 +539,11 @@ class JobManager:
                     cur.job_id,
                 )
             if not waited:
-                log.info("step %d: another process (%s) is submitting this job; waiting for it", self.step,
-                         self.ledger.claim_holder(key))
+                log.info(
+                    "step %d: another process (%s) is submitting this job; waiting for it",
+                    self.step,
+                    self.ledger.claim_holder(key),
+                )
                 waited = True
             if self.poll.timeout is not None and time.monotonic() - start > self.poll.timeout:
                 raise JobTimeoutError(

@@ -702,8 +702,10 @@ class Ledger:
     def unclaim(self, key: str, owner: str) -> None:
         """Give up ``owner``'s claim on ``key`` (nothing happens if another holds it)."""
         with self._tx() as c:
-            c.execute("UPDATE jobs SET claim_owner=NULL, claim_expires=NULL WHERE key=? AND claim_owner=?",
-                      (key, owner))
+            c.execute(
+                "UPDATE jobs SET claim_owner=NULL, claim_expires=NULL WHERE key=? AND claim_owner=?",
+                (key, owner),
+            )
 
     def claim_holder(self, key: str) -> str | None:
         """The live holder of ``key``'s claim, or ``None``."""

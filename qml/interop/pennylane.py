@@ -128,9 +128,7 @@ def _queue(op: Op, angles: list[Any], wires: list[Hashable]) -> None:
         PENNYLANE_OPS[op.name](*angles, wires=wires if len(wires) > 1 else wires[0])
 
 
-def to_pennylane(
-    circuit: Circuit, wires: Sequence[Hashable] | None = None
-) -> Callable[..., None]:
+def to_pennylane(circuit: Circuit, wires: Sequence[Hashable] | None = None) -> Callable[..., None]:
     """A PennyLane quantum function that applies ``circuit``.
 
     The returned ``qfunc(weights=None, inputs=None)`` queues the circuit's operations (it

@@ -44,7 +44,13 @@ from qml.interop.qasm_read import MAX_QASM_OPS, from_qasm, load_qasm
 from qml.ir import Circuit, Op, Param, W
 
 __all__ = [
-    "GATE_DEFINITIONS", "MAX_QASM_OPS", "QASM_NAMES", "from_qasm", "from_qasm3", "load_qasm", "to_qasm3",
+    "GATE_DEFINITIONS",
+    "MAX_QASM_OPS",
+    "QASM_NAMES",
+    "from_qasm",
+    "from_qasm3",
+    "load_qasm",
+    "to_qasm3",
 ]
 
 
@@ -64,26 +70,77 @@ _A = 1.0 / 8.0
 #: the ``gate`` definitions that :func:`to_qasm3` writes and by :mod:`qml.interop.qiskit`.
 GATE_DEFINITIONS: dict[str, Circuit] = {
     # SXdg = exp(-i pi/4) S H S; the tail X Tdg X Tdg is the scalar exp(-i pi/4).
-    "SXdg": _body(1, ("S", (0,), None), ("H", (0,), None), ("S", (0,), None), ("X", (0,), None),
-                  ("Tdg", (0,), None), ("X", (0,), None), ("Tdg", (0,), None)),
+    "SXdg": _body(
+        1,
+        ("S", (0,), None),
+        ("H", (0,), None),
+        ("S", (0,), None),
+        ("X", (0,), None),
+        ("Tdg", (0,), None),
+        ("X", (0,), None),
+        ("Tdg", (0,), None),
+    ),
     "RZZ": _body(2, ("CNOT", (0, 1), None), ("RZ", (1,), _T), ("CNOT", (0, 1), None)),
-    "RXX": _body(2, ("H", (0,), None), ("H", (1,), None), ("CNOT", (0, 1), None), ("RZ", (1,), _T),
-                 ("CNOT", (0, 1), None), ("H", (0,), None), ("H", (1,), None)),
-    "RYY": _body(2, ("RX", (0,), Param.of(_P2)), ("RX", (1,), Param.of(_P2)), ("CNOT", (0, 1), None),
-                 ("RZ", (1,), _T), ("CNOT", (0, 1), None), ("RX", (0,), Param.of(-_P2)),
-                 ("RX", (1,), Param.of(-_P2))),
+    "RXX": _body(
+        2,
+        ("H", (0,), None),
+        ("H", (1,), None),
+        ("CNOT", (0, 1), None),
+        ("RZ", (1,), _T),
+        ("CNOT", (0, 1), None),
+        ("H", (0,), None),
+        ("H", (1,), None),
+    ),
+    "RYY": _body(
+        2,
+        ("RX", (0,), Param.of(_P2)),
+        ("RX", (1,), Param.of(_P2)),
+        ("CNOT", (0, 1), None),
+        ("RZ", (1,), _T),
+        ("CNOT", (0, 1), None),
+        ("RX", (0,), Param.of(-_P2)),
+        ("RX", (1,), Param.of(-_P2)),
+    ),
     # PennyLane's decompositions (arXiv:2104.05695); both are exact.
-    "SingleExcitation": _body(2, ("H", (0,), None), ("CNOT", (0, 1), None), ("RY", (0,), -0.5 * _T),
-                              ("RY", (1,), -0.5 * _T), ("CNOT", (0, 1), None), ("H", (0,), None)),
+    "SingleExcitation": _body(
+        2,
+        ("H", (0,), None),
+        ("CNOT", (0, 1), None),
+        ("RY", (0,), -0.5 * _T),
+        ("RY", (1,), -0.5 * _T),
+        ("CNOT", (0, 1), None),
+        ("H", (0,), None),
+    ),
     "DoubleExcitation": _body(
         4,
-        ("CNOT", (2, 3), None), ("CNOT", (0, 2), None), ("H", (3,), None), ("H", (0,), None),
-        ("CNOT", (2, 3), None), ("CNOT", (0, 1), None), ("RY", (1,), _A * _T), ("RY", (0,), -_A * _T),
-        ("CNOT", (0, 3), None), ("H", (3,), None), ("CNOT", (3, 1), None), ("RY", (1,), _A * _T),
-        ("RY", (0,), -_A * _T), ("CNOT", (2, 1), None), ("CNOT", (2, 0), None), ("RY", (1,), -_A * _T),
-        ("RY", (0,), _A * _T), ("CNOT", (3, 1), None), ("H", (3,), None), ("CNOT", (0, 3), None),
-        ("RY", (1,), -_A * _T), ("RY", (0,), _A * _T), ("CNOT", (0, 1), None), ("CNOT", (2, 0), None),
-        ("H", (0,), None), ("H", (3,), None), ("CNOT", (0, 2), None), ("CNOT", (2, 3), None),
+        ("CNOT", (2, 3), None),
+        ("CNOT", (0, 2), None),
+        ("H", (3,), None),
+        ("H", (0,), None),
+        ("CNOT", (2, 3), None),
+        ("CNOT", (0, 1), None),
+        ("RY", (1,), _A * _T),
+        ("RY", (0,), -_A * _T),
+        ("CNOT", (0, 3), None),
+        ("H", (3,), None),
+        ("CNOT", (3, 1), None),
+        ("RY", (1,), _A * _T),
+        ("RY", (0,), -_A * _T),
+        ("CNOT", (2, 1), None),
+        ("CNOT", (2, 0), None),
+        ("RY", (1,), -_A * _T),
+        ("RY", (0,), _A * _T),
+        ("CNOT", (3, 1), None),
+        ("H", (3,), None),
+        ("CNOT", (0, 3), None),
+        ("RY", (1,), -_A * _T),
+        ("RY", (0,), _A * _T),
+        ("CNOT", (0, 1), None),
+        ("CNOT", (2, 0), None),
+        ("H", (0,), None),
+        ("H", (3,), None),
+        ("CNOT", (0, 2), None),
+        ("CNOT", (2, 3), None),
     ),
 }
 
@@ -131,10 +188,7 @@ def _gate_definition(name: str) -> str:
     spec = GATES[name]
     head = f"gate {QASM_NAMES[name]}{'(theta)' if spec.n_params else ''} "
     head += ", ".join(_ARG_NAMES[k] for k in range(spec.n_wires))
-    lines = [
-        "  " + _format_op(op, lambda w: _ARG_NAMES[w], lambda s, i: "theta")
-        for op in body.ops
-    ]
+    lines = ["  " + _format_op(op, lambda w: _ARG_NAMES[w], lambda s, i: "theta") for op in body.ops]
     return head + " {\n" + "\n".join(lines) + "\n}"
 
 

@@ -189,8 +189,10 @@ def fit_branch(
     L = L[path_order(L)]
     sym = family_symmetry(family)
     value = sector if sym is not None else None
-    refs = [(g.energy, g.ground_space) for g in (sector_ground(family.hamiltonian(row), n, sym, value)
-                                                  for row in L)]
+    refs = [
+        (g.energy, g.ground_space)
+        for g in (sector_ground(family.hamiltonian(row), n, sym, value) for row in L)
+    ]
     sim = Simulator(dtype=dtype)
     rng = np.random.default_rng(seed)
     p = layers if isinstance(layers, int) else search.start
@@ -448,7 +450,10 @@ class SectorModel:
         self.refined: dict[str, Any] = {}
 
     def refine(
-        self, lams: LamLike, steps: int = 100, seed: int = 0,
+        self,
+        lams: LamLike,
+        steps: int = 100,
+        seed: int = 0,
         callback: Callable[[int, int, float], Any] | None = None,
     ) -> dict[str, Any]:
         """Correct every branch's interpolated angles by training on the mean energy over unlabelled ``lams``.
@@ -481,8 +486,13 @@ class SectorModel:
             with torch.no_grad():
                 before = float(base.energy(L).mean())
             net = ResidualConditional(base, seed=seed + i)
-            net.fit(L, steps=steps, seed=seed + i, log_every=10**9,
-                    callback=None if callback is None else functools.partial(callback, i))
+            net.fit(
+                L,
+                steps=steps,
+                seed=seed + i,
+                log_every=10**9,
+                callback=None if callback is None else functools.partial(callback, i),
+            )
             with torch.no_grad():
                 after = float(net.energy(L).mean())
             if after < before:

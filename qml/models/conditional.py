@@ -194,8 +194,11 @@ class HamiltonianFamily:
             >>> HamiltonianFamily.from_problem("tfim", "h", n=3).as_lams([0.1, 0.2]).shape
             torch.Size([2, 1])
         """
-        t = lams.detach().to(dtype) if isinstance(lams, Tensor) else torch.as_tensor(
-            np.asarray(lams, dtype=float), dtype=dtype)
+        t = (
+            lams.detach().to(dtype)
+            if isinstance(lams, Tensor)
+            else torch.as_tensor(np.asarray(lams, dtype=float), dtype=dtype)
+        )
         K = self.n_params
         if t.dim() == 0:
             t = t.reshape(1, 1)
@@ -242,9 +245,16 @@ class HamiltonianFamily:
                 from qml.problems.problem import Problem
 
                 label = ", ".join(f"{p}={v:g}" for p, v in zip(self.names, row))
-                prob = Problem(name="family", hamiltonian=self.hamiltonian(row), n_wires=self.n_wires,
-                               params=dict(zip(self.names, row)), description=f"family at {label}",
-                               sector=self.sector, sector_value=self.sector_value, info={"shown": []})
+                prob = Problem(
+                    name="family",
+                    hamiltonian=self.hamiltonian(row),
+                    n_wires=self.n_wires,
+                    params=dict(zip(self.names, row)),
+                    description=f"family at {label}",
+                    sector=self.sector,
+                    sector_value=self.sector_value,
+                    info={"shown": []},
+                )
             if len(self._cache) > 512:
                 self._cache.clear()
             self._cache[key] = prob
@@ -310,8 +320,9 @@ class HamiltonianFamily:
                 col += 1
         return out
 
-    def ansatz(self, layers: int | None = None, kind: str | None = None,
-               at: float | Sequence[float] | None = None) -> Circuit:
+    def ansatz(
+        self, layers: int | None = None, kind: str | None = None, at: float | Sequence[float] | None = None
+    ) -> Circuit:
         """The problem's natural ansatz built at a generic point (default ``lambda_k = 1``).
 
         The circuit is the same for every ``lambda`` (its angles absorb the coefficients),
@@ -426,7 +437,10 @@ def encode_ansatz(circuit: Circuit, n_lambda: int = 1, degree: int = 1, first_in
 
 
 def metavqe_circuit(
-    n_wires: int, encoding_layers: int = 2, processing_layers: int = 4, n_lambda: int = 1,
+    n_wires: int,
+    encoding_layers: int = 2,
+    processing_layers: int = 4,
+    n_lambda: int = 1,
     pattern: str = "circular",
 ) -> Circuit:
     """The meta-VQE circuit of Cervera-Lierta, Kottmann and Aspuru-Guzik (2021).
@@ -463,8 +477,11 @@ def metavqe_circuit(
         for pair in pairs:
             c = c.add("CNOT", pair)
     if processing_layers:
-        c = c.then(hardware_efficient(n_wires, processing_layers, ("RY", "RZ"), "CNOT", pattern)) \
-            if n_wires > 1 else c.then(Circuit(1).add("RY", 0, W(0)).add("RZ", 0, W(1)))
+        c = (
+            c.then(hardware_efficient(n_wires, processing_layers, ("RY", "RZ"), "CNOT", pattern))
+            if n_wires > 1
+            else c.then(Circuit(1).add("RY", 0, W(0)).add("RZ", 0, W(1)))
+        )
     return Circuit(n_wires, c.ops, c.n_weights, n_lambda, "metavqe")
 
 
@@ -672,23 +689,42 @@ def per_point_vqe(
         w = first
         for t in range(T):
             lam = L[t].tolist()
-            res = vqe(family.problem_at(lam), optimizer, steps, seed=seed, init=w, ansatz=bound, exact=False,
-                      restarts=restarts if (t == 0 or not continuation) else 1, simulator=simulator, tol=tol,
-                      log_every=10**9)
+            res = vqe(
+                family.problem_at(lam),
+                optimizer,
+                steps,
+                seed=seed,
+                init=w,
+                ansatz=bound,
+                exact=False,
+                restarts=restarts if (t == 0 or not continuation) else 1,
+                simulator=simulator,
+                tol=tol,
+                log_every=10**9,
+            )
             weights[t, s] = res.weights
             energies[t, s] = res.energy
             n_evals += res.n_evals
             w = res.weights if continuation else first
-            log.info("per-point VQE %s=%s branch %d: energy %.10g (%d evaluations)", family.names, lam, s,
-                     res.energy, res.n_evals)
+            log.info(
+                "per-point VQE %s=%s branch %d: energy %.10g (%d evaluations)",
+                family.names,
+                lam,
+                s,
+                res.energy,
+                res.n_evals,
+            )
             if callback is not None:
                 callback(s * T + t + 1, S * T, res)
     return PerPointResult(L, weights, energies, time.perf_counter() - t0, seed, n_evals)
 
 
 def _branch_table(branches: Any, circuit: Circuit) -> Tensor:
-    b = branches.detach().to(torch.float64) if isinstance(branches, Tensor) else torch.as_tensor(
-        np.asarray(branches, dtype=float))
+    b = (
+        branches.detach().to(torch.float64)
+        if isinstance(branches, Tensor)
+        else torch.as_tensor(np.asarray(branches, dtype=float))
+    )
     if b.dim() != 2 or b.shape[0] < 1:
         raise ConfigError(f"branches must be a (S, F_b) table of circuit inputs, got shape {tuple(b.shape)}")
     if b.shape[1] > circuit.n_inputs:
@@ -961,7 +997,7 @@ class ConditionalModel(nn.Module):
         flat = v.reshape(B * S, -1)
         rows = self._rows(L)
         e = self.family.combine(flat[:, : len(obs)], rows)
-        var = (self.family.combine_square(flat[:, len(obs):], rows) - e**2).clamp_min(0.0)
+        var = (self.family.combine_square(flat[:, len(obs) :], rows) - e**2).clamp_min(0.0)
         total = (e + float(variance_weight) * var).reshape(B, S)
         if branch_loss == "mean":
             return total.mean()
@@ -1066,11 +1102,20 @@ class ConditionalModel(nn.Module):
         if not bool(self.range_set):
             self.set_range(lams)
         L = self.lams(lams)
-        hist = ConditionalHistory(seed=int(seed), versions=_versions(), settings={
-            "optimizer": optimizer, "steps": steps, "lr": lr, "batch": int(L.shape[0]),
-            "variance_weight": variance_weight, "branch_loss": branch_loss,
-            "lam_min": L.min(0).values.tolist(),
-            "lam_max": L.max(0).values.tolist()})
+        hist = ConditionalHistory(
+            seed=int(seed),
+            versions=_versions(),
+            settings={
+                "optimizer": optimizer,
+                "steps": steps,
+                "lr": lr,
+                "batch": int(L.shape[0]),
+                "variance_weight": variance_weight,
+                "branch_loss": branch_loss,
+                "lam_min": L.min(0).values.tolist(),
+                "lam_max": L.max(0).values.tolist(),
+            },
+        )
         t0 = time.perf_counter()
 
         class _Stop(Exception):
@@ -1082,8 +1127,9 @@ class ConditionalModel(nn.Module):
             hist.losses.append(value)
             n = len(hist.losses)
             if n % max(1, log_every) == 0:
-                log.info("%s fit: evaluation %d loss %.12g (%.1f s)", self.kind, n, value,
-                         time.perf_counter() - t0)
+                log.info(
+                    "%s fit: evaluation %d loss %.12g (%.1f s)", self.kind, n, value, time.perf_counter() - t0
+                )
             if callback is not None and callback(n, value) is True:
                 raise _Stop
             return loss
@@ -1120,10 +1166,15 @@ class ConditionalModel(nn.Module):
             >>> MLPConditional(fam.ansatz(1), fam, (4,)).describe()["n_circuit_weights"]
             2
         """
-        return {"kind": self.kind, "family": self.family.label(), "n_wires": self.circuit.n_wires,
-                "n_circuit_weights": self.circuit.n_weights, "n_branches": self.n_branches,
-                "n_trainable": sum(p.numel() for p in self.parameters() if p.requires_grad),
-                "lam_range": [self.lam_lo.tolist(), self.lam_hi.tolist()]}
+        return {
+            "kind": self.kind,
+            "family": self.family.label(),
+            "n_wires": self.circuit.n_wires,
+            "n_circuit_weights": self.circuit.n_weights,
+            "n_branches": self.n_branches,
+            "n_trainable": sum(p.numel() for p in self.parameters() if p.requires_grad),
+            "lam_range": [self.lam_lo.tolist(), self.lam_hi.tolist()],
+        }
 
 
 _ACTIVATIONS: dict[str, type[nn.Module]] = {"tanh": nn.Tanh, "silu": nn.SiLU, "gelu": nn.GELU}
@@ -1245,8 +1296,16 @@ class MLPConditional(ConditionalModel):
             )
         # centre the output on the mean target so the MLP only learns the variation
         self.offset.copy_(target.mean(dim=(0, 1)))
-        opt = torch_optimizer("lbfgs", self.net.parameters(), 1.0, steps, tol, max_eval=steps * 5 // 4,
-                              tolerance_change=1e-18, history_size=50)
+        opt = torch_optimizer(
+            "lbfgs",
+            self.net.parameters(),
+            1.0,
+            steps,
+            tol,
+            max_eval=steps * 5 // 4,
+            tolerance_change=1e-18,
+            history_size=50,
+        )
 
         def closure() -> Tensor:
             opt.zero_grad()
@@ -1309,8 +1368,11 @@ class EncodedConditional(ConditionalModel):
         from qml.templates import init_weights
 
         self.features = features
-        n_feat = family.n_params if features is None else int(features(torch.zeros(1, family.n_params,
-                                                                                    dtype=dtype)).shape[-1])
+        n_feat = (
+            family.n_params
+            if features is None
+            else int(features(torch.zeros(1, family.n_params, dtype=dtype)).shape[-1])
+        )
         if circuit.n_inputs != self.branch_width + n_feat:
             raise ConfigError(
                 f"the circuit reads {circuit.n_inputs} inputs but this model supplies {self.branch_width} "
@@ -1389,8 +1451,9 @@ class EncodedConditional(ConditionalModel):
         return self.weights, x
 
 
-def interpolate(x: np.ndarray, y: np.ndarray, q: np.ndarray, kind: str,
-                scale: tuple[np.ndarray, np.ndarray] | None = None) -> np.ndarray:
+def interpolate(
+    x: np.ndarray, y: np.ndarray, q: np.ndarray, kind: str, scale: tuple[np.ndarray, np.ndarray] | None = None
+) -> np.ndarray:
     """Values ``y (T, ...)`` known at points ``x (T, K)``, interpolated to ``q (B, K)``.
 
     ``"cubic"`` (natural spline) and ``"linear"`` need ``K = 1`` and sorted, distinct ``x``;
@@ -1463,8 +1526,9 @@ class InterpolationBaseline(ConditionalModel):
         if kind not in ("cubic", "linear", "rbf"):
             raise ConfigError(f"unknown interpolation kind {kind!r}; expected 'cubic', 'linear' or 'rbf'")
         if family.n_params != 1 and kind != "rbf":
-            raise ConfigError(f"{kind} interpolation needs a scalar lambda; use kind='rbf' for "
-                             f"{family.n_params} parameters")
+            raise ConfigError(
+                f"{kind} interpolation needs a scalar lambda; use kind='rbf' for {family.n_params} parameters"
+            )
         if kind == "rbf":
             self._init_rbf(family, train_lams, weights, circuit)
             return
@@ -1500,8 +1564,10 @@ class InterpolationBaseline(ConditionalModel):
         if W_.shape != (L.shape[0], self.n_branches, circuit.n_weights):
             raise ConfigError(f"weights must be ({L.shape[0]}, {circuit.n_weights}), got {tuple(W_.shape)}")
         if L.shape[0] < L.shape[1] + 1:
-            raise ConfigError(f"rbf interpolation in {L.shape[1]} parameters needs at least {L.shape[1] + 1} "
-                             f"training points, got {L.shape[0]}")
+            raise ConfigError(
+                f"rbf interpolation in {L.shape[1]} parameters needs at least {L.shape[1] + 1} "
+                f"training points, got {L.shape[0]}"
+            )
         if torch.unique(L, dim=0).shape[0] != L.shape[0]:
             raise ConfigError("training lambda values must be distinct")
         self.interp_kind = "rbf"
@@ -1542,9 +1608,13 @@ class InterpolationBaseline(ConditionalModel):
 
     def _interp(self, lams: Tensor) -> Tensor:
         lo, hi = self.lam_lo.cpu().numpy(), self.lam_hi.cpu().numpy()
-        vals = interpolate(self.train_lams.cpu().numpy().reshape(len(self.train_lams), -1),
-                           self.train_weights.cpu().numpy(), lams.detach().cpu().numpy().astype(float),
-                           self.interp_kind, (lo, hi))
+        vals = interpolate(
+            self.train_lams.cpu().numpy().reshape(len(self.train_lams), -1),
+            self.train_weights.cpu().numpy(),
+            lams.detach().cpu().numpy().astype(float),
+            self.interp_kind,
+            (lo, hi),
+        )
         return torch.as_tensor(vals, dtype=self._dtype(), device=self._device())
 
     def circuit_args(self, lams: Tensor) -> tuple[Tensor, Tensor | None]:

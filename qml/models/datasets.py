@@ -75,8 +75,9 @@ class PhaseDataset:
     def __len__(self) -> int:
         return int(self.y.shape[0])
 
-    def split(self, test_fraction: float = 0.3, seed: int | None = None
-              ) -> tuple[tuple[Tensor, Tensor], tuple[Tensor, Tensor]]:
+    def split(
+        self, test_fraction: float = 0.3, seed: int | None = None
+    ) -> tuple[tuple[Tensor, Tensor], tuple[Tensor, Tensor]]:
         """Seeded random ``((X_train, y_train), (X_test, y_test))`` split.
 
         Args:
@@ -113,8 +114,17 @@ class PhaseDataset:
         mu = self.X.mean(0) if mean is None else mean
         sd = self.X.std(0).clamp_min(1e-12) if std is None else std
         settings = {**self.settings, "standardized": True}
-        return PhaseDataset((self.X - mu) / sd, self.y, self.h, list(self.feature_names), self.n_wires,
-                            self.seed, settings, self.seconds, dict(self.versions))
+        return PhaseDataset(
+            (self.X - mu) / sd,
+            self.y,
+            self.h,
+            list(self.feature_names),
+            self.n_wires,
+            self.seed,
+            settings,
+            self.seconds,
+            dict(self.versions),
+        )
 
 
 def _sample_fields(n: int, lo: float, hi: float, margin: float, rng: np.random.Generator) -> np.ndarray:
@@ -198,8 +208,12 @@ def tfim_phase_dataset(
             continue
         sz = zsign[rng.choice(dim, size=shots, p=p_z / p_z.sum())]
         sx = zsign[rng.choice(dim, size=shots, p=p_x / p_x.sum())]
-        feats[m] = [sx.mean(), _zz_mean(sz, 1).mean(), _zz_mean(sz, half).mean(),
-                    np.abs(sz.mean(axis=1)).mean()]
+        feats[m] = [
+            sx.mean(),
+            _zz_mean(sz, 1).mean(),
+            _zz_mean(sz, half).mean(),
+            np.abs(sz.mean(axis=1)).mean(),
+        ]
     names = list(EXACT_FEATURES if shots is None else SHOT_FEATURES)
     ds = PhaseDataset(
         X=torch.as_tensor(feats, dtype=torch.float64),
@@ -208,8 +222,15 @@ def tfim_phase_dataset(
         feature_names=names,
         n_wires=n,
         seed=int(seed),
-        settings={"n_samples": n_samples, "h_range": [lo, hi], "margin": float(margin), "shots": shots,
-                  "periodic": True, "sector": "prod X = +1", "labels": "1 = ordered (h < 1), 0 = disordered"},
+        settings={
+            "n_samples": n_samples,
+            "h_range": [lo, hi],
+            "margin": float(margin),
+            "shots": shots,
+            "periodic": True,
+            "sector": "prod X = +1",
+            "labels": "1 = ordered (h < 1), 0 = disordered",
+        },
         seconds=time.perf_counter() - t0,
         versions=versions(),
     )

@@ -63,8 +63,11 @@ def default_observables(n_wires: int, periodic: bool = True) -> dict[str, PauliS
     mz = PauliSum(tuple((1.0 / n, PauliString(((i, "Z"),))) for i in range(n)))
     pairs = [(i, (i + r) % n) for i in range(n)] if periodic else [(i, i + r) for i in range(n - r)]
     pairs = [tuple(sorted(p)) for p in pairs if p[0] != p[1]]
-    corr = PauliSum(tuple((1.0 / len(pairs), PauliString(((a, "Z"), (b, "Z")))) for a, b in pairs)) \
-        if pairs else PauliSum(())
+    corr = (
+        PauliSum(tuple((1.0 / len(pairs), PauliString(((a, "Z"), (b, "Z")))) for a, b in pairs))
+        if pairs
+        else PauliSum(())
+    )
     return {"magnetization_x": mx, "magnetization_z": mz, "correlation_zz": corr}
 
 
@@ -265,12 +268,22 @@ def evaluate(
     fam = model.family if family is None else family
     L = fam.as_lams(test_lams).numpy()
     pred = model.predict(L)
-    obs = default_observables(fam.n_wires, bool(fam.fixed.get("periodic", True))) if observables is None \
+    obs = (
+        default_observables(fam.n_wires, bool(fam.fixed.get("periodic", True)))
+        if observables is None
         else dict(observables)
+    )
     e_pred = pred.energies.detach().cpu().numpy().astype(float)
-    res = EvaluationResult(lams=_as_list(L), param_names=list(fam.names), family=fam.label(), label=label,
-                           seed=int(seed), model=model.describe(), extra=dict(extra or {}),
-                           energy_unit=fam.problem_at(L[0].tolist()).energy_unit)
+    res = EvaluationResult(
+        lams=_as_list(L),
+        param_names=list(fam.names),
+        family=fam.label(),
+        label=label,
+        seed=int(seed),
+        model=model.describe(),
+        extra=dict(extra or {}),
+        energy_unit=fam.problem_at(L[0].tolist()).energy_unit,
+    )
     res.train_lams = [] if train_lams is None else _as_list(fam.as_lams(train_lams).numpy())
     res.observables = {k: {"pred": [], "exact": []} for k in obs}
     if pred.mps is not None and fam.n_wires > MAX_ED_WIRES:
@@ -313,8 +326,14 @@ def evaluate(
 def _report(res: EvaluationResult, b: int, total: int, progress: Callable[..., Any] | None) -> None:
     if progress is not None:
         fids = [f for f in res.fidelity if f is not None]
-        progress(b + 1, total, {"mean_fidelity": float(np.mean(fids)) if fids else None,
-                                "max_rel_error": float(max(res.rel_error))})
+        progress(
+            b + 1,
+            total,
+            {
+                "mean_fidelity": float(np.mean(fids)) if fids else None,
+                "max_rel_error": float(max(res.rel_error)),
+            },
+        )
 
 
 def _finish(res: EvaluationResult, label: str, t0: float) -> EvaluationResult:
@@ -323,15 +342,25 @@ def _finish(res: EvaluationResult, label: str, t0: float) -> EvaluationResult:
     res.summary = res.summarize()
     res.seconds = time.perf_counter() - t0
     res.versions = versions()
-    log.info("evaluation %s: mean fidelity %.6f, min %.6f, max rel error %.2e", label,
-             res.summary["mean_fidelity"] or float("nan"), res.summary["min_fidelity"] or float("nan"),
-             res.summary["max_rel_error"])
+    log.info(
+        "evaluation %s: mean fidelity %.6f, min %.6f, max rel error %.2e",
+        label,
+        res.summary["mean_fidelity"] or float("nan"),
+        res.summary["min_fidelity"] or float("nan"),
+        res.summary["max_rel_error"],
+    )
     return res
 
 
 def _evaluate_mps(
-    res: EvaluationResult, fam: HamiltonianFamily, L: np.ndarray, pred: Any, e_pred: np.ndarray,
-    obs: dict[str, PauliSum], readout: bool, progress: Callable[..., Any] | None,
+    res: EvaluationResult,
+    fam: HamiltonianFamily,
+    L: np.ndarray,
+    pred: Any,
+    e_pred: np.ndarray,
+    obs: dict[str, PauliSum],
+    readout: bool,
+    progress: Callable[..., Any] | None,
 ) -> None:
     """:func:`evaluate` beyond ED: MPS predictions against the exact energy and DMRG's ground state.
 
@@ -427,8 +456,15 @@ def plot_evaluation(
     if scalar and ref.train_lams:
         t = np.asarray(ref.train_lams, dtype=float)
         # markers on the axis (the exact energy at training points is not part of the result)
-        ax_e.plot(t, np.zeros_like(t), "r^", ms=8, clip_on=False, transform=ax_e.get_xaxis_transform(),
-                  label="training points")
+        ax_e.plot(
+            t,
+            np.zeros_like(t),
+            "r^",
+            ms=8,
+            clip_on=False,
+            transform=ax_e.get_xaxis_transform(),
+            label="training points",
+        )
         for ax in axes:
             for v in t:
                 ax.axvline(v, color="r", lw=0.6, alpha=0.35)

@@ -463,8 +463,14 @@ def predict_family(
                     if info["point"] == 1:  # a new depth: its points start again
                         worst.clear()
                     worst.append(info["rel_error"])
-                    say(name, info["point"], info["points"], unit="points", layers=info["layers"],
-                        max_rel_error=max(worst))
+                    say(
+                        name,
+                        info["point"],
+                        info["points"],
+                        unit="points",
+                        layers=info["layers"],
+                        max_rel_error=max(worst),
+                    )
 
                 done[i] = fit_one(v, callback=point)
         else:  # one task per branch (a pure function of its inputs), on the executor's workers
@@ -474,8 +480,13 @@ def predict_family(
                 if err is not None:
                     raise err
                 done[i] = fit
-                say(stage, len(done), nb, unit="branches",
-                    max_rel_error=max(f.max_rel_error for f in done.values()))
+                say(
+                    stage,
+                    len(done),
+                    nb,
+                    unit="branches",
+                    max_rel_error=max(f.max_rel_error for f in done.values()),
+                )
     except KeyboardInterrupt:
         partial = FamilyPredictionResult(
             **header,
@@ -498,8 +509,14 @@ def predict_family(
         plain = SectorModel(fam, fits)
 
         def refining(branch: int, evaluation: int, loss: float) -> None:
-            say(f"refine branch {branch + 1}/{nb}", evaluation, refine * 5 // 4 + 1, unit="evaluations",
-                bound=True, loss=loss)
+            say(
+                f"refine branch {branch + 1}/{nb}",
+                evaluation,
+                refine * 5 // 4 + 1,
+                unit="evaluations",
+                bound=True,
+                loss=loss,
+            )
 
         model.refine(dense_points(ranges, dense, te), steps=refine, seed=seed, callback=refining)
         timings["refine"] = model.refined["seconds"]
@@ -528,8 +545,15 @@ def predict_family(
     models = {"sector": _model_entry(res, mask)}
     if plain is not None:
         models["sector_interp"] = _model_entry(
-            evaluate(plain, te, tr, observables=obs, label="sector_interp", seed=seed,
-                     progress=scored("evaluate sector_interp")),
+            evaluate(
+                plain,
+                te,
+                tr,
+                observables=obs,
+                label="sector_interp",
+                seed=seed,
+                progress=scored("evaluate sector_interp"),
+            ),
             mask,
         )
     exact_E = np.asarray(res.energy_exact)
@@ -563,8 +587,15 @@ def predict_family(
         say("baselines")
         t3 = time.perf_counter()
         base = ExactStateInterpolation(fam, tr)
-        bres = evaluate(base, te, tr, observables=obs, label="exact_interp", seed=seed,
-                        progress=scored("evaluate exact_interp"))
+        bres = evaluate(
+            base,
+            te,
+            tr,
+            observables=obs,
+            label="exact_interp",
+            seed=seed,
+            progress=scored("evaluate exact_interp"),
+        )
         models["exact_interp"] = _model_entry(bres, mask)
         comparison["exact_interp"] = _wins(err, np.abs(np.asarray(bres.energy_pred) - exact_E), te, exact_E)
         say("shadow baseline")

@@ -275,8 +275,10 @@ class QuantumLayer(nn.Module):
 
     def extra_repr(self) -> str:
         c = self.circuit
-        return (f"n_wires={c.n_wires}, n_weights={c.n_weights}, n_inputs={c.n_inputs}, "
-                f"n_obs={self.n_outputs}, backend={'custom' if self.backend else 'simulator'}")
+        return (
+            f"n_wires={c.n_wires}, n_weights={c.n_weights}, n_inputs={c.n_inputs}, "
+            f"n_obs={self.n_outputs}, backend={'custom' if self.backend else 'simulator'}"
+        )
 
 
 __all__ = ["Backend", "QuantumLayer", "complex_dtype"]

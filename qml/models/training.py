@@ -193,7 +193,10 @@ def _forward_loss(
 
 
 def _evaluate(
-    model: nn.Module, loss_fn: Callable[..., Tensor], data: _Data, batch_size: int,
+    model: nn.Module,
+    loss_fn: Callable[..., Tensor],
+    data: _Data,
+    batch_size: int,
     metric: Callable[[Tensor, Tensor], float] | None,
 ) -> tuple[float, float | None]:
     dtype, device = _model_dtype(model)
@@ -340,9 +343,17 @@ def fit(
     momentum = {"momentum": 0.9} if optimizer == "sgd" else {}
     opt = torch_optimizer(optimizer, params, float(lr), weight_decay=float(weight_decay), **momentum)
     gen = torch.Generator().manual_seed(int(seed))
-    settings = {"epochs": epochs, "lr": lr, "batch_size": batch_size, "optimizer": optimizer,
-                "weight_decay": weight_decay, "patience": patience, "min_delta": min_delta,
-                "n_train": train.n, "n_val": None if val is None else val.n}
+    settings = {
+        "epochs": epochs,
+        "lr": lr,
+        "batch_size": batch_size,
+        "optimizer": optimizer,
+        "weight_decay": weight_decay,
+        "patience": patience,
+        "min_delta": min_delta,
+        "n_train": train.n,
+        "n_val": None if val is None else val.n,
+    }
     hist = History(seed=int(seed), settings=settings, versions=_versions())
     best_state: dict[str, Tensor] | None = None
     bad_epochs = 0
@@ -378,7 +389,7 @@ def fit(
         perm = torch.randperm(train.n, generator=gen)
         total = 0.0
         for start in range(0, train.n, batch_size):
-            idx = perm[start:start + batch_size]
+            idx = perm[start : start + batch_size]
             batch = _prepare(train.batch(idx), dtype, device)
             opt.zero_grad()
             loss, _ = _forward_loss(model, loss_fn, batch)
@@ -401,26 +412,49 @@ def fit(
         hist.epochs_run = epoch
         if hist.best_loss is None or monitored < hist.best_loss - min_delta:
             hist.best_loss, hist.best_epoch, bad_epochs = monitored, epoch, 0
-            best_state = copy.deepcopy({k: v.detach().clone() for k, v in model.state_dict().items()
-                                        if isinstance(v, Tensor)})
+            best_state = copy.deepcopy(
+                {k: v.detach().clone() for k, v in model.state_dict().items() if isinstance(v, Tensor)}
+            )
         else:
             bad_epochs += 1
-        logs = {"train_loss": hist.train_loss[-1], "val_loss": hist.val_loss[-1] if val is not None else None,
-                "val_metric": vmetric, "seconds": time.perf_counter() - t0, "epoch": epoch, "epochs": epochs}
+        logs = {
+            "train_loss": hist.train_loss[-1],
+            "val_loss": hist.val_loss[-1] if val is not None else None,
+            "val_metric": vmetric,
+            "seconds": time.perf_counter() - t0,
+            "epoch": epoch,
+            "epochs": epochs,
+        }
         if epoch % max(1, log_every) == 0 or epoch == epochs:
-            log.info("epoch %d/%d: train %.6g%s%s", epoch, epochs, logs["train_loss"],
-                     "" if val is None else f", val {logs['val_loss']:.6g}",
-                     "" if vmetric is None else f", metric {vmetric:.4g}")
+            log.info(
+                "epoch %d/%d: train %.6g%s%s",
+                epoch,
+                epochs,
+                logs["train_loss"],
+                "" if val is None else f", val {logs['val_loss']:.6g}",
+                "" if vmetric is None else f", metric {vmetric:.4g}",
+            )
         if patience is not None and bad_epochs >= patience:
-            log.info("early stopping at epoch %d (best %d, loss %.6g)", epoch, hist.best_epoch,
-                     hist.best_loss)
+            log.info(
+                "early stopping at epoch %d (best %d, loss %.6g)", epoch, hist.best_epoch, hist.best_loss
+            )
             hist.stopped_early = stop = True
         if progress is not None and progress(epoch, logs) is True:
             hist.stopped_early = stop = True
         if ckpt is not None:
-            _save(ckpt, {"format": CHECKPOINT_FORMAT, "epoch": epoch, "model": model.state_dict(),
-                         "optimizer": opt.state_dict(), "generator": gen.get_state(),
-                         "history": hist.to_dict(), "best_state": best_state, "bad_epochs": bad_epochs})
+            _save(
+                ckpt,
+                {
+                    "format": CHECKPOINT_FORMAT,
+                    "epoch": epoch,
+                    "model": model.state_dict(),
+                    "optimizer": opt.state_dict(),
+                    "generator": gen.get_state(),
+                    "history": hist.to_dict(),
+                    "best_state": best_state,
+                    "bad_epochs": bad_epochs,
+                },
+            )
         if stop:
             break
     if restore_best and best_state is not None:
@@ -444,7 +478,7 @@ def predict(model: nn.Module, inputs: Tensor, batch_size: int = 256) -> Tensor:
     outs: list[Tensor] = []
     with torch.no_grad():
         for start in range(0, inputs.shape[0], batch_size):
-            (x,) = _prepare([inputs[start:start + batch_size]], dtype, device)
+            (x,) = _prepare([inputs[start : start + batch_size]], dtype, device)
             outs.append(model(x))
     model.train(was)
     return torch.cat(outs)

@@ -137,9 +137,7 @@ def overlap(a: MPS, b: MPS) -> Tensor:
         0.125
     """
     if a.n_wires != b.n_wires:
-        raise ConfigError(
-            f"the two MPS must have the same number of wires, got {a.n_wires} and {b.n_wires}"
-        )
+        raise ConfigError(f"the two MPS must have the same number of wires, got {a.n_wires} and {b.n_wires}")
     env = torch.ones(1, 1, dtype=b.tensors[0].dtype, device=b.tensors[0].device)
     for x, y in zip(a.tensors, b.tensors):
         x = x.to(y.dtype).to(y.device)

@@ -117,7 +117,7 @@ def pool_gradients(
     w = torch.cat([base, torch.zeros(len(pool), dtype=torch.float64)]).requires_grad_(True)
     e = sim.expval(big, objective_hamiltonian, w)
     (g,) = torch.autograd.grad(e, w)
-    return g[base.numel():].detach()
+    return g[base.numel() :].detach()
 
 
 def _tetris_choice(pool: Sequence[Circuit], mags: torch.Tensor, first: int) -> list[int]:
@@ -228,8 +228,9 @@ def adapt_vqe(
                 mags[k] = -1.0
         k = int(torch.argmax(mags))
         maxes.append(float(g.abs().max()))
-        log.info("adapt step %d: gradient norm %.3e, best %s (%.3e)", step, norm, frags[k].name,
-                 float(mags[k]))
+        log.info(
+            "adapt step %d: gradient norm %.3e, best %s (%.3e)", step, norm, frags[k].name, float(mags[k])
+        )
         if norm < grad_tol:
             converged, message = True, f"gradient norm {norm:.3g} below grad_tol={grad_tol:g}"
             break
@@ -284,8 +285,13 @@ def adapt_vqe(
         pool=pool_label,
         pool_size=len(frags),
         optimizer=optimizer,
-        settings={**settings_dict(optimizer, steps, lr, tol, options), "max_ops": max_ops,
-                  "grad_tol": grad_tol, "allow_repeats": allow_repeats, "tetris": tetris},
+        settings={
+            **settings_dict(optimizer, steps, lr, tol, options),
+            "max_ops": max_ops,
+            "grad_tol": grad_tol,
+            "allow_repeats": allow_repeats,
+            "tetris": tetris,
+        },
         step_sizes=step_sizes,
         step_weights=step_weights,
         seed=seed,

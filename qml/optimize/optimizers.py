@@ -376,8 +376,13 @@ class _Tracker:
             self.best, self.best_w = energy, w.detach().clone()
         step = len(self.history)
         if step % self.log_every == 0:
-            log.info("step %d: energy %.12g (best %.12g, %.2f s)", step, energy, self.best,
-                     time.perf_counter() - self.t0)
+            log.info(
+                "step %d: energy %.12g (best %.12g, %.2f s)",
+                step,
+                energy,
+                self.best,
+                time.perf_counter() - self.t0,
+            )
         if call and self.callback is not None and self.callback(step, energy, w.detach()):
             raise _Stop
 
@@ -464,9 +469,17 @@ def minimize(
 
         def save_best() -> None:
             if tracker.best_w is not None:
-                runner_ck.save({"method": method, "k": len(tracker.history), "w": tracker.best_w, "opt": {},
-                                "history": torch.tensor(tracker.history, dtype=torch.float64),
-                                "best": tracker.best, "best_w": tracker.best_w})
+                runner_ck.save(
+                    {
+                        "method": method,
+                        "k": len(tracker.history),
+                        "w": tracker.best_w,
+                        "opt": {},
+                        "history": torch.tensor(tracker.history, dtype=torch.float64),
+                        "best": tracker.best,
+                        "best_w": tracker.best_w,
+                    }
+                )
 
         opts.pop("_checkpoint")
         opts.pop("_resume")
@@ -524,8 +537,15 @@ _EXACT_RESUME = ("adam", "sgd")
 
 
 def _torch_first_order(
-    obj: Objective, w: torch.Tensor, method: str, steps: int, lr: float, tol: float | None, seed: int,
-    tracker: _Tracker, opts: dict[str, Any],
+    obj: Objective,
+    w: torch.Tensor,
+    method: str,
+    steps: int,
+    lr: float,
+    tol: float | None,
+    seed: int,
+    tracker: _Tracker,
+    opts: dict[str, Any],
 ) -> tuple[torch.Tensor, int, bool, str]:
     ck, saved = opts.pop("_checkpoint", None), opts.pop("_resume", None)
     p = (w if saved is None else saved["w"].to(w.dtype)).clone().requires_grad_(True)
@@ -536,9 +556,17 @@ def _torch_first_order(
 
     def save(k: int) -> None:
         if ck is not None:
-            ck.save({"method": method, "k": k, "w": p.detach().clone(), "opt": opt.state_dict(),
-                     "history": torch.tensor(tracker.history, dtype=torch.float64), "best": tracker.best,
-                     "best_w": tracker.best_w if tracker.best_w is not None else p.detach().clone()})
+            ck.save(
+                {
+                    "method": method,
+                    "k": k,
+                    "w": p.detach().clone(),
+                    "opt": opt.state_dict(),
+                    "history": torch.tensor(tracker.history, dtype=torch.float64),
+                    "best": tracker.best,
+                    "best_w": tracker.best_w if tracker.best_w is not None else p.detach().clone(),
+                }
+            )
 
     k = k0
     try:
@@ -562,8 +590,15 @@ def _torch_first_order(
 
 
 def _lbfgs(
-    obj: Objective, w: torch.Tensor, method: str, steps: int, lr: float, tol: float | None, seed: int,
-    tracker: _Tracker, opts: dict[str, Any],
+    obj: Objective,
+    w: torch.Tensor,
+    method: str,
+    steps: int,
+    lr: float,
+    tol: float | None,
+    seed: int,
+    tracker: _Tracker,
+    opts: dict[str, Any],
 ) -> tuple[torch.Tensor, int, bool, str]:
     if steps == 0:
         return w, 0, False, "steps=0"
@@ -592,8 +627,15 @@ def _lbfgs(
 
 # -- SPSA ----------------------------------------------------------------------------------------
 def _spsa(
-    obj: Objective, w: torch.Tensor, method: str, steps: int, lr: float, tol: float | None, seed: int,
-    tracker: _Tracker, opts: dict[str, Any],
+    obj: Objective,
+    w: torch.Tensor,
+    method: str,
+    steps: int,
+    lr: float,
+    tol: float | None,
+    seed: int,
+    tracker: _Tracker,
+    opts: dict[str, Any],
 ) -> tuple[torch.Tensor, int, bool, str]:
     c = float(opts.pop("perturbation", 0.1))
     alpha = float(opts.pop("alpha", 0.602))
@@ -649,8 +691,15 @@ def _spsa(
 
 # -- QNG -------------------------------------------------------------------------------------
 def _qng(
-    obj: Objective, w: torch.Tensor, method: str, steps: int, lr: float, tol: float | None, seed: int,
-    tracker: _Tracker, opts: dict[str, Any],
+    obj: Objective,
+    w: torch.Tensor,
+    method: str,
+    steps: int,
+    lr: float,
+    tol: float | None,
+    seed: int,
+    tracker: _Tracker,
+    opts: dict[str, Any],
 ) -> tuple[torch.Tensor, int, bool, str]:
     from qml.optimize.qng import fubini_study_metric, natural_gradient
 
@@ -670,13 +719,25 @@ def _qng(
 
 # -- scipy -----------------------------------------------------------------------------------
 def _scipy(
-    obj: Objective, w: torch.Tensor, method: str, steps: int, lr: float, tol: float | None, seed: int,
-    tracker: _Tracker, opts: dict[str, Any],
+    obj: Objective,
+    w: torch.Tensor,
+    method: str,
+    steps: int,
+    lr: float,
+    tol: float | None,
+    seed: int,
+    tracker: _Tracker,
+    opts: dict[str, Any],
 ) -> tuple[torch.Tensor, int, bool, str]:
     from scipy.optimize import minimize as sp_minimize
 
-    names = {"cobyla": "COBYLA", "bfgs": "BFGS", "l-bfgs-b": "L-BFGS-B", "nelder-mead": "Nelder-Mead",
-             "powell": "Powell"}
+    names = {
+        "cobyla": "COBYLA",
+        "bfgs": "BFGS",
+        "l-bfgs-b": "L-BFGS-B",
+        "nelder-mead": "Nelder-Mead",
+        "powell": "Powell",
+    }
     gradient_free = method in _GRADIENT_FREE
     options: dict[str, Any] = {"maxiter": steps, **opts}
     if method == "cobyla":
@@ -706,8 +767,9 @@ def _scipy(
     return x, int(getattr(res, "nit", 0) or 0), bool(res.success), str(res.message)
 
 
-def settings_dict(method: str, steps: int, lr: float | None, tol: float | None,
-                  options: dict[str, Any] | None) -> dict[str, Any]:
+def settings_dict(
+    method: str, steps: int, lr: float | None, tol: float | None, options: dict[str, Any] | None
+) -> dict[str, Any]:
     """JSON-friendly optimiser settings (defaults filled in) for result records.
 
     Example:
@@ -743,8 +805,9 @@ def max_evaluations(method: str, steps: int, options: dict[str, Any] | None = No
     return None
 
 
-def as_weights(values: Sequence[float] | np.ndarray | torch.Tensor, dtype: torch.dtype = torch.float64
-               ) -> torch.Tensor:
+def as_weights(
+    values: Sequence[float] | np.ndarray | torch.Tensor, dtype: torch.dtype = torch.float64
+) -> torch.Tensor:
     """Coerce a weight vector (list, array or tensor) to a detached 1-D tensor.
 
     Example:

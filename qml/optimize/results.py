@@ -48,8 +48,12 @@ def versions(extra: tuple[str, ...] = ()) -> dict[str, str]:
 
     import qml
 
-    out = {"python": platform.python_version(), "qml": qml.__version__, "torch": str(torch.__version__),
-           "numpy": np.__version__}
+    out = {
+        "python": platform.python_version(),
+        "qml": qml.__version__,
+        "torch": str(torch.__version__),
+        "numpy": np.__version__,
+    }
     for dist in extra:
         with contextlib.suppress(md.PackageNotFoundError):
             out[dist] = md.version(dist)
@@ -77,7 +81,11 @@ def _relative(energy: float, exact: float | None) -> tuple[float | None, float |
 
 
 _SIMPLE_TYPES: dict[str, tuple[type, ...]] = {
-    "float": (int, float), "int": (int,), "str": (str,), "bool": (bool,), "None": (type(None),),
+    "float": (int, float),
+    "int": (int,),
+    "str": (str,),
+    "bool": (bool,),
+    "None": (type(None),),
 }
 
 
@@ -485,5 +493,13 @@ def load_result(path: str | Path) -> _Record:
     return _KINDS[kind].from_dict(data)
 
 
-__all__ = ["FORMAT_VERSION", "AdaptResult", "StatePrepResult", "SweepResult", "VQEResult", "load_result",
-           "register_kind", "versions"]
+__all__ = [
+    "FORMAT_VERSION",
+    "AdaptResult",
+    "StatePrepResult",
+    "SweepResult",
+    "VQEResult",
+    "load_result",
+    "register_kind",
+    "versions",
+]

@@ -158,8 +158,10 @@ def prepare_state(
         raise ConfigError("the ansatz must not read inputs; bind them into constants first")
     method = str(optimizer).lower()
     if method not in STATEPREP_OPTIMIZERS:
-        raise ConfigError(f"unknown optimizer {optimizer!r} for state preparation; valid choices: "
-                         f"{', '.join(STATEPREP_OPTIMIZERS)}")
+        raise ConfigError(
+            f"unknown optimizer {optimizer!r} for state preparation; valid choices: "
+            f"{', '.join(STATEPREP_OPTIMIZERS)}"
+        )
     sim = simulator if simulator is not None else Simulator()
     n = circuit.n_wires
     t, V, v = _target_vector(target, n, sim)

@@ -128,7 +128,11 @@ def _exact(problem: Problem, exact: ExactResult | float | bool | None) -> tuple[
 
 
 def _read_final_state(
-    sim: Simulator, circuit: Circuit, weights: Any, hamiltonian: PauliSum, ref: ExactResult | None,
+    sim: Simulator,
+    circuit: Circuit,
+    weights: Any,
+    hamiltonian: PauliSum,
+    ref: ExactResult | None,
     observables: bool,
 ) -> tuple[float | None, dict[str, Any]]:
     """The fidelity with the reference and what is read off the optimised state (for ``extra``).
@@ -292,14 +296,35 @@ def vqe(
     if isinstance(restarts, bool) or not isinstance(restarts, int) or restarts < 1:
         raise ConfigError(f"restarts must be an integer >= 1, got {restarts!r}")
     if checkpoint is not None and (restarts != 1 or layers == "auto" or executor is not None):
-        raise ConfigError("checkpoint works with one restart at a fixed depth in this process; "
-                         "drop restarts / layers='auto' / executor, or the checkpoint")
+        raise ConfigError(
+            "checkpoint works with one restart at a fixed depth in this process; "
+            "drop restarts / layers='auto' / executor, or the checkpoint"
+        )
     if resume and checkpoint is None:
         raise ConfigError("resume needs checkpoint=<file> (the state to continue from)")
     if executor is not None:
-        return _restarts_on(executor, prob, optimizer, steps, lr, seed, init, callback, tol, ansatz, layers,
-                            simulator, shots, restarts, options, exact, depth, strict, observables,
-                            restart_callback)
+        return _restarts_on(
+            executor,
+            prob,
+            optimizer,
+            steps,
+            lr,
+            seed,
+            init,
+            callback,
+            tol,
+            ansatz,
+            layers,
+            simulator,
+            shots,
+            restarts,
+            options,
+            exact,
+            depth,
+            strict,
+            observables,
+            restart_callback,
+        )
     ref, t_exact = _exact(prob, exact)  # first: the ansatz's initial sector may follow the ground level
     if isinstance(layers, str):
         if layers != "auto":
@@ -317,19 +342,41 @@ def vqe(
 
         def run(p: int, circuit: Circuit, w0: Any) -> VQEResult:
             cb = at_target if stop_early else callback
-            res = vqe(prob, optimizer, steps, lr, seed, init if w0 is None else w0, cb, tol,
-                      ansatz=ansatz, layers=p, simulator=simulator, shots=shots,
-                      restarts=restarts if w0 is None else 1, options=options,
-                      exact=ref if ref is not None else False, log_every=log_every, strict=strict,
-                      observables=observables, restart_callback=restart_callback)
+            res = vqe(
+                prob,
+                optimizer,
+                steps,
+                lr,
+                seed,
+                init if w0 is None else w0,
+                cb,
+                tol,
+                ansatz=ansatz,
+                layers=p,
+                simulator=simulator,
+                shots=shots,
+                restarts=restarts if w0 is None else 1,
+                options=options,
+                exact=ref if ref is not None else False,
+                log_every=log_every,
+                strict=strict,
+                observables=observables,
+                restart_callback=restart_callback,
+            )
             if stop_early and target_energy is not None and res.energy <= target_energy:
                 res.converged = True
                 res.message = "stopped at the energy target (DepthSearch.stop_at_target)"
             return res
 
         kind = ansatz if ansatz not in (None, "default") else prob.ansatz_names[0]
-        out = grow_depth(run, lambda p: prob.ansatz(p, ansatz), prob.n_wires, search, ref is not None,
-                         schedule=str(kind).startswith("hva"))
+        out = grow_depth(
+            run,
+            lambda p: prob.ansatz(p, ansatz),
+            prob.n_wires,
+            search,
+            ref is not None,
+            schedule=str(kind).startswith("hva"),
+        )
         out.timings["exact"] = t_exact
         out.timings["total"] += t_exact
         return out
@@ -357,8 +404,14 @@ def vqe(
         obj = Objective(circuit, prob.hamiltonian, sim, shots=shots, seed=s)
         ck = None if checkpoint is None else Checkpoint(str(checkpoint), resume=resume)
         res = minimize(obj, w0, optimizer, steps, lr, tol, s, callback, options, log_every, ck)
-        log.info("vqe %s seed %d: energy %.12g after %d evaluations (%s)", prob.name, s, res.energy,
-                 res.n_evals, res.message)
+        log.info(
+            "vqe %s seed %d: energy %.12g after %d evaluations (%s)",
+            prob.name,
+            s,
+            res.energy,
+            res.n_evals,
+            res.message,
+        )
         if best is None or res.energy < best[0]:
             best = (res.energy, res, s, how, obj)
         if restart_callback is not None and not res.interrupted:
@@ -408,8 +461,12 @@ def vqe(
         ansatz=ansatz_name,
         layers=n_layers,
         optimizer=str(optimizer).lower(),
-        settings={**settings_dict(str(optimizer).lower(), steps, lr, tol, options), "restarts": restarts,
-                  "shots": shots, **sim.settings()},
+        settings={
+            **settings_dict(str(optimizer).lower(), steps, lr, tol, options),
+            "restarts": restarts,
+            "shots": shots,
+            **sim.settings(),
+        },
         seed=s,
         seeds=seeds,
         init=how,
@@ -437,9 +494,21 @@ def vqe(
 
 
 def _sweep_segments(
-    name: str, fixed: dict[str, Any], param: str, vals: list[float], continuation: bool | str,
-    executor: Any, optimizer: str, steps: int, lr: float | None, seed: int, init: Any, callback: Any,
-    tol: float | None, vqe_kwargs: dict[str, Any], point_callback: Any = None,
+    name: str,
+    fixed: dict[str, Any],
+    param: str,
+    vals: list[float],
+    continuation: bool | str,
+    executor: Any,
+    optimizer: str,
+    steps: int,
+    lr: float | None,
+    seed: int,
+    init: Any,
+    callback: Any,
+    tol: float | None,
+    vqe_kwargs: dict[str, Any],
+    point_callback: Any = None,
 ) -> SweepResult:
     """:func:`vqe_sweep` as contiguous segments of tasks on an executor (see its ``continuation``)."""
     import re
@@ -464,15 +533,17 @@ def _sweep_segments(
         raise ConfigError("a sweep in segments needs the ansatz by name (a circuit cannot be shipped)")
     settings = {key: v for key, v in (("lr", lr), ("tol", tol)) if v is not None} | vqe_kwargs | sim_settings
     specs = [
-        TaskSpec(name, {**fixed, param: v}, ansatz, layers, str(optimizer), steps, seed, dtype, backend,
-                 settings).to_dict()
+        TaskSpec(
+            name, {**fixed, param: v}, ansatz, layers, str(optimizer), steps, seed, dtype, backend, settings
+        ).to_dict()
         for v in vals
     ]
     bounds = np.array_split(np.arange(len(vals)), k)
     t0 = time.perf_counter()
     done: dict[int, list[VQEResult]] = {}
-    for i, out, err in (executor or SerialExecutor()).as_completed(run_segment,
-                                                                   [[specs[j] for j in b] for b in bounds]):
+    for i, out, err in (executor or SerialExecutor()).as_completed(
+        run_segment, [[specs[j] for j in b] for b in bounds]
+    ):
         if err is not None:
             raise err
         done[i] = []
@@ -485,9 +556,14 @@ def _sweep_segments(
             if point_callback is not None:
                 point_callback(int(j), vals[j], res)
     results = [res for i in range(len(bounds)) for res in done[i]]
-    return SweepResult(param=param, values=vals, results=results, continuation=continuation is not False,
-                       timings={"total": time.perf_counter() - t0, "segments": k},
-                       versions=versions())
+    return SweepResult(
+        param=param,
+        values=vals,
+        results=results,
+        continuation=continuation is not False,
+        timings={"total": time.perf_counter() - t0, "segments": k},
+        versions=versions(),
+    )
 
 
 class Interrupted(KeyboardInterrupt):
@@ -508,20 +584,40 @@ class Interrupted(KeyboardInterrupt):
 
 
 def _restarts_on(
-    executor: Any, prob: Problem, optimizer: str, steps: int, lr: float | None, seed: int, init: Any,
-    callback: Any, tol: float | None, ansatz: Any, layers: Any, simulator: Simulator | None,
+    executor: Any,
+    prob: Problem,
+    optimizer: str,
+    steps: int,
+    lr: float | None,
+    seed: int,
+    init: Any,
+    callback: Any,
+    tol: float | None,
+    ansatz: Any,
+    layers: Any,
+    simulator: Simulator | None,
     shots: int | None,
-    restarts: int, options: dict[str, Any] | None, exact: Any, depth: DepthSearch | None, strict: bool,
-    observables: bool, restart_callback: RestartCallback | None = None,
+    restarts: int,
+    options: dict[str, Any] | None,
+    exact: Any,
+    depth: DepthSearch | None,
+    strict: bool,
+    observables: bool,
+    restart_callback: RestartCallback | None = None,
 ) -> VQEResult:
     """One task per restart on ``executor``; the lowest energy wins (ties: the lower seed)."""
     from qml.parallel import TaskSpec, run_task
     from qml.parallel.tasks import task_fields
     from qml.problems.registry import PROBLEMS
 
-    unsupported = {"init": init is not None, "callback": callback is not None, "a circuit as ansatz":
-                   isinstance(ansatz, Circuit), "shots": shots is not None, "exact": exact is not None,
-                   "depth": depth is not None}
+    unsupported = {
+        "init": init is not None,
+        "callback": callback is not None,
+        "a circuit as ansatz": isinstance(ansatz, Circuit),
+        "shots": shots is not None,
+        "exact": exact is not None,
+        "depth": depth is not None,
+    }
     if prob.name not in PROBLEMS or any(unsupported.values()):
         what = [k for k, v in unsupported.items() if v] or ["a custom problem"]
         raise ConfigError(
@@ -535,8 +631,10 @@ def _restarts_on(
     if strict or observables:
         settings.update(strict=strict, observables=observables)
     params = {k: v for k, v in prob.params.items() if v is not None}
-    specs = [TaskSpec(prob.name, params, ansatz, layers, str(optimizer), steps, seed + r, dtype, backend,
-                      settings) for r in range(restarts)]
+    specs = [
+        TaskSpec(prob.name, params, ansatz, layers, str(optimizer), steps, seed + r, dtype, backend, settings)
+        for r in range(restarts)
+    ]
     results: dict[int, dict[str, Any]] = {}
     if restart_callback is not None:
         restart_callback(0, restarts, None, None)
@@ -632,9 +730,23 @@ def vqe_sweep(
             raise ConfigError(
                 "a sweep on an executor or in segments needs a registry problem name, not a callable"
             )
-        return _sweep_segments(problem_factory, dict(problem_params or {}), param, vals, continuation,
-                               executor, optimizer, steps, lr, seed, init, callback, tol, vqe_kwargs,
-                               point_callback)
+        return _sweep_segments(
+            problem_factory,
+            dict(problem_params or {}),
+            param,
+            vals,
+            continuation,
+            executor,
+            optimizer,
+            steps,
+            lr,
+            seed,
+            init,
+            callback,
+            tol,
+            vqe_kwargs,
+            point_callback,
+        )
     t0 = time.perf_counter()
     results: list[VQEResult] = []
     for k, v in enumerate(vals):
@@ -644,8 +756,10 @@ def vqe_sweep(
             start = init if k == 0 else None  # each point grows its own depth from the start
         if start is not None and isinstance(start, VQEResult):
             p = as_problem(prob)
-            circ = vqe_kwargs["ansatz"] if isinstance(vqe_kwargs.get("ansatz"), Circuit) else p.ansatz(
-                vqe_kwargs.get("layers"), vqe_kwargs.get("ansatz")
+            circ = (
+                vqe_kwargs["ansatz"]
+                if isinstance(vqe_kwargs.get("ansatz"), Circuit)
+                else p.ansatz(vqe_kwargs.get("layers"), vqe_kwargs.get("ansatz"))
             )
             if circ.n_weights != len(start.best_weights):
                 start = None

@@ -161,8 +161,9 @@ DASK_CONFIG: dict[str, Any] = {
 def _dask_config() -> None:
     import dask
 
-    dask.config.set({**DASK_CONFIG, **{f"distributed.nanny.pre-spawn-environ.{k}": v
-                                       for k, v in WORKER_ENV.items()}})
+    dask.config.set(
+        {**DASK_CONFIG, **{f"distributed.nanny.pre-spawn-environ.{k}": v for k, v in WORKER_ENV.items()}}
+    )
 
 
 def _require_dask() -> None:

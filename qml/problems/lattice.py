@@ -279,5 +279,15 @@ def make_lattice(
     return lat
 
 
-__all__ = ["BOND_KINDS", "LATTICES", "Edge", "Lattice", "chain", "ladder", "make_lattice", "ring", "square",
-           "triangular"]
+__all__ = [
+    "BOND_KINDS",
+    "LATTICES",
+    "Edge",
+    "Lattice",
+    "chain",
+    "ladder",
+    "make_lattice",
+    "ring",
+    "square",
+    "triangular",
+]

@@ -77,12 +77,30 @@ log = logging.getLogger(__name__)
 #: the exact reference takes milliseconds and no valence orbital (such as one of the
 #: degenerate pi pair) is cut off.
 MOLECULES: dict[str, dict[str, Any]] = {
-    "h2": {"symbols": ("H", "H"), "electrons": 2, "active": (None, None), "bond_length": 0.74,
-           "formula": "H2", "geometry": (("H", 0.0), ("H", 1.0))},
-    "lih": {"symbols": ("Li", "H"), "electrons": 4, "active": (2, 5), "bond_length": 1.6,
-            "formula": "LiH", "geometry": (("Li", 0.0), ("H", 1.0))},
-    "beh2": {"symbols": ("Be", "H", "H"), "electrons": 6, "active": (4, 6), "bond_length": 1.33,
-             "formula": "BeH2", "geometry": (("Be", 0.0), ("H", -1.0), ("H", 1.0))},
+    "h2": {
+        "symbols": ("H", "H"),
+        "electrons": 2,
+        "active": (None, None),
+        "bond_length": 0.74,
+        "formula": "H2",
+        "geometry": (("H", 0.0), ("H", 1.0)),
+    },
+    "lih": {
+        "symbols": ("Li", "H"),
+        "electrons": 4,
+        "active": (2, 5),
+        "bond_length": 1.6,
+        "formula": "LiH",
+        "geometry": (("Li", 0.0), ("H", 1.0)),
+    },
+    "beh2": {
+        "symbols": ("Be", "H", "H"),
+        "electrons": 6,
+        "active": (4, 6),
+        "bond_length": 1.33,
+        "formula": "BeH2",
+        "geometry": (("Be", 0.0), ("H", -1.0), ("H", 1.0)),
+    },
 }
 
 #: Where the integrals come from: ``"auto"`` (PySCF when installed; without it PennyLane's
@@ -167,8 +185,13 @@ def _entries(geometry: Any) -> list[tuple[str, Any, list[Any]]]:
     if isinstance(geometry, Sequence):
         for i, item in enumerate(geometry):
             where = f"geometry entry {i + 1} {item!r}"
-            if isinstance(item, Sequence) and not isinstance(item, str) and len(item) == 2 \
-                    and isinstance(item[1], Sequence) and not isinstance(item[1], str):
+            if (
+                isinstance(item, Sequence)
+                and not isinstance(item, str)
+                and len(item) == 2
+                and isinstance(item[1], Sequence)
+                and not isinstance(item[1], str)
+            ):
                 out.append((where, item[0], list(item[1])))
             elif isinstance(item, Sequence) and not isinstance(item, str) and len(item) == 4:
                 out.append((where, item[0], list(item[1:])))
@@ -385,12 +408,25 @@ def _warn_degenerate_cut(energies: np.ndarray, cuts: Sequence[int], label: str) 
             log.warning(
                 "%s: the active space cuts between degenerate orbitals %d and %d (energy %.6f Ha); the "
                 "result then depends on an arbitrary orbital rotation: include both or neither",
-                label, b - 1, b, energies[b],
+                label,
+                b - 1,
+                b,
+                energies[b],
             )
 
 
-def _from_pyscf(atoms: Atoms, unit: str, basis: str, charge: int, unpaired: int, ne: int, ae: int,
-                ao: int | None, formula: str, max_qubits: int) -> tuple[PauliSum, dict[str, Any]]:
+def _from_pyscf(
+    atoms: Atoms,
+    unit: str,
+    basis: str,
+    charge: int,
+    unpaired: int,
+    ne: int,
+    ae: int,
+    ao: int | None,
+    formula: str,
+    max_qubits: int,
+) -> tuple[PauliSum, dict[str, Any]]:
     from pyscf import ao2mo, gto, mcscf, scf
     from pyscf.lib.exceptions import BasisNotFoundError
 
@@ -398,8 +434,14 @@ def _from_pyscf(atoms: Atoms, unit: str, basis: str, charge: int, unpaired: int,
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # PySCF suggests basis-set-exchange for unknown names
-            mol = gto.M(atom=[[s, list(xyz)] for s, xyz in atoms], basis=basis, charge=charge, spin=unpaired,
-                        unit=unit, verbose=0)
+            mol = gto.M(
+                atom=[[s, list(xyz)] for s, xyz in atoms],
+                basis=basis,
+                charge=charge,
+                spin=unpaired,
+                unit=unit,
+                verbose=0,
+            )
     except (BasisNotFoundError, KeyError) as err:
         reason = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
         raise ConfigError(
@@ -409,8 +451,11 @@ def _from_pyscf(atoms: Atoms, unit: str, basis: str, charge: int, unpaired: int,
     mf = scf.RHF(mol) if unpaired == 0 else scf.ROHF(mol)
     mf.kernel()
     if not mf.converged:
-        log.warning("%s: the %s did not converge; the orbitals (and the active space) may be off",
-                    label, type(mf).__name__)
+        log.warning(
+            "%s: the %s did not converge; the orbitals (and the active space) may be off",
+            label,
+            type(mf).__name__,
+        )
     n_mo = int(mf.mo_coeff.shape[1])
     n_core = (ne - ae) // 2
     n_alpha, n_beta = (ae + unpaired) // 2, (ae - unpaired) // 2
@@ -418,7 +463,7 @@ def _from_pyscf(atoms: Atoms, unit: str, basis: str, charge: int, unpaired: int,
     _check_available(ao, n_mo, n_core, label)
     _check_width(ao, n_alpha, label, max_qubits)
     occ = np.rint(mf.mo_occ).astype(int)
-    if np.any(occ[:n_core] != 2) or np.any(occ[n_core + ao:] != 0):
+    if np.any(occ[:n_core] != 2) or np.any(occ[n_core + ao :] != 0):
         raise ConfigError(
             f"the Hartree-Fock occupations of {label} ({occ.tolist()}) do not fit {n_core} frozen core and "
             f"{ao} active orbitals; choose an active space that holds every partly occupied orbital"
@@ -428,15 +473,35 @@ def _from_pyscf(atoms: Atoms, unit: str, basis: str, charge: int, unpaired: int,
     one, core = mc.get_h1eff()
     two = ao2mo.restore(1, mc.get_h2eff(), ao)
     H = _jordan_wigner(float(core), one, two)
-    hf = [w for k, o in enumerate(occ[n_core:n_core + ao]) for w in ((2 * k,) if o == 1 else
-                                                                      (2 * k, 2 * k + 1) if o == 2 else ())]
+    hf = [
+        w
+        for k, o in enumerate(occ[n_core : n_core + ao])
+        for w in ((2 * k,) if o == 1 else (2 * k, 2 * k + 1) if o == 2 else ())
+    ]
     extra = {"scf_energy": float(mf.e_tot), "scf_converged": bool(mf.converged), "n_orbitals_total": n_mo}
-    return H, {"n_qubits": 2 * ao, "n_core": n_core, "n_orbitals": ao, "n_alpha": n_alpha, "n_beta": n_beta,
-               "hf_occupation": hf, **extra}
+    return H, {
+        "n_qubits": 2 * ao,
+        "n_core": n_core,
+        "n_orbitals": ao,
+        "n_alpha": n_alpha,
+        "n_beta": n_beta,
+        "hf_occupation": hf,
+        **extra,
+    }
 
 
-def _from_dhf(atoms: Atoms, unit: str, basis: str, charge: int, unpaired: int, ne: int, ae: int,
-              ao: int | None, formula: str, max_qubits: int) -> tuple[PauliSum, dict[str, Any]]:
+def _from_dhf(
+    atoms: Atoms,
+    unit: str,
+    basis: str,
+    charge: int,
+    unpaired: int,
+    ne: int,
+    ae: int,
+    ao: int | None,
+    formula: str,
+    max_qubits: int,
+) -> tuple[PauliSum, dict[str, Any]]:
     label = f"{formula} in {basis}"
     if unpaired:
         raise ConfigError(
@@ -447,11 +512,13 @@ def _from_dhf(atoms: Atoms, unit: str, basis: str, charge: int, unpaired: int, n
 
     coords = np.array([xyz for _, xyz in atoms], dtype=float).ravel()
     try:
-        mol = qp.qchem.Molecule([s for s, _ in atoms], coords, charge=charge, mult=1, basis_name=basis,
-                                unit=unit)
+        mol = qp.qchem.Molecule(
+            [s for s, _ in atoms], coords, charge=charge, mult=1, basis_name=basis, unit=unit
+        )
     except ValueError as err:
-        raise ConfigError(f"PennyLane's dhf cannot build {formula} in basis {basis!r}: "
-                         f"{str(err).splitlines()[0]}") from None
+        raise ConfigError(
+            f"PennyLane's dhf cannot build {formula} in basis {basis!r}: {str(err).splitlines()[0]}"
+        ) from None
     n_mo = int(mol.n_orbitals)
     n_core = (ne - ae) // 2
     ao = n_mo - n_core if ao is None else ao
@@ -461,8 +528,15 @@ def _from_dhf(atoms: Atoms, unit: str, basis: str, charge: int, unpaired: int, n
         mol, method="dhf", active_electrons=ae, active_orbitals=ao, mapping="jordan_wigner"
     )
     H = from_pennylane(op)
-    return H, {"n_qubits": int(n_qubits), "n_core": n_core, "n_orbitals": ao, "n_alpha": ae // 2,
-               "n_beta": ae // 2, "hf_occupation": list(range(ae)), "n_orbitals_total": n_mo}
+    return H, {
+        "n_qubits": int(n_qubits),
+        "n_core": n_core,
+        "n_orbitals": ao,
+        "n_alpha": ae // 2,
+        "n_beta": ae // 2,
+        "hf_occupation": list(range(ae)),
+        "n_orbitals_total": n_mo,
+    }
 
 
 def molecular_hamiltonian_from(
@@ -586,8 +660,14 @@ def molecular_hamiltonian_from(
         "build_seconds": time.perf_counter() - t0,
     }
     _CACHE[key] = (H, info)
-    log.info("built the %s Hamiltonian (%s integrals): %d qubits, %d terms, %.2f s", label, src,
-             info["n_qubits"], len(H), info["build_seconds"])
+    log.info(
+        "built the %s Hamiltonian (%s integrals): %d qubits, %d terms, %.2f s",
+        label,
+        src,
+        info["n_qubits"],
+        len(H),
+        info["build_seconds"],
+    )
     if path is not None:
         _store(path, key, H, info)
     return H, dict(info)

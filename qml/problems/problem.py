@@ -324,13 +324,23 @@ class Problem:
             assert self.closed_form is not None
             label = self._sector_label()
             res = ExactResult(
-                float(self.closed_form()), None, np.empty(0), "closed-form (no ED state)", label,
-                accuracy="machine precision (closed form; no state)", n_wires=self.n_wires,
+                float(self.closed_form()),
+                None,
+                np.empty(0),
+                "closed-form (no ED state)",
+                label,
+                accuracy="machine precision (closed form; no state)",
+                n_wires=self.n_wires,
             )
         else:
             res = self._exact_ed(levels)
-        log.info("%s: exact reference by %s (%d qubits): E = %.12g", self.name, res.method, self.n_wires,
-                 res.energy)
+        log.info(
+            "%s: exact reference by %s (%d qubits): E = %.12g",
+            self.name,
+            res.method,
+            self.n_wires,
+            res.energy,
+        )
         self._cache[key] = res
         return res
 
@@ -521,8 +531,12 @@ class Problem:
         default = 0.0 if self.n_wires % 2 == 0 else 0.5
         cached = [v for k, v in self._cache.items() if k.startswith("exact")]
         if not cached and self.n_wires > AUTO_SECTOR_WIRES:
-            log.info("%s: %d qubits, exact reference not yet computed: ansatz starts at Sz = %g",
-                     self.name, self.n_wires, default)
+            log.info(
+                "%s: %d qubits, exact reference not yet computed: ansatz starts at Sz = %g",
+                self.name,
+                self.n_wires,
+                default,
+            )
             return default
         ex = cached[0] if cached else self.exact()
         if ex.symmetry != "Sz" or not ex.sector_values:

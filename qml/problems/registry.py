@@ -362,10 +362,18 @@ def _build_tfim(p: dict[str, Any]) -> Problem:
         return c
 
     return _spin_problem(
-        "tfim", p, H, lat,
+        "tfim",
+        p,
+        H,
+        lat,
         f"TFIM -J ZZ - h X on {lat.label()}, J={J:g}, h={h:g} ({units} units)",
         {"hva": tfim_hva, "hea": _hea(n), "hva-sb": tfim_hva_sb},
-        units, None, 0.0, init, closed, _free_fermion(lat, "tfim", J=J, h=h, units=units),
+        units,
+        None,
+        0.0,
+        init,
+        closed,
+        _free_fermion(lat, "tfim", J=J, h=h, units=units),
     )
 
 
@@ -378,10 +386,20 @@ def _build_xxz(p: dict[str, Any], name: str = "xxz") -> Problem:
     H = spins.xxz(lat, J=J, delta=delta, h=h, units=units)
     what = "Heisenberg J S.S" if name == "heisenberg" else f"XXZ (Delta={delta:g}, h={h:g})"
     return _spin_problem(
-        name, p, H, lat, f"{what} on {lat.label()}, J={J:g} ({units} units)",
-        {"hva": _singlet_hva(H, lat.n_sites), "hea": _hea(lat.n_sites),
-         "hva-local": _singlet_hva(H, lat.n_sites, local=True)},
-        units, None, 0.0, _singlets(lat.n_sites),
+        name,
+        p,
+        H,
+        lat,
+        f"{what} on {lat.label()}, J={J:g} ({units} units)",
+        {
+            "hva": _singlet_hva(H, lat.n_sites),
+            "hea": _hea(lat.n_sites),
+            "hva-local": _singlet_hva(H, lat.n_sites, local=True),
+        },
+        units,
+        None,
+        0.0,
+        _singlets(lat.n_sites),
     )
 
 
@@ -395,10 +413,20 @@ def _build_j1j2(p: dict[str, Any]) -> Problem:
     J1, J2 = _float("J1", p["J1"]), _float("J2", p["J2"])
     H = spins.j1j2(lat, J1=J1, J2=J2, units=units)
     return _spin_problem(
-        "j1j2", p, H, lat, f"J1-J2 Heisenberg on {lat.label()}, J1={J1:g}, J2={J2:g} ({units} units)",
-        {"hva": _singlet_hva(H, lat.n_sites), "hea": _hea(lat.n_sites),
-         "hva-local": _singlet_hva(H, lat.n_sites, local=True)},
-        units, None, 0.0, _singlets(lat.n_sites),
+        "j1j2",
+        p,
+        H,
+        lat,
+        f"J1-J2 Heisenberg on {lat.label()}, J1={J1:g}, J2={J2:g} ({units} units)",
+        {
+            "hva": _singlet_hva(H, lat.n_sites),
+            "hea": _hea(lat.n_sites),
+            "hva-local": _singlet_hva(H, lat.n_sites, local=True),
+        },
+        units,
+        None,
+        0.0,
+        _singlets(lat.n_sites),
     )
 
 
@@ -409,9 +437,18 @@ def _build_xy(p: dict[str, Any]) -> Problem:
     H = spins.xy(lat, J=J, gamma=gamma, h=h, units=units)
     n = lat.n_sites
     return _spin_problem(
-        "xy", p, H, lat, f"XY model on {lat.label()}, J={J:g}, gamma={gamma:g}, h={h:g} ({units} units)",
+        "xy",
+        p,
+        H,
+        lat,
+        f"XY model on {lat.label()}, J={J:g}, gamma={gamma:g}, h={h:g} ({units} units)",
         {"hea": _hea(n), "hva": _singlet_hva(H, n)},
-        units, None, 0.0, _singlets(n), None, _free_fermion(lat, "xy", J=J, gamma=gamma, h=h, units=units),
+        units,
+        None,
+        0.0,
+        _singlets(n),
+        None,
+        _free_fermion(lat, "xy", J=J, gamma=gamma, h=h, units=units),
     )
 
 
@@ -422,10 +459,16 @@ def _build_metavqe(p: dict[str, Any]) -> Problem:
     H = spins.metavqe(lat, delta=delta, lam=lam, units=units)
     n = lat.n_sites
     return _spin_problem(
-        "metavqe", p, H, lat,
+        "metavqe",
+        p,
+        H,
+        lat,
         f"meta-VQE XXZ family on {lat.label()}, Delta={delta:g}, lambda={lam:g} ({units} units)",
         {"hva": _singlet_hva(H, n), "hea": _hea(n)},
-        units, None, 0.0, _singlets(n),
+        units,
+        None,
+        0.0,
+        _singlets(n),
     )
 
 
@@ -443,9 +486,9 @@ def _excitations_from(
     doubles = [
         (s, r, q, p)
         for i, s in enumerate(occ)
-        for r in occ[i + 1:]
+        for r in occ[i + 1 :]
         for j, q in enumerate(virt)
-        for p in virt[j + 1:]
+        for p in virt[j + 1 :]
         if (s % 2) + (r % 2) == (q % 2) + (p % 2)
     ]
     return singles, doubles
@@ -478,7 +521,8 @@ def _molecule_problem(
     if occupied == tuple(range(ne)):
         reference = hartree_fock_state(ne, nq)
         ansatze: dict[str, Callable[[int], Circuit]] = {
-            "asd": repeated(all_singles_doubles), "uccsd": repeated(uccsd)
+            "asd": repeated(all_singles_doubles),
+            "uccsd": repeated(uccsd),
         }
     else:
         reference = Circuit(nq, name="hartree_fock")
@@ -536,8 +580,14 @@ def _build_beh2(p: dict[str, Any]) -> Problem:
 
 def _build_general_molecule(p: dict[str, Any]) -> Problem:
     H, info = molecular_hamiltonian_from(
-        p["geometry"], p["basis"], p["charge"], p["multiplicity"], p.get("active_electrons"),
-        p.get("active_orbitals"), p["unit"], max_qubits=MAX_ED_WIRES,
+        p["geometry"],
+        p["basis"],
+        p["charge"],
+        p["multiplicity"],
+        p.get("active_electrons"),
+        p.get("active_orbitals"),
+        p["unit"],
+        max_qubits=MAX_ED_WIRES,
     )
     nq, ne = info["n_qubits"], info["n_electrons"]
     geometry = "; ".join(f"{s} {x:g} {y:g} {z:g}" for s, (x, y, z) in info["geometry"])
@@ -555,31 +605,61 @@ _UNITS_SPIN = {"units": "spin"}
 
 #: All registered problems.
 PROBLEMS: dict[str, ProblemSpec] = {
-    "tfim": ProblemSpec(_build_tfim, {**_SPIN_DEFAULTS, "J": 1.0, "h": 1.0, **_UNITS_PAULI},
-                        "transverse-field Ising model -J ZZ - h X"),
-    "xxz": ProblemSpec(_build_xxz, {**_SPIN_DEFAULTS, "J": 1.0, "delta": 1.0, "h": 0.0, **_UNITS_SPIN},
-                       "XXZ model J (SxSx + SySy + Delta SzSz) + h Sz"),
-    "heisenberg": ProblemSpec(_build_heisenberg, {**_SPIN_DEFAULTS, "J": 1.0, "h": 0.0, **_UNITS_SPIN},
-                              "Heisenberg model J S.S + h Sz"),
-    "j1j2": ProblemSpec(_build_j1j2, {**_SPIN_DEFAULTS, "J1": 1.0, "J2": 0.5, **_UNITS_SPIN},
-                        "J1-J2 Heisenberg model"),
-    "xy": ProblemSpec(_build_xy, {**_SPIN_DEFAULTS, "J": 1.0, "gamma": 0.0, "h": 0.0, **_UNITS_PAULI},
-                      "anisotropic XY model in a field"),
-    "metavqe": ProblemSpec(_build_metavqe, {**_SPIN_DEFAULTS, "delta": 1.0, "lam": 0.0, **_UNITS_PAULI},
-                           "meta-VQE family sum(XX + YY + Delta ZZ) + lambda sum Z"),
-    "h2": ProblemSpec(_build_h2, {"bond_length": MOLECULES["h2"]["bond_length"]},
-                      "H2 STO-3G, Jordan-Wigner (4 qubits)"),
-    "lih": ProblemSpec(_build_lih, {"bond_length": MOLECULES["lih"]["bond_length"], "active_electrons": 2,
-                                    "active_orbitals": 5},
-                       "LiH STO-3G, Jordan-Wigner, frozen-core active space (10 qubits)"),
-    "beh2": ProblemSpec(_build_beh2, {"bond_length": MOLECULES["beh2"]["bond_length"], "active_electrons": 4,
-                                      "active_orbitals": 6},
-                        "linear H-Be-H STO-3G, Jordan-Wigner, frozen Be 1s (12 qubits)"),
-    "molecule": ProblemSpec(_build_general_molecule, {
-        "geometry": "H 0 0 0; H 0 0 0.74", "basis": "sto-3g", "charge": 0, "multiplicity": 1,
-        "active_electrons": None, "active_orbitals": None, "unit": "angstrom"},
+    "tfim": ProblemSpec(
+        _build_tfim,
+        {**_SPIN_DEFAULTS, "J": 1.0, "h": 1.0, **_UNITS_PAULI},
+        "transverse-field Ising model -J ZZ - h X",
+    ),
+    "xxz": ProblemSpec(
+        _build_xxz,
+        {**_SPIN_DEFAULTS, "J": 1.0, "delta": 1.0, "h": 0.0, **_UNITS_SPIN},
+        "XXZ model J (SxSx + SySy + Delta SzSz) + h Sz",
+    ),
+    "heisenberg": ProblemSpec(
+        _build_heisenberg,
+        {**_SPIN_DEFAULTS, "J": 1.0, "h": 0.0, **_UNITS_SPIN},
+        "Heisenberg model J S.S + h Sz",
+    ),
+    "j1j2": ProblemSpec(
+        _build_j1j2, {**_SPIN_DEFAULTS, "J1": 1.0, "J2": 0.5, **_UNITS_SPIN}, "J1-J2 Heisenberg model"
+    ),
+    "xy": ProblemSpec(
+        _build_xy,
+        {**_SPIN_DEFAULTS, "J": 1.0, "gamma": 0.0, "h": 0.0, **_UNITS_PAULI},
+        "anisotropic XY model in a field",
+    ),
+    "metavqe": ProblemSpec(
+        _build_metavqe,
+        {**_SPIN_DEFAULTS, "delta": 1.0, "lam": 0.0, **_UNITS_PAULI},
+        "meta-VQE family sum(XX + YY + Delta ZZ) + lambda sum Z",
+    ),
+    "h2": ProblemSpec(
+        _build_h2, {"bond_length": MOLECULES["h2"]["bond_length"]}, "H2 STO-3G, Jordan-Wigner (4 qubits)"
+    ),
+    "lih": ProblemSpec(
+        _build_lih,
+        {"bond_length": MOLECULES["lih"]["bond_length"], "active_electrons": 2, "active_orbitals": 5},
+        "LiH STO-3G, Jordan-Wigner, frozen-core active space (10 qubits)",
+    ),
+    "beh2": ProblemSpec(
+        _build_beh2,
+        {"bond_length": MOLECULES["beh2"]["bond_length"], "active_electrons": 4, "active_orbitals": 6},
+        "linear H-Be-H STO-3G, Jordan-Wigner, frozen Be 1s (12 qubits)",
+    ),
+    "molecule": ProblemSpec(
+        _build_general_molecule,
+        {
+            "geometry": "H 0 0 0; H 0 0 0.74",
+            "basis": "sto-3g",
+            "charge": 0,
+            "multiplicity": 1,
+            "active_electrons": None,
+            "active_orbitals": None,
+            "unit": "angstrom",
+        },
         "any molecule from PySCF integrals: geometry 'Li 0 0 0; H 0 0 1.6', basis, charge, "
-        "multiplicity, active space"),
+        "multiplicity, active space",
+    ),
 }
 
 

@@ -72,9 +72,7 @@ def angle_encoding(n_wires: int, rotation: str = "X", n_features: int | None = N
     return c
 
 
-def iqp_encoding(
-    n_wires: int, n_repeats: int = 1, pattern: Sequence[Sequence[int]] | None = None
-) -> Circuit:
+def iqp_encoding(n_wires: int, n_repeats: int = 1, pattern: Sequence[Sequence[int]] | None = None) -> Circuit:
     """IQP encoding, the same circuit as PennyLane's ``qp.IQPEmbedding``.
 
     Each repetition applies ``H`` and ``RZ(x_j)`` on every wire ``j``, then
@@ -318,12 +316,16 @@ def amplitude_features(
     n = max(1, math.ceil(math.log2(d))) if n_wires is None else check_int("n_wires", n_wires, 1)
     dim = 2**n
     if d > dim:
-        raise CircuitError(f"x has {d} features but {n} wires hold at most {dim} amplitudes; "
-                         f"use n_wires >= {math.ceil(math.log2(d))}")
+        raise CircuitError(
+            f"x has {d} features but {n} wires hold at most {dim} amplitudes; "
+            f"use n_wires >= {math.ceil(math.log2(d))}"
+        )
     if d < dim:
         if pad_with is None:
-            raise CircuitError(f"x has {d} features but {n} wires need {dim} amplitudes; pass pad_with=0.0 "
-                             "(or another constant) to pad")
+            raise CircuitError(
+                f"x has {d} features but {n} wires need {dim} amplitudes; pass pad_with=0.0 "
+                "(or another constant) to pad"
+            )
         pad = torch.full((*t.shape[:-1], dim - d), pad_with, dtype=t.dtype, device=t.device)
         t = torch.cat([t, pad], dim=-1)
     batched = t.ndim == 2

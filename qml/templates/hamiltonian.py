@@ -90,8 +90,9 @@ def pauli_rotation(circuit: Circuit, pauli_string: PauliString | str, angle: Par
     """
     p = _as_string(pauli_string)
     if p.ops and p.ops[-1][0] >= circuit.n_wires:
-        raise CircuitError(f"the Pauli string {p} acts on wire {p.ops[-1][0]} but the circuit has "
-                         f"{circuit.n_wires} wires")
+        raise CircuitError(
+            f"the Pauli string {p} acts on wire {p.ops[-1][0]} but the circuit has {circuit.n_wires} wires"
+        )
     try:
         a = Param.of(angle)
     except TypeError as err:
@@ -102,7 +103,7 @@ def pauli_rotation(circuit: Circuit, pauli_string: PauliString | str, angle: Par
         return circuit.add("PhaseShift", 0, half).add("X", 0).add("PhaseShift", 0, half).add("X", 0)
     letters = {ltr for _, ltr in ops}
     if len(ops) == 1:
-        (w, ltr), = ops
+        ((w, ltr),) = ops
         return circuit.add("R" + ltr, w, a)
     if len(ops) == 2 and len(letters) == 1:
         ltr = ops[0][1]
@@ -157,8 +158,9 @@ def _width(n_wires: int | None, needed: int) -> int:
         return max(needed, 1)
     n = check_int("n_wires", n_wires, 1)
     if n < needed:
-        raise CircuitError(f"n_wires={n} is too small: the operators act on wire {needed - 1}, "
-                         f"so pass n_wires >= {needed}")
+        raise CircuitError(
+            f"n_wires={n} is too small: the operators act on wire {needed - 1}, so pass n_wires >= {needed}"
+        )
     return n
 
 

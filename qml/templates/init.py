@@ -44,8 +44,9 @@ def _check(strategy: str, scale: float | None) -> float:
     return float(scale)
 
 
-def _sample(shape: tuple[int, ...], strategy: str, scale: float, gen: torch.Generator,
-            dtype: torch.dtype) -> torch.Tensor:
+def _sample(
+    shape: tuple[int, ...], strategy: str, scale: float, gen: torch.Generator, dtype: torch.dtype
+) -> torch.Tensor:
     if strategy == "zeros":
         return torch.zeros(shape, dtype=dtype)
     if strategy == "normal":

@@ -76,8 +76,9 @@ def entangler_pairs(n_wires: int, pattern: str | Sequence[Sequence[int]]) -> lis
         return full_pairs(n)
     if key == "brick":
         return even_odd_pairs(n)
-    raise CircuitError(f"unknown pattern {pattern!r}; expected one of {choices(HEA_PATTERNS)} "
-                     "or a list of wire pairs")
+    raise CircuitError(
+        f"unknown pattern {pattern!r}; expected one of {choices(HEA_PATTERNS)} or a list of wire pairs"
+    )
 
 
 def hardware_efficient(
