@@ -54,7 +54,7 @@ from qml.dtypes import real_dtype
 from qml.errors import ConfigError, ConfigTypeError
 from qml.fusion import FusedProgram, apply_fstep, fstep_vjp, fused_program, match_batch, run_steps
 from qml.ir import Circuit
-from qml.memory import SimulationMemoryError, available_bytes, check_fits
+from qml.memory import SimulationMemoryError, available_bytes, check_fits, estimate_bytes
 from qml.observables import ObservablePlan
 from qml.paulis import ObservableLike, PauliString, PauliSum
 from qml.program import Program, compile_circuit
@@ -101,6 +101,38 @@ class _Run:
     collapse: FusedProgram | None = None
     weights: Tensor | None = None  # (Bw, P) and (Bx, F) as passed (for the angles of one row)
     inputs: Tensor | None = None
+
+
+@dataclass(frozen=True)
+class Route:
+    """How one :meth:`Simulator.expval` call is computed: data a user can inspect (:meth:`Simulator.explain`).
+
+    Attributes:
+        method: ``"statevector"`` or ``"mps"``.
+        measure: ``"full state"``, ``"shared tail (NumPy)"``, ``"two-register split"`` or
+            ``"matrix-product state"``.
+        diff: ``"none"`` (no gradient asked), ``"backprop"``, ``"adjoint"`` or ``"parameter-shift"``.
+        width: Qubits of the largest state simulated.
+        batch: Rows simulated.
+        states: States of ``width`` qubits held at once (the memory guard's count).
+        memory_estimate: Bytes those states take.
+        reason: Why this route, in words.
+        guard: The label of the memory check.
+
+    Example:
+        >>> Route("statevector", "full state", "none", 2, 1, 4, 256, "one forward pass").measure
+        'full state'
+    """
+
+    method: str
+    measure: str
+    diff: str
+    width: int
+    batch: int
+    states: int
+    memory_estimate: int
+    reason: str
+    guard: str = "forward"
 
 
 @dataclass(frozen=True)
@@ -426,40 +458,123 @@ class Simulator:
         run = self._prepare(circuit, weights, inputs)
         plan = _plan(tuple(obs_list), circuit.n_wires)
         dtype = self._state_dtype(run.prog)
-        n = circuit.n_wires
-        needs_grad = torch.is_grad_enabled() and run.angles.requires_grad
-        mode = self.diff
-        small = self._dense_tail(run) if mode != "parameter-shift" or not needs_grad else None
-        splittable = small is None and (mode in ("auto", "backprop") or not needs_grad)
-        sp = self._split(run, plan) if splittable else None
+        route, small, sp = self._route(run, plan, dtype)
+        log.debug("expval route: %s", route)
+        self._guard(route.width, run.batch, dtype, route.states, route.guard)
         if sp is not None:
-            self._guard(sp.width, run.batch, dtype, len(circuit.ops) + 3, "two-register")
             assert run.weights is not None
             assert run.inputs is not None
             e = split.expval(
                 sp, obs_list, run.weights, run.inputs, dtype, run.shared, run.const_rows, self.max_block
             )
         elif small is not None:
-            self._guard(n, run.batch, dtype, 6, "forward")
             e = self._expval_dense_tail(run, plan, dtype, small)
-        elif not needs_grad:
-            self._guard(n, run.batch, dtype, 4, "forward")
+        elif route.diff == "none":
             e = self._expval_nograd(run, plan, dtype)
+        elif route.diff == "backprop":
+            e = self._expval_direct(run, plan, dtype)
+        elif route.diff == "adjoint":
+            e = _AdjointExpval.apply(run.angles, self, run, plan, dtype)
         else:
-            if mode == "auto":
-                mode = self._auto_mode(n, run.batch, dtype, _saved_states(run))
-            if mode == "backprop":
-                self._guard(n, run.batch, dtype, _saved_states(run) + 3, "backprop")
-                e = self._expval_direct(run, plan, dtype)
-            elif mode == "adjoint":
-                self._guard(n, run.batch, dtype, 6, "adjoint")
-                e = _AdjointExpval.apply(run.angles, self, run, plan, dtype)
-            else:
-                self._guard(n, run.batch, dtype, 6, "parameter-shift")
-                e = _ShiftExpval.apply(run.angles, self, run, plan, dtype)
+            e = _ShiftExpval.apply(run.angles, self, run, plan, dtype)
         if single:
             e = e[..., 0]
         return self._out(e, run)
+
+    def explain(
+        self,
+        circuit: Circuit,
+        observables: ObservableLike | Sequence[ObservableLike],
+        weights: Any = None,
+        inputs: Any = None,
+    ) -> Route:
+        """The route :meth:`expval` takes for these arguments, without simulating anything.
+
+        Takes the same arguments as :meth:`expval` (a gradient is planned when ``weights`` or
+        ``inputs`` require grad and grad mode is on, as there). :meth:`expval` logs the same
+        route at DEBUG level (logger ``qml.simulator``).
+
+        Example:
+            >>> import torch
+            >>> from qml.templates import hardware_efficient
+            >>> c = hardware_efficient(4, 2)
+            >>> w = torch.zeros(c.n_weights, dtype=torch.float64, requires_grad=True)
+            >>> r = Simulator().explain(c, "Z0 Z1", w)
+            >>> r.method, r.measure, r.diff, r.width
+            ('statevector', 'full state', 'backprop', 4)
+            >>> Simulator().explain(c, "Z0 Z1", w.detach()).diff
+            'none'
+        """
+        if self._mps is not None:
+            n = circuit.n_wires
+            w = torch.as_tensor(weights) if weights is not None else None
+            x = torch.as_tensor(inputs) if inputs is not None else None
+            grad = torch.is_grad_enabled() and any(t is not None and t.requires_grad for t in (w, x))
+            rows = max([1, *(t.shape[0] for t in (w, x) if t is not None and t.dim() == 2)])
+            chi = self._mps.bond_dim
+            itemsize = torch.empty(0, dtype=self.dtype).element_size()
+            return Route(
+                "mps",
+                "matrix-product state",
+                "backprop" if grad else "none",
+                n,
+                rows,
+                0,
+                rows * n * 2 * chi * chi * itemsize,
+                f"method='mps' (bond_dim={chi}): site tensors (chi, 2, chi) per row; gradients by "
+                "autograd through the SVDs",
+            )
+        single = not isinstance(observables, (list, tuple))
+        obs_list = [as_pauli_sum(o) for o in ([observables] if single else observables)]
+        run = self._prepare(circuit, weights, inputs)
+        route, _, _ = self._route(run, _plan(tuple(obs_list), circuit.n_wires), self._state_dtype(run.prog))
+        return route
+
+    def _route(self, run: _Run, plan: ObservablePlan, dtype: torch.dtype) -> tuple[Route, Any, Any]:
+        """The route of one expval call, with the dense-tail and split plans it needs."""
+        n = run.prog.circuit.n_wires
+        needs_grad = torch.is_grad_enabled() and run.angles.requires_grad
+        mode = self.diff
+        small = self._dense_tail(run) if mode != "parameter-shift" or not needs_grad else None
+        splittable = small is None and (mode in ("auto", "backprop") or not needs_grad)
+        sp = self._split(run, plan) if splittable else None
+        shared = "; the gates after the last input-reading gate as one shared matrix" if run.collapse else ""
+        diff = "none"
+        if sp is not None:
+            width, states, guard = sp.width, len(run.prog.circuit.ops) + 3, "two-register"
+            measure, diff = "two-register split", "backprop" if needs_grad else "none"
+            why = f"few gates cross the middle: two registers of {sp.width} qubits (qml.split's cost model)"
+        elif small is not None:
+            width, states, guard = n, 6, "forward"
+            measure, diff = "shared tail (NumPy)", "adjoint" if needs_grad else "none"
+            why = "a small register on the CPU: the shared tail in NumPy with its exact matrix adjoint"
+        elif not needs_grad:
+            width, states, guard, measure = n, 4, "forward", "full state"
+            why = "no gradient asked: one forward pass" + shared
+        else:
+            measure = "full state"
+            diff = mode if mode != "auto" else self._auto_mode(n, run.batch, dtype, _saved_states(run))
+            width = n
+            states = {"backprop": _saved_states(run) + 3}.get(diff, 6)
+            guard = diff
+            why = f"diff={mode!r}"
+            if mode == "auto":
+                fits = "backprop fits in memory" if diff == "backprop" else "backprop would not fit in memory"
+                why += f" chose {diff!r} ({fits})"
+            why += shared
+        itemsize = torch.empty(0, dtype=dtype).element_size()
+        route = Route(
+            "statevector",
+            measure,
+            diff,
+            width,
+            run.batch,
+            states,
+            estimate_bytes(width, run.batch, itemsize, states),
+            why,
+            guard,
+        )
+        return route, small, sp
 
     def _split(self, run: _Run, plan: ObservablePlan) -> split.Split | None:
         """The two-register split of a shallow circuit when it pays (see :mod:`qml.split`)."""

@@ -175,4 +175,4 @@ def test_auto_depth_reaches_the_issue_targets(name, params):
     assert res.extra["depth_stop"] == "target", res.extra["depth_history"]
     assert res.rel_error <= 1e-3
     assert res.fidelity >= 0.99
-    assert seconds < 240  # 21-26 s measured; generous for a loaded CI machine
+    assert seconds < 240  # 6-30 s measured (interpolated growth); generous for a loaded CI machine

@@ -1,5 +1,7 @@
 """The native simulator: states vs the dense reference, batching, all three gradient methods."""
 
+import logging
+
 import numpy as np
 import pytest
 import torch
@@ -291,3 +293,49 @@ def test_the_parameter_shift_backward_is_memory_checked(monkeypatch):
     e = Simulator(diff="parameter-shift").expval(c, "Z0", w)  # the forward fits
     with pytest.raises(SimulationMemoryError, match="parameter-shift backward simulation of 16 qubits"):
         e.backward()
+
+
+def _routes_logged(caplog):
+    return [r.getMessage() for r in caplog.records if r.getMessage().startswith("expval route: ")]
+
+
+@pytest.mark.parametrize("diff", ["auto", "backprop", "adjoint", "parameter-shift"])
+def test_explain_names_the_route_expval_takes(diff, caplog):
+    from qml.templates import hardware_efficient
+
+    c = hardware_efficient(5, 2)
+    w = torch.linspace(-1, 1, c.n_weights, dtype=torch.float64, requires_grad=True)
+    sim = Simulator(diff=diff)
+    route = sim.explain(c, "Z0 Z1 + X2", w)
+    assert route.method == "statevector"
+    assert route.measure == "full state"
+    assert route.diff == ("backprop" if diff == "auto" else diff)
+    assert (route.width, route.batch) == (5, 1)
+    assert route.memory_estimate == route.states * 2**5 * 16  # complex128
+    assert diff in route.reason
+    with caplog.at_level(logging.DEBUG, logger="qml.simulator"):
+        sim.expval(c, "Z0 Z1 + X2", w).backward()
+    assert _routes_logged(caplog) == [f"expval route: {route}"]
+    assert sim.explain(c, "Z0 Z1 + X2", w.detach()).diff == "none"
+    with torch.no_grad():
+        assert sim.explain(c, "Z0 Z1 + X2", w).diff == "none"
+
+
+def test_explain_covers_the_shared_tail_and_the_mps_method(caplog):
+    c = Circuit(3)
+    for q in range(3):
+        c = c.add("RY", q, X(q))
+    for q in range(3):
+        c = c.add("RY", q, W(q)).add("CNOT", (q, (q + 1) % 3))
+    x = torch.rand(64, 3, dtype=torch.float64)
+    w = torch.zeros(3, dtype=torch.float64, requires_grad=True)
+    sim = Simulator()
+    route = sim.explain(c, "Z0", w, x)
+    assert route.measure == "shared tail (NumPy)"
+    assert route.batch == 64
+    with caplog.at_level(logging.DEBUG, logger="qml.simulator"):
+        sim.expval(c, "Z0", w, x)
+    assert _routes_logged(caplog) == [f"expval route: {route}"]
+    mps = Simulator(method="mps", bond_dim=8).explain(c, "Z0", w, x)
+    assert (mps.method, mps.measure, mps.diff, mps.batch) == ("mps", "matrix-product state", "backprop", 64)
+    assert "bond_dim=8" in mps.reason
