@@ -43,11 +43,15 @@ import numpy as np
 import torch
 
 from qml import kernels as K
+from qml.errors import CircuitError
+from qml.gates import GATES
 from qml.program import GateData, Program, apply_step, step_data
 
 Tensor = torch.Tensor
 
-PERM_GATES = {"CNOT", "SWAP", "Toffoli"}
+#: Gates moved as index permutations: the gate table's parameter-free permutations on 2+ wires
+#: (``GateSpec.perm``; one-qubit ones are cheaper inside fused blocks).
+PERM_GATES = frozenset(name for name, spec in GATES.items() if spec.perm is not None and spec.n_wires >= 2)
 
 
 @dataclass(frozen=True)
@@ -98,15 +102,18 @@ def perm_destination(n: int, ops: list, base: np.ndarray | None = None) -> np.nd
     """Where each basis index goes under a sequence of permutation ops (wire w = bit n-1-w)."""
     x = np.arange(2**n, dtype=np.int64) if base is None else base
     for op in ops:
-        bit = [np.int64(1) << np.int64(n - 1 - w) for w in op.wires]
-        if op.name == "SWAP":
-            a, b = (x & bit[0]) != 0, (x & bit[1]) != 0
-            x = np.where(a != b, x ^ (bit[0] | bit[1]), x)
-        else:  # CNOT, Toffoli: flip the target where all controls are 1
-            on = np.ones_like(x, dtype=bool)
-            for cb in bit[:-1]:
-                on &= (x & cb) != 0
-            x = np.where(on, x ^ bit[-1], x)
+        perm = GATES[op.name].perm
+        if perm is None:
+            raise CircuitError(f"{op.name} is not a permutation gate (GateSpec.perm is None)")
+        k = len(op.wires)
+        shifts = [np.int64(n - 1 - w) for w in op.wires]
+        local = np.zeros_like(x)
+        for s in shifts:  # the gate's wires as a local index, first wire most significant
+            local = (local << 1) | ((x >> s) & 1)
+        new = np.asarray(perm, dtype=np.int64)[local]
+        for j, s in enumerate(shifts):  # write the permuted local index back into those bits
+            b = (new >> (k - 1 - j)) & 1
+            x = (x & ~(np.int64(1) << s)) | (b << s)
     return x
 
 

@@ -72,6 +72,11 @@ class GateSpec:
             e.g. ``Sdg`` is ``qp.adjoint(qp.S)``).
         aliases: Other OpenQASM names of the gate (``"CX"``/``"cnot"`` for ``CNOT``, ``"u1"`` for
             ``PhaseShift``); with the names above, what :func:`gate_name` accepts.
+        perm: For a parameter-free gate that permutes basis states: local basis state ``j``
+            (over the gate's wires, first wire the most significant bit) goes to ``perm[j]``
+            (``CNOT``: ``(0, 1, 3, 2)``); ``None`` otherwise. Fusion, the two-register split and
+            the NumPy tail move such gates as index permutations instead of matrices
+            (:data:`qml.fusion.PERM_GATES`); tests/test_gates.py checks it against the matrix.
     """
 
     name: str
@@ -89,6 +94,7 @@ class GateSpec:
     qiskit: str = ""
     pennylane: str = ""
     aliases: tuple[str, ...] = ()
+    perm: tuple[int, ...] | None = None
 
 
 def _cplx(p: Tensor) -> torch.dtype:
@@ -255,7 +261,14 @@ def _interop(name: str) -> dict[str, Any]:
     return {"qiskit": qiskit, "pennylane": pennylane, "aliases": aliases}
 
 
-def _diag_gate(name: str, values: list[complex], inverse: str, qasm: str, real: bool = False) -> GateSpec:
+def _diag_gate(
+    name: str,
+    values: list[complex],
+    inverse: str,
+    qasm: str,
+    real: bool = False,
+    perm: tuple[int, ...] | None = None,
+) -> GateSpec:
     d = _const_diag(values)
     qiskit, pennylane, aliases = _NAMES[name]
     return GateSpec(
@@ -271,19 +284,22 @@ def _diag_gate(name: str, values: list[complex], inverse: str, qasm: str, real: 
         qiskit=qiskit,
         pennylane=pennylane,
         aliases=aliases,
+        perm=perm,
     )
 
 
 def _build() -> dict[str, GateSpec]:
     g: list[GateSpec] = [
-        _diag_gate("I", [1, 1], "I", "id", real=True),
+        _diag_gate("I", [1, 1], "I", "id", real=True, perm=(0, 1)),
         _diag_gate("Z", [1, -1], "Z", "z", real=True),
         _diag_gate("S", [1, 1j], "Sdg", "s"),
         _diag_gate("Sdg", [1, -1j], "S", "sdg"),
         _diag_gate("T", [1, _T], "Tdg", "t"),
         _diag_gate("Tdg", [1, _T.conjugate()], "T", "tdg"),
         _diag_gate("CZ", [1, 1, 1, -1], "CZ", "cz", real=True),
-        GateSpec("X", 1, 0, "dense", _const(_X), True, inverse=("X", 1.0), qasm="x", **_interop("X")),
+        GateSpec(
+            "X", 1, 0, "dense", _const(_X), True, inverse=("X", 1.0), qasm="x", **_interop("X"), perm=(1, 0)
+        ),
         GateSpec("Y", 1, 0, "dense", _const(_Y), inverse=("Y", 1.0), qasm="y", **_interop("Y")),
         GateSpec(
             "H",
@@ -344,6 +360,7 @@ def _build() -> dict[str, GateSpec]:
             inverse=("CNOT", 1.0),
             qasm="cx",
             **_interop("CNOT"),
+            perm=(0, 1, 3, 2),
         ),
         GateSpec(
             "CY",
@@ -369,6 +386,7 @@ def _build() -> dict[str, GateSpec]:
             inverse=("Toffoli", 1.0),
             qasm="ccx",
             **_interop("Toffoli"),
+            perm=(0, 1, 2, 3, 4, 5, 7, 6),
         ),
         GateSpec(
             "SWAP",
@@ -380,6 +398,7 @@ def _build() -> dict[str, GateSpec]:
             inverse=("SWAP", 1.0),
             qasm="swap",
             **_interop("SWAP"),
+            perm=(0, 2, 1, 3),
         ),
         GateSpec(
             "CRX",

@@ -512,7 +512,7 @@ class Simulator:
             grad = torch.is_grad_enabled() and any(t is not None and t.requires_grad for t in (w, x))
             rows = max([1, *(t.shape[0] for t in (w, x) if t is not None and t.dim() == 2)])
             chi = self._mps.bond_dim
-            itemsize = torch.empty(0, dtype=self.dtype).element_size()
+            itemsize = self.dtype.itemsize
             return Route(
                 "mps",
                 "matrix-product state",
@@ -562,7 +562,7 @@ class Simulator:
                 fits = "backprop fits in memory" if diff == "backprop" else "backprop would not fit in memory"
                 why += f" chose {diff!r} ({fits})"
             why += shared
-        itemsize = torch.empty(0, dtype=dtype).element_size()
+        itemsize = dtype.itemsize
         route = Route(
             "statevector",
             measure,

@@ -192,3 +192,40 @@ def test_gate_names_and_aliases_resolve_to_one_gate() -> None:
         Circuit(1).add("foo", 0)
     with pytest.raises(ValueError, match="gate 'cx' is called 'CNOT' in an Op"):
         validate_op(Op("cx", (0, 1)), 2)
+
+
+def _is_permutation_matrix(m: np.ndarray) -> bool:
+    return bool(np.allclose(m, np.round(m.real)) and ((np.round(m.real) == 1).sum(0) == 1).all())
+
+
+@pytest.mark.parametrize("name", ALL)
+def test_permutation_facts_match_the_matrix(name):
+    """``GateSpec.perm`` is set exactly for the parameter-free permutation gates, and is their matrix."""
+    spec = GATES[name]
+    if spec.n_params or spec.n_wires == 0:
+        assert spec.perm is None
+        return
+    m = spec.matrix(torch.zeros(0, dtype=torch.float64)).numpy()
+    if spec.perm is None:
+        assert not _is_permutation_matrix(m), f"{name} permutes basis states: give it GateSpec.perm"
+        return
+    p = np.zeros_like(m)
+    p[list(spec.perm), range(len(spec.perm))] = 1  # column j (state j) goes to row perm[j]
+    np.testing.assert_allclose(m, p, atol=0)
+
+
+def test_permutation_runs_match_the_dense_reference():
+    from qml.fusion import PERM_GATES, perm_destination
+    from qml.reference import dense_unitary
+
+    rng = np.random.default_rng(7)
+    n = 5
+    ops = []
+    for _ in range(12):
+        name = sorted(PERM_GATES)[rng.integers(len(PERM_GATES))]
+        wires = tuple(int(w) for w in rng.choice(n, GATES[name].n_wires, replace=False))
+        ops.append(Op(name, wires))
+    dest = perm_destination(n, ops)
+    u = dense_unitary(Circuit(n, tuple(ops)))
+    for x in range(2**n):
+        assert abs(u[dest[x], x]) == pytest.approx(1.0)
