@@ -30,8 +30,9 @@ from __future__ import annotations
 
 import ctypes
 import logging
-import os
 import sys
+
+from qml import config
 
 log = logging.getLogger(__name__)
 
@@ -44,10 +45,6 @@ _TOP_PAD = 2**30
 _state: dict[str, bool] = {}
 
 
-def _env() -> str:
-    return os.environ.get("QML_RETAIN_MEMORY", "").strip().lower()
-
-
 def retain_on_request() -> bool:
     """What the simulator calls on each run: tune ``malloc`` only if ``QML_RETAIN_MEMORY=1``.
 
@@ -58,7 +55,7 @@ def retain_on_request() -> bool:
         >>> retain_on_request() in (True, False)
         True
     """
-    if _env() in ("1", "true", "yes"):
+    if config.retain_memory():
         return retain_freed_memory()
     return _state.get("done", False)
 
@@ -73,7 +70,7 @@ def retain_freed_memory() -> bool:
     if "done" in _state:
         return _state["done"]
     ok = False
-    wanted = _env() not in ("0", "false", "no")
+    wanted = config.retain_memory() is not False
     if wanted and sys.platform.startswith("linux"):
         try:
             libc = ctypes.CDLL("libc.so.6")

@@ -195,13 +195,13 @@ def _plan(
     by_shape: dict[tuple[int, bool, int], list[int]] = {}
     product = None
     for j in steps:
-        st = fp.steps[j]
-        idx = [pm_index(j, w) for w in range(len(st.parts))]
-        if st.kind == "product":
+        fst = fp.steps[j]
+        idx = [pm_index(j, w) for w in range(len(fst.parts))]
+        if fst.kind == "product":
             idx_t = torch.tensor(idx, dtype=torch.long, device=dev)
-            product = (j, step_batched(j), idx_t, perm_src(st.perm))
+            product = (j, step_batched(j), idx_t, perm_src(fst.perm))
         else:
-            by_shape.setdefault((len(st.parts), step_batched(j), st.perm), []).append(j)
+            by_shape.setdefault((len(fst.parts), step_batched(j), fst.perm), []).append(j)
     groups = tuple(
         (
             tuple(js),
@@ -291,7 +291,7 @@ class _KronVectors(torch.autograd.Function):
     generate_vmap_rule = True
 
     @staticmethod
-    def forward(v: Tensor) -> Tensor:  # type: ignore[override]
+    def forward(v: Tensor) -> Tensor:
         return _left_products(v)[-1]
 
     @staticmethod
@@ -299,7 +299,7 @@ class _KronVectors(torch.autograd.Function):
         ctx.save_for_backward(inputs[0])
 
     @staticmethod
-    def backward(ctx: Any, g: Tensor) -> Tensor:  # type: ignore[override]
+    def backward(ctx: Any, g: Tensor) -> Tensor:
         (v,) = ctx.saved_tensors
         bx, n = v.shape[0], v.shape[1]
         lefts = _left_products(v)
@@ -370,11 +370,10 @@ def fused_data(
     if not vec:
         return out
     big = angles.shape[0] > 1
-    key = ("blockplan", dtype, dev, gd.split, big, stop)
-    plan = fp.cache.get(key)
-    if plan is None:
-        plan = fp.cache[key] = _plan(fp, vec, dtype, dev, gd.split, big)
-    assert isinstance(plan, _Plan)
+    plan = fp.cache.get(
+        ("blockdata", "plan", dtype, dev, gd.two_tables, big, stop),
+        lambda: _plan(fp, vec, dtype, dev, gd.two_tables, big),
+    )
 
     def seg(name: str, s: int, diag: bool) -> Tensor:
         return _as_mats(gd.table(name)[s][1], diag)
@@ -418,7 +417,7 @@ def fused_data(
         for j, m in zip(js, mats.unbind(1) if batched else mats[0].unbind(0), strict=True):
             out[j] = m
     if plan.product is not None:
-        j, batched, idx, src = plan.product
-        vec = _kron_vectors(_take(pm_rows if batched else m1, idx)[..., 0])  # type: ignore[arg-type]
-        out[j] = vec if src is None else permute(vec, *fp.perm_index(fp.steps[j].perm, dev))
+        j, batched, pidx, psrc = plan.product
+        pvec = _kron_vectors(_take(pm_rows if batched else m1, pidx)[..., 0])  # type: ignore[arg-type]
+        out[j] = pvec if psrc is None else permute(pvec, *fp.perm_index(fp.steps[j].perm, dev))
     return out

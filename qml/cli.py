@@ -1052,7 +1052,7 @@ def _file_method(path: str) -> str | None:
 def _cmd_run(args: argparse.Namespace) -> int:
     from qml.experiment import load_experiment, plot_result, run_experiment
     from qml.optimize.optimizers import max_evaluations
-    from qml.optimize.results import SweepResult
+    from qml.optimize.results import AdaptResult, SweepResult
 
     if _file_method(args.file) == "predict":  # wavefunction-prediction files run through qml.predict
         from qml.predict import main as predict_main
@@ -1097,7 +1097,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
                 _fmt(r.n_evals),
             )  # numbers only: no markup to escape
         con.print(table)
-    elif res is not None and res.kind == "adapt":
+    elif isinstance(res, AdaptResult):
         rows = [
             ("problem", res.problem),
             ("pool", f"{res.pool} ({res.pool_size} operators)"),
@@ -1216,6 +1216,10 @@ def thread_report() -> list[tuple[str, Any]]:
         if v in os.environ
     ]
     rows.append(("thread variables", ", ".join(env) if env else "none set"))
+    from qml import config
+
+    settings = [f"{name}={config.raw(name)}" for name in sorted(config.SETTINGS) if config.is_set(name)]
+    rows.append(("qml settings", ", ".join(settings) if settings else "none set"))
     return rows
 
 

@@ -19,7 +19,7 @@ Example:
     >>> c = Circuit(2).add("RX", 0, X(0)).add("RY", 1, W(0)).add("CNOT", (0, 1))
     >>> prog = compile_circuit(c)
     >>> fp = fuse(prog, barrier=input_cut(prog))
-    >>> [(st.kind, j >= fp.split) for j, st in enumerate(fp.steps)]  # encoding | shared tail
+    >>> [(st.kind, j >= fp.barrier_step) for j, st in enumerate(fp.steps)]  # encoding | shared tail
     [('product', False), ('prim', True), ('prim', True)]
     >>> from qml.blockdata import fused_data
     >>> data = fused_data(fp, torch.zeros(1, 2, dtype=torch.float64), torch.complex128, True)
@@ -39,34 +39,35 @@ Tensor = torch.Tensor
 
 def input_cut(prog: Program) -> int:
     """Index of the first op after the last op that reads inputs (0 when there is no such tail)."""
-    key = ("input_cut",)
-    if key not in prog.cache:
+
+    def build() -> int:
         reads = [i for i, st in enumerate(prog.steps) if st.op.reads_inputs]
-        prog.cache[key] = reads[-1] + 1 if reads and reads[-1] + 1 < len(prog.steps) else 0
-    return prog.cache[key]
+        return reads[-1] + 1 if reads and reads[-1] + 1 < len(prog.steps) else 0
+
+    return prog.cache.get(("collapse", "input_cut"), build)
 
 
 def pays(fp: FusedProgram, batch: int) -> bool:
-    """Whether the tail ``fp.steps[fp.split:]`` is cheaper as one ``2**n`` matrix for ``batch`` rows.
+    """Whether the tail ``fp.steps[fp.barrier_step:]`` is cheaper as one ``2**n`` matrix for ``batch`` rows.
 
     Cost model (multiply-adds per amplitude, fitted on W1 of ``benchmarks/``): the steps cost
     about the width of their matrices each (``work``), the matmul ``2**n / 3.5``, and building
     the matrix runs the steps on ``2**n`` rows instead of ``batch``.
     """
     dim = 2**fp.prog.circuit.n_wires
-    key = ("tail_work",)
-    if key not in fp.cache:  # the program is fixed; only the batch changes between calls
+
+    def tail_work() -> int:  # the program is fixed; only the batch changes between calls
         work = 0
-        for st in fp.steps[fp.split :]:
+        for st in fp.steps[fp.barrier_step :]:
             if st.kind == "perm":
                 work += 1
             elif st.kind == "block":
                 work += 1 if st.diag_only else 2 ** len(st.wires)
             elif st.kind == "prim":
                 work += 2 ** len(fp.prog.steps[st.prim].wires)
-        fp.cache[key] = work
-    work = fp.cache[key]
-    assert isinstance(work, int)
+        return work
+
+    work = fp.cache.get(("collapse", "tail_work"), tail_work)
     return 2 * work >= dim and dim / 3.5 + dim * work / batch < 0.9 * work
 
 
@@ -76,7 +77,7 @@ def tail_rows(
     """``U^T`` of the tail: row ``j`` is ``U|j>`` (so a batch of states ``psi`` maps to ``psi @ U^T``)."""
     n = fp.prog.circuit.n_wires
     rows: Tensor | None = None
-    for j in range(fp.split, len(fp.steps)):
+    for j in range(fp.barrier_step, len(fp.steps)):
         st, d = fp.steps[j], data[j]
         if rows is None and st.kind == "block" and len(st.wires) == n and not st.diag_only:
             assert d is not None  # a block over all wires applied to the identity is its matrix

@@ -33,7 +33,7 @@ from __future__ import annotations
 import math
 import operator
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import torch
@@ -172,7 +172,7 @@ def _weighted_norm_sq(psi: Tensor, n: int, axis: str, w: Tensor) -> Tensor:
     if axis == "z":
         return _probs(psi) @ (s @ w).square()
     ws = w * s if axis == "y" else w.expand(2**n, n)  # (2**n, n): per-amplitude weight of each flip
-    phi = sum(K.apply_flip(psi, n, (i,)) * ws[:, i] for i in range(n))
+    phi = cast(Tensor, sum(K.apply_flip(psi, n, (i,)) * ws[:, i] for i in range(n)))
     return _probs(phi).sum(-1)
 
 
@@ -276,7 +276,7 @@ def total_spin_squared(state: Tensor) -> Tensor:
     """
     psi, n, batched = _as_states(state)
     w = torch.ones(n, dtype=real_dtype(psi.dtype), device=psi.device)
-    return _finish(sum(_weighted_norm_sq(psi, n, a, w) for a in AXES) / 4, batched)
+    return _finish(cast(Tensor, sum(_weighted_norm_sq(psi, n, a, w) for a in AXES)) / 4, batched)
 
 
 def chain_momenta(n: int) -> Tensor:
@@ -416,7 +416,7 @@ def staggered_magnetization_sq(state: Tensor, signs: Any = None) -> Tensor:
     psi, n, batched = _as_states(state)
     eps = (-1.0) ** np.arange(n) if signs is None else signs
     w = _weights(eps, n, "signs", real_dtype(psi.dtype), psi.device)
-    return _finish(sum(_weighted_norm_sq(psi, n, a, w) for a in AXES) / (4 * n * n), batched)
+    return _finish(cast(Tensor, sum(_weighted_norm_sq(psi, n, a, w) for a in AXES)) / (4 * n * n), batched)
 
 
 def string_order(state: Tensor, i: int, j: int, end: str = "z", string: str = "z") -> Tensor:

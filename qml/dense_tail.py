@@ -44,7 +44,7 @@ Example:
     >>> w = torch.tensor([0.4], dtype=torch.float64, requires_grad=True)
     >>> x = torch.rand(64, 2, dtype=torch.float64)
     >>> fast = Simulator().expval(c, "Z1", w, x).sum()
-    >>> slow = Simulator(dense_tail=False).expval(c, "Z1", w, x).sum()
+    >>> slow = Simulator(methods={"numpy_tail": "never"}).expval(c, "Z1", w, x).sum()
     >>> (g_fast,) = torch.autograd.grad(fast, w)
     >>> (g_slow,) = torch.autograd.grad(slow, w)
     >>> bool(torch.allclose(fast, slow)) and bool(torch.allclose(g_fast, g_slow))
@@ -355,7 +355,7 @@ def _selection(g: int) -> np.ndarray:
 
 
 def _compile(fp: FusedProgram) -> _Tail | None:
-    """The fused steps ``fp.steps[fp.split:]`` as :class:`_Op` s; ``None`` if a gate has no table."""
+    """The fused steps ``fp.steps[fp.barrier_step:]`` as :class:`_Op` s; ``None`` if a gate has no table."""
     prog: Program = fp.prog
     n = prog.circuit.n_wires
     if any(st.slot >= 0 and _fourier(st.op.name) is None for st in prog.steps[input_cut(prog) :]):
@@ -364,7 +364,7 @@ def _compile(fp: FusedProgram) -> _Tail | None:
     ops: list[_Op] = []
     parts: list[list[int]] = []
     blocks: dict[int, list[list[int]]] = {}  # width -> part indices of each block
-    for st in fp.steps[fp.split :]:
+    for st in fp.steps[fp.barrier_step :]:
         if st.kind == "perm":
             ops.append(_perm_op(fp.perm_dest[st.perm]))
         elif st.kind == "block":
@@ -396,12 +396,12 @@ def _compile(fp: FusedProgram) -> _Tail | None:
         if idx:
             orders = [ops[k].order for k in idx]
             dim = 2 ** len(ops[idx[0]].wires)
-            order = (
+            group_order = (
                 None
                 if all(o is None for o in orders)
                 else np.stack([np.arange(dim) if o is None else o for o in orders])
             )
-            singles.append((g, np.array(idx), np.array([ops[k].row for k in idx]), order))
+            singles.append((g, np.array(idx), np.array([ops[k].row for k in idx]), group_order))
     widths = tuple((g, np.array(ids, dtype=np.int64)) for g, ids in blocks.items())
     return _Tail(
         n,
@@ -415,22 +415,23 @@ def _compile(fp: FusedProgram) -> _Tail | None:
     )
 
 
-def tail_of(fp: FusedProgram) -> _Tail | None:
-    """The compiled tail of a program fused with a barrier (cached), ``None`` when unsupported."""
-    key = ("dense_tail",)
-    if key not in fp.cache:
-        ok = fp.prog.circuit.n_wires <= MAX_WIRES and 0 <= fp.split < len(fp.steps)
-        fp.cache[key] = _compile(fp) if ok else None
-    return fp.cache[key]  # type: ignore[return-value]
+def tail_of(fp: FusedProgram, max_wires: int = MAX_WIRES) -> _Tail | None:
+    """The compiled tail of a program fused with a barrier (cached), ``None`` when unsupported
+    or wider than ``max_wires``."""
+    if fp.prog.circuit.n_wires > max_wires:
+        return None
+    return fp.cache.get(
+        ("dense_tail", "tail"), lambda: _compile(fp) if 0 <= fp.barrier_step < len(fp.steps) else None
+    )
 
 
 def head_of(fp: FusedProgram) -> _Head | None:
     """The encoding before the tail as a NumPy product state (cached), ``None`` unless it is one
     ``product`` step whose gates read no weights."""
-    key = ("dense_head",)
-    if key not in fp.cache:
+
+    def build() -> _Head | None:
         prog = fp.prog
-        head = fp.steps[: fp.split]
+        head = fp.steps[: fp.barrier_step]
         sts = [prog.steps[i] for i in range(input_cut(prog))]
         ok = (
             len(head) == 1
@@ -456,8 +457,9 @@ def head_of(fp: FusedProgram) -> _Head | None:
                     first, dfirst = full.coef[:, rows][..., cols], full.dcoef[:, :, rows][..., cols]
                     direct = _Group(full.slots[rows], full.freqs, first, dfirst, d)
             out = _Head(groups, chains, direct)
-        fp.cache[key] = out
-    return fp.cache[key]  # type: ignore[return-value]
+        return out
+
+    return fp.cache.get(("dense_tail", "head"), build)
 
 
 # -- kernels on 2**n x C matrices -------------------------------------------------------------
@@ -546,10 +548,11 @@ def head_state(head: _Head, angles: np.ndarray, dtype: np.dtype) -> np.ndarray:
         g = head.direct
         a = angles.T[g.slots[:, 0]]  # (n, B)
         powers = {1: _expi(0.5 * a)}
-        out = None
+        out: np.ndarray | None = None
         for f, c in zip(g.freqs[0], g.coef, strict=True):  # c: (n, 2) column-0 coefficients
             term = c[:, :, None] * _power(powers, f)[:, None, :]
             out = term if out is None else out + term
+        assert out is not None  # a gate has at least one frequency
         v = out  # (n, 2, B)
     else:
         tables = _tables(head.groups, angles, derivative=False)
@@ -603,13 +606,14 @@ def _build(tail: _Tail, a: np.ndarray, dtype: np.dtype, derivative: bool) -> _Fo
 def _unitary(tail: _Tail, fw: _Forward, dtype: np.dtype) -> np.ndarray:
     n = tail.n
     first = tail.ops[0]
-    if first.kind != "perm" and len(first.wires) == n:  # a gate on all wires applied to I is itself
-        t, start = fw.mats[0], 1
+    first_mat = fw.mats[0]
+    if first.kind != "perm" and len(first.wires) == n and first_mat is not None:  # U on all wires: U I = U
+        t, start = first_mat, 1
     else:
         t, start = np.eye(2**n, dtype=dtype), 0
     for op, m in zip(tail.ops[start:], fw.mats[start:], strict=True):
         t = t[op.src] if op.kind == "perm" else _left(t, m, op, n)  # type: ignore[arg-type]
-    return t  # type: ignore[return-value]
+    return t
 
 
 def _dagger(m: np.ndarray) -> np.ndarray:
@@ -647,7 +651,7 @@ def _sweep(tail: _Tail, fw: _Forward, tx: np.ndarray) -> np.ndarray:
         if order is not None:  # derivatives in sorted-wire order
             ders = np.take_along_axis(ders, order[:, None, :, None], 2)
             ders = np.take_along_axis(ders, order[:, None, None, :], 3)
-        r = np.stack([reds[k] for k in idx])  # type: ignore[misc]
+        r = np.stack([reds[k] for k in idx])
         grads = 2 * np.einsum("nab,npba->np", r, ders).real
         slots = tail.groups[g].slots[rows]
         out += np.bincount(slots.reshape(-1), weights=grads.reshape(-1), minlength=out.size)
@@ -669,7 +673,7 @@ def _chain_grads(tail: _Tail, fw: _Forward, zb: dict[int, np.ndarray], out: np.n
     hs = [np.zeros((1, 2, 2), dtype=complex)]
     for g in ch.one_q:
         mats, ders = fw.tables[g]
-        h = np.swapaxes(mats, -1, -2).conj()[:, None] @ ders  # type: ignore[operator]
+        h = np.swapaxes(mats, -1, -2).conj()[:, None] @ ders
         if h.shape[1] < p_max:
             h = np.concatenate([h, np.zeros((h.shape[0], p_max - h.shape[1], 2, 2), dtype=h.dtype)], 1)
         hs.append(h.reshape(-1, 2, 2))
@@ -711,7 +715,7 @@ def _observables(plan: ObservablePlan, n: int, dtype: np.dtype) -> _Obs:
     return plan._cache[key][0]
 
 
-_NUMPY = {
+_NUMPY: dict[torch.dtype, np.dtype[Any]] = {
     torch.complex128: np.dtype(np.complex128),
     torch.complex64: np.dtype(np.complex64),
     torch.float64: np.dtype(np.float64),
@@ -739,7 +743,7 @@ class _TailExpval(torch.autograd.Function):
     """The shared tail in NumPy, batch-sized arrays batch last (``(2**n, B)``)."""
 
     @staticmethod
-    def forward(  # type: ignore[override]
+    def forward(
         ctx: Any, psi: Tensor, angles: Tensor, tail: _Tail, plan: ObservablePlan, torch_tail: Any
     ) -> Tensor:
         pt = psi.detach().resolve_conj().numpy().T  # (d, B)
@@ -753,7 +757,8 @@ class _TailExpval(torch.autograd.Function):
             sq = np.square(phi.real) + np.square(phi.imag) if dtype.kind == "c" else np.square(phi)
             e = _mm(obs.diag.T, sq)  # (K, B)
         else:
-            hp = np.einsum("kij,jb->kib", obs.dense, phi)  # type: ignore[union-attr]
+            assert obs.dense is not None  # no diagonal form: the dense Hermitian parts
+            hp = np.einsum("kij,jb->kib", obs.dense, phi)
             e = np.einsum("ib,kib->kb", phi.conj(), hp).real
         ctx.save_for_backward(psi, angles)
         ctx.state = (pt, t, phi, fw, obs)
@@ -761,7 +766,7 @@ class _TailExpval(torch.autograd.Function):
         return torch.from_numpy(e).T
 
     @staticmethod
-    def backward(ctx: Any, grad_e: Tensor) -> tuple[Tensor | None, ...]:  # type: ignore[override]
+    def backward(ctx: Any, grad_e: Tensor) -> tuple[Tensor | None, ...]:
         psi, angles = ctx.saved_tensors
         if torch.is_grad_enabled():  # create_graph: differentiate the torch construction instead
             return _torch_vjp(ctx, psi, angles, grad_e)
@@ -801,7 +806,7 @@ def expval(psi: Tensor, angles: Tensor, tail: _Tail, plan: ObservablePlan, torch
     return _TailExpval.apply(psi, angles, tail, plan, torch_tail)
 
 
-def numpy_dtype(dtype: torch.dtype) -> np.dtype:
+def numpy_dtype(dtype: torch.dtype) -> np.dtype[Any]:
     """The NumPy dtype of a torch dtype (complex or real floating point)."""
     return _NUMPY[dtype]
 

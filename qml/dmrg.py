@@ -97,7 +97,7 @@ def _fix_autoray_namespaces() -> None:
         return cache[key]
 
     for name in ("cotengra.contract", "cotengra.core"):
-        module = sys.modules.get(name)
+        module: Any = sys.modules.get(name)  # Any: we set an attribute ModuleType does not declare
         if module is not None and getattr(module, "get_namespace", None) is original:
             module.get_namespace = get_namespace
 

@@ -58,9 +58,9 @@ def draw(circuit: Circuit, show_params: bool = False) -> str:
             level[w] = col + 1
     width = len(str(n - 1))
     lines = [f"{w:>{width}}: ─" for w in range(n)]
-    for col in columns:
-        size = max(len(s) for s in col.values())
+    for column in columns:
+        size = max(len(s) for s in column.values())
         for w in range(n):
-            s = col.get(w, "")
+            s = column.get(w, "")
             lines[w] += s + "─" * (size - len(s)) + "─"
     return "\n".join(lines)

@@ -30,7 +30,7 @@ from __future__ import annotations
 import logging
 import numbers
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, cast
 
 import numpy as np
 import torch
@@ -208,7 +208,7 @@ def _solve(
                 f"a dense eigh on dimension {dim} needs too much memory; lower dense_below so the "
                 "sparse Lanczos solver is used"
             )
-        a = m.toarray() if sp.issparse(m) else np.asarray(m)
+        a = cast(Any, m).toarray() if sp.issparse(m) else np.asarray(m)  # issparse does not narrow
         # LAPACK eigh for the k lowest pairs only: several times faster than numpy.linalg.eigh
         # (which computes all of them) for dimensions of a few hundred and up.
         try:

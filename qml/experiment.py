@@ -67,11 +67,9 @@ Example:
 
 from __future__ import annotations
 
-import copy
 import logging
 import math
 import time
-import tomllib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -81,6 +79,7 @@ import numpy as np
 
 from qml.errors import ConfigError
 from qml.optimize.results import AdaptResult, SweepResult, VQEResult, _Record, load_result, versions
+from qml.tables import merge, read_table
 
 log = logging.getLogger(__name__)
 
@@ -206,7 +205,7 @@ class ExperimentResult(_Record):
         True
     """
 
-    kind = "experiment"  # type: ignore[assignment]
+    kind = "experiment"
 
     name: str = ""
     method: str = "vqe"
@@ -249,16 +248,6 @@ _register()
 def _fail(path: str | None, msg: str) -> ConfigError:
     where = f"{path}: " if path else ""
     return ConfigError(f"{where}{msg}")
-
-
-def _merge(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
-    out = copy.deepcopy(base)
-    for k, v in over.items():
-        if isinstance(v, dict) and isinstance(out.get(k), dict):
-            out[k] = _merge(out[k], v)
-        else:
-            out[k] = copy.deepcopy(v)
-    return out
 
 
 def _check_keys(data: dict[str, Any], valid: tuple[str, ...], where: str, path: str | None) -> None:
@@ -306,7 +295,7 @@ def parse_experiment(
     if not isinstance(quick_over, dict):
         raise _fail(path, "[quick] must be a table of overrides")
     _check_keys(quick_over, tuple(k for k in _TOP_KEYS if k not in ("quick", "name")), "in [quick]", path)
-    merged = _merge({k: v for k, v in data.items() if k != "quick"}, quick_over if quick else {})
+    merged = merge({k: v for k, v in data.items() if k != "quick"}, quick_over if quick else {})
 
     for table, keys in _TABLE_KEYS.items():
         val = merged.get(table, {})
@@ -484,15 +473,7 @@ def load_experiment(path: str | Path, quick: bool = False) -> Experiment:
         'e'
     """
     p = Path(path)
-    if not p.exists():
-        raise ConfigError(f"no experiment file at {p}")
-    if p.suffix != ".toml":
-        raise ConfigError(f"{p}: experiment files are TOML; expected a .toml file")
-    try:
-        data = tomllib.loads(p.read_text())
-    except tomllib.TOMLDecodeError as err:
-        raise ConfigError(f"{p}: invalid TOML: {err}") from None
-    return parse_experiment(data, name=p.stem, quick=quick, path=str(p))
+    return parse_experiment(read_table(p), name=p.stem, quick=quick, path=str(p))
 
 
 def _simulator(exp: Experiment) -> Any:
@@ -707,7 +688,7 @@ def plot_result(result: _Record | str | Path, path: str | Path) -> Path:
 
     from qml.units import energy_label, param_label
 
-    rec = load_result(result) if isinstance(result, (str, Path)) else result
+    rec: _Record | None = load_result(result) if isinstance(result, (str, Path)) else result
     if isinstance(rec, ExperimentResult):
         rec = rec.result
     out = Path(path)

@@ -45,6 +45,7 @@ import torch
 from qml import kernels as K
 from qml.errors import CircuitError
 from qml.gates import GATES
+from qml.memo import Memo
 from qml.program import GateData, Program, apply_step, step_data
 
 Tensor = torch.Tensor
@@ -80,9 +81,9 @@ class FusedProgram:
     prog: Program
     steps: list[FStep]
     perm_dest: list[np.ndarray]
-    split: int = -1  # with a barrier: index of the first step after it (no step straddles it)
+    barrier_step: int = -1  # with a barrier: index of the first step after it (no step straddles it)
     _perm_index: dict[tuple, tuple[Tensor, Tensor]] = field(default_factory=dict, repr=False)
-    cache: dict[tuple, object] = field(default_factory=dict, repr=False)
+    cache: Memo = field(default_factory=Memo, repr=False)  # derived data (qml.memo)
 
     def perm_index(self, k: int, device: torch.device) -> tuple[Tensor, Tensor]:
         """``(src, dst)``: ``out = in[:, src]`` applies permutation ``k``; ``in = out[:, dst]`` undoes it."""
@@ -127,15 +128,15 @@ def fuse(prog: Program, max_block: int = 4, max_perm_wires: int = 24, barrier: i
             takes 8 bytes per amplitude in each direction: 256 MiB at 24 wires; beyond, each CNOT
             is a pass of its own).
         barrier: Index of an op before which all pending gates are flushed: steps
-            ``[0, split)`` apply the ops before it and steps ``[split, end)`` the rest
-            (:attr:`FusedProgram.split`); the later steps never form a product state.
+            ``[0, barrier_step)`` apply the ops before it and steps ``[barrier_step, end)`` the rest
+            (:attr:`FusedProgram.barrier_step`); the later steps never form a product state.
     """
     n = prog.circuit.n_wires
     steps: list[FStep] = []
     perms: list[np.ndarray] = []
     pending: dict[int, list[int]] = {}
     perm_run: list[int] = []
-    split = -1
+    barrier_step = -1
 
     def add_perm(dest: np.ndarray) -> int:
         for k, p in enumerate(perms):  # the same layer repeats: share the index (and the block group)
@@ -151,7 +152,7 @@ def fuse(prog: Program, max_block: int = 4, max_perm_wires: int = 24, barrier: i
             and last is not None
             and last.kind in ("block", "product")
             and len(last.wires) == n
-            and len(steps) > split
+            and len(steps) > barrier_step
         ):
             # a block over all wires (or the product state) absorbs the permutation after it
             # (its matrix rows are permuted instead of the state); no pass of its own
@@ -171,7 +172,7 @@ def fuse(prog: Program, max_block: int = 4, max_perm_wires: int = 24, barrier: i
         if not pending:
             return
         close_perm()
-        if not steps and split < 0:  # only one-qubit gates so far: the state is a product state
+        if not steps and barrier_step < 0:  # only one-qubit gates so far: the state is a product state
             parts = tuple(tuple(pending.get(w, ())) for w in range(n))
             trainable = any(prog.steps[i].slot >= 0 for p in parts for i in p)
             steps.append(FStep("product", wires=tuple(range(n)), parts=parts, trainable=trainable))
@@ -201,7 +202,7 @@ def fuse(prog: Program, max_block: int = 4, max_perm_wires: int = 24, barrier: i
         if i == barrier:
             flush()
             close_perm()
-            split = len(steps)
+            barrier_step = len(steps)
         if len(st.wires) == 1:
             pending.setdefault(st.wires[0], []).append(i)
             continue
@@ -214,7 +215,9 @@ def fuse(prog: Program, max_block: int = 4, max_perm_wires: int = 24, barrier: i
         steps.append(FStep("prim", prim=i))
     flush()
     close_perm()
-    return FusedProgram(prog, steps, perms, split if split >= 0 else (len(steps) if barrier >= 0 else -1))
+    return FusedProgram(
+        prog, steps, perms, barrier_step if barrier_step >= 0 else (len(steps) if barrier >= 0 else -1)
+    )
 
 
 def unfused(prog: Program) -> FusedProgram:
@@ -232,10 +235,10 @@ def fused_program(prog: Program, max_block: int, barrier: int = -1) -> FusedProg
         >>> fused_program(prog, 4) is fused_program(prog, 4)
         True
     """
-    key = ("fused", max_block, barrier)
-    if key not in prog.cache:
-        prog.cache[key] = fuse(prog, max_block, barrier=barrier) if max_block else unfused(prog)
-    return prog.cache[key]  # type: ignore[return-value]
+    return prog.cache.get(
+        ("fusion", "fused", max_block, barrier),
+        lambda: fuse(prog, max_block, barrier=barrier) if max_block else unfused(prog),
+    )
 
 
 def run_steps(
@@ -305,18 +308,19 @@ def fstep_data(fp: FusedProgram, j: int, fixed: list, grouped: GateData) -> Tens
             prod = out[..., :, None] * (zero if v is None else v)[..., None, :]
             out = prod.reshape(*prod.shape[:-2], -1)
         return out[..., fp.perm_index(st.perm, out.device)[0]] if st.perm >= 0 else out
-    mats = []
+    mats: list[Tensor] = []
     for part in st.parts:
-        m = None
+        mat: Tensor | None = None
         for i in part:
             d = step_data(prog, i, fixed, grouped)
             assert d is not None
             if st.diag_only:
-                m = d if m is None else d * m
+                mat = d if mat is None else d * mat
             else:
                 u = _as_matrix(prog, i, d)
-                m = u if m is None else u @ m
-        mats.append(m)
+                mat = u if mat is None else u @ mat
+        assert mat is not None  # a part holds at least one gate
+        mats.append(mat)
     out = mats[0]
     for m in mats[1:]:
         k1, k2 = out.shape[-1], m.shape[-1]
@@ -336,12 +340,12 @@ def _gather(x: Tensor, idx: Tensor) -> Tensor:
 
 class _Permute(torch.autograd.Function):
     @staticmethod
-    def forward(ctx, x: Tensor, src: Tensor, dst: Tensor) -> Tensor:  # type: ignore[override]
+    def forward(ctx, x: Tensor, src: Tensor, dst: Tensor) -> Tensor:
         ctx.dst = dst
         return _gather(x, src)
 
     @staticmethod
-    def backward(ctx, g: Tensor) -> tuple[Tensor, None, None]:  # type: ignore[override]
+    def backward(ctx, g: Tensor) -> tuple[Tensor, None, None]:
         return _gather(g, ctx.dst), None, None
 
 

@@ -22,7 +22,7 @@ Example:
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from typing import Any, Literal
 
@@ -30,7 +30,7 @@ import numpy as np
 import torch
 
 from qml.dtypes import complex_dtype, real_dtype
-from qml.errors import CircuitError
+from qml.errors import CircuitError, ConfigError
 from qml.ir import Op, Param
 
 Tensor = torch.Tensor
@@ -77,6 +77,10 @@ class GateSpec:
             (``CNOT``: ``(0, 1, 3, 2)``); ``None`` otherwise. Fusion, the two-register split and
             the NumPy tail move such gates as index permutations instead of matrices
             (:data:`qml.fusion.PERM_GATES`); tests/test_gates.py checks it against the matrix.
+        generator: Pauli letters ``P``, one per wire, when the gate is ``exp(-i theta P / 2)``
+            (``RX``: ``"X"``, ``RZZ``: ``"ZZ"``); ``""`` otherwise. :func:`rotation_gate` and
+            the templates' and circuit search's rotation tables derive from it;
+            tests/test_gates.py checks it against the matrix.
     """
 
     name: str
@@ -95,13 +99,54 @@ class GateSpec:
     pennylane: str = ""
     aliases: tuple[str, ...] = ()
     perm: tuple[int, ...] | None = None
+    generator: str = ""
+
+    @property
+    def linear_perm(self) -> bool:
+        """Whether :attr:`perm` is linear over GF(2) (``perm[a ^ b] = perm[a] ^ perm[b]``).
+
+        Such a gate maps every Z string to one Z string (:meth:`z_before`): ``CNOT``,
+        ``SWAP``, ``I``; not ``X`` (a sign) or ``Toffoli``.
+
+        Example:
+            >>> GATES["CNOT"].linear_perm, GATES["Toffoli"].linear_perm
+            (True, False)
+        """
+        p = self.perm
+        if p is None:
+            return False
+        return all(p[a ^ b] == p[a] ^ p[b] for a in range(len(p)) for b in range(a, len(p)))
+
+    def z_before(self, mask: int) -> int:
+        """The Z string ``P^dag Z^mask P`` of a linear permutation gate ``P``, over its own wires.
+
+        Bit ``k - 1 - a`` of ``mask`` is ``Z`` on the gate's wire ``a`` (first wire the most
+        significant, like :attr:`perm`). For ``P|x> = |perm x>``, ``P^dag Z^m P`` is the Z string
+        whose bit ``i`` is the parity of ``m & perm[e_i]``.
+
+        Raises:
+            ConfigError: The gate is not a linear permutation.
+
+        Example:
+            >>> GATES["CNOT"].z_before(0b01)  # Z on the target reads Z_c Z_t before the CNOT
+            3
+        """
+        if not self.linear_perm:
+            raise ConfigError(f"{self.name} does not map Z strings to Z strings (not a linear permutation)")
+        assert self.perm is not None
+        k = self.n_wires
+        out = 0
+        for i in range(k):
+            image = self.perm[1 << i]
+            out |= (bin(mask & image).count("1") & 1) << i
+        return out
 
 
 def _cplx(p: Tensor) -> torch.dtype:
     return complex_dtype(p.dtype)
 
 
-def _const(rows: list[list[complex]]) -> Callable[[Tensor], Tensor]:
+def _const(rows: Sequence[Sequence[complex]]) -> Callable[[Tensor], Tensor]:
     def f(p: Tensor) -> Tensor:
         m = torch.tensor(rows, dtype=_cplx(p), device=p.device)
         return m.expand(*p.shape[:-1], *m.shape)
@@ -109,7 +154,7 @@ def _const(rows: list[list[complex]]) -> Callable[[Tensor], Tensor]:
     return f
 
 
-def _const_diag(values: list[complex]) -> Callable[[Tensor], Tensor]:
+def _const_diag(values: Sequence[complex]) -> Callable[[Tensor], Tensor]:
     def f(p: Tensor) -> Tensor:
         d = torch.tensor(values, dtype=_cplx(p), device=p.device)
         return d.expand(*p.shape[:-1], d.shape[0])
@@ -169,7 +214,7 @@ def _controlled(target: Callable[[Tensor], Tensor], controls: int = 1) -> Callab
     return f
 
 
-def _pauli_pair(a: list[list[complex]]) -> Callable[[Tensor], Tensor]:
+def _pauli_pair(a: Sequence[Sequence[complex]]) -> Callable[[Tensor], Tensor]:
     """exp(-i theta/2 P (x) P) = cos I - i sin P(x)P for a one-qubit Pauli matrix P."""
     pp = torch.kron(torch.tensor(a, dtype=torch.complex128), torch.tensor(a, dtype=torch.complex128))
 
@@ -323,8 +368,10 @@ def _build() -> dict[str, GateSpec]:
             qasm="sxdg",
             **_interop("SXdg"),
         ),
-        GateSpec("RX", 1, 1, "dense", _rx, inverse=("RX", -1.0), qasm="rx", **_interop("RX")),
-        GateSpec("RY", 1, 1, "dense", _ry, True, inverse=("RY", -1.0), qasm="ry", **_interop("RY")),
+        GateSpec("RX", 1, 1, "dense", _rx, inverse=("RX", -1.0), qasm="rx", generator="X", **_interop("RX")),
+        GateSpec(
+            "RY", 1, 1, "dense", _ry, True, inverse=("RY", -1.0), qasm="ry", generator="Y", **_interop("RY")
+        ),
         GateSpec(
             "RZ",
             1,
@@ -334,6 +381,7 @@ def _build() -> dict[str, GateSpec]:
             diag=_rz_diag,
             inverse=("RZ", -1.0),
             qasm="rz",
+            generator="Z",
             **_interop("RZ"),
         ),
         GateSpec(
@@ -439,8 +487,28 @@ def _build() -> dict[str, GateSpec]:
             qasm="crz",
             **_interop("CRZ"),
         ),
-        GateSpec("RXX", 2, 1, "dense", _pauli_pair(_X), inverse=("RXX", -1.0), qasm="rxx", **_interop("RXX")),
-        GateSpec("RYY", 2, 1, "dense", _pauli_pair(_Y), inverse=("RYY", -1.0), qasm="ryy", **_interop("RYY")),
+        GateSpec(
+            "RXX",
+            2,
+            1,
+            "dense",
+            _pauli_pair(_X),
+            inverse=("RXX", -1.0),
+            qasm="rxx",
+            generator="XX",
+            **_interop("RXX"),
+        ),
+        GateSpec(
+            "RYY",
+            2,
+            1,
+            "dense",
+            _pauli_pair(_Y),
+            inverse=("RYY", -1.0),
+            qasm="ryy",
+            generator="YY",
+            **_interop("RYY"),
+        ),
         GateSpec(
             "RZZ",
             2,
@@ -450,6 +518,7 @@ def _build() -> dict[str, GateSpec]:
             diag=_rzz_diag,
             inverse=("RZZ", -1.0),
             qasm="rzz",
+            generator="ZZ",
             **_interop("RZZ"),
         ),
         GateSpec(
@@ -483,6 +552,28 @@ def _build() -> dict[str, GateSpec]:
 
 #: All supported gates by name.
 GATES: dict[str, GateSpec] = _build()
+
+#: Pauli letters -> the gate ``exp(-i theta P / 2)`` (``"ZZ"``: ``"RZZ"``), from ``GateSpec.generator``.
+ROTATIONS: dict[str, str] = {g.generator: name for name, g in GATES.items() if g.generator}
+
+
+def rotation_gate(letters: str) -> str:
+    """The gate ``exp(-i theta P / 2)`` for the Pauli letters ``P``, one per wire.
+
+    Raises:
+        ConfigError: No gate of the table has that generator.
+
+    Example:
+        >>> rotation_gate("ZZ"), rotation_gate("x")
+        ('RZZ', 'RX')
+    """
+    key = str(letters).upper()
+    if key not in ROTATIONS:
+        raise ConfigError(
+            f"no rotation gate has the generator {letters!r}; the rotations are "
+            + ", ".join(f"{p} ({g})" for p, g in ROTATIONS.items())
+        )
+    return ROTATIONS[key]
 
 
 def _name_table() -> dict[str, str]:
@@ -538,7 +629,7 @@ def unitary_matrix(
     return m.to(device=device, dtype=dtype)
 
 
-def _cols(matrix: tuple) -> str:
+def _cols(matrix: tuple[tuple[Any, ...], ...]) -> str:
     lengths = sorted({len(r) for r in matrix})
     return str(lengths[0]) if len(lengths) == 1 else f"(ragged: {lengths})"
 
@@ -629,4 +720,15 @@ def op_matrix(op: Op, angles: Tensor | None = None, dtype: torch.dtype = torch.c
     return spec.matrix(angles.to(real)).to(dtype)
 
 
-__all__ = ["GATES", "GateSpec", "Param", "gate_name", "inverse_op", "is_real_op", "op_matrix", "validate_op"]
+__all__ = [
+    "GATES",
+    "ROTATIONS",
+    "GateSpec",
+    "Param",
+    "gate_name",
+    "inverse_op",
+    "is_real_op",
+    "op_matrix",
+    "rotation_gate",
+    "validate_op",
+]

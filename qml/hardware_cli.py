@@ -54,13 +54,13 @@ import functools
 import json
 import logging
 import sys
-import tomllib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TextIO
 
 from qml.errors import ConfigError
+from qml.tables import read_table
 
 log = logging.getLogger(__name__)
 
@@ -188,18 +188,10 @@ def load_experiment(path: str | Path, weights_file: str | Path | None = None) ->
     from qml.ir import Circuit
 
     p = Path(path)
-    if not p.is_file():
-        raise ConfigError(f"experiment file {str(p)!r} does not exist")
-    text = p.read_text()
-    try:
-        data = tomllib.loads(text) if p.suffix.lower() == ".toml" else json.loads(text)
-    except (tomllib.TOMLDecodeError, json.JSONDecodeError) as err:
-        raise ConfigError(
-            f"cannot parse experiment file {p}: {err} (use TOML with a .toml suffix, or JSON)"
-        ) from None
-    if isinstance(data, dict) and data.get("kind") == "design":
+    data = read_table(p, (".toml", ".json"))
+    if data.get("kind") == "design":
         return _from_design_result(p)
-    if isinstance(data, dict) and "problem" in data:
+    if "problem" in data:
         return _from_vqe_file(p, weights_file)
     unknown = sorted(set(data) - set(_EXPERIMENT_KEYS))
     if unknown:
@@ -386,8 +378,8 @@ def cmd_submit(args: argparse.Namespace, out: TextIO | None = None) -> int:
     from qml.backends.base import prepare
     from qml.backends.ibm import IBMBackend, IBMOptions, estimate_cost
     from qml.backends.qiskit_common import compile_slots
-    from qml.backends.shift import shift_plan
     from qml.backends.torch_backend import measurement_groups
+    from qml.shift import shift_plan
 
     out = out or sys.stdout
     exp = load_experiment(args.experiment, getattr(args, "weights", None))

@@ -32,7 +32,7 @@ import numbers
 import operator
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
-from typing import Any, Literal
+from typing import Any, Literal, cast
 
 from qml.errors import CircuitError, ConfigTypeError
 
@@ -168,8 +168,14 @@ class Param:
         """Inverse of :meth:`to_json`."""
         if isinstance(data, (int, float)):
             return Param(float(data))
-        terms = tuple((float(c), tuple((str(s), int(i)) for s, i in refs)) for c, refs in data["t"])
+        terms = tuple((float(c), tuple((_source(s), int(i)) for s, i in refs)) for c, refs in data["t"])
         return Param(float(data.get("c", 0.0)), terms)
+
+
+def _source(s: Any) -> Source:
+    if s in ("w", "x"):
+        return cast(Source, s)
+    raise CircuitError(f"a parameter reference reads 'w' (weights) or 'x' (inputs), got {s!r}")
 
 
 def _index(index: int, what: str) -> int:

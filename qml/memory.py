@@ -8,11 +8,10 @@ Example:
 
 from __future__ import annotations
 
-import os
-
 import torch
 
-from qml.errors import ConfigError, QMLError
+from qml import config
+from qml.errors import QMLError
 
 
 class SimulationMemoryError(MemoryError, QMLError):  # MemoryError first: its __new__ (unpickling)
@@ -48,9 +47,9 @@ def available_bytes(device: torch.device | str = "cpu") -> int:
         avail = int(free)
     else:
         avail = _host_available()
-    cap = os.environ.get("QML_MEMORY_LIMIT")
-    if cap:
-        avail = min(avail, parse_bytes(cap))
+    cap = config.memory_limit()
+    if cap is not None:
+        avail = min(avail, cap)
     return avail
 
 
@@ -68,23 +67,6 @@ def _host_available() -> int:
         return int(psutil.virtual_memory().available)
     except ImportError:  # pragma: no cover - non-Linux without psutil
         return 2**62
-
-
-def parse_bytes(text: str) -> int:
-    """Parse ``"512M"``, ``"2G"``, ``"1048576"`` into bytes.
-
-    Example:
-        >>> parse_bytes("2K")
-        2048
-    """
-    t = text.strip().upper().removesuffix("B")
-    mult = {"K": 2**10, "M": 2**20, "G": 2**30, "T": 2**40}.get(t[-1:], 1)
-    try:
-        return int(float(t[:-1] if mult > 1 else t) * mult)
-    except ValueError:
-        raise ConfigError(
-            f"cannot read a byte count from {text!r}; expected e.g. 512M, 2G or 1048576"
-        ) from None
 
 
 def _fmt(n: float) -> str:
@@ -125,7 +107,7 @@ def check_fits(
     """
     itemsize = torch.empty((), dtype=dtype).element_size()
     need = estimate_bytes(n_wires, batch, itemsize, states)
-    if need < _SMALL and not os.environ.get("QML_MEMORY_LIMIT"):
+    if need < _SMALL and not config.is_set("QML_MEMORY_LIMIT"):
         return need  # not worth a query of the free memory on every call
     avail = available_bytes(device)
     if need > fraction * avail:

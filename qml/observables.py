@@ -22,7 +22,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import torch
@@ -82,7 +82,7 @@ class _SquaresAt(torch.autograd.Function):
     generate_vmap_rule = True
 
     @staticmethod
-    def forward(x: Tensor, d: Tensor) -> Tensor:  # type: ignore[override]
+    def forward(x: Tensor, d: Tensor) -> Tensor:
         return x.square() @ d
 
     @staticmethod
@@ -90,7 +90,7 @@ class _SquaresAt(torch.autograd.Function):
         ctx.save_for_backward(*inputs)
 
     @staticmethod
-    def backward(ctx: Any, g: Tensor) -> tuple[Tensor | None, None]:  # type: ignore[override]
+    def backward(ctx: Any, g: Tensor) -> tuple[Tensor | None, None]:
         x, d = ctx.saved_tensors
         if not ctx.needs_input_grad[0]:
             return None, None
@@ -231,11 +231,12 @@ class ObservablePlan:
         ds = self.diagonals(real_state, state.dtype, state.device)
         rdt = state.real.dtype if state.is_complex() else state.dtype
         if not real_state:
-            d2s = self.pair_diagonals(state.dtype, state.device)
+            d2s = cast(list[Tensor], self.pair_diagonals(state.dtype, state.device))  # None where D is
             pairs = torch.view_as_real(state).reshape(state.shape[0], -1)
         out: Tensor | int = 0
         for k, (g, D) in enumerate(zip(self.groups, ds, strict=True)):
             if not g.flip:
+                assert D is not None  # a group without flips reads a diagonal
                 out = out + (_squares_at(state, D.T) if real_state else _squares_at(pairs, d2s[k]))
                 continue
             if D is None:  # pure X strings: sum_o c_o Re<psi|X..X|psi>, no diagonal to read

@@ -35,9 +35,9 @@ import logging
 import math
 import numbers
 import re
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, overload
+from typing import TYPE_CHECKING, Any, cast, overload
 
 import numpy as np
 
@@ -46,7 +46,7 @@ from qml.errors import ConfigError, ConfigTypeError
 if TYPE_CHECKING:  # scipy is imported lazily to keep `import qml` light
     import scipy.sparse as sp
 
-__all__ = ["ObservableLike", "PauliString", "PauliSum", "expval_dense", "pauli"]
+__all__ = ["ObservableLike", "PauliString", "PauliSum", "as_observables", "expval_dense", "pauli"]
 
 logger = logging.getLogger(__name__)
 
@@ -127,7 +127,7 @@ def _factor_of(token: str) -> tuple[int, str]:
 def _parity(values: np.ndarray) -> np.ndarray:
     """Parity (0 or 1, as ``uint8``) of the popcount of each non-negative integer in ``values``."""
     if hasattr(np, "bitwise_count"):  # NumPy >= 2.0
-        out = np.bitwise_count(values)
+        out: np.ndarray = np.bitwise_count(values)
         out &= 1
         return out
     v = values.astype(np.int64, copy=True)
@@ -147,7 +147,7 @@ def _as_real(value: Any, what: str) -> float:
                 "split a non-Hermitian operator into Hermitian parts"
             )
         value = complex(value).real
-    out = float(value)  # type: ignore[arg-type]
+    out = float(value)
     if not math.isfinite(out):
         raise ConfigError(f"{what} must be finite, got {out!r}")
     return out
@@ -417,15 +417,18 @@ class PauliString:
         return PauliSum(((-1.0, self),))
 
     def __add__(self, other: Any) -> PauliSum:
-        return PauliSum(((1.0, self),)) + other
+        total: PauliSum = PauliSum(((1.0, self),)) + other
+        return total
 
     __radd__ = __add__
 
     def __sub__(self, other: Any) -> PauliSum:
-        return PauliSum(((1.0, self),)) - other
+        total: PauliSum = PauliSum(((1.0, self),)) - other
+        return total
 
     def __rsub__(self, other: Any) -> PauliSum:
-        return (-self) + other
+        total: PauliSum = (-self) + other
+        return total
 
     # -- conversion ---------------------------------------------------------------
     def to_matrix(self, n_wires: int) -> np.ndarray:
@@ -596,7 +599,7 @@ class PauliSum:
             raise ConfigTypeError(
                 f"from_terms needs an iterable of (coefficient, string) pairs, got {type(terms).__name__}"
             )
-        return PauliSum(tuple(terms))
+        return PauliSum(cast(tuple[tuple[float, PauliString], ...], tuple(terms)))  # text: normalised there
 
     @staticmethod
     def coerce(value: PauliSum | PauliString | str | float) -> PauliSum:
@@ -761,7 +764,8 @@ class PauliSum:
 
     def __rmul__(self, other: Any) -> PauliSum:
         if _is_scalar(other):
-            return self * other
+            scaled: PauliSum = self * other
+            return scaled
         if isinstance(other, PauliString):
             return _product(PauliSum.coerce(other), self)
         return NotImplemented
@@ -944,7 +948,8 @@ class PauliSum:
             [1.0, -1.0, -1.0, 1.0]
         """
         n = self._width(n_wires, MAX_DENSE_WIRES, "a dense matrix")
-        return self.to_sparse(n).toarray().astype(complex)
+        dense: np.ndarray = self.to_sparse(n).toarray().astype(complex)
+        return dense
 
     # -- text and JSON ------------------------------------------------------------
     def __str__(self) -> str:
@@ -1028,6 +1033,52 @@ def _product(a: PauliSum, b: PauliSum, atol: float = 1e-12) -> PauliSum:
 
 #: What every ``observables=`` argument takes: a Pauli sum, one Pauli string, or text (``"Z0 Z1 + 0.5*X0"``).
 ObservableLike = PauliSum | PauliString | str
+
+
+def as_observables(
+    observables: ObservableLike | Sequence[ObservableLike], n_wires: int | None = None
+) -> tuple[tuple[PauliSum, ...], bool]:
+    """One observable or a list of them as Pauli sums, and whether a single one was given.
+
+    The one place every ``observables=`` argument is read (simulators, backends, layers).
+
+    Args:
+        observables: A :data:`ObservableLike` or a list/tuple of them.
+        n_wires: When given, every observable must act within wires ``0..n_wires-1``.
+
+    Raises:
+        ConfigTypeError: An item is not a PauliSum, PauliString or text.
+        ConfigError: The list is empty, or an observable acts beyond ``n_wires``.
+
+    Example:
+        >>> obs, single = as_observables("Z0 + X1")
+        >>> len(obs), single
+        (1, True)
+        >>> as_observables(["Z0", "X1"], n_wires=2)[1]
+        False
+    """
+    single = not isinstance(observables, (list, tuple))
+    items = [observables] if single else list(cast(Sequence[ObservableLike], observables))
+    if not items:
+        raise ConfigError(
+            "observables is empty: pass at least one observable (a PauliSum, PauliString or text "
+            "like 'Z0 Z1')"
+        )
+    out = []
+    for k, o in enumerate(items):
+        if not isinstance(o, (PauliSum, PauliString, str)):
+            raise ConfigTypeError(
+                f"an observable must be a PauliSum, PauliString or text like 'Z0 Z1', got {type(o).__name__}"
+            )
+        s = PauliSum.coerce(o)
+        if n_wires is not None and s.n_wires > n_wires:
+            which = "the observable" if single else f"observable {k}"
+            raise ConfigError(
+                f"{which} ({s}) acts on wire {s.n_wires - 1} but the circuit has {n_wires} wires "
+                f"(0..{n_wires - 1})"
+            )
+        out.append(s)
+    return tuple(out), single
 
 
 def pauli(text: str) -> PauliSum:

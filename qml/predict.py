@@ -44,7 +44,6 @@ import dataclasses
 import json
 import logging
 import time
-import tomllib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -65,6 +64,7 @@ from qml.cli import (
 from qml.errors import ConfigError
 from qml.models.layer import complex_dtype
 from qml.simulator import Simulator
+from qml.tables import read_table, with_quick
 
 if TYPE_CHECKING:
     from qml.models.family_prediction import StageProgress
@@ -199,6 +199,7 @@ def _build(
 ) -> tuple[Any, dict[str, Any], Any]:
     """The trained model, timing/extra info and the per-point VQE result (reused by the baseline)."""
     from qml.models import (
+        ConditionalModel,
         EncodedConditional,
         InterpolationBaseline,
         MLPConditional,
@@ -210,6 +211,7 @@ def _build(
     )
 
     dtype = torch.float64 if sim.dtype == torch.complex128 else torch.float32
+    model: ConditionalModel
     info: dict[str, Any] = {}
     t0 = time.perf_counter()
     say = progress or (lambda stage, done, total, info: None)
@@ -441,13 +443,6 @@ _PREDICT_KEYS = (
 _CHECK_KEYS = ("min_fidelity", "mean_fidelity", "max_rel_error", "beats_baseline", "min_spearman")
 
 
-def _merge(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
-    out = dict(base)
-    for k, v in over.items():
-        out[k] = _merge(out[k], v) if isinstance(v, dict) and isinstance(out.get(k), dict) else v
-    return out
-
-
 def load_predict_file(path: str | Path, quick: bool = False) -> dict[str, Any]:
     """Read and validate a ``method = "predict"`` experiment file; returns the merged table.
 
@@ -462,18 +457,13 @@ def load_predict_file(path: str | Path, quick: bool = False) -> dict[str, Any]:
         {}
     """
     p = Path(path)
-    if not p.exists():
-        raise ConfigError(f"no experiment file at {p}")
-    try:
-        data = tomllib.loads(p.read_text())
-    except tomllib.TOMLDecodeError as err:
-        raise ConfigError(f"{p}: invalid TOML: {err}") from None
+    data = read_table(p)
     for key in data:
         if key not in _TOP:
             raise ConfigError(f"{p}: unknown key {key!r} at the top level; valid keys: {', '.join(_TOP)}")
     if data.get("method") != "predict":
         raise ConfigError(f"{p}: not a predict experiment (method = {data.get('method')!r}); use 'qml run'")
-    merged = _merge({k: v for k, v in data.items() if k != "quick"}, data.get("quick", {}) if quick else {})
+    merged = with_quick(data, quick)
     from qml.problems.registry import PROBLEMS
 
     family = isinstance(merged.get("predict"), dict) and "vary" in merged["predict"]

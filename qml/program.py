@@ -27,6 +27,7 @@ from qml import kernels as K
 from qml.dtypes import real_dtype
 from qml.gates import GATES, is_real_op, unitary_matrix
 from qml.ir import Circuit, Op
+from qml.memo import Memo
 
 Tensor = torch.Tensor
 
@@ -59,9 +60,10 @@ class GateData:
         self, prog: Program, angles: Tensor, dtype: torch.dtype, shared_rows: bool, const_rows: bool = False
     ) -> None:
         self.prog, self.angles, self.dtype = prog, angles, dtype
-        self.split = shared_rows and angles.shape[0] > 1
+        # shared rows in a batch: gates that read weights only get one table, the rest per row
+        self.two_tables = shared_rows and angles.shape[0] > 1
         # per-row data that no gradient flows into (inputs without grad, no weights mixed in)
-        self.row_angles = angles.detach() if const_rows and self.split else angles
+        self.row_angles = angles.detach() if const_rows and self.two_tables else angles
         self._tables: dict[str, list[tuple[list[int], Tensor]]] = {}
         self._ops: dict[str, list[Tensor]] = {}
 
@@ -74,8 +76,8 @@ class GateData:
             step = next(st for st in prog.steps if st.op.name == name and st.slot >= 0)
             fn = _data_fn(step, self.dtype)
             out = []
-            for reads_x, pos in prog.table_layout(name, self.split):
-                key = (angles.device, name, reads_x if self.split else None)
+            for reads_x, pos in prog.table_layout(name, self.two_tables):
+                key = (angles.device, name, reads_x if self.two_tables else None)
                 if key not in prog._index:
                     idx = [slots[i] + j for i in pos for j in range(n_p)]
                     prog._index[key] = (torch.tensor(idx, dtype=torch.long, device=angles.device),)
@@ -113,7 +115,7 @@ class Program:
     lin_coeff: list[float]
     products: list[tuple[int, float, tuple[tuple[str, int], ...]]]
     groups: dict[str, list[int]] = field(default_factory=dict)  # gate name -> first slots
-    cache: dict[tuple, Any] = field(default_factory=dict, repr=False)  # per-setting derived data
+    cache: Memo = field(default_factory=Memo, repr=False)  # per-setting derived data (qml.memo)
     _fixed: dict[tuple, list[Tensor | None]] = field(default_factory=dict, repr=False)
     _index: dict[tuple, tuple[Any, ...]] = field(default_factory=dict, repr=False)
 
@@ -215,10 +217,10 @@ class Program:
 
     def inputs_only(self) -> bool:
         """Whether no angle that reads inputs also reads weights (e.g. ``RX(x)``, not ``RX(w x)``)."""
-        key = ("inputs_only",)
-        if key not in self.cache:
-            self.cache[key] = not any(p.refs("x") and p.refs("w") for st in self.steps for p in st.op.params)
-        return self.cache[key]
+        return self.cache.get(
+            ("program", "inputs_only"),
+            lambda: not any(p.refs("x") and p.refs("w") for st in self.steps for p in st.op.params),
+        )
 
     def table_layout(self, name: str, split: bool) -> list[tuple[bool, list[int]]]:
         """Segments of a :class:`GateData` table: ``(reads inputs, positions)`` in stacking order.
@@ -231,15 +233,16 @@ class Program:
 
     def _input_split(self, name: str) -> dict[bool, list[int]]:
         """Positions of the ``name`` ops that read inputs (True) and that do not (False)."""
-        key = ("split", name)
-        if key not in self.cache:
+
+        def build() -> dict[bool, list[int]]:
             ops = [st.op for st in self.steps if st.op.name == name and st.slot >= 0]
             reads = [any(p.refs("x") for p in op.params) for op in ops]
-            self.cache[key] = {
+            return {
                 True: [i for i, r in enumerate(reads) if r],
                 False: [i for i, r in enumerate(reads) if not r],
             }
-        return self.cache[key]
+
+        return self.cache.get(("program", "input_split", name), build)
 
 
 def _runs(cols: list[int], n_w: int) -> list[tuple[bool, int, int]]:
@@ -351,14 +354,14 @@ def apply_step(state: Tensor, n: int, st: Step, data: Tensor | None, dagger: boo
     """Apply one compiled step (or its adjoint) to a batched state."""
     if st.kind == "swap":
         return K.apply_swap(state, n, *st.wires)
-    assert data is not None or (st.kind == "ctrl" and st.target_gate == "X")
+    if st.kind == "ctrl" and st.target_gate == "X":
+        return K.apply_ctrl(state, n, st.controls, st.target, None)
+    assert data is not None
     if st.kind == "diag":
         return K.apply_diag(state, n, st.wires, data.conj() if dagger and data.is_complex() else data)
     if dagger:
         data = data.transpose(-1, -2)
         data = data.conj() if data.is_complex() else data
     if st.kind == "ctrl":
-        if st.target_gate == "X":
-            return K.apply_ctrl(state, n, st.controls, st.target, None)
         return K.apply_ctrl(state, n, st.controls, st.target, data, data.shape[0] if data.dim() == 3 else 1)
     return K.apply_dense(state, n, st.wires, data)

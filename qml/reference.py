@@ -13,6 +13,7 @@ Example:
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import cast
 
 import numpy as np
 import torch
@@ -40,8 +41,9 @@ def dense_unitary(
     circuit: Circuit, weights: Sequence[float] = (), inputs: Sequence[float] = ()
 ) -> np.ndarray:
     """The circuit's full unitary for one (unbatched) weight and input vector."""
-    w = np.asarray(weights, dtype=float).reshape(-1)
-    x = np.asarray(inputs, dtype=float).reshape(-1)
+    # 1-D float arrays index like Sequence[float], which is all Param.evaluate needs.
+    w = cast(Sequence[float], np.asarray(weights, dtype=float).reshape(-1))
+    x = cast(Sequence[float], np.asarray(inputs, dtype=float).reshape(-1))
     u = np.eye(2**circuit.n_wires, dtype=complex)
     for op in circuit.ops:
         m = op_matrix(op, op_angles(op, w, x) if op.params else None).numpy()

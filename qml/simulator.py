@@ -11,9 +11,13 @@ Differentiation (``diff=``):
 * ``"adjoint"``: a custom ``torch.autograd.Function`` that keeps O(1) states and
   sweeps the circuit backwards once per backward call, for expectation values;
   gradients of 20+ qubit circuits fit in memory.
-* ``"parameter-shift"``: exact shift rules, all shifted circuits of the whole batch run
-  as ONE batched execution (the same packing a hardware backend uses).
+* ``"parameter-shift"``: exact shift rules (:mod:`qml.shift`, the implementation the
+  hardware backends use), all shifted circuits of the whole batch run as ONE batched
+  execution in the backward pass; second derivatives shift twice.
 * ``"auto"`` (default): backprop when it fits in memory, else adjoint.
+
+Second derivatives (``create_graph=True``, hessians) work with ``"backprop"`` and
+``"parameter-shift"``; ``"adjoint"`` raises ``NotImplementedError`` for them.
 
 Real circuits (RY, CNOT, CZ, H, X, Z, SWAP, ...) run in real arithmetic automatically.
 
@@ -40,7 +44,7 @@ from __future__ import annotations
 import logging
 import numbers
 import random
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -49,15 +53,20 @@ import torch
 from qml import collapse as tail
 from qml import dense_tail, split
 from qml.allocator import retain_on_request
+from qml.arguments import parameter_rows
 from qml.blockdata import fused_data
 from qml.dtypes import real_dtype
 from qml.errors import ConfigError, ConfigTypeError
 from qml.fusion import FusedProgram, apply_fstep, fstep_vjp, fused_program, match_batch, run_steps
 from qml.ir import Circuit
+from qml.memo import Memo
 from qml.memory import SimulationMemoryError, available_bytes, check_fits, estimate_bytes
 from qml.observables import ObservablePlan
-from qml.paulis import ObservableLike, PauliString, PauliSum
+from qml.paulis import ObservableLike, PauliSum, as_observables
 from qml.program import Program, compile_circuit
+from qml.routes import NUMPY_TAIL_MAX_WIRES, Methods, Route
+from qml.shift import shift_apply, shift_plan
+from qml.split import Split
 
 Tensor = torch.Tensor
 Diff = Literal["auto", "backprop", "adjoint", "parameter-shift"]
@@ -78,15 +87,6 @@ def _saved_states(run: _Run) -> int:
     return 2 * len(fp.steps)
 
 
-def as_pauli_sum(obs: ObservableLike) -> PauliSum:
-    """Coerce a Pauli string, text such as ``"Z0 Z1 + 0.5*X0"``, or a PauliSum."""
-    if not isinstance(obs, (PauliSum, PauliString, str)):
-        raise ConfigTypeError(
-            f"an observable must be a PauliSum, PauliString or text like 'Z0 Z1', got {type(obs)}"
-        )
-    return PauliSum.coerce(obs)
-
-
 @dataclass(frozen=True)
 class _Run:
     prog: Program
@@ -104,38 +104,6 @@ class _Run:
 
 
 @dataclass(frozen=True)
-class Route:
-    """How one :meth:`Simulator.expval` call is computed: data a user can inspect (:meth:`Simulator.explain`).
-
-    Attributes:
-        method: ``"statevector"`` or ``"mps"``.
-        measure: ``"full state"``, ``"shared tail (NumPy)"``, ``"two-register split"`` or
-            ``"matrix-product state"``.
-        diff: ``"none"`` (no gradient asked), ``"backprop"``, ``"adjoint"`` or ``"parameter-shift"``.
-        width: Qubits of the largest state simulated.
-        batch: Rows simulated.
-        states: States of ``width`` qubits held at once (the memory guard's count).
-        memory_estimate: Bytes those states take.
-        reason: Why this route, in words.
-        guard: The label of the memory check.
-
-    Example:
-        >>> Route("statevector", "full state", "none", 2, 1, 4, 256, "one forward pass").measure
-        'full state'
-    """
-
-    method: str
-    measure: str
-    diff: str
-    width: int
-    batch: int
-    states: int
-    memory_estimate: int
-    reason: str
-    guard: str = "forward"
-
-
-@dataclass(frozen=True)
 class Simulator:
     """Statevector simulator settings; methods run circuits.
 
@@ -146,12 +114,12 @@ class Simulator:
         real_arithmetic: Run circuits whose gates are all real in real arithmetic.
         memory_fraction: Share of free memory a run may use before the guard refuses it.
         fuse: Fuse gates into fewer passes over the state (see :mod:`qml.fusion`);
-            ``max_block`` bounds the width of fused single-qubit blocks.
-        dense_tail: On the CPU, run the shared tail of small registers in NumPy with an
-            exact matrix adjoint (see :mod:`qml.dense_tail`); ``False`` keeps torch throughout.
-        split: Evaluate shallow circuits (few gates across the middle of the register)
-            from two half-width registers when the cost model says it pays (see
-            :mod:`qml.split`); ``False`` always simulates the whole state.
+            ``max_block`` bounds the width of fused single-qubit blocks. The collapsed
+            shared tail and the two-register split work on the fused program: ``fuse=False``
+            rules them out.
+        methods: Which evaluation methods may be used: ``"auto"`` (the cost models decide),
+            or a :class:`qml.routes.Methods` / mapping such as ``{"split": "never"}`` or
+            ``{"collapse": "always", "numpy_tail": "never"}`` (see :mod:`qml.routes`).
         method: ``"statevector"`` or ``"mps"`` (see the module docstring).
         bond_dim: ``method="mps"``: most singular values kept per bond (default 64).
         cutoff: ``method="mps"``: relative singular-value cutoff (default by dtype: ``1e-12``
@@ -177,8 +145,7 @@ class Simulator:
     memory_fraction: float = 0.8
     fuse: bool = True
     max_block: int = 4
-    dense_tail: bool = True
-    split: bool = True
+    methods: Methods | str | Mapping[str, str] = "auto"
     method: str = "statevector"
     bond_dim: int | None = None
     cutoff: float | None = None
@@ -189,6 +156,13 @@ class Simulator:
             raise ConfigError(f"dtype must be torch.complex64 or torch.complex128, got {self.dtype}")
         if self.diff not in _DIFFS:
             raise ConfigError(f"diff must be one of {_DIFFS}, got {self.diff!r}")
+        m = Methods.coerce(self.methods)
+        object.__setattr__(self, "methods", m)
+        if not self.fuse and "always" in (m.collapse, m.numpy_tail, m.split):
+            raise ConfigError(
+                f"fuse=False rules out the collapsed tail and the split ({m}): they work on the fused "
+                "program; keep fuse=True, or set those methods to 'auto'/'never'"
+            )
         if self.method not in METHODS:
             raise ConfigError(
                 f"unknown simulation method {self.method!r}; valid choices: {', '.join(map(repr, METHODS))}"
@@ -252,53 +226,25 @@ class Simulator:
             )
 
     # -- input handling -------------------------------------------------------------
-    def _vector(self, value: Any, size: int, what: str) -> Tensor:
-        dev = torch.device(self.device)
-        if value is None:
-            if size:
-                raise ConfigError(
-                    f"this circuit needs {size} {what}: pass {what}= a tensor of shape ({size},) "
-                    f"or (batch, {size})"
-                )
-            return torch.zeros(1, 0, dtype=real_dtype(self.dtype), device=dev)
-        t = value if isinstance(value, Tensor) else torch.as_tensor(value)
-        if t.is_complex():
-            raise ConfigTypeError(f"{what} must be real, got a complex tensor")
-        t = t.to(device=dev, dtype=real_dtype(self.dtype))
-        if t.dim() == 0 or t.dim() > 2 or t.shape[-1] != size:
-            raise ConfigError(
-                f"{what} must have shape ({size},) or (batch, {size}) for this circuit, got {tuple(t.shape)}"
-                + (
-                    " (flatten template weights with .reshape(-1) or .reshape(batch, -1))"
-                    if t.dim() > 2
-                    else ""
-                )
-            )
-        if t.dim() == 2 and t.shape[0] == 0:
-            raise ConfigError(
-                f"{what} has a batch of 0 rows; give at least one row (shape (batch >= 1, {size}))"
-            )
-        return t
-
     def _prepare(self, circuit: Circuit, weights: Any, inputs: Any) -> _Run:
         retain_on_request()
         if not isinstance(circuit, Circuit):
             raise ConfigTypeError(f"expected a qml Circuit, got {type(circuit).__name__}")
-        w = self._vector(weights, circuit.n_weights, "weights")
-        x = self._vector(inputs, circuit.n_inputs, "inputs")
-        batched = (w.dim() == 2 and weights is not None) or (x.dim() == 2 and inputs is not None)
-        w2 = w if w.dim() == 2 else w.unsqueeze(0)
-        x2 = x if x.dim() == 2 else x.unsqueeze(0)
+        rdt = real_dtype(self.dtype)
+        w2, wb = parameter_rows(weights, circuit.n_weights, "weights", rdt, self.device, check_finite=False)
+        x2, xb = parameter_rows(inputs, circuit.n_inputs, "inputs", rdt, self.device, check_finite=False)
+        batched = wb or xb
         bw, bx = w2.shape[0], x2.shape[0]
         if bw != bx and 1 not in (bw, bx):
             raise ConfigError(f"weights batch {bw} and inputs batch {bx} differ; use equal sizes or 1")
         prog = compile_circuit(circuit)
         batch = max(bw, bx)
         collapse = None
-        cut = tail.input_cut(prog) if bw == 1 and batch > 1 and self.fuse else 0
+        how = self._methods.collapse
+        cut = tail.input_cut(prog) if bw == 1 and batch > 1 and self.fuse and how != "never" else 0
         if cut > 0:
             split_fp = fused_program(prog, self.max_block, cut)
-            collapse = split_fp if tail.pays(split_fp, batch) else None
+            collapse = split_fp if how == "always" or tail.pays(split_fp, batch) else None
         const_rows = bw == 1 and not x2.requires_grad and prog.inputs_only()
         # the angle table is the first thing of batch size built here: check it before building it
         check_fits(
@@ -327,8 +273,10 @@ class Simulator:
     def _evolve(self, run: _Run, dtype: torch.dtype, skip_last: bool = False, head: bool = False) -> Tensor:
         """The final states; ``head``: the states at the shared tail of ``run.collapse``."""
         fp = run.collapse if run.collapse is not None else run.fused
-        data = fused_data(fp, run.angles, dtype, run.shared, run.const_rows, fp.split if head else None)
-        stop = fp.split if run.collapse is not None else len(fp.steps) - skip_last
+        data = fused_data(
+            fp, run.angles, dtype, run.shared, run.const_rows, fp.barrier_step if head else None
+        )
+        stop = fp.barrier_step if run.collapse is not None else len(fp.steps) - skip_last
         psi = run_steps(fp, data, stop, dtype, torch.device(self.device))
         if run.collapse is not None and not head:  # the shared tail as one matrix (qml.collapse)
             psi = psi @ tail.tail_rows(fp, data, dtype, psi.device)
@@ -453,8 +401,8 @@ class Simulator:
         """
         if self._mps is not None:
             return self._mps.expval(circuit, observables, weights, inputs)
-        single = not isinstance(observables, (list, tuple))
-        obs_list = [as_pauli_sum(o) for o in ([observables] if single else observables)]
+        obs, single = as_observables(observables)
+        obs_list = list(obs)
         run = self._prepare(circuit, weights, inputs)
         plan = _plan(tuple(obs_list), circuit.n_wires)
         dtype = self._state_dtype(run.prog)
@@ -476,7 +424,7 @@ class Simulator:
         elif route.diff == "adjoint":
             e = _AdjointExpval.apply(run.angles, self, run, plan, dtype)
         else:
-            e = _ShiftExpval.apply(run.angles, self, run, plan, dtype)
+            e = self._expval_shift(run, plan, dtype)
         if single:
             e = e[..., 0]
         return self._out(e, run)
@@ -524,8 +472,7 @@ class Simulator:
                 f"method='mps' (bond_dim={chi}): site tensors (chi, 2, chi) per row; gradients by "
                 "autograd through the SVDs",
             )
-        single = not isinstance(observables, (list, tuple))
-        obs_list = [as_pauli_sum(o) for o in ([observables] if single else observables)]
+        obs_list = list(as_observables(observables)[0])
         run = self._prepare(circuit, weights, inputs)
         route, _, _ = self._route(run, _plan(tuple(obs_list), circuit.n_wires), self._state_dtype(run.prog))
         return route
@@ -538,16 +485,29 @@ class Simulator:
         small = self._dense_tail(run) if mode != "parameter-shift" or not needs_grad else None
         splittable = small is None and (mode in ("auto", "backprop") or not needs_grad)
         sp = self._split(run, plan) if splittable else None
-        shared = "; the gates after the last input-reading gate as one shared matrix" if run.collapse else ""
+        m = self._methods
+        forced = {"always": " (forced by methods)", "auto": ""}
+        shared = (
+            "; the gates after the last input-reading gate as one shared matrix" + forced[m.collapse]
+            if run.collapse
+            else ""
+        )
+        if not self.fuse:
+            shared = "; fuse=False: no fusion, no collapsed tail, no split"
         diff = "none"
         if sp is not None:
             width, states, guard = sp.width, len(run.prog.circuit.ops) + 3, "two-register"
             measure, diff = "two-register split", "backprop" if needs_grad else "none"
-            why = f"few gates cross the middle: two registers of {sp.width} qubits (qml.split's cost model)"
+            why = f"few gates cross the middle: two registers of {sp.width} qubits" + (
+                forced[m.split] or " (qml.split's cost model)"
+            )
         elif small is not None:
             width, states, guard = n, 6, "forward"
             measure, diff = "shared tail (NumPy)", "adjoint" if needs_grad else "none"
-            why = "a small register on the CPU: the shared tail in NumPy with its exact matrix adjoint"
+            why = (
+                "a small register on the CPU: the shared tail in NumPy with its exact matrix adjoint"
+                + (forced[m.numpy_tail])
+            )
         elif not needs_grad:
             width, states, guard, measure = n, 4, "forward", "full state"
             why = "no gradient asked: one forward pass" + shared
@@ -573,22 +533,33 @@ class Simulator:
             estimate_bytes(width, run.batch, itemsize, states),
             why,
             guard,
+            run.collapse is not None and sp is None,
         )
         return route, small, sp
 
-    def _split(self, run: _Run, plan: ObservablePlan) -> split.Split | None:
+    @property
+    def _methods(self) -> Methods:
+        m = self.methods
+        assert isinstance(m, Methods)  # coerced in __post_init__
+        return m
+
+    def _split(self, run: _Run, plan: ObservablePlan) -> Split | None:
         """The two-register split of a shallow circuit when it pays (see :mod:`qml.split`)."""
-        if not (self.split and self.fuse):
+        how = self._methods.split
+        if how == "never" or not self.fuse:
             return None
         diagonal = plan.diagonal_only
         sp = split.plan(run.prog.circuit, max_block=self.max_block, diagonal=diagonal)
-        return sp if split.pays(sp, run.fused, run.batch) else None
+        return sp if sp is not None and (how == "always" or split.pays(sp, run.fused, run.batch)) else None
 
     def _dense_tail(self, run: _Run) -> Any:
         """The NumPy form of the shared tail when it applies (see :mod:`qml.dense_tail`)."""
-        if run.collapse is None or not self.dense_tail or not dense_tail.usable(run.angles):
+        how = self._methods.numpy_tail
+        if run.collapse is None or how == "never" or not dense_tail.usable(run.angles):
             return None
-        return dense_tail.tail_of(run.collapse)
+        return dense_tail.tail_of(
+            run.collapse, NUMPY_TAIL_MAX_WIRES if how == "always" else dense_tail.MAX_WIRES
+        )
 
     def _expval_dense_tail(self, run: _Run, plan: ObservablePlan, dtype: torch.dtype, small: Any) -> Tensor:
         fp = run.collapse
@@ -618,6 +589,22 @@ class Simulator:
             log.info("backprop would not fit for %d qubits x batch %d; using adjoint", n, batch)
             return "adjoint"
 
+    def _expval_shift(self, run: _Run, plan: ObservablePlan, dtype: torch.dtype) -> Tensor:
+        """Values now, gradients by the shared parameter-shift rule (:mod:`qml.shift`) on backward."""
+        prog = run.prog
+        w, x = run.weights, run.inputs
+        entries = shift_plan(
+            prog.circuit, w is not None and w.requires_grad, x is not None and x.requires_grad
+        ).entries
+
+        def evaluate(rows: Tensor, purpose: str) -> Tensor:
+            # every shifted row is a state of its own: the guard sees them all before they are built
+            self._guard(prog.circuit.n_wires, len(rows), dtype, 4, "parameter-shift backward")
+            return self._expval_nograd(_Run(prog, rows, True, len(rows), run.fused), plan, dtype)
+
+        values = self._expval_nograd(run, plan, dtype)
+        return shift_apply(run.angles, evaluate, entries, eager=False, values=values)
+
     def _expval_nograd(self, run: _Run, plan: ObservablePlan, dtype: torch.dtype) -> Tensor:
         with torch.no_grad():
             return self._expval_direct(run, plan, dtype)
@@ -628,14 +615,12 @@ class Simulator:
         last = fp.steps[-1] if fp.steps and run.collapse is None else None
         if last is None or last.kind != "perm" or not plan.diagonal_only:
             return plan.expval(self._evolve(run, dtype))
-        plans = fp.cache.setdefault(("measure_after",), {})
-        assert isinstance(plans, dict)
-        key = (last.perm, tuple(plan.observables))
-        after = plans.get(key)
-        if after is None:
-            if len(plans) >= 16:  # bounded: each permuted plan caches its own diagonals
-                plans.clear()
-            after = plans[key] = plan.after_permutation(fp.perm_dest[last.perm])
+        # bounded apart: each permuted plan caches its own diagonals
+        plans = fp.cache.get(("simulator", "measure_after"), lambda: Memo(limit=16))
+        after = plans.get(
+            ("simulator", last.perm, tuple(plan.observables)),
+            lambda: plan.after_permutation(fp.perm_dest[last.perm]),
+        )
         return after.expval(self._evolve(run, dtype, skip_last=True))
 
 
@@ -667,11 +652,12 @@ def _plan(obs: tuple[PauliSum, ...], n: int) -> ObservablePlan:
 
 
 def _first_order_only(method: str) -> None:
-    """Refuse a second derivative (``create_graph=True``) that these backward passes would get wrong."""
+    """Refuse a second derivative (``create_graph=True``) that this backward pass would get wrong."""
     if torch.is_grad_enabled():
         raise NotImplementedError(
             f"second derivatives (create_graph=True, hessians) are not available with diff={method!r}: its "
-            "gradient is not itself differentiable; use Simulator(diff='backprop') for them"
+            "gradient is not itself differentiable; use Simulator(diff='backprop') or "
+            "Simulator(diff='parameter-shift') for them"
         )
 
 
@@ -704,20 +690,20 @@ class _AdjointExpval(torch.autograd.Function):
         with torch.enable_grad():
             a = angles.detach().requires_grad_(True)
             data = fused_data(fp, a, dtype, run.shared, run.const_rows)
-        terms: list[Tensor] = []
+        terms: list[tuple[Tensor, Tensor]] = []  # (gate data, its VJP) per trainable step
         with torch.no_grad():
             lam = plan.apply(psi, grad_e.to(psi.real.dtype if psi.is_complex() else psi.dtype))
             phi = psi
             for j in range(len(fp.steps) - 1, -1, -1):
-                d = data[j].detach() if data[j] is not None else None
+                dj = data[j]
+                d = dj.detach() if dj is not None else None
                 phi = apply_fstep(fp, j, phi, d, dagger=True)
                 if _trainable(fp, j):
-                    terms.append((j, match_batch(fstep_vjp(fp, j, lam, phi), data[j])))
+                    assert dj is not None  # a trainable step has gate data
+                    terms.append((dj, match_batch(fstep_vjp(fp, j, lam, phi), dj)))
                 lam = apply_fstep(fp, j, lam, d, dagger=True)
         with torch.enable_grad():
-            surrogate = sum(
-                2 * ((g * data[j]).real if g.is_complex() else g * data[j]).sum() for j, g in terms
-            )
+            surrogate = sum(2 * ((g * dj).real if g.is_complex() else g * dj).sum() for dj, g in terms)
             if not terms or not isinstance(surrogate, Tensor) or not surrogate.requires_grad:
                 return torch.zeros_like(angles), None, None, None, None
             (grad,) = torch.autograd.grad(surrogate, a)
@@ -729,51 +715,6 @@ def _trainable(fp: FusedProgram, j: int) -> bool:
     if st.kind in ("block", "product"):
         return st.trainable
     return st.kind == "prim" and fp.prog.steps[st.prim].slot >= 0
-
-
-class _ShiftExpval(torch.autograd.Function):
-    """Parameter-shift gradients; all shifted points of the batch run as one execution."""
-
-    @staticmethod
-    def forward(
-        ctx: Any, angles: Tensor, sim: Simulator, run: _Run, plan: ObservablePlan, dtype: torch.dtype
-    ) -> Tensor:
-        e = sim._expval_nograd(run, plan, dtype)
-        ctx.save_for_backward(angles.detach())
-        ctx.sim, ctx.run, ctx.plan, ctx.dtype = sim, run, plan, dtype
-        return e
-
-    @staticmethod
-    def backward(ctx: Any, grad_e: Tensor) -> tuple[Tensor | None, ...]:
-        from qml.gates import GATES
-
-        _first_order_only("parameter-shift")
-        (angles,) = ctx.saved_tensors
-        sim, run, plan, dtype = ctx.sim, ctx.run, ctx.plan, ctx.dtype
-        prog = run.prog
-        entries = [
-            (st.slot + p, coeff, shift)
-            for st in prog.steps
-            if st.slot >= 0
-            for p in range(st.n_params)
-            for coeff, shift in GATES[st.op.name].shift_rule
-        ]
-        B, Kn = angles.shape
-        grad = torch.zeros_like(angles)
-        if not entries:
-            return grad, None, None, None, None
-        # every shifted row is a state of its own: the guard sees them all before they are built
-        sim._guard(prog.circuit.n_wires, len(entries) * B, dtype, 4, "parameter-shift backward")
-        shifted = angles.unsqueeze(0).repeat(len(entries), 1, 1)
-        for e, (col, _, shift) in enumerate(entries):
-            shifted[e, :, col] += shift
-        big = _Run(prog, shifted.reshape(-1, Kn), True, len(entries) * B, run.fused)
-        vals = sim._expval_nograd(big, plan, dtype).reshape(len(entries), B, -1)
-        ge = grad_e.to(vals.dtype).reshape(-1, vals.shape[-1])
-        contrib = (vals * ge).sum(-1)  # (S, B)
-        for e, (col, coeff, _) in enumerate(entries):
-            grad[:, col] += coeff * contrib[e]
-        return grad, None, None, None, None
 
 
 _DEFAULT = Simulator()

@@ -31,8 +31,8 @@ This pays when ``2**k (2**a + 2**(n-a))`` is far below ``2**n``: a hardware-effi
 circuit with CNOT ladders has one gate across the middle cut per layer, so two layers on
 eight qubits keep at most ``4 x 32`` amplitudes per row instead of 256, and the blocks
 act on 16 instead of 256 amplitudes. :func:`plan` picks the cut and decides, and
-``Simulator(split=False)`` switches the path off. Every step is an ordinary
-differentiable torch operation: backprop and ``torch.func`` work unchanged.
+``Simulator(methods={"split": "never"})`` switches the path off (``"always"`` forces it).
+Every step is an ordinary differentiable torch operation: backprop and ``torch.func`` work unchanged.
 
 Example:
     >>> import math, torch
@@ -50,10 +50,9 @@ Example:
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass, replace
 from functools import cached_property
-from typing import Any, NamedTuple
+from typing import NamedTuple
 
 import numpy as np
 import torch
@@ -70,6 +69,7 @@ from qml.fusion import (
     perm_destination,
     run_steps,
 )
+from qml.gates import GATES
 from qml.ir import Circuit, Op
 from qml.observables import ObservablePlan
 from qml.paulis import PauliString, PauliSum
@@ -86,8 +86,8 @@ MIN_WIRES = 8
 #: Batched products of tiny matrices run far below the speed of the other steps.
 GRAM_WEIGHT = 4
 #: Permutation gates that map every Z string to one Z string (a diagonal Gram measurement
-#: can look through them; a Toffoli cannot).
-LINEAR_PERMS = {"CNOT", "SWAP"}
+#: can look through them; a Toffoli cannot): the GF(2)-linear ones of the gate table.
+LINEAR_PERMS = frozenset(name for name, g in GATES.items() if g.linear_perm)
 
 
 @dataclass(frozen=True)
@@ -271,10 +271,14 @@ def plan(
         1
     """
     prog = compile_circuit(circuit)
-    key = ("split", cut, max_block, diagonal)
-    if key in prog.cache:
-        return prog.cache[key]  # type: ignore[no-any-return]
-    n = circuit.n_wires
+    return prog.cache.get(
+        ("split", "plan", cut, max_block, diagonal), lambda: _best(prog, cut, max_block, diagonal)
+    )
+
+
+def _best(prog: Program, cut: int | None, max_block: int, diagonal: bool) -> Split | None:
+    """The cheapest split over the candidate cuts (see :func:`plan`)."""
+    n = prog.circuit.n_wires
     # near the middle (the wider register sets the cost; far cuts also cost their planning)
     cuts = [cut] if cut is not None else [a for a in range(1, n) if max(a, n - a) <= (n + 1) // 2 + 1]
     stops = [len(prog.steps)]
@@ -291,7 +295,6 @@ def plan(
             s = _build(prog, a, max_block, stop, diagonal)
             if s is not None and (best is None or s.cost < best.cost):
                 best = s
-    prog.cache[key] = best
     return best
 
 
@@ -418,22 +421,11 @@ def _apply_plan(plan_: ObservablePlan, state: Tensor, width: int) -> Tensor:
     return out  # type: ignore[return-value]
 
 
-def _cached(sp: Split, key: tuple, build: Callable[[], Any]) -> Any:
-    """``build()``, kept in the program's cache (bounded like the other per-setting entries)."""
-    got = sp.prog.cache.get(key)
-    if got is None:
-        got = build()
-        if len(sp.prog.cache) < 4096:
-            sp.prog.cache[key] = got
-    return got
-
-
 def _gram_plans(sp: Split, obs: PauliSum) -> list[tuple[ObservablePlan, ObservablePlan]]:
     """The register plans of :func:`_gram_groups`."""
     n, a = sp.prog.circuit.n_wires, sp.cut
-    return _cached(  # type: ignore[no-any-return]
-        sp,
-        ("split-gram", a, obs),
+    return sp.prog.cache.get(
+        ("split", "gram", a, obs),
         lambda: [(ObservablePlan([f], a), ObservablePlan([b], n - a)) for f, b in _gram_groups(obs, a)],
     )
 
@@ -445,7 +437,7 @@ def _joined_plan(sp: Split, observables: list[PauliSum]) -> ObservablePlan:
         got = ObservablePlan(observables, sp.prog.circuit.n_wires)
         return got if sp.perm_dest is None else got.after_permutation(sp.perm_dest)
 
-    return _cached(sp, ("split-join", bool(sp.trailing), tuple(observables)), build)  # type: ignore[no-any-return]
+    return sp.prog.cache.get(("split", "join", bool(sp.trailing), tuple(observables)), build)
 
 
 def _gram(v: Tensor, y: Tensor) -> Tensor:
@@ -455,9 +447,10 @@ def _gram(v: Tensor, y: Tensor) -> Tensor:
 
 def z_terms(obs: PauliSum, trailing: tuple[Op, ...] = ()) -> list[tuple[complex, int]]:
     """The Z strings of a diagonal ``obs`` as ``(coefficient, wire mask)`` (bit ``w`` = ``Z_w``),
-    measured before the permutation gates ``trailing`` (``CNOT``, ``SWAP``) instead of after.
+    measured before the permutation gates ``trailing`` (those of :data:`LINEAR_PERMS`) instead of after.
 
-    ``CNOT(c, t)`` maps ``Z_t`` to ``Z_c Z_t`` and keeps ``Z_c``; ``SWAP`` exchanges two wires.
+    ``CNOT(c, t)`` maps ``Z_t`` to ``Z_c Z_t`` and keeps ``Z_c``; ``SWAP`` exchanges two wires
+    (:meth:`qml.gates.GateSpec.z_before`).
 
     Example:
         >>> from qml.ir import Circuit
@@ -472,16 +465,11 @@ def z_terms(obs: PauliSum, trailing: tuple[Op, ...] = ()) -> list[tuple[complex,
         for w, _ in ps.ops:
             mask |= 1 << w
         for op in reversed(trailing):  # P^dag Z P = g_1^dag ... g_m^dag Z g_m ... g_1
-            if op.name == "CNOT":
-                c, t = op.wires
-                if mask >> t & 1:
-                    mask ^= 1 << c
-            elif op.name == "SWAP":
-                a, b = op.wires
-                if (mask >> a & 1) != (mask >> b & 1):
-                    mask ^= (1 << a) | (1 << b)
-            else:
-                raise ConfigError(f"{op.name} does not map Z strings to Z strings (only CNOT and SWAP do)")
+            k = len(op.wires)
+            local = sum((mask >> w & 1) << (k - 1 - a) for a, w in enumerate(op.wires))
+            local = GATES[op.name].z_before(local)
+            for a, w in enumerate(op.wires):
+                mask = mask & ~(1 << w) | (local >> (k - 1 - a) & 1) << w
         out.append((complex(coeff), mask))
     return out
 
@@ -529,7 +517,7 @@ def _diag_gram(sp: Split, observables: list[PauliSum], fv: Tensor, bv: Tensor) -
         ct = ct.to(fv.dtype) if fv.is_complex() else (ct if ct.imag.any() else ct.real.to(fv.dtype))
         return torch.from_numpy(df).to(fv.device, fv.dtype), torch.from_numpy(db).to(fv.device, fv.dtype), ct
 
-    df, db, c = _cached(sp, ("split-zgram", tuple(observables), fv.dtype, fv.device), build)
+    df, db, c = sp.prog.cache.get(("split", "zgram", tuple(observables), fv.dtype, fv.device), build)
 
     def grams(v: Tensor, d: Tensor) -> Tensor:  # (rows, r*r, M): <v_s| D_m |v_s'>
         return ((_cj(v).unsqueeze(2) * v.unsqueeze(1)) @ d).reshape(rows, r * r, -1)
@@ -604,17 +592,17 @@ def _collapses(sp: Split, k: int, fp: FusedProgram, data: list[Tensor | None], s
     width = (sp.cut, sp.prog.circuit.n_wires - sp.cut)[k]
     if data[0].shape[0] < COLLAPSE_ROWS * 2**width:  # the product states' rows: the batch
         return False
-    key = ("split-collapse", k, sp.cut, len(sp.crossings), bool(sp.trailing))
-    ok = sp.prog.cache.get(key)
-    if ok is None:
+
+    def inputs_in_product_only() -> bool:
         in_product = {i for part in fp.steps[0].parts for i in part}
-        ok = (
+        return (
             all(i in in_product for i, op in enumerate(fp.prog.circuit.ops) if op.reads_inputs)
             and not any(op.reads_inputs for seg in sp.segments[k][1:] for op in seg.ops)
             and not any(sp.prog.circuit.ops[c.op_index].reads_inputs for c in sp.crossings)
         )
-        sp.prog.cache[key] = ok
-    return bool(ok)
+
+    key = ("split", "collapse", k, sp.cut, len(sp.crossings), bool(sp.trailing))
+    return sp.prog.cache.get(key, inputs_in_product_only)
 
 
 def expval(

@@ -27,6 +27,7 @@ import csv
 import io
 import json
 import sys
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -123,7 +124,7 @@ def sweep_specs(args: argparse.Namespace) -> list[Any]:
     from qml.parallel import grid_specs, parse_grid
 
     fixed = fixed_parameters(args)
-    grids = dict(parse_grid(g) for g in args.grid)
+    grids: dict[str, Sequence[float]] = dict(parse_grid(g) for g in args.grid)
     if args.seeds < 1:
         raise ConfigError(f"--seeds must be >= 1, got {args.seeds}")
     return grid_specs(

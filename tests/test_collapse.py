@@ -11,11 +11,8 @@ from qml.fusion import fuse
 from qml.program import compile_circuit
 from qml.reference import dense_state
 
-
-@pytest.fixture
-def always(monkeypatch):
-    """Collapse every shared tail, whatever the cost model says."""
-    monkeypatch.setattr(tail, "pays", lambda fp, batch: True)
+ALWAYS = {"collapse": "always"}  # collapse every shared tail, whatever the cost model says
+NEVER = {"collapse": "never"}
 
 
 def _grads(sim, c, obs, w0, x0, x_grad=False):
@@ -41,39 +38,38 @@ def test_barrier_splits_the_fused_program_without_straddling_steps():
     assert [s.kind for s in plain.steps] == ["product", "block"]  # encoding + layer 1 in the product
     fp = fuse(prog, barrier=4)
     assert [s.kind for s in fp.steps] == ["product", "block", "block"]
-    assert fp.split == 1
+    assert fp.barrier_step == 1
     assert fp.steps[0].perm == -1  # the first ladder comes after the barrier: not folded before it
     ops_before = {i for part in fp.steps[0].parts for i in part}
     assert ops_before == {0, 1, 2, 3}
-    assert plain.split == -1
+    assert plain.barrier_step == -1
 
 
 @pytest.mark.parametrize("n", [2, 4, 5, 7])
 @pytest.mark.parametrize("layers", [1, 3])
-def test_collapsed_state_matches_dense_reference(always, n, layers):
+def test_collapsed_state_matches_dense_reference(n, layers):
     c = hea(n, layers, "RY" if n == 5 else "RX").add("CZ", (0, n - 1)).add("H", n - 1)
     rng = np.random.default_rng(n * 10 + layers)
     w = rng.uniform(-3, 3, c.n_weights)
     x = rng.uniform(-1, 1, (3, n))
-    got = Simulator().state(c, w, x)
+    got = Simulator(methods=ALWAYS).state(c, w, x)
     for b in range(3):
         np.testing.assert_allclose(got[b].numpy(), dense_state(c, w, x[b]), atol=1e-12)
-    probs = Simulator().probs(c, w, x)
+    probs = Simulator(methods=ALWAYS).probs(c, w, x)
     np.testing.assert_allclose(probs.numpy(), np.abs(got.numpy()) ** 2, atol=1e-12)
 
 
 @pytest.mark.parametrize("diff", ["backprop", "adjoint"])
 @pytest.mark.parametrize("x_grad", [False, True])
 @pytest.mark.parametrize("dtype", [torch.complex128, torch.complex64])
-def test_collapsed_expvals_and_gradients_match_step_by_step(monkeypatch, diff, x_grad, dtype):
+def test_collapsed_expvals_and_gradients_match_step_by_step(diff, x_grad, dtype):
     c = hea(4, 2).add("CRX", (1, 2), W(0) * 0.5)
     obs = [pauli("Z0 + Z1 Z2"), pauli("X0 X3 + 0.5*Y1"), pauli("Y2 Z3")]
     rng = np.random.default_rng(1)
     w0, x0 = rng.uniform(-3, 3, c.n_weights), rng.uniform(-1, 1, (40, 4))
-    sim = Simulator(diff=diff, dtype=dtype)
-    monkeypatch.setattr(tail, "pays", lambda fp, batch: False)
-    ref = _grads(sim, c, obs, w0, x0, x_grad)
-    monkeypatch.setattr(tail, "pays", lambda fp, batch: True)
+    ref = _grads(Simulator(diff=diff, dtype=dtype, methods=NEVER), c, obs, w0, x0, x_grad)
+    sim = Simulator(diff=diff, dtype=dtype, methods={"collapse": "always", "numpy_tail": "never"})
+    assert sim.explain(c, obs, torch.tensor(w0, requires_grad=True), torch.tensor(x0)).collapse
     got = _grads(sim, c, obs, w0, x0, x_grad)
     tol = 1e-10 if dtype == torch.complex128 else 2e-4
     for a, b in zip(got, ref, strict=True):
@@ -84,7 +80,7 @@ def test_collapsed_expvals_and_gradients_match_step_by_step(monkeypatch, diff, x
 
 
 @pytest.mark.parametrize("seed", range(6))
-def test_random_circuits_with_a_shared_tail(always, seed):
+def test_random_circuits_with_a_shared_tail(seed):
     """Random encodings (products of weights and inputs too) followed by a random shared tail."""
     head = seeded_circuit(seed, 3, 6, n_inputs=2).add("RX", 0, X(1))
     body = seeded_circuit(seed + 100, 3, 8)
@@ -93,7 +89,7 @@ def test_random_circuits_with_a_shared_tail(always, seed):
     rng = np.random.default_rng(seed)
     w0, x0 = rng.uniform(-2, 2, c.n_weights), rng.uniform(-1, 1, (8, 2))
     for x_grad in (False, True):
-        got = _grads(Simulator(diff="backprop"), c, "Z0 X1 + Y2", w0, x0, x_grad)
+        got = _grads(Simulator(diff="backprop", methods=ALWAYS), c, "Z0 X1 + Y2", w0, x0, x_grad)
         ref = _grads(Simulator(diff="backprop", fuse=False), c, "Z0 X1 + Y2", w0, x0, x_grad)
         for a, b in zip(got, ref, strict=True):
             if b is None:
@@ -102,12 +98,12 @@ def test_random_circuits_with_a_shared_tail(always, seed):
                 torch.testing.assert_close(a, b, rtol=0, atol=1e-10)
 
 
-def test_real_circuit_collapses_in_real_arithmetic(always):
+def test_real_circuit_collapses_in_real_arithmetic():
     c = hea(3, 2, "RY")
     c = Circuit(3, tuple(op for op in c.ops if op.name != "RZ"), c.n_weights, 3)
     rng = np.random.default_rng(4)
     w, x = rng.uniform(-3, 3, c.n_weights), rng.uniform(-1, 1, (5, 3))
-    psi = Simulator().state(c, w, x)
+    psi = Simulator(methods=ALWAYS).state(c, w, x)
     for b in range(5):
         np.testing.assert_allclose(psi[b].numpy(), dense_state(c, w, x[b]), atol=1e-12)
 

@@ -13,14 +13,9 @@ from qml.gates import GATES
 from qml.program import compile_circuit
 from qml.reference import dense_state
 
-FAST = Simulator(diff="backprop")
-SLOW = Simulator(diff="backprop", dense_tail=False)
-
-
-@pytest.fixture
-def always(monkeypatch):
-    """Collapse every shared tail, whatever the cost model says."""
-    monkeypatch.setattr(tail, "pays", lambda fp, batch: True)
+AUTO = Simulator(diff="backprop")  # the cost models decide
+FAST = Simulator(diff="backprop", methods={"collapse": "always"})  # every shared tail collapses
+SLOW = Simulator(diff="backprop", methods={"collapse": "always", "numpy_tail": "never"})  # in torch
 
 
 @pytest.fixture
@@ -67,7 +62,7 @@ def test_a_small_training_step_runs_the_numpy_tail_and_matches(calls):
     c = hea(4, 2)
     rng = np.random.default_rng(0)
     w0, x0 = rng.uniform(-3, 3, c.n_weights), rng.uniform(0, 3, (256, 4))
-    got = _run(FAST, c, pauli("Z0 + Z1 + Z2 + Z3"), w0, x0)
+    got = _run(AUTO, c, pauli("Z0 + Z1 + Z2 + Z3"), w0, x0)
     assert calls[0] == 1
     _assert_same(got, _run(SLOW, c, pauli("Z0 + Z1 + Z2 + Z3"), w0, x0), 1e-12)
 
@@ -77,9 +72,7 @@ def test_values_match_the_dense_reference_and_gradients_the_shift_rule(calls):
     obs = pauli("Z0 Z1 + 0.5*X2 + Y0 Y2")
     rng = np.random.default_rng(8)
     w0, x0 = rng.uniform(-3, 3, c.n_weights), rng.uniform(-1, 1, (64, 3))
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(tail, "pays", lambda fp, batch: True)
-        e, g, _ = _run(FAST, c, obs, w0, x0)
+    e, g, _ = _run(FAST, c, obs, w0, x0)
     assert calls[0] == 1
     h = obs.to_matrix(3)
     exact = [np.vdot(psi, h @ psi).real for psi in (dense_state(c, w0, x) for x in x0)]
@@ -91,21 +84,21 @@ def test_values_match_the_dense_reference_and_gradients_the_shift_rule(calls):
 @pytest.mark.parametrize("n", [1, 2, 3, 5])
 @pytest.mark.parametrize("x_grad", [False, True])
 @pytest.mark.parametrize("dtype", [torch.complex128, torch.complex64])
-def test_expvals_and_gradients_match_the_torch_tail(always, calls, n, x_grad, dtype):
+def test_expvals_and_gradients_match_the_torch_tail(calls, n, x_grad, dtype):
     c = hea(n, 2, "RY").add("CRX", (n - 1, 0), W(1) * 0.7) if n > 1 else hea(1, 2)
     c = c.add("H", 0).add("U3", 0, W(0), W(2), 0.3)
     obs = [pauli("Z0"), pauli(" + ".join(f"X{q}" for q in range(n)) + " + 0.5*Y0")]
     rng = np.random.default_rng(n)
     w0, x0 = rng.uniform(-3, 3, c.n_weights), rng.uniform(-1, 1, (33, n))
     real = torch.float32 if dtype == torch.complex64 else torch.float64
-    got = _run(Simulator(dtype=dtype), c, obs, w0, x0, x_grad, real)
+    got = _run(Simulator(dtype=dtype, methods=FAST.methods), c, obs, w0, x0, x_grad, real)
     assert calls[0] == 1
-    ref = _run(Simulator(dtype=dtype, dense_tail=False), c, obs, w0, x0, x_grad, real)
+    ref = _run(Simulator(dtype=dtype, methods=SLOW.methods), c, obs, w0, x0, x_grad, real)
     _assert_same(got, ref, 1e-10 if dtype == torch.complex128 else 2e-4)
 
 
 @pytest.mark.parametrize("encoding", ["RX", "chain", "U3", "mixed"])
-def test_every_kind_of_product_encoding(always, calls, encoding):
+def test_every_kind_of_product_encoding(calls, encoding):
     c = Circuit(3)
     for q in range(3):
         if encoding == "chain" or (encoding == "mixed" and q == 1):
@@ -122,7 +115,7 @@ def test_every_kind_of_product_encoding(always, calls, encoding):
     _assert_same(got, _run(SLOW, c, [pauli("Z0 + Z1"), pauli("X2")], w0, x0), 1e-12)
 
 
-def test_real_circuits_stay_real(always, calls):
+def test_real_circuits_stay_real(calls):
     c = hea(3, 1, "RY")
     c = Circuit(3, ops=tuple(op for op in c.ops if op.name != "RZ")).add("RY", 2, W(0) * W(1))
     rng = np.random.default_rng(3)
@@ -132,7 +125,7 @@ def test_real_circuits_stay_real(always, calls):
     _assert_same(got, _run(SLOW, c, [pauli("Z0 Z2"), pauli("X1")], w0, x0, x_grad=True), 1e-12)
 
 
-def test_weights_before_the_cut_get_their_gradient_through_the_encoded_states(always, calls):
+def test_weights_before_the_cut_get_their_gradient_through_the_encoded_states(calls):
     c = Circuit(3)  # data re-uploading: a trainable layer, the inputs, the shared tail
     for q in range(3):
         c = c.add("RY", q, W(q)).add("RX", q, X(q)).add("RZ", q, X(q) * W(3 + q))
@@ -144,7 +137,7 @@ def test_weights_before_the_cut_get_their_gradient_through_the_encoded_states(al
     _assert_same(got, _run(SLOW, c, pauli("Z0 + X1 Y2"), w0, x0, x_grad=True), 1e-12)
 
 
-def test_second_derivatives_use_the_torch_construction(always):
+def test_second_derivatives_use_the_torch_construction():
     c = hea(3, 1).add("RXX", (0, 2), W(0))
     rng = np.random.default_rng(2)
     w0, x = rng.uniform(-3, 3, c.n_weights), torch.tensor(rng.uniform(-1, 1, (9, 3)))
@@ -160,7 +153,7 @@ def test_second_derivatives_use_the_torch_construction(always):
         np.testing.assert_allclose(a.numpy(), b.numpy(), atol=1e-12)
 
 
-def test_torch_func_transforms_take_the_torch_path(always, calls):
+def test_torch_func_transforms_take_the_torch_path(calls):
     c = hea(2, 1)
     x = torch.rand(8, 2, dtype=torch.float64)
     w = torch.rand(c.n_weights, dtype=torch.float64)
@@ -170,7 +163,7 @@ def test_torch_func_transforms_take_the_torch_path(always, calls):
     np.testing.assert_allclose(g.numpy(), ref.numpy(), atol=1e-12)
 
 
-def test_wide_registers_and_batched_weights_take_the_torch_path(always, calls):
+def test_wide_registers_and_batched_weights_take_the_torch_path(calls):
     c = hea(dense_tail.MAX_WIRES + 1, 1)
     x = torch.rand(4, c.n_inputs, dtype=torch.float64)
     FAST.expval(c, "Z0", torch.rand(c.n_weights, dtype=torch.float64), x)
@@ -227,7 +220,6 @@ def test_random_tails_match_the_torch_path(data):
     used = []
     real = dense_tail.expval
     with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(tail, "pays", lambda fp, batch: True)
         mp.setattr(dense_tail, "expval", lambda *a: used.append(1) or real(*a))
         got = _run(FAST, c, obs, w0, x0)
         ref = _run(SLOW, c, obs, w0, x0)

@@ -207,7 +207,8 @@ def test_permuted_observable_plans_are_cached_within_a_bound():
     sim, w, x = Simulator(), np.zeros(c.n_weights), np.zeros((3, 6))
     for k in range(40):
         sim.expval(c, f"{1 + k}*Z0 Z{1 + k % 5}", w, x)
-    plans = compile_circuit(c).cache[("fused", 4, -1)].cache[("measure_after",)]
+    fp = compile_circuit(c).cache.peek(("fusion", "fused", 4, -1))
+    plans = fp.cache.peek(("simulator", "measure_after"))
     assert 0 < len(plans) <= 16
 
 

@@ -229,3 +229,70 @@ def test_permutation_runs_match_the_dense_reference():
     u = dense_unitary(Circuit(n, tuple(ops)))
     for x in range(2**n):
         assert abs(u[dest[x], x]) == pytest.approx(1.0)
+
+
+_PAULI = {
+    "I": np.eye(2),
+    "X": np.array([[0, 1], [1, 0]]),
+    "Y": np.array([[0, -1j], [1j, 0]]),
+    "Z": np.diag([1, -1]),
+}
+
+
+def _pauli_matrix(letters: str) -> np.ndarray:
+    out = np.eye(1)
+    for c in letters:  # first wire the most significant
+        out = np.kron(out, _PAULI[c])
+    return out
+
+
+@pytest.mark.parametrize("name", ALL)
+def test_generator_is_the_matrix(name):
+    """``GateSpec.generator`` P: the gate is exp(-i theta P / 2) on random angles, with the two-term rule."""
+    spec = GATES[name]
+    if not spec.generator:
+        return
+    assert spec.n_params == 1
+    assert len(spec.generator) == spec.n_wires
+    assert spec.shift_rule == TWO_TERM
+    p = _pauli_matrix(spec.generator)
+    for theta in np.random.default_rng(3).uniform(-4, 4, 5):
+        m = spec.matrix(torch.tensor([theta], dtype=torch.float64)).numpy()
+        want = math.cos(theta / 2) * np.eye(len(p)) - 1j * math.sin(theta / 2) * p
+        np.testing.assert_allclose(m, want, atol=1e-14)
+
+
+def test_rotation_table_is_derived_from_the_generators():
+    from qml.errors import ConfigError
+    from qml.gates import ROTATIONS, rotation_gate
+
+    assert ROTATIONS == {"X": "RX", "Y": "RY", "Z": "RZ", "XX": "RXX", "YY": "RYY", "ZZ": "RZZ"}
+    assert rotation_gate("zz") == "RZZ"
+    with pytest.raises(ConfigError, match=r"no rotation gate has the generator 'XZ'.*ZZ \(RZZ\)"):
+        rotation_gate("XZ")
+
+
+@pytest.mark.parametrize("name", ALL)
+def test_linear_permutations_map_z_strings_as_the_matrix_does(name):
+    """``linear_perm`` and ``z_before``: P^dag Z^m P computed from the matrix, for every mask."""
+    from qml.errors import ConfigError
+
+    spec = GATES[name]
+    if spec.perm is None or not spec.linear_perm:
+        if spec.perm is not None:  # an affine or nonlinear permutation maps some Z string elsewhere
+            with pytest.raises(ConfigError, match="does not map Z strings"):
+                spec.z_before(1)
+        return
+    k = spec.n_wires
+    u = spec.matrix(torch.zeros(0, dtype=torch.float64)).numpy()
+    for mask in range(2**k):
+        letters = "".join("Z" if mask >> (k - 1 - a) & 1 else "I" for a in range(k))
+        got = spec.z_before(mask)
+        want = "".join("Z" if got >> (k - 1 - a) & 1 else "I" for a in range(k))
+        np.testing.assert_allclose(u.conj().T @ _pauli_matrix(letters) @ u, _pauli_matrix(want), atol=0)
+
+
+def test_linear_permutation_set():
+    from qml.split import LINEAR_PERMS
+
+    assert set(LINEAR_PERMS) == {"I", "CNOT", "SWAP"}  # X flips a sign, Toffoli is not linear

@@ -401,6 +401,19 @@ def test_gradient_when_bond_dim_binds(layers, bond, tol):
     assert torch.allclose(g, g_ref, atol=tol, rtol=0)
 
 
+def test_second_derivatives_are_refused_not_silently_wrong():
+    """Regression: once_differentiable let create_graph through the SVDs; the Hessian-vector
+    product at bond_dim=4 was off by 14 (of |h| ~ 1) without an error."""
+    c = hardware_efficient(10, 3)
+    w = torch.linspace(-1, 1, c.n_weights, dtype=torch.float64, requires_grad=True)
+    for chi in (4, 64):
+        e = Simulator(method="mps", bond_dim=chi).expval(c, "Z0 Z1 + X5", w)
+        with pytest.raises(NotImplementedError, match=r"not available with method='mps'.*statevector"):
+            torch.autograd.grad(e, w, create_graph=True)
+        (g,) = torch.autograd.grad(Simulator(method="mps", bond_dim=chi).expval(c, "Z0 Z1 + X5", w), w)
+        assert torch.isfinite(g).all()  # first order still works
+
+
 def test_truncation_warning_is_logged(caplog):
     with caplog.at_level("WARNING", logger="qml.mps.simulator"):
         MPSSimulator(bond_dim=1).expval(Circuit(2).add("H", 0).add("CNOT", (0, 1)), "Z0")

@@ -11,10 +11,10 @@ from conftest import seeded_circuit
 
 from qml.backends import get_backend
 from qml.backends.base import BaseBackend, Capabilities, Execution
-from qml.backends.shift import pack_shifts, shift_plan
 from qml.gates import FOUR_TERM, TWO_TERM
 from qml.ir import Circuit, W, X
 from qml.paulis import pauli
+from qml.shift import pack_shifts, shift_plan
 from qml.simulator import Simulator
 
 
@@ -49,12 +49,13 @@ def test_plan_counts_rules():
 
 
 def test_pack_layout():
-    a = np.arange(6.0).reshape(2, 3)
+    a = torch.arange(6.0, dtype=torch.float64).reshape(2, 3)
     rows = pack_shifts(a, ((1, 0.5, 10.0), (2, -0.5, -10.0)))
     assert rows.shape == (6, 3)
-    np.testing.assert_array_equal(rows[:2], a)
-    np.testing.assert_array_equal(rows[2:4, 1], a[:, 1] + 10)
-    np.testing.assert_array_equal(rows[4:6, 2], a[:, 2] - 10)
+    torch.testing.assert_close(rows[:2], a)
+    torch.testing.assert_close(rows[2:4, 1], a[:, 1] + 10)
+    torch.testing.assert_close(rows[4:6, 2], a[:, 2] - 10)
+    assert pack_shifts(a, ((0, 0.5, 1.0),), forward=False).shape == (2, 3)
 
 
 @pytest.mark.parametrize("seed", [0, 1, 2])
@@ -121,11 +122,19 @@ def test_aer_shots_gradient_within_noise():
     assert torch.allclose(w.grad, w2.grad, atol=0.05)
 
 
-def test_second_order_is_refused():
-    c = Circuit(1).add("RY", 0, W(0))
-    w = torch.tensor([0.3], dtype=torch.float64, requires_grad=True)
-    e = CountingBackend().expval(c, "Z0", w)
+def test_second_order_shifts_twice_in_one_more_execution():
+    c = Circuit(2).add("RY", 0, W(0)).add("CRX", (0, 1), W(1))
+    w = torch.tensor([0.3, -0.8], dtype=torch.float64, requires_grad=True)
+    b = CountingBackend()
+    e = b.expval(c, "Z0 + Y1", w)
     (g,) = torch.autograd.grad(e, w, create_graph=True)
-    with pytest.raises(RuntimeError, match=r"once_differentiable|does not require grad"):
-        torch.autograd.grad(g.sum(), w)
-    assert math.isclose(float(g), -math.sin(0.3), abs_tol=1e-12)
+    h = torch.stack([torch.autograd.grad(g[i], w, retain_graph=True)[0] for i in range(2)])
+    S = 2 + 4  # RY two terms, CRX four
+    assert b.calls[0] == 1 + S  # forward and first-order shifts, packed
+    assert b.calls[1] == S * (1 + S)  # the shifted points and their shifts, packed
+    v = w.detach().clone().requires_grad_(True)
+    h_ref = torch.autograd.functional.hessian(lambda u: Simulator(diff="backprop").expval(c, "Z0 + Y1", u), v)
+    torch.testing.assert_close(h, h_ref, atol=1e-12, rtol=0)
+    assert math.isclose(
+        float(g[0].detach()), float(torch.autograd.grad(Simulator().expval(c, "Z0 + Y1", v), v)[0][0])
+    )

@@ -172,7 +172,9 @@ def test_sampling_is_seeded_and_unbiased():
 
 def test_bad_inputs_give_clear_errors():
     c = Circuit(2).add("RY", 0, W(0)).add("RX", 1, X(0)).add("RZ", 1, W(1))
-    with pytest.raises(ValueError, match=r"needs 2 weights: pass weights= a tensor of shape \(2,\)"):
+    with pytest.raises(
+        ValueError, match=r"needs 2 weights: pass weights= an array or tensor of shape \(2,\)"
+    ):
         state(c, None, [0.1])
     with pytest.raises(ValueError, match=r"weights must have shape \(2,\) or \(batch, 2\).*got \(3,\)"):
         state(c, [0.1, 0.2, 0.3], [0.1])
@@ -270,16 +272,48 @@ def test_an_empty_batch_is_refused():
         Simulator().expval(c, "Z0", torch.zeros(0, 1))
 
 
-@pytest.mark.parametrize("diff", ["adjoint", "parameter-shift"])
-def test_second_derivatives_are_refused_where_they_would_be_wrong(diff):
+def test_second_derivatives_are_refused_with_adjoint():
     c = Circuit(1).add("RX", 0, W(0))
     w = torch.tensor([0.3], dtype=torch.float64, requires_grad=True)
-    with pytest.raises(NotImplementedError, match=f"not available with diff='{diff}'"):
-        torch.autograd.functional.hessian(lambda x: Simulator(diff=diff).expval(c, "Z0", x), w)
-    (g,) = torch.autograd.grad(Simulator(diff=diff).expval(c, "Z0", w), w)  # first order still works
+    with pytest.raises(NotImplementedError, match=r"not available with diff='adjoint'.*'parameter-shift'"):
+        torch.autograd.functional.hessian(lambda x: Simulator(diff="adjoint").expval(c, "Z0", x), w)
+    (g,) = torch.autograd.grad(Simulator(diff="adjoint").expval(c, "Z0", w), w)  # first order still works
     assert float(g) == pytest.approx(-np.sin(0.3), abs=1e-12)
-    h = torch.autograd.functional.hessian(lambda x: Simulator(diff="backprop").expval(c, "Z0", x), w)
-    assert float(h) == pytest.approx(-np.cos(0.3), abs=1e-12)
+
+
+@pytest.mark.parametrize("batched", [False, True])
+def test_parameter_shift_hessians_equal_backprop(batched):
+    from qml.templates import hardware_efficient
+
+    c = hardware_efficient(3, 2).add("CRY", (0, 2), W(0))  # a four-term rule too
+    w = torch.linspace(-1.1, 0.9, c.n_weights, dtype=torch.float64)
+    x = torch.tensor([[0.2], [-0.7]], dtype=torch.float64) if batched else None
+    if batched:
+        c = c.add("RX", 1, X(0) * W(1))
+
+    def energy(diff):
+        return lambda v: Simulator(diff=diff).expval(c, "Z0 Z1 + 0.5*X2", v, x).sum()
+
+    h_ps = torch.autograd.functional.hessian(energy("parameter-shift"), w)
+    h_bp = torch.autograd.functional.hessian(energy("backprop"), w)
+    torch.testing.assert_close(h_ps, h_bp, atol=1e-12, rtol=0)
+    v = w.clone().requires_grad_(True)  # a third derivative: shift three times
+    (g,) = torch.autograd.grad(energy("parameter-shift")(v), v, create_graph=True)
+    (h0,) = torch.autograd.grad(g[0], v, create_graph=True)
+    (t_ps,) = torch.autograd.grad(h0[1], v)
+    v = w.clone().requires_grad_(True)
+    (g,) = torch.autograd.grad(energy("backprop")(v), v, create_graph=True)
+    (h0,) = torch.autograd.grad(g[0], v, create_graph=True)
+    (t_bp,) = torch.autograd.grad(h0[1], v)
+    torch.testing.assert_close(t_ps, t_bp, atol=1e-12, rtol=0)
+
+
+def test_torch_func_raises_for_custom_backward_passes():
+    c = Circuit(1).add("RX", 0, W(0))
+    w = torch.tensor([0.3], dtype=torch.float64)
+    for diff in ("adjoint", "parameter-shift"):
+        with pytest.raises(RuntimeError, match=r"setup_context"):
+            torch.func.grad(lambda v, d=diff: Simulator(diff=d).expval(c, "Z0", v))(w)
 
 
 def test_the_parameter_shift_backward_is_memory_checked(monkeypatch):

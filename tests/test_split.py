@@ -13,7 +13,7 @@ from qml import Circuit, Simulator, W, X, pauli, split
 from qml.paulis import PauliSum
 from qml.reference import dense_state
 
-DENSE = Simulator(diff="backprop", split=False)
+DENSE = Simulator(diff="backprop", methods={"split": "never"})
 
 
 def _split_expval(sp, obs, w, x, dtype=torch.complex128):
@@ -38,7 +38,7 @@ def _check(c, obs, w0, x0, cut=None, dtype=torch.complex128, tol=1e-12, join=Non
     real = torch.float32 if dtype == torch.complex64 else torch.float64
     w = torch.as_tensor(np.atleast_2d(w0), dtype=real)
     x = torch.as_tensor(np.atleast_2d(x0), dtype=real)
-    sim = Simulator(diff="backprop", split=False, dtype=dtype)
+    sim = Simulator(diff="backprop", methods={"split": "never"}, dtype=dtype)
     w1, x1 = w.clone().requires_grad_(True), x.clone().requires_grad_(True)
     got = _split_expval(sp, obs, w1, x1, sim._state_dtype(sp.prog))  # real states for real circuits
     w2, x2 = w.clone().requires_grad_(True), x.clone().requires_grad_(True)
@@ -287,7 +287,7 @@ def test_simulator_takes_the_split_when_it_pays(monkeypatch):
     x = torch.rand(512, 8, dtype=torch.float64, generator=torch.Generator().manual_seed(0))
     Simulator().expval(c, obs, w, x)
     assert count[0] == 1
-    Simulator(split=False).expval(c, obs, w, x)
+    Simulator(methods={"split": "never"}).expval(c, obs, w, x)
     Simulator().expval(c, obs, w, x[:16])  # too small a batch to amortise the split
     Simulator().expval(hea(8, 6), obs, torch.zeros(96, dtype=torch.float64), x)  # too deep
     Simulator(diff="adjoint").expval(c, obs, w.requires_grad_(True), x)

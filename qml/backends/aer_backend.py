@@ -83,12 +83,12 @@ class AerBackend(BaseBackend):
         self.optimization_level = optimization_level
         self.seed_transpiler = seed_transpiler
         noisy = self.target_backend is not None
-        self.name = f"aer:noisy:{self.target_backend.name}" if noisy else "aer"
+        self.name = f"aer:noisy:{self.target_backend.name}" if self.target_backend is not None else "aer"
         self.capabilities = Capabilities(
             differentiable=False,
             supports_shots=True,
             supports_exact=True,
-            max_qubits=int(self.target_backend.num_qubits) if noisy else None,
+            max_qubits=int(self.target_backend.num_qubits) if self.target_backend is not None else None,
             batched=True,
             noisy=noisy,
         )
@@ -169,6 +169,7 @@ class AerBackend(BaseBackend):
         est = EstimatorV2.from_backend(self._simulator(method, seed), options={"run_options": run_options})
         N = rows.shape[0]
         params = cc.parameter_rows(rows)
+        pub: tuple[Any, Any, np.ndarray | None, float]
         if params.shape[1]:
             pub = (cc.isa, obs, params.reshape(N, 1, -1), precision)
         else:

@@ -36,11 +36,12 @@ import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
-from typing import Any, Protocol, runtime_checkable
+from typing import Any, Protocol, cast, runtime_checkable
 
 import numpy as np
 import torch
 
+from qml.arguments import parameter_rows
 from qml.errors import ConfigError, ConfigTypeError
 from qml.ir import Circuit, Op, W
 from qml.paulis import ObservableLike, PauliSum
@@ -195,7 +196,8 @@ def as_observables(
         (1, True)
     """
     single = not isinstance(observables, (list, tuple))
-    items = [observables] if single else list(observables)
+    # Any: callers may pass anything; PauliSum.coerce's TypeError is reported below.
+    items: list[Any] = [observables] if single else list(cast(Sequence[ObservableLike], observables))
     if not items:
         raise ConfigError("pass at least one observable (a PauliSum, PauliString or text like 'Z0 Z1')")
     out = []
@@ -245,34 +247,6 @@ class Prepared:
         return values if self.batched else values[0]
 
 
-def _vector(value: Any, size: int, what: str) -> tuple[Tensor, bool]:
-    if value is None:
-        if size:
-            raise ConfigError(
-                f"this circuit needs {size} {what}: pass {what}= an array of shape ({size},) or (batch, "
-                f"{size})"
-            )
-        return torch.zeros(1, 0, dtype=torch.float64), False
-    t = value if isinstance(value, Tensor) else torch.as_tensor(np.asarray(value, dtype=np.float64))
-    if t.is_complex():
-        raise ConfigTypeError(f"{what} must be real, got a complex array")
-    t = t.to(torch.float64)
-    if t.dim() == 0 or t.dim() > 2 or t.shape[-1] != size:
-        raise ConfigError(
-            f"{what} must have shape ({size},) or (batch, {size}) for this circuit, got {tuple(t.shape)}"
-        )
-    if t.dim() == 2 and t.shape[0] == 0:
-        raise ConfigError(f"{what} has a batch of 0 rows; give at least one row (shape (batch >= 1, {size}))")
-    bad = ~torch.isfinite(t.detach())
-    if bool(bad.any()):
-        where = tuple(int(i) for i in torch.nonzero(bad)[0].tolist())
-        raise ConfigError(
-            f"{what} must be finite numbers; entry {where if len(where) > 1 else where[0]} is "
-            f"{float(t.detach()[where]):g} (a diverged optimiser or a bad file? nothing was run)"
-        )
-    return (t if t.dim() == 2 else t.unsqueeze(0)), t.dim() == 2
-
-
 def prepare(
     circuit: Circuit,
     observables: ObservableLike | Sequence[ObservableLike],
@@ -301,8 +275,8 @@ def prepare(
             f"observables {too_wide} act on wires beyond the circuit's {circuit.n_wires} wires "
             f"(0..{circuit.n_wires - 1})"
         )
-    w, wb = _vector(weights, circuit.n_weights, "weights")
-    x, xb = _vector(inputs, circuit.n_inputs, "inputs")
+    w, wb = parameter_rows(weights, circuit.n_weights, "weights")
+    x, xb = parameter_rows(inputs, circuit.n_inputs, "inputs")
     bw, bx = w.shape[0], x.shape[0]
     if bw != bx and 1 not in (bw, bx):
         raise ConfigError(f"weights batch {bw} and inputs batch {bx} differ; use equal sizes or 1")

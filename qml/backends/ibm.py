@@ -50,6 +50,7 @@ from typing import Any, Literal
 
 import numpy as np
 
+from qml import config
 from qml.backends.base import BaseBackend, Capabilities, Execution
 from qml.backends.jobs import (
     JobManager,
@@ -109,7 +110,7 @@ def ibm_service(channel: str | None = None, instance: str | None = None, name: s
     from qiskit_ibm_runtime.accounts.exceptions import AccountNotFoundError, InvalidAccountError
 
     try:
-        return QiskitRuntimeService(channel=channel, instance=instance, name=name)  # type: ignore[arg-type]
+        return QiskitRuntimeService(channel=channel, instance=instance, name=name)
     except (AccountNotFoundError, InvalidAccountError) as exc:
         raise IBMAccountError(
             "no IBM Quantum account: set QISKIT_IBM_TOKEN (and QISKIT_IBM_INSTANCE) in the environment, or "
@@ -308,13 +309,7 @@ class CostEstimate:
 
 
 def _usd_per_second() -> float:
-    raw = os.environ.get("QML_IBM_USD_PER_SECOND")
-    if raw:
-        try:
-            return float(raw)
-        except ValueError:
-            log.warning("QML_IBM_USD_PER_SECOND=%r is not a number; using %.2f", raw, DEFAULT_USD_PER_SECOND)
-    return DEFAULT_USD_PER_SECOND
+    return config.ibm_usd_per_second(DEFAULT_USD_PER_SECOND)
 
 
 def estimate_cost(
@@ -657,7 +652,7 @@ class IBMBackend(BaseBackend):
         if kind == "job" and purpose == "gradient" and self.options.gradient_mode == "batch":
             kind = "batch"
         if kind != "job" and self.runner.mode is None:
-            cm = self._mode(kind)  # type: ignore[arg-type]
+            cm = self._mode(kind)
             cm.__enter__()
             self._mode_stack.append(cm)
 
@@ -710,7 +705,7 @@ class IBMBackend(BaseBackend):
             >>> est.rows, est.two_qubit_gates
             (3, 1)
         """
-        from qml.backends.shift import shift_plan
+        from qml.shift import shift_plan
 
         prep = self._prepare(circuit, observables, weights, inputs, shots)
         rows = prep.batch * (1 + (len(shift_plan(circuit).entries) if gradient else 0))

@@ -39,15 +39,16 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import logging
-import os
 import time
 import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any, Protocol, TypeVar
 
 import numpy as np
 
+from qml import config
 from qml.backends.ledger import FINAL_STATUSES, JobRecord, JobRequest, Ledger, LedgerError, new_owner, redact
 from qml.errors import ConfigError, QMLError
 
@@ -370,10 +371,10 @@ def new_run_id() -> str:
     """``$QML_RUN_ID`` or a fresh ``run-<12 hex>``.
 
     Example:
-        >>> new_run_id().startswith("run-") or "QML_RUN_ID" in os.environ
+        >>> new_run_id().startswith("run-") or config.run_id() is not None
         True
     """
-    return os.environ.get("QML_RUN_ID") or f"run-{uuid.uuid4().hex[:12]}"
+    return config.run_id() or f"run-{uuid.uuid4().hex[:12]}"
 
 
 @dataclass
@@ -566,7 +567,8 @@ class JobManager:
                 )
             return None, False
         if rec.job_id is not None:
-            job = self._call(lambda: self.runner.job(rec.job_id), "fetching job")
+            known_id = rec.job_id
+            job = self._call(lambda: self.runner.job(known_id), "fetching job")
             if job is not None:
                 log.info("resuming job %s (%s) found by id in the ledger", rec.job_id, rec.status)
                 return job, True
@@ -587,7 +589,7 @@ class JobManager:
             return None
         found = self._call(lambda: self.runner.find_jobs([key_tag(key)]), "searching jobs by tag")
         for job_id in reversed(found):  # newest first; skip failed earlier attempts
-            job = self._call(lambda j=job_id: self.runner.job(j), "fetching job")
+            job = self._call(partial(self.runner.job, job_id), "fetching job")
             if job is None:
                 continue
             if normalize_status(self._call(job.status, f"polling job {job_id}")) in ("ERROR", "CANCELLED"):
@@ -693,7 +695,8 @@ class JobManager:
             return rec
         if rec.job_id is None:
             raise LedgerError(f"job {rec.id} was never submitted (RESERVED); nothing to wait for")
-        job = self._call(lambda: self.runner.job(rec.job_id), "fetching job")
+        job_id = rec.job_id
+        job = self._call(lambda: self.runner.job(job_id), "fetching job")
         if job is None:
             raise LedgerError(
                 f"job {rec.job_id} ran in local testing mode and cannot be fetched again; rerun the script"
@@ -709,5 +712,6 @@ class JobManager:
             return rec
         if rec.job_id is None:
             return self.ledger.release(rec.key, "cancelled before submission")
-        self._call(lambda: self.runner.cancel(rec.job_id), f"cancelling job {rec.job_id}")
+        job_id = rec.job_id
+        self._call(lambda: self.runner.cancel(job_id), f"cancelling job {job_id}")
         return self.ledger.finish(rec.key, "CANCELLED", error="cancelled by the user")

@@ -60,10 +60,11 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, overload
 
 import numpy as np
 
+from qml import config
 from qml.errors import ConfigError, QMLError
 
 log = logging.getLogger(__name__)
@@ -231,6 +232,10 @@ def _saved_tokens() -> tuple[str, ...]:
     return tuple(str(acc["token"]) for acc in accounts if isinstance(acc.get("token"), str))
 
 
+@overload
+def redact(text: str, extra: tuple[str, ...] = ()) -> str: ...
+@overload
+def redact(text: None, extra: tuple[str, ...] = ()) -> None: ...
 def redact(text: str | None, extra: tuple[str, ...] = ()) -> str | None:
     """Replace secrets (IBM tokens from the environment or Qiskit's saved accounts, ``extra``) by ``***``.
 
@@ -254,8 +259,7 @@ def default_ledger_path() -> Path:
         >>> default_ledger_path().name
         'ledger.sqlite'
     """
-    env = os.environ.get("QML_LEDGER")
-    return Path(env).expanduser() if env else Path.home() / ".qml" / "ledger.sqlite"
+    return config.ledger_path()
 
 
 def arrays_to_npz(arrays: Mapping[str, np.ndarray]) -> bytes:
@@ -266,7 +270,8 @@ def arrays_to_npz(arrays: Mapping[str, np.ndarray]) -> bytes:
         [0, 1, 2]
     """
     buf = io.BytesIO()
-    np.savez_compressed(buf, **{k: np.asarray(v) for k, v in arrays.items()})
+    # numpy's stub types **kwds like the allow_pickle flag; they are arrays here
+    np.savez_compressed(buf, **{k: np.asarray(v) for k, v in arrays.items()})  # type: ignore[arg-type]
     return buf.getvalue()
 
 

@@ -186,8 +186,8 @@ class PennyLaneBackend(BaseBackend):
         # float32 (torch's default dtype) when no parameter is trainable.
         node = self._qnode(circuit, observables, shots, seed, "numpy")
         out = node(a.detach().cpu().numpy() if circuit.n_weights else None)
-        cols = [np.broadcast_to(np.asarray(v, dtype=np.float64).reshape(-1), (batch,)) for v in out]
-        return torch.as_tensor(np.stack(cols, axis=-1))
+        columns = [np.broadcast_to(np.asarray(v, dtype=np.float64).reshape(-1), (batch,)) for v in out]
+        return torch.as_tensor(np.stack(columns, axis=-1))
 
     def execute(
         self,

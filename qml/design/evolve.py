@@ -320,7 +320,7 @@ def evolve(
         cands: list[tuple[str, Genome, list[float], int]],
     ) -> list[tuple[dict[str, Any], list[float]]]:
         nonlocal n_evals
-        items = [
+        items: list[dict[str, Any]] = [
             {
                 "hamiltonian": H,
                 "circuit": build_circuit(problem.reference, n, g),

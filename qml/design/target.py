@@ -74,6 +74,12 @@ class Target:
 _TARGETS: dict[str, Target] = {}
 
 
+def _pair(a: Any, b: Any) -> tuple[int, int]:
+    """A coupling ``(a, b)`` as two ints, the smaller first."""
+    lo, hi = sorted((int(a), int(b)))
+    return lo, hi
+
+
 def get_target(target: Target | str | Sequence[Sequence[int]]) -> Target:
     """A :class:`Target` from a fake backend name or a coupling list (cached by name).
 
@@ -93,11 +99,11 @@ def get_target(target: Target | str | Sequence[Sequence[int]]) -> Target:
         key = target.strip().lower()
         if key not in _TARGETS:
             backend = fake_backend(key)
-            pairs = {tuple(sorted((int(a), int(b)))) for a, b in backend.coupling_map.get_edges() if a != b}
+            pairs = {_pair(a, b) for a, b in backend.coupling_map.get_edges() if a != b}
             _TARGETS[key] = Target(str(backend.name), int(backend.num_qubits), tuple(sorted(pairs)), backend)
         return _TARGETS[key]
     try:
-        pairs = {tuple(sorted((int(a), int(b)))) for a, b in target}
+        pairs = {_pair(a, b) for a, b in target}
     except (TypeError, ValueError):
         raise ConfigError(
             f"a target is a fake backend name (e.g. 'fake_kolkata') or a coupling list like "

@@ -55,11 +55,19 @@ def _pennylane_op(spec: GateSpec) -> Callable[..., Any]:
 PENNYLANE_OPS: dict[str, Callable[..., Any]] = {
     name: _pennylane_op(spec) for name, spec in GATES.items() if name != "Unitary"
 }
+
+
+def _pennylane_name(spec: GateSpec) -> str:
+    """PennyLane's name for the gate (``Adjoint(S)`` for Sdg); ``spec`` has a PennyLane name or an inverse."""
+    if spec.pennylane:
+        return spec.pennylane
+    assert spec.inverse is not None
+    return f"Adjoint({GATES[spec.inverse[0]].pennylane})"
+
+
 # PennyLane operation name -> ours, for reading tapes ("Adjoint(S)" is how PennyLane names Sdg).
 _FROM_PENNYLANE: dict[str, str] = {
-    (spec.pennylane or f"Adjoint({GATES[spec.inverse[0]].pennylane})"): name
-    for name, spec in GATES.items()
-    if spec.pennylane or spec.inverse
+    _pennylane_name(spec): name for name, spec in GATES.items() if spec.pennylane or spec.inverse
 }
 
 

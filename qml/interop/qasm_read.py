@@ -168,6 +168,7 @@ def _check_nesting(text: str) -> None:
     """Refuse brackets or sign chains nested deeper than MAX_EXPR_DEPTH before the recursive parser
     sees them (one linear pass each)."""
     depth = 0
+    m: re.Match[str] | None
     for m in re.finditer(r"[()]", text):
         depth = depth + 1 if m.group() == "(" else max(depth - 1, 0)
         if depth > MAX_EXPR_DEPTH:
@@ -203,7 +204,7 @@ def _parse(text: str) -> Any:
     from antlr4.error.ErrorListener import ErrorListener
     from openqasm3.parser import QASM3ParsingError, QASMNodeVisitor, qasm3Lexer, qasm3Parser
 
-    class Raise(ErrorListener):  # type: ignore[misc]
+    class Raise(ErrorListener):
         def syntaxError(self, recognizer: Any, symbol: Any, line: int, column: int, msg: str, e: Any) -> None:
             raise _Error(_syntax_message(text, line, column, msg))
 
@@ -630,8 +631,8 @@ class _Reader:
         if not controls and not self.keep_phase:
             body = [op for op in body if op.name != _GPHASE]
         else:
-            body = [self.controlled(s, op, controls) for op in body]
-            body = [op for ops in body for op in ops]
+            nested = [self.controlled(s, op, controls) for op in body]
+            body = [op for ops in nested for op in ops]
             flips = [Op("X", (w,)) for w in negative]
             body = [*flips, *body, *flips]
         for op in body:

@@ -32,7 +32,7 @@ Example:
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any
+from typing import Any, TypeAlias
 
 import numpy as np
 from qiskit.circuit import (
@@ -48,7 +48,7 @@ from qiskit.circuit import library as lib
 from qml.errors import ConfigError, ConfigTypeError
 from qml.gates import GATES
 from qml.interop.qasm import GATE_DEFINITIONS
-from qml.ir import Circuit, Op, Param
+from qml.ir import Circuit, Factor, Op, Param
 
 __all__ = [
     "QISKIT_GATES",
@@ -60,7 +60,7 @@ __all__ = [
     "to_qiskit",
 ]
 
-Angle = float | ParameterExpression
+Angle: TypeAlias = float | ParameterExpression
 
 
 class _DefinedGate(Gate):
@@ -300,7 +300,7 @@ def bind(
     return qc.assign_parameters(mapping, inplace=False)
 
 
-def _to_param(value: Any, index: Mapping[Any, tuple[str, int]], where: str) -> Param:
+def _to_param(value: Any, index: Mapping[Any, Factor], where: str) -> Param:
     """A Qiskit gate parameter (number, Parameter, ParameterExpression) as a :class:`Param`."""
     if isinstance(value, ParameterExpression):
         if isinstance(value, Parameter):
@@ -318,7 +318,7 @@ def _to_param(value: Any, index: Mapping[Any, tuple[str, int]], where: str) -> P
     return Param.of(number.real)
 
 
-def _polynomial(expr: ParameterExpression, index: Mapping[Any, tuple[str, int]], where: str) -> Param:
+def _polynomial(expr: ParameterExpression, index: Mapping[Any, Factor], where: str) -> Param:
     import sympy
 
     by_name = {par.name: par for par in expr.parameters}
@@ -385,7 +385,7 @@ def from_qiskit(
         0: ─H─●──────────
         1: ───X─RZ(2*w0)─
     """
-    index: dict[Any, tuple[str, int]] = {}
+    index: dict[Any, Factor] = {}
     for j, par in enumerate(inputs or ()):
         index[par] = ("x", j)
     if weights is not None:

@@ -240,11 +240,12 @@ def fit_branch(
                     best = r
                 if isinstance(layers, int) or _rel_errors([best.energy], [refs[t][0]])[0] <= 0.1 * target:
                     break
+            assert best is not None  # starts is never empty
             W[t] = best.weights.numpy()
             E[t] = best.energy
             if callback is not None:
-                rel = _rel_errors([best.energy], [refs[t][0]])[0]
-                callback({"layers": p, "point": t + 1, "points": len(L), "rel_error": float(rel)})
+                rel_t = _rel_errors([best.energy], [refs[t][0]])[0]
+                callback({"layers": p, "point": t + 1, "points": len(L), "rel_error": float(rel_t)})
         fids, rel = _scores(sim, circuit, W, E, refs)
         history.append(
             {
@@ -352,8 +353,8 @@ def _smoothest(
     candidates = {"grown": (W, E)}
     n_evals = 0
     if len(L) >= 3:
-        for name, order in (("forward", range(len(L))), ("backward", range(len(L) - 1, -1, -1))):
-            order = list(order)
+        for name, indices in (("forward", range(len(L))), ("backward", range(len(L) - 1, -1, -1))):
+            order = list(indices)
             W2, E2 = W.copy(), E.copy()
             for a, b in itertools.pairwise(order):
                 r = vqe(
@@ -370,7 +371,7 @@ def _smoothest(
                 W2[b], E2[b] = r.weights.numpy(), r.energy
             candidates[name] = (W2, E2)
     scores = {k: _midpoint_energy(family, circuit, L, w) for k, (w, _) in candidates.items()}
-    best = min(scores, key=scores.get)
+    best = min(scores, key=scores.__getitem__)
     log.info("branch path: midpoint energies %s; kept %s", scores, best)
     return (*candidates[best], best, n_evals)
 

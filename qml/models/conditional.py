@@ -57,14 +57,14 @@ import math
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar, cast
 
 import numpy as np
 import torch
 from torch import nn
 
 from qml.errors import ConfigError, ConfigTypeError
-from qml.ir import Circuit, Op, Param, W, X
+from qml.ir import Circuit, Factor, Op, Param, W, X
 from qml.models.layer import complex_dtype
 from qml.optimize.optimizers import torch_optimizer
 from qml.paulis import PauliString, PauliSum
@@ -369,7 +369,7 @@ def bind_inputs(circuit: Circuit, values: Sequence[float], first: int = 0) -> Ci
         out = Param(p.const)
         for coeff, refs in p.terms:
             c = coeff
-            kept: list[tuple[str, int]] = []
+            kept: list[Factor] = []
             for s, i in refs:
                 if s == "x" and lo <= i < hi:
                     c *= vals[i - lo]
@@ -784,6 +784,11 @@ class ConditionalModel(nn.Module):
     """
 
     kind: ClassVar[str] = "base"
+    # buffers (register_buffer), declared for type checkers
+    branches: Tensor
+    lam_lo: Tensor
+    lam_hi: Tensor
+    range_set: Tensor
 
     def __init__(
         self,
@@ -1144,8 +1149,8 @@ class ConditionalModel(nn.Module):
                     loss.backward()
                     return loss
 
-                opt.step(closure)
-                hist.n_steps = int(opt.state[opt._params[0]].get("n_iter", 0))
+                opt.step(closure)  # type: ignore[arg-type]  # torch types closures as -> float, not Tensor
+                hist.n_steps = int(opt.state[cast(torch.optim.LBFGS, opt)._params[0]].get("n_iter", 0))
             else:
                 adam = torch_optimizer("adam", params, 0.01 if lr is None else lr)
                 for _ in range(steps):
@@ -1208,6 +1213,7 @@ class MLPConditional(ConditionalModel):
     """
 
     kind: ClassVar[str] = "mlp"
+    offset: Tensor  # a buffer
 
     def __init__(
         self,
@@ -1314,7 +1320,7 @@ class MLPConditional(ConditionalModel):
             loss.backward()
             return loss
 
-        opt.step(closure)
+        opt.step(closure)  # type: ignore[arg-type]  # torch types closures as -> float, not Tensor
         with torch.no_grad():
             out = self.net(self.normalize(L)).reshape(target.shape) + self.offset
             mse = float(((out - target) ** 2).mean())
@@ -1511,6 +1517,9 @@ class InterpolationBaseline(ConditionalModel):
     """
 
     kind: ClassVar[str] = "interp"
+    train_lams: Tensor  # a buffer
+    train_weights: Tensor  # a buffer
+    per_point: PerPointResult  # set by from_vqe only
 
     def __init__(
         self,

@@ -33,13 +33,13 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 import torch
 
 from qml.errors import ConfigError
-from qml.models.conditional import ConditionalModel, HamiltonianFamily, LamLike
+from qml.models.conditional import HamiltonianFamily, LamLike, Prediction
 from qml.paulis import PauliString, PauliSum
 from qml.problems.problem import MAX_ED_WIRES
 
@@ -61,6 +61,7 @@ def default_observables(n_wires: int, periodic: bool = True) -> dict[str, PauliS
     r = max(1, n // 2)
     mx = PauliSum(tuple((1.0 / n, PauliString(((i, "X"),))) for i in range(n)))
     mz = PauliSum(tuple((1.0 / n, PauliString(((i, "Z"),))) for i in range(n)))
+    pairs: list[tuple[int, ...]]
     pairs = [(i, (i + r) % n) for i in range(n)] if periodic else [(i, i + r) for i in range(n - r)]
     pairs = [tuple(sorted(p)) for p in pairs if p[0] != p[1]]
     corr = (
@@ -215,8 +216,23 @@ def _expect(op_sparse: Any, psi: np.ndarray) -> float:
     return float(np.vdot(psi, op_sparse @ psi).real)
 
 
+class Predictor(Protocol):
+    """What :func:`evaluate` needs of a model: a :class:`~qml.models.conditional.ConditionalModel`,
+    a :class:`~qml.models.branches.SectorModel` or any object with these members."""
+
+    @property
+    def kind(self) -> str: ...
+
+    @property
+    def family(self) -> HamiltonianFamily: ...
+
+    def predict(self, lams: LamLike) -> Prediction: ...
+
+    def describe(self) -> dict[str, Any]: ...
+
+
 def evaluate(
-    model: ConditionalModel,
+    model: Predictor,
     test_lams: LamLike,
     train_lams: LamLike | None = None,
     observables: dict[str, PauliSum] | None = None,
@@ -230,7 +246,7 @@ def evaluate(
     """Compare a conditional model's predicted ground states with exact ones on held-out ``lambda``.
 
     Args:
-        model: Any :class:`~qml.models.conditional.ConditionalModel`.
+        model: Any :class:`~qml.models.conditional.ConditionalModel` (or :class:`Predictor`).
         test_lams: ``(B,)`` or ``(B, K)`` held-out values.
         train_lams: Training values, recorded for plots.
         observables: ``{name: PauliSum}`` compared predicted vs exact (default
@@ -377,6 +393,7 @@ def _evaluate_mps(
         problem = fam.problem_at(L[b].tolist())
         ex = fam.exact(L[b].tolist())
         state = ex.mps if ex.mps is not None else problem.exact(method="dmrg").mps
+        assert state is not None  # DMRG always returns its ground state as an MPS
         methods.add(ex.method)
         res.sector = ex.sector
         res.energy_pred.append(float(e_pred[b]))

@@ -367,10 +367,12 @@ def plot_family_physics(
     if sp is not None:
         axes[-1].semilogy(x, np.maximum(sp, 1e-16), "o-", color="tab:green", ms=3, lw=1)
         axes[-1].set_ylabel(energy_label(energy_unit, "predicted spread"))
-    train = [] if train_lams is None else np.asarray(train_lams, dtype=float).ravel()
+    train: list[float] | np.ndarray = (
+        [] if train_lams is None else np.asarray(train_lams, dtype=float).ravel()
+    )
     for ax in axes:
-        for v in train:
-            ax.axvline(v, color="r", lw=0.6, alpha=0.3)
+        for lam in train:
+            ax.axvline(lam, color="r", lw=0.6, alpha=0.3)
         for values, c, lab in kinds:
             for i, v in enumerate(values):
                 v = v["lambda"] if isinstance(v, dict) else v

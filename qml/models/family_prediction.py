@@ -133,7 +133,7 @@ class ExactStateInterpolation:
         self.family = family
         L = family.as_lams(train_lams).numpy()
         L = L[path_order(L)]
-        states = []
+        states: list[np.ndarray] = []
         for row in L:
             space = family.exact(row.tolist()).require_ground_space("the training states")
             psi = np.asarray(space[:, 0], dtype=complex)

@@ -38,8 +38,8 @@ from torch import nn
 from qml.dtypes import complex_dtype
 from qml.errors import ConfigError, ConfigTypeError
 from qml.ir import Circuit
-from qml.paulis import ObservableLike, PauliString, PauliSum
-from qml.simulator import Simulator, as_pauli_sum
+from qml.paulis import ObservableLike, PauliSum, as_observables
+from qml.simulator import Simulator
 
 log = logging.getLogger(__name__)
 
@@ -57,16 +57,7 @@ def _as_circuit(circuit: Any) -> Circuit:
 
 
 def _as_observables(observables: ObservableLike | Sequence[ObservableLike], n_wires: int) -> list[PauliSum]:
-    items = [observables] if isinstance(observables, (PauliSum, PauliString, str)) else list(observables)
-    if not items:
-        raise ConfigError("observables is empty; pass at least one, e.g. ['Z0', 'Z1'] or pauli('Z0 Z1')")
-    out = [as_pauli_sum(o) for o in items]
-    for k, o in enumerate(out):
-        if o.n_wires > n_wires:
-            raise ConfigError(
-                f"observable {k} ({o}) acts on wire {o.n_wires - 1} but the circuit has {n_wires} wires"
-            )
-    return out
+    return list(as_observables(observables, n_wires)[0])
 
 
 class QuantumLayer(nn.Module):

@@ -281,7 +281,8 @@ def scan_sectors(family: Any, lams: Any, values: list[float] | None = None) -> S
         for a, b in itertools.pairwise(seq):
             lo, hi = min(a, b), max(a, b)
             branches.update(v for v in vals if lo <= v <= hi)
-    return SectorScan(sym.name, vals, L.tolist(), E.tolist(), ground, sorted(branches))
+    ordered: list[float | None] = [*sorted(branches)]  # the field's type (None: the single branch)
+    return SectorScan(sym.name, vals, L.tolist(), E.tolist(), ground, ordered)
 
 
 def exact_crossings(

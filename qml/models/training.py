@@ -340,7 +340,7 @@ def fit(
     params = [p for p in model.parameters() if p.requires_grad]
     if not params:
         raise ConfigError("the model has no trainable parameters")
-    momentum = {"momentum": 0.9} if optimizer == "sgd" else {}
+    momentum: dict[str, Any] = {"momentum": 0.9} if optimizer == "sgd" else {}
     opt = torch_optimizer(optimizer, params, float(lr), weight_decay=float(weight_decay), **momentum)
     gen = torch.Generator().manual_seed(int(seed))
     settings = {

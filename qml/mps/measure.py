@@ -39,7 +39,7 @@ from qml.errors import ConfigError
 from qml.mps.evolve import Truncation, left_orth
 from qml.mps.state import MPS
 from qml.mps.svd import safe_svd
-from qml.paulis import ObservableLike, PauliString, PauliSum
+from qml.paulis import ObservableLike, PauliString, PauliSum, as_observables
 
 Tensor = torch.Tensor
 
@@ -182,8 +182,7 @@ def expval(mps: MPS, observables: ObservableLike | Sequence[ObservableLike]) -> 
         >>> float(expval(MPS.product(2), "Z0 + 0.5*Z1 + X0"))
         1.5
     """
-    single = not isinstance(observables, (list, tuple))
-    items = [PauliSum.coerce(o) for o in ([observables] if single else observables)]
+    items, single = as_observables(observables)
     env = Environments(mps)
     cache: dict[PauliString, Tensor] = {}
     values = []

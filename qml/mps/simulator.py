@@ -165,6 +165,7 @@ class MPSSimulator:
         grad = torch.is_grad_enabled() and angles.requires_grad
         key = (id(circuit), len(circuit.ops), circuit.n_wires)
         first = grad and key not in self._fills  # an untruncated try only while it may succeed
+        assert self.cutoff is not None  # set in __post_init__
         trunc = Truncation(int(self.bond_dim), float(self.cutoff), for_gradients=first, eps=self.svd_eps)
         runs = []
         for b in range(prep.batch):

@@ -39,7 +39,6 @@ from typing import Any
 
 import numpy as np
 import torch
-from torch.autograd.function import once_differentiable
 
 from qml.dtypes import real_dtype
 from qml.errors import ConfigError
@@ -110,6 +109,20 @@ def _svd_forward(a: Tensor) -> tuple[Tensor, Tensor, Tensor]:
     return back(nu, a.dtype), back(ns, real), back(nvh, a.dtype)
 
 
+def _first_order_only() -> None:
+    """Refuse ``create_graph=True``: this backward is not itself differentiable.
+
+    ``once_differentiable`` alone is not enough: it raises only where the incoming gradients
+    require grad, and otherwise lets the second derivative miss these terms silently.
+    """
+    if torch.is_grad_enabled():
+        raise NotImplementedError(
+            "second derivatives (create_graph=True, hessians) are not available with method='mps': the "
+            "SVD's backward pass is not itself differentiable; use the statevector method "
+            "(diff='backprop' or 'parameter-shift') for them"
+        )
+
+
 class _SafeSVD(torch.autograd.Function):
     """Reduced SVD with the broadened backward pass of the module docstring."""
 
@@ -121,8 +134,8 @@ class _SafeSVD(torch.autograd.Function):
         return u, s, vh
 
     @staticmethod
-    @once_differentiable
     def backward(ctx: Any, g_u: Tensor | None, g_s: Tensor | None, g_vh: Tensor | None) -> tuple[Any, ...]:
+        _first_order_only()
         u, s, vh = ctx.saved_tensors
         return svd_backward(u, s, vh, g_u, g_s, g_vh, ctx.eps, ctx.shape, ctx.gauge), None, None
 
@@ -141,8 +154,8 @@ class _TruncatedSVD(torch.autograd.Function):
         return u[..., :k], s, vh[..., :k, :]
 
     @staticmethod
-    @once_differentiable
     def backward(ctx: Any, g_u: Tensor | None, g_s: Tensor | None, g_vh: Tensor | None) -> tuple[Any, ...]:
+        _first_order_only()
         u, s, vh = ctx.saved_tensors
         k = ctx.k
         if g_u is not None and k < u.shape[-1]:

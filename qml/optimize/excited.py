@@ -179,7 +179,7 @@ def _generator_groups(
         return out
 
     colours: list[tuple[set[int], list[tuple[int, ...]]]] = []
-    pinned = [w for w in bonds if w in set(last)]
+    pinned: list[tuple[int, ...]] = [w for w in bonds if w in set(last)]
     for wires in bonds:
         if len(wires) < 2 or wires in pinned:
             continue
@@ -1331,7 +1331,8 @@ def vqd(
     runs: list[_VQDSector] = []
     for i, (sec, count) in enumerate(zip(setup.sectors, counts)):
         b, rule = _beta(beta, setup, sec, max(count, 1))
-        betas[sec.label], _ = b, rules.add(rule)
+        betas[sec.label] = b
+        rules.add(rule)
         ex = None if setup.exact is None else setup.exact[sec.label]
         runs.append(_VQDSector(setup.H, circuits[sec.label], sec, b, s, ex, 100 * i))
     t_opt = time.perf_counter()

@@ -44,7 +44,7 @@ import pickle
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import torch
@@ -617,8 +617,8 @@ def _lbfgs(
         tracker.record(float(e.detach()), p.detach())
         return e
 
-    opt.step(closure)
-    state = opt.state[opt._params[0]]
+    opt.step(closure)  # type: ignore[arg-type]  # torch types closures as -> float; L-BFGS's return the loss
+    state = opt.state[cast(torch.optim.LBFGS, opt)._params[0]]
     n_iter = int(state.get("n_iter", 0))
     converged = n_iter < steps
     msg = "converged (gradient or change below tolerance)" if converged else f"reached steps={steps}"

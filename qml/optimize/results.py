@@ -23,7 +23,7 @@ import json
 import platform
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, ClassVar, TypeVar
+from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
 import torch
 
@@ -162,6 +162,14 @@ class _Record:
 
 class _EnergyRecord(_Record):
     """Shared behaviour of results with an energy, an exact reference, weights and a circuit."""
+
+    if TYPE_CHECKING:  # the dataclass fields every subclass declares (not fields of this class)
+        energy: float
+        best_weights: list[float]
+        exact_energy: float | None
+        abs_error: float | None
+        rel_error: float | None
+        circuit: dict[str, Any] | None
 
     def __post_init__(self) -> None:
         if self.exact_energy is not None and self.abs_error is None:

@@ -227,7 +227,7 @@ def prepare_state(
                     return torch.tensor(c, dtype=torch.float64)
 
                 if steps:
-                    opt.step(closure)
+                    opt.step(closure)  # type: ignore[arg-type]  # torch types closures as -> float, not Tensor
             else:
                 opt = torch_optimizer(method, [p], lr_used)
                 for _ in range(steps):

@@ -338,6 +338,7 @@ def vqe(
 
         def at_target(step: int, energy: float, w: Any) -> bool:  # the energy is the whole target
             user = callback is not None and bool(callback(step, energy, w))
+            assert target_energy is not None  # only used when stop_early, i.e. ref is known
             return user or energy <= target_energy
 
         def run(p: int, circuit: Circuit, w0: Any) -> VQEResult:
@@ -705,6 +706,7 @@ def vqe_sweep(
         >>> s.max_rel_error < 1e-8
         True
     """
+    factory: Callable[[float], ProblemLike]
     if isinstance(problem_factory, str):
         from qml.problems import get_problem
 

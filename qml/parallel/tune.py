@@ -549,9 +549,9 @@ def tune(
     # Finished tasks by key: a trial that repeats a spec reuses the value (tasks are pure).
     known: dict[str, Any] = {}
     for t in found:
-        key = (t.user_attrs.get("result") or {}).get("task_key")
-        if t.state.name == "COMPLETE" and key:
-            known.setdefault(key, t)
+        task_key = (t.user_attrs.get("result") or {}).get("task_key")
+        if t.state.name == "COMPLETE" and task_key:
+            known.setdefault(task_key, t)
     complete = sum(t.state.name == "COMPLETE" for t in found)
     n_new = max(0, n_trials - complete)
     log.info(
@@ -618,6 +618,7 @@ def tune(
                 error = err
         attrs: dict[str, Any] = {"task": spec.to_dict()}
         if error is None:
+            assert result is not None  # a task without an error returned its result
             attrs["result"] = {
                 "energy": result["energy"],
                 "exact_energy": result.get("exact_energy"),

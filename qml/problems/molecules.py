@@ -53,7 +53,6 @@ import json
 import logging
 import math
 import numbers
-import os
 import re
 import time
 import warnings
@@ -63,6 +62,7 @@ from typing import Any
 
 import numpy as np
 
+from qml import config
 from qml.errors import ConfigError, MissingExtraError
 from qml.paulis import PauliSum
 
@@ -344,8 +344,8 @@ def _check_available(ao: int, n_mo: int, n_core: int, label: str) -> None:
 
 # -- cache ---------------------------------------------------------------------------------------
 def _disk_path(key: str, formula: str) -> Path | None:
-    root = os.environ.get("QML_CACHE_DIR")
-    if not root:
+    root = config.cache_dir()
+    if root is None:
         return None
     digest = hashlib.sha256(key.encode()).hexdigest()[:20]
     safe = re.sub(r"[^A-Za-z0-9+-]", "_", formula)
@@ -623,8 +623,8 @@ def molecular_hamiltonian_from(
     geo = [[s, list(xyz)] for s, xyz in atoms]
     key = json.dumps([_CACHE_VERSION, geo, u, basis_key, charge, multiplicity, ae, ao, src, "jordan_wigner"])
     if key in _CACHE:
-        H, info = _CACHE[key]
-        return H, dict(info)
+        H, cached_info = _CACHE[key]
+        return H, dict(cached_info)
     path = _disk_path(key, formula)
     if path is not None and path.exists():
         loaded = _load(path, key)

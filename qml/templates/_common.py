@@ -11,15 +11,15 @@ from collections.abc import Iterable, Sequence
 from itertools import combinations
 
 from qml.errors import CircuitError
+from qml.gates import ROTATIONS
 
-#: One-parameter single-qubit rotations accepted by name, with their aliases.
+_ONE_QUBIT_ROTATIONS = {p: g for p, g in ROTATIONS.items() if len(p) == 1}
+
+#: One-parameter single-qubit rotations accepted by name, with their aliases: the Pauli
+#: rotations of the gate table by generator (``"X"``) and by name (``"RX"``), and the phase.
 ROTATION_ALIASES: dict[str, str] = {
-    "X": "RX",
-    "Y": "RY",
-    "Z": "RZ",
-    "RX": "RX",
-    "RY": "RY",
-    "RZ": "RZ",
+    **_ONE_QUBIT_ROTATIONS,
+    **{g.upper(): g for g in _ONE_QUBIT_ROTATIONS.values()},
     "P": "PhaseShift",
     "PHASE": "PhaseShift",
     "PHASESHIFT": "PhaseShift",

@@ -204,8 +204,8 @@ def all_singles_doubles(
     c = Circuit(nq, c.ops, len(s) + len(d), name="all_singles_doubles")
     for j, wires in enumerate(d):
         c = c.add("DoubleExcitation", wires, W(len(s) + j))
-    for i, wires in enumerate(s):
-        c = c.add("SingleExcitation", wires, W(i))
+    for i, pair in enumerate(s):
+        c = c.add("SingleExcitation", pair, W(i))
     return c
 
 
@@ -356,8 +356,8 @@ def uccsd(
     c = Circuit(nq, c.ops, len(s) + len(d), name="uccsd")
     for j, wires in enumerate(d):
         c = fermionic_double_excitation(c, wires, W(len(s) + j))
-    for i, wires in enumerate(s):
-        c = fermionic_single_excitation(c, wires, W(i))
+    for i, pair in enumerate(s):
+        c = fermionic_single_excitation(c, pair, W(i))
     return c
 
 

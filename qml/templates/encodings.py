@@ -16,7 +16,7 @@ from __future__ import annotations
 import math
 import numbers
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, cast
 
 import torch
 
@@ -406,7 +406,11 @@ def basis_encoding(bits: int | Sequence[int]) -> Circuit:
             c = c.add("U3", j, angle, 0.0, angle)
         return c
     try:
-        seq = [int(b) if not isinstance(b, bool) and float(b) == int(b) else -1 for b in bits]
+        # not an integer here (numbers.Integral does not narrow for mypy); a bool raises TypeError
+        seq = [
+            int(b) if not isinstance(b, bool) and float(b) == int(b) else -1
+            for b in cast(Sequence[int], bits)
+        ]
     except (TypeError, ValueError):
         raise CircuitError(f"bits must be a sequence of 0/1 or an integer n_wires, got {bits!r}") from None
     if not seq or any(b not in (0, 1) for b in seq):
