@@ -40,6 +40,7 @@ from typing import Any
 import torch
 
 from qml.fusion import FusedProgram, fstep_data, permute
+from qml.tuning import tuning
 
 Tensor = torch.Tensor
 
@@ -313,15 +314,13 @@ class _KronVectors(torch.autograd.Function):
         return torch.stack(grads[::-1], 1)
 
 
-#: From this many output entries on, the product state's backward is :class:`_KronVectors`'s
-#: (measured, complex128: 1.2x faster at 256 x 2^8, 1.5-1.9x at 1024 x 2^8; equal at 2^14;
-#: below, autograd's C++ nodes win by the ~50 us of a Python backward).
-KRON_MIN = 2**16
-
-
 def _kron_vectors(v: Tensor) -> Tensor:
-    """Kronecker product over axis 1 of ``v`` ``(Bx, n, 2)`` -> ``(Bx, 2**n)``."""
-    if v.requires_grad and v.shape[0] * 2 ** v.shape[1] >= KRON_MIN:
+    """Kronecker product over axis 1 of ``v`` ``(Bx, n, 2)`` -> ``(Bx, 2**n)``.
+
+    From ``kron_min`` output entries on (:mod:`qml.tuning`) the backward is
+    :class:`_KronVectors`'s; below, autograd's C++ nodes win by the ~50 us of a Python backward.
+    """
+    if v.requires_grad and v.shape[0] * 2 ** v.shape[1] >= tuning(v.device).kron_min:
         return _KronVectors.apply(v)
     vecs = v.unbind(1)
     out = vecs[0]

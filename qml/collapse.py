@@ -33,6 +33,7 @@ import torch
 
 from qml.fusion import FusedProgram, apply_fstep
 from qml.program import Program
+from qml.tuning import tuning
 
 Tensor = torch.Tensor
 
@@ -47,12 +48,13 @@ def input_cut(prog: Program) -> int:
     return prog.cache.get(("collapse", "input_cut"), build)
 
 
-def pays(fp: FusedProgram, batch: int) -> bool:
+def pays(fp: FusedProgram, batch: int, device: str | torch.device = "cpu") -> bool:
     """Whether the tail ``fp.steps[fp.barrier_step:]`` is cheaper as one ``2**n`` matrix for ``batch`` rows.
 
     Cost model (multiply-adds per amplitude, fitted on W1 of ``benchmarks/``): the steps cost
-    about the width of their matrices each (``work``), the matmul ``2**n / 3.5``, and building
-    the matrix runs the steps on ``2**n`` rows instead of ``batch``.
+    about the width of their matrices each (``work``), the matmul ``2**n / collapse_matmul_cost``,
+    and building the matrix runs the steps on ``2**n`` rows instead of ``batch``; it must come
+    below ``collapse_margin`` of the step-by-step tail (:mod:`qml.tuning`).
     """
     dim = 2**fp.prog.circuit.n_wires
 
@@ -68,7 +70,8 @@ def pays(fp: FusedProgram, batch: int) -> bool:
         return work
 
     work = fp.cache.get(("collapse", "tail_work"), tail_work)
-    return 2 * work >= dim and dim / 3.5 + dim * work / batch < 0.9 * work
+    t = tuning(device)
+    return 2 * work >= dim and dim / t.collapse_matmul_cost + dim * work / batch < t.collapse_margin * work
 
 
 def tail_rows(

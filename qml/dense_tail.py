@@ -3,8 +3,8 @@
 When one weight vector serves a batch of inputs, the gates after the last input-reading
 gate are one unitary ``T`` for every row (see :mod:`qml.collapse`). On a few qubits a
 training step is ~150 torch operations on tiny tensors, each ~5 us of dispatch and autograd
-bookkeeping for well under 1 us of arithmetic. For registers of up to :data:`MAX_WIRES`
-qubits on the CPU the tail instead runs in NumPy, with a hand-derived backward pass:
+bookkeeping for well under 1 us of arithmetic. For registers of up to ``numpy_tail_max_wires``
+(5, :mod:`qml.tuning`) qubits on the CPU the tail instead runs in NumPy, with a hand-derived backward pass:
 
 * forward: ``T = V_K ... V_1`` on the ``2**n x 2**n`` identity, where ``V_j`` is a gate, a
   permutation (CNOT ladder) or a fused block (the Kronecker product of one-qubit chains,
@@ -28,10 +28,10 @@ one-angle gates of one size are evaluated together. A product-state encoding who
 read no weights (angle encodings) is built here too.
 
 Batch-sized arrays are kept batch last, ``(2**n, B)``, so NumPy's inner loops run over the
-batch; products above :data:`_NUMPY_MM` multiply-adds, and matrix-vector products, go to
-torch, because NumPy's OpenBLAS runs them on threads of its own that then spin against
-torch's (the reason :data:`MAX_WIRES` is 5: the ``64 x 64`` products of six qubits cross
-that line).
+batch; products above ``numpy_mm_max`` (:mod:`qml.tuning`) multiply-adds, and
+matrix-vector products, go to torch, because NumPy's OpenBLAS runs them on threads of its
+own that then spin against torch's (one reason the NumPy tail stops at 5 qubits: the
+``64 x 64`` products of six qubits cross that line).
 
 A second derivative (``create_graph=True``) recomputes the tail with torch autograd;
 ``torch.func`` transforms and non-CPU devices take the torch path from the start.
@@ -66,12 +66,10 @@ from qml.fusion import PERM_GATES, FusedProgram, perm_destination
 from qml.gates import GATES, unitary_matrix
 from qml.observables import ObservablePlan
 from qml.program import Program
+from qml.tuning import tuning
 
 Tensor = torch.Tensor
 
-#: Widest register the NumPy tail serves (see the module docstring; measured on W1, where it
-#: is 1.4-2.2x faster than the torch tail for 2-5 qubits, benchmarks/NOTES.md).
-MAX_WIRES = 5
 
 _FREQ = np.array([0, 1, 2, -2, -1])  # numpy.fft order of 5 points: e^{i f theta / 2}
 
@@ -415,10 +413,10 @@ def _compile(fp: FusedProgram) -> _Tail | None:
     )
 
 
-def tail_of(fp: FusedProgram, max_wires: int = MAX_WIRES) -> _Tail | None:
+def tail_of(fp: FusedProgram, max_wires: int | None = None) -> _Tail | None:
     """The compiled tail of a program fused with a barrier (cached), ``None`` when unsupported
     or wider than ``max_wires``."""
-    if fp.prog.circuit.n_wires > max_wires:
+    if fp.prog.circuit.n_wires > (tuning("cpu").numpy_tail_max_wires if max_wires is None else max_wires):
         return None
     return fp.cache.get(
         ("dense_tail", "tail"), lambda: _compile(fp) if 0 <= fp.barrier_step < len(fp.steps) else None
@@ -723,18 +721,18 @@ _NUMPY: dict[torch.dtype, np.dtype[Any]] = {
 }
 
 
-#: Largest ``m * n * k`` of a product done by NumPy. OpenBLAS runs larger matrix products, and
-#: matrix-vector products from a few thousand entries on, on threads of its own, which then
-#: spin against torch's (measured: a 256 x 32 x 32 torch matmul took 2.1 ms instead of 0.03 ms
-#: after a NumPy ``(1, 256) @ (256, 16)`` complex product, 4 ms after a ``64 x 64`` one).
-_NUMPY_MM = 2**15
+# The largest ``m * n * k`` product done by NumPy is ``tuning("cpu").numpy_mm_max``. OpenBLAS
+# runs larger matrix products, and matrix-vector products from a few thousand entries on, on
+# threads of its own, which then spin against torch's (measured: a 256 x 32 x 32 torch matmul
+# took 2.1 ms instead of 0.03 ms after a NumPy ``(1, 256) @ (256, 16)`` complex product, 4 ms
+# after a ``64 x 64`` one).
 
 
 def _mm(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """``a @ b``: NumPy for small matrix-matrix products, torch for the rest (one thread pool)."""
     m, k = a.shape
     n = b.shape[1]
-    if m > 1 and n > 1 and m * n * k <= _NUMPY_MM:
+    if m > 1 and n > 1 and m * n * k <= tuning("cpu").numpy_mm_max:
         return a @ b
     return torch.mm(torch.from_numpy(a), torch.from_numpy(b)).numpy()
 

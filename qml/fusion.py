@@ -47,6 +47,7 @@ from qml.errors import CircuitError
 from qml.gates import GATES
 from qml.memo import Memo
 from qml.program import GateData, Program, apply_step, step_data
+from qml.tuning import tuning
 
 Tensor = torch.Tensor
 
@@ -349,16 +350,14 @@ class _Permute(torch.autograd.Function):
         return _gather(g, ctx.dst), None, None
 
 
-#: From this many entries on, a gather's backward is the inverse gather (a Python backward,
-#: ~20 us more per call); below, autograd's own ``gather`` backward (a ``scatter_add``) is as
-#: fast (measured, complex128: equal at 2^16 entries, the inverse gather 5-7 % faster from 2^17).
-PERMUTE_MIN = 2**17
-
-
 def permute(state: Tensor, src: Tensor, dst: Tensor) -> Tensor:
     """``state[:, src]``; for large states its backward is the inverse gather ``g[:, dst]``
-    (no zero fill and scatter-add)."""
-    if not state.requires_grad or state.numel() < PERMUTE_MIN:
+    (no zero fill and scatter-add).
+
+    From ``permute_min`` entries on (:mod:`qml.tuning`; a Python backward costs ~20 us more
+    per call); below, autograd's own ``gather`` backward (a ``scatter_add``) is as fast.
+    """
+    if not state.requires_grad or state.numel() < tuning(state.device).permute_min:
         return _gather(state, src)
     return _Permute.apply(state, src, dst)
 

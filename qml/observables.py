@@ -31,11 +31,9 @@ from qml import kernels as K
 from qml.dtypes import complex_dtype, real_dtype
 from qml.errors import ConfigError
 from qml.paulis import PauliSum
+from qml.tuning import tuning
 
 Tensor = torch.Tensor
-
-#: Diagonals are cached while they take at most this many bytes per plan.
-CACHE_BYTES = 512 * 2**20
 
 
 @dataclass
@@ -99,13 +97,10 @@ class _SquaresAt(torch.autograd.Function):
         return (h * x if torch.is_grad_enabled() else h.mul_(x)), None
 
 
-#: Below this many entries autograd's own backward of ``x.square() @ d`` is faster (a Python
-#: backward costs ~40 us more; measured: 84 vs 131 us at 256 x 32, 2.2 vs 1.5 ms at 1024 x 512).
-SQUARES_AT_MIN = 2**16
-
-
 def _squares_at(x: Tensor, d: Tensor) -> Tensor:
-    if torch.is_grad_enabled() and x.requires_grad and x.numel() >= SQUARES_AT_MIN:
+    # below ``squares_at_min`` entries autograd's own backward of ``x.square() @ d`` is faster
+    # (a Python backward costs ~40 us more; qml.tuning)
+    if torch.is_grad_enabled() and x.requires_grad and x.numel() >= tuning(x.device).squares_at_min:
         return _SquaresAt.apply(x, d)
     return x.square() @ d
 
@@ -191,7 +186,7 @@ class ObservablePlan:
     def diagonals(self, real_only: bool, dtype: torch.dtype, device: torch.device) -> list[Tensor | None]:
         """The ``D_m`` tensors ``(n_obs, 2**n)``, ``None`` for constant (pure-X) groups.
 
-        Cached when they fit :data:`CACHE_BYTES`.
+        Cached when they fit ``observable_cache_bytes`` (:mod:`qml.tuning`).
         """
         return self._cached(
             (real_only, dtype, device),
@@ -202,11 +197,13 @@ class ObservablePlan:
         )
 
     def _cached(self, key: tuple, build: Callable[[], list[Tensor | None]]) -> list[Tensor | None]:
-        """``build()``, kept in the plan when its tensors fit :data:`CACHE_BYTES`."""
+        """``build()``, kept in the plan when its tensors fit ``observable_cache_bytes``."""
         if key in self._cache:
             return self._cache[key]
         ts = build()
-        if sum(t.numel() * t.element_size() for t in ts if t is not None) <= CACHE_BYTES:
+        kept = [t for t in ts if t is not None]
+        limit = tuning(kept[0].device if kept else "cpu").observable_cache_bytes
+        if sum(t.numel() * t.element_size() for t in kept) <= limit:
             self._cache[key] = ts
         return ts
 

@@ -13,7 +13,7 @@ The methods (each applies only where its structure is there):
   the gates after the last input-reading gate act as one matrix built once per call
   (:mod:`qml.collapse`).
 * ``numpy_tail``: that shared matrix built in NumPy with its exact matrix adjoint, on the
-  CPU, for registers of at most :data:`qml.dense_tail.MAX_WIRES` qubits under ``"auto"``
+  CPU, for registers of at most ``numpy_tail_max_wires`` (:mod:`qml.tuning`) qubits under ``"auto"``
   (:data:`NUMPY_TAIL_MAX_WIRES` under ``"always"``); needs ``collapse``.
 * ``split``: shallow circuits (few gates across the middle of the register) evaluated from
   two half-width registers (:mod:`qml.split`); forward and backprop only.

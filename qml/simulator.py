@@ -67,6 +67,7 @@ from qml.program import Program, compile_circuit
 from qml.routes import NUMPY_TAIL_MAX_WIRES, Methods, Route
 from qml.shift import shift_apply, shift_plan
 from qml.split import Split
+from qml.tuning import tuning
 
 Tensor = torch.Tensor
 Diff = Literal["auto", "backprop", "adjoint", "parameter-shift"]
@@ -244,7 +245,7 @@ class Simulator:
         cut = tail.input_cut(prog) if bw == 1 and batch > 1 and self.fuse and how != "never" else 0
         if cut > 0:
             split_fp = fused_program(prog, self.max_block, cut)
-            collapse = split_fp if how == "always" or tail.pays(split_fp, batch) else None
+            collapse = split_fp if how == "always" or tail.pays(split_fp, batch, self.device) else None
         const_rows = bw == 1 and not x2.requires_grad and prog.inputs_only()
         # the angle table is the first thing of batch size built here: check it before building it
         check_fits(
@@ -522,6 +523,8 @@ class Simulator:
                 fits = "backprop fits in memory" if diff == "backprop" else "backprop would not fit in memory"
                 why += f" chose {diff!r} ({fits})"
             why += shared
+        if not tuning(self.device).measured and "auto" in (m.collapse, m.numpy_tail, m.split):
+            why += f"; the cost models are CPU fits, not measured on {torch.device(self.device).type}"
         itemsize = dtype.itemsize
         route = Route(
             "statevector",
@@ -550,16 +553,15 @@ class Simulator:
             return None
         diagonal = plan.diagonal_only
         sp = split.plan(run.prog.circuit, max_block=self.max_block, diagonal=diagonal)
-        return sp if sp is not None and (how == "always" or split.pays(sp, run.fused, run.batch)) else None
+        pays = how == "always" or split.pays(sp, run.fused, run.batch, self.device)
+        return sp if sp is not None and pays else None
 
     def _dense_tail(self, run: _Run) -> Any:
         """The NumPy form of the shared tail when it applies (see :mod:`qml.dense_tail`)."""
         how = self._methods.numpy_tail
         if run.collapse is None or how == "never" or not dense_tail.usable(run.angles):
             return None
-        return dense_tail.tail_of(
-            run.collapse, NUMPY_TAIL_MAX_WIRES if how == "always" else dense_tail.MAX_WIRES
-        )
+        return dense_tail.tail_of(run.collapse, NUMPY_TAIL_MAX_WIRES if how == "always" else None)
 
     def _expval_dense_tail(self, run: _Run, plan: ObservablePlan, dtype: torch.dtype, small: Any) -> Tensor:
         fp = run.collapse

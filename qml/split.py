@@ -74,17 +74,10 @@ from qml.ir import Circuit, Op
 from qml.observables import ObservablePlan
 from qml.paulis import PauliString, PauliSum
 from qml.program import Program, compile_circuit, step_data
+from qml.tuning import tuning
 
 Tensor = torch.Tensor
 
-#: The split's work counts this many times the dense path's in :func:`pays`.
-SPLIT_WEIGHT = 2
-#: ... and must save at least this much work per call (rows times work per row).
-PAYS_WORK = 2**20
-#: Registers narrower than this gain nothing (the dense path's small-register code is faster).
-MIN_WIRES = 8
-#: Batched products of tiny matrices run far below the speed of the other steps.
-GRAM_WEIGHT = 4
 #: Permutation gates that map every Z string to one Z string (a diagonal Gram measurement
 #: can look through them; a Toffoli cannot): the GF(2)-linear ones of the gate table.
 LINEAR_PERMS = frozenset(name for name, g in GATES.items() if g.linear_perm)
@@ -231,7 +224,8 @@ def _build(
     sizes = 2**cut + 2 ** (n - cut)
     cost += 2 * r * sizes * len(crossings)  # each crossing writes both registers, twice as wide
     join_cost = (r + 1) * 2**n  # the joining product and one measuring pass
-    gram_cost = GRAM_WEIGHT * (1 if diagonal else 2) * r * r * sizes  # Gram products of both registers
+    # Gram products of both registers (the plan is device-independent: the CPU fit)
+    gram_cost = tuning("cpu").split_gram_weight * (1 if diagonal else 2) * r * r * sizes
     trailing = tuple(prog.circuit.ops[stop:])
     linear = diagonal and all(op.name in LINEAR_PERMS for op in trailing)
     join = (bool(trailing) and not linear) or join_cost <= gram_cost
@@ -298,14 +292,14 @@ def _best(prog: Program, cut: int | None, max_block: int, diagonal: bool) -> Spl
     return best
 
 
-def pays(sp: Split | None, fp: FusedProgram, batch: int) -> bool:
+def pays(sp: Split | None, fp: FusedProgram, batch: int, device: str | torch.device = "cpu") -> bool:
     """Whether the split beats the dense fused program ``fp`` for ``batch`` rows.
 
     The split runs more, smaller operations than the dense path. Fitted on a 2-core CPU
     (W1-style circuits, n = 8-12, 1-8 layers, batch 64-1024; benchmarks/NOTES.md), it pays
-    from :data:`MIN_WIRES` wires when ``batch * (dense - SPLIT_WEIGHT * split)`` reaches
-    :data:`PAYS_WORK` (work per row as in :func:`steps_cost`): its unit of work costs up to
-    twice the dense path's, and its fixed cost per call is ~1-2 ms higher.
+    from ``split_min_wires`` wires when ``batch * (dense - split_weight * split)`` reaches
+    ``split_pays_work`` (:mod:`qml.tuning`; work per row as in :func:`steps_cost`): its unit
+    of work costs up to twice the dense path's, and its fixed cost per call is ~1-2 ms higher.
 
     Example:
         >>> from qml.ir import Circuit, W
@@ -319,9 +313,10 @@ def pays(sp: Split | None, fp: FusedProgram, batch: int) -> bool:
         >>> pays(sp, fp, batch=1), pays(sp, fp, batch=1024)
         (False, True)
     """
-    if sp is None or fp.prog.circuit.n_wires < MIN_WIRES:
+    t = tuning(device)
+    if sp is None or fp.prog.circuit.n_wires < t.split_min_wires:
         return False
-    return batch * (dense_cost(fp) - SPLIT_WEIGHT * sp.cost) >= PAYS_WORK
+    return batch * (dense_cost(fp) - t.split_weight * sp.cost) >= t.split_pays_work
 
 
 class _Run(NamedTuple):
@@ -581,16 +576,13 @@ def _register(sp: Split, k: int, datas: list[Tensor | None], run: _Run) -> Tenso
     return reg if phi is None else phi @ reg
 
 
-#: A register collapses into one map when the batch has this many times its basis states.
-COLLAPSE_ROWS = 4
-
-
 def _collapses(sp: Split, k: int, fp: FusedProgram, data: list[Tensor | None], shared: bool) -> bool:
     """Whether register ``k`` is one map after its product state (see :func:`_register`)."""
     if not shared or not fp.steps or fp.steps[0].kind != "product" or data[0] is None:
         return False
     width = (sp.cut, sp.prog.circuit.n_wires - sp.cut)[k]
-    if data[0].shape[0] < COLLAPSE_ROWS * 2**width:  # the product states' rows: the batch
+    rows = tuning(data[0].device).split_collapse_rows
+    if data[0].shape[0] < rows * 2**width:  # the product states' rows: the batch
         return False
 
     def inputs_in_product_only() -> bool:

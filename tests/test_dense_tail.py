@@ -12,6 +12,7 @@ from qml import collapse as tail
 from qml.gates import GATES
 from qml.program import compile_circuit
 from qml.reference import dense_state
+from qml.tuning import tuning
 
 AUTO = Simulator(diff="backprop")  # the cost models decide
 FAST = Simulator(diff="backprop", methods={"collapse": "always"})  # every shared tail collapses
@@ -164,7 +165,7 @@ def test_torch_func_transforms_take_the_torch_path(calls):
 
 
 def test_wide_registers_and_batched_weights_take_the_torch_path(calls):
-    c = hea(dense_tail.MAX_WIRES + 1, 1)
+    c = hea(tuning("cpu").numpy_tail_max_wires + 1, 1)
     x = torch.rand(4, c.n_inputs, dtype=torch.float64)
     FAST.expval(c, "Z0", torch.rand(c.n_weights, dtype=torch.float64), x)
     small = hea(2, 1)

@@ -10,6 +10,7 @@ from qml.blockdata import fused_data
 from qml.fusion import fstep_data, fuse, unfused
 from qml.program import compile_circuit
 from qml.reference import dense_state
+from qml.tuning import tuning
 
 
 def test_layered_circuit_fuses_into_blocks_and_one_permutation_per_layer():
@@ -223,8 +224,8 @@ def test_product_state_backward_matches_autograd(dtype):
         return out
 
     gen = torch.Generator().manual_seed(3)
-    v0 = torch.randn(300, 8, 2, generator=gen, dtype=torch.float64).to(dtype)  # >= KRON_MIN entries
-    assert v0.shape[0] * 2**8 >= blockdata.KRON_MIN
+    v0 = torch.randn(300, 8, 2, generator=gen, dtype=torch.float64).to(dtype)  # >= kron_min entries
+    assert v0.shape[0] * 2**8 >= tuning("cpu").kron_min
     weights = torch.randn(2**8, generator=gen, dtype=torch.float64)
 
     def loss(fn, v):

@@ -1,5 +1,7 @@
 """Expectation values of Pauli sums on the simulator vs dense matrices and PennyLane."""
 
+import dataclasses
+
 import numpy as np
 import pytest
 import torch
@@ -8,6 +10,7 @@ from hypothesis import strategies as st
 
 from qml.observables import ObservablePlan
 from qml.paulis import PauliString, PauliSum, expval_dense, pauli
+from qml.tuning import TUNING
 
 
 def _random_state(n: int, batch: int, rng: np.random.Generator) -> np.ndarray:
@@ -82,10 +85,10 @@ def test_complex64_state():
 def test_diagonal_expval_gradients_support_double_backward_and_torch_func(monkeypatch, custom):
     """Large states take a hand-written backward for the diagonal part: second derivatives and
     torch.func work with it as with autograd's own (small states)."""
-    from qml import observables
     from qml.observables import ObservablePlan
 
-    monkeypatch.setattr(observables, "SQUARES_AT_MIN", 0 if custom else 2**60)
+    t = TUNING["cpu"]
+    monkeypatch.setitem(TUNING, "cpu", dataclasses.replace(t, squares_at_min=0 if custom else 2**60))
 
     plan = ObservablePlan([pauli("Z0 + 0.5*Z0 Z1"), pauli("Z1")], 2)
     psi0 = torch.tensor([[0.3 + 0.1j, -0.2j, 0.5, 0.1 - 0.4j]], dtype=torch.complex128)

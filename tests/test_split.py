@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 from qml import Circuit, Simulator, W, X, pauli, split
 from qml.paulis import PauliSum
 from qml.reference import dense_state
+from qml.tuning import TUNING
 
 DENSE = Simulator(diff="backprop", methods={"split": "never"})
 
@@ -114,7 +115,8 @@ def test_registers_collapse_into_one_map_for_large_batches(monkeypatch, reupload
     for obs in ([PauliSum(tuple((1.0, f"Z{i}") for i in range(8)))], [pauli("Z0 Z7 + 0.5*X3 X4 - Y2 Z5")]):
         _check(c, obs, w, x)
     assert taken == ([False, True] * 2 if reupload else [True] * 4)
-    monkeypatch.setattr(split, "COLLAPSE_ROWS", 5)  # 64 rows < 5 x 16 basis states: rows kept
+    # 64 rows < 5 x 16 basis states: rows kept
+    monkeypatch.setitem(TUNING, "cpu", dataclasses.replace(TUNING["cpu"], split_collapse_rows=5))
     taken.clear()
     _check(c, [pauli("Z0 Z7")], w, x)
     assert taken == [False, False]

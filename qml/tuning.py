@@ -1,0 +1,103 @@
+"""The constants of the statevector engine's cost models and kernel switches, per device kind.
+
+Every number that decides a route or a kernel (``Simulator(methods="auto")``, the Python
+backward passes that replace autograd's above some size) lives here, with where it was
+measured (:data:`MEASURED`). They were fitted on CPUs (2-core KVM guests, torch 2.13,
+benchmarks/NOTES.md); no CUDA machine has been available yet, so :data:`TUNING` ``["cuda"]``
+holds the CPU values, marked as not measured there (``Simulator.explain`` says so for a
+CUDA route), and the NumPy tail is CPU-only by construction.
+
+Tests and experiments that need another value replace the entry for their device kind::
+
+    monkeypatch.setitem(TUNING, "cpu", dataclasses.replace(TUNING["cpu"], split_collapse_rows=5))
+
+Example:
+    >>> tuning("cpu").numpy_tail_max_wires
+    5
+    >>> tuning("cuda:0").measured
+    False
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+
+__all__ = ["MEASURED", "TUNING", "Tuning", "tuning"]
+
+
+@dataclass(frozen=True)
+class Tuning:
+    """Cost-model constants and kernel thresholds for one device kind.
+
+    Attributes:
+        measured: Whether these values were measured on this device kind.
+        collapse_matmul_cost: The collapsed tail's ``B x 2**n x 2**n`` product costs
+            ``2**n / collapse_matmul_cost`` per row in units of a pass over a state
+            (:func:`qml.collapse.pays`).
+        collapse_margin: The collapsed tail must cost below this share of the step-by-step tail.
+        split_weight: The two-register split's unit of work counts this many dense ones
+            (:func:`qml.split.pays`).
+        split_pays_work: ... and must save at least this much work per call.
+        split_min_wires: Registers narrower than this do not split.
+        split_gram_weight: Batched products of tiny matrices (the split's Gram measurement)
+            count this many units each.
+        split_collapse_rows: A split register collapses into one map when the batch has this
+            many times its basis states.
+        numpy_tail_max_wires: Widest register of the NumPy shared tail under ``"auto"``.
+        numpy_mm_max: Largest ``m * n * k`` product the NumPy tail leaves to NumPy.
+        squares_at_min: From this many entries on, ``|psi|^2 @ D`` takes its Python backward.
+        permute_min: From this many entries on, a gather's backward is the inverse gather.
+        kron_min: From this many output entries on, the product state's backward is the
+            hand-written one.
+        observable_cache_bytes: Diagonals of an observable plan are cached up to this size.
+    """
+
+    measured: bool = True
+    collapse_matmul_cost: float = 3.5
+    collapse_margin: float = 0.9
+    split_weight: float = 2.0
+    split_pays_work: int = 2**20
+    split_min_wires: int = 8
+    split_gram_weight: float = 4.0
+    split_collapse_rows: int = 4
+    numpy_tail_max_wires: int = 5
+    numpy_mm_max: int = 2**15
+    squares_at_min: int = 2**16
+    permute_min: int = 2**17
+    kron_min: int = 2**16
+    observable_cache_bytes: int = 512 * 2**20
+
+
+#: Where each constant was measured (benchmarks/NOTES.md sections; 2-core CPU, torch 2.13).
+MEASURED: dict[str, str] = {
+    "collapse_matmul_cost": "W1 n = 4-8, B = 256-1024, L = 2-6: third pass, 'shared tail as one matrix'",
+    "collapse_margin": "the same fit (third pass)",
+    "split_weight": "18 in-process A/Bs, n = 8-12, L = 1-8, B = 64-1024: fifth pass, 'When it is taken'",
+    "split_pays_work": "the same A/Bs (fifth pass)",
+    "split_min_wires": "the same A/Bs: below 8 wires the dense small-register code is faster",
+    "split_gram_weight": "sixth pass: batched products of tiny matrices run far below the other steps",
+    "split_collapse_rows": "sixth pass: registers as maps",
+    "numpy_tail_max_wires": "W1 n = 3-8: 1.4-2.3x faster up to 5 qubits, 0.3-0.9x from 6 "
+    "('Does the NumPy tail earn its 800 lines?')",
+    "numpy_mm_max": "OpenBLAS threads spin against torch's above it (fourth pass)",
+    "squares_at_min": "84 vs 131 us at 256 x 32, 2.2 vs 1.5 ms at 1024 x 512 (fourth pass)",
+    "permute_min": "complex128: equal at 2^16 entries, the inverse gather 5-7 % faster from 2^17",
+    "kron_min": "complex128: 1.2x at 256 x 2^8, 1.5-1.9x at 1024 x 2^8, equal at 2^14",
+    "observable_cache_bytes": "a memory bound, not a speed fit",
+}
+
+#: The table per device kind (``torch.device(...).type``); other kinds use the CPU values.
+TUNING: dict[str, Tuning] = {"cpu": Tuning(), "cuda": Tuning(measured=False)}
+
+
+def tuning(device: str | torch.device) -> Tuning:
+    """The constants for ``device`` (``"cpu"``, ``"cuda:0"``, a ``torch.device``).
+
+    Example:
+        >>> tuning(torch.device("cpu")).split_min_wires
+        8
+    """
+    kind = torch.device(device).type
+    return TUNING.get(kind, TUNING["cpu"])
