@@ -34,6 +34,8 @@ import sys
 
 from qml import config
 
+__all__ = ["retain_freed_memory", "retain_on_request"]
+
 log = logging.getLogger(__name__)
 
 _M_TRIM_THRESHOLD = -1

@@ -26,6 +26,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
+__all__ = ["WORKLOADS", "add_bench_command", "run_workloads"]
+
 WORKLOADS = {
     "w1": "QML training step (batch of inputs, forward + weight gradient)",
     "w2": "VQE energy gradient of the periodic TFIM, one circuit",

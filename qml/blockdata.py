@@ -42,6 +42,8 @@ import torch
 from qml.fusion import FusedProgram, fstep_data, permute
 from qml.tuning import tuning
 
+__all__: list[str] = []  # engine internals: used by qml.simulator, not an API
+
 Tensor = torch.Tensor
 
 

@@ -37,6 +37,8 @@ from typing import Any, Literal, NoReturn
 
 from qml.errors import ConfigError, QMLError
 
+__all__ = ["CLIError", "main"]
+
 log = logging.getLogger(__name__)
 
 #: Problem-parameter flags of ``qml vqe`` (flag -> get_problem keyword).

@@ -35,6 +35,8 @@ from qml.fusion import FusedProgram, apply_fstep
 from qml.program import Program
 from qml.tuning import tuning
 
+__all__: list[str] = []  # engine internals: used by qml.simulator, not an API
+
 Tensor = torch.Tensor
 
 

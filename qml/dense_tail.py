@@ -68,6 +68,8 @@ from qml.observables import ObservablePlan
 from qml.program import Program
 from qml.tuning import tuning
 
+__all__: list[str] = []  # engine internals: used by qml.simulator, not an API
+
 Tensor = torch.Tensor
 
 

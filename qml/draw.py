@@ -11,6 +11,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+__all__ = ["draw"]
+
 if TYPE_CHECKING:
     from qml.ir import Circuit, Op
 

@@ -49,6 +49,8 @@ from qml.memo import Memo
 from qml.program import GateData, Program, apply_step, step_data
 from qml.tuning import tuning
 
+__all__ = ["PERM_GATES", "FusedProgram", "fused_program", "perm_destination"]
+
 Tensor = torch.Tensor
 
 #: Gates moved as index permutations: the gate table's parameter-free permutations on 2+ wires

@@ -36,6 +36,8 @@ from typing import Any, Literal, cast
 
 from qml.errors import CircuitError, ConfigTypeError
 
+__all__ = ["MAX_WIRES", "Circuit", "Op", "Param", "W", "X"]
+
 Source = Literal["w", "x"]
 Factor = tuple[Source, int]
 Monomial = tuple[float, tuple[Factor, ...]]

@@ -25,6 +25,8 @@ from collections.abc import Sequence
 
 import torch
 
+__all__: list[str] = []  # engine internals: used by qml.simulator, not an API
+
 Tensor = torch.Tensor
 
 

@@ -13,6 +13,8 @@ import torch
 from qml import config
 from qml.errors import QMLError
 
+__all__ = ["SimulationMemoryError", "available_bytes", "check_fits", "estimate_bytes"]
+
 
 class SimulationMemoryError(MemoryError, QMLError):  # MemoryError first: its __new__ (unpickling)
     """Raised before a run that would not fit in memory; the message says what to change.

@@ -33,6 +33,8 @@ from qml.errors import ConfigError
 from qml.paulis import PauliSum
 from qml.tuning import tuning
 
+__all__: list[str] = []  # engine internals: used by qml.simulator, not an API
+
 Tensor = torch.Tensor
 
 

@@ -29,6 +29,8 @@ from qml.gates import GATES, is_real_op, unitary_matrix
 from qml.ir import Circuit, Op
 from qml.memo import Memo
 
+__all__ = ["Program", "compile_circuit"]
+
 Tensor = torch.Tensor
 
 

@@ -21,6 +21,8 @@ import torch
 from qml.gates import op_matrix
 from qml.ir import Circuit, Op
 
+__all__ = ["dense_state", "dense_unitary", "embed", "op_angles"]
+
 
 def embed(matrix: np.ndarray, wires: Sequence[int], n_wires: int) -> np.ndarray:
     """Full ``2^n x 2^n`` matrix of a gate ``matrix`` acting on ``wires`` (wire 0 = high bit)."""

@@ -69,6 +69,8 @@ from qml.shift import shift_apply, shift_plan
 from qml.split import Split
 from qml.tuning import tuning
 
+__all__ = ["METHODS", "Simulator", "expval", "marginal", "probs", "sample", "state"]
+
 Tensor = torch.Tensor
 Diff = Literal["auto", "backprop", "adjoint", "parameter-shift"]
 log = logging.getLogger(__name__)
@@ -461,7 +463,6 @@ class Simulator:
             grad = torch.is_grad_enabled() and any(t is not None and t.requires_grad for t in (w, x))
             rows = max([1, *(t.shape[0] for t in (w, x) if t is not None and t.dim() == 2)])
             chi = self._mps.bond_dim
-            itemsize = self.dtype.itemsize
             return Route(
                 "mps",
                 "matrix-product state",
@@ -469,9 +470,10 @@ class Simulator:
                 n,
                 rows,
                 0,
-                rows * n * 2 * chi * chi * itemsize,
+                self._mps.memory_estimate(circuit, rows, grad),
                 f"method='mps' (bond_dim={chi}): site tensors (chi, 2, chi) per row; gradients by "
                 "autograd through the SVDs",
+                "mps",
             )
         obs_list = list(as_observables(observables)[0])
         run = self._prepare(circuit, weights, inputs)

@@ -76,6 +76,8 @@ from qml.paulis import PauliString, PauliSum
 from qml.program import Program, compile_circuit, step_data
 from qml.tuning import tuning
 
+__all__ = ["LINEAR_PERMS", "Split", "pays", "plan", "z_terms"]
+
 Tensor = torch.Tensor
 
 #: Permutation gates that map every Z string to one Z string (a diagonal Gram measurement

@@ -17,6 +17,7 @@ from qml.correlations import correlation_matrix as dense_correlations
 from qml.correlations import magnetization as dense_magnetization
 from qml.entanglement import entanglement_profile as dense_profile
 from qml.ir import Circuit, W, X
+from qml.memory import SimulationMemoryError
 from qml.mps import (
     MPS,
     MPSSimulator,
@@ -412,6 +413,28 @@ def test_second_derivatives_are_refused_not_silently_wrong():
             torch.autograd.grad(e, w, create_graph=True)
         (g,) = torch.autograd.grad(Simulator(method="mps", bond_dim=chi).expval(c, "Z0 Z1 + X5", w), w)
         assert torch.isfinite(g).all()  # first order still works
+
+
+def test_memory_guard_refuses_runs_that_would_not_fit(monkeypatch):
+    c = hardware_efficient(48, 3)
+    w = torch.zeros(2, c.n_weights, dtype=torch.float64, requires_grad=True)
+    sim = Simulator(method="mps", bond_dim=64)
+    need = sim.explain(c, "Z0", w).memory_estimate
+    assert need > 2 * sim.explain(c, "Z0", w.detach()).memory_estimate  # gradients keep more
+    monkeypatch.setenv("QML_MEMORY_LIMIT", str(need // 2))
+    with pytest.raises(
+        SimulationMemoryError, match=r"an MPS run of 48 qubits \(bond_dim=64, 2 rows, with gradients\)"
+    ):
+        sim.expval(c, "Z0", w)
+    with torch.no_grad():
+        sim.expval(c, "Z0", w)  # without gradients it fits
+
+
+def test_bond_bounds_follow_the_entangling_gates():
+    from qml.mps.simulator import _bond_bounds
+
+    c = Circuit(6).add("CNOT", (0, 1)).add("CNOT", (1, 2)).add("RXX", (2, 3), W(0))
+    assert _bond_bounds(c, 64) == [1, 2, 2, 4, 1, 1, 1]  # CNOT: 2 each, RXX: 4, nothing past wire 3
 
 
 def test_truncation_warning_is_logged(caplog):
