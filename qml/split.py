@@ -50,6 +50,7 @@ Example:
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass, replace
 from functools import cached_property
 from typing import NamedTuple
@@ -79,6 +80,7 @@ from qml.tuning import tuning
 __all__ = ["LINEAR_PERMS", "Split", "pays", "plan", "z_terms"]
 
 Tensor = torch.Tensor
+log = logging.getLogger(__name__)
 
 #: Permutation gates that map every Z string to one Z string (a diagonal Gram measurement
 #: can look through them; a Toffoli cannot): the GF(2)-linear ones of the gate table.
@@ -565,7 +567,9 @@ def _register(sp: Split, k: int, datas: list[Tensor | None], run: _Run) -> Tenso
     fp = fused_program(compile_circuit(segs[0]), run.max_block, -1)
     data = run.data(fp)
     phi = None
-    if _collapses(sp, k, fp, data, run.shared):
+    collapses = _collapses(sp, k, fp, data, run.shared)
+    log.debug("split register %d (%s): %s", k, ("front", "back")[k], "one map" if collapses else "rows kept")
+    if collapses:
         phi = data[0]
         assert phi is not None
         eye = torch.eye(phi.shape[-1], dtype=phi.dtype, device=phi.device)

@@ -1,6 +1,7 @@
 """The two-register split: same expectation values and gradients as the dense path."""
 
 import dataclasses
+import logging
 
 import numpy as np
 import pytest
@@ -100,7 +101,7 @@ def test_hea_z_sum_matches_dense(batch_w, join):
 
 
 @pytest.mark.parametrize("reupload", [False, True])
-def test_registers_collapse_into_one_map_for_large_batches(monkeypatch, reupload):
+def test_registers_collapse_into_one_map_for_large_batches(monkeypatch, caplog, reupload):
     """Shared weights, inputs only in the product state: each register is one map of its
     product state (built on 16 basis states, not 64 rows); a register that re-uploads an
     input later (the front one here) keeps its rows."""
@@ -109,17 +110,22 @@ def test_registers_collapse_into_one_map_for_large_batches(monkeypatch, reupload
         c = c.add("RY", 2, X(1))
     rng = np.random.default_rng(11)
     w, x = rng.uniform(-3, 3, c.n_weights), rng.uniform(0, 3, (64, 8))
-    taken = []
-    real = split._collapses
-    monkeypatch.setattr(split, "_collapses", lambda *a: taken.append(real(*a)) or taken[-1])
+    caplog.set_level(logging.DEBUG, logger="qml.split")
+
+    def taken():
+        out = [
+            r.getMessage().endswith("one map") for r in caplog.records if "split register" in r.getMessage()
+        ]
+        caplog.clear()
+        return out
+
     for obs in ([PauliSum(tuple((1.0, f"Z{i}") for i in range(8)))], [pauli("Z0 Z7 + 0.5*X3 X4 - Y2 Z5")]):
         _check(c, obs, w, x)
-    assert taken == ([False, True] * 2 if reupload else [True] * 4)
+    assert taken() == ([False, True] * 2 if reupload else [True] * 4)
     # 64 rows < 5 x 16 basis states: rows kept
     monkeypatch.setitem(TUNING, "cpu", dataclasses.replace(TUNING["cpu"], split_collapse_rows=5))
-    taken.clear()
     _check(c, [pauli("Z0 Z7")], w, x)
-    assert taken == [False, False]
+    assert taken() == [False, False]
 
 
 def test_z_terms_through_trailing_gates():
