@@ -59,7 +59,7 @@ from benchmarks.common import (  # common is imported first: it fixes the thread
     torch,
     z_sum_terms,
 )
-from qml.simulator import Simulator
+from qml.sim.simulator import Simulator
 
 WORKLOAD = "W1"
 REFERENCE = "qml-backprop"

@@ -72,9 +72,9 @@ from benchmarks.common import (  # common is imported first: it fixes the thread
     torch,
     wait_quiet,
 )
-from qml.observables import ObservablePlan
-from qml.program import compile_circuit
-from qml.simulator import Simulator
+from qml.sim.observables import ObservablePlan
+from qml.sim.program import compile_circuit
+from qml.sim.simulator import Simulator
 
 WORKLOAD = "W2"
 KEY_FIELDS = ("L", "n")

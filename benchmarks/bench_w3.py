@@ -45,7 +45,7 @@ from benchmarks.common import (  # common is imported first: it fixes the thread
     run_cases,
     torch,
 )
-from qml.simulator import Simulator
+from qml.sim.simulator import Simulator
 
 WORKLOAD = "W3"
 REFERENCE = "qml-sample"

@@ -599,9 +599,9 @@ def apply_settings(args: argparse.Namespace) -> Settings:
     """Apply ``--threads`` to torch (the environment was set at import) and build :class:`Settings`."""
     if args.repeats < 1:
         raise SystemExit("--repeats must be >= 1")
-    from qml.allocator import retain_freed_memory
+    from qml.sim.allocator import retain_freed_memory
 
-    retain_freed_memory()  # the scripts own their process: freed state buffers are reused (qml.allocator)
+    retain_freed_memory()  # the scripts own their process: freed state buffers are reused (qml.sim.allocator)
     torch.set_num_threads(args.threads)
     env = os.environ.get("OMP_NUM_THREADS")
     if env != str(args.threads):

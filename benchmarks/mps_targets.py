@@ -132,7 +132,7 @@ def run_case(name: str, case: Case) -> dict[str, Any]:
     from qml.optimize import vqe
     from qml.optimize.depth import DepthSearch
     from qml.problems import get_problem
-    from qml.simulator import Simulator
+    from qml.sim.simulator import Simulator
 
     t0 = time.perf_counter()
     problem = get_problem(case.problem, **case.params)
@@ -188,7 +188,7 @@ def run_case(name: str, case: Case) -> dict[str, Any]:
 def run_predict(cfg: dict[str, Any]) -> dict[str, Any]:
     """The prediction target: held-out fidelity MPS to MPS against DMRG over an open TFIM family."""
     from qml.predict import run_prediction
-    from qml.simulator import Simulator
+    from qml.sim.simulator import Simulator
 
     t0 = time.perf_counter()
     with warnings.catch_warnings():

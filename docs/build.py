@@ -15,6 +15,7 @@ runtime) must be installed for their adapter modules to be documented.
 from __future__ import annotations
 
 import argparse
+import platform
 import re
 import sys
 import warnings
@@ -88,6 +89,9 @@ def build(out: Path) -> list[str]:
 
     from qml import __version__
 
+    # h5py (imported by PennyLane's qchem) asks platform.processor(), which runs `uname -p`
+    # the first time; pdoc forbids subprocesses while importing, so ask here, once, beforehand
+    platform.processor()
     if str(ROOT) not in sys.path:
         sys.path.insert(0, str(ROOT))
     original = pdoc.docstrings.convert

@@ -13,9 +13,9 @@ Example:
 from qml.ed import EDResult, ground_state
 from qml.gates import GATES
 from qml.ir import Circuit, Op, Param, W, X
-from qml.memory import SimulationMemoryError
 from qml.paulis import PauliString, PauliSum, pauli
-from qml.simulator import Simulator, expval, probs, sample, state
+from qml.sim.memory import SimulationMemoryError
+from qml.sim.simulator import Simulator, expval, probs, sample, state
 
 __version__ = "0.1.0"
 

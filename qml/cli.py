@@ -867,7 +867,7 @@ def add_simulator_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def simulator_from_args(args: argparse.Namespace) -> Any:
-    """The :class:`~qml.simulator.Simulator` of ``--dtype``, ``--backend``, ``--bond-dim``, ``--cutoff``."""
+    """The :class:`~qml.sim.Simulator` of ``--dtype``, ``--backend``, ``--bond-dim``, ``--cutoff``."""
     from qml.parallel.tasks import task_simulator
 
     if args.dtype not in ("complex128", "complex64"):
@@ -1312,9 +1312,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command is None:
         parser.print_help()
         return 2
-    from qml.allocator import retain_freed_memory
+    from qml.sim.allocator import retain_freed_memory
 
-    retain_freed_memory()  # the command owns its process: freed state buffers are reused (qml.allocator)
+    retain_freed_memory()  # the command owns its process: freed state buffers are reused (qml.sim.allocator)
     try:
         _check_out(args)
         if args.command in _COMMANDS:

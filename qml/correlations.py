@@ -38,11 +38,11 @@ from typing import Any, cast
 import numpy as np
 import torch
 
-from qml import kernels as K
 from qml.dtypes import real_dtype
 from qml.errors import ConfigError, ConfigTypeError
-from qml.observables import ObservablePlan
 from qml.paulis import PauliString, PauliSum
+from qml.sim import kernels as K
+from qml.sim.observables import ObservablePlan
 
 Tensor = torch.Tensor
 

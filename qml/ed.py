@@ -36,8 +36,8 @@ import numpy as np
 import torch
 
 from qml.errors import ConfigError, ConfigTypeError
-from qml.memory import check_fits
 from qml.paulis import MAX_DENSE_WIRES, MAX_SPARSE_WIRES, PauliString, PauliSum
+from qml.sim.memory import check_fits
 
 if TYPE_CHECKING:  # scipy is imported lazily to keep `import qml` light
     import scipy.sparse as sp

@@ -14,7 +14,7 @@ The classes also derive from the built-in exception a caller would expect (``Val
 * :class:`CircuitError` (a ``ValueError``): an ill-formed circuit, gate or template.
 * :class:`MissingExtraError` (a ``ModuleNotFoundError``): an optional dependency is not
   installed; the message names the extra that installs it.
-* ``SimulationMemoryError`` (:mod:`qml.memory`, a ``MemoryError``): a state that does not fit.
+* ``SimulationMemoryError`` (:mod:`qml.sim.memory`, a ``MemoryError``): a state that does not fit.
 * ``IBMAccountError``, ``JobFailedError``, ``JobTimeoutError``, ``LedgerError``
   (:mod:`qml.backends`, ``RuntimeError``/``TimeoutError``): hardware account, job and ledger.
 

@@ -479,7 +479,7 @@ def load_experiment(path: str | Path, quick: bool = False) -> Experiment:
 def _simulator(exp: Experiment) -> Any:
     import torch
 
-    from qml.simulator import Simulator
+    from qml.sim.simulator import Simulator
 
     dtype = torch.complex128 if exp.dtype == "complex128" else torch.complex64
     return Simulator(dtype=dtype, device=exp.device)

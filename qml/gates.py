@@ -76,7 +76,7 @@ class GateSpec:
             (over the gate's wires, first wire the most significant bit) goes to ``perm[j]``
             (``CNOT``: ``(0, 1, 3, 2)``); ``None`` otherwise. Fusion, the two-register split and
             the NumPy tail move such gates as index permutations instead of matrices
-            (:data:`qml.fusion.PERM_GATES`); tests/test_gates.py checks it against the matrix.
+            (:data:`qml.sim.fusion.PERM_GATES`); tests/test_gates.py checks it against the matrix.
         generator: Pauli letters ``P``, one per wire, when the gate is ``exp(-i theta P / 2)``
             (``RX``: ``"X"``, ``RZZ``: ``"ZZ"``); ``""`` otherwise. :func:`rotation_gate` and
             the templates' and circuit search's rotation tables derive from it;

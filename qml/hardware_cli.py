@@ -379,7 +379,7 @@ def cmd_submit(args: argparse.Namespace, out: TextIO | None = None) -> int:
     from qml.backends.ibm import IBMBackend, IBMOptions, estimate_cost
     from qml.backends.qiskit_common import compile_slots
     from qml.backends.torch_backend import measurement_groups
-    from qml.shift import shift_plan
+    from qml.sim.shift import shift_plan
 
     out = out or sys.stdout
     exp = load_experiment(args.experiment, getattr(args, "weights", None))

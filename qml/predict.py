@@ -63,7 +63,7 @@ from qml.cli import (
 )
 from qml.errors import ConfigError
 from qml.models.layer import complex_dtype
-from qml.simulator import Simulator
+from qml.sim.simulator import Simulator
 from qml.tables import read_table, with_quick
 
 if TYPE_CHECKING:

@@ -204,7 +204,7 @@ def conserved_quantities(
         >>> conserved_quantities(get_problem("heisenberg", n=4).ansatz(2))
         {'Sz': 0.0, 'Px': 1.0, 'Pz': 1.0, 'S2': 0.0}
     """
-    from qml.simulator import Simulator
+    from qml.sim.simulator import Simulator
 
     n = circuit.n_wires
     syms = candidate_symmetries(n) if symmetries is None else symmetries

@@ -8,7 +8,7 @@ import torch
 from qml.ir import Circuit, W
 from qml.optimize import AdaptResult, adapt_vqe, make_pool, pool_gradients
 from qml.problems import get_problem
-from qml.simulator import Simulator
+from qml.sim.simulator import Simulator
 
 CHEMICAL_ACCURACY = 1.6e-3
 

@@ -4,12 +4,12 @@ import platform
 import subprocess
 import sys
 
-from qml.allocator import retain_freed_memory
+from qml.sim.allocator import retain_freed_memory
 
 
 def _in_subprocess(env_value: str | None, explicit: bool = True) -> str:
     code = (
-        "from qml.allocator import retain_freed_memory as r, retain_on_request as q; import qml; "
+        "from qml.sim.allocator import retain_freed_memory as r, retain_on_request as q; import qml; "
         "v = float(qml.expval(qml.Circuit(1).add('H', 0), 'X0')); "
         + ("print(r(), r(), v)" if explicit else "print(q(), q(), v)")
     )

@@ -22,7 +22,7 @@ from qml.backends import (
 from qml.backends.torch_backend import TorchBackend, measurement_groups, sampled_expectations
 from qml.ir import Circuit, W, X
 from qml.paulis import pauli
-from qml.simulator import Simulator, expval
+from qml.sim.simulator import Simulator, expval
 
 
 def mixed_circuit() -> Circuit:
@@ -159,7 +159,7 @@ def test_slot_circuit_reproduces_the_circuit(data):
     w, x = data
     c = mixed_circuit()
     sc = slot_circuit(c)
-    from qml.program import compile_circuit
+    from qml.sim.program import compile_circuit
 
     angles = compile_circuit(c).angles(w, x)
     assert sc.n_weights == angles.shape[1]

@@ -6,10 +6,10 @@ import torch
 from conftest import hea, seeded_circuit
 
 from qml import Circuit, Simulator, W, X, pauli
-from qml import collapse as tail
-from qml.fusion import fuse
-from qml.program import compile_circuit
 from qml.reference import dense_state
+from qml.sim import collapse as tail
+from qml.sim.fusion import fuse
+from qml.sim.program import compile_circuit
 
 ALWAYS = {"collapse": "always"}  # collapse every shared tail, whatever the cost model says
 NEVER = {"collapse": "never"}
@@ -139,7 +139,7 @@ def test_input_only_encodings_build_per_row_data_without_a_graph():
     run = sim._prepare(c, w, x)
     assert run.const_rows
     assert compile_circuit(c).inputs_only()
-    from qml.blockdata import fused_data
+    from qml.sim.blockdata import fused_data
 
     product = fused_data(run.fused, run.angles, torch.complex128, True, True)[0]
     assert product is not None

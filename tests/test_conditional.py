@@ -22,7 +22,7 @@ from qml.models.conditional import (
 )
 from qml.paulis import pauli
 from qml.problems import get_problem
-from qml.simulator import Simulator
+from qml.sim.simulator import Simulator
 
 
 @pytest.fixture(scope="module")

@@ -7,12 +7,13 @@ from conftest import count_calls, hea
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from qml import Circuit, Simulator, W, X, dense_tail, pauli
-from qml import collapse as tail
+from qml import Circuit, Simulator, W, X, pauli
 from qml.gates import GATES
-from qml.program import compile_circuit
 from qml.reference import dense_state
-from qml.tuning import tuning
+from qml.sim import collapse as tail
+from qml.sim import dense_tail
+from qml.sim.program import compile_circuit
+from qml.sim.tuning import tuning
 
 AUTO = Simulator(diff="backprop")  # the cost models decide
 FAST = Simulator(diff="backprop", methods={"collapse": "always"})  # every shared tail collapses

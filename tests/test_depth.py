@@ -45,7 +45,7 @@ def test_budgets_stop_the_growth_and_say_so():
 
 
 def test_growth_in_steps_on_the_mps_method_beyond_exact_diagonalisation():
-    from qml.simulator import Simulator
+    from qml.sim.simulator import Simulator
 
     p = get_problem("tfim", n=24, h=1.5, periodic=False)
     search = DepthSearch(target_rel_error=1e-4, start=1, step=2, max_layers=5, cold_start=False)

@@ -110,7 +110,7 @@ def test_score_against_an_independent_dense_reference():
 
     h = -sum(op({k: z, k + 1: z}) for k in range(3)) - 0.7 * sum(op({k: x}) for k in range(4))
     evals, evecs = np.linalg.eigh(h)
-    from qml.simulator import Simulator
+    from qml.sim.simulator import Simulator
 
     psi = Simulator().state(c, w).detach().numpy().reshape(-1)
     assert s["energy"] == pytest.approx(float(np.real(psi.conj() @ h @ psi)), abs=1e-12)

@@ -14,7 +14,7 @@ from qml.design.evaluate import optimize_circuit
 from qml.gates import GATES, op_matrix
 from qml.ir import Circuit, Op, Param, W, X
 from qml.problems import get_problem
-from qml.simulator import Simulator
+from qml.sim.simulator import Simulator
 
 TWO_PI = 2 * math.pi
 LINE = [(0, 1), (1, 2), (2, 3)]

@@ -11,7 +11,7 @@ from qml.design.dqas import DQASOutcome, default_kinds, dqas, search_space
 from qml.design.target import get_target, hardware_cost
 from qml.paulis import pauli
 from qml.problems import get_problem
-from qml.simulator import Simulator
+from qml.sim.simulator import Simulator
 
 LINE3 = [(0, 1), (1, 2)]
 LINE4 = [(0, 1), (1, 2), (2, 3)]

@@ -126,7 +126,7 @@ def test_api_reference_builds(tmp_path):
     messages = build.build(tmp_path)
     assert not messages, messages
     assert (tmp_path / "index.html").is_file()
-    page = (tmp_path / "qml" / "simulator.html").read_text(encoding="utf-8")
+    page = (tmp_path / "qml" / "sim" / "simulator.html").read_text(encoding="utf-8")
     assert '<h6 id="example">Example:</h6>' in page
-    # a Sphinx role (":class:`Simulator`" in the docstring of qml.simulator.state) became a link
+    # a Sphinx role (":class:`Simulator`" in the docstring of qml.sim.simulator.state) became a link
     assert '<p>Statevector with a default <code><a href="#Simulator">Simulator</a></code>' in page

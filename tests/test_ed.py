@@ -446,9 +446,9 @@ def test_dense_solver_falls_back_when_lapack_mrrr_fails(monkeypatch):
 
 
 def test_ground_state_checks_memory_first(monkeypatch):
-    from qml.memory import SimulationMemoryError
     from qml.problems.lattice import chain
     from qml.problems.spins import tfim
+    from qml.sim.memory import SimulationMemoryError
 
     monkeypatch.setenv("QML_MEMORY_LIMIT", "64M")
     with pytest.raises(SimulationMemoryError, match="exact diagonalisation of 22 qubits needs about"):

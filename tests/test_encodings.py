@@ -148,7 +148,7 @@ def test_amplitude_features_is_differentiable() -> None:
 
 
 def test_amplitude_encoding_end_to_end_gradient_with_simulator() -> None:
-    simulator = pytest.importorskip("qml.simulator")
+    simulator = pytest.importorskip("qml.sim.simulator")
     gen = torch.Generator().manual_seed(0)
     x = torch.randn(3, 8, dtype=torch.float64, generator=gen).requires_grad_(True)
     psi = simulator.state(amplitude_encoding(3), None, amplitude_features(x))

@@ -16,8 +16,8 @@ from qml.backends.jobs import JobFailedError, JobTimeoutError
 from qml.backends.ledger import LedgerError
 from qml.errors import CircuitError, ConfigError, ConfigTypeError, MissingExtraError, QMLError
 from qml.ir import Circuit
-from qml.memory import SimulationMemoryError
 from qml.problems import get_problem
+from qml.sim.memory import SimulationMemoryError
 
 
 def test_the_classes_are_also_the_builtins_callers_catch():

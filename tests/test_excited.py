@@ -18,7 +18,7 @@ from qml.ir import Circuit, W
 from qml.optimize.excited import ExcitedResult, excited_ansatz, sector_inputs, ssvqe, vqd
 from qml.paulis import PauliSum
 from qml.problems import get_problem
-from qml.simulator import Simulator
+from qml.sim.simulator import Simulator
 from qml.symmetry import conserved_quantities
 
 _P = {

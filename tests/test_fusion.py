@@ -6,11 +6,11 @@ import torch
 from conftest import hea, seeded_circuit
 
 from qml import Circuit, Simulator, W, X, pauli
-from qml.blockdata import fused_data
-from qml.fusion import fstep_data, fuse, unfused
-from qml.program import compile_circuit
 from qml.reference import dense_state
-from qml.tuning import tuning
+from qml.sim.blockdata import fused_data
+from qml.sim.fusion import fstep_data, fuse, unfused
+from qml.sim.program import compile_circuit
+from qml.sim.tuning import tuning
 
 
 def test_layered_circuit_fuses_into_blocks_and_one_permutation_per_layer():
@@ -195,7 +195,7 @@ def test_final_permutation_is_measured_through_permuted_diagonals(diff):
 
 
 def test_permuted_plan_refuses_observables_that_are_not_diagonal():
-    from qml.observables import ObservablePlan
+    from qml.sim.observables import ObservablePlan
 
     with pytest.raises(ValueError, match="diagonal"):
         ObservablePlan([pauli("X0")], 2).after_permutation(np.array([0, 2, 1, 3]))
@@ -215,7 +215,7 @@ def test_permuted_observable_plans_are_cached_within_a_bound():
 
 @pytest.mark.parametrize("dtype", [torch.complex128, torch.float64])
 def test_product_state_backward_matches_autograd(dtype):
-    from qml import blockdata
+    from qml.sim import blockdata
 
     def plain(v):  # the broadcast products, differentiated by autograd
         out = v[:, 0]

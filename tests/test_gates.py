@@ -215,8 +215,8 @@ def test_permutation_facts_match_the_matrix(name):
 
 
 def test_permutation_runs_match_the_dense_reference():
-    from qml.fusion import PERM_GATES, perm_destination
     from qml.reference import dense_unitary
+    from qml.sim.fusion import PERM_GATES, perm_destination
 
     rng = np.random.default_rng(7)
     n = 5
@@ -293,6 +293,6 @@ def test_linear_permutations_map_z_strings_as_the_matrix_does(name):
 
 
 def test_linear_permutation_set():
-    from qml.split import LINEAR_PERMS
+    from qml.sim.split import LINEAR_PERMS
 
     assert set(LINEAR_PERMS) == {"I", "CNOT", "SWAP"}  # X flips a sign, Toffoli is not linear

@@ -194,7 +194,7 @@ def test_vqe_experiment_files_of_qml_run(tmp_path):
     code, out = run("submit", str(exp), "--backend", "fake_manila", "--dry-run", "--json")
     assert code == 0
     report = json.loads(out)
-    from qml.shift import shift_plan
+    from qml.sim.shift import shift_plan
 
     # one gradient step: the forward row + 2 shifted rows per gate angle (HVA weights are shared by
     # several gates, and shift rules act on gate angles)

@@ -9,7 +9,7 @@ from torch import nn
 from qml.ir import Circuit, W, X
 from qml.models.layer import QuantumLayer, complex_dtype
 from qml.paulis import pauli
-from qml.simulator import Simulator
+from qml.sim.simulator import Simulator
 from qml.templates import data_reuploading
 
 OBS = ["Z0", "X1 Z2", pauli("0.5*Z0 Z1 + X2 - 0.3*Y1")]

@@ -3,7 +3,7 @@
 import pytest
 
 from qml.errors import ConfigError
-from qml.memo import OWNERS, Memo
+from qml.sim.memo import OWNERS, Memo
 
 
 def test_built_once_and_kept():
@@ -34,9 +34,9 @@ def test_bounded_entries_are_built_but_not_kept():
 
 
 def test_programs_keep_their_derived_data_in_a_memo():
-    from qml.fusion import fused_program
     from qml.ir import Circuit
-    from qml.program import compile_circuit
+    from qml.sim.fusion import fused_program
+    from qml.sim.program import compile_circuit
 
     prog = compile_circuit(Circuit(2).add("H", 0).add("CNOT", (0, 1)))
     fp = fused_program(prog, 4)

@@ -4,7 +4,7 @@ import pytest
 import torch
 
 from qml import Circuit, SimulationMemoryError, Simulator, W
-from qml.memory import available_bytes, check_fits, estimate_bytes
+from qml.sim.memory import available_bytes, check_fits, estimate_bytes
 
 
 def test_estimate():
@@ -42,7 +42,7 @@ def test_simulator_refuses_oversized_backprop_but_adjoint_fits(monkeypatch):
     # the product state alone is one fused step: backprop keeps a few states, it fits
     Simulator(diff="backprop", methods={"split": "never"}).expval(c, "Z0", w).backward()
     w.grad = None
-    # split into two registers (qml.split), this product state needs no 2**20 amplitudes
+    # split into two registers (qml.sim.split), this product state needs no 2**20 amplitudes
     Simulator(diff="backprop").expval(c, "Z0", w).backward()
     assert w.grad is not None
     w.grad = None
@@ -68,14 +68,14 @@ def test_guard_on_forward_too(monkeypatch):
 
 
 def test_the_guard_handles_absurd_widths():
-    from qml.memory import SimulationMemoryError, check_fits
+    from qml.sim.memory import SimulationMemoryError, check_fits
 
     with pytest.raises(SimulationMemoryError, match=r"1030 qubits .* needs about 2\^1035 B"):
         check_fits(1030, 1, torch.complex128, 2, "backprop")
 
 
 def test_a_huge_batch_is_refused_before_anything_is_built(monkeypatch):
-    from qml.program import Program
+    from qml.sim.program import Program
 
     def never(*args, **kwargs):
         raise AssertionError("angles were built before the memory guard")

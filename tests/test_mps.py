@@ -17,7 +17,6 @@ from qml.correlations import correlation_matrix as dense_correlations
 from qml.correlations import magnetization as dense_magnetization
 from qml.entanglement import entanglement_profile as dense_profile
 from qml.ir import Circuit, W, X
-from qml.memory import SimulationMemoryError
 from qml.mps import (
     MPS,
     MPSSimulator,
@@ -31,7 +30,8 @@ from qml.mps import (
 from qml.mps.evolve import Chain, Truncation, split
 from qml.paulis import PauliSum, pauli
 from qml.problems.spins import tfim, xxz
-from qml.simulator import Simulator
+from qml.sim.memory import SimulationMemoryError
+from qml.sim.simulator import Simulator
 from qml.templates import hardware_efficient, hva
 
 VALUE_TOL = 1e-10

@@ -13,7 +13,7 @@ from qml.optimize import vqe
 from qml.parallel.tasks import TaskSpec, run_task, task_fields, task_simulator
 from qml.problems import get_problem
 from qml.readout import compare_with_exact, observables
-from qml.simulator import METHODS, Simulator
+from qml.sim.simulator import METHODS, Simulator
 
 needs_quimb = pytest.mark.skipif(
     importlib.util.find_spec("quimb") is None, reason="needs quimb (qml-circuits[dmrg])"

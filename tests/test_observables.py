@@ -8,9 +8,9 @@ import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from qml.observables import ObservablePlan
 from qml.paulis import PauliString, PauliSum, expval_dense, pauli
-from qml.tuning import TUNING
+from qml.sim.observables import ObservablePlan
+from qml.sim.tuning import TUNING
 
 
 def _random_state(n: int, batch: int, rng: np.random.Generator) -> np.ndarray:
@@ -85,7 +85,7 @@ def test_complex64_state():
 def test_diagonal_expval_gradients_support_double_backward_and_torch_func(monkeypatch, custom):
     """Large states take a hand-written backward for the diagonal part: second derivatives and
     torch.func work with it as with autograd's own (small states)."""
-    from qml.observables import ObservablePlan
+    from qml.sim.observables import ObservablePlan
 
     t = TUNING["cpu"]
     monkeypatch.setitem(TUNING, "cpu", dataclasses.replace(t, squares_at_min=0 if custom else 2**60))

@@ -28,7 +28,7 @@ from qml.problems import (
     xy,
 )
 from qml.problems.spins import parity_x, total_z
-from qml.simulator import Simulator
+from qml.sim.simulator import Simulator
 
 H2_FCI = -1.13728383
 H2_HF = -1.11675931

@@ -17,7 +17,7 @@ import torch
 from qml import Circuit, SimulationMemoryError, Simulator, W, X, pauli
 from qml.errors import ConfigError, ConfigTypeError
 from qml.reference import dense_state
-from qml.routes import Methods, Route
+from qml.sim.routes import Methods, Route
 
 N, B = 6, 5
 OBS = [pauli("Z0 Z1 + 0.5*X2 - 0.3*Y5"), pauli("Z3 Z5 + Z2"), pauli("X0 X1 + 0.7*Y3 Y4")]

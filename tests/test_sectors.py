@@ -8,7 +8,7 @@ import torch
 
 from qml.models.conditional import HamiltonianFamily
 from qml.models.sectors import exact_crossings, family_ansatz, family_symmetry, scan_sectors, sector_values
-from qml.simulator import Simulator
+from qml.sim.simulator import Simulator
 from qml.symmetry import conserved_quantities
 from tests.dense import dense_xxz
 

@@ -14,8 +14,8 @@ from qml.backends.base import BaseBackend, Capabilities, Execution
 from qml.gates import FOUR_TERM, TWO_TERM
 from qml.ir import Circuit, W, X
 from qml.paulis import pauli
-from qml.shift import pack_shifts, shift_plan
-from qml.simulator import Simulator
+from qml.sim.shift import pack_shifts, shift_plan
+from qml.sim.simulator import Simulator
 
 
 class CountingBackend(BaseBackend):

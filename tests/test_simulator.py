@@ -9,6 +9,7 @@ from conftest import hea, seeded_circuit
 
 from qml import Circuit, Simulator, W, X, expval, pauli, probs, sample, state
 from qml.reference import dense_state
+from qml.sim.program import compile_circuit
 
 OBS = [pauli("Z0 Z1 + 0.5*X0 - 0.3*Y1 Z2"), pauli("X1 X2 + Y0 Y2"), pauli("Z2 + 0.2")]
 
@@ -117,7 +118,7 @@ def test_shared_weight_unbatched_weights_batched_inputs_adjoint():
 def test_real_arithmetic_path_matches_complex_path():
     c = seeded_circuit(5, n_wires=4, n_ops=30, gates=["RY", "CNOT", "CZ", "H", "X", "Z", "SWAP", "CRY"])
     sim_real, sim_cplx = Simulator(), Simulator(real_arithmetic=False)
-    assert sim_real._state_dtype(__import__("qml.program").program.compile_circuit(c)) == torch.float64
+    assert sim_real._state_dtype(compile_circuit(c)) == torch.float64
     w = _weights(c, batch=3)
     torch.testing.assert_close(sim_real.state(c, w), sim_cplx.state(c, w))
     obs = [pauli("Y0 Y1 + X2 Z3 + 0.4*X0 Y1")]
@@ -252,7 +253,7 @@ def test_sample_refuses_bad_shot_counts(shots):
 
 
 def test_sample_refuses_shot_counts_beyond_memory():
-    from qml.memory import SimulationMemoryError
+    from qml.sim.memory import SimulationMemoryError
 
     with pytest.raises(SimulationMemoryError, match="sample in chunks"):
         Simulator().sample(Circuit(1).add("H", 0), shots=10**13, seed=0)
@@ -317,7 +318,7 @@ def test_torch_func_raises_for_custom_backward_passes():
 
 
 def test_the_parameter_shift_backward_is_memory_checked(monkeypatch):
-    from qml.memory import SimulationMemoryError
+    from qml.sim.memory import SimulationMemoryError
 
     c = Circuit(16)
     for k in range(40):
@@ -347,7 +348,7 @@ def test_explain_names_the_route_expval_takes(diff, caplog):
     assert (route.width, route.batch) == (5, 1)
     assert route.memory_estimate == route.states * 2**5 * 16  # complex128
     assert diff in route.reason
-    with caplog.at_level(logging.DEBUG, logger="qml.simulator"):
+    with caplog.at_level(logging.DEBUG, logger="qml.sim.simulator"):
         sim.expval(c, "Z0 Z1 + X2", w).backward()
     assert _routes_logged(caplog) == [f"expval route: {route}"]
     assert sim.explain(c, "Z0 Z1 + X2", w.detach()).diff == "none"
@@ -367,7 +368,7 @@ def test_explain_covers_the_shared_tail_and_the_mps_method(caplog):
     route = sim.explain(c, "Z0", w, x)
     assert route.measure == "shared tail (NumPy)"
     assert route.batch == 64
-    with caplog.at_level(logging.DEBUG, logger="qml.simulator"):
+    with caplog.at_level(logging.DEBUG, logger="qml.sim.simulator"):
         sim.expval(c, "Z0", w, x)
     assert _routes_logged(caplog) == [f"expval route: {route}"]
     mps = Simulator(method="mps", bond_dim=8).explain(c, "Z0", w, x)

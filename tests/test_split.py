@@ -10,10 +10,11 @@ from conftest import count_calls, hea
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from qml import Circuit, Simulator, W, X, pauli, split
+from qml import Circuit, Simulator, W, X, pauli
 from qml.paulis import PauliSum
 from qml.reference import dense_state
-from qml.tuning import TUNING
+from qml.sim import split
+from qml.sim.tuning import TUNING
 
 DENSE = Simulator(diff="backprop", methods={"split": "never"})
 
@@ -110,7 +111,7 @@ def test_registers_collapse_into_one_map_for_large_batches(monkeypatch, caplog, 
         c = c.add("RY", 2, X(1))
     rng = np.random.default_rng(11)
     w, x = rng.uniform(-3, 3, c.n_weights), rng.uniform(0, 3, (64, 8))
-    caplog.set_level(logging.DEBUG, logger="qml.split")
+    caplog.set_level(logging.DEBUG, logger="qml.sim.split")
 
     def taken():
         out = [

@@ -7,7 +7,7 @@ import torch
 
 from qml.ir import Circuit, X
 from qml.optimize import StatePrepResult, prepare_state
-from qml.simulator import Simulator
+from qml.sim.simulator import Simulator
 from qml.templates import hardware_efficient
 
 

@@ -7,7 +7,7 @@ import torch
 from conftest import hea
 
 from qml import Simulator
-from qml.tuning import MEASURED, TUNING, Tuning, tuning
+from qml.sim.tuning import MEASURED, TUNING, Tuning, tuning
 
 
 def test_every_constant_says_where_it_was_measured():

@@ -156,7 +156,7 @@ def test_fubini_study_metric_modes_agree_and_psd():
     eps = 1e-6
     dw = torch.zeros_like(w)
     dw[0] = eps
-    from qml.simulator import Simulator
+    from qml.sim.simulator import Simulator
 
     fd = (Simulator().state(c, w + dw) - Simulator().state(c, w - dw)) / (2 * eps)
     assert torch.allclose(J[:, 0], fd, atol=1e-8)

@@ -18,7 +18,7 @@ observable ``(B,)``, and fully unbatched calls drop the batch axis. So
 Non-differentiable backends (Aer, IBM) execute a *slot circuit*: the circuit with every
 gate angle of a trainable gate replaced by its own parameter (see :func:`slot_circuit`).
 Angles are computed from weights and inputs by
-``qml.program.compile_circuit(c).angles(weights, inputs)``, differentiably, so gradients
+``qml.sim.program.compile_circuit(c).angles(weights, inputs)``, differentiably, so gradients
 of affine and polynomial angle maps come from the chain rule.
 
 Example:
@@ -41,10 +41,10 @@ from typing import Any, Protocol, cast, runtime_checkable
 import numpy as np
 import torch
 
-from qml.arguments import parameter_rows
 from qml.errors import ConfigError, ConfigTypeError
 from qml.ir import Circuit, Op, W
 from qml.paulis import ObservableLike, PauliSum
+from qml.sim.arguments import parameter_rows
 
 Tensor = torch.Tensor
 log = logging.getLogger(__name__)
@@ -236,7 +236,7 @@ class Prepared:
 
     def angles(self) -> Tensor:
         """Gate-slot angles ``(B, n_slots)``, differentiable in weights and inputs."""
-        from qml.program import compile_circuit
+        from qml.sim.program import compile_circuit
 
         return compile_circuit(self.circuit).angles(self.weights, self.inputs)
 

@@ -705,7 +705,7 @@ class IBMBackend(BaseBackend):
             >>> est.rows, est.two_qubit_gates
             (3, 1)
         """
-        from qml.shift import shift_plan
+        from qml.sim.shift import shift_plan
 
         prep = self._prepare(circuit, observables, weights, inputs, shots)
         rows = prep.batch * (1 + (len(shift_plan(circuit).entries) if gradient else 0))

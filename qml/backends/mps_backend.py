@@ -25,7 +25,7 @@ from qml.backends.torch_backend import TorchBackend
 from qml.errors import ConfigError
 from qml.ir import Circuit
 from qml.paulis import PauliSum
-from qml.simulator import Simulator
+from qml.sim.simulator import Simulator
 
 __all__ = ["MPSBackend"]
 

@@ -1,6 +1,6 @@
 """Parameter-shift gradients for backends without autograd, packed into ONE execution.
 
-The rule itself is :mod:`qml.shift` (shared with the simulator's ``diff="parameter-shift"``);
+The rule itself is :mod:`qml.sim.shift` (shared with the simulator's ``diff="parameter-shift"``);
 this module connects it to :meth:`~qml.backends.base.BaseBackend.execute`.
 :func:`shift_expval` evaluates ``<O>(angles)`` on any :class:`~qml.backends.base.BaseBackend`
 inside a ``torch.autograd.Function``. When a gradient is needed, the forward rows and,
@@ -39,7 +39,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import torch
 
-from qml.shift import Entries, shift_apply, shift_plan
+from qml.sim.shift import Entries, shift_apply, shift_plan
 
 if TYPE_CHECKING:
     from qml.backends.base import BaseBackend, Execution, Prepared

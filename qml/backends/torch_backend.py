@@ -29,7 +29,7 @@ import torch
 from qml.backends.base import BaseBackend, Capabilities, Execution, ObservableLike, slot_circuit
 from qml.ir import Circuit
 from qml.paulis import PauliString, PauliSum
-from qml.simulator import Simulator
+from qml.sim.simulator import Simulator
 
 Tensor = torch.Tensor
 log = logging.getLogger(__name__)

@@ -52,7 +52,7 @@ from qml.errors import ConfigError
 from qml.gates import GATES, op_matrix
 from qml.ir import Circuit, Op, Param
 from qml.problems.problem import ExactResult, Problem
-from qml.simulator import Simulator
+from qml.sim.simulator import Simulator
 
 log = logging.getLogger(__name__)
 

@@ -12,7 +12,7 @@ state, then for every placement and every real candidate a rotation whose angle 
 and ``X(k)`` its 0/1 *mask* input. Every rotation is the identity at angle 0, so a
 masked-out candidate is absent and the super-circuit at an architecture's mask is exactly
 that architecture's circuit. A batch of architectures is then one batched
-:meth:`qml.simulator.Simulator.expval` call with shared weights and one mask row each.
+:meth:`qml.sim.Simulator.expval` call with shared weights and one mask row each.
 
 Both parameter sets train together: each step samples ``batch`` architectures from independent
 per-placement distributions ``softmax(alpha_p)``, evaluates their energies ``E_b`` in one
@@ -59,7 +59,7 @@ from qml.errors import ConfigError
 from qml.ir import Circuit, W, X
 from qml.paulis import PauliSum
 from qml.problems.problem import ExactResult, Problem
-from qml.simulator import Simulator
+from qml.sim.simulator import Simulator
 
 log = logging.getLogger(__name__)
 

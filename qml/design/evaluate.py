@@ -32,7 +32,7 @@ from qml.ir import Circuit
 from qml.optimize.optimizers import Objective, minimize
 from qml.paulis import PauliSum
 from qml.problems.problem import ExactResult, Problem
-from qml.simulator import Simulator
+from qml.sim.simulator import Simulator
 
 
 def optimize_circuit(

@@ -178,7 +178,7 @@ def fit_branch(
     """
     from qml.models.sectors import family_ansatz, family_symmetry, sector_ground
     from qml.optimize import vqe
-    from qml.simulator import Simulator
+    from qml.sim.simulator import Simulator
 
     if layers != "auto" and (isinstance(layers, bool) or not isinstance(layers, int) or layers < 1):
         raise ConfigError(f"layers must be an integer >= 1 or 'auto', got {layers!r}")

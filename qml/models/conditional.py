@@ -68,7 +68,7 @@ from qml.ir import Circuit, Factor, Op, Param, W, X
 from qml.models.layer import complex_dtype
 from qml.optimize.optimizers import torch_optimizer
 from qml.paulis import PauliString, PauliSum
-from qml.simulator import Simulator
+from qml.sim.simulator import Simulator
 
 if TYPE_CHECKING:
     from qml.problems.problem import ExactResult, Problem

@@ -28,7 +28,7 @@ from torch import nn
 from qml.errors import ConfigError
 from qml.ir import Circuit
 from qml.models.layer import QuantumLayer
-from qml.simulator import Simulator
+from qml.sim.simulator import Simulator
 
 #: Encodings of :func:`hybrid_circuit`.
 ENCODINGS: tuple[str, ...] = ("reuploading", "angle")

@@ -11,7 +11,7 @@ switches to complex128, ``layer.float()`` (or ``layer.to(torch.float32)``) to co
 dtype and device; outputs have the parameter's dtype.
 
 Backend hook: ``backend=`` takes any callable with the signature of
-:meth:`qml.simulator.Simulator.expval` restricted to
+:meth:`qml.sim.Simulator.expval` restricted to
 ``backend(circuit, observables, weights, inputs) -> Tensor (B, n_obs)``, so a future Aer or
 hardware backend plugs in without changing model code (the callable is responsible for
 gradients, e.g. parameter shift packed into one job).
@@ -39,7 +39,7 @@ from qml.dtypes import complex_dtype
 from qml.errors import ConfigError, ConfigTypeError
 from qml.ir import Circuit
 from qml.paulis import ObservableLike, PauliSum, as_observables
-from qml.simulator import Simulator
+from qml.sim.simulator import Simulator
 
 log = logging.getLogger(__name__)
 
@@ -106,7 +106,7 @@ class QuantumLayer(nn.Module):
         self.observables = _as_observables(observables, self.circuit.n_wires)
         if simulator is not None and not isinstance(simulator, Simulator):
             raise ConfigTypeError(
-                f"simulator must be a qml.simulator.Simulator or None, got {type(simulator).__name__}"
+                f"simulator must be a qml.sim.Simulator or None, got {type(simulator).__name__}"
             )
         if backend is not None and not callable(backend):
             raise ConfigTypeError("backend must be a callable backend(circuit, observables, weights, inputs)")

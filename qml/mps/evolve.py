@@ -59,7 +59,7 @@ from qml.gates import op_matrix
 from qml.ir import Circuit, Op
 from qml.mps.state import MPS
 from qml.mps.svd import truncated_svd
-from qml.program import compile_circuit
+from qml.sim.program import compile_circuit
 
 Tensor = torch.Tensor
 log = logging.getLogger(__name__)
@@ -416,7 +416,7 @@ def evolve(
 ) -> MPS:
     """Run a circuit from ``|0...0>``: one row of gate angles ``(n_slots,)`` in, the final MPS out.
 
-    ``angles`` are the columns of :meth:`qml.program.Program.angles` (weights and inputs
+    ``angles`` are the columns of :meth:`qml.sim.program.Program.angles` (weights and inputs
     already combined), so the result is differentiable in the weights through them. With
     ``trunc.for_gradients`` the circuit first runs without truncation and reruns in canonical
     form if ``bond_dim`` is too small for that (module docstring).

@@ -3,7 +3,7 @@
 Its methods mirror :class:`qml.Simulator`: ``expval``, ``state`` (dense, for checks) and
 ``run`` (the :class:`~qml.mps.state.MPS` itself), with the same shapes for weights,
 inputs and results. Weights and inputs become gate angles through the circuit's compiled
-angle map (:meth:`qml.program.Program.angles`), and every gate matrix comes from
+angle map (:meth:`qml.sim.program.Program.angles`), and every gate matrix comes from
 :func:`qml.gates.op_matrix`, so everything is differentiable in the weights by autograd.
 
 A batch of weights or inputs runs row by row (one MPS per row: tensors of different
@@ -49,12 +49,12 @@ import torch
 from qml.backends.base import Prepared, prepare
 from qml.errors import ConfigError
 from qml.ir import Circuit
-from qml.memory import check_fits
 from qml.mps import measure
 from qml.mps.evolve import Truncation, evolve
 from qml.mps.state import MAX_DENSE_WIRES, MPS
 from qml.paulis import ObservableLike
-from qml.program import compile_circuit
+from qml.sim.memory import check_fits
+from qml.sim.program import compile_circuit
 
 Tensor = torch.Tensor
 log = logging.getLogger(__name__)

@@ -44,7 +44,7 @@ from qml.optimize.optimizers import Objective, minimize, settings_dict
 from qml.optimize.results import AdaptResult, versions
 from qml.optimize.vqe import ProblemLike, as_problem
 from qml.problems.problem import Problem
-from qml.simulator import Simulator
+from qml.sim.simulator import Simulator
 
 log = logging.getLogger(__name__)
 

@@ -60,13 +60,13 @@ import torch
 from qml.ed import group_levels, rotate, sector_basis, sector_dimensions
 from qml.errors import ConfigError
 from qml.ir import Circuit, W, X
-from qml.observables import ObservablePlan
 from qml.optimize.optimizers import OPTIMIZERS, Objective, minimize, settings_dict
 from qml.optimize.results import _Record, register_kind, versions
 from qml.optimize.vqe import ProblemLike, as_problem
 from qml.paulis import PauliString, PauliSum
 from qml.problems.problem import Problem, SectorAnsatz
-from qml.simulator import Simulator
+from qml.sim.observables import ObservablePlan
+from qml.sim.simulator import Simulator
 from qml.symmetry import Symmetry, candidate_symmetries, conserved_quantities, scan_symmetry, symmetries_of
 from qml.templates.hamiltonian import pauli_rotation
 

@@ -32,7 +32,7 @@ import torch
 from qml.dtypes import real_dtype
 from qml.errors import ConfigError
 from qml.ir import Circuit
-from qml.simulator import Simulator
+from qml.sim.simulator import Simulator
 
 log = logging.getLogger(__name__)
 

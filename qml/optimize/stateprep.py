@@ -39,7 +39,7 @@ from qml.ir import Circuit
 from qml.optimize.optimizers import DEFAULT_LR, Callback, _Stop, _Tracker, settings_dict, torch_optimizer
 from qml.optimize.results import StatePrepResult, versions
 from qml.paulis import PauliString, PauliSum
-from qml.simulator import Simulator
+from qml.sim.simulator import Simulator
 
 log = logging.getLogger(__name__)
 

@@ -37,7 +37,7 @@ from qml.optimize.optimizers import Callback, Checkpoint, Objective, minimize, s
 from qml.optimize.results import SweepResult, VQEResult, versions
 from qml.paulis import PauliSum
 from qml.problems.problem import ExactResult, Problem
-from qml.simulator import Simulator
+from qml.sim.simulator import Simulator
 
 if TYPE_CHECKING:
     from qml.symmetry import Reachability

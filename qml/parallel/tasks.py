@@ -97,10 +97,10 @@ TASK_BACKENDS: dict[str, str] = {"torch": "statevector", "mps": "mps"}
 
 
 def task_fields(simulator: Any) -> tuple[str, str, dict[str, Any]]:
-    """``(dtype, backend, settings)`` of a :class:`~qml.simulator.Simulator` for a :class:`TaskSpec`.
+    """``(dtype, backend, settings)`` of a :class:`~qml.sim.Simulator` for a :class:`TaskSpec`.
 
     Example:
-        >>> from qml.simulator import Simulator
+        >>> from qml.sim.simulator import Simulator
         >>> task_fields(Simulator(method="mps", bond_dim=16))
         ('complex128', 'mps', {'bond_dim': 16, 'cutoff': 1e-12})
     """
@@ -129,7 +129,7 @@ def task_simulator(dtype: str, backend: str, settings: dict[str, Any]) -> Any:
     """
     import torch
 
-    from qml.simulator import Simulator
+    from qml.sim.simulator import Simulator
 
     if backend not in TASK_BACKENDS:
         raise ConfigError(

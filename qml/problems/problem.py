@@ -571,7 +571,7 @@ class Problem:
             >>> round(p.energy(p.ansatz(), p.initial_weights()), 6) == round(p.info["hf_energy"], 6)
             True
         """
-        from qml.simulator import Simulator
+        from qml.sim.simulator import Simulator
 
         with torch.no_grad():
             return float(Simulator().expval(circuit, self.hamiltonian, weights))

@@ -1,6 +1,6 @@
 """Circuit metrics: resource counts, expressibility and entangling capability (Sim et al. 2019).
 
-States are computed with the fast simulator ``qml.simulator.state`` when it can be
+States are computed with the fast simulator ``qml.sim.simulator.state`` when it can be
 imported, else with the dense reference :func:`qml.reference.dense_state` (slow; fine
 for the few-qubit circuits these metrics are usually applied to). Pass ``backend`` to force one.
 
@@ -89,7 +89,7 @@ def _check_backend(backend: str) -> str:
         raise CircuitError(f"unknown backend {backend!r}; expected one of {choices(BACKENDS)}")
     if backend == "auto":
         try:
-            from qml.simulator import state  # noqa: F401
+            from qml.sim.simulator import state  # noqa: F401
         except ImportError:
             return "dense"
         return "simulator"
@@ -105,7 +105,7 @@ def _states(circuit: Circuit, weights: np.ndarray, inputs: np.ndarray, backend: 
     if backend == "simulator":
         import torch
 
-        from qml.simulator import state
+        from qml.sim.simulator import state
 
         with torch.no_grad():
             w = torch.as_tensor(weights, dtype=torch.float64) if circuit.n_weights else None

@@ -34,7 +34,8 @@ _SMALL = 16 * 2**20
 
 def estimate_bytes(n_wires: int, batch: int, itemsize: int, states: int) -> int:
     """Bytes for ``states`` batched statevectors of ``2**n_wires`` amplitudes."""
-    return states * batch * (2**n_wires) * itemsize
+    result: int = states * batch * (2**n_wires) * itemsize
+    return result
 
 
 def available_bytes(device: torch.device | str = "cpu") -> int:

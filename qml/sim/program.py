@@ -23,11 +23,11 @@ from typing import Any
 
 import torch
 
-from qml import kernels as K
 from qml.dtypes import real_dtype
 from qml.gates import GATES, is_real_op, unitary_matrix
 from qml.ir import Circuit, Op
-from qml.memo import Memo
+from qml.sim import kernels as K
+from qml.sim.memo import Memo
 
 __all__ = ["Program", "compile_circuit"]
 
@@ -117,9 +117,9 @@ class Program:
     lin_coeff: list[float]
     products: list[tuple[int, float, tuple[tuple[str, int], ...]]]
     groups: dict[str, list[int]] = field(default_factory=dict)  # gate name -> first slots
-    cache: Memo = field(default_factory=Memo, repr=False)  # per-setting derived data (qml.memo)
-    _fixed: dict[tuple, list[Tensor | None]] = field(default_factory=dict, repr=False)
-    _index: dict[tuple, tuple[Any, ...]] = field(default_factory=dict, repr=False)
+    cache: Memo = field(default_factory=Memo, repr=False)  # per-setting derived data (qml.sim.memo)
+    _fixed: dict[tuple[Any, ...], list[Tensor | None]] = field(default_factory=dict, repr=False)
+    _index: dict[tuple[Any, ...], tuple[Any, ...]] = field(default_factory=dict, repr=False)
 
     # -- angles ---------------------------------------------------------------------
     def angles(self, weights: Tensor, inputs: Tensor) -> Tensor:
@@ -130,7 +130,10 @@ class Program:
             return torch.zeros(B, 0, dtype=dtype, device=dev)
         key = (dev,)
         if key not in self._index:
-            mk = lambda v, t=torch.long: torch.tensor(v, dtype=t, device=dev)  # noqa: E731
+
+            def mk(v: Any, t: torch.dtype = torch.long) -> Tensor:
+                return torch.tensor(v, dtype=t, device=dev)
+
             w_pos = [i for i, s in enumerate(self.lin_src) if s == "w"]
             x_pos = [i for i, s in enumerate(self.lin_src) if s == "x"]
             # every slot is exactly one W(k) or X(k): the angles are a plain gather of
@@ -182,7 +185,8 @@ class Program:
             for src, i in refs:
                 val = val * (weights if src == "w" else inputs)[:, i]
             out = out.index_add(1, torch.tensor([slot], device=dev), val[:, None])
-        return out
+        result: Tensor = out
+        return result
 
     # -- gate data ------------------------------------------------------------------
     def fixed_data(self, dtype: torch.dtype, device: torch.device) -> list[Tensor | None]:

@@ -1,14 +1,15 @@
 """Small registers on the CPU: the shared tail as a NumPy matrix with an exact matrix adjoint.
 
 When one weight vector serves a batch of inputs, the gates after the last input-reading
-gate are one unitary ``T`` for every row (see :mod:`qml.collapse`). On a few qubits a
+gate are one unitary ``T`` for every row (see :mod:`qml.sim.collapse`). On a few qubits a
 training step is ~150 torch operations on tiny tensors, each ~5 us of dispatch and autograd
-bookkeeping for well under 1 us of arithmetic. For registers of up to ``numpy_tail_max_wires``
-(5, :mod:`qml.tuning`) qubits on the CPU the tail instead runs in NumPy, with a hand-derived backward pass:
+bookkeeping for well under 1 us of arithmetic. For registers of up to
+``numpy_tail_max_wires`` (5, :mod:`qml.sim.tuning`) qubits on the CPU the tail instead runs
+in NumPy, with a hand-derived backward pass:
 
 * forward: ``T = V_K ... V_1`` on the ``2**n x 2**n`` identity, where ``V_j`` is a gate, a
   permutation (CNOT ladder) or a fused block (the Kronecker product of one-qubit chains,
-  see :mod:`qml.fusion`); the encoded states ``psi`` meet it in one product,
+  see :mod:`qml.sim.fusion`); the encoded states ``psi`` meet it in one product,
   ``phi_b = T psi_b``, and ``e[b, k] = <phi_b|H_k|phi_b>``;
 * backward, for the upstream gradient ``g[b, k]``: with ``rho_k = sum_b g[b, k] psi_b psi_b^†``
   the loss is ``E = sum_k tr(rho_k T^† H_k T)`` and ``dE = 2 Re tr(X dT)`` for
@@ -28,7 +29,7 @@ one-angle gates of one size are evaluated together. A product-state encoding who
 read no weights (angle encodings) is built here too.
 
 Batch-sized arrays are kept batch last, ``(2**n, B)``, so NumPy's inner loops run over the
-batch; products above ``numpy_mm_max`` (:mod:`qml.tuning`) multiply-adds, and
+batch; products above ``numpy_mm_max`` (:mod:`qml.sim.tuning`) multiply-adds, and
 matrix-vector products, go to torch, because NumPy's OpenBLAS runs them on threads of its
 own that then spin against torch's (one reason the NumPy tail stops at 5 qubits: the
 ``64 x 64`` products of six qubits cross that line).
@@ -39,7 +40,7 @@ A second derivative (``create_graph=True``) recomputes the tail with torch autog
 Example:
     >>> import torch
     >>> from qml.ir import Circuit, W, X
-    >>> from qml.simulator import Simulator
+    >>> from qml.sim.simulator import Simulator
     >>> c = Circuit(2).add("RX", 0, X(0)).add("RX", 1, X(1)).add("RY", 0, W(0)).add("CNOT", (0, 1))
     >>> w = torch.tensor([0.4], dtype=torch.float64, requires_grad=True)
     >>> x = torch.rand(64, 2, dtype=torch.float64)
@@ -61,14 +62,14 @@ from typing import Any
 import numpy as np
 import torch
 
-from qml.collapse import input_cut
-from qml.fusion import PERM_GATES, FusedProgram, perm_destination
 from qml.gates import GATES, unitary_matrix
-from qml.observables import ObservablePlan
-from qml.program import Program
-from qml.tuning import tuning
+from qml.sim.collapse import input_cut
+from qml.sim.fusion import PERM_GATES, FusedProgram, perm_destination
+from qml.sim.observables import ObservablePlan
+from qml.sim.program import Program
+from qml.sim.tuning import tuning
 
-__all__: list[str] = []  # engine internals: used by qml.simulator, not an API
+__all__: list[str] = []  # engine internals: used by qml.sim.simulator, not an API
 
 Tensor = torch.Tensor
 
@@ -140,7 +141,8 @@ class _Group:
 
     @property
     def n_params(self) -> int:
-        return self.slots.shape[1]
+        result: int = self.slots.shape[1]
+        return result
 
 
 def _expi(x: np.ndarray) -> np.ndarray:
@@ -181,7 +183,8 @@ def _evaluate(g: _Group, a: np.ndarray, derivative: bool = True) -> tuple[np.nda
         out = w[0] * coef[0]
         for wi, c in zip(w[1:], coef[1:], strict=True):
             out += wi * c
-        return out
+        result: np.ndarray = out
+        return result
 
     dg = g.dim
     mats = combine(g.coef).reshape(*lead, dg, -1)
@@ -470,9 +473,11 @@ def _left(y: np.ndarray, m: np.ndarray, op: _Op, n: int) -> np.ndarray:
     k = len(op.wires)
     if op.contiguous:
         if k == n:
-            return m @ y
+            result: np.ndarray = m @ y
+            return result
         v = y.reshape(2 ** op.wires[0], 2**k, -1)
-        return np.matmul(m, v).reshape(y.shape)
+        result = np.matmul(m, v).reshape(y.shape)
+        return result
     t = y.reshape((2,) * n + (-1,))
     out = np.tensordot(m.reshape((2,) * (2 * k)), t, axes=(list(range(k, 2 * k)), list(op.wires)))
     return np.moveaxis(out, list(range(k)), list(op.wires)).reshape(y.shape)
@@ -483,9 +488,11 @@ def _right(y: np.ndarray, m: np.ndarray, op: _Op, n: int) -> np.ndarray:
     k = len(op.wires)
     if op.contiguous:
         if k == n:
-            return y @ m
+            result: np.ndarray = y @ m
+            return result
         v = y.reshape(-1, 2**k, 2 ** (n - op.wires[-1] - 1))
-        return np.matmul(m.T, v).reshape(y.shape)
+        result = np.matmul(m.T, v).reshape(y.shape)
+        return result
     t = y.reshape((-1,) + (2,) * n)
     out = np.tensordot(t, m.reshape((2,) * (2 * k)), axes=([1 + w for w in op.wires], list(range(k))))
     return np.moveaxis(out, list(range(out.ndim - k, out.ndim)), [1 + w for w in op.wires]).reshape(y.shape)
@@ -498,7 +505,8 @@ def _ptrace(y: np.ndarray, op: _Op, n: int) -> np.ndarray:
         if k == n:
             return y
         left, right = 2 ** op.wires[0], 2 ** (n - op.wires[-1] - 1)
-        return np.einsum("xayxby->ab", y.reshape(left, 2**k, right, left, 2**k, right))
+        result: np.ndarray = np.einsum("xayxby->ab", y.reshape(left, 2**k, right, left, 2**k, right))
+        return result
     letters = "abcdefghijklmnopqrstuvwxyz"
     rows = list(letters[:n])
     cols = rows.copy()
@@ -509,7 +517,8 @@ def _ptrace(y: np.ndarray, op: _Op, n: int) -> np.ndarray:
         out_r.append(rows[w])
         out_c.append(cols[w])
     spec = "".join(rows + cols) + "->" + "".join(out_r + out_c)
-    return np.einsum(spec, y.reshape((2,) * (2 * n))).reshape(2**k, 2**k)
+    result = np.einsum(spec, y.reshape((2,) * (2 * n))).reshape(2**k, 2**k)
+    return result
 
 
 def _kron(u: np.ndarray) -> np.ndarray:
@@ -532,7 +541,9 @@ def _tables(
     return [_evaluate(g, a[..., g.slots], derivative) for g in groups]
 
 
-def _gate_table(chains: _Chains, tables: list, lead: tuple[int, ...]) -> np.ndarray:
+def _gate_table(
+    chains: _Chains, tables: list[tuple[np.ndarray, np.ndarray | None]], lead: tuple[int, ...]
+) -> np.ndarray:
     """The one-qubit gate table ``(..., rows, 2, 2)`` (complex128)."""
     consts = np.broadcast_to(chains.consts, (*lead, *chains.consts.shape))
     return np.concatenate([consts, *(tables[g][0] for g in chains.one_q)], axis=-3)
@@ -712,7 +723,8 @@ def _observables(plan: ObservablePlan, n: int, dtype: np.dtype) -> _Obs:
                 mats.append((m + m.conj().T) / 2)
             h = np.stack(mats)
             plan._cache[key] = [_Obs(None, h.real.astype(dtype) if dtype.kind == "f" else h.astype(dtype))]
-    return plan._cache[key][0]
+    result: _Obs = plan._cache[key][0]
+    return result
 
 
 _NUMPY: dict[torch.dtype, np.dtype[Any]] = {
@@ -735,7 +747,8 @@ def _mm(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     m, k = a.shape
     n = b.shape[1]
     if m > 1 and n > 1 and m * n * k <= tuning("cpu").numpy_mm_max:
-        return a @ b
+        result: np.ndarray = a @ b
+        return result
     return torch.mm(torch.from_numpy(a), torch.from_numpy(b)).numpy()
 
 
@@ -803,7 +816,8 @@ def expval(psi: Tensor, angles: Tensor, tail: _Tail, plan: ObservablePlan, torch
     ``torch_tail(psi, angles)`` computes the same values with torch autograd (used for
     second derivatives).
     """
-    return _TailExpval.apply(psi, angles, tail, plan, torch_tail)
+    result: Tensor = _TailExpval.apply(psi, angles, tail, plan, torch_tail)  # type: ignore[no-untyped-call]
+    return result
 
 
 def numpy_dtype(dtype: torch.dtype) -> np.dtype[Any]:

@@ -9,19 +9,19 @@ nodes) by one; :func:`pays` decides from the tail's work and the batch size.
 
 Backprop runs through the tail's ``2**n`` rows instead of the batch; when the inputs need
 no gradient, the encoded states are built without an autograd graph (see ``const_rows`` in
-:func:`qml.blockdata.fused_data`).
+:func:`qml.sim.blockdata.fused_data`).
 
 Example:
     >>> import torch
     >>> from qml.ir import Circuit, W, X
-    >>> from qml.program import compile_circuit
-    >>> from qml.fusion import fuse
+    >>> from qml.sim.program import compile_circuit
+    >>> from qml.sim.fusion import fuse
     >>> c = Circuit(2).add("RX", 0, X(0)).add("RY", 1, W(0)).add("CNOT", (0, 1))
     >>> prog = compile_circuit(c)
     >>> fp = fuse(prog, barrier=input_cut(prog))
     >>> [(st.kind, j >= fp.barrier_step) for j, st in enumerate(fp.steps)]  # encoding | shared tail
     [('product', False), ('prim', True), ('prim', True)]
-    >>> from qml.blockdata import fused_data
+    >>> from qml.sim.blockdata import fused_data
     >>> data = fused_data(fp, torch.zeros(1, 2, dtype=torch.float64), torch.complex128, True)
     >>> tail_rows(fp, data, torch.complex128, torch.device("cpu")).real.int().tolist()  # CNOT (RY(0) = I)
     [[1, 0, 0, 0], [0, 1, 0, 0], [0, 0, 0, 1], [0, 0, 1, 0]]
@@ -31,11 +31,11 @@ from __future__ import annotations
 
 import torch
 
-from qml.fusion import FusedProgram, apply_fstep
-from qml.program import Program
-from qml.tuning import tuning
+from qml.sim.fusion import FusedProgram, apply_fstep
+from qml.sim.program import Program
+from qml.sim.tuning import tuning
 
-__all__: list[str] = []  # engine internals: used by qml.simulator, not an API
+__all__: list[str] = []  # engine internals: used by qml.sim.simulator, not an API
 
 Tensor = torch.Tensor
 
@@ -56,7 +56,7 @@ def pays(fp: FusedProgram, batch: int, device: str | torch.device = "cpu") -> bo
     Cost model (multiply-adds per amplitude, fitted on W1 of ``benchmarks/``): the steps cost
     about the width of their matrices each (``work``), the matmul ``2**n / collapse_matmul_cost``,
     and building the matrix runs the steps on ``2**n`` rows instead of ``batch``; it must come
-    below ``collapse_margin`` of the step-by-step tail (:mod:`qml.tuning`).
+    below ``collapse_margin`` of the step-by-step tail (:mod:`qml.sim.tuning`).
     """
     dim = 2**fp.prog.circuit.n_wires
 
@@ -73,7 +73,10 @@ def pays(fp: FusedProgram, batch: int, device: str | torch.device = "cpu") -> bo
 
     work = fp.cache.get(("collapse", "tail_work"), tail_work)
     t = tuning(device)
-    return 2 * work >= dim and dim / t.collapse_matmul_cost + dim * work / batch < t.collapse_margin * work
+    result: bool = (
+        2 * work >= dim and dim / t.collapse_matmul_cost + dim * work / batch < t.collapse_margin * work
+    )
+    return result
 
 
 def tail_rows(

@@ -13,7 +13,7 @@ So the state after ``k`` such gates is a sum of ``2**k`` products,
 ``|psi> = sum_s |A_s> |R_s>``, kept as two batched states ``(B, 2**k * 2**a)`` and
 ``(B, 2**k * 2**(n - a))``: the branch index ``s`` sits on ``k`` extra leading wires of
 each register, and a gate across the cut appends one branch bit to both. Each register
-runs its gates through the usual fused steps (:mod:`qml.fusion`): a product state at the
+runs its gates through the usual fused steps (:mod:`qml.sim.fusion`): a product state at the
 start, blocks of one-qubit gates, gathers for CNOT ladders. A Pauli sum is measured
 either on the joined state ``sum_s A_s x R_s`` (one batched product; when ``2**n`` is small)
 or term by term as ``<psi| P_A x P_R |psi> = sum_{s,s'} <A_s|P_A|A_s'> <R_s|P_R|R_s'>``,
@@ -58,10 +58,13 @@ from typing import NamedTuple
 import numpy as np
 import torch
 
-from qml import kernels as K
-from qml.blockdata import fused_data
 from qml.errors import ConfigError
-from qml.fusion import (
+from qml.gates import GATES
+from qml.ir import Circuit, Op
+from qml.paulis import PauliString, PauliSum
+from qml.sim import kernels as K
+from qml.sim.blockdata import fused_data
+from qml.sim.fusion import (
     PERM_GATES,
     FusedProgram,
     _cj,
@@ -70,12 +73,9 @@ from qml.fusion import (
     perm_destination,
     run_steps,
 )
-from qml.gates import GATES
-from qml.ir import Circuit, Op
-from qml.observables import ObservablePlan
-from qml.paulis import PauliString, PauliSum
-from qml.program import Program, compile_circuit, step_data
-from qml.tuning import tuning
+from qml.sim.observables import ObservablePlan
+from qml.sim.program import Program, compile_circuit, step_data
+from qml.sim.tuning import tuning
 
 __all__ = ["LINEAR_PERMS", "Split", "pays", "plan", "z_terms"]
 
@@ -136,7 +136,8 @@ class Split:
     @property
     def rank(self) -> int:
         """Number of product terms at the end: ``2 ** len(crossings)``."""
-        return 2 ** len(self.crossings)
+        result: int = 2 ** len(self.crossings)
+        return result
 
 
 def _crossing(prog: Program, i: int, cut: int) -> Cross | None:
@@ -239,7 +240,8 @@ def _build(
 
 def dense_cost(fp: FusedProgram) -> float:
     """Work per row of the dense fused path and its measurement (the measure of :func:`plan`)."""
-    return steps_cost(fp) + 2**fp.prog.circuit.n_wires
+    result: float = steps_cost(fp) + 2**fp.prog.circuit.n_wires
+    return result
 
 
 def plan(
@@ -302,7 +304,7 @@ def pays(sp: Split | None, fp: FusedProgram, batch: int, device: str | torch.dev
     The split runs more, smaller operations than the dense path. Fitted on a 2-core CPU
     (W1-style circuits, n = 8-12, 1-8 layers, batch 64-1024; benchmarks/NOTES.md), it pays
     from ``split_min_wires`` wires when ``batch * (dense - split_weight * split)`` reaches
-    ``split_pays_work`` (:mod:`qml.tuning`; work per row as in :func:`steps_cost`): its unit
+    ``split_pays_work`` (:mod:`qml.sim.tuning`; work per row as in :func:`steps_cost`): its unit
     of work costs up to twice the dense path's, and its fixed cost per call is ~1-2 ms higher.
 
     Example:
@@ -561,7 +563,7 @@ def _register(sp: Split, k: int, datas: list[Tensor | None], run: _Run) -> Tenso
     When only its first (product-state) step reads the inputs and the batch is large
     (:func:`_collapses`), the rest of the register is one linear map, built on the
     ``2**width`` basis states instead of the batch: the per-row product states meet it in
-    one matmul (as :mod:`qml.collapse` does for whole states).
+    one matmul (as :mod:`qml.sim.collapse` does for whole states).
     """
     segs = sp.segments[k]
     fp = fused_program(compile_circuit(segs[0]), run.max_block, -1)

@@ -27,13 +27,13 @@ from typing import Any, cast
 import numpy as np
 import torch
 
-from qml import kernels as K
 from qml.dtypes import complex_dtype, real_dtype
 from qml.errors import ConfigError
 from qml.paulis import PauliSum
-from qml.tuning import tuning
+from qml.sim import kernels as K
+from qml.sim.tuning import tuning
 
-__all__: list[str] = []  # engine internals: used by qml.simulator, not an API
+__all__: list[str] = []  # engine internals: used by qml.sim.simulator, not an API
 
 Tensor = torch.Tensor
 
@@ -101,9 +101,10 @@ class _SquaresAt(torch.autograd.Function):
 
 def _squares_at(x: Tensor, d: Tensor) -> Tensor:
     # below ``squares_at_min`` entries autograd's own backward of ``x.square() @ d`` is faster
-    # (a Python backward costs ~40 us more; qml.tuning)
+    # (a Python backward costs ~40 us more; qml.sim.tuning)
     if torch.is_grad_enabled() and x.requires_grad and x.numel() >= tuning(x.device).squares_at_min:
-        return _SquaresAt.apply(x, d)
+        result: Tensor = _SquaresAt.apply(x, d)  # type: ignore[no-untyped-call]
+        return result
     return x.square() @ d
 
 
@@ -122,7 +123,7 @@ class ObservablePlan:
     #: (diagonal observables only: ``D`` becomes ``D[:, dst]``; see :meth:`after_permutation`).
     perm: np.ndarray | None = None
     groups: list[_Group] = field(init=False)
-    _cache: dict[tuple, list] = field(default_factory=dict, init=False, repr=False)
+    _cache: dict[tuple[Any, ...], Any] = field(default_factory=dict, init=False, repr=False)
 
     def __post_init__(self) -> None:
         by_flip: dict[tuple[int, ...], _Group] = {}
@@ -188,7 +189,7 @@ class ObservablePlan:
     def diagonals(self, real_only: bool, dtype: torch.dtype, device: torch.device) -> list[Tensor | None]:
         """The ``D_m`` tensors ``(n_obs, 2**n)``, ``None`` for constant (pure-X) groups.
 
-        Cached when they fit ``observable_cache_bytes`` (:mod:`qml.tuning`).
+        Cached when they fit ``observable_cache_bytes`` (:mod:`qml.sim.tuning`).
         """
         return self._cached(
             (real_only, dtype, device),
@@ -198,10 +199,11 @@ class ObservablePlan:
             ],
         )
 
-    def _cached(self, key: tuple, build: Callable[[], list[Tensor | None]]) -> list[Tensor | None]:
+    def _cached(self, key: tuple[Any, ...], build: Callable[[], list[Tensor | None]]) -> list[Tensor | None]:
         """``build()``, kept in the plan when its tensors fit ``observable_cache_bytes``."""
         if key in self._cache:
-            return self._cache[key]
+            cached: list[Tensor | None] = self._cache[key]
+            return cached
         ts = build()
         kept = [t for t in ts if t is not None]
         limit = tuning(kept[0].device if kept else "cpu").observable_cache_bytes

@@ -1,6 +1,6 @@
 """The parameter-shift rule: one implementation for the simulator and every backend.
 
-Shift rules act on gate angles (slots of :func:`qml.program.compile_circuit`), never on
+Shift rules act on gate angles (slots of :func:`qml.sim.program.compile_circuit`), never on
 weights: the slot angles are computed from weights and inputs with autograd, so a weight
 used by several gates, or an angle ``0.7 * w - 0.3`` or ``x * w``, gets its gradient by the
 chain rule. Each slot is shifted by the rule of its gate (``GATES[name].shift_rule``: two

@@ -1,7 +1,7 @@
 """Gate fusion: fewer passes over the state for the same circuit.
 
 A statevector update is memory-bound: every pass reads and writes all ``B * 2**n``
-amplitudes, whatever the gate. This pass rewrites a compiled :class:`~qml.program.Program`
+amplitudes, whatever the gate. This pass rewrites a compiled :class:`~qml.sim.program.Program`
 into fewer, larger steps:
 
 * **Blocks**: single-qubit gates are kept pending per wire (they commute with gates on
@@ -14,7 +14,7 @@ into fewer, larger steps:
   ``|0...0>`` and leave a product state; they become one ``product`` step that builds the
   state as a Kronecker product of ``n`` two-vectors (no pass over a state).
 
-The matrices of all blocks are built together by :mod:`qml.blockdata`.
+The matrices of all blocks are built together by :mod:`qml.sim.blockdata`.
 
 Every fused step is still a differentiable function of the gate angles, so backprop
 works unchanged and the adjoint method reduces each step to a small "vector-Jacobian"
@@ -23,7 +23,7 @@ matrix construction (one reduction per step instead of one pass per parameter).
 
 Example:
     >>> from qml.ir import Circuit, W
-    >>> from qml.program import compile_circuit
+    >>> from qml.sim.program import compile_circuit
     >>> c = Circuit(3)
     >>> for layer in range(2):
     ...     for q in range(3):
@@ -38,16 +38,18 @@ Example:
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
+from typing import Any
 
 import numpy as np
 import torch
 
-from qml import kernels as K
 from qml.errors import CircuitError
 from qml.gates import GATES
-from qml.memo import Memo
-from qml.program import GateData, Program, apply_step, step_data
-from qml.tuning import tuning
+from qml.ir import Op
+from qml.sim import kernels as K
+from qml.sim.memo import Memo
+from qml.sim.program import GateData, Program, apply_step, step_data
+from qml.sim.tuning import tuning
 
 __all__ = ["PERM_GATES", "FusedProgram", "fused_program", "perm_destination"]
 
@@ -85,8 +87,8 @@ class FusedProgram:
     steps: list[FStep]
     perm_dest: list[np.ndarray]
     barrier_step: int = -1  # with a barrier: index of the first step after it (no step straddles it)
-    _perm_index: dict[tuple, tuple[Tensor, Tensor]] = field(default_factory=dict, repr=False)
-    cache: Memo = field(default_factory=Memo, repr=False)  # derived data (qml.memo)
+    _perm_index: dict[tuple[Any, ...], tuple[Tensor, Tensor]] = field(default_factory=dict, repr=False)
+    cache: Memo = field(default_factory=Memo, repr=False)  # derived data (qml.sim.memo)
 
     def perm_index(self, k: int, device: torch.device) -> tuple[Tensor, Tensor]:
         """``(src, dst)``: ``out = in[:, src]`` applies permutation ``k``; ``in = out[:, dst]`` undoes it."""
@@ -102,7 +104,7 @@ class FusedProgram:
         return self._perm_index[key]
 
 
-def perm_destination(n: int, ops: list, base: np.ndarray | None = None) -> np.ndarray:
+def perm_destination(n: int, ops: list[Op], base: np.ndarray | None = None) -> np.ndarray:
     """Where each basis index goes under a sequence of permutation ops (wire w = bit n-1-w)."""
     x = np.arange(2**n, dtype=np.int64) if base is None else base
     for op in ops:
@@ -233,7 +235,7 @@ def fused_program(prog: Program, max_block: int, barrier: int = -1) -> FusedProg
 
     Example:
         >>> from qml.ir import Circuit
-        >>> from qml.program import compile_circuit
+        >>> from qml.sim.program import compile_circuit
         >>> prog = compile_circuit(Circuit(2).add("H", 0).add("CNOT", (0, 1)))
         >>> fused_program(prog, 4) is fused_program(prog, 4)
         True
@@ -258,9 +260,9 @@ def run_steps(
     A leading ``product`` step supplies the state itself (its data) when ``state`` is ``None``.
 
     Example:
-        >>> from qml.blockdata import fused_data
+        >>> from qml.sim.blockdata import fused_data
         >>> from qml.ir import Circuit
-        >>> from qml.program import compile_circuit
+        >>> from qml.sim.program import compile_circuit
         >>> fp = fused_program(compile_circuit(Circuit(2).add("X", 0).add("CNOT", (0, 1))), 4)
         >>> data = fused_data(fp, torch.zeros(1, 0, dtype=torch.float64), torch.complex128, True)
         >>> run_steps(fp, data, len(fp.steps), torch.complex128, torch.device("cpu")).real.tolist()
@@ -283,10 +285,10 @@ def _as_matrix(prog: Program, i: int, data: Tensor) -> Tensor:
     return torch.diag_embed(data) if prog.steps[i].kind == "diag" else data
 
 
-def fstep_data(fp: FusedProgram, j: int, fixed: list, grouped: GateData) -> Tensor | None:
+def fstep_data(fp: FusedProgram, j: int, fixed: list[Tensor | None], grouped: GateData) -> Tensor | None:
     """Data of fused step ``j`` on its own: a primitive's data, a block matrix or diagonal, a product state.
 
-    :func:`qml.blockdata.fused_data` builds the blocks of all steps at once (faster); this
+    :func:`qml.sim.blockdata.fused_data` builds the blocks of all steps at once (faster); this
     per-step construction is the reference it is tested against.
     """
     st = fp.steps[j]
@@ -343,12 +345,12 @@ def _gather(x: Tensor, idx: Tensor) -> Tensor:
 
 class _Permute(torch.autograd.Function):
     @staticmethod
-    def forward(ctx, x: Tensor, src: Tensor, dst: Tensor) -> Tensor:
+    def forward(ctx: Any, x: Tensor, src: Tensor, dst: Tensor) -> Tensor:
         ctx.dst = dst
         return _gather(x, src)
 
     @staticmethod
-    def backward(ctx, g: Tensor) -> tuple[Tensor, None, None]:
+    def backward(ctx: Any, g: Tensor) -> tuple[Tensor, None, None]:
         return _gather(g, ctx.dst), None, None
 
 
@@ -356,12 +358,13 @@ def permute(state: Tensor, src: Tensor, dst: Tensor) -> Tensor:
     """``state[:, src]``; for large states its backward is the inverse gather ``g[:, dst]``
     (no zero fill and scatter-add).
 
-    From ``permute_min`` entries on (:mod:`qml.tuning`; a Python backward costs ~20 us more
+    From ``permute_min`` entries on (:mod:`qml.sim.tuning`; a Python backward costs ~20 us more
     per call); below, autograd's own ``gather`` backward (a ``scatter_add``) is as fast.
     """
     if not state.requires_grad or state.numel() < tuning(state.device).permute_min:
         return _gather(state, src)
-    return _Permute.apply(state, src, dst)
+    result: Tensor = _Permute.apply(state, src, dst)  # type: ignore[no-untyped-call]
+    return result
 
 
 def _block_dims(n: int, wires: tuple[int, ...]) -> tuple[int, int, int]:

@@ -35,10 +35,10 @@ class Tuning:
         measured: Whether these values were measured on this device kind.
         collapse_matmul_cost: The collapsed tail's ``B x 2**n x 2**n`` product costs
             ``2**n / collapse_matmul_cost`` per row in units of a pass over a state
-            (:func:`qml.collapse.pays`).
+            (:func:`qml.sim.collapse.pays`).
         collapse_margin: The collapsed tail must cost below this share of the step-by-step tail.
         split_weight: The two-register split's unit of work counts this many dense ones
-            (:func:`qml.split.pays`).
+            (:func:`qml.sim.split.pays`).
         split_pays_work: ... and must save at least this much work per call.
         split_min_wires: Registers narrower than this do not split.
         split_gram_weight: Batched products of tiny matrices (the split's Gram measurement)

@@ -11,12 +11,12 @@ The methods (each applies only where its structure is there):
 
 * ``collapse``: with shared weights and a batch of inputs read only by the first gates,
   the gates after the last input-reading gate act as one matrix built once per call
-  (:mod:`qml.collapse`).
+  (:mod:`qml.sim.collapse`).
 * ``numpy_tail``: that shared matrix built in NumPy with its exact matrix adjoint, on the
-  CPU, for registers of at most ``numpy_tail_max_wires`` (:mod:`qml.tuning`) qubits under ``"auto"``
+  CPU, for registers of at most ``numpy_tail_max_wires`` (:mod:`qml.sim.tuning`) qubits under ``"auto"``
   (:data:`NUMPY_TAIL_MAX_WIRES` under ``"always"``); needs ``collapse``.
 * ``split``: shallow circuits (few gates across the middle of the register) evaluated from
-  two half-width registers (:mod:`qml.split`); forward and backprop only.
+  two half-width registers (:mod:`qml.sim.split`); forward and backprop only.
 
 Example:
     >>> Methods.coerce({"split": "never"})

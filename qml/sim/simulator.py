@@ -11,7 +11,7 @@ Differentiation (``diff=``):
 * ``"adjoint"``: a custom ``torch.autograd.Function`` that keeps O(1) states and
   sweeps the circuit backwards once per backward call, for expectation values;
   gradients of 20+ qubit circuits fit in memory.
-* ``"parameter-shift"``: exact shift rules (:mod:`qml.shift`, the implementation the
+* ``"parameter-shift"``: exact shift rules (:mod:`qml.sim.shift`, the implementation the
   hardware backends use), all shifted circuits of the whole batch run as ONE batched
   execution in the backward pass; second derivatives shift twice.
 * ``"auto"`` (default): backprop when it fits in memory, else adjoint.
@@ -50,24 +50,24 @@ from typing import Any, Literal
 
 import torch
 
-from qml import collapse as tail
-from qml import dense_tail, split
-from qml.allocator import retain_on_request
-from qml.arguments import parameter_rows
-from qml.blockdata import fused_data
 from qml.dtypes import real_dtype
 from qml.errors import ConfigError, ConfigTypeError
-from qml.fusion import FusedProgram, apply_fstep, fstep_vjp, fused_program, match_batch, run_steps
 from qml.ir import Circuit
-from qml.memo import Memo
-from qml.memory import SimulationMemoryError, available_bytes, check_fits, estimate_bytes
-from qml.observables import ObservablePlan
 from qml.paulis import ObservableLike, PauliSum, as_observables
-from qml.program import Program, compile_circuit
-from qml.routes import NUMPY_TAIL_MAX_WIRES, Methods, Route
-from qml.shift import shift_apply, shift_plan
-from qml.split import Split
-from qml.tuning import tuning
+from qml.sim import collapse as tail
+from qml.sim import dense_tail, split
+from qml.sim.allocator import retain_on_request
+from qml.sim.arguments import parameter_rows
+from qml.sim.blockdata import fused_data
+from qml.sim.fusion import FusedProgram, apply_fstep, fstep_vjp, fused_program, match_batch, run_steps
+from qml.sim.memo import Memo
+from qml.sim.memory import SimulationMemoryError, available_bytes, check_fits, estimate_bytes
+from qml.sim.observables import ObservablePlan
+from qml.sim.program import Program, compile_circuit
+from qml.sim.routes import NUMPY_TAIL_MAX_WIRES, Methods, Route
+from qml.sim.shift import shift_apply, shift_plan
+from qml.sim.split import Split
+from qml.sim.tuning import tuning
 
 __all__ = ["METHODS", "Simulator", "expval", "marginal", "probs", "sample", "state"]
 
@@ -116,13 +116,13 @@ class Simulator:
         diff: Differentiation method for :meth:`expval` (see module docstring).
         real_arithmetic: Run circuits whose gates are all real in real arithmetic.
         memory_fraction: Share of free memory a run may use before the guard refuses it.
-        fuse: Fuse gates into fewer passes over the state (see :mod:`qml.fusion`);
+        fuse: Fuse gates into fewer passes over the state (see :mod:`qml.sim.fusion`);
             ``max_block`` bounds the width of fused single-qubit blocks. The collapsed
             shared tail and the two-register split work on the fused program: ``fuse=False``
             rules them out.
         methods: Which evaluation methods may be used: ``"auto"`` (the cost models decide),
-            or a :class:`qml.routes.Methods` / mapping such as ``{"split": "never"}`` or
-            ``{"collapse": "always", "numpy_tail": "never"}`` (see :mod:`qml.routes`).
+            or a :class:`qml.sim.routes.Methods` / mapping such as ``{"split": "never"}`` or
+            ``{"collapse": "always", "numpy_tail": "never"}`` (see :mod:`qml.sim.routes`).
         method: ``"statevector"`` or ``"mps"`` (see the module docstring).
         bond_dim: ``method="mps"``: most singular values kept per bond (default 64).
         cutoff: ``method="mps"``: relative singular-value cutoff (default by dtype: ``1e-12``
@@ -281,7 +281,7 @@ class Simulator:
         )
         stop = fp.barrier_step if run.collapse is not None else len(fp.steps) - skip_last
         psi = run_steps(fp, data, stop, dtype, torch.device(self.device))
-        if run.collapse is not None and not head:  # the shared tail as one matrix (qml.collapse)
+        if run.collapse is not None and not head:  # the shared tail as one matrix (qml.sim.collapse)
             psi = psi @ tail.tail_rows(fp, data, dtype, psi.device)
         if psi.shape[0] != run.batch:
             psi = psi.expand(run.batch, -1)
@@ -301,7 +301,8 @@ class Simulator:
             [0.0, 1.0, 0.0, 0.0]
         """
         if self._mps is not None:
-            return self._mps.state(circuit, weights, inputs)
+            result: Tensor = self._mps.state(circuit, weights, inputs)
+            return result
         run = self._prepare(circuit, weights, inputs)
         n = circuit.n_wires
         dtype = self._state_dtype(run.prog)
@@ -325,7 +326,8 @@ class Simulator:
             p = psi.real**2 + psi.imag**2
             if wires is not None:
                 p = marginal(p.reshape(-1, p.shape[-1]), circuit.n_wires, wires).reshape(*p.shape[:-1], -1)
-            return p
+            result: Tensor = p
+            return result
         run = self._prepare(circuit, weights, inputs)
         n = circuit.n_wires
         dtype = self._state_dtype(run.prog)
@@ -403,7 +405,8 @@ class Simulator:
             axis when neither weights nor inputs are batched.
         """
         if self._mps is not None:
-            return self._mps.expval(circuit, observables, weights, inputs)
+            result: Tensor = self._mps.expval(circuit, observables, weights, inputs)
+            return result
         obs, single = as_observables(observables)
         obs_list = list(obs)
         run = self._prepare(circuit, weights, inputs)
@@ -425,7 +428,7 @@ class Simulator:
         elif route.diff == "backprop":
             e = self._expval_direct(run, plan, dtype)
         elif route.diff == "adjoint":
-            e = _AdjointExpval.apply(run.angles, self, run, plan, dtype)
+            e = _AdjointExpval.apply(run.angles, self, run, plan, dtype)  # type: ignore[no-untyped-call]
         else:
             e = self._expval_shift(run, plan, dtype)
         if single:
@@ -443,7 +446,7 @@ class Simulator:
 
         Takes the same arguments as :meth:`expval` (a gradient is planned when ``weights`` or
         ``inputs`` require grad and grad mode is on, as there). :meth:`expval` logs the same
-        route at DEBUG level (logger ``qml.simulator``).
+        route at DEBUG level (logger ``qml.sim.simulator``).
 
         Example:
             >>> import torch
@@ -502,7 +505,7 @@ class Simulator:
             width, states, guard = sp.width, len(run.prog.circuit.ops) + 3, "two-register"
             measure, diff = "two-register split", "backprop" if needs_grad else "none"
             why = f"few gates cross the middle: two registers of {sp.width} qubits" + (
-                forced[m.split] or " (qml.split's cost model)"
+                forced[m.split] or " (qml.sim.split's cost model)"
             )
         elif small is not None:
             width, states, guard = n, 6, "forward"
@@ -549,7 +552,7 @@ class Simulator:
         return m
 
     def _split(self, run: _Run, plan: ObservablePlan) -> Split | None:
-        """The two-register split of a shallow circuit when it pays (see :mod:`qml.split`)."""
+        """The two-register split of a shallow circuit when it pays (see :mod:`qml.sim.split`)."""
         how = self._methods.split
         if how == "never" or not self.fuse:
             return None
@@ -559,7 +562,7 @@ class Simulator:
         return sp if sp is not None and pays else None
 
     def _dense_tail(self, run: _Run) -> Any:
-        """The NumPy form of the shared tail when it applies (see :mod:`qml.dense_tail`)."""
+        """The NumPy form of the shared tail when it applies (see :mod:`qml.sim.dense_tail`)."""
         how = self._methods.numpy_tail
         if run.collapse is None or how == "never" or not dense_tail.usable(run.angles):
             return None
@@ -594,7 +597,7 @@ class Simulator:
             return "adjoint"
 
     def _expval_shift(self, run: _Run, plan: ObservablePlan, dtype: torch.dtype) -> Tensor:
-        """Values now, gradients by the shared parameter-shift rule (:mod:`qml.shift`) on backward."""
+        """Values now, gradients by the shared parameter-shift rule (:mod:`qml.sim.shift`) on backward."""
         prog = run.prog
         w, x = run.weights, run.inputs
         entries = shift_plan(
@@ -642,7 +645,7 @@ def marginal(p: Tensor, n: int, wires: Sequence[int]) -> Tensor:
     return t.reshape(p.shape[0], -1)
 
 
-_PLANS: dict[tuple, ObservablePlan] = {}
+_PLANS: dict[tuple[Any, ...], ObservablePlan] = {}
 
 
 def _plan(obs: tuple[PauliSum, ...], n: int) -> ObservablePlan:

@@ -1,6 +1,6 @@
 """Derived data of a compiled program, built once per key: the one cache the engine modules share.
 
-A :class:`~qml.program.Program` and a :class:`~qml.fusion.FusedProgram` each carry a
+A :class:`~qml.sim.program.Program` and a :class:`~qml.sim.fusion.FusedProgram` each carry a
 :class:`Memo`. Every key starts with the name of the module that owns the entry (one of
 :data:`OWNERS`), so that entries of different modules cannot collide and a reader can tell
 who wrote what; the rest of the key is that module's business. A memo is bounded: past
@@ -64,7 +64,8 @@ class Memo:
             got = build()
             if len(self._data) < self.limit:
                 self._data[key] = got
-        return got
+        result: T = got
+        return result
 
     def peek(self, key: tuple[Hashable, ...]) -> Any:
         """The value kept for ``key``, or ``None`` (nothing is built).

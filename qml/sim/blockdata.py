@@ -1,13 +1,13 @@
 """Vectorised construction of the matrices of fused blocks.
 
-A fused block (see :mod:`qml.fusion`) is a Kronecker product over adjacent wires of, per
+A fused block (see :mod:`qml.sim.fusion`) is a Kronecker product over adjacent wires of, per
 wire, a product of one-qubit gates. Built one block at a time this costs a few dozen
 small tensor operations per block, which dominates the run time of small circuits (a
 4-qubit, 6-layer circuit has ~300 such operations in the forward pass and as many
 autograd nodes). Here every block of a circuit is built together:
 
 1. one table of all one-qubit gate matrices (constants, and one stacked tensor per gate
-   name as computed by :meth:`~qml.program.Program.group_data`);
+   name as computed by :meth:`~qml.sim.program.Program.group_data`);
 2. one gather of every wire's gate sequence from the table and ``K - 1`` batched 2x2
    matmuls for all wires at once (``K`` = the longest sequence, shorter ones padded with
    the identity);
@@ -21,8 +21,8 @@ unbatched (``(1, d, d)``), so a shared block is still applied as one large matmu
 Example:
     >>> import torch
     >>> from qml.ir import Circuit, W
-    >>> from qml.program import compile_circuit
-    >>> from qml.fusion import fuse
+    >>> from qml.sim.program import compile_circuit
+    >>> from qml.sim.fusion import fuse
     >>> c = Circuit(2).add("RY", 0, W(0)).add("RY", 1, W(1)).add("CNOT", (0, 1))
     >>> c = c.add("RZ", 0, W(2)).add("RZ", 1, W(3))
     >>> fp = fuse(compile_circuit(c))
@@ -39,10 +39,10 @@ from typing import Any
 
 import torch
 
-from qml.fusion import FusedProgram, fstep_data, permute
-from qml.tuning import tuning
+from qml.sim.fusion import FusedProgram, fstep_data, permute
+from qml.sim.tuning import tuning
 
-__all__: list[str] = []  # engine internals: used by qml.simulator, not an API
+__all__: list[str] = []  # engine internals: used by qml.sim.simulator, not an API
 
 Tensor = torch.Tensor
 
@@ -319,11 +319,12 @@ class _KronVectors(torch.autograd.Function):
 def _kron_vectors(v: Tensor) -> Tensor:
     """Kronecker product over axis 1 of ``v`` ``(Bx, n, 2)`` -> ``(Bx, 2**n)``.
 
-    From ``kron_min`` output entries on (:mod:`qml.tuning`) the backward is
+    From ``kron_min`` output entries on (:mod:`qml.sim.tuning`) the backward is
     :class:`_KronVectors`'s; below, autograd's C++ nodes win by the ~50 us of a Python backward.
     """
     if v.requires_grad and v.shape[0] * 2 ** v.shape[1] >= tuning(v.device).kron_min:
-        return _KronVectors.apply(v)
+        result: Tensor = _KronVectors.apply(v)  # type: ignore[no-untyped-call]
+        return result
     vecs = v.unbind(1)
     out = vecs[0]
     bx = out.shape[0]
@@ -351,7 +352,7 @@ def fused_data(
         angles: ``(B, n_slots)`` gate angles.
         dtype: State dtype (complex, or real for real circuits).
         shared_rows: The weights are shared by all rows (see
-            :meth:`~qml.program.Program.group_data`).
+            :meth:`~qml.sim.program.Program.group_data`).
         const_rows: No gradient flows into the per-row (input) gate data (ditto).
         stop: Build the data of steps ``[0, stop)`` only (the others are ``None``).
 

@@ -22,10 +22,11 @@ Example:
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 import torch
 
-__all__: list[str] = []  # engine internals: used by qml.simulator, not an API
+__all__: list[str] = []  # engine internals: used by qml.sim.simulator, not an API
 
 Tensor = torch.Tensor
 
@@ -101,9 +102,9 @@ def apply_diag(state: Tensor, n: int, wires: Sequence[int], d: Tensor) -> Tensor
     return out.reshape(out.shape[0], -1)
 
 
-def ctrl_index(shape: list[int], axis: dict[int, int], controls: Sequence[int]) -> tuple:
+def ctrl_index(shape: list[int], axis: dict[int, int], controls: Sequence[int]) -> tuple[Any, ...]:
     """Index of the slice of a split view where every control wire is 1."""
-    idx: list = [slice(None)] * len(shape)
+    idx: list[Any] = [slice(None)] * len(shape)
     for c in controls:
         idx[axis[c]] = 1
     return tuple(idx)
