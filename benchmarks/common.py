@@ -495,8 +495,9 @@ class Settings:
         return self.contenders is None or any(contender.startswith(c) for c in self.contenders)
 
 
-#: The modules of the native simulator whose sources :func:`qml_tree_hash` covers.
-CORE_MODULES = ("simulator", "kernels", "program", "fusion", "observables", "gates", "ir", "paulis", "memory")
+#: The sources :func:`qml_tree_hash` covers (relative to the package): the whole engine, and the
+#: IR, gate table and Pauli sums it reads.
+CORE_SOURCES = ("sim/*.py", "gates.py", "ir.py", "paulis.py")
 
 
 def qml_tree_hash() -> str:
@@ -507,10 +508,12 @@ def qml_tree_hash() -> str:
 
     root = Path(qml.__file__).parent
     h = hashlib.sha1()
-    for name in CORE_MODULES:
-        f = root / f"{name}.py"
-        if f.is_file():
-            h.update(name.encode())
+    for pattern in CORE_SOURCES:
+        files = sorted(root.glob(pattern))
+        if not files:
+            raise FileNotFoundError(f"qml_tree_hash: nothing matches {pattern!r} under {root}")
+        for f in files:
+            h.update(str(f.relative_to(root)).encode())
             h.update(f.read_bytes())
     return h.hexdigest()[:12]
 

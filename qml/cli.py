@@ -1042,13 +1042,13 @@ def _excited(args: argparse.Namespace, problem: Any, sim: Any) -> int:
 
 
 def _file_method(path: str) -> str | None:
-    import tomllib
+    from qml.tables import read_table
 
     try:
-        with open(path, "rb") as f:
-            return tomllib.load(f).get("method")
-    except (OSError, tomllib.TOMLDecodeError):
+        method = read_table(path).get("method")
+    except QMLError:
         return None  # load_experiment reports the problem properly
+    return method if isinstance(method, str) else None
 
 
 def _cmd_run(args: argparse.Namespace) -> int:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import json
+import subprocess
 import sys
 
 import pytest
@@ -286,6 +287,11 @@ def test_cli_writes_the_best_trial_as_json(tmp_path, capsys):
     data = json.loads(out.read_text())
     assert data["kind"] == "tune"
     assert data["n_trials"] == 3
+    # one result schema: load_result reads it back, in a fresh process too
+    code = "from qml.optimize import load_result; "
+    code += f"r = load_result({str(out)!r}); print(type(r).__name__, r.n_trials)"
+    fresh = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert fresh.stdout.split() == ["TuneResult", "3"]
     assert set(data["best_params"]) == {"layers"}
     assert data["best_spec"]["steps"] == 40
     assert data["best_spec"]["params"] == TFIM

@@ -469,6 +469,7 @@ _LAZY_KINDS: dict[str, str] = {
     "prediction": "qml.models.family_prediction",
     "design": "qml.design.result",
     "experiment": "qml.experiment",
+    "tune": "qml.parallel.tune",
 }
 
 

@@ -36,11 +36,12 @@ import logging
 import math
 import time
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 from qml.errors import ConfigError, MissingExtraError
+from qml.optimize.results import _Record, register_kind
 from qml.parallel.executors import Executor, SerialExecutor
 from qml.parallel.tasks import TaskSpec, run_task
 
@@ -213,7 +214,7 @@ def _normalise_space(space: dict[str, Any] | Sequence[str]) -> dict[str, Any]:
 
 
 @dataclass
-class TuneResult:
+class TuneResult(_Record):
     """What :func:`tune` found: the best trial and every trial of the study.
 
     Attributes:
@@ -257,14 +258,7 @@ class TuneResult:
     executor: dict[str, Any] = field(default_factory=dict)
     seconds: float = 0.0
 
-    def to_dict(self) -> dict[str, Any]:
-        """Plain-dict form (JSON-ready) with ``kind: "tune"``.
-
-        Example:
-            >>> sorted(TuneResult().to_dict())[:3]
-            ['best_number', 'best_params', 'best_spec']
-        """
-        return {"kind": "tune", **asdict(self)}
+    kind: ClassVar[str] = "tune"
 
     def top(self, k: int = 5) -> list[dict[str, Any]]:
         """The ``k`` best complete trials, best first (ties: the earlier trial first).
@@ -277,6 +271,9 @@ class TuneResult:
         """
         done = [t for t in self.trials if t.get("state") == "COMPLETE" and t.get("value") is not None]
         return sorted(done, key=lambda t: (t["value"], t["number"]))[:k]
+
+
+register_kind(TuneResult)
 
 
 def _storage(storage: str | Path | None) -> tuple[Any, str | None]:
