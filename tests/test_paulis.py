@@ -620,3 +620,23 @@ def test_all_single_qubit_products_are_consistent() -> None:
         p, q = PauliString(((0, a),)), PauliString(((0, b),))
         phase, r = p * q
         np.testing.assert_allclose(MATS[a] @ MATS[b], phase * r.to_matrix(1), atol=1e-15)
+
+
+def test_as_observables_reads_every_observables_argument():
+    from qml.errors import ConfigError, ConfigTypeError
+    from qml.paulis import as_observables
+
+    obs, single = as_observables("Z0 Z1 + 0.5*X2")
+    assert single
+    assert obs == (PauliSum.parse("Z0 Z1 + 0.5*X2"),)
+    obs, single = as_observables([PauliString.parse("Y1"), "X0", PauliSum.parse("Z2")], n_wires=3)
+    assert not single
+    assert [str(o) for o in obs] == ["Y1", "X0", "Z2"]
+    with pytest.raises(ConfigError, match=r"observables is empty"):
+        as_observables([])
+    with pytest.raises(
+        ConfigTypeError, match=r"an observable must be a PauliSum, PauliString or text.*float"
+    ):
+        as_observables(3.0)
+    with pytest.raises(ConfigError, match=r"observable 1 \(Z4\) acts on wire 4 but the circuit has 3 wires"):
+        as_observables(["Z0", "Z4"], n_wires=3)
