@@ -1052,11 +1052,12 @@ def _file_method(path: str) -> str | None:
 
 
 def _cmd_run(args: argparse.Namespace) -> int:
-    from qml.experiment import load_experiment, plot_result, run_experiment
+    from qml.experiment import METHOD_RUNNERS, load_experiment, plot_result, run_experiment
     from qml.optimize.optimizers import max_evaluations
     from qml.optimize.results import AdaptResult, SweepResult
 
-    if _file_method(args.file) == "predict":  # wavefunction-prediction files run through qml.predict
+    method = _file_method(args.file)
+    if method is not None and METHOD_RUNNERS.get(method) == "qml.predict":  # prediction files
         from qml.predict import main as predict_main
 
         extra = [f"--{k}={v}" for k in ("out", "plot") if (v := getattr(args, k, None))]

@@ -83,8 +83,16 @@ from qml.tables import merge, read_table
 
 log = logging.getLogger(__name__)
 
-#: Experiment methods.
-METHODS: tuple[str, ...] = ("vqe", "sweep", "adapt")
+#: Every method an experiment file may name, and the module that reads and runs it (``qml run``
+#: dispatches on this table; ``method = "predict"`` files belong to :mod:`qml.predict`).
+METHOD_RUNNERS: dict[str, str] = {
+    "vqe": "qml.experiment",
+    "sweep": "qml.experiment",
+    "adapt": "qml.experiment",
+    "predict": "qml.predict",
+}
+#: The methods this module runs.
+METHODS: tuple[str, ...] = tuple(m for m, mod in METHOD_RUNNERS.items() if mod == __name__)
 #: Backends (only the native torch simulator for now).
 BACKENDS: tuple[str, ...] = ("torch",)
 DTYPES: tuple[str, ...] = ("complex128", "complex64")
@@ -323,8 +331,14 @@ def parse_experiment(
     _check_keys(prob, valid_params, f"in [problem] (for {pname!r})", path)
 
     method = merged.get("method", "vqe")
+    if method not in METHOD_RUNNERS:
+        raise _fail(path, f"unknown method {method!r}; valid methods: {', '.join(METHOD_RUNNERS)}")
     if method not in METHODS:
-        raise _fail(path, f"unknown method {method!r}; valid methods: {', '.join(METHODS)}")
+        raise _fail(
+            path,
+            f"method {method!r} files are read by {METHOD_RUNNERS[method]}, not as a VQE experiment: "
+            "run them with `qml run FILE`",
+        )
     backend = merged.get("backend", "torch")
     if backend not in BACKENDS:
         raise _fail(path, f"unknown backend {backend!r}; valid backends: {', '.join(BACKENDS)}")
@@ -759,6 +773,7 @@ def experiment_files(directory: str | Path = "circuits") -> list[Path]:
 __all__ = [
     "BACKENDS",
     "METHODS",
+    "METHOD_RUNNERS",
     "CheckResult",
     "Experiment",
     "ExperimentResult",

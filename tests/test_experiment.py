@@ -80,7 +80,11 @@ def _write(tmp_path: Path, text: str) -> Path:
         ),
         (
             'method = "qaoa"\n[problem]\nname = "h2"\n',
-            "unknown method 'qaoa'; valid methods: vqe, sweep, adapt",
+            "unknown method 'qaoa'; valid methods: vqe, sweep, adapt, predict",
+        ),
+        (
+            'method = "predict"\n[problem]\nname = "tfim"\n',
+            r"method 'predict' files are read by qml\.predict, not as a VQE experiment",
         ),
         ('backend = "qiskit"\n[problem]\nname = "h2"\n', "unknown backend 'qiskit'; valid backends: torch"),
         (
