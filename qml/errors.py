@@ -96,4 +96,48 @@ class MissingExtraError(QMLError, ModuleNotFoundError):
         return (type(self), self._args)  # pickles across processes (Dask workers)
 
 
-__all__ = ["CircuitError", "ConfigError", "ConfigTypeError", "MissingExtraError", "QMLError"]
+class SecondDerivativeError(QMLError, NotImplementedError):
+    """A backward pass that is not itself differentiable was asked for ``create_graph=True``.
+
+    Example:
+        >>> issubclass(SecondDerivativeError, NotImplementedError)
+        True
+    """
+
+
+def refuse_second_order(setting: str, why: str, instead: str) -> None:
+    """Raise :class:`SecondDerivativeError` when grad mode is on, which inside a backward pass
+    means ``create_graph=True``.
+
+    For the backward passes of custom ``torch.autograd.Function`` s whose gradient is not
+    itself differentiable (``once_differentiable`` alone lets the second derivative miss
+    their terms silently wherever the incoming gradients do not require grad).
+
+    Args:
+        setting: What the user chose (``"diff='adjoint'"``, ``"method='mps'"``).
+        why: Why its gradient is not differentiable.
+        instead: What gives second derivatives.
+
+    Example:
+        >>> import torch
+        >>> with torch.no_grad():  # a backward pass without create_graph runs like this
+        ...     refuse_second_order("diff='adjoint'", "its gradient is not", "diff='backprop'")
+    """
+    import torch
+
+    if torch.is_grad_enabled():
+        raise SecondDerivativeError(
+            f"second derivatives (create_graph=True, hessians) are not available with {setting}: {why}; "
+            f"use {instead} for them"
+        )
+
+
+__all__ = [
+    "CircuitError",
+    "ConfigError",
+    "ConfigTypeError",
+    "MissingExtraError",
+    "QMLError",
+    "SecondDerivativeError",
+    "refuse_second_order",
+]

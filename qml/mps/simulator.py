@@ -53,7 +53,7 @@ from qml.mps import measure
 from qml.mps.evolve import Truncation, evolve
 from qml.mps.state import MAX_DENSE_WIRES, MPS
 from qml.paulis import ObservableLike
-from qml.sim.memory import check_fits
+from qml.sim.memory import check_bytes
 from qml.sim.program import compile_circuit
 
 Tensor = torch.Tensor
@@ -218,16 +218,12 @@ class MPSSimulator:
         angles = compile_circuit(circuit).angles(prep.weights.to(dev), prep.inputs.to(dev))
         grad = torch.is_grad_enabled() and angles.requires_grad
         need = self.memory_estimate(circuit, prep.batch, grad)
-        check_fits(
-            0,
-            1,
-            torch.uint8,
+        check_bytes(
             need,
             f"an MPS run of {circuit.n_wires} qubits (bond_dim={self.bond_dim}, {prep.batch} rows"
             + (", with gradients)" if grad else ")"),
+            f"a smaller bond_dim (now {self.bond_dim}) or batch (now {prep.batch}), or dtype=complex64",
             dev,
-            advice=f"a smaller bond_dim (now {self.bond_dim}) or batch (now {prep.batch}), or "
-            "dtype=complex64",
         )
         key = (id(circuit), len(circuit.ops), circuit.n_wires)
         first = grad and key not in self._fills  # an untruncated try only while it may succeed

@@ -41,7 +41,7 @@ import numpy as np
 import torch
 
 from qml.dtypes import real_dtype
-from qml.errors import ConfigError
+from qml.errors import ConfigError, refuse_second_order
 
 Tensor = torch.Tensor
 log = logging.getLogger(__name__)
@@ -110,17 +110,11 @@ def _svd_forward(a: Tensor) -> tuple[Tensor, Tensor, Tensor]:
 
 
 def _first_order_only() -> None:
-    """Refuse ``create_graph=True``: this backward is not itself differentiable.
-
-    ``once_differentiable`` alone is not enough: it raises only where the incoming gradients
-    require grad, and otherwise lets the second derivative miss these terms silently.
-    """
-    if torch.is_grad_enabled():
-        raise NotImplementedError(
-            "second derivatives (create_graph=True, hessians) are not available with method='mps': the "
-            "SVD's backward pass is not itself differentiable; use the statevector method "
-            "(diff='backprop' or 'parameter-shift') for them"
-        )
+    refuse_second_order(
+        "method='mps'",
+        "the SVD's backward pass is not itself differentiable",
+        "the statevector method (diff='backprop' or 'parameter-shift')",
+    )
 
 
 class _SafeSVD(torch.autograd.Function):

@@ -13,7 +13,7 @@ import torch
 from qml import config
 from qml.errors import QMLError
 
-__all__ = ["SimulationMemoryError", "available_bytes", "check_fits", "estimate_bytes"]
+__all__ = ["SimulationMemoryError", "available_bytes", "check_bytes", "check_fits", "estimate_bytes"]
 
 
 class SimulationMemoryError(MemoryError, QMLError):  # MemoryError first: its __new__ (unpickling)
@@ -82,6 +82,41 @@ def _fmt(n: float) -> str:
     return f"{n:.1f} TiB"  # pragma: no cover
 
 
+def check_bytes(
+    need: int, what: str, advice: str, device: torch.device | str = "cpu", fraction: float = 0.8
+) -> int:
+    """Raise :class:`SimulationMemoryError` if ``need`` bytes exceed ``fraction`` of free memory.
+
+    For runs whose size is not a number of statevectors (an MPS, an angle table).
+
+    Args:
+        need: The estimate in bytes.
+        what: The run, for the message (``"an MPS run of 64 qubits"``).
+        advice: What to try instead.
+        device: Where it runs.
+        fraction: Share of the free memory a run may take.
+
+    Returns:
+        ``need``.
+
+    Example:
+        >>> check_bytes(1024, "a tiny run", "nothing")
+        1024
+    """
+    if need < _SMALL and not config.is_set("QML_MEMORY_LIMIT"):
+        return need  # not worth a query of the free memory on every call
+    avail = available_bytes(device)
+    if need > fraction * avail:
+        _refuse(need, avail, what, device, advice)
+    return need
+
+
+def _refuse(need: int, avail: int, what: str, device: torch.device | str, advice: str) -> None:
+    raise SimulationMemoryError(
+        f"{what} needs about {_fmt(need)}, but only {_fmt(avail)} is free on {device}. Try {advice}."
+    )
+
+
 def check_fits(
     n_wires: int,
     batch: int,
@@ -122,11 +157,7 @@ def check_fits(
         if dtype in (torch.complex128, torch.float64):
             hints.append("dtype=torch.complex64 (half the memory)")
         if advice is not None:
-            raise SimulationMemoryError(
-                f"{mode}{f' of {n_wires} qubits' if n_wires else ''} needs about {_fmt(need)}, but only "
-                f"{_fmt(avail)} is free on "
-                f"{device}. Try {advice}."
-            )
+            _refuse(need, avail, f"{mode}{f' of {n_wires} qubits' if n_wires else ''}", device, advice)
         raise SimulationMemoryError(
             f"{mode} simulation of {n_wires} qubits with batch {batch} in {dtype} needs about "
             f"{_fmt(need)} ({states} states of {_fmt(need // states)}), but only {_fmt(avail)} is free "

@@ -51,7 +51,7 @@ from typing import Any, Literal
 import torch
 
 from qml.dtypes import real_dtype
-from qml.errors import ConfigError, ConfigTypeError
+from qml.errors import ConfigError, ConfigTypeError, refuse_second_order
 from qml.ir import Circuit
 from qml.paulis import ObservableLike, PauliSum, as_observables
 from qml.sim import collapse as tail
@@ -658,16 +658,6 @@ def _plan(obs: tuple[PauliSum, ...], n: int) -> ObservablePlan:
     return plan
 
 
-def _first_order_only(method: str) -> None:
-    """Refuse a second derivative (``create_graph=True``) that this backward pass would get wrong."""
-    if torch.is_grad_enabled():
-        raise NotImplementedError(
-            f"second derivatives (create_graph=True, hessians) are not available with diff={method!r}: its "
-            "gradient is not itself differentiable; use Simulator(diff='backprop') or "
-            "Simulator(diff='parameter-shift') for them"
-        )
-
-
 class _AdjointExpval(torch.autograd.Function):
     """Adjoint differentiation with O(1) stored states (Jones & Gacon 2020), in VJP form.
 
@@ -690,7 +680,11 @@ class _AdjointExpval(torch.autograd.Function):
 
     @staticmethod
     def backward(ctx: Any, grad_e: Tensor) -> tuple[Tensor | None, ...]:
-        _first_order_only("adjoint")
+        refuse_second_order(
+            "diff='adjoint'",
+            "its gradient is not itself differentiable",
+            "Simulator(diff='backprop') or Simulator(diff='parameter-shift')",
+        )
         angles, psi = ctx.saved_tensors
         run, plan, dtype = ctx.run, ctx.plan, ctx.dtype
         fp = run.fused

@@ -99,5 +99,5 @@ def tuning(device: str | torch.device) -> Tuning:
         >>> tuning(torch.device("cpu")).split_min_wires
         8
     """
-    kind = torch.device(device).type
+    kind = device.type if isinstance(device, torch.device) else torch.device(device).type
     return TUNING.get(kind, TUNING["cpu"])
