@@ -78,60 +78,25 @@ from typing import Any
 import numpy as np
 
 from qml.errors import ConfigError
-from qml.optimize.results import AdaptResult, SweepResult, VQEResult, _Record, load_result, versions
-from qml.tables import merge, read_table
+from qml.optimize.results import (
+    AdaptResult,
+    SweepResult,
+    VQEResult,
+    _Record,
+    load_result,
+    record_from_dict,
+    versions,
+)
+from qml.tables import LAYOUTS, check_layout, merge, read_table
 
 log = logging.getLogger(__name__)
 
-#: Every method an experiment file may name, and the module that reads and runs it (``qml run``
-#: dispatches on this table; ``method = "predict"`` files belong to :mod:`qml.predict`).
-METHOD_RUNNERS: dict[str, str] = {
-    "vqe": "qml.experiment",
-    "sweep": "qml.experiment",
-    "adapt": "qml.experiment",
-    "predict": "qml.predict",
-}
-#: The methods this module runs.
-METHODS: tuple[str, ...] = tuple(m for m, mod in METHOD_RUNNERS.items() if mod == __name__)
+#: The methods this module runs (their layouts are rows of :data:`qml.tables.LAYOUTS`, the registry
+#: of experiment methods; ``method = "predict"`` files belong to :mod:`qml.predict`).
+METHODS: tuple[str, ...] = tuple(m for m, lay in LAYOUTS.items() if lay.runner == __name__)
 #: Backends (only the native torch simulator for now).
 BACKENDS: tuple[str, ...] = ("torch",)
 DTYPES: tuple[str, ...] = ("complex128", "complex64")
-
-_TOP_KEYS = (
-    "name",
-    "description",
-    "method",
-    "seed",
-    "backend",
-    "dtype",
-    "device",
-    "problem",
-    "ansatz",
-    "optimizer",
-    "sweep",
-    "adapt",
-    "check",
-    "execution",
-    "quick",
-)
-_TABLE_KEYS: dict[str, tuple[str, ...]] = {
-    "ansatz": ("name", "layers"),
-    "optimizer": ("name", "steps", "lr", "tol", "restarts", "options", "shots"),
-    "sweep": ("param", "values", "start", "stop", "num", "continuation"),
-    "adapt": ("pool", "max_ops", "grad_tol", "allow_repeats"),
-    "check": ("max_rel_error", "max_abs_error", "min_fidelity", "max_params", "fewer_params_than"),
-    "execution": (
-        "workers",
-        "scheduler",
-        "cluster",
-        "jobs",
-        "cores",
-        "memory",
-        "walltime",
-        "queue",
-        "segments",
-    ),
-}
 
 
 @dataclass
@@ -194,19 +159,33 @@ class CheckResult:
 
     name: str
     value: float | None
-    limit: float | str
+    limit: float | str | bool
     passed: bool
 
     def describe(self) -> str:
-        """``name: value <op> limit ok|FAILED``."""
-        op = ">=" if self.name.startswith("min_") else "<" if self.name == "fewer_params_than" else "<="
+        """``name: value <op> limit ok|FAILED`` (``==`` for a yes/no check such as ``beats_baseline``)."""
+        if isinstance(self.limit, bool):
+            op = "=="
+        elif self.name == "fewer_params_than":
+            op = "<"
+        elif self.name.startswith("min_") or (
+            self.name.endswith("fidelity") and not self.name.startswith("max_")
+        ):
+            op = ">="
+        else:
+            op = "<="
         val = "n/a" if self.value is None else f"{self.value:.4g}"
         return f"{self.name}: {val} {op} {self.limit} {'ok' if self.passed else 'FAILED'}"
 
 
 @dataclass
 class ExperimentResult(_Record):
-    """The outcome of :func:`run_experiment`: the result record plus the checks.
+    """The outcome of an experiment file (``qml run --out``): the method's result record plus the checks.
+
+    ``result`` is a :class:`~qml.optimize.VQEResult`, :class:`~qml.optimize.SweepResult` or
+    :class:`~qml.optimize.AdaptResult` (:func:`run_experiment`), or for ``method = "predict"``
+    files the record of :func:`qml.predict.run_predict_experiment` (kind ``"predict"`` or
+    ``"prediction"``).
 
     Example:
         >>> ExperimentResult(name="x", method="vqe", passed=True).passed
@@ -220,7 +199,7 @@ class ExperimentResult(_Record):
     quick: bool = False
     passed: bool = True
     checks: list[CheckResult] = field(default_factory=list)
-    result: VQEResult | SweepResult | AdaptResult | None = None
+    result: _Record | None = None
     settings: dict[str, Any] = field(default_factory=dict)
     timings: dict[str, float] = field(default_factory=dict)
     versions: dict[str, str] = field(default_factory=dict)
@@ -234,14 +213,20 @@ class ExperimentResult(_Record):
 
     @classmethod
     def _decode(cls, d: dict[str, Any]) -> dict[str, Any]:
-        from qml.optimize.results import _KINDS
-
         d = dict(d)
-        d["checks"] = [CheckResult(**c) for c in d.get("checks", [])]
+        checks = d.get("checks", [])
+        if not all(isinstance(c, dict) and set(c) == _CHECK_FIELDS for c in checks):
+            raise ConfigError(
+                f"the checks of an experiment result must be objects with {sorted(_CHECK_FIELDS)}"
+            )
+        d["checks"] = [CheckResult(**c) for c in checks]
         r = d.get("result")
         if r is not None:
-            d["result"] = _KINDS[r["kind"]].from_dict(r)
+            d["result"] = record_from_dict(r, "the 'result' of an experiment result")
         return d
+
+
+_CHECK_FIELDS = {"name", "value", "limit", "passed"}
 
 
 def _register() -> None:
@@ -290,7 +275,7 @@ def parse_experiment(
         >>> parse_experiment({"problem": {"name": "h2"}, "optimiser": {}})
         Traceback (most recent call last):
         ...
-        qml.errors.ConfigError: unknown key 'optimiser' at the top level; valid keys: name, description, method, seed, backend, dtype, device, problem, ansatz, optimizer, sweep, adapt, check, execution, quick
+        qml.errors.ConfigError: unknown key 'optimiser' at the top level of a 'vqe' experiment; valid keys: name, description, method, seed, backend, dtype, device, problem, ansatz, optimizer, check, execution, quick
     """  # noqa: E501
     from qml.optimize.adapt import POOLS
     from qml.optimize.optimizers import OPTIMIZERS
@@ -298,18 +283,15 @@ def parse_experiment(
 
     if not isinstance(data, dict):
         raise _fail(path, "an experiment must be a table (TOML document)")
-    _check_keys(data, _TOP_KEYS, "at the top level", path)
+    layout = check_layout(data, path, data["method"] if isinstance(data.get("method"), str) else None)
+    if layout.runner != __name__:
+        raise _fail(
+            path,
+            f"method {layout.method!r} files are read by {layout.runner}, not as a VQE experiment: "
+            f"run them with `{layout.command}`",
+        )
     quick_over = data.get("quick", {})
-    if not isinstance(quick_over, dict):
-        raise _fail(path, "[quick] must be a table of overrides")
-    _check_keys(quick_over, tuple(k for k in _TOP_KEYS if k not in ("quick", "name")), "in [quick]", path)
     merged = merge({k: v for k, v in data.items() if k != "quick"}, quick_over if quick else {})
-
-    for table, keys in _TABLE_KEYS.items():
-        val = merged.get(table, {})
-        if not isinstance(val, dict):
-            raise _fail(path, f"[{table}] must be a table, got {val!r}")
-        _check_keys(val, keys, f"in [{table}]", path)
     prob = merged.get("problem")
     if not isinstance(prob, dict) or "name" not in prob:
         raise _fail(path, f"missing [problem] table with a name; valid problem names: {', '.join(PROBLEMS)}")
@@ -330,15 +312,7 @@ def parse_experiment(
     valid_params = ("name", *PROBLEMS[pname].defaults)
     _check_keys(prob, valid_params, f"in [problem] (for {pname!r})", path)
 
-    method = merged.get("method", "vqe")
-    if method not in METHOD_RUNNERS:
-        raise _fail(path, f"unknown method {method!r}; valid methods: {', '.join(METHOD_RUNNERS)}")
-    if method not in METHODS:
-        raise _fail(
-            path,
-            f"method {method!r} files are read by {METHOD_RUNNERS[method]}, not as a VQE experiment: "
-            "run them with `qml run FILE`",
-        )
+    method = layout.method
     backend = merged.get("backend", "torch")
     if backend not in BACKENDS:
         raise _fail(path, f"unknown backend {backend!r}; valid backends: {', '.join(BACKENDS)}")
@@ -678,6 +652,10 @@ def _run(
 def plot_result(result: _Record | str | Path, path: str | Path) -> Path:
     """Write a PNG: energy convergence (VQE), energy vs parameter (sweep) or energy per step (ADAPT).
 
+    Prediction results (``method = "predict"`` experiments) get their own figures
+    (:meth:`qml.predict.PredictionOutcome.plot`, :func:`~qml.models.family_prediction.plot_family_prediction`;
+    the path of the first is returned).
+
     Each figure has the exact reference and, on a second panel, the error on a log scale
     (with the 1.6 mHa chemical-accuracy line for molecules). Axes carry units (energies in the
     problem's unit, Ha for molecules; bond lengths in Angstrom); a sweep whose results carry the
@@ -705,6 +683,14 @@ def plot_result(result: _Record | str | Path, path: str | Path) -> Path:
     rec: _Record | None = load_result(result) if isinstance(result, (str, Path)) else result
     if isinstance(rec, ExperimentResult):
         rec = rec.result
+    if rec is not None and rec.kind in ("predict", "prediction"):  # predict experiments: their figures
+        from qml.models.family_prediction import FamilyPredictionResult, plot_family_prediction
+        from qml.predict import PredictionOutcome
+
+        if isinstance(rec, PredictionOutcome):
+            return rec.plot(path)
+        if isinstance(rec, FamilyPredictionResult):
+            return plot_family_prediction(rec, path)[0]
     out = Path(path)
     out.parent.mkdir(parents=True, exist_ok=True)
     fig = Figure(figsize=(10, 4))
@@ -746,7 +732,9 @@ def plot_result(result: _Record | str | Path, path: str | Path) -> Path:
         ax_err.set_xlabel("evaluation")
         title = f"{rec.problem} {rec.ansatz} / {rec.optimizer}"
     else:
-        raise ConfigError(f"cannot plot {type(rec).__name__}; expected a VQE, sweep or ADAPT result")
+        raise ConfigError(
+            f"cannot plot {type(rec).__name__}; expected a VQE, sweep, ADAPT or prediction result"
+        )
     ax.set_ylabel(energy_label(unit))
     ax_err.set_ylabel(energy_label(unit, "|E - E_exact|"))
     if unit == "hartree":
@@ -773,7 +761,6 @@ def experiment_files(directory: str | Path = "circuits") -> list[Path]:
 __all__ = [
     "BACKENDS",
     "METHODS",
-    "METHOD_RUNNERS",
     "CheckResult",
     "Experiment",
     "ExperimentResult",

@@ -1,4 +1,4 @@
-"""``qml predict``: learn ground states across a Hamiltonian family and test them on held-out parameters.
+"""Learn ground states across a Hamiltonian family and test them on held-out parameters (``qml predict``).
 
 Pipeline (:func:`run_prediction`), for a preset family (:data:`PRESETS`):
 
@@ -28,8 +28,7 @@ Experiment files (``circuits/predict_*.toml``) use the layout of :mod:`qml.exper
 evaluates their ``[check]`` table (``min_fidelity``, ``mean_fidelity``, ``max_rel_error``,
 ``beats_baseline``).
 
-Hooking into the ``qml`` command: :func:`add_predict_command` adds the ``predict``
-sub-command to an argparse sub-parser collection (its handler is ``args.func``).
+The command line (``qml predict``, its options and printing) is :mod:`qml.apps.predict`.
 
 Example:
     >>> out = run_prediction("tfim", n=4, train=3, test=4, model="interp", seed=0)
@@ -39,32 +38,23 @@ Example:
 
 from __future__ import annotations
 
-import argparse
 import dataclasses
-import json
 import logging
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
 import torch
 
-from qml.cli import (
-    EXIT_INTERRUPTED,
-    ProgressBar,
-    _layers,
-    add_simulator_arguments,
-    executor_from_args,
-    fixed_parameters,
-    simulator_from_args,
-)
 from qml.errors import ConfigError
+from qml.experiment import CheckResult, ExperimentResult
 from qml.models.layer import complex_dtype
+from qml.optimize.results import _Record, register_kind, versions
 from qml.sim.simulator import Simulator
-from qml.tables import read_table, with_quick
+from qml.tables import check_layout, read_table, with_quick
 
 if TYPE_CHECKING:
     from qml.models.family_prediction import StageProgress
@@ -114,42 +104,64 @@ PRESETS: dict[str, Preset] = {
 
 
 @dataclass
-class PredictionOutcome:
-    """What :func:`run_prediction` returns.
+class PredictionOutcome(_Record):
+    """What :func:`run_prediction` returns, and what ``qml predict --out`` writes for a preset.
+
+    A result record of kind ``"predict"``: :meth:`save` writes JSON that
+    :func:`qml.optimize.load_result` reads back (in a fresh process too). Files of the older
+    ``{"format": "qml-predict"}`` form are refused with a message to rerun the command.
 
     Attributes:
-        result: Evaluation of the model on the test values.
+        result: Evaluation of the model on the test values
+            (:class:`~qml.models.evaluate.EvaluationResult`).
         baseline: Evaluation of the interpolation baseline (``compare=True``), else ``None``.
         settings: The run's settings (problem, n, model, counts, seed...).
         timings: Seconds per stage.
+        versions: Package versions.
 
     Example:
+        >>> import os, tempfile
         >>> from qml.models.evaluate import EvaluationResult
-        >>> PredictionOutcome(EvaluationResult(label="mlp")).to_dict()["baseline"] is None
+        >>> from qml.optimize import load_result
+        >>> out = PredictionOutcome(EvaluationResult(label="mlp"), settings={"seed": 0})
+        >>> out.to_dict()["kind"], out.to_dict()["baseline"] is None
+        ('predict', True)
+        >>> load_result(out.save(os.path.join(tempfile.mkdtemp(), "p.json"))) == out
         True
     """
+
+    kind: ClassVar[str] = "predict"
 
     result: Any
     baseline: Any = None
     settings: dict[str, Any] = field(default_factory=dict)
     timings: dict[str, float] = field(default_factory=dict)
+    versions: dict[str, str] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
-        """JSON form: ``{"format", "settings", "timings", "result", "baseline"}``."""
-        return {
-            "format": "qml-predict",
-            "settings": self.settings,
-            "timings": self.timings,
-            "result": self.result.to_dict(),
-            "baseline": None if self.baseline is None else self.baseline.to_dict(),
-        }
+        """JSON form: ``kind``, ``format_version``, ``settings``, ``timings``, ``versions`` and the
+        evaluations ``result`` and ``baseline`` (:meth:`~qml.models.evaluate.EvaluationResult.to_dict`)."""
+        d = super().to_dict()
+        d["result"] = self.result.to_dict()
+        d["baseline"] = None if self.baseline is None else self.baseline.to_dict()
+        return d
 
-    def save(self, path: str | Path) -> Path:
-        """Write :meth:`to_dict` as JSON."""
-        p = Path(path)
-        p.parent.mkdir(parents=True, exist_ok=True)
-        p.write_text(json.dumps(self.to_dict(), indent=1))
-        return p
+    @classmethod
+    def _decode(cls, d: dict[str, Any]) -> dict[str, Any]:
+        from qml.models.evaluate import EvaluationResult
+
+        d = dict(d)
+        for key in ("result", "baseline"):
+            value = d.get(key)
+            if key == "result" and value is None:
+                raise ConfigError(
+                    "a predict result needs its 'result' (the model's evaluation); rerun qml predict"
+                )
+            if value is not None:
+                if not isinstance(value, dict):
+                    raise ConfigError(f"field {key!r} of a predict result must be an evaluation object")
+                d[key] = EvaluationResult.from_dict(value)
+        return d
 
     def plot(self, path: str | Path) -> Path:
         """PNG of predicted vs exact energy and fidelity (baseline overlaid when present)."""
@@ -157,6 +169,9 @@ class PredictionOutcome:
 
         rs = [self.result] + ([self.baseline] if self.baseline is not None else [])
         return plot_evaluation(rs, path)
+
+
+register_kind(PredictionOutcome)
 
 
 def grids(lam_range: tuple[float, float], train: int, test: int, dense: int) -> tuple[np.ndarray, ...]:
@@ -421,28 +436,15 @@ def run_prediction(
         )
         t_eval += time.perf_counter() - tb
     return PredictionOutcome(
-        res, baseline, settings, {"train": t_train, "evaluate": t_eval, "total": time.perf_counter() - t0}
+        res,
+        baseline,
+        settings,
+        {"train": t_train, "evaluate": t_eval, "total": time.perf_counter() - t0},
+        versions(),
     )
 
 
 # -- experiment files ----------------------------------------------------------------------------
-_TOP = ("name", "description", "method", "seed", "backend", "dtype", "problem", "predict", "check", "quick")
-_PREDICT_KEYS = (
-    "model",
-    "train",
-    "test",
-    "dense",
-    "steps",
-    "layers",
-    "compare",
-    "vary",
-    "shots",
-    "baselines",
-    "refine",
-)
-_CHECK_KEYS = ("min_fidelity", "mean_fidelity", "max_rel_error", "beats_baseline", "min_spearman")
-
-
 def load_predict_file(path: str | Path, quick: bool = False) -> dict[str, Any]:
     """Read and validate a ``method = "predict"`` experiment file; returns the merged table.
 
@@ -458,24 +460,20 @@ def load_predict_file(path: str | Path, quick: bool = False) -> dict[str, Any]:
     """
     p = Path(path)
     data = read_table(p)
-    for key in data:
-        if key not in _TOP:
-            raise ConfigError(f"{p}: unknown key {key!r} at the top level; valid keys: {', '.join(_TOP)}")
     if data.get("method") != "predict":
         raise ConfigError(f"{p}: not a predict experiment (method = {data.get('method')!r}); use 'qml run'")
+    check_layout(data, p, "predict")
     merged = with_quick(data, quick)
     from qml.problems.registry import PROBLEMS
 
     family = isinstance(merged.get("predict"), dict) and "vary" in merged["predict"]
     name = merged.get("problem", {}).get("name") if isinstance(merged.get("problem"), dict) else None
     problem_keys = ("name", *PROBLEMS[name].defaults) if family and name in PROBLEMS else ("name", "n")
-    for table, keys in (("predict", _PREDICT_KEYS), ("check", _CHECK_KEYS), ("problem", problem_keys)):
-        val = merged.setdefault(table, {})
-        if not isinstance(val, dict):
-            raise ConfigError(f"{p}: [{table}] must be a table")
-        for key in val:
-            if key not in keys:
-                raise ConfigError(f"{p}: unknown key {key!r} in [{table}]; valid keys: {', '.join(keys)}")
+    for table in ("predict", "check"):
+        merged.setdefault(table, {})
+    for key in merged.setdefault("problem", {}):  # the table's own keys: checked by check_layout
+        if key not in problem_keys:
+            raise ConfigError(f"{p}: unknown key {key!r} in [problem]; valid keys: {', '.join(problem_keys)}")
     if merged.get("backend", "torch") != "torch":
         raise ConfigError(f"{p}: unknown backend {merged['backend']!r}; valid backends: torch")
     if family:
@@ -492,36 +490,9 @@ def load_predict_file(path: str | Path, quick: bool = False) -> dict[str, Any]:
     return merged
 
 
-@dataclass
-class PredictCheck:
-    """One declared check of a predict experiment.
-
-    Example:
-        >>> PredictCheck("min_fidelity", 0.999, 0.99, True).describe()
-        'min_fidelity: 0.999 >= 0.99 ok'
-    """
-
-    name: str
-    value: float | None
-    limit: float | bool
-    passed: bool
-
-    def describe(self) -> str:
-        """``name: value <op> limit ok|FAILED``."""
-        op = (
-            "<="
-            if self.name.startswith("max_")
-            else ">="
-            if "fidelity" in self.name or self.name.startswith("min_")
-            else "=="
-        )
-        val = "n/a" if self.value is None else f"{self.value:.6g}"
-        return f"{self.name}: {val} {op} {self.limit} {'ok' if self.passed else 'FAILED'}"
-
-
 def run_predict_file(
     path: str | Path, quick: bool = False, progress: StageProgress | None = None
-) -> tuple[PredictionOutcome, list[PredictCheck]]:
+) -> tuple[PredictionOutcome, list[CheckResult]]:
     """Run a predict experiment file and evaluate its ``[check]`` table.
 
     ``beats_baseline = true`` runs the interpolation baseline too and requires a higher mean
@@ -561,7 +532,7 @@ def run_predict_file(
         progress=progress,
     )
     s = out.result.summary
-    checks: list[PredictCheck] = []
+    checks: list[CheckResult] = []
     for key, limit in ck.items():
         if key == "beats_baseline":
             if not limit:
@@ -573,20 +544,20 @@ def run_predict_file(
                 and s["min_fidelity"] > b["min_fidelity"]
             )
             checks.append(
-                PredictCheck(
+                CheckResult(
                     key, None if b is None else s["mean_fidelity"] - b["mean_fidelity"], True, bool(ok)
                 )
             )
             continue
         value = s[key]
         ok = value is not None and (value <= limit if key.startswith("max_") else value >= limit)
-        checks.append(PredictCheck(key, value, float(limit), bool(ok)))
+        checks.append(CheckResult(key, value, float(limit), bool(ok)))
     return out, checks
 
 
 def _run_family_file(
     exp: dict[str, Any], progress: StageProgress | None = None
-) -> tuple[Any, list[PredictCheck]]:
+) -> tuple[Any, list[CheckResult]]:
     from qml.models.family_prediction import predict_family
 
     pr, ck, pb = exp["predict"], exp["check"], exp["problem"]
@@ -612,457 +583,63 @@ def _run_family_file(
         progress=progress,
     )
     s = result.summary()
-    checks: list[PredictCheck] = []
+    checks: list[CheckResult] = []
     for key, limit in ck.items():
         if key == "min_spearman":
             value = (result.uncertainty.get("spearman") or {}).get("spread_vs_energy_error")
             ok = value >= limit if value is not None else bool(result.uncertainty.get("errors_at_roundoff"))
-            checks.append(PredictCheck(key, value, float(limit), ok))
+            checks.append(CheckResult(key, value, float(limit), ok))
             continue
         value = s[key]
         ok = value is not None and (value <= limit if key.startswith("max_") else value >= limit)
-        checks.append(PredictCheck(key, value, float(limit), bool(ok)))
+        checks.append(CheckResult(key, value, float(limit), bool(ok)))
     return result, checks
 
 
-# -- command line ----------------------------------------------------------------------------------
-def add_predict_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
-    """Add the ``qml predict`` options to ``parser``.
+def run_predict_experiment(
+    path: str | Path, quick: bool = False, progress: StageProgress | None = None
+) -> ExperimentResult:
+    """Run a predict experiment file as ``qml run`` does: the outcome and its checks in one record.
+
+    The record is an :class:`~qml.experiment.ExperimentResult` (kind ``"experiment"``,
+    ``method = "predict"``) like that of every ``qml run --out``; its ``result`` is the
+    :class:`PredictionOutcome` (a preset file) or the
+    :class:`~qml.models.family_prediction.FamilyPredictionResult` (a file with ``vary``).
 
     Example:
-        >>> p = add_predict_arguments(argparse.ArgumentParser())
-        >>> p.parse_args(["--problem", "tfim", "--n", "6"]).n
-        6
+        >>> import tempfile, os
+        >>> p = os.path.join(tempfile.mkdtemp(), "e.toml")
+        >>> _ = open(p, "w").write('method = "predict"\\n[problem]\\nname = "tfim"\\nn = 4\\n[predict]\\n'
+        ...                        'model = "interp"\\ntrain = 3\\ntest = 2\\nlayers = 2\\n'
+        ...                        '[check]\\nmin_fidelity = 0.9\\n')
+        >>> rec = run_predict_experiment(p)
+        >>> rec.kind, rec.method, rec.result.kind, rec.passed
+        ('experiment', 'predict', 'predict', True)
     """
-    parser.add_argument(
-        "--problem",
-        default="tfim",
-        help=f"a registered problem; without --vary one of the presets {', '.join(PRESETS)}",
-    )
-    parser.add_argument("--n", type=int, default=None, help="number of sites (12 for tfim, 8 for metavqe)")
-    parser.add_argument(
-        "--vary",
-        action="append",
-        default=None,
-        metavar="NAME=LO:HI",
-        help="varied parameter and range (twice: a phase diagram), e.g. delta=-0.5:1.5",
-    )
-    parser.add_argument(
-        "--param",
-        action="append",
-        default=None,
-        metavar="KEY=VALUE",
-        help="a fixed problem parameter, e.g. --param J2=0.3 (repeatable)",
-    )
-    parser.add_argument("--open", action="store_true", help="open boundary conditions (default periodic)")
-    parser.add_argument("--lattice", default=None, help="chain, ring, ladder, square, triangular")
-    parser.add_argument("--lx", type=int, default=None, help="lattice length along x")
-    parser.add_argument("--ly", type=int, default=None, help="lattice length along y")
-    parser.add_argument(
-        "--shots",
-        type=int,
-        default=1000,
-        help="with --vary: snapshots per training point of the classical-shadow baseline",
-    )
-    parser.add_argument("--no-baselines", action="store_true", help="with --vary: skip the baselines")
-    parser.add_argument(
-        "--workers",
-        type=int,
-        default=1,
-        help="with --vary: train the sector branches on N local worker processes (Dask)",
-    )
-    parser.add_argument(
-        "--refine",
-        type=int,
-        default=100,
-        help="with --vary: L-BFGS steps of the energy refinement on --dense points (0: off)",
-    )
-    parser.add_argument("--train", type=int, default=6, help="labelled training values (per-point VQE)")
-    parser.add_argument("--test", type=int, default=40, help="held-out test values")
-    parser.add_argument("--model", default="mlp", help=f"one of: {', '.join(MODEL_KINDS)}")
-    parser.add_argument("--seed", type=int, default=0, help="random seed")
-    parser.add_argument("--dense", type=int, default=31, help="unlabelled values in the energy loss")
-    parser.add_argument("--steps", type=int, default=200, help="L-BFGS iterations of the energy training")
-    parser.add_argument(
-        "--layers",
-        type=_layers,
-        default=None,
-        help="ansatz layers, or 'auto' (with --vary the default: grown until converged)",
-    )
-    parser.add_argument("--compare", action="store_true", help="also evaluate the interpolation baseline")
-    parser.add_argument("--dtype", default="complex128", help="complex128 or complex64")
-    parser.add_argument(
-        "--range",
-        default=None,
-        metavar="LO:HI",
-        help="with a preset (no --vary): the range of its parameter (tfim: h, default 0:2)",
-    )
-    add_simulator_arguments(parser)
-    parser.add_argument(
-        "--threads",
-        type=int,
-        default=1,
-        help="torch intra-op threads (1: fastest for these small states; 0: torch default)",
-    )
-    parser.add_argument("--config", default=None, help="a predict experiment file (circuits/predict_*.toml)")
-    parser.add_argument("--quick", action="store_true", help="with --config: apply its [quick] overrides")
-    parser.add_argument("--out", default=None, help="write the results as JSON")
-    parser.add_argument("--plot", default=None, help="write predicted vs exact energy and fidelity (PNG)")
-    return parser
-
-
-def parse_vary(items: Sequence[str]) -> dict[str, tuple[float, float]]:
-    """``["h=0:2", "J2=0:0.5"]`` -> ``{"h": (0.0, 2.0), "J2": (0.0, 0.5)}``.
-
-    Raises:
-        ValueError: Naming the bad item and the expected form.
-
-    Example:
-        >>> parse_vary(["delta=-0.5:1.5"])
-        {'delta': (-0.5, 1.5)}
-    """
-    out: dict[str, tuple[float, float]] = {}
-    for item in items:
-        name, sep, rng = str(item).partition("=")
-        try:
-            lo, hi = _span(rng)
-        except ValueError:
-            raise ConfigError(f"--vary {item!r}: expected NAME=LO:HI, e.g. h=0:2") from None
-        if not sep or not name.strip():
-            raise ConfigError(f"--vary {item!r}: expected NAME=LO:HI, e.g. h=0:2")
-        if name.strip() in out:
-            raise ConfigError(f"--vary names {name.strip()!r} twice")
-        out[name.strip()] = (lo, hi)
-    return out
-
-
-def family_settings(args: argparse.Namespace) -> tuple[str, dict[str, tuple[float, float]], dict[str, Any]]:
-    """``(problem, vary, fixed)`` of a ``qml predict --vary ...`` command line.
-
-    Example:
-        >>> p = add_predict_arguments(argparse.ArgumentParser())
-        >>> args = ["--problem", "xxz", "--n", "8", "--vary", "delta=-0.5:1.5", "--open"]
-        >>> family_settings(p.parse_args(args))
-        ('xxz', {'delta': (-0.5, 1.5)}, {'n': 8, 'periodic': False})
-    """
-    from qml.problems.registry import check_param_names
-
-    check_param_names(args.problem)
-    vary = parse_vary(args.vary or [])
-    fixed = fixed_parameters(args)
-    for key, value in (("lattice", args.lattice), ("lx", args.lx), ("ly", args.ly)):
-        if value is not None:
-            fixed[key] = value
-    check_param_names(args.problem, ("varied", vary), ("fixed", fixed))
-    return args.problem, vary, fixed
-
-
-def _print_family(result: Any) -> None:
-    from rich.console import Console
-    from rich.markup import escape
-    from rich.table import Table
-
-    con = Console(highlight=False, soft_wrap=True)
-    st = result.settings
-    title = (
-        f"predict {result.problem} {result.fixed} over "
-        f"{', '.join(f'{k} in [{a:g}, {b:g}]' for k, (a, b) in st['vary'].items())}: "
-        f"{len(result.train_lams)} training / {len(result.test_lams)} held-out points"
-    )
-    table = Table(title=escape(title), title_justify="left")
-    table.add_column("quantity", style="bold")
-    for name in result.models:
-        table.add_column(escape(name))
-    keys = (
-        "mean_fidelity",
-        "min_fidelity",
-        "max_rel_error",
-        "mean_rel_error",
-        "max_abs_energy_error",
-        "max_abs_error_magnetization_z",
-        "max_abs_error_correlation_zz",
-    )
-    for key in keys:
-        vals = [m["summary"].get(key) for m in result.models.values()]
-        table.add_row(key, *[("-" if v is None else f"{v:.6g}") for v in vals])
-    con.print(table)
-    for b in result.branches:
-        con.print(
-            escape(
-                f"branch {b['label']}: {b['layers']} layers ({b['n_weights']} weights), "
-                f"training max rel error {b['max_rel_error_train']:.2e}, "
-                f"min fidelity {b['min_fidelity_train']:.6f}, "
-                f"{b['stop']}, {b['seconds']:.1f} s"
-            )
-        )
-    for kind in ("predicted", "exact") if len(result.params) == 1 and result.sectors.get("symmetry") else ():
-        cs = result.crossings.get(kind, [])
-        if cs or kind == "exact":
-            listed = ", ".join(f"{c['lambda']:.6g} ({c['from']} -> {c['to']})" for c in cs)
-            con.print(escape(f"{kind} crossings: {listed or 'none'}"))
-    for w in result.warnings:
-        con.print(f"[bold yellow]warning:[/bold yellow] {escape(w)}")
-    if result.excluded:
-        con.print(escape(f"excluded (within 1e-3 of a crossing): {result.excluded}"))
-    if result.uncertainty.get("errors_at_roundoff"):
-        con.print("uncertainty: every held-out energy is exact to round-off; no spread-error correlation")
-    elif result.uncertainty:
-        sp = result.uncertainty["spearman"]
-        fmt = lambda v: "n/a" if v is None else f"{v:.3f}"  # noqa: E731
-        con.print(
-            f"uncertainty ({result.uncertainty['members']}-member jackknife): Spearman(spread, energy "
-            f"error) = {fmt(sp['spread_vs_energy_error'])}, (spread, infidelity) = "
-            f"{fmt(sp['spread_vs_infidelity'])}"
-        )
-    for name, c in result.comparison.items():
-        con.print(
-            escape(
-                f"vs {name}: quantum model's energy closer at {c['quantum_better']} points, "
-                f"baseline at {c['baseline_better']}, both exact at {c['ties']}"
-            )
-        )
-    tr = result.physics.get("transitions") if result.physics else None
-    if tr:
-        for k, v in tr.items():
-            con.print(escape(f"transition from {k}: predicted {v['predicted']:.4g}, exact {v['exact']:.4g}"))
-    con.print(
-        f"total {result.timings['total']:.1f} s (train {result.timings['train']:.1f} s), seed {result.seed}"
+    t0 = time.perf_counter()
+    exp = load_predict_file(path, quick)
+    outcome, checks = run_predict_file(path, quick=quick, progress=progress)
+    return ExperimentResult(
+        name=str(exp.get("name") or Path(path).stem),
+        method="predict",
+        quick=quick,
+        passed=all(c.passed for c in checks),
+        checks=checks,
+        result=outcome,
+        settings={k: v for k, v in exp.items() if k not in ("_path", "quick")} | {"path": str(path)},
+        timings={"total": time.perf_counter() - t0},
+        versions=versions(),
     )
 
-
-def family_command(args: argparse.Namespace) -> int:
-    """``qml predict --vary ...``: :func:`qml.models.family_prediction.predict_family` from a command line."""
-    from rich.console import Console
-
-    problem, vary, fixed = family_settings(args)
-    if args.model not in ("mlp", "sector"):
-        raise ConfigError("with --vary the model is the sector-branch prediction; --model is for the presets")
-    con = Console(stderr=True, highlight=False)
-    executor = None
-    if getattr(args, "workers", 1) > 1:
-        executor = executor_from_args(args)
-    try:
-        with ProgressBar(f"predict {problem}", console=con) as bar:
-            result = _family(args, problem, vary, fixed, bar.stage, executor)
-    except KeyboardInterrupt as stop:
-        partial = getattr(stop, "result", None)
-        if partial is not None and args.out:
-            partial.save(args.out)
-            con.print(f"interrupted: the {len(partial.branches)} branches trained so far are in {args.out}")
-        else:
-            con.print("interrupted: nothing was written (give --out to keep the branches trained so far)")
-        return EXIT_INTERRUPTED
-    finally:
-        if executor is not None:
-            executor.close()
-    return _finish_family(result, args, None)
-
-
-def _family(
-    args: argparse.Namespace, problem: str, vary: dict, fixed: dict, progress: StageProgress, executor: Any
-) -> Any:
-    from qml.models.family_prediction import predict_family
-
-    return predict_family(
-        problem,
-        vary,
-        fixed,
-        train=args.train,
-        test=args.test,
-        layers=args.layers or "auto",
-        seed=args.seed,
-        shots=args.shots,
-        refine=args.refine,
-        dense=args.dense,
-        baselines=not args.no_baselines,
-        progress=progress,
-        executor=executor,
-    )
-
-
-def _finish_family(result: Any, args: argparse.Namespace, checks: list[PredictCheck] | None) -> int:
-    from rich.console import Console
-    from rich.markup import escape
-
-    from qml.models.family_prediction import plot_family_prediction
-
-    _print_family(result)
-    con = Console(highlight=False, soft_wrap=True)
-    for c in checks or []:
-        con.print(escape(c.describe()))
-    if args.out:
-        result.save(args.out)
-        con.print(f"wrote {args.out}")
-    if args.plot:
-        for path in plot_family_prediction(result, args.plot):
-            con.print(f"wrote {path}")
-    return 0 if checks is None or all(c.passed for c in checks) else 1
-
-
-def add_predict_command(subparsers: Any) -> argparse.ArgumentParser:
-    """Attach ``predict`` to the ``qml`` sub-command collection (handler in ``func``).
-
-    Example:
-        >>> sub = argparse.ArgumentParser().add_subparsers(dest="command")
-        >>> add_predict_command(sub).get_default("func") is predict_command
-        True
-    """
-    p = subparsers.add_parser(
-        "predict", help="learn ground states across a Hamiltonian family (conditional circuits)"
-    )
-    add_predict_arguments(p)
-    p.set_defaults(func=predict_command)
-    return p
-
-
-def _print(outcome: PredictionOutcome, checks: list[PredictCheck] | None) -> None:
-    from rich.console import Console
-    from rich.markup import escape
-    from rich.table import Table
-
-    con = Console(highlight=False, soft_wrap=True)
-    results = [outcome.result] + ([outcome.baseline] if outcome.baseline is not None else [])
-    st = outcome.settings
-    table = Table(
-        title=escape(
-            f"predict {st['problem']} n={st['n']}: {st['train']} training / {st['test']} "
-            f"held-out values of {st['param']}"
-        ),
-        title_justify="left",
-    )
-    table.add_column("quantity", style="bold")
-    for r in results:
-        table.add_column(escape(r.label))
-    for key in (
-        "mean_fidelity",
-        "min_fidelity",
-        "max_rel_error",
-        "mean_rel_error",
-        "max_abs_energy_error",
-        "max_abs_error_magnetization_x",
-        "max_abs_error_correlation_zz",
-    ):
-        vals = [r.summary.get(key) for r in results]
-        table.add_row(key, *[("-" if v is None else f"{v:.6g}") for v in vals])
-    con.print(table)
-    con.print(
-        f"train {outcome.timings['train']:.1f} s, evaluate {outcome.timings['evaluate']:.1f} s, "
-        f"seed {st['seed']}"
-    )
-    for c in checks or []:
-        con.print(escape(c.describe()))
-
-
-def _span(text: str) -> tuple[float, float]:
-    """``"1:2"`` -> ``(1.0, 2.0)``; ``ValueError`` for anything but two numbers around one colon.
-
-    Example:
-        >>> _span("0.5:1.5")
-        (0.5, 1.5)
-    """
-    lo, hi = (float(v) for v in text.split(":"))
-    return lo, hi
-
-
-def _range(text: str | None) -> tuple[float, float] | None:
-    """``--range LO:HI`` of a preset (``None`` when not given)."""
-    if text is None:
-        return None
-    try:
-        return _span(text)
-    except ValueError:
-        raise ConfigError(f"--range expects LO:HI (e.g. 1:2), got {text!r}") from None
-
-
-def predict_command(args: argparse.Namespace) -> int:
-    """Run ``qml predict`` from parsed arguments; returns the exit status (1 if a file check fails).
-
-    Example:
-        >>> p = add_predict_arguments(argparse.ArgumentParser())
-        >>> predict_command(p.parse_args(["--problem", "tfim", "--n", "4", "--train", "3", "--test", "3",
-        ...                                "--model", "interp"]))  # doctest: +SKIP
-        0
-    """
-    checks: list[PredictCheck] | None = None
-    threads = getattr(args, "threads", 0)
-    if threads:
-        torch.set_num_threads(int(threads))
-    if args.vary:
-        return family_command(args)
-    if args.config:
-        with ProgressBar(f"predict {Path(args.config).stem}") as bar:
-            outcome, checks = run_predict_file(args.config, quick=args.quick, progress=bar.stage)
-        if not isinstance(outcome, PredictionOutcome):  # a family file
-            return _finish_family(outcome, args, checks)
-    else:
-        if args.problem not in PRESETS:
-            raise ConfigError(
-                f"{args.problem!r} is not a preset ({', '.join(PRESETS)}); name the varied "
-                "parameter with --vary NAME=LO:HI, e.g. --vary h=0:2"
-            )
-        sim = simulator_from_args(args)
-        with ProgressBar(f"predict {args.problem}") as bar:
-            outcome = run_prediction(
-                args.problem,
-                args.n,
-                args.train,
-                args.test,
-                args.model,
-                args.seed,
-                dense=args.dense,
-                steps=args.steps,
-                layers=args.layers,
-                compare=args.compare,
-                dtype=args.dtype,
-                progress=bar.stage,
-                lam_range=_range(args.range),
-                periodic=False if args.open else None,
-                simulator=sim,
-            )
-    _print(outcome, checks)
-    if args.out:
-        outcome.save(args.out)
-    if args.plot:
-        outcome.plot(args.plot)
-    return 0 if checks is None or all(c.passed for c in checks) else 1
-
-
-def main(argv: Sequence[str] | None = None) -> int:
-    """Stand-alone entry (``python -m qml.predict ...``) until ``qml predict`` is hooked into :mod:`qml.cli`.
-
-    Example:
-        >>> main(["--model", "nope"])  # doctest: +SKIP
-        2
-    """
-    import sys
-
-    parser = add_predict_arguments(argparse.ArgumentParser(prog="qml predict"))
-    args = parser.parse_args(list(argv) if argv is not None else None)
-    try:
-        return predict_command(args)
-    except ValueError as err:
-        sys.stderr.write(f"qml predict: error: {str(err).splitlines()[0]}\n")
-        return 2
-
-
-if __name__ == "__main__":  # pragma: no cover
-    raise SystemExit(main())
 
 __all__ = [
     "MODEL_KINDS",
     "PRESETS",
-    "PredictCheck",
     "PredictionOutcome",
     "Preset",
-    "add_predict_arguments",
-    "add_predict_command",
-    "family_command",
-    "family_settings",
     "grids",
     "load_predict_file",
-    "main",
-    "parse_vary",
-    "predict_command",
+    "run_predict_experiment",
     "run_predict_file",
     "run_prediction",
 ]

@@ -100,7 +100,7 @@ def test_capabilities_and_protocol():
 
 def test_import_is_light():
     code = (
-        "import sys, qml, qml.backends, qml.backends.ledger, qml.backends.jobs, qml.hardware_cli, "
+        "import sys, qml, qml.backends, qml.backends.ledger, qml.backends.jobs, qml.apps.hardware, "
         "qml.backends.ibm, qml.backends.aer_backend, qml.backends.pennylane_backend, qml.backends.shift; "
         "heavy = [m for m in ('pennylane', 'qiskit', 'qiskit_aer', 'qiskit_ibm_runtime') if m in "
         "sys.modules]; "

@@ -4,8 +4,8 @@ import json
 
 import pytest
 
-from qml import bench_cli
-from qml.cli import main
+from qml.apps import bench as bench_cli
+from qml.apps.cli import main
 
 
 def test_options_after_the_workload_go_to_the_script():

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from qml.cli import main
+from qml.apps.cli import main
 from qml.optimize import VQEResult
 
 CIRCUITS = Path(__file__).resolve().parent.parent / "circuits"
@@ -269,7 +269,7 @@ def test_paths_that_cannot_be_read_or_written_fail_before_the_work(tmp_path, cap
 
 
 def test_vqe_restarts_progress_goes_to_stderr_with_restart_error_and_eta(monkeypatch, capsys):
-    import qml.cli as cli
+    import qml.apps.cli as cli
 
     monkeypatch.setattr(cli, "PROGRESS_INTERVAL", 0.0)  # a line per update (a log file sees one per 15 s)
     argv = ["vqe", "--problem", "tfim", "--n", "4", "--layers", "1", "--restarts", "3", "--steps", "30"]
@@ -293,7 +293,7 @@ def test_vqe_restarts_progress_goes_to_stderr_with_restart_error_and_eta(monkeyp
 def test_run_dissociation_curve_shows_points_and_plots_hf_with_units(
     tmp_path, monkeypatch, capsys, saved_figures
 ):
-    import qml.cli as cli
+    import qml.apps.cli as cli
 
     monkeypatch.setattr(cli, "PROGRESS_INTERVAL", 0.0)
     exp = tmp_path / "h2.toml"
@@ -332,7 +332,7 @@ def test_vqe_convergence_plot_has_the_energy_unit(tmp_path, saved_figures):
 
 
 def test_run_vqe_file_shows_the_restart_index(tmp_path, monkeypatch, capsys):
-    import qml.cli as cli
+    import qml.apps.cli as cli
 
     monkeypatch.setattr(cli, "PROGRESS_INTERVAL", 0.0)
     exp = tmp_path / "t.toml"
@@ -347,7 +347,7 @@ def test_run_vqe_file_shows_the_restart_index(tmp_path, monkeypatch, capsys):
 
 
 def test_run_adapt_file_shows_operators_added(monkeypatch, capsys):
-    import qml.cli as cli
+    import qml.apps.cli as cli
 
     monkeypatch.setattr(cli, "PROGRESS_INTERVAL", 0.0)
     assert main(["run", "circuits/h2_adapt.toml"]) == 0
@@ -393,3 +393,26 @@ def test_vqe_command_on_the_mps_backend(tmp_path, capsys):
 def test_vqe_command_rejects_mps_options_on_the_statevector(capsys):
     assert main(["vqe", "--problem", "tfim", "--n", "4", "--bond-dim", "8"]) == 2
     assert "--bond-dim and --cutoff apply to --backend mps" in capsys.readouterr().err
+
+
+def test_the_library_never_imports_the_command_line():
+    """qml.apps sits on top: no module outside it imports it (so `import qml` never loads a CLI)."""
+    import ast
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parent.parent / "qml"
+    offenders = []
+    for path in root.rglob("*.py"):
+        if path.is_relative_to(root / "apps"):
+            continue
+        for node in ast.walk(ast.parse(path.read_text())):
+            names = (
+                [node.module or ""]
+                if isinstance(node, ast.ImportFrom)
+                else [a.name for a in node.names]
+                if isinstance(node, ast.Import)
+                else []
+            )
+            rel = path.relative_to(root)
+            offenders += [f"{rel}: {n}" for n in names if n.split(".")[:2] == ["qml", "apps"]]
+    assert not offenders, offenders

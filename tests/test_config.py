@@ -114,7 +114,7 @@ def test_readme_documents_every_setting():
 
 
 def test_info_lists_the_settings_that_are_set(monkeypatch):
-    from qml.cli import thread_report
+    from qml.apps.cli import thread_report
 
     monkeypatch.setenv("QML_RUN_ID", "run-xyz")
     rows = dict(thread_report())

@@ -263,8 +263,8 @@ def test_design_errors():
 
 # -- CLI and submission ---------------------------------------------------------------------------
 def test_cli_design_writes_a_submittable_result(tmp_path, capsys):
-    from qml.cli import main
-    from qml.hardware_cli import load_experiment
+    from qml.apps.cli import main
+    from qml.apps.hardware import load_experiment
 
     out = tmp_path / "d.json"
     plot = tmp_path / "front.png"
@@ -313,7 +313,7 @@ def test_cli_design_writes_a_submittable_result(tmp_path, capsys):
 
 
 def test_cli_design_exit_status_and_errors(tmp_path, capsys):
-    from qml.cli import main
+    from qml.apps.cli import main
 
     rc = main(
         [

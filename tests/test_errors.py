@@ -11,7 +11,7 @@ import sys
 import pytest
 
 import qml
-from qml import cli
+from qml.apps import cli
 from qml.backends.jobs import JobFailedError, JobTimeoutError
 from qml.backends.ledger import LedgerError
 from qml.errors import CircuitError, ConfigError, ConfigTypeError, MissingExtraError, QMLError

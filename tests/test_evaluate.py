@@ -10,15 +10,14 @@ import numpy as np
 import pytest
 import torch
 
+from qml.apps.predict import add_predict_arguments, add_predict_command, predict_command
 from qml.models.conditional import HamiltonianFamily, InterpolationBaseline, MLPConditional, per_point_vqe
 from qml.models.evaluate import EvaluationResult, default_observables, evaluate, plot_evaluation
+from qml.optimize.results import load_result
 from qml.predict import (
     PRESETS,
-    add_predict_arguments,
-    add_predict_command,
     grids,
     load_predict_file,
-    predict_command,
     run_predict_file,
     run_prediction,
 )
@@ -120,8 +119,9 @@ def test_run_prediction_small_and_compare(tmp_path):
     assert out.settings["dense"] == 8
     assert out.timings["total"] > 0
     saved = json.loads(out.save(tmp_path / "o.json").read_text())
-    assert saved["format"] == "qml-predict"
+    assert saved["kind"] == "predict"
     assert saved["baseline"]["label"] == "interp"
+    assert load_result(tmp_path / "o.json") == out
     assert out.plot(tmp_path / "o.png").exists()
     meta = run_prediction("tfim", n=4, train=4, test=3, model="meta", seed=0, dense=9, steps=5, layers=2)
     assert meta.result.model["kind"] == "meta"

@@ -63,7 +63,7 @@ def _write(tmp_path: Path, text: str) -> Path:
     [
         (
             '[problem]\nname = "h2"\n[optimiser]\nname = "adam"\n',
-            "unknown key 'optimiser' at the top level; valid keys: name, description, method",
+            "unknown key 'optimiser' at the top level of a 'vqe' experiment; valid keys: name, description",
         ),
         (
             '[problem]\nname = "h2"\n[optimizer]\nname = "adam"\nstep = 3\n',
@@ -80,7 +80,7 @@ def _write(tmp_path: Path, text: str) -> Path:
         ),
         (
             'method = "qaoa"\n[problem]\nname = "h2"\n',
-            "unknown method 'qaoa'; valid methods: vqe, sweep, adapt, predict",
+            "unknown method 'qaoa'; valid methods: vqe, sweep, adapt, predict, submit",
         ),
         (
             'method = "predict"\n[problem]\nname = "tfim"\n',
@@ -101,12 +101,19 @@ def _write(tmp_path: Path, text: str) -> Path:
             r"unknown key 'max_error' in \[check\]; valid keys: max_rel_error, max_abs_error, min_fidelity",
         ),
         (
-            '[problem]\nname = "h2"\n[adapt]\npool = "huge"\n',
+            'method = "adapt"\n[problem]\nname = "h2"\n[adapt]\npool = "huge"\n',
             "unknown pool 'huge' in \\[adapt\\]; valid pools: auto",
         ),
         ('[problem\nname = "h2"\n', "invalid TOML"),
         ('name = "x"\n', "missing \\[problem\\] table with a name; valid problem names: tfim"),
         ('[problem]\nname = "h2"\n[quick]\nname = "fast"\n', r"unknown key 'name' in \[quick\]"),
+        (
+            '[problem]\nname = "h2"\n[sweep]\nparam = "bond_length"\n',
+            r"unknown key 'sweep' at the top level of a 'vqe' experiment \(\[sweep\] belongs to method 'sw",
+        ),
+        ('[problem]\nname = "h2"\n[quick]\nmethod = "sweep"\n', r"unknown key 'method' in \[quick\]"),
+        ('[problem]\nname = "h2"\n[quick.ansatz]\ndepth = 2\n', r"unknown key 'depth' in \[quick.ansatz\]"),
+        ('circuit = "c.qasm"\nobservables = "Z0"\n', r"files are read by qml.apps.hardware.*qml submit FILE"),
     ],
 )
 def test_bad_files_name_key_and_valid_choices(tmp_path, text, match):

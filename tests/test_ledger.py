@@ -264,7 +264,7 @@ def test_job_refs_are_not_sql_patterns(ledger):
 
 
 def test_cli_errors_never_print_the_token(tmp_path, monkeypatch, capsys):
-    from qml.hardware_cli import main
+    from qml.apps.hardware import main
 
     monkeypatch.setenv("QISKIT_IBM_TOKEN", "tok-1234567890")
     exp = tmp_path / "e.toml"

@@ -271,7 +271,7 @@ def _z_of(op, occupied):
 
 
 def test_molecule_problem_from_cli_style_parameters():
-    from qml.cli import parse_assignments
+    from qml.apps.cli import parse_assignments
 
     params = parse_assignments(
         [

@@ -7,9 +7,10 @@ import json
 
 import pytest
 
-from qml.cli import main as cli_main
+from qml.apps.cli import main as cli_main
+from qml.apps.predict import add_predict_arguments, family_settings, parse_vary
 from qml.optimize import load_result
-from qml.predict import add_predict_arguments, family_settings, parse_vary, run_predict_file
+from qml.predict import run_predict_file
 
 
 def _args(*argv: str) -> argparse.Namespace:
@@ -55,9 +56,9 @@ def test_settings_errors(argv, match):
 
 
 def test_cli_family_run_writes_loadable_json_and_plots(tmp_path, capsys, monkeypatch, saved_figures):
-    import qml.cli
+    import qml.apps.cli
 
-    monkeypatch.setattr(qml.cli, "PROGRESS_INTERVAL", 0.0)  # a progress line per update
+    monkeypatch.setattr(qml.apps.cli, "PROGRESS_INTERVAL", 0.0)  # a progress line per update
     out, png = tmp_path / "r.json", tmp_path / "r.png"
     rc = cli_main(
         [
@@ -113,9 +114,9 @@ def test_cli_family_run_writes_loadable_json_and_plots(tmp_path, capsys, monkeyp
 
 
 def test_cli_preset_progress_on_stderr_and_plot_units(tmp_path, capsys, monkeypatch, saved_figures):
-    import qml.cli
+    import qml.apps.cli
 
-    monkeypatch.setattr(qml.cli, "PROGRESS_INTERVAL", 0.0)
+    monkeypatch.setattr(qml.apps.cli, "PROGRESS_INTERVAL", 0.0)
     argv = ["predict", "--problem", "tfim", "--n", "4", "--train", "3", "--test", "3", "--dense", "5"]
     assert cli_main([*argv, "--steps", "10", "--plot", str(tmp_path / "p.png")]) == 0
     captured = capsys.readouterr()

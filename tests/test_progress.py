@@ -9,8 +9,8 @@ import torch
 from rich.console import Console
 from torch import nn
 
-import qml.cli as cli
-from qml.cli import ProgressBar
+import qml.apps.cli as cli
+from qml.apps.cli import ProgressBar
 from qml.models.training import fit
 
 

@@ -160,6 +160,21 @@ def test_the_memory_guard_refuses_on_every_route(route, diff, dtype, monkeypatch
         sim.expval(C, OBS, w, torch.tensor(X0))
 
 
+@pytest.mark.parametrize(("route", "diff", "dtype"), [c for c in CASES if c[0] != "mps"])
+def test_each_route_is_one_method_module_that_states_its_own_memory_need(route, diff, dtype):
+    from qml.sim import dense, dense_tail, split
+    from qml.sim.simulator import EVALUATORS
+
+    assert set(EVALUATORS) == {m.EVALUATOR.measure for m in (dense, dense_tail, split)}
+    sim = _sim(route, diff, dtype)
+    w = torch.tensor(W0, requires_grad=True)
+    r = sim.explain(C, OBS, w, torch.tensor(X0))
+    # the guard checks what the route's method module says it keeps: states of its own width
+    assert r.memory_estimate == r.states * r.batch * 2**r.width * dtype.itemsize, r
+    assert r.width == N or (route == "split" and r.width <= N), r
+    assert r.guard == {"split": "two-register", "numpy tail": "forward"}.get(route, r.diff), r
+
+
 def test_forcing_a_route_that_cannot_apply_falls_back_and_says_so():
     # one weight row per input row: nothing is shared, so nothing collapses
     sim = Simulator(methods={"collapse": "always"})

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from qml.cli import main
+from qml.apps.cli import main
 
 
 def _sweep(out, *extra):
@@ -53,9 +53,9 @@ def test_sweep_then_nothing_new_then_results(tmp_path, capsys):
 def test_sweep_progress_and_a_dissociation_plot_with_hf_and_units(
     tmp_path, capsys, monkeypatch, saved_figures
 ):
-    import qml.cli
+    import qml.apps.cli
 
-    monkeypatch.setattr(qml.cli, "PROGRESS_INTERVAL", 0.0)  # a progress line per finished task
+    monkeypatch.setattr(qml.apps.cli, "PROGRESS_INTERVAL", 0.0)  # a progress line per finished task
     grid = ["--grid", "bond_length=0.6:2.0:3"]
     assert main(["sweep", "--problem", "h2", *grid, "--steps", "40", "--out", str(tmp_path)]) == 0
     captured = capsys.readouterr()

@@ -1,9 +1,12 @@
-"""The one reader of experiment files: missing files, suffixes, parse errors and [quick] overrides."""
+"""The one reader and schema of experiment files: missing files, suffixes, parse errors, [quick]
+overrides, and every method's layout (LAYOUTS, check_layout)."""
+
+from pathlib import Path
 
 import pytest
 
 from qml.errors import ConfigError
-from qml.tables import merge, read_table, with_quick
+from qml.tables import LAYOUTS, check_layout, merge, method_of, read_table, with_quick
 
 
 def test_reads_toml_and_json_where_allowed(tmp_path):
@@ -46,3 +49,63 @@ def test_quick_overrides_merge_recursively_without_touching_the_input():
     merged["a"]["b"].append(2)
     with pytest.raises(ConfigError, match=r"\[quick\] must be a table"):
         with_quick({"quick": 3}, quick=True)
+
+
+# -- the one schema: LAYOUTS and check_layout ---------------------------------------------------
+CIRCUITS = Path(__file__).resolve().parent.parent / "circuits"
+
+
+@pytest.mark.parametrize("path", sorted(CIRCUITS.glob("*.toml")), ids=lambda p: p.name)
+def test_every_experiment_file_in_circuits_fits_its_layout(path):
+    data = read_table(path)
+    layout = check_layout(data, path)
+    assert layout.method == method_of(data) == data.get("method", "vqe")
+    assert set(data) <= set(layout.keys)
+
+
+def test_every_method_has_a_runner_module_and_a_command():
+    import importlib
+
+    for method, layout in LAYOUTS.items():
+        assert layout.method == method
+        importlib.import_module(layout.runner)
+        assert layout.command.startswith("qml ")
+    assert {"vqe", "sweep", "adapt", "predict", "submit"} <= set(LAYOUTS)
+
+
+def test_method_of_reads_the_method_or_the_kind_of_file():
+    assert method_of({"method": "adapt", "problem": {}}) == "adapt"
+    assert method_of({"problem": {"name": "h2"}}) == "vqe"
+    assert method_of({"circuit": "c.qasm", "observables": "Z0"}) == "submit"
+    assert method_of({"observables": "Z0"}) == "submit"
+    assert method_of({}) == "vqe"
+
+
+@pytest.mark.parametrize(
+    ("data", "match"),
+    [
+        ({"method": "qaoa"}, r"unknown method 'qaoa'; valid methods: vqe, sweep, adapt, predict, submit"),
+        ({"problem": {}, "predict": {}}, r"\[predict\] belongs to method 'predict' files"),
+        ({"method": "predict", "problem": {}, "ansatz": {}}, r"\[ansatz\] belongs to method 'vqe' files"),
+        (
+            {"method": "predict", "predict": {"epochs": 3}},
+            r"unknown key 'epochs' in \[predict\]; valid keys: model",
+        ),
+        ({"method": "adapt", "quick": {"adapt": {"size": 2}}}, r"unknown key 'size' in \[quick.adapt\]"),
+        ({"quick": {"name": "x"}}, r"unknown key 'name' in \[quick\]"),
+        ({"quick": 3}, r"\[quick\] must be a table of overrides"),
+        ({"check": [1]}, r"\[check\] must be a table"),
+        (
+            {"circuit": "c.json", "quick": {}},
+            r"unknown key 'quick' at the top level of a 'submit' experiment",
+        ),
+        (
+            {"circuit": "c.json", "seed": 1},
+            r"unknown key 'seed' .* valid keys: name, description, method, circuit",
+        ),
+    ],
+)
+def test_check_layout_names_the_file_the_key_and_the_valid_keys(data, match):
+    with pytest.raises(ConfigError, match=match) as info:
+        check_layout(data, "exp.toml")
+    assert str(info.value).startswith("exp.toml: ")

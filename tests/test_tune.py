@@ -12,10 +12,10 @@ import pytest
 
 pytest.importorskip("optuna")
 
+from qml.apps.tune import add_tune_command, tune_command
 from qml.parallel import make_executor
 from qml.parallel.tasks import run_task
 from qml.parallel.tune import TuneResult, load_study_result, parse_space, tune
-from qml.tune_cli import add_tune_command, tune_command
 
 # The module itself (``qml.parallel.tune`` may also name the function once re-exported by the package).
 tune_mod = importlib.import_module("qml.parallel.tune")

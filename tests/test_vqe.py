@@ -268,7 +268,7 @@ def test_ctrl_c_keeps_the_best_result_so_far():
 
 
 def test_cli_ctrl_c_saves_best_so_far_and_exits_130(tmp_path, monkeypatch):
-    from qml.cli import main
+    from qml.apps.cli import main
     from qml.optimize import load_result
     from qml.optimize.optimizers import _Tracker
 

@@ -15,7 +15,7 @@ Example:
     >>> import os, tempfile
     >>> r = DesignResult(problem="h2", method="adapt", two_qubit_gates=10, energy=-1.1, exact_energy=-1.1)
     >>> path = os.path.join(tempfile.mkdtemp(), "d.json")
-    >>> r.save(path)
+    >>> _ = r.save(path)
     >>> from qml.optimize import load_result
     >>> load_result(path) == r
     True

@@ -306,7 +306,7 @@ def fit(
         resume: Continue from ``checkpoint`` when it exists.
         progress: ``progress(epoch, logs)`` after every epoch (``logs``: ``train_loss``, ``val_loss``,
             ``val_metric``, ``seconds``, ``epoch``, ``epochs``); return ``True`` to stop. The ``qml``
-            commands' :meth:`qml.cli.ProgressBar.epoch` shows it as epoch i/N, losses and ETA.
+            commands' :meth:`qml.apps.cli.ProgressBar.epoch` shows it as epoch i/N, losses and ETA.
         metric: ``metric(outputs, targets) -> float`` on the validation data (e.g. :func:`accuracy`).
         log_every: Log (INFO) every this many epochs.
 

@@ -3,14 +3,19 @@
 Every record is a dataclass of plain values (weights as lists of floats), so
 ``save(path)`` writes readable JSON and ``load(path)`` reads it back into an equal
 record. Each file carries ``"kind"`` (``"vqe"``, ``"sweep"``, ``"adapt"``,
-``"stateprep"``) and ``"format_version"``; :func:`load_result` dispatches on the kind.
+``"stateprep"``, and the kinds defined elsewhere: ``"excited"``, ``"experiment"``,
+``"predict"``, ``"prediction"``, ``"design"``, ``"tune"``, ``"task-failure"``) and
+``"format_version"``; :func:`load_result` dispatches on the kind, in a fresh process too
+(it imports the module of a kind defined elsewhere on first use). Every ``--out`` file of a
+``qml`` command that computes something is such a record; raw data exports (``qml jobs
+results --out`` arrays, ``qml bench`` tables) are not, and :func:`load_result` says so.
 Records carry the seeds and package versions that produced them.
 
 Example:
     >>> import tempfile, os
     >>> r = VQEResult(energy=-1.0, history=[0.0, -1.0], best_weights=[0.1], exact_energy=-1.0)
     >>> path = os.path.join(tempfile.mkdtemp(), "r.json")
-    >>> r.save(path)
+    >>> _ = r.save(path)
     >>> VQEResult.load(path) == r
     True
 """
@@ -128,8 +133,11 @@ class _Record:
     @classmethod
     def from_dict(cls: type[T], data: dict[str, Any]) -> T:
         """Inverse of :meth:`to_dict`; unknown keys are refused with the valid ones listed."""
+        if not isinstance(data, dict):
+            raise ConfigError(f"a {cls.kind} result must be a JSON object, got {type(data).__name__}")
         if data.get("kind") != cls.kind:
-            raise ConfigError(f"expected a {cls.kind!r} result, got kind={data.get('kind')!r}")
+            what = _not_a_record(data) or f"got kind={data.get('kind')!r}"
+            raise ConfigError(f"expected a {cls.kind!r} result: {what}")
         names = {f.name for f in dataclasses.fields(cls)}
         unknown = sorted(set(data) - names - {"kind", "format_version"})
         if unknown:
@@ -145,11 +153,12 @@ class _Record:
     def _decode(cls, d: dict[str, Any]) -> dict[str, Any]:
         return d
 
-    def save(self, path: str | Path) -> None:
-        """Write the record as JSON (parent directories are created)."""
+    def save(self, path: str | Path) -> Path:
+        """Write the record as JSON (parent directories are created); returns the path."""
         p = Path(path)
         p.parent.mkdir(parents=True, exist_ok=True)
         p.write_text(json.dumps(self.to_dict(), indent=1))
+        return p
 
     @classmethod
     def load(cls: type[T], path: str | Path) -> T:
@@ -467,19 +476,94 @@ def register_kind(cls: type[_Record]) -> type[_Record]:
 _LAZY_KINDS: dict[str, str] = {
     "excited": "qml.optimize.excited",
     "prediction": "qml.models.family_prediction",
+    "predict": "qml.predict",
     "design": "qml.design.result",
     "experiment": "qml.experiment",
     "tune": "qml.parallel.tune",
+    "task-failure": "qml.parallel.tasks",
 }
+
+#: JSON files of the package that are not result records (their ``"format"``), and what to do instead.
+_NOT_RECORDS: dict[str, str] = {
+    "qml-predict": (
+        "a qml predict result of an older version (format 'qml-predict', before results were "
+        "'predict' records); rerun the qml predict (or qml run) command with --out to write one"
+    ),
+    "qml-circuit": "a circuit, not a result; read it with qml.ir.Circuit.from_json",
+    "qml-conditional-evaluation": (
+        "an evaluation of a conditional model, not a result file; read it with "
+        "qml.models.evaluate.EvaluationResult.load"
+    ),
+}
+
+
+def _not_a_record(data: dict[str, Any]) -> str | None:
+    """What a JSON object without a result ``kind`` is and what to do with it (``None``: it has a kind)."""
+    if "kind" in data:
+        return None
+    fmt = data.get("format")
+    if isinstance(fmt, str) and fmt in _NOT_RECORDS:
+        return f"this is {_NOT_RECORDS[fmt]}"
+    return (
+        "it has no 'kind' field, so it is not a result record written by a qml command's --out "
+        "(raw data exports such as the arrays of 'qml jobs results --out' and the tables of "
+        "'qml bench --out' are read with json, numpy or csv instead)"
+    )
+
+
+def _record_class(kind: Any, where: str) -> type[_Record]:
+    """The class of result ``kind`` (importing the module that defines it on first use)."""
+    if isinstance(kind, str) and kind in _LAZY_KINDS and kind not in _KINDS:
+        import importlib
+
+        importlib.import_module(_LAZY_KINDS[kind])  # lazy: those modules import this one
+    if not isinstance(kind, str) or kind not in _KINDS:
+        valid = ", ".join(sorted(set(_KINDS) | set(_LAZY_KINDS)))
+        raise ConfigError(f"{where} is not a qml result: kind={kind!r}; valid kinds: {valid}")
+    return _KINDS[kind]
+
+
+def record_from_dict(data: Any, where: str = "the data") -> _Record:
+    """The result record of a plain dict (the ``kind`` field picks the class), as :func:`load_result`.
+
+    Args:
+        data: The dict form (:meth:`to_dict` of any record).
+        where: What the data is, for error messages (a file name).
+
+    Raises:
+        ConfigError: For anything but a result record's dict, saying what it is and what to do.
+
+    Example:
+        >>> record_from_dict(VQEResult(energy=-1.0).to_dict()).energy
+        -1.0
+    """
+    if not isinstance(data, dict):
+        raise ConfigError(
+            f"{where} is not a qml result file: expected a JSON object, got {type(data).__name__}"
+        )
+    what = _not_a_record(data)
+    if what is not None:
+        raise ConfigError(f"{where} is not a qml result file: {what}")
+    return _record_class(data["kind"], where).from_dict(data)
 
 
 def load_result(path: str | Path) -> _Record:
     """Load any result file (the ``kind`` field picks the class).
 
+    Every ``--out`` file of a computation is a record: ``qml vqe`` (``vqe``; ``excited`` with
+    ``--states``), ``qml run`` (``experiment``, holding the method's record), ``qml predict``
+    (``predict`` for the presets, ``prediction`` with ``--vary``), ``qml design`` (``design``),
+    ``qml tune`` (``tune``) and each file of a ``qml sweep --out`` directory (``vqe``, or
+    ``task-failure`` for a failed task). Anything else is refused with what it is and what to do.
+
+    Raises:
+        ConfigError: For a missing file, a file that is not JSON or not a result record.
+
     Example:
         >>> import tempfile, os
         >>> p = os.path.join(tempfile.mkdtemp(), "s.json")
-        >>> SweepResult("h", [1.0], [VQEResult(energy=-2.0)]).save(p)
+        >>> SweepResult("h", [1.0], [VQEResult(energy=-2.0)]).save(p).name
+        's.json'
         >>> type(load_result(p)).__name__
         'SweepResult'
     """
@@ -489,17 +573,11 @@ def load_result(path: str | Path) -> _Record:
     try:
         data = json.loads(p.read_text())
     except (UnicodeDecodeError, json.JSONDecodeError) as err:
-        raise ConfigError(f"{p} is not a qml result file: not valid JSON ({err})") from None
-    if not isinstance(data, dict):
-        raise ConfigError(f"{p} is not a qml result file: expected a JSON object, got {type(data).__name__}")
-    kind = data.get("kind")
-    if kind in _LAZY_KINDS and kind not in _KINDS:
-        import importlib
-
-        importlib.import_module(_LAZY_KINDS[kind])  # lazy: those modules import this one
-    if kind not in _KINDS:
-        raise ConfigError(f"{p} is not a qml result: kind={kind!r}; valid kinds: {', '.join(_KINDS)}")
-    return _KINDS[kind].from_dict(data)
+        raise ConfigError(
+            f"{p} is not a qml result file: not valid JSON ({err}); result records are the JSON files "
+            "that qml vqe, run, predict, design, tune and sweep write with --out"
+        ) from None
+    return record_from_dict(data, str(p))
 
 
 __all__ = [
@@ -509,6 +587,7 @@ __all__ = [
     "SweepResult",
     "VQEResult",
     "load_result",
+    "record_from_dict",
     "register_kind",
     "versions",
 ]

@@ -9,8 +9,9 @@ numbers on any worker. Its result is a :class:`~qml.optimize.VQEResult` with the
 :class:`ResultStore` keeps one JSON file per task under a directory, named by the hash of
 the spec (:meth:`TaskSpec.key`), written atomically (a temporary file renamed into place),
 so an interrupted sweep never leaves a half-written result and a rerun skips what is
-done. A failed task leaves ``<key>.failed.json`` (the spec, the error and its traceback)
-instead; rerunning retries it only on request.
+done. A failed task leaves ``<key>.failed.json`` (a :class:`TaskFailure` record: the spec,
+the error and its traceback) instead; rerunning retries it only on request. Both kinds of
+file are result records that :func:`qml.optimize.load_result` reads.
 
 Example:
     >>> import tempfile
@@ -32,9 +33,10 @@ import time
 import traceback
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 from qml.errors import ConfigError
+from qml.optimize.results import _Record, register_kind
 
 #: Task fields and what they mean are in :class:`TaskSpec`; bump when a change alters results.
 SPEC_VERSION = 1
@@ -206,6 +208,35 @@ def run_segment(specs: list[TaskSpec | dict[str, Any]]) -> list[dict[str, Any]]:
     return out
 
 
+@dataclass
+class TaskFailure(_Record):
+    """What a failed task leaves in a :class:`ResultStore` (``<key>.failed.json``; kind ``"task-failure"``).
+
+    Attributes:
+        task: The task's spec (:meth:`TaskSpec.to_dict`).
+        task_key: Its key (:meth:`TaskSpec.key`).
+        error: ``"ErrorType: message"``.
+        traceback: The formatted traceback.
+        time: When it failed (seconds since the epoch).
+
+    Example:
+        >>> f = TaskFailure(task=TaskSpec("tfim", {"n": 4}).to_dict(), error="ValueError: bad")
+        >>> TaskFailure.from_dict(f.to_dict()) == f, f.to_dict()["kind"]
+        (True, 'task-failure')
+    """
+
+    kind: ClassVar[str] = "task-failure"
+
+    task: dict[str, Any] = field(default_factory=dict)
+    task_key: str = ""
+    error: str = ""
+    traceback: str = ""
+    time: float = 0.0
+
+
+register_kind(TaskFailure)
+
+
 def _atomic_write(path: Path, text: str) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
@@ -265,16 +296,15 @@ class ResultStore:
     def write_failure(self, spec: TaskSpec, error: BaseException) -> Path:
         """Record a failed task: the spec, the error and its traceback."""
         tb = "".join(traceback.format_exception(type(error), error, error.__traceback__))
-        record = {
-            "kind": "task-failure",
-            "task": spec.to_dict(),
-            "task_key": spec.key(),
-            "error": f"{type(error).__name__}: {error}",
-            "traceback": tb,
-            "time": time.time(),
-        }
+        record = TaskFailure(
+            task=spec.to_dict(),
+            task_key=spec.key(),
+            error=f"{type(error).__name__}: {error}",
+            traceback=tb,
+            time=time.time(),
+        )
         p = self.failed_path(spec)
-        _atomic_write(p, json.dumps(record, indent=1))
+        _atomic_write(p, json.dumps(record.to_dict(), indent=1))
         return p
 
     def load(self, spec: TaskSpec) -> Any:
@@ -290,4 +320,4 @@ class ResultStore:
         return [json.loads(p.read_text()) for p in done + failed]
 
 
-__all__ = ["SPEC_VERSION", "ResultStore", "TaskSpec", "run_segment", "run_task"]
+__all__ = ["SPEC_VERSION", "ResultStore", "TaskFailure", "TaskSpec", "run_segment", "run_task"]

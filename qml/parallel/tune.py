@@ -160,7 +160,7 @@ def parse_space(items: Sequence[str]) -> dict[str, Any]:
         >>> space["layers"], space["lr"], space["optimizer"]
         (('int', 1, 6), ('float', 0.001, 1.0, True), ('categorical', ['adam', 'lbfgs']))
     """
-    from qml.cli import _parse_value
+    from qml.tables import parse_value
 
     if isinstance(items, str):
         items = [items]
@@ -193,7 +193,7 @@ def parse_space(items: Sequence[str]) -> dict[str, Any]:
                     f"space {text!r}: bounds {lo!r}, {hi!r} are not numbers; {_FORMS}"
                 ) from None
         else:
-            dim = ("categorical", [_parse_value(c.strip()) for c in spec.split(",")])
+            dim = ("categorical", [parse_value(c.strip()) for c in spec.split(",")])
             if any(c == "" for c in dim[1]):
                 raise ConfigError(f"space {text!r}: an empty choice; {_FORMS}")
         space[name] = _check_dimension(name, dim, text)

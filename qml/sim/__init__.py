@@ -9,8 +9,10 @@ what it offers the rest of ``qml``):
 ==================  ===========================================================================
 module              job
 ==================  ===========================================================================
-``simulator``       ``Simulator``: prepare, choose the route (``explain``), run, differentiate
+``simulator``       ``Simulator``: prepare, choose the route (``explain``), guard, dispatch
 ``routes``          ``Methods`` and ``Route``: the routes as data
+``evaluation``      a call's prepared data and the one signature of the methods (``Evaluator``)
+``dense``           method: the full state, every ``diff`` (backprop, adjoint, parameter shift)
 ``tuning``          the cost models' constants per device kind, with where they were measured
 ``program``         a circuit compiled to steps and an angle table (``compile_circuit``)
 ``fusion``          steps fused into blocks, permutation runs, the fused program
@@ -18,8 +20,8 @@ module              job
 ``kernels``         the state-update kernels (one-qubit, diagonal, controlled, dense, flips)
 ``observables``     Pauli sums measured in one pass without rotating the state
 ``collapse``        the shared tail after the last input-reading gate as one matrix
-``dense_tail``      that tail in NumPy with its exact adjoint (small registers, CPU)
-``split``           shallow circuits from two half-width registers
+``dense_tail``      method: that tail in NumPy with its exact adjoint (small registers, CPU)
+``split``           method: shallow circuits from two half-width registers
 ``shift``           the parameter-shift rule (shared with the hardware backends)
 ``arguments``       the one validator of weights and inputs
 ``memory``          the memory guard

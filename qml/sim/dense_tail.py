@@ -63,7 +63,10 @@ import numpy as np
 import torch
 
 from qml.gates import GATES, unitary_matrix
+from qml.sim import collapse
+from qml.sim.blockdata import fused_data
 from qml.sim.collapse import input_cut
+from qml.sim.evaluation import Evaluator, Guard, Need, Run, evolve
 from qml.sim.fusion import PERM_GATES, FusedProgram, perm_destination
 from qml.sim.observables import ObservablePlan
 from qml.sim.program import Program
@@ -72,7 +75,8 @@ from qml.sim.tuning import tuning
 __all__: list[str] = []  # engine internals: used by qml.sim.simulator, not an API
 
 Tensor = torch.Tensor
-
+#: The ``Route.measure`` of this method.
+MEASURE = "shared tail (NumPy)"
 
 _FREQ = np.array([0, 1, 2, -2, -1])  # numpy.fft order of 5 points: e^{i f theta / 2}
 
@@ -830,3 +834,40 @@ def usable(*tensors: Tensor) -> bool:
     if torch._C._are_functorch_transforms_active():
         return False
     return all(t.device.type == "cpu" for t in tensors)
+
+
+def need(run: Run, diff: str, detail: Any) -> Need:
+    """The encoded states, the tail's images and the backward's temporaries: 6 states of ``n`` qubits."""
+    return Need(run.prog.circuit.n_wires, 6, "forward")
+
+
+def evaluate(
+    run: Run, plan: ObservablePlan, dtype: torch.dtype, diff: str, detail: Any, guard: Guard
+) -> Tensor:
+    """Expectation values ``(B, n_obs)`` through the NumPy tail ``detail`` (:func:`tail_of`).
+
+    The encoded states come from the torch engine (or, for a product-state encoding without
+    gradient, from :func:`head_state` in NumPy); the gradient of the weights skips the batch.
+    """
+    fp = run.collapse
+    assert fp is not None  # the route takes this method only on a collapsed tail
+    head = head_of(fp) if run.const_rows else None
+    if head is not None:  # a product-state encoding without gradient: in NumPy as well
+        p = head_state(head, run.angles.detach().numpy(), numpy_dtype(dtype))
+        psi = torch.from_numpy(p).T  # (B, 2**n), batch-last in memory
+    else:
+        psi = evolve(run, dtype, head=True)
+
+    def torch_tail(psi: Tensor, angles: Tensor) -> Tensor:  # the same values, by torch autograd
+        data = fused_data(fp, angles, dtype, True)
+        return plan.expval(psi @ collapse.tail_rows(fp, data, dtype, psi.device))
+
+    # the tail's angles from the weights and one input row: its gradient skips the batch
+    assert run.weights is not None
+    assert run.inputs is not None
+    angles = run.prog.angles(run.weights, run.inputs[:1])
+    return expval(psi, angles, detail, plan, torch_tail)
+
+
+#: This method's one signature (:class:`qml.sim.evaluation.Evaluator`).
+EVALUATOR = Evaluator(MEASURE, need, evaluate)

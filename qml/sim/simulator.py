@@ -51,21 +51,19 @@ from typing import Any, Literal
 import torch
 
 from qml.dtypes import real_dtype
-from qml.errors import ConfigError, ConfigTypeError, refuse_second_order
+from qml.errors import ConfigError, ConfigTypeError
 from qml.ir import Circuit
 from qml.paulis import ObservableLike, PauliSum, as_observables
 from qml.sim import collapse as tail
-from qml.sim import dense_tail, split
+from qml.sim import dense, dense_tail, split
 from qml.sim.allocator import retain_on_request
 from qml.sim.arguments import parameter_rows
-from qml.sim.blockdata import fused_data
-from qml.sim.fusion import FusedProgram, apply_fstep, fstep_vjp, fused_program, match_batch, run_steps
-from qml.sim.memo import Memo
+from qml.sim.evaluation import Evaluator, Run, evolve, saved_states
+from qml.sim.fusion import FusedProgram, fused_program
 from qml.sim.memory import SimulationMemoryError, available_bytes, check_fits, estimate_bytes
 from qml.sim.observables import ObservablePlan
 from qml.sim.program import Program, compile_circuit
 from qml.sim.routes import NUMPY_TAIL_MAX_WIRES, Methods, Route
-from qml.sim.shift import shift_apply, shift_plan
 from qml.sim.split import Split
 from qml.sim.tuning import tuning
 
@@ -79,31 +77,6 @@ _DIFFS = ("auto", "backprop", "adjoint", "parameter-shift")
 #: Simulation methods of :class:`Simulator` (see the module docstring).
 METHODS: tuple[str, ...] = ("statevector", "mps")
 _DTYPES = (torch.complex64, torch.complex128)
-
-
-def _saved_states(run: _Run) -> int:
-    """States that backprop keeps for the backward pass, counted per fused step (a block keeps
-    its input, the backward its temporaries): measured peaks of W1 circuits were 0.6-1.6
-    states per step (n = 8-12, 6-10 layers, 16-28 steps), so two per step. One per circuit
-    op, as before, over-counted ~5-10x (n=12, L=10, B=1024 was refused at 22.8 GiB)."""
-    fp = run.collapse if run.collapse is not None else run.fused
-    return 2 * len(fp.steps)
-
-
-@dataclass(frozen=True)
-class _Run:
-    prog: Program
-    angles: Tensor
-    batched: bool
-    batch: int
-    fused: FusedProgram
-    shared: bool = False  # one weight vector for all rows
-    const_rows: bool = False  # no gradient flows into the per-row gate data (inputs only)
-    # the gates after the last input-reading gate, shared by all rows, act as one matrix (see
-    # _evolve): the circuit fused with a barrier there, the shared tail as steps [split, end)
-    collapse: FusedProgram | None = None
-    weights: Tensor | None = None  # (Bw, P) and (Bx, F) as passed (for the angles of one row)
-    inputs: Tensor | None = None
 
 
 @dataclass(frozen=True)
@@ -229,7 +202,7 @@ class Simulator:
             )
 
     # -- input handling -------------------------------------------------------------
-    def _prepare(self, circuit: Circuit, weights: Any, inputs: Any) -> _Run:
+    def _prepare(self, circuit: Circuit, weights: Any, inputs: Any) -> Run:
         retain_on_request()
         if not isinstance(circuit, Circuit):
             raise ConfigTypeError(f"expected a qml Circuit, got {type(circuit).__name__}")
@@ -261,7 +234,20 @@ class Simulator:
             advice=f"a smaller batch (now {batch})",
         )
         angles = prog.angles(w2, x2)
-        return _Run(prog, angles, batched, batch, self._fused(prog), bw == 1, const_rows, collapse, w2, x2)
+        return Run(
+            prog,
+            angles,
+            batched,
+            batch,
+            self._fused(prog),
+            bw == 1,
+            const_rows,
+            collapse,
+            w2,
+            x2,
+            torch.device(self.device),
+            self.max_block,
+        )
 
     def _fused(self, prog: Program) -> FusedProgram:
         return fused_program(prog, self.max_block if self.fuse else 0)
@@ -273,21 +259,7 @@ class Simulator:
         check_fits(n, batch, dtype, states, mode, self.device, self.memory_fraction)
 
     # -- execution --------------------------------------------------------------------
-    def _evolve(self, run: _Run, dtype: torch.dtype, skip_last: bool = False, head: bool = False) -> Tensor:
-        """The final states; ``head``: the states at the shared tail of ``run.collapse``."""
-        fp = run.collapse if run.collapse is not None else run.fused
-        data = fused_data(
-            fp, run.angles, dtype, run.shared, run.const_rows, fp.barrier_step if head else None
-        )
-        stop = fp.barrier_step if run.collapse is not None else len(fp.steps) - skip_last
-        psi = run_steps(fp, data, stop, dtype, torch.device(self.device))
-        if run.collapse is not None and not head:  # the shared tail as one matrix (qml.sim.collapse)
-            psi = psi @ tail.tail_rows(fp, data, dtype, psi.device)
-        if psi.shape[0] != run.batch:
-            psi = psi.expand(run.batch, -1)
-        return psi
-
-    def _out(self, t: Tensor, run: _Run) -> Tensor:
+    def _out(self, t: Tensor, run: Run) -> Tensor:
         return t if run.batched else t[0]
 
     def state(self, circuit: Circuit, weights: Any = None, inputs: Any = None) -> Tensor:
@@ -306,9 +278,9 @@ class Simulator:
         run = self._prepare(circuit, weights, inputs)
         n = circuit.n_wires
         dtype = self._state_dtype(run.prog)
-        states = _saved_states(run) + 2 if torch.is_grad_enabled() else 3
+        states = saved_states(run) + 2 if torch.is_grad_enabled() else 3
         self._guard(n, run.batch, dtype, states, "state")
-        psi = self._evolve(run, dtype)
+        psi = evolve(run, dtype)
         return self._out(psi.to(self.dtype), run)
 
     def probs(
@@ -331,8 +303,8 @@ class Simulator:
         run = self._prepare(circuit, weights, inputs)
         n = circuit.n_wires
         dtype = self._state_dtype(run.prog)
-        self._guard(n, run.batch, dtype, _saved_states(run) + 2 if torch.is_grad_enabled() else 3, "probs")
-        psi = self._evolve(run, dtype)
+        self._guard(n, run.batch, dtype, saved_states(run) + 2 if torch.is_grad_enabled() else 3, "probs")
+        psi = evolve(run, dtype)
         p = psi.real**2 + psi.imag**2 if psi.is_complex() else psi**2
         if wires is not None:
             p = marginal(p, n, wires)
@@ -412,25 +384,10 @@ class Simulator:
         run = self._prepare(circuit, weights, inputs)
         plan = _plan(tuple(obs_list), circuit.n_wires)
         dtype = self._state_dtype(run.prog)
-        route, small, sp = self._route(run, plan, dtype)
+        route, detail = self._route(run, plan, dtype)
         log.debug("expval route: %s", route)
         self._guard(route.width, run.batch, dtype, route.states, route.guard)
-        if sp is not None:
-            assert run.weights is not None
-            assert run.inputs is not None
-            e = split.expval(
-                sp, obs_list, run.weights, run.inputs, dtype, run.shared, run.const_rows, self.max_block
-            )
-        elif small is not None:
-            e = self._expval_dense_tail(run, plan, dtype, small)
-        elif route.diff == "none":
-            e = self._expval_nograd(run, plan, dtype)
-        elif route.diff == "backprop":
-            e = self._expval_direct(run, plan, dtype)
-        elif route.diff == "adjoint":
-            e = _AdjointExpval.apply(run.angles, self, run, plan, dtype)  # type: ignore[no-untyped-call]
-        else:
-            e = self._expval_shift(run, plan, dtype)
+        e = EVALUATORS[route.measure].evaluate(run, plan, dtype, route.diff, detail, self._guard)
         if single:
             e = e[..., 0]
         return self._out(e, run)
@@ -480,11 +437,11 @@ class Simulator:
             )
         obs_list = list(as_observables(observables)[0])
         run = self._prepare(circuit, weights, inputs)
-        route, _, _ = self._route(run, _plan(tuple(obs_list), circuit.n_wires), self._state_dtype(run.prog))
+        route, _ = self._route(run, _plan(tuple(obs_list), circuit.n_wires), self._state_dtype(run.prog))
         return route
 
-    def _route(self, run: _Run, plan: ObservablePlan, dtype: torch.dtype) -> tuple[Route, Any, Any]:
-        """The route of one expval call, with the dense-tail and split plans it needs."""
+    def _route(self, run: Run, plan: ObservablePlan, dtype: torch.dtype) -> tuple[Route, Any]:
+        """The route of one expval call, with the plan of its method (the NumPy tail, the split or None)."""
         n = run.prog.circuit.n_wires
         needs_grad = torch.is_grad_enabled() and run.angles.requires_grad
         mode = self.diff
@@ -500,29 +457,24 @@ class Simulator:
         )
         if not self.fuse:
             shared = "; fuse=False: no fusion, no collapsed tail, no split"
-        diff = "none"
+        detail: Any = None
         if sp is not None:
-            width, states, guard = sp.width, len(run.prog.circuit.ops) + 3, "two-register"
-            measure, diff = "two-register split", "backprop" if needs_grad else "none"
+            method, detail, diff = split.EVALUATOR, sp, "backprop" if needs_grad else "none"
             why = f"few gates cross the middle: two registers of {sp.width} qubits" + (
                 forced[m.split] or " (qml.sim.split's cost model)"
             )
         elif small is not None:
-            width, states, guard = n, 6, "forward"
-            measure, diff = "shared tail (NumPy)", "adjoint" if needs_grad else "none"
+            method, detail, diff = dense_tail.EVALUATOR, small, "adjoint" if needs_grad else "none"
             why = (
                 "a small register on the CPU: the shared tail in NumPy with its exact matrix adjoint"
                 + (forced[m.numpy_tail])
             )
         elif not needs_grad:
-            width, states, guard, measure = n, 4, "forward", "full state"
+            method, diff = dense.EVALUATOR, "none"
             why = "no gradient asked: one forward pass" + shared
         else:
-            measure = "full state"
-            diff = mode if mode != "auto" else self._auto_mode(n, run.batch, dtype, _saved_states(run))
-            width = n
-            states = {"backprop": _saved_states(run) + 3}.get(diff, 6)
-            guard = diff
+            method = dense.EVALUATOR
+            diff = mode if mode != "auto" else self._auto_mode(n, run.batch, dtype, saved_states(run))
             why = f"diff={mode!r}"
             if mode == "auto":
                 fits = "backprop fits in memory" if diff == "backprop" else "backprop would not fit in memory"
@@ -530,20 +482,20 @@ class Simulator:
             why += shared
         if not tuning(self.device).measured and "auto" in (m.collapse, m.numpy_tail, m.split):
             why += f"; the cost models are CPU fits, not measured on {torch.device(self.device).type}"
-        itemsize = dtype.itemsize
+        need = method.need(run, diff, detail)
         route = Route(
             "statevector",
-            measure,
+            method.measure,
             diff,
-            width,
+            need.width,
             run.batch,
-            states,
-            estimate_bytes(width, run.batch, itemsize, states),
+            need.states,
+            estimate_bytes(need.width, run.batch, dtype.itemsize, need.states),
             why,
-            guard,
+            need.guard,
             run.collapse is not None and sp is None,
         )
-        return route, small, sp
+        return route, detail
 
     @property
     def _methods(self) -> Methods:
@@ -551,7 +503,7 @@ class Simulator:
         assert isinstance(m, Methods)  # coerced in __post_init__
         return m
 
-    def _split(self, run: _Run, plan: ObservablePlan) -> Split | None:
+    def _split(self, run: Run, plan: ObservablePlan) -> Split | None:
         """The two-register split of a shallow circuit when it pays (see :mod:`qml.sim.split`)."""
         how = self._methods.split
         if how == "never" or not self.fuse:
@@ -561,32 +513,12 @@ class Simulator:
         pays = how == "always" or split.pays(sp, run.fused, run.batch, self.device)
         return sp if sp is not None and pays else None
 
-    def _dense_tail(self, run: _Run) -> Any:
+    def _dense_tail(self, run: Run) -> Any:
         """The NumPy form of the shared tail when it applies (see :mod:`qml.sim.dense_tail`)."""
         how = self._methods.numpy_tail
         if run.collapse is None or how == "never" or not dense_tail.usable(run.angles):
             return None
         return dense_tail.tail_of(run.collapse, NUMPY_TAIL_MAX_WIRES if how == "always" else None)
-
-    def _expval_dense_tail(self, run: _Run, plan: ObservablePlan, dtype: torch.dtype, small: Any) -> Tensor:
-        fp = run.collapse
-        assert fp is not None
-        head = dense_tail.head_of(fp) if run.const_rows else None
-        if head is not None:  # a product-state encoding without gradient: in NumPy as well
-            p = dense_tail.head_state(head, run.angles.detach().numpy(), dense_tail.numpy_dtype(dtype))
-            psi = torch.from_numpy(p).T  # (B, 2**n), batch-last in memory
-        else:
-            psi = self._evolve(run, dtype, head=True)
-
-        def torch_tail(psi: Tensor, angles: Tensor) -> Tensor:  # the same values, by torch autograd
-            data = fused_data(fp, angles, dtype, True)
-            return plan.expval(psi @ tail.tail_rows(fp, data, dtype, psi.device))
-
-        # the tail's angles from the weights and one input row: its gradient skips the batch
-        assert run.weights is not None
-        assert run.inputs is not None
-        angles = run.prog.angles(run.weights, run.inputs[:1])
-        return dense_tail.expval(psi, angles, small, plan, torch_tail)
 
     def _auto_mode(self, n: int, batch: int, dtype: torch.dtype, n_steps: int) -> str:
         try:
@@ -595,40 +527,6 @@ class Simulator:
         except MemoryError:
             log.info("backprop would not fit for %d qubits x batch %d; using adjoint", n, batch)
             return "adjoint"
-
-    def _expval_shift(self, run: _Run, plan: ObservablePlan, dtype: torch.dtype) -> Tensor:
-        """Values now, gradients by the shared parameter-shift rule (:mod:`qml.sim.shift`) on backward."""
-        prog = run.prog
-        w, x = run.weights, run.inputs
-        entries = shift_plan(
-            prog.circuit, w is not None and w.requires_grad, x is not None and x.requires_grad
-        ).entries
-
-        def evaluate(rows: Tensor, purpose: str) -> Tensor:
-            # every shifted row is a state of its own: the guard sees them all before they are built
-            self._guard(prog.circuit.n_wires, len(rows), dtype, 4, "parameter-shift backward")
-            return self._expval_nograd(_Run(prog, rows, True, len(rows), run.fused), plan, dtype)
-
-        values = self._expval_nograd(run, plan, dtype)
-        return shift_apply(run.angles, evaluate, entries, eager=False, values=values)
-
-    def _expval_nograd(self, run: _Run, plan: ObservablePlan, dtype: torch.dtype) -> Tensor:
-        with torch.no_grad():
-            return self._expval_direct(run, plan, dtype)
-
-    def _expval_direct(self, run: _Run, plan: ObservablePlan, dtype: torch.dtype) -> Tensor:
-        """Evolve and measure; a final permutation is measured by permuting diagonal observables."""
-        fp = run.fused
-        last = fp.steps[-1] if fp.steps and run.collapse is None else None
-        if last is None or last.kind != "perm" or not plan.diagonal_only:
-            return plan.expval(self._evolve(run, dtype))
-        # bounded apart: each permuted plan caches its own diagonals
-        plans = fp.cache.get(("simulator", "measure_after"), lambda: Memo(limit=16))
-        after = plans.get(
-            ("simulator", last.perm, tuple(plan.observables)),
-            lambda: plan.after_permutation(fp.perm_dest[last.perm]),
-        )
-        return after.expval(self._evolve(run, dtype, skip_last=True))
 
 
 def marginal(p: Tensor, n: int, wires: Sequence[int]) -> Tensor:
@@ -658,65 +556,8 @@ def _plan(obs: tuple[PauliSum, ...], n: int) -> ObservablePlan:
     return plan
 
 
-class _AdjointExpval(torch.autograd.Function):
-    """Adjoint differentiation with O(1) stored states (Jones & Gacon 2020), in VJP form.
-
-    The backward sweep un-computes the state step by step; for each trainable step it
-    reduces ``G = sum conj(lambda) phi^T`` to the shape of the step's matrix data, and one
-    autograd call through the (tiny) matrix construction turns all ``G`` into angle
-    gradients: one reduction per fused step, however many angles it holds.
-    """
-
-    @staticmethod
-    def forward(
-        ctx: Any, angles: Tensor, sim: Simulator, run: _Run, plan: ObservablePlan, dtype: torch.dtype
-    ) -> Tensor:
-        with torch.no_grad():
-            psi = sim._evolve(run, dtype)
-            e = plan.expval(psi)
-        ctx.save_for_backward(angles.detach(), psi)
-        ctx.sim, ctx.run, ctx.plan, ctx.dtype = sim, run, plan, dtype
-        return e
-
-    @staticmethod
-    def backward(ctx: Any, grad_e: Tensor) -> tuple[Tensor | None, ...]:
-        refuse_second_order(
-            "diff='adjoint'",
-            "its gradient is not itself differentiable",
-            "Simulator(diff='backprop') or Simulator(diff='parameter-shift')",
-        )
-        angles, psi = ctx.saved_tensors
-        run, plan, dtype = ctx.run, ctx.plan, ctx.dtype
-        fp = run.fused
-        with torch.enable_grad():
-            a = angles.detach().requires_grad_(True)
-            data = fused_data(fp, a, dtype, run.shared, run.const_rows)
-        terms: list[tuple[Tensor, Tensor]] = []  # (gate data, its VJP) per trainable step
-        with torch.no_grad():
-            lam = plan.apply(psi, grad_e.to(psi.real.dtype if psi.is_complex() else psi.dtype))
-            phi = psi
-            for j in range(len(fp.steps) - 1, -1, -1):
-                dj = data[j]
-                d = dj.detach() if dj is not None else None
-                phi = apply_fstep(fp, j, phi, d, dagger=True)
-                if _trainable(fp, j):
-                    assert dj is not None  # a trainable step has gate data
-                    terms.append((dj, match_batch(fstep_vjp(fp, j, lam, phi), dj)))
-                lam = apply_fstep(fp, j, lam, d, dagger=True)
-        with torch.enable_grad():
-            surrogate = sum(2 * ((g * dj).real if g.is_complex() else g * dj).sum() for dj, g in terms)
-            if not terms or not isinstance(surrogate, Tensor) or not surrogate.requires_grad:
-                return torch.zeros_like(angles), None, None, None, None
-            (grad,) = torch.autograd.grad(surrogate, a)
-        return grad, None, None, None, None
-
-
-def _trainable(fp: FusedProgram, j: int) -> bool:
-    st = fp.steps[j]
-    if st.kind in ("block", "product"):
-        return st.trainable
-    return st.kind == "prim" and fp.prog.steps[st.prim].slot >= 0
-
+#: The evaluation method of each ``Route.measure`` (one signature: :class:`qml.sim.evaluation.Evaluator`).
+EVALUATORS: dict[str, Evaluator] = {m.EVALUATOR.measure: m.EVALUATOR for m in (dense, dense_tail, split)}
 
 _DEFAULT = Simulator()
 

@@ -53,7 +53,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, replace
 from functools import cached_property
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 import numpy as np
 import torch
@@ -64,6 +64,8 @@ from qml.ir import Circuit, Op
 from qml.paulis import PauliString, PauliSum
 from qml.sim import kernels as K
 from qml.sim.blockdata import fused_data
+from qml.sim.evaluation import Evaluator, Guard, Need
+from qml.sim.evaluation import Run as Call
 from qml.sim.fusion import (
     PERM_GATES,
     FusedProgram,
@@ -80,6 +82,8 @@ from qml.sim.tuning import tuning
 __all__ = ["LINEAR_PERMS", "Split", "pays", "plan", "z_terms"]
 
 Tensor = torch.Tensor
+#: The ``Route.measure`` of this method.
+MEASURE = "two-register split"
 log = logging.getLogger(__name__)
 
 #: Permutation gates that map every Z string to one Z string (a diagonal Gram measurement
@@ -644,3 +648,30 @@ def expval(
     out = _measure(sp, observables, front, back)
     batch = max(weights.shape[0], inputs.shape[0])
     return out.expand(batch, -1) if out.shape[0] != batch else out
+
+
+def need(run: Call, diff: str, detail: Any) -> Need:
+    """The two registers of ``detail.width`` qubits with the states backprop keeps: one per op, plus 3."""
+    return Need(detail.width, len(run.prog.circuit.ops) + 3, "two-register")
+
+
+def evaluate(
+    run: Call, plan: ObservablePlan, dtype: torch.dtype, diff: str, detail: Any, guard: Guard
+) -> Tensor:
+    """Expectation values ``(B, n_obs)`` of the split ``detail`` (:func:`plan`); backprop or no gradient."""
+    assert run.weights is not None
+    assert run.inputs is not None
+    return expval(
+        detail,
+        list(plan.observables),
+        run.weights,
+        run.inputs,
+        dtype,
+        run.shared,
+        run.const_rows,
+        run.max_block,
+    )
+
+
+#: This method's one signature (:class:`qml.sim.evaluation.Evaluator`).
+EVALUATOR = Evaluator(MEASURE, need, evaluate)

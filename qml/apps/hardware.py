@@ -1,8 +1,8 @@
 """The hardware sub-commands of the ``qml`` command: ``submit``, ``jobs``, ``budget``.
 
-The ``qml`` entry point (:mod:`qml.cli`) attaches them with::
+The ``qml`` entry point (:mod:`qml.apps.cli`) attaches them with::
 
-    from qml.hardware_cli import add_hardware_commands
+    from qml.apps.hardware import add_hardware_commands
     add_hardware_commands(subparsers)          # subparsers = parser.add_subparsers(...)
     ...
     args = parser.parse_args(argv)
@@ -14,7 +14,10 @@ Commands:
   experiment file on IBM Quantum through the job ledger; ``--dry-run`` only transpiles
   and prints the ISA depth, two-qubit gate count, shots and an estimated cost (with the
   fake backend of the same name when there is no account or ``--offline``).
-* ``qml jobs list|show|wait|cancel|results`` inspects and manages ledger jobs.
+* ``qml jobs list|show|wait|cancel|results`` inspects and manages ledger jobs; ``results
+  --out FILE`` exports a job's raw result arrays (``.npz``, or ``.json`` of nested lists): a
+  data export read with ``numpy.load`` or :mod:`json`, not a result record of
+  :func:`qml.optimize.load_result`. ``qml submit`` writes no file (``--json`` prints its report).
 * ``qml budget [--set-shots N] [--set-seconds S]`` shows or sets a budget.
 
 All take ``--ledger PATH`` (default ``$QML_LEDGER`` or ``~/.qml/ledger.sqlite``) and
@@ -59,8 +62,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TextIO
 
-from qml.errors import ConfigError
-from qml.tables import read_table
+from qml.errors import ConfigError, QMLError
+from qml.tables import check_layout, method_of, read_table
 
 log = logging.getLogger(__name__)
 
@@ -103,19 +106,6 @@ class Experiment:
     gradient: bool
     run_id: str | None
     options: dict[str, Any]
-
-
-_EXPERIMENT_KEYS = (
-    "name",
-    "circuit",
-    "observables",
-    "weights",
-    "inputs",
-    "shots",
-    "gradient",
-    "run_id",
-    "options",
-)
 
 
 def _from_vqe_file(p: Path, weights_file: str | Path | None) -> Experiment:
@@ -191,11 +181,9 @@ def load_experiment(path: str | Path, weights_file: str | Path | None = None) ->
     data = read_table(p, (".toml", ".json"))
     if data.get("kind") == "design":
         return _from_design_result(p)
-    if "problem" in data:
+    if method_of(data) != "submit":  # the VQE reader says where other methods belong
         return _from_vqe_file(p, weights_file)
-    unknown = sorted(set(data) - set(_EXPERIMENT_KEYS))
-    if unknown:
-        raise ConfigError(f"unknown keys {unknown} in {p}; valid keys: {list(_EXPERIMENT_KEYS)}")
+    check_layout(data, p, "submit")
     for key in ("circuit", "observables"):
         if key not in data:
             raise ConfigError(f"experiment file {p} needs a {key!r} entry")
@@ -283,7 +271,12 @@ def add_jobs_parser(subparsers: Any) -> argparse.ArgumentParser:
         if name == "wait":
             sp.add_argument("--timeout", type=float, default=None, help="give up after this many seconds")
         if name == "results":
-            sp.add_argument("--out", default=None, help="write to a .npz or .json file instead of printing")
+            sp.add_argument(
+                "--out",
+                default=None,
+                help="write the raw result arrays to a .npz or .json file instead of printing (a data "
+                "export read with numpy.load or json, not a result record for qml.optimize.load_result)",
+            )
         _common(sp)
     p.set_defaults(func=cmd_jobs)
     return p
@@ -314,20 +307,21 @@ def add_hardware_commands(subparsers: Any) -> None:
 
 # -- helpers --------------------------------------------------------------------------------
 def _cli_errors(fn: Callable[..., int]) -> Callable[..., int]:
-    """Turn domain errors into one line on stderr and an exit code (1: job failed, 2: usage)."""
+    """The ``qml`` error policy (:func:`qml.apps.cli.main`) with tokens redacted: a failed or timed-out job
+    is exit 1, any other :class:`~qml.errors.QMLError` one line and exit 2; anything else is a bug
+    and propagates to the command's traceback."""
 
     @functools.wraps(fn)
     def wrapper(args: argparse.Namespace, out: TextIO | None = None) -> int:
-        from qml.backends.ibm import IBMAccountError
         from qml.backends.jobs import JobFailedError, JobTimeoutError
-        from qml.backends.ledger import LedgerError, redact
+        from qml.backends.ledger import redact
 
         try:
             return fn(args, out)
         except (JobFailedError, JobTimeoutError) as err:
             sys.stderr.write(f"qml {args.command}: {redact(str(err))}\n")
             return 1
-        except (ValueError, LedgerError, IBMAccountError) as err:
+        except QMLError as err:
             sys.stderr.write(f"qml: error: {redact(str(err))}\n")  # the service may echo a token
             return 2
 
@@ -491,7 +485,12 @@ def _manager_for(ledger: Any, rec: Any) -> Any:
 
 @_cli_errors
 def cmd_jobs(args: argparse.Namespace, out: TextIO | None = None) -> int:
-    """``qml jobs list|show|wait|cancel|results``. Returns the exit code."""
+    """``qml jobs list|show|wait|cancel|results``. Returns the exit code.
+
+    ``results --out FILE`` writes the job's raw arrays (``evs``, ``stds``, ...) as ``.npz`` or as
+    JSON of nested lists: a data export, not a result record (:func:`qml.optimize.load_result`
+    refuses it and says so).
+    """
     import numpy as np
 
     from qml.backends.jobs import PollPolicy
@@ -626,7 +625,7 @@ def cmd_budget(args: argparse.Namespace, out: TextIO | None = None) -> int:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Stand-alone entry point (``python -m qml.hardware_cli ...``) with the same commands."""
+    """Stand-alone entry point (``python -m qml.apps.hardware ...``) with the same commands."""
     parser = argparse.ArgumentParser(prog="qml", description="IBM Quantum job commands of qml-circuits")
     add_hardware_commands(parser.add_subparsers(dest="command", required=True))
     args = parser.parse_args(argv)

@@ -23,7 +23,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from qml.cli import (
+from qml.apps.cli import (
     EXIT_INTERRUPTED,
     ProgressBar,
     _layers,
@@ -71,7 +71,9 @@ def add_tune_command(subparsers: Any) -> argparse.ArgumentParser:
     t.add_argument("--ansatz", default=None, help="ansatz when not searched")
     t.add_argument("--steps", type=int, default=200, help="optimiser iterations when not searched")
     t.add_argument("--optimizer", default="lbfgs", help="optimiser when not searched")
-    t.add_argument("--out", default=None, help="write the result (best trial and all trials) as JSON")
+    t.add_argument(
+        "--out", default=None, help="write the result (best trial and all trials) as JSON: a 'tune' record"
+    )
     t.set_defaults(func=tune_command)
     return t
 

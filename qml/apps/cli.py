@@ -8,14 +8,22 @@ Commands::
     qml problems                      # the problem registry with parameters
     qml info                          # versions, CUDA, threads
     qml demo                          # 6-qubit TFIM VQE against the exact energy (a few seconds)
-    qml submit | jobs | budget        # IBM hardware commands, from qml.hardware_cli when present
-    qml bench w1|w2|w3|all [--quick]  # simulator benchmarks vs PennyLane and Aer (qml.bench_cli)
+    qml submit | jobs | budget        # IBM hardware commands, from qml.apps.hardware when present
+    qml bench w1|w2|w3|all [--quick]  # simulator benchmarks vs PennyLane and Aer (qml.apps.bench)
 
 Errors (unknown problems, options, bad files) print one line ``qml: error: ...`` naming
 the valid choices and exit with status 2; ``qml run`` exits 1 when a declared check fails.
 Long runs report progress on stderr (:class:`ProgressBar`): ``qml vqe`` the restart r/K, its
 evaluations, the energy, the best energy's error against the exact one and an upper-bound ETA;
 ``qml run`` the same, or sweep points with the last and worst error; results go to stdout.
+
+Result files: every ``--out`` of a command that computes something is a result record that
+:func:`qml.optimize.load_result` reads back in a fresh process: ``qml vqe`` writes ``vqe``
+(``excited`` with ``--states``), ``qml run`` an ``experiment`` (the method's record with the
+checks; predict files too), ``qml predict`` ``predict`` (presets) or ``prediction``
+(``--vary``), ``qml design`` ``design``, ``qml tune`` ``tune``, ``qml sweep --out DIR`` one
+``vqe`` per task (``task-failure`` for a failed one). ``qml jobs results --out`` (raw result
+arrays) and ``qml bench`` (benchmark tables) write data files, not records.
 
 Example:
     >>> _build_parser().parse_args(["vqe", "--problem", "tfim", "--n", "6", "--h", "0.5"]).p_h
@@ -36,6 +44,7 @@ from collections.abc import Iterator, Sequence
 from typing import Any, Literal, NoReturn
 
 from qml.errors import ConfigError, QMLError
+from qml.tables import parse_value
 
 __all__ = ["CLIError", "main"]
 
@@ -197,7 +206,7 @@ def parse_assignments(items: Sequence[str], flag: str, example: str) -> dict[str
         key, sep, value = str(item).partition("=")
         if not sep or not key.strip():
             raise ConfigError(f"{flag} {item!r}: expected KEY=VALUE, e.g. {example}")
-        out[key.strip()] = _parse_value(value.strip())
+        out[key.strip()] = parse_value(value.strip())
     return out
 
 
@@ -220,18 +229,6 @@ def executor_from_args(args: argparse.Namespace) -> Any:
     return make_executor("local" if workers > 1 else "serial", workers=max(1, workers))
 
 
-def _parse_value(text: str) -> Any:
-    low = text.lower()
-    if low in ("true", "false"):
-        return low == "true"
-    for cast in (int, float):
-        try:
-            return cast(text)
-        except ValueError:
-            pass
-    return text
-
-
 def _build_parser() -> _Parser:
     from qml.optimize.optimizers import OPTIMIZERS
 
@@ -245,7 +242,7 @@ def _build_parser() -> _Parser:
         v.add_argument(
             f"--{flag.replace('_', '-')}",
             dest=f"p_{flag}",
-            type=_parse_value,
+            type=parse_value,
             default=None,
             metavar=_PARAM_HELP.get(flag, ("X", ""))[0],
             help=argparse.SUPPRESS
@@ -323,13 +320,23 @@ def _build_parser() -> _Parser:
     v.add_argument("--resume", action="store_true", help="continue from --checkpoint when it exists")
     v.add_argument("--workers", type=int, default=1, help="run the --restarts on N local worker processes")
     v.add_argument("--scheduler", default=None, help="run the --restarts on a Dask scheduler tcp://host:8786")
-    v.add_argument("--out", default=None, help="write the result as JSON")
+    v.add_argument(
+        "--out",
+        default=None,
+        help="write the result as JSON: a 'vqe' record ('excited' with --states) that "
+        "qml.optimize.load_result reads",
+    )
     v.add_argument("--plot", default=None, help="write a convergence plot (PNG)")
 
     r = sub.add_parser("run", help="run an experiment file (circuits/*.toml)")
     r.add_argument("file", help="the experiment file")
     r.add_argument("--quick", action="store_true", help="apply the file's [quick] overrides")
-    r.add_argument("--out", default=None, help="write the result as JSON")
+    r.add_argument(
+        "--out",
+        default=None,
+        help="write the result and its checks as JSON: an 'experiment' record that "
+        "qml.optimize.load_result reads",
+    )
     r.add_argument("--plot", default=None, help="write a plot (PNG)")
 
     sub.add_parser("problems", help="list the registered problems and their parameters")
@@ -337,11 +344,11 @@ def _build_parser() -> _Parser:
     d = sub.add_parser("demo", help="6-qubit TFIM VQE against exact diagonalisation")
     d.add_argument("--seed", type=int, default=0, help="random seed")
     _add_hardware(sub)
-    from qml.bench_cli import add_bench_command
-    from qml.design_cli import add_design_command
-    from qml.predict import add_predict_command
-    from qml.sweep_cli import add_sweep_commands
-    from qml.tune_cli import add_tune_command
+    from qml.apps.bench import add_bench_command
+    from qml.apps.design import add_design_command
+    from qml.apps.predict import add_predict_command
+    from qml.apps.sweep import add_sweep_commands
+    from qml.apps.tune import add_tune_command
 
     add_predict_command(sub)
     add_sweep_commands(sub)
@@ -352,9 +359,9 @@ def _build_parser() -> _Parser:
 
 
 def _add_hardware(sub: Any) -> None:
-    """Attach ``submit``, ``jobs`` and ``budget`` from :mod:`qml.hardware_cli` when it is available."""
+    """Attach ``submit``, ``jobs`` and ``budget`` from :mod:`qml.apps.hardware` when it is available."""
     try:
-        from qml.hardware_cli import add_hardware_commands
+        from qml.apps.hardware import add_hardware_commands
     except ImportError:  # pragma: no cover - optional module
         return
     try:
@@ -894,7 +901,7 @@ def _problem_params(args: argparse.Namespace) -> dict[str, Any]:
         if "=" not in item:
             raise CLIError(f"--param expects KEY=VALUE, got {item!r}")
         k, val = item.split("=", 1)
-        params[k.strip()] = _parse_value(val.strip())
+        params[k.strip()] = parse_value(val.strip())
     return params
 
 
@@ -1042,26 +1049,56 @@ def _excited(args: argparse.Namespace, problem: Any, sim: Any) -> int:
 
 
 def _file_method(path: str) -> str | None:
-    from qml.tables import read_table
+    from qml.tables import method_of, read_table
 
     try:
-        method = read_table(path).get("method")
+        return method_of(read_table(path))
     except QMLError:
         return None  # load_experiment reports the problem properly
-    return method if isinstance(method, str) else None
 
 
 def _cmd_run(args: argparse.Namespace) -> int:
-    from qml.experiment import METHOD_RUNNERS, load_experiment, plot_result, run_experiment
-    from qml.optimize.optimizers import max_evaluations
-    from qml.optimize.results import AdaptResult, SweepResult
+    from pathlib import Path
+
+    from rich.markup import escape
+
+    from qml.experiment import plot_result
+    from qml.tables import LAYOUTS
 
     method = _file_method(args.file)
-    if method is not None and METHOD_RUNNERS.get(method) == "qml.predict":  # prediction files
-        from qml.predict import main as predict_main
+    layout = LAYOUTS.get(method) if method is not None else None
+    if layout is not None and layout.runner == "qml.predict":  # prediction files
+        import torch
 
-        extra = [f"--{k}={v}" for k in ("out", "plot") if (v := getattr(args, k, None))]
-        return predict_main(["--config", str(args.file), *(["--quick"] if args.quick else []), *extra])
+        from qml.apps.predict import print_outcome
+        from qml.predict import run_predict_experiment
+
+        torch.set_num_threads(1)  # qml predict's default: fastest for these small states
+        with ProgressBar(f"predict {Path(args.file).stem}") as bar:
+            out = run_predict_experiment(args.file, quick=args.quick, progress=bar.stage)
+        print_outcome(out.result)
+    else:
+        out = _run_experiment_file(args)
+    con = _console()
+    for c in out.checks:
+        con.print(("[green]PASS[/green] " if c.passed else "[red]FAIL[/red] ") + escape(c.describe()))
+    status = "passed" if out.passed else "FAILED"
+    con.print(escape(f"{out.name}: {status}" + (" (quick mode)" if out.quick else "")))
+    if args.out:
+        out.save(args.out)
+        con.print(f"saved {args.out}")
+    if args.plot:
+        plot_result(out, args.plot)
+        con.print(f"wrote {args.plot}")
+    return 0 if out.passed else 1
+
+
+def _run_experiment_file(args: argparse.Namespace) -> Any:
+    """``qml run`` of a VQE, sweep or ADAPT file: run it with progress, print its table."""
+    from qml.experiment import load_experiment, run_experiment
+    from qml.optimize.optimizers import max_evaluations
+    from qml.optimize.results import AdaptResult, SweepResult, VQEResult
+
     exp = load_experiment(args.file, quick=args.quick)
     with ProgressBar(exp.name) as bar:
         if exp.method == "sweep":
@@ -1113,21 +1150,9 @@ def _cmd_run(args: argparse.Namespace) -> int:
             ("time (s)", round(res.timings.get("total", 0.0), 3)),
         ]
         con.print(_result_table(f"{exp.name}: ADAPT-VQE", rows))
-    elif res is not None:
+    elif isinstance(res, VQEResult):
         con.print(_result_table(f"{exp.name}: VQE", _vqe_rows(res)))
-    from rich.markup import escape
-
-    for c in out.checks:
-        con.print(("[green]PASS[/green] " if c.passed else "[red]FAIL[/red] ") + escape(c.describe()))
-    status = "passed" if out.passed else "FAILED"
-    con.print(escape(f"{exp.name}: {status}" + (" (quick mode)" if exp.quick else "")))
-    if args.out:
-        out.save(args.out)
-        con.print(f"saved {args.out}")
-    if args.plot:
-        plot_result(out, args.plot)
-        con.print(f"wrote {args.plot}")
-    return 0 if out.passed else 1
+    return out
 
 
 def _cmd_problems(args: argparse.Namespace) -> int:
@@ -1322,7 +1347,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _COMMANDS[args.command](args)
         if not callable(getattr(args, "func", None)):
             raise CLIError(f"'qml {args.command}' needs a sub-command (see 'qml {args.command} --help')")
-        return int(args.func(args))  # commands attached by other modules (qml.hardware_cli)
+        return int(args.func(args))  # commands attached by other modules (qml.apps.hardware)
     except (QMLError, MemoryError) as err:  # bad input (qml.errors), or a machine too small: one line
         if args.verbose:
             log.exception("qml %s failed", args.command)

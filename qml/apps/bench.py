@@ -5,6 +5,9 @@ the repository root: the thread settings (``--threads``) must be in the environm
 torch, OpenMP and BLAS load, which only a new process guarantees. Everything after the
 workload name goes to the script unchanged (``qml bench w1 --help`` lists its options).
 
+The scripts write benchmark tables (``<out>/<workload>.csv``, a JSON of ``{"meta", "rows"}``,
+Markdown, PNG): data files, not the result records :func:`qml.optimize.load_result` reads.
+
 The scripts live in the source checkout, not in the installed package: ``qml bench`` needs
 an editable install (``pip install -e .``) or to be run from the repository.
 
@@ -92,6 +95,8 @@ def add_bench_command(subparsers: Any) -> argparse.ArgumentParser:
         description=(
             "Run a benchmark workload in a fresh process (same thread count for every "
             "contender, median of repeats, peak memory; CSV/JSON/Markdown/PNG in --out).\n"
+            "--out holds benchmark tables (data: read with csv or json), not result records "
+            "of qml.optimize.load_result.\n"
             f"{lines}\n  all: the three in turn\n"
             "Options after the workload go to the script, e.g. 'qml bench w1 --quick', "
             "'qml bench w2 --dtype complex64 --threads 1', 'qml bench w1 --help'."

@@ -36,7 +36,7 @@ log = logging.getLogger(__name__)
 
 def add_design_command(subparsers: Any) -> argparse.ArgumentParser:
     """Attach ``qml design`` to an ``add_subparsers()`` object; returns its parser."""
-    from qml.cli import add_problem_arguments
+    from qml.apps.cli import add_problem_arguments
     from qml.design.search import METHODS
 
     d = subparsers.add_parser(
@@ -77,7 +77,9 @@ def add_design_command(subparsers: Any) -> argparse.ArgumentParser:
     d.add_argument("--seed", type=int, default=0, help="seed of every stochastic step")
     d.add_argument("--workers", type=int, default=1, help="evolve: evaluate candidates on N local workers")
     d.add_argument("--scheduler", default=None, help="evolve: candidates on a Dask scheduler tcp://host:8786")
-    d.add_argument("--out", default=None, help="write the result (JSON, submittable with qml submit)")
+    d.add_argument(
+        "--out", default=None, help="write the result (JSON: a 'design' record, submittable with qml submit)"
+    )
     d.add_argument("--plot", default=None, help="write the Pareto fronts (PNG)")
     d.add_argument("--json", action="store_true", help="print the result as JSON")
     d.set_defaults(func=design_command)
@@ -86,7 +88,13 @@ def add_design_command(subparsers: Any) -> argparse.ArgumentParser:
 
 def design_command(args: argparse.Namespace, out: Any = None) -> int:
     """Run ``qml design`` from parsed arguments; returns the exit status."""
-    from qml.cli import EXIT_INTERRUPTED, CLIError, executor_from_args, fixed_parameters, parse_assignments
+    from qml.apps.cli import (
+        EXIT_INTERRUPTED,
+        CLIError,
+        executor_from_args,
+        fixed_parameters,
+        parse_assignments,
+    )
     from qml.design import design, plot_fronts
     from qml.problems import get_problem
 

@@ -3,10 +3,11 @@
 ``qml sweep --problem tfim --n 6 --grid h=0.2:1.8:8 [--grid J2=0:0.5:6] [--seeds 4]
 [--layers 2,4,auto] [--workers 2 | --scheduler tcp://host:8786 | --cluster slurm --jobs 20
 --cores 4 --memory 16GB] --out DIR`` runs every combination not yet in ``DIR`` (one JSON per
-task, written as it completes) with a progress bar (done / running / failed, the last and the
-worst relative error against exact, ETA); the same command again computes nothing new and says
-so. Ctrl-C stops it: finished results stay, the exit status is 130, and rerunning continues.
-``--retry-failed`` reruns failures.
+task, written as it completes: a ``vqe`` result record, or a ``task-failure`` record for a
+failed task, both read by :func:`qml.optimize.load_result`) with a progress bar (done /
+running / failed, the last and the worst relative error against exact, ETA); the same
+command again computes nothing new and says so. Ctrl-C stops it: finished results stay, the
+exit status is 130, and rerunning continues. ``--retry-failed`` reruns failures.
 
 ``qml results DIR [--json | --csv] [--plot phase.png]`` lists done and failed tasks; ``--json``
 prints a list of records (the spec's parameters, ``energy``, ``exact``, ``rel_error``,
@@ -31,7 +32,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from qml.cli import (
+from qml.apps.cli import (
     EXIT_INTERRUPTED,
     ProgressBar,
     add_problem_arguments,
@@ -77,7 +78,12 @@ def add_sweep_commands(subparsers: Any) -> dict[str, argparse.ArgumentParser]:
     s.add_argument("--walltime", default=None, help="walltime per batch job (with --cluster)")
     s.add_argument("--queue", default=None, help="queue / partition (with --cluster)")
     s.add_argument("--retry-failed", action="store_true", help="rerun tasks recorded as failed")
-    s.add_argument("--out", required=True, help="results directory")
+    s.add_argument(
+        "--out",
+        required=True,
+        help="results directory: a 'vqe' record per task (<key>.json), a 'task-failure' record per "
+        "failed task (<key>.failed.json), each read by qml.optimize.load_result",
+    )
     s.set_defaults(func=sweep_command)
     r = subparsers.add_parser("results", help="list the results of a sweep directory")
     r.add_argument("dir", help="a results directory written by qml sweep")
