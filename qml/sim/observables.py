@@ -227,7 +227,26 @@ class ObservablePlan:
         )
 
     def expval(self, state: Tensor) -> Tensor:
-        """``<psi|H_o|psi>`` for every observable: ``(B, 2**n) -> (B, n_obs)`` real."""
+        """``<psi|H_o|psi>`` for every observable: ``(B, 2**n) -> (B, n_obs)`` real.
+
+        With flipped wires and a state that needs a gradient, the backward is one
+        :meth:`apply` (``2 H_eff psi``) instead of autograd through every group's selects,
+        flips and products (from ``plan_vjp_min`` entries on, :mod:`qml.sim.tuning`); second
+        derivatives and ``torch.func`` transforms differentiate the plain evaluation.
+        """
+        if (
+            state.requires_grad
+            and torch.is_grad_enabled()
+            and not self.diagonal_only
+            and state.numel() >= tuning(state.device).plan_vjp_min
+            and not torch._C._are_functorch_transforms_active()
+        ):
+            result: Tensor = _PlanExpval.apply(state, self)  # type: ignore[no-untyped-call]
+            return result
+        return self._evaluate(state)
+
+    def _evaluate(self, state: Tensor) -> Tensor:
+        """:meth:`expval` by plain torch operations (autograd differentiates them)."""
         real_state = not state.is_complex()
         ds = self.diagonals(real_state, state.dtype, state.device)
         rdt = state.real.dtype if state.is_complex() else state.dtype
@@ -289,3 +308,29 @@ class ObservablePlan:
                 phi = K.apply_flip(state, self.n, grp.flip)  # a fresh copy: scaled in place
                 out.add_(phi.mul_(scale))
         return out
+
+
+class _PlanExpval(torch.autograd.Function):
+    """:meth:`ObservablePlan.expval` with the backward ``2 H_eff psi`` (one :meth:`~ObservablePlan.apply`).
+
+    ``d/dpsi sum_o g_o <psi|H_o|psi> = 2 H_eff psi`` (torch's convention for complex inputs;
+    the real part for real states). Under ``create_graph`` the backward differentiates the
+    plain evaluation instead, so that second derivatives see the state's history.
+    """
+
+    @staticmethod
+    def forward(ctx: Any, state: Tensor, plan: ObservablePlan) -> Tensor:
+        ctx.save_for_backward(state)
+        ctx.plan = plan
+        with torch.no_grad():
+            return plan._evaluate(state)
+
+    @staticmethod
+    def backward(ctx: Any, g: Tensor) -> tuple[Tensor | None, None]:
+        (state,) = ctx.saved_tensors
+        plan: ObservablePlan = ctx.plan
+        if torch.is_grad_enabled():  # create_graph=True: a differentiable gradient
+            with torch.enable_grad():
+                (grad,) = torch.autograd.grad(plan._evaluate(state), state, g, create_graph=True)
+            return grad, None
+        return plan.apply(state, g).mul_(2), None
