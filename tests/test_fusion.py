@@ -8,7 +8,7 @@ from conftest import hea, seeded_circuit
 from qml import Circuit, Simulator, W, X, pauli
 from qml.reference import dense_state
 from qml.sim.blockdata import fused_data
-from qml.sim.fusion import fstep_data, fuse, unfused
+from qml.sim.fusion import fstep_data, fuse, fused_program, unfused
 from qml.sim.program import compile_circuit
 from qml.sim.tuning import tuning
 
@@ -208,7 +208,7 @@ def test_permuted_observable_plans_are_cached_within_a_bound():
     sim, w, x = Simulator(), np.zeros(c.n_weights), np.zeros((3, 6))
     for k in range(40):
         sim.expval(c, f"{1 + k}*Z0 Z{1 + k % 5}", w, x)
-    fp = compile_circuit(c).cache.peek(("fusion", "fused", 4, -1))
+    fp = fused_program(compile_circuit(c), 4)  # the cached program the simulator ran
     plans = fp.cache.peek(("simulator", "measure_after"))
     assert 0 < len(plans) <= 16
 
@@ -242,3 +242,27 @@ def test_product_state_backward_matches_autograd(dtype):
         torch.testing.assert_close(a, b, atol=1e-12, rtol=1e-12)
     func = torch.func.grad(lambda v: loss(blockdata._kron_vectors, v).sum())(v0)
     torch.testing.assert_close(func, results[1][1], atol=1e-12, rtol=1e-12)
+
+
+def test_blocks_of_gates_that_read_inputs_stop_at_max_block_inputs():
+    """Their matrices are built per batch row: narrow blocks (tuning.max_block_inputs) there, wide
+    blocks for the shared weights; the values do not depend on the widths."""
+    from qml.sim.tuning import tuning
+
+    c = Circuit(6)
+    for layer in range(2):
+        for q in range(6):
+            c = c.add("RX", q, X(q)).add("RY", q, W(6 * layer + q))
+        for q in range(5):
+            c = c.add("CNOT", (q, q + 1))
+    limit = tuning("cpu").max_block_inputs
+    prog = compile_circuit(c)
+    for st in fuse(prog).steps:
+        if st.kind == "block":
+            reads = any(prog.steps[i].op.reads_inputs for part in st.parts for i in part)
+            assert len(st.wires) <= (limit if reads else 4)
+    assert max(len(st.wires) for st in fuse(prog, max_block_inputs=4).steps if st.kind == "block") == 4
+    w = torch.linspace(-1, 1, c.n_weights, dtype=torch.float64)
+    x = torch.rand(5, 6, dtype=torch.float64, generator=torch.Generator().manual_seed(0))
+    ref = Simulator(fuse=False).state(c, w, x)
+    torch.testing.assert_close(Simulator().state(c, w, x), ref)

@@ -7,7 +7,10 @@ into fewer, larger steps:
 * **Blocks**: single-qubit gates are kept pending per wire (they commute with gates on
   other wires) and multiplied into one 2x2 per wire; when an entangler needs a pending
   wire, all pending wires are flushed as Kronecker blocks of up to ``max_block`` adjacent
-  wires, each applied as one small matmul (``2**g x 2**g``) over the state.
+  wires, each applied as one small matmul (``2**g x 2**g``) over the state. A block with
+  gates that read inputs has a matrix per batch row, ``4**g`` entries built (and
+  differentiated) per row against ``2**n`` amplitudes: such blocks stop at
+  ``max_block_inputs`` wires (:mod:`qml.sim.tuning`).
 * **Permutations**: runs of parameter-free permutation gates (``CNOT``, ``SWAP``,
   ``Toffoli``), such as a CNOT ladder, become one gather with a precomputed index.
 * **Product state**: the one-qubit gates before the first multi-qubit gate act on
@@ -123,12 +126,20 @@ def perm_destination(n: int, ops: list[Op], base: np.ndarray | None = None) -> n
     return x
 
 
-def fuse(prog: Program, max_block: int = 4, max_perm_wires: int = 24, barrier: int = -1) -> FusedProgram:
+def fuse(
+    prog: Program,
+    max_block: int = 4,
+    max_perm_wires: int = 24,
+    barrier: int = -1,
+    max_block_inputs: int | None = None,
+) -> FusedProgram:
     """Fuse a compiled program.
 
     Args:
         prog: The compiled circuit.
         max_block: Widest block of fused single-qubit gates.
+        max_block_inputs: Widest block with gates that read inputs (their matrices are built per
+            batch row); default: ``max_block_inputs`` of :mod:`qml.sim.tuning`.
         max_perm_wires: Permutation runs are fused only up to this many wires (the gather index
             takes 8 bytes per amplitude in each direction: 256 MiB at 24 wires; beyond, each CNOT
             is a pass of its own).
@@ -137,6 +148,7 @@ def fuse(prog: Program, max_block: int = 4, max_perm_wires: int = 24, barrier: i
             (:attr:`FusedProgram.barrier_step`); the later steps never form a product state.
     """
     n = prog.circuit.n_wires
+    row_block = tuning("cpu").max_block_inputs if max_block_inputs is None else max_block_inputs
     steps: list[FStep] = []
     perms: list[np.ndarray] = []
     pending: dict[int, list[int]] = {}
@@ -184,9 +196,17 @@ def fuse(prog: Program, max_block: int = 4, max_perm_wires: int = 24, barrier: i
             pending.clear()
             return
         wires = sorted(pending)
+        width = {  # per-row matrices (gates that read inputs) stop at row_block wires
+            w: row_block if any(prog.steps[i].op.reads_inputs for i in pending[w]) else max_block
+            for w in wires
+        }
         runs: list[list[int]] = []
         for w in wires:
-            if runs and w == runs[-1][-1] + 1 and len(runs[-1]) < max_block:
+            if (
+                runs
+                and w == runs[-1][-1] + 1
+                and len(runs[-1]) < min(width[w], *(width[v] for v in runs[-1]))
+            ):
                 runs[-1].append(w)
             else:
                 runs.append([w])
@@ -241,7 +261,7 @@ def fused_program(prog: Program, max_block: int, barrier: int = -1) -> FusedProg
         True
     """
     return prog.cache.get(
-        ("fusion", "fused", max_block, barrier),
+        ("fusion", "fused", max_block, barrier, tuning("cpu").max_block_inputs),
         lambda: fuse(prog, max_block, barrier=barrier) if max_block else unfused(prog),
     )
 

@@ -48,6 +48,8 @@ class Tuning:
         numpy_tail_max_wires: Widest register of the NumPy shared tail under ``"auto"``.
         numpy_mm_max: Largest ``m * n * k`` product the NumPy tail leaves to NumPy.
         squares_at_min: From this many entries on, ``|psi|^2 @ D`` takes its Python backward.
+        max_block_inputs: Widest fused block of gates that read inputs (a matrix per batch row;
+            :mod:`qml.sim.fusion`); read from the CPU row, since fusion is device-independent.
         plan_vjp_min: From this many state entries on, observables with flipped wires take the
             one-``apply`` backward (:mod:`qml.sim.observables`).
         permute_min: From this many entries on, a gather's backward is the inverse gather.
@@ -68,6 +70,7 @@ class Tuning:
     numpy_mm_max: int = 2**15
     squares_at_min: int = 2**16
     plan_vjp_min: int = 0
+    max_block_inputs: int = 2
     permute_min: int = 2**17
     kron_min: int = 2**16
     observable_cache_bytes: int = 512 * 2**20
@@ -88,6 +91,9 @@ MEASURED: dict[str, str] = {
     "squares_at_min": "84 vs 131 us at 256 x 32, 2.2 vs 1.5 ms at 1024 x 512 (fourth pass)",
     "plan_vjp_min": "always: 0.91-0.95x of autograd's step, TFIM HEA n = 4-16 B = 1 and n = 6-8 B = 64-256 "
     "(in-process A/B, 7 alternated rounds, 2 threads)",
+    "max_block_inputs": "re-uploading HEA L = 4, n = 4/6/8, B = 64/512 (in-process, 5 alternated "
+    "rounds, 2 threads): width 2 against 4: 1.7/6.5, 2.3/10.2, 5.1/26.9 ms against 3.3/17.3, "
+    "3.4/17.4, 6.2/30.6; width 3 between, width 1 slower",
     "permute_min": "complex128: equal at 2^16 entries, the inverse gather 5-7 % faster from 2^17",
     "kron_min": "complex128: 1.2x at 256 x 2^8, 1.5-1.9x at 1024 x 2^8, equal at 2^14",
     "observable_cache_bytes": "a memory bound, not a speed fit",
