@@ -518,10 +518,15 @@ def qml_tree_hash() -> str:
     return h.hexdigest()[:12]
 
 
+CORE_PACKAGES = ("qml-circuits", "torch", "numpy", "pennylane", "pennylane_lightning", "qiskit", "qiskit-aer")
+#: The peers of ``bench_peers.py`` (the ``bench`` extra, and torchquantum installed with ``--no-deps``).
+PEER_PACKAGES = ("qsimcirq", "cirq-core", "qulacs", "tensorcircuit-ng", "jax", "jaxlib", "torchquantum")
+
+
 def versions() -> dict[str, str]:
     """Versions of Python and of the packages that take part, plus :func:`qml_tree_hash`."""
     out = {"python": platform.python_version()}
-    for pkg in ("qml-circuits", "torch", "numpy", "pennylane", "pennylane_lightning", "qiskit", "qiskit-aer"):
+    for pkg in (*CORE_PACKAGES, *PEER_PACKAGES):
         try:
             out[pkg] = metadata.version(pkg)
         except metadata.PackageNotFoundError:
@@ -566,7 +571,13 @@ def base_parser(description: str) -> argparse.ArgumentParser:
         default=30.0,
         help="skip a configuration when warm-up time x repeats exceeds this",
     )
-    p.add_argument("--out", type=Path, default=Path("results"), help="output directory")
+    p.add_argument(
+        "--out",
+        type=Path,
+        default=Path("results"),
+        help="output directory of the benchmark tables (CSV, JSON {meta, rows}, Markdown, PNG: data "
+        "files, not qml result records)",
+    )
     p.add_argument("--quick", action="store_true", help="tiny grid (< 1 minute)")
     p.add_argument("--full", action="store_true", help="the full grid (long)")
     p.add_argument(
@@ -802,6 +813,9 @@ class Contender:
             raise :class:`Skip`).
         check: Maps the warm-up call's result to a deviation from the native reference.
         mem_estimate: Bytes the run is expected to need; skipped above 80% of available.
+        tolerance: When set, the contender is timed only if ``check`` returned a deviation
+            ``<= tolerance``; otherwise (or when ``check`` has no reference, ``None``) its row is
+            an ``error`` that records the deviation, and it is not timed.
     """
 
     name: str
@@ -809,6 +823,7 @@ class Contender:
     build: Callable[[], Callable[[], Any]]
     check: Callable[[Any], float | None] | None = None
     mem_estimate: float | None = None
+    tolerance: float | None = None
 
 
 @dataclass
@@ -895,10 +910,20 @@ def _warm_up(
             t0 = time.perf_counter()
             res = fn()
             row["first_s"] = time.perf_counter() - t0
-        if c.check is not None:
-            dev = c.check(res)
-            row["check"] = None if dev is None else float(f"{dev:.3g}")
+        dev = None if c.check is None else c.check(res)
+        row["check"] = None if dev is None else float(f"{dev:.3g}")
         del res
+        if c.tolerance is not None:  # verified before timing: a contender that disagrees is not timed
+            row["tolerance"] = c.tolerance
+            if dev is None:
+                return _finish_row(
+                    row, label, "error", "no reference value to verify against; not timed", log
+                )
+            if not dev <= c.tolerance:  # NaN fails too
+                reason = (
+                    f"disagrees with the reference: check {dev:.3g} > tolerance {c.tolerance:g}; not timed"
+                )
+                return _finish_row(row, label, "error", reason, log)
         too_slow = row["first_s"] * settings.repeats > settings.max_seconds
         if too_slow and settings.wait_quiet > 0 and (oc.cores or 0) > busy_limit(settings.threads):
             # a disturbed warm-up must not decide the skip: wait for quiet and time one more call

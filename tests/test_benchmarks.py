@@ -211,3 +211,52 @@ def test_mps_peers_smoke(tmp_path: Path) -> None:
     for r in ok:  # nothing truncates at chi = 4 on 8 sites after one layer: every contender agrees
         if r["check"] is not None:
             assert r["check"] < (1e-5 if "c64" in r["contender"] else 1e-7), r
+
+
+PEER_MODULES = {
+    "qsim": "qsimcirq",
+    "qulacs": "qulacs",
+    "tc": "tensorcircuit",
+    "tq": "torchquantum",
+    "pl": "pennylane",
+}
+
+
+@pytest.mark.parametrize("hide", [False, True], ids=["installed-peers", "no-peers"])
+def test_peers_smoke(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, hide: bool) -> None:
+    """bench_peers at toy sizes: natives verified and timed; every peer is verified and timed
+    where installed, and a ``not installed`` skip where not (CI lacks the ``bench`` extra;
+    ``no-peers`` hides them all through ``sys.modules[name] = None``)."""
+    import importlib.util
+
+    common = _load("benchmarks.common")
+    peers = _load("benchmarks.bench_peers")
+    monkeypatch.setattr(common, "MIN_TIMED_S", 0.005)  # toy sizes: no autorange, no spin-up
+    monkeypatch.setattr(common, "SPIN_UP_S", 0.0)
+    if hide:
+        for module in [*PEER_MODULES.values(), "pennylane_lightning"]:
+            monkeypatch.setitem(sys.modules, module, None)  # find_spec() -> None: "not installed"
+    argv = ["--n", "3", "--forward-layers", "2", "--train-n", "2", "--batch", "3", "--pairs", "3x1"]
+    rows = peers.main([*argv, "--no-plot", "--out", str(tmp_path), *TINY])
+    assert {r["workload"] for r in rows} == {"forward", "train", "energy"}
+    assert {r["circuit"] for r in rows if r["workload"] == "train"} == {"encode", "reupload"}
+    for wl in ("forward", "train", "energy"):
+        assert (tmp_path / f"peers_{wl}.csv").is_file()
+        assert (tmp_path / f"peers_{wl}.md").is_file()
+    for r in rows:
+        assert r["peer_version"], r
+        fam = peers.family(r["contender"])
+        if fam != "qml" and importlib.util.find_spec(PEER_MODULES[fam]) is None:
+            assert r["status"] == "skipped", r
+            assert r["reason"].startswith("not installed"), r
+            continue
+        assert r["status"] == "ok", (r["contender"], r["reason"])  # verified against native, then timed
+        assert r["check"] is not None, r
+        assert r["check"] <= r["tolerance"], r
+        assert r["median_s"] >= r["min_s"] > 0
+        if fam == "tc":
+            assert r["compile_s"] > 0
+    if hide:
+        assert all(r["status"] == "skipped" for r in rows if peers.family(r["contender"]) != "qml")
+    with pytest.raises(common.Skip, match="not installed"):
+        peers.need("no_such_peer_module_xyz")
