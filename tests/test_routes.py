@@ -162,10 +162,10 @@ def test_the_memory_guard_refuses_on_every_route(route, diff, dtype, monkeypatch
 
 @pytest.mark.parametrize(("route", "diff", "dtype"), [c for c in CASES if c[0] != "mps"])
 def test_each_route_is_one_method_module_that_states_its_own_memory_need(route, diff, dtype):
-    from qml.sim import dense, dense_tail, split
+    from qml.sim import dense, dense_tail, numpy_state, split
     from qml.sim.simulator import EVALUATORS
 
-    assert set(EVALUATORS) == {m.EVALUATOR.measure for m in (dense, dense_tail, split)}
+    assert set(EVALUATORS) == {m.EVALUATOR.measure for m in (dense, dense_tail, split, numpy_state)}
     sim = _sim(route, diff, dtype)
     w = torch.tensor(W0, requires_grad=True)
     r = sim.explain(C, OBS, w, torch.tensor(X0))

@@ -22,6 +22,7 @@ module              job
 ``collapse``        the shared tail after the last input-reading gate as one matrix
 ``dense_tail``      method: that tail in NumPy with its exact adjoint (small registers, CPU)
 ``split``           method: shallow circuits from two half-width registers
+``numpy_state``     method: one small circuit in NumPy with its adjoint gradient (CPU)
 ``shift``           the parameter-shift rule (shared with the hardware backends)
 ``arguments``       the one validator of weights and inputs
 ``memory``          the memory guard
@@ -33,7 +34,7 @@ Example:
     >>> from qml.ir import Circuit
     >>> from qml.sim import Simulator
     >>> Simulator().explain(Circuit(2).add("H", 0).add("CNOT", (0, 1)), "Z0 Z1").measure
-    'full state'
+    'one circuit (NumPy)'
 """
 
 from qml.sim.memory import SimulationMemoryError

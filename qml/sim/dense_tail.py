@@ -660,6 +660,14 @@ def _sweep(tail: _Tail, fw: _Forward, tx: np.ndarray) -> np.ndarray:
         if j == 0:
             break
         y = dagger_left(z, j - 1)
+    return _angle_grads(tail, fw, reds, zb)
+
+
+def _angle_grads(
+    tail: _Tail, fw: _Forward, reds: list[np.ndarray | None], zb: dict[int, np.ndarray]
+) -> np.ndarray:
+    """Angle gradients ``2 Re tr(Y_j dV_j)`` from the reductions of ``Y_j`` to each gate's wires
+    (``reds``, gates outside blocks) and of ``Z_j = Y_j V_j`` (``zb``, per block width)."""
     out = np.zeros(tail.n_slots + 1)
     for g, idx, rows, order in tail.singles:
         ders = fw.tables[g][1][rows]  # type: ignore[index]

@@ -28,7 +28,9 @@ __all__ = ["OWNERS", "Memo"]
 T = TypeVar("T")
 
 #: The modules that keep derived data on programs.
-OWNERS = frozenset({"program", "fusion", "collapse", "dense_tail", "split", "blockdata", "simulator"})
+OWNERS = frozenset(
+    {"program", "fusion", "collapse", "dense_tail", "numpy_state", "split", "blockdata", "simulator"}
+)
 _MISSING = object()
 
 

@@ -17,10 +17,14 @@ The methods (each applies only where its structure is there):
   (:data:`NUMPY_TAIL_MAX_WIRES` under ``"always"``); needs ``collapse``.
 * ``split``: shallow circuits (few gates across the middle of the register) evaluated from
   two half-width registers (:mod:`qml.sim.split`); forward and backprop only.
+* ``numpy_state``: one circuit (one weight row, at most one input row, no input gradient) of
+  at most ``numpy_state_max_wires`` (:mod:`qml.sim.tuning`) qubits under ``"auto"``
+  (:data:`NUMPY_TAIL_MAX_WIRES` under ``"always"``) run in NumPy with its adjoint gradient,
+  on the CPU (:mod:`qml.sim.numpy_state`).
 
 Example:
     >>> Methods.coerce({"split": "never"})
-    Methods(collapse='auto', numpy_tail='auto', split='never')
+    Methods(collapse='auto', numpy_tail='auto', split='never', numpy_state='auto')
     >>> Methods.coerce("auto") == Methods()
     True
 """
@@ -50,6 +54,7 @@ class Methods:
         collapse: The gates after the last input-reading gate as one shared matrix.
         numpy_tail: That shared matrix in NumPy with its exact adjoint (CPU, small registers).
         split: Two half-width registers for shallow circuits.
+        numpy_state: One small circuit in NumPy with its adjoint gradient.
 
     Example:
         >>> Methods(split="never").split
@@ -59,6 +64,7 @@ class Methods:
     collapse: Choice = "auto"
     numpy_tail: Choice = "auto"
     split: Choice = "auto"
+    numpy_state: Choice = "auto"
 
     def __post_init__(self) -> None:
         for f in fields(self):
@@ -114,8 +120,8 @@ class Route:
 
     Attributes:
         method: ``"statevector"`` or ``"mps"``.
-        measure: ``"full state"``, ``"shared tail (NumPy)"``, ``"two-register split"`` or
-            ``"matrix-product state"``.
+        measure: ``"full state"``, ``"shared tail (NumPy)"``, ``"two-register split"``,
+            ``"one circuit (NumPy)"`` or ``"matrix-product state"``.
         diff: ``"none"`` (no gradient asked), ``"backprop"``, ``"adjoint"`` or ``"parameter-shift"``.
         width: Qubits of the largest state simulated.
         batch: Rows simulated.

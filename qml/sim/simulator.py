@@ -55,7 +55,7 @@ from qml.errors import ConfigError, ConfigTypeError
 from qml.ir import Circuit
 from qml.paulis import ObservableLike, PauliSum, as_observables
 from qml.sim import collapse as tail
-from qml.sim import dense, dense_tail, split
+from qml.sim import dense, dense_tail, numpy_state, split
 from qml.sim.allocator import retain_on_request
 from qml.sim.arguments import parameter_rows
 from qml.sim.evaluation import Evaluator, Run, evolve, saved_states
@@ -412,7 +412,9 @@ class Simulator:
             >>> w = torch.zeros(c.n_weights, dtype=torch.float64, requires_grad=True)
             >>> r = Simulator().explain(c, "Z0 Z1", w)
             >>> r.method, r.measure, r.diff, r.width
-            ('statevector', 'full state', 'backprop', 4)
+            ('statevector', 'one circuit (NumPy)', 'adjoint', 4)
+            >>> Simulator(methods={"numpy_state": "never"}).explain(c, "Z0 Z1", w).measure
+            'full state'
             >>> Simulator().explain(c, "Z0 Z1", w.detach()).diff
             'none'
         """
@@ -445,8 +447,11 @@ class Simulator:
         n = run.prog.circuit.n_wires
         needs_grad = torch.is_grad_enabled() and run.angles.requires_grad
         mode = self.diff
-        small = self._dense_tail(run) if mode != "parameter-shift" or not needs_grad else None
-        splittable = small is None and (mode in ("auto", "backprop") or not needs_grad)
+        one = self._numpy_state(run) if mode in ("auto", "adjoint") or not needs_grad else None
+        small = (
+            self._dense_tail(run) if one is None and (mode != "parameter-shift" or not needs_grad) else None
+        )
+        splittable = one is None and small is None and (mode in ("auto", "backprop") or not needs_grad)
         sp = self._split(run, plan) if splittable else None
         m = self._methods
         forced = {"always": " (forced by methods)", "auto": ""}
@@ -458,7 +463,14 @@ class Simulator:
         if not self.fuse:
             shared = "; fuse=False: no fusion, no collapsed tail, no split"
         detail: Any = None
-        if sp is not None:
+        if one is not None:
+            method, diff = numpy_state.EVALUATOR, "adjoint" if needs_grad else "none"
+            detail = numpy_state.Plan(one, second_order=mode != "adjoint")
+            why = (
+                "one small circuit on the CPU: its state in NumPy with the adjoint gradient"
+                + (forced[m.numpy_state])
+            )
+        elif sp is not None:
             method, detail, diff = split.EVALUATOR, sp, "backprop" if needs_grad else "none"
             why = f"few gates cross the middle: two registers of {sp.width} qubits" + (
                 forced[m.split] or " (qml.sim.split's cost model)"
@@ -480,7 +492,7 @@ class Simulator:
                 fits = "backprop fits in memory" if diff == "backprop" else "backprop would not fit in memory"
                 why += f" chose {diff!r} ({fits})"
             why += shared
-        if not tuning(self.device).measured and "auto" in (m.collapse, m.numpy_tail, m.split):
+        if not tuning(self.device).measured and "auto" in (m.collapse, m.numpy_tail, m.split, m.numpy_state):
             why += f"; the cost models are CPU fits, not measured on {torch.device(self.device).type}"
         need = method.need(run, diff, detail)
         route = Route(
@@ -493,7 +505,7 @@ class Simulator:
             estimate_bytes(need.width, run.batch, dtype.itemsize, need.states),
             why,
             need.guard,
-            run.collapse is not None and sp is None,
+            run.collapse is not None and sp is None and one is None,
         )
         return route, detail
 
@@ -512,6 +524,23 @@ class Simulator:
         sp = split.plan(run.prog.circuit, max_block=self.max_block, diagonal=diagonal)
         pays = how == "always" or split.pays(sp, run.fused, run.batch, self.device)
         return sp if sp is not None and pays else None
+
+    def _numpy_state(self, run: Run) -> Any:
+        """The NumPy form of one small circuit when it applies (see :mod:`qml.sim.numpy_state`)."""
+        how = self._methods.numpy_state
+        n = run.prog.circuit.n_wires
+        limit = NUMPY_TAIL_MAX_WIRES if how == "always" else tuning("cpu").numpy_state_max_wires
+        if (
+            how == "never"
+            or not self.fuse
+            or run.batch != 1
+            or n > limit
+            or not dense_tail.usable(run.angles)
+        ):
+            return None
+        if run.inputs is not None and run.inputs.requires_grad and torch.is_grad_enabled():
+            return None  # input gradients: the torch path
+        return numpy_state.compiled(numpy_state.program_of(run.prog, self.max_block))
 
     def _dense_tail(self, run: Run) -> Any:
         """The NumPy form of the shared tail when it applies (see :mod:`qml.sim.dense_tail`)."""
@@ -557,7 +586,9 @@ def _plan(obs: tuple[PauliSum, ...], n: int) -> ObservablePlan:
 
 
 #: The evaluation method of each ``Route.measure`` (one signature: :class:`qml.sim.evaluation.Evaluator`).
-EVALUATORS: dict[str, Evaluator] = {m.EVALUATOR.measure: m.EVALUATOR for m in (dense, dense_tail, split)}
+EVALUATORS: dict[str, Evaluator] = {
+    m.EVALUATOR.measure: m.EVALUATOR for m in (dense, dense_tail, split, numpy_state)
+}
 
 _DEFAULT = Simulator()
 

@@ -46,6 +46,7 @@ class Tuning:
         split_collapse_rows: A split register collapses into one map when the batch has this
             many times its basis states.
         numpy_tail_max_wires: Widest register of the NumPy shared tail under ``"auto"``.
+        numpy_state_max_wires: Widest single circuit run in NumPy with its adjoint under ``"auto"``.
         numpy_mm_max: Largest ``m * n * k`` product the NumPy tail leaves to NumPy.
         squares_at_min: From this many entries on, ``|psi|^2 @ D`` takes its Python backward.
         max_block_inputs: Widest fused block of gates that read inputs (a matrix per batch row;
@@ -67,6 +68,7 @@ class Tuning:
     split_gram_weight: float = 4.0
     split_collapse_rows: int = 4
     numpy_tail_max_wires: int = 5
+    numpy_state_max_wires: int = 10
     numpy_mm_max: int = 2**15
     squares_at_min: int = 2**16
     plan_vjp_min: int = 0
@@ -87,6 +89,9 @@ MEASURED: dict[str, str] = {
     "split_collapse_rows": "sixth pass: registers as maps",
     "numpy_tail_max_wires": "W1 n = 3-8: 1.4-2.3x faster up to 5 qubits, 0.3-0.9x from 6 "
     "('Does the NumPy tail earn its 800 lines?')",
+    "numpy_state_max_wires": "TFIM HEA energy + gradient, n/L = 4/2, 6/3, 8/4, 10/5, 12/6, 14/6 "
+    "(7 alternated rounds, 2 threads, quiet): NumPy 0.28, 0.35, 0.47, 1.02, 2.34, 5.19 ms against "
+    "torch 0.85, 1.17, 1.32, 1.88, 2.33, 5.20: faster up to 10 qubits, equal from 12",
     "numpy_mm_max": "OpenBLAS threads spin against torch's above it (fourth pass)",
     "squares_at_min": "84 vs 131 us at 256 x 32, 2.2 vs 1.5 ms at 1024 x 512 (fourth pass)",
     "plan_vjp_min": "always: 0.91-0.95x of autograd's step, TFIM HEA n = 4-16 B = 1 and n = 6-8 B = 64-256 "
