@@ -5,7 +5,8 @@ reference (``qml.reference.dense_state`` with the observables' matrices; gradien
 differences of it), for values, first derivatives in weights and inputs, second derivatives
 (a Hessian-vector product, against the full state by backprop in complex128, or the error
 the route promises) and the memory guard (a run that would not fit is refused, whatever
-the route). ``explain`` must name the route the call takes.
+the route). ``explain`` must name the route the call takes. The one-circuit route (one weight
+row, one fixed input row) has a test of its own at the end.
 """
 
 from __future__ import annotations
@@ -214,3 +215,46 @@ def test_methods_are_validated():
         Methods(collapse="never", numpy_tail="always")
     with pytest.raises(ConfigError, match=r"fuse=False rules out the collapsed tail and the split"):
         Simulator(fuse=False, methods={"split": "always"})
+
+
+@pytest.mark.parametrize("diff", ["auto", "adjoint"])
+@pytest.mark.parametrize("dtype", [torch.complex128, torch.complex64])
+def test_the_one_circuit_route_conforms(diff, dtype, monkeypatch):
+    """One weight row and one fixed input row: the NumPy single-circuit route (qml.sim.numpy_state)
+    against the dense reference (values, weight gradient), backprop's HVP or the promised refusal,
+    the memory guard, and explain."""
+    x0 = X0[0]
+    sim = Simulator(diff=diff, dtype=dtype)
+    w = torch.tensor(W0, requires_grad=True)
+    r = sim.explain(C, OBS, w, torch.tensor(x0))
+    assert (r.measure, r.diff, r.batch, r.collapse) == ("one circuit (NumPy)", "adjoint", 1, False), r
+    coef = COEF[0]
+    e = sim.expval(C, OBS, w, torch.tensor(x0))
+    psi = dense_state(C, W0, x0)
+    atol_v, atol_g = _tol(dtype)
+    np.testing.assert_allclose(
+        e.detach().double().numpy(), [np.vdot(psi, m @ psi).real for m in MATS], atol=atol_v
+    )
+
+    def loss(v: np.ndarray) -> float:
+        p = dense_state(C, v, x0)
+        return sum(k * np.vdot(p, m @ p).real for k, m in zip(coef, MATS, strict=True))
+
+    (g,) = torch.autograd.grad((e * torch.tensor(coef, dtype=e.dtype)).sum(), w)
+    np.testing.assert_allclose(g.numpy(), _central(loss, W0), atol=atol_g)
+    w = torch.tensor(W0, requires_grad=True)
+    total = (sim.expval(C, OBS, w, torch.tensor(x0)) * torch.tensor(coef, dtype=e.dtype)).sum()
+    if diff == "adjoint":
+        with pytest.raises(NotImplementedError, match="not available with diff='adjoint'"):
+            torch.autograd.grad(total, w, create_graph=True)
+    else:
+        (gg,) = torch.autograd.grad(total, w, create_graph=True)
+        (hvp,) = torch.autograd.grad(gg @ torch.tensor(V, dtype=gg.dtype), w)
+        ref = torch.tensor(W0, requires_grad=True)
+        full = Simulator(diff="backprop", methods=OFF).expval(C, OBS, ref, torch.tensor(x0))
+        (gr,) = torch.autograd.grad((full * torch.tensor(coef)).sum(), ref, create_graph=True)
+        (hvp_ref,) = torch.autograd.grad(gr @ torch.tensor(V), ref)
+        np.testing.assert_allclose(hvp.numpy(), hvp_ref.numpy(), atol=atol_g * 10)
+    monkeypatch.setenv("QML_MEMORY_LIMIT", "1K")
+    with pytest.raises(SimulationMemoryError, match="needs about"):
+        sim.expval(C, OBS, torch.tensor(W0, requires_grad=True), torch.tensor(x0))
