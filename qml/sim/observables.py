@@ -211,6 +211,15 @@ class ObservablePlan:
             self._cache[key] = ts
         return ts
 
+    def _x_constants(self, dtype: torch.dtype, device: torch.device) -> Tensor:
+        """The coefficients of the pure-X groups, ``(G_x, n_obs)`` in group order (cached)."""
+        key = ("x_constants", dtype, device)
+        if key not in self._cache:
+            rows = [g.constant for g in self.groups if g.flip and g.constant is not None]
+            self._cache[key] = torch.tensor(rows, dtype=dtype, device=device).reshape(len(rows), self.n_obs)
+        result: Tensor = self._cache[key]
+        return result
+
     def pair_diagonals(self, dtype: torch.dtype, device: torch.device) -> list[Tensor | None]:
         """Real parts of the ``D_m``, transposed and repeated per real/imaginary pair: ``(2 * 2**n, n_obs)``.
 
@@ -254,14 +263,14 @@ class ObservablePlan:
             d2s = cast(list[Tensor], self.pair_diagonals(state.dtype, state.device))  # None where D is
             pairs = torch.view_as_real(state).reshape(state.shape[0], -1)
         out: Tensor | int = 0
+        overlaps: list[Tensor] = []  # pure X strings: Re<psi|X..X|psi> per group, weighted at the end
         for k, (g, D) in enumerate(zip(self.groups, ds, strict=True)):
             if not g.flip:
                 assert D is not None  # a group without flips reads a diagonal
                 out = out + (_squares_at(state, D.T) if real_state else _squares_at(pairs, d2s[k]))
                 continue
-            if D is None:  # pure X strings: sum_o c_o Re<psi|X..X|psi>, no diagonal to read
-                ov = _flip_overlap(state, self.n, g.flip)
-                out = out + ov[:, None] * torch.tensor(g.constant, dtype=rdt, device=state.device)
+            if D is None:  # no diagonal to read: sum_o c_o Re<psi|X..X|psi>
+                overlaps.append(_flip_overlap(state, self.n, g.flip))
                 continue
             phi = K.apply_flip(state, self.n, g.flip)
             if real_state:
@@ -270,6 +279,9 @@ class ObservablePlan:
             out = out + (pairs * torch.view_as_real(phi).reshape(state.shape[0], -1)) @ d2s[k]
             if D.is_complex():
                 out = out - (state.conj() * phi).imag @ D.imag.T
+        if overlaps:  # (B, G_x) @ (G_x, n_obs): one product for all pure-X groups
+            ov = overlaps[0][:, None] if len(overlaps) == 1 else torch.stack(overlaps, 1)
+            out = out + ov @ self._x_constants(rdt, state.device)
         if isinstance(out, int):  # no groups: the zero observable
             return torch.zeros(state.shape[0], self.n_obs, dtype=rdt, device=state.device)
         return out
@@ -288,10 +300,12 @@ class ObservablePlan:
         rdt = state.real.dtype if state.is_complex() else state.dtype
         bs = state.shape[0]
         out = torch.zeros(state.shape, dtype=state.dtype, device=state.device)
+        scales = (g.to(torch.float64) @ self._x_constants(torch.float64, g.device).T).to(rdt).T  # (G_x, B)
+        x_group = 0
         for grp, D in zip(self.groups, ds, strict=True):
             if D is None:  # constant diagonal: one scale per row
-                const = torch.tensor(grp.constant, dtype=torch.float64, device=g.device)
-                w = (g.to(torch.float64) @ const).to(rdt)
+                w = scales[x_group]
+                x_group += 1
                 if len(grp.flip) == 1:
                     shape, axis = K.split_shape(self.n, grp.flip, bs)
                     ov, sv, ax = out.view(shape), state.reshape(shape), axis[grp.flip[0]]
