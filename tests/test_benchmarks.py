@@ -260,3 +260,18 @@ def test_peers_smoke(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, hide: bool
         assert all(r["status"] == "skipped" for r in rows if peers.family(r["contender"]) != "qml")
     with pytest.raises(common.Skip, match="not installed"):
         peers.need("no_such_peer_module_xyz")
+
+
+def test_gpu_check_runs_on_the_cpu_and_checks_the_device(tmp_path: Path) -> None:
+    """The GPU session's script, tested here with --device cpu --quick: every section runs, the
+    device-against-CPU checks pass, and the route calibration names its verdicts."""
+    gpu = _load("benchmarks.gpu_check")
+    out = gpu.main(["--device", "cpu", "--quick", "--budget", "60", "--out", str(tmp_path)])
+    assert set(out["sections"]) == {"check", "forward", "train", "energy", "routes", "peers"}
+    assert all(r["ok"] for r in out["sections"]["check"]), out["sections"]["check"]
+    assert all(r["median_s"] > 0 for r in out["sections"]["forward"])
+    assert {r["method"] for r in out["sections"]["routes"]} == {"collapse", "split"}
+    assert all("cpu_model_right" in r for r in out["sections"]["routes"])
+    assert out["meta"]["device"]["copy_gb_s"] > 0
+    assert (tmp_path / "gpu_check.json").is_file()
+    assert "## forward" in (tmp_path / "gpu_check.md").read_text()
