@@ -43,7 +43,7 @@ import numpy as np
 import torch
 
 from benchmarks import bench_peers as peers
-from benchmarks.common import hea_circuit, terms_native, tfim_terms, versions
+from benchmarks.common import hea_circuit, terms_native, tfim_terms, versions, z_sum_terms
 from qml import Simulator
 from qml.sim.fusion import fused_program
 from qml.sim.program import compile_circuit
@@ -117,7 +117,7 @@ def section_check(device: torch.device, quick: bool) -> list[dict[str, Any]]:
             (
                 "W1 n=8 B=64",
                 hea_circuit(8, 3),
-                terms_native(peers_z(8)),
+                terms_native(z_sum_terms(8)),
                 torch.rand(64, 8, dtype=torch.float64),
             ),
             ("W2 n=10 adjoint", hea_circuit(10, 3, encode=False), terms_native(tfim_terms(10)), None),
@@ -132,12 +132,6 @@ def section_check(device: torch.device, quick: bool) -> list[dict[str, Any]]:
             dev = max(abs(out[0][0] - out[1][0]), float((out[0][1] - out[1][1]).abs().max()))
             rows.append({"check": what, "dtype": dtype_name, "deviation": dev, "ok": dev < tol * 100})
     return rows
-
-
-def peers_z(n: int) -> Any:
-    from benchmarks.common import z_sum_terms
-
-    return z_sum_terms(n)
 
 
 def section_forward(device: torch.device, quick: bool, budget: Budget, copy_gb_s: float) -> list[dict]:
@@ -164,7 +158,8 @@ def section_forward(device: torch.device, quick: bool, budget: Budget, copy_gb_s
                     "of_copy": round(gb_s / copy_gb_s, 2),
                 }
             )
-            torch.cuda.empty_cache() if device.type == "cuda" else None
+            if device.type == "cuda":
+                torch.cuda.empty_cache()
     return rows
 
 
@@ -172,7 +167,7 @@ def _w1(
     c: Any, n: int, b: int, dtype: torch.dtype, device: torch.device, methods: Any = "auto"
 ) -> Callable[[], Any]:
     sim = Simulator(dtype=dtype, device=device, methods=methods)
-    obs = terms_native(peers_z(n))
+    obs = terms_native(z_sum_terms(n))
     g = torch.Generator().manual_seed(n * 100 + b)
     w = torch.rand(c.n_weights, dtype=torch.float64, generator=g).to(device).requires_grad_(True)
     x = torch.rand(b, n, dtype=torch.float64, generator=g).to(device)

@@ -623,12 +623,15 @@ def _unitary(tail: _Tail, fw: _Forward, dtype: np.dtype) -> np.ndarray:
     first = tail.ops[0]
     first_mat = fw.mats[0]
     if first.kind != "perm" and len(first.wires) == n and first_mat is not None:  # U on all wires: U I = U
-        t, start = first_mat, 1
-    else:
-        t, start = np.eye(2**n, dtype=dtype), 0
+        return apply_ops(tail, fw, first_mat, 1)
+    return apply_ops(tail, fw, np.eye(2**n, dtype=dtype))
+
+
+def apply_ops(tail: _Tail, fw: _Forward, y: np.ndarray, start: int = 0) -> np.ndarray:
+    """The tail's ops ``[start, end)`` applied to the rows of ``y`` ``(2**n, C)``."""
     for op, m in zip(tail.ops[start:], fw.mats[start:], strict=True):
-        t = t[op.src] if op.kind == "perm" else _left(t, m, op, n)  # type: ignore[arg-type]
-    return t
+        y = y[op.src] if op.kind == "perm" else _left(y, m, op, tail.n)  # type: ignore[arg-type]
+    return y
 
 
 def _dagger(m: np.ndarray) -> np.ndarray:

@@ -115,12 +115,9 @@ def _observables(plan: ObservablePlan, dtype: np.dtype) -> tuple[np.ndarray, np.
 
 def _run_forward(tail: Any, fw: Any, dtype: np.dtype) -> np.ndarray:
     """``phi = V_K ... V_1 |0>`` as a column ``(2**n, 1)``."""
-    n = tail.n
-    u = np.zeros((2**n, 1), dtype=dtype)
+    u = np.zeros((2**tail.n, 1), dtype=dtype)
     u[0, 0] = 1
-    for op, m in zip(tail.ops, fw.mats, strict=True):
-        u = u[op.src] if op.kind == "perm" else dt._left(u, m, op, n)
-    return u
+    return dt.apply_ops(tail, fw, u)
 
 
 def _outer_trace(u: np.ndarray, v: np.ndarray, op: Any, n: int) -> np.ndarray:
