@@ -266,3 +266,64 @@ def test_blocks_of_gates_that_read_inputs_stop_at_max_block_inputs():
     x = torch.rand(5, 6, dtype=torch.float64, generator=torch.Generator().manual_seed(0))
     ref = Simulator(fuse=False).state(c, w, x)
     torch.testing.assert_close(Simulator().state(c, w, x), ref)
+
+
+def test_sign_gates_of_a_brick_become_one_multiply_after_its_permutation():
+    """CZ and CNOT on disjoint pairs: one gather and one +-1 multiply; a CNOT that shares a wire
+    with a waiting CZ closes the runs first (the order of non-commuting gates is kept)."""
+    from qml.sim.fusion import SIGN_GATES
+
+    assert "CZ" in SIGN_GATES
+    assert not {"S", "T", "CNOT", "RZZ", "Z"} & SIGN_GATES  # phases, permutations, angles, one wire
+    c = Circuit(8)
+    for q in range(8):
+        c = c.add("RY", q, W(q))
+    for q, g in zip((0, 2, 4, 6), ("CZ", "CNOT", "CZ", "CNOT"), strict=True):
+        c = c.add(g, (q, q + 1))
+    c = c.add("CZ", (1, 2)).add("CNOT", (2, 3))  # the CNOT shares wire 2 with the waiting CZ
+    for q in range(8):
+        c = c.add("RX", q, W(8 + q))
+    c = c.add("CZ", (0, 1)).add("CZ", (3, 4))
+    fp = fuse(compile_circuit(c))
+    # the product state absorbs the CNOTs (2,3), (6,7); one sign step for CZ (0,1), (4,5), (1,2);
+    # the CNOT (2,3) that shares wire 2 with CZ (1,2) comes after it; then the last two CZs
+    assert [st.kind for st in fp.steps] == ["product", "sign", "prim", "block", "block", "sign"]
+    w = torch.linspace(-1, 1.2, c.n_weights, dtype=torch.float64)
+    torch.testing.assert_close(Simulator().state(c, w), Simulator(fuse=False).state(c, w))
+    obs = "Z0 Z3 + 0.4*X5 + Y2"
+    grads = {}
+    for name, sim in {
+        "backprop": Simulator(diff="backprop", methods={"numpy_state": "never"}),
+        "adjoint": Simulator(diff="adjoint", methods={"numpy_state": "never"}),
+        "numpy": Simulator(methods={"numpy_state": "always"}),
+        "unfused": Simulator(diff="backprop", fuse=False),
+    }.items():
+        wt = w.clone().requires_grad_(True)
+        (grads[name],) = torch.autograd.grad(sim.expval(c, obs, wt), wt)
+    for name in ("adjoint", "numpy", "unfused"):
+        torch.testing.assert_close(grads[name], grads["backprop"], atol=1e-12, rtol=0)
+
+
+def test_sign_runs_in_the_shared_tail_match_torch():
+    c = Circuit(4)
+    for q in range(4):
+        c = c.add("RX", q, X(q))
+    for layer in range(2):
+        for q in range(4):
+            c = c.add("RY", q, W(4 * layer + q))
+        c = c.add("CZ", (0, 1)).add("CZ", (2, 3)).add("CNOT", (1, 2))
+    w = torch.linspace(-1, 1, c.n_weights, dtype=torch.float64)
+    x = torch.rand(16, 4, dtype=torch.float64, generator=torch.Generator().manual_seed(1))
+    out = {}
+    for name, methods in {
+        "numpy tail": {"collapse": "always", "numpy_tail": "always"},
+        "torch tail": {"collapse": "always", "numpy_tail": "never"},
+        "full": {"collapse": "never", "numpy_tail": "never", "split": "never"},
+    }.items():
+        wt = w.clone().requires_grad_(True)
+        e = Simulator(methods=methods).expval(c, "Z1 Z2 + X0", wt, x).sum()
+        (g,) = torch.autograd.grad(e, wt)
+        out[name] = (e.detach(), g)
+    for name in ("numpy tail", "torch tail"):
+        torch.testing.assert_close(out[name][0], out["full"][0])
+        torch.testing.assert_close(out[name][1], out["full"][1])

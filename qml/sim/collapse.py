@@ -63,7 +63,7 @@ def pays(fp: FusedProgram, batch: int, device: str | torch.device = "cpu") -> bo
     def tail_work() -> int:  # the program is fixed; only the batch changes between calls
         work = 0
         for st in fp.steps[fp.barrier_step :]:
-            if st.kind == "perm":
+            if st.kind in ("perm", "sign"):
                 work += 1
             elif st.kind == "block":
                 work += 1 if st.diag_only else 2 ** len(st.wires)

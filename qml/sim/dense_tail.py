@@ -217,10 +217,10 @@ class _Chains:
 class _Op:
     """One tail operation: a permutation, a gate, or a Kronecker block of one-qubit chains."""
 
-    kind: str  # "perm" | "const" | "param" | "block"
+    kind: str  # "perm" | "sign" | "const" | "param" | "block"
     wires: tuple[int, ...] = ()  # sorted (a block: its adjacent wires)
     contiguous: bool = True
-    matrix: np.ndarray | None = None  # const: complex128 matrix in sorted-wire order
+    matrix: np.ndarray | None = None  # const: complex128 matrix in sorted-wire order; sign: the +-1 vector
     src: np.ndarray | None = None  # perm: T <- T[src]
     dest: np.ndarray | None = None  # perm: inverse of src
     group: int = -1  # param: its group; block: index among the blocks of its width
@@ -374,6 +374,8 @@ def _compile(fp: FusedProgram) -> _Tail | None:
     for st in fp.steps[fp.barrier_step :]:
         if st.kind == "perm":
             ops.append(_perm_op(fp.perm_dest[st.perm]))
+        elif st.kind == "sign":
+            ops.append(_Op("sign", matrix=fp.signs[st.sign]))
         elif st.kind == "block":
             width = blocks.setdefault(len(st.wires), [])
             ops.append(_Op("block", tuple(st.wires), group=len(width)))
@@ -474,6 +476,9 @@ def head_of(fp: FusedProgram) -> _Head | None:
 
 def _left(y: np.ndarray, m: np.ndarray, op: _Op, n: int) -> np.ndarray:
     """``(m on op.wires) @ y``: the gate acts on the row index of ``y`` ``(2**n, C)``."""
+    if op.kind == "sign":  # a +-1 diagonal over all wires
+        signed: np.ndarray = y * m[:, None]
+        return signed
     k = len(op.wires)
     if op.contiguous:
         if k == n:
@@ -489,6 +494,9 @@ def _left(y: np.ndarray, m: np.ndarray, op: _Op, n: int) -> np.ndarray:
 
 def _right(y: np.ndarray, m: np.ndarray, op: _Op, n: int) -> np.ndarray:
     """``y @ (m on op.wires)``: the gate acts on the column index of ``y`` ``(R, 2**n)``."""
+    if op.kind == "sign":
+        signed: np.ndarray = y * m[None, :]
+        return signed
     k = len(op.wires)
     if op.contiguous:
         if k == n:
@@ -610,7 +618,7 @@ def _build(tail: _Tail, a: np.ndarray, dtype: np.dtype, derivative: bool) -> _Fo
             mats.append(None)
         elif op.kind == "block":
             mats.append(blocks[len(op.wires)][op.group])
-        elif op.kind == "const":
+        elif op.kind in ("const", "sign"):
             mats.append(_cast(op.matrix, dtype))  # type: ignore[arg-type]
         else:
             m = tables[op.group][0][op.row]

@@ -13,6 +13,11 @@ into fewer, larger steps:
   ``max_block_inputs`` wires (:mod:`qml.sim.tuning`).
 * **Permutations**: runs of parameter-free permutation gates (``CNOT``, ``SWAP``,
   ``Toffoli``), such as a CNOT ladder, become one gather with a precomputed index.
+* **Signs**: runs of parameter-free diagonal gates with entries +-1 on two or more wires
+  (:data:`SIGN_GATES`: ``CZ``), such as the ``CZ`` of a brick layer, become one multiply by a
+  precomputed +-1 vector. A sign gate waits for the permutation run it meets: the run's later
+  gates that share none of its wires commute with it, so a brick of ``CNOT`` and ``CZ`` on
+  disjoint pairs is one gather and one multiply.
 * **Product state**: the one-qubit gates before the first multi-qubit gate act on
   ``|0...0>`` and leave a product state; they become one ``product`` step that builds the
   state as a Kronecker product of ``n`` two-vectors (no pass over a state).
@@ -54,7 +59,7 @@ from qml.sim.memo import Memo
 from qml.sim.program import GateData, Program, apply_step, step_data
 from qml.sim.tuning import tuning
 
-__all__ = ["PERM_GATES", "FusedProgram", "fused_program", "perm_destination"]
+__all__ = ["PERM_GATES", "SIGN_GATES", "FusedProgram", "fused_program", "perm_destination", "sign_vector"]
 
 Tensor = torch.Tensor
 
@@ -63,9 +68,23 @@ Tensor = torch.Tensor
 PERM_GATES = frozenset(name for name, spec in GATES.items() if spec.perm is not None and spec.n_wires >= 2)
 
 
+def _sign_diagonal(name: str) -> np.ndarray | None:
+    """The +-1 diagonal of a parameter-free diagonal gate on 2+ wires, else ``None``."""
+    spec = GATES[name]
+    if spec.kind != "diag" or spec.n_params or spec.n_wires < 2 or spec.diag is None:
+        return None
+    with torch.no_grad():
+        d = spec.diag(torch.zeros(1, 0, dtype=torch.float64))[0].to(torch.complex128).numpy()
+    return d.real.copy() if np.allclose(d.imag, 0) and np.allclose(np.abs(d.real), 1) else None
+
+
+#: Gates fused into sign runs (derived from the gate table: parameter-free, diagonal, entries +-1, 2+ wires).
+SIGN_GATES = frozenset(name for name in GATES if _sign_diagonal(name) is not None)
+
+
 @dataclass(frozen=True)
 class FStep:
-    """A fused step: ``prim`` (one op), ``block`` (1q gates on adjacent wires), ``perm`` or ``product``.
+    """A fused step: ``prim`` (one op), ``block`` (adjacent 1q gates), ``perm``, ``sign`` or ``product``.
 
     A ``product`` step is always the first step: it ignores its input and returns the
     product state ``(U_0|0>) x ... x (U_{n-1}|0>)`` (``parts`` holds every wire's gates).
@@ -80,6 +99,7 @@ class FStep:
     perm: int = -1
     trainable: bool = False
     diag_only: bool = False  # block of one wire whose gates are all diagonal
+    sign: int = -1  # sign step: index into FusedProgram.signs
 
 
 @dataclass
@@ -90,8 +110,17 @@ class FusedProgram:
     steps: list[FStep]
     perm_dest: list[np.ndarray]
     barrier_step: int = -1  # with a barrier: index of the first step after it (no step straddles it)
+    signs: list[np.ndarray] = field(default_factory=list)  # +-1 vectors of the sign steps (float64)
     _perm_index: dict[tuple[Any, ...], tuple[Tensor, Tensor]] = field(default_factory=dict, repr=False)
+    _sign_vector: dict[tuple[Any, ...], Tensor] = field(default_factory=dict, repr=False)
     cache: Memo = field(default_factory=Memo, repr=False)  # derived data (qml.sim.memo)
+
+    def sign_tensor(self, k: int, dtype: torch.dtype, device: torch.device) -> Tensor:
+        """The +-1 vector of sign step ``k`` in ``dtype`` (real) on ``device`` (cached)."""
+        key = (k, dtype, device)
+        if key not in self._sign_vector:
+            self._sign_vector[key] = torch.from_numpy(self.signs[k]).to(device=device, dtype=dtype)
+        return self._sign_vector[key]
 
     def perm_index(self, k: int, device: torch.device) -> tuple[Tensor, Tensor]:
         """``(src, dst)``: ``out = in[:, src]`` applies permutation ``k``; ``in = out[:, dst]`` undoes it."""
@@ -105,6 +134,21 @@ class FusedProgram:
                 torch.from_numpy(dest).to(device),
             )
         return self._perm_index[key]
+
+
+def sign_vector(n: int, ops: list[Op]) -> np.ndarray:
+    """The +-1 diagonal ``(2**n,)`` of a sequence of :data:`SIGN_GATES` ops (wire w = bit n-1-w)."""
+    x = np.arange(2**n, dtype=np.int64)
+    out = np.ones(2**n)
+    for op in ops:
+        d = _sign_diagonal(op.name)
+        if d is None:
+            raise CircuitError(f"{op.name} is not a sign gate (parameter-free, diagonal, entries +-1)")
+        local = np.zeros_like(x)
+        for w in op.wires:  # the gate's wires as a local index, first wire most significant
+            local = (local << 1) | ((x >> np.int64(n - 1 - w)) & 1)
+        out *= d[local]
+    return out
 
 
 def perm_destination(n: int, ops: list[Op], base: np.ndarray | None = None) -> np.ndarray:
@@ -153,6 +197,8 @@ def fuse(
     perms: list[np.ndarray] = []
     pending: dict[int, list[int]] = {}
     perm_run: list[int] = []
+    sign_run: list[int] = []  # sign gates after the perm run (commuting with its later gates)
+    signs: list[np.ndarray] = []
     barrier_step = -1
 
     def add_perm(dest: np.ndarray) -> int:
@@ -185,10 +231,20 @@ def fuse(
             )
         perm_run.clear()
 
+    def close_runs() -> None:
+        """The permutation run, then the sign gates that waited for it."""
+        close_perm()
+        if len(sign_run) == 1:
+            steps.append(FStep("prim", prim=sign_run[0]))
+        elif sign_run:
+            signs.append(sign_vector(n, [prog.steps[i].op for i in sign_run]))
+            steps.append(FStep("sign", sign=len(signs) - 1))
+        sign_run.clear()
+
     def flush() -> None:
         if not pending:
             return
-        close_perm()
+        close_runs()
         if not steps and barrier_step < 0:  # only one-qubit gates so far: the state is a product state
             parts = tuple(tuple(pending.get(w, ())) for w in range(n))
             trainable = any(prog.steps[i].slot >= 0 for p in parts for i in p)
@@ -226,23 +282,27 @@ def fuse(
     for i, st in enumerate(prog.steps):
         if i == barrier:
             flush()
-            close_perm()
+            close_runs()
             barrier_step = len(steps)
         if len(st.wires) == 1:
             pending.setdefault(st.wires[0], []).append(i)
             continue
         if any(w in pending for w in st.wires):
             flush()
+        if st.op.name in SIGN_GATES and n <= max_perm_wires:
+            sign_run.append(i)
+            continue
         if st.op.name in PERM_GATES and st.slot < 0 and n <= max_perm_wires:
+            if any(w in prog.steps[k].wires for k in sign_run for w in st.wires):
+                close_runs()  # it would not commute with a waiting sign gate
             perm_run.append(i)
             continue
-        close_perm()
+        close_runs()
         steps.append(FStep("prim", prim=i))
     flush()
-    close_perm()
-    return FusedProgram(
-        prog, steps, perms, barrier_step if barrier_step >= 0 else (len(steps) if barrier >= 0 else -1)
-    )
+    close_runs()
+    barrier_at = barrier_step if barrier_step >= 0 else (len(steps) if barrier >= 0 else -1)
+    return FusedProgram(prog, steps, perms, barrier_at, signs)
 
 
 def unfused(prog: Program) -> FusedProgram:
@@ -315,7 +375,7 @@ def fstep_data(fp: FusedProgram, j: int, fixed: list[Tensor | None], grouped: Ga
     prog = fp.prog
     if st.kind == "prim":
         return step_data(prog, st.prim, fixed, grouped)
-    if st.kind == "perm":
+    if st.kind in ("perm", "sign"):
         return None
     if st.kind == "product":
         vecs = []
@@ -440,6 +500,10 @@ def apply_fstep(fp: FusedProgram, j: int, state: Tensor, data: Tensor | None, da
         if dagger:
             src, dst = dst, src
         return permute(state, src, dst)
+    if st.kind == "sign":  # its own inverse
+        return state * fp.sign_tensor(
+            st.sign, state.real.dtype if state.is_complex() else state.dtype, state.device
+        )
     assert data is not None
     if st.diag_only:
         return K.apply_diag(state, n, st.wires, data.conj() if dagger and data.is_complex() else data)
