@@ -263,15 +263,36 @@ def section_routes(device: torch.device, quick: bool, budget: Budget) -> list[di
 
 
 def section_peers() -> list[dict]:
-    names = {
-        "pennylane_lightning.lightning_gpu_ops": "lightning.gpu",
-        "qiskit_aer": "aer",
-        "tensorcircuit": "tc",
-    }
-    return [
-        {"peer": v, "importable": importlib.util.find_spec(k.split(".")[0]) is not None}
-        for k, v in names.items()
-    ]
+    """Which GPU peers this machine has: the GPU build of lightning, Aer with a GPU device, jax on CUDA."""
+
+    def lightning_gpu() -> bool:
+        try:
+            return importlib.util.find_spec("pennylane_lightning.lightning_gpu_ops") is not None
+        except ModuleNotFoundError:  # no pennylane_lightning at all
+            return False
+
+    def aer_gpu() -> bool:
+        if importlib.util.find_spec("qiskit_aer") is None:
+            return False
+        from qiskit_aer import AerSimulator
+
+        return "GPU" in AerSimulator().available_devices()
+
+    def jax_cuda() -> bool:
+        if importlib.util.find_spec("jax") is None or importlib.util.find_spec("tensorcircuit") is None:
+            return False
+        import jax
+
+        return any(d.platform == "gpu" for d in jax.devices())
+
+    checks = {"lightning.gpu": lightning_gpu, "aer GPU": aer_gpu, "TensorCircuit-NG on jax-CUDA": jax_cuda}
+    rows = []
+    for peer, check in checks.items():
+        try:
+            rows.append({"peer": peer, "available": bool(check())})
+        except Exception as err:  # a broken install says why instead of ending the GPU session
+            rows.append({"peer": peer, "available": False, "error": f"{type(err).__name__}: {err}"[:200]})
+    return rows
 
 
 def markdown(result: dict[str, Any]) -> str:

@@ -40,7 +40,7 @@ Example:
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -193,7 +193,7 @@ class _StateExpval(torch.autograd.Function):
                     "Simulator(diff='backprop') or Simulator(diff='parameter-shift')",
                 )
             with torch.enable_grad():
-                again = Run(run.prog, angles, False, 1, run.fused, True, False, device=run.device)
+                again = replace(run, angles=angles)  # the same call, its angles as saved
                 e = dense.EVALUATOR.evaluate(again, ctx.plan, ctx.dtype, "backprop", None, _no_guard)
                 (grad,) = torch.autograd.grad(e, angles, grad_e, create_graph=True)
             return grad, None, None, None, None
