@@ -19,7 +19,16 @@ def test_built_once_and_kept():
 def test_keys_name_their_owner():
     with pytest.raises(ConfigError, match=r"memo keys start with the owning module"):
         Memo().get(("fused", 4), lambda: 0)
-    modules = {"program", "fusion", "collapse", "dense_tail", "numpy_state", "split", "blockdata"}
+    modules = {
+        "program",
+        "fusion",
+        "collapse",
+        "dense_tail",
+        "numpy_state",
+        "numba_rows",
+        "split",
+        "blockdata",
+    }
     modules.add("simulator")
     assert modules == OWNERS
 

@@ -16,7 +16,8 @@ from qml.reference import dense_state
 from qml.sim import dense_tail
 
 NUMPY = {"numpy_state": "always"}
-TORCH = {"numpy_state": "never"}
+TORCH = {"numpy_state": "never", "numba_rows": "never"}
+AUTO = {"numba_rows": "never"}  # "auto" for the others (qml.sim.numba_rows comes first where numba is)
 MEASURE = "one circuit (NumPy)"
 POOL = sorted(
     g for g, s in GATES.items() if s.n_wires <= 3 and 0 < s.n_params <= 3 and dense_tail._fourier(g)
@@ -98,25 +99,28 @@ def _vqe_circuit(n: int) -> Circuit:
 def test_the_route_takes_one_small_circuit_on_the_cpu_and_says_so():
     c = _vqe_circuit(5)
     w = torch.linspace(-1, 1, c.n_weights, dtype=torch.float64, requires_grad=True)
-    route = Simulator().explain(c, "Z0 Z1 + X2", w)
+    route = Simulator(methods=AUTO).explain(c, "Z0 Z1 + X2", w)
     assert (route.measure, route.diff, route.batch) == (MEASURE, "adjoint", 1)
     assert "NumPy" in route.reason
-    assert Simulator().explain(c, "Z0", w.detach()).diff == "none"
+    assert Simulator(methods=AUTO).explain(c, "Z0", w.detach()).diff == "none"
     # not taken: a batch, an input gradient, parameter shift, methods="never", wider than the bound
-    assert Simulator().explain(c, "Z0", w.detach().expand(3, -1).clone().requires_grad_()).measure != MEASURE
+    batch = w.detach().expand(3, -1).clone().requires_grad_()
+    assert Simulator(methods=AUTO).explain(c, "Z0", batch).measure != MEASURE
     enc = Circuit(2).add("RX", 0, X(0)).add("RY", 1, W(0)).add("CNOT", (0, 1))
     x = torch.tensor([0.3], dtype=torch.float64, requires_grad=True)
     w1 = torch.tensor([0.2], dtype=torch.float64, requires_grad=True)
-    assert Simulator().explain(enc, "Z1", w1, x).measure == "full state"
-    assert Simulator().explain(enc, "Z1", w1, x.detach()).measure == MEASURE  # one fixed input row
-    assert Simulator(diff="parameter-shift").explain(c, "Z0", w).measure == "full state"
-    assert Simulator(diff="backprop").explain(c, "Z0", w).measure == "full state"
+    assert Simulator(methods=AUTO).explain(enc, "Z1", w1, x).measure == "full state"
+    assert (
+        Simulator(methods=AUTO).explain(enc, "Z1", w1, x.detach()).measure == MEASURE
+    )  # one fixed input row
+    assert Simulator(diff="parameter-shift", methods=AUTO).explain(c, "Z0", w).measure == "full state"
+    assert Simulator(diff="backprop", methods=AUTO).explain(c, "Z0", w).measure == "full state"
     assert Simulator(methods=TORCH).explain(c, "Z0", w).measure == "full state"
     from qml.sim.tuning import tuning
 
     wide = _vqe_circuit(tuning("cpu").numpy_state_max_wires + 1)
     ww = torch.zeros(wide.n_weights, dtype=torch.float64, requires_grad=True)
-    assert Simulator().explain(wide, "Z0", ww).measure == "full state"
+    assert Simulator(methods=AUTO).explain(wide, "Z0", ww).measure == "full state"
 
 
 def test_second_derivatives_under_auto_and_refused_under_adjoint():

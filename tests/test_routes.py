@@ -22,7 +22,7 @@ from qml.sim.routes import Methods, Route
 
 N, B = 6, 5
 OBS = [pauli("Z0 Z1 + 0.5*X2 - 0.3*Y5"), pauli("Z3 Z5 + Z2"), pauli("X0 X1 + 0.7*Y3 Y4")]
-OFF = {"collapse": "never", "numpy_tail": "never", "split": "never"}
+OFF = {"collapse": "never", "numpy_tail": "never", "split": "never", "numba_rows": "never"}
 
 #: route -> (simulator settings, what explain must say: measure, collapse)
 ROUTES: dict[str, tuple[dict, str, bool]] = {
@@ -34,6 +34,7 @@ ROUTES: dict[str, tuple[dict, str, bool]] = {
         True,
     ),
     "split": ({"methods": {**OFF, "split": "always"}}, "two-register split", False),
+    "numba rows": ({"methods": {**OFF, "numba_rows": "always"}}, "rows (numba)", False),
     "mps": ({"method": "mps", "bond_dim": 64}, "matrix-product state", False),
 }
 #: the differentiation methods each route serves (others fall back to another route)
@@ -42,10 +43,11 @@ DIFFS = {
     "collapsed tail": ("backprop", "adjoint", "parameter-shift"),
     "numpy tail": ("backprop", "adjoint"),
     "split": ("backprop",),
+    "numba rows": ("auto", "adjoint"),
     "mps": ("backprop",),
 }
 #: diff -> what explain reports on each route
-REPORTED = {"numpy tail": "adjoint"}
+REPORTED = {"numpy tail": "adjoint", "numba rows": "adjoint"}
 CASES = [(r, d, dt) for r in ROUTES for d in DIFFS[r] for dt in (torch.complex128, torch.complex64)]
 
 
@@ -153,20 +155,21 @@ def test_second_derivatives_or_a_clear_refusal(route, diff, dtype, reference):
 
 @pytest.mark.parametrize(("route", "diff", "dtype"), [c for c in CASES if c[0] != "mps"])
 def test_the_memory_guard_refuses_on_every_route(route, diff, dtype, monkeypatch):
-    monkeypatch.setenv("QML_MEMORY_LIMIT", "8K")  # the angle table fits, the states do not
+    monkeypatch.setenv("QML_MEMORY_LIMIT", "4K")  # the angle table fits, the states do not
     sim = _sim(route, diff, dtype)
     w = torch.tensor(W0, requires_grad=True)
-    assert sim.explain(C, OBS, w, torch.tensor(X0)).memory_estimate > 0.8 * 8 * 2**10
+    assert sim.explain(C, OBS, w, torch.tensor(X0)).memory_estimate > 0.8 * 4 * 2**10
     with pytest.raises(SimulationMemoryError, match="needs about"):
         sim.expval(C, OBS, w, torch.tensor(X0))
 
 
 @pytest.mark.parametrize(("route", "diff", "dtype"), [c for c in CASES if c[0] != "mps"])
 def test_each_route_is_one_method_module_that_states_its_own_memory_need(route, diff, dtype):
-    from qml.sim import dense, dense_tail, numpy_state, split
+    from qml.sim import dense, dense_tail, numba_rows, numpy_state, split
     from qml.sim.simulator import EVALUATORS
 
-    assert set(EVALUATORS) == {m.EVALUATOR.measure for m in (dense, dense_tail, split, numpy_state)}
+    modules = (dense, dense_tail, split, numpy_state, numba_rows)
+    assert set(EVALUATORS) == {m.EVALUATOR.measure for m in modules}
     sim = _sim(route, diff, dtype)
     w = torch.tensor(W0, requires_grad=True)
     r = sim.explain(C, OBS, w, torch.tensor(X0))
@@ -178,7 +181,7 @@ def test_each_route_is_one_method_module_that_states_its_own_memory_need(route, 
 
 def test_forcing_a_route_that_cannot_apply_falls_back_and_says_so():
     # one weight row per input row: nothing is shared, so nothing collapses
-    sim = Simulator(methods={"collapse": "always"})
+    sim = Simulator(methods={"collapse": "always", "numba_rows": "never"})
     w = torch.tensor(np.tile(W0, (B, 1)))
     r = sim.explain(C, OBS, w, torch.tensor(X0))
     assert (r.measure, r.collapse) == ("full state", False)
@@ -217,17 +220,20 @@ def test_methods_are_validated():
         Simulator(fuse=False, methods={"split": "always"})
 
 
+@pytest.mark.parametrize(
+    ("measure", "methods"), [("one circuit (NumPy)", {"numba_rows": "never"}), ("rows (numba)", "auto")]
+)
 @pytest.mark.parametrize("diff", ["auto", "adjoint"])
 @pytest.mark.parametrize("dtype", [torch.complex128, torch.complex64])
-def test_the_one_circuit_route_conforms(diff, dtype, monkeypatch):
-    """One weight row and one fixed input row: the NumPy single-circuit route (qml.sim.numpy_state)
-    against the dense reference (values, weight gradient), backprop's HVP or the promised refusal,
-    the memory guard, and explain."""
+def test_the_one_circuit_routes_conform(measure, methods, diff, dtype, monkeypatch):
+    """One weight row and one fixed input row: the single-circuit routes (qml.sim.numpy_state, and
+    qml.sim.numba_rows, which "auto" prefers with numba installed) against the dense reference
+    (values, weight gradient), backprop's HVP or the promised refusal, the memory guard, and explain."""
     x0 = X0[0]
-    sim = Simulator(diff=diff, dtype=dtype)
+    sim = Simulator(diff=diff, dtype=dtype, methods=methods)
     w = torch.tensor(W0, requires_grad=True)
     r = sim.explain(C, OBS, w, torch.tensor(x0))
-    assert (r.measure, r.diff, r.batch, r.collapse) == ("one circuit (NumPy)", "adjoint", 1, False), r
+    assert (r.measure, r.diff, r.batch, r.collapse) == (measure, "adjoint", 1, False), r
     coef = COEF[0]
     e = sim.expval(C, OBS, w, torch.tensor(x0))
     psi = dense_state(C, W0, x0)

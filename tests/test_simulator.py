@@ -340,7 +340,8 @@ def test_explain_names_the_route_expval_takes(diff, caplog):
 
     c = hardware_efficient(5, 2)
     w = torch.linspace(-1, 1, c.n_weights, dtype=torch.float64, requires_grad=True)
-    sim = Simulator(diff=diff, methods={"numpy_state": "never"})  # the NumPy route: test_numpy_state.py
+    # the single-circuit routes: test_numpy_state.py, test_numba_rows.py
+    sim = Simulator(diff=diff, methods={"numpy_state": "never", "numba_rows": "never"})
     route = sim.explain(c, "Z0 Z1 + X2", w)
     assert route.method == "statevector"
     assert route.measure == "full state"

@@ -23,6 +23,8 @@ module              job
 ``dense_tail``      method: that tail in NumPy with its exact adjoint (small registers, CPU)
 ``split``           method: shallow circuits from two half-width registers
 ``numpy_state``     method: one small circuit in NumPy with its adjoint gradient (CPU)
+``numba_rows``      method: every row through the whole circuit in compiled loops (numba, CPU)
+``_numba_kernels``  those loops (imported only by ``numba_rows``, only with numba installed)
 ``shift``           the parameter-shift rule (shared with the hardware backends)
 ``arguments``       the one validator of weights and inputs
 ``memory``          the memory guard
@@ -33,8 +35,8 @@ module              job
 Example:
     >>> from qml.ir import Circuit
     >>> from qml.sim import Simulator
-    >>> Simulator().explain(Circuit(2).add("H", 0).add("CNOT", (0, 1)), "Z0 Z1").measure
-    'one circuit (NumPy)'
+    >>> Simulator().explain(Circuit(2).add("H", 0).add("CNOT", (0, 1)), "Z0 Z1").measure  # with numba
+    'rows (numba)'
 """
 
 from qml.sim.memory import SimulationMemoryError

@@ -8,7 +8,9 @@ of batch size is built) and then calls the same module's ``evaluate``. The metho
 * :mod:`qml.sim.dense`: the full state of ``width = n`` qubits (with the collapsed shared
   tail of :mod:`qml.sim.collapse` where it pays), any ``diff``;
 * :mod:`qml.sim.dense_tail`: the shared tail in NumPy with its exact matrix adjoint;
-* :mod:`qml.sim.split`: two half-width registers.
+* :mod:`qml.sim.split`: two half-width registers;
+* :mod:`qml.sim.numpy_state`: one small circuit in NumPy with its adjoint gradient;
+* :mod:`qml.sim.numba_rows`: every row through the whole circuit in compiled loops (numba).
 
 Each module's ``EVALUATOR`` is an :class:`Evaluator` of the same signature:
 ``need(run, diff, detail) -> Need`` and ``evaluate(run, plan, dtype, diff, detail, guard) -> Tensor``

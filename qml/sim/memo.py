@@ -29,7 +29,17 @@ T = TypeVar("T")
 
 #: The modules that keep derived data on programs.
 OWNERS = frozenset(
-    {"program", "fusion", "collapse", "dense_tail", "numpy_state", "split", "blockdata", "simulator"}
+    {
+        "program",
+        "fusion",
+        "collapse",
+        "dense_tail",
+        "numpy_state",
+        "numba_rows",
+        "split",
+        "blockdata",
+        "simulator",
+    }
 )
 _MISSING = object()
 

@@ -86,7 +86,7 @@ def compiled(fp: FusedProgram) -> Any:
     return fp.cache.get(("numpy_state", "ops"), build)
 
 
-def _observables(plan: ObservablePlan, dtype: np.dtype) -> tuple[np.ndarray, np.ndarray]:
+def observable_arrays(plan: ObservablePlan, dtype: np.dtype) -> tuple[np.ndarray, np.ndarray]:
     """The plan as arrays (cached in it): ``H_k psi = sum_g D[g, k] * psi[idx[g]]``.
 
     ``idx`` ``(G, 2**n)``: the basis index of each flip group (``y xor m_g``); ``D`` ``(G, K, 2**n)``:
@@ -170,7 +170,7 @@ class _StateExpval(torch.autograd.Function):
         ndt = dt.numpy_dtype(dtype)
         fw = dt._build(tail, a, ndt, derivative=angles.requires_grad)
         phi = _run_forward(tail, fw, ndt)
-        idx, diag = _observables(plan, ndt)
+        idx, diag = observable_arrays(plan, ndt)
         flipped = phi[idx, 0]  # (G, 2**n): psi[y xor m_g]
         hphi = np.einsum("gkd,gd->kd", diag, flipped)  # H_k psi
         e = torch.from_numpy(np.einsum("d,kd->k", phi[:, 0].conj(), hphi).real[None].copy())
@@ -182,26 +182,34 @@ class _StateExpval(torch.autograd.Function):
     @staticmethod
     def backward(ctx: Any, grad_e: Tensor) -> tuple[Tensor | None, ...]:
         (angles,) = ctx.saved_tensors
-        run: Run = ctx.run
-        if torch.is_grad_enabled():  # create_graph: differentiate the torch full-state evaluation
-            from qml.sim import dense
-
-            if not ctx.detail.second_order:
-                refuse_second_order(
-                    "diff='adjoint'",
-                    "its gradient is not itself differentiable",
-                    "Simulator(diff='backprop') or Simulator(diff='parameter-shift')",
-                )
-            with torch.enable_grad():
-                again = replace(run, angles=angles)  # the same call, its angles as saved
-                e = dense.EVALUATOR.evaluate(again, ctx.plan, ctx.dtype, "backprop", None, _no_guard)
-                (grad,) = torch.autograd.grad(e, angles, grad_e, create_graph=True)
+        if torch.is_grad_enabled():
+            grad = recompute_grad(ctx.run, angles, ctx.plan, ctx.dtype, grad_e, ctx.detail.second_order)
             return grad, None, None, None, None
         fw, phi, hphi = ctx.state
         g = grad_e.detach()[0].numpy().astype(hphi.real.dtype, copy=False)
         lam = (g @ hphi)[:, None]  # H_eff phi = sum_k g_k H_k phi, (2**n, 1)
         grad = torch.from_numpy(_sweep(ctx.detail.ops, fw, phi, lam))[None]
         return grad.to(angles.dtype), None, None, None, None
+
+
+def recompute_grad(
+    run: Run, angles: Tensor, plan: ObservablePlan, dtype: torch.dtype, grad_e: Tensor, second_order: bool
+) -> Tensor:
+    """The angle gradient under ``create_graph=True``: the torch full state of the same call,
+    differentiated by autograd (``second_order``, ``diff="auto"``), or the refusal of ``diff="adjoint"``."""
+    from qml.sim import dense
+
+    if not second_order:
+        refuse_second_order(
+            "diff='adjoint'",
+            "its gradient is not itself differentiable",
+            "Simulator(diff='backprop') or Simulator(diff='parameter-shift')",
+        )
+    with torch.enable_grad():
+        again = replace(run, angles=angles)  # the same call, its angles as saved
+        e = dense.EVALUATOR.evaluate(again, plan, dtype, "backprop", None, _no_guard)
+        (grad,) = torch.autograd.grad(e, angles, grad_e, create_graph=True)
+    return grad
 
 
 def _no_guard(*args: Any) -> None:

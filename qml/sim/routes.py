@@ -21,10 +21,14 @@ The methods (each applies only where its structure is there):
   at most ``numpy_state_max_wires`` (:mod:`qml.sim.tuning`) qubits under ``"auto"``
   (:data:`NUMPY_TAIL_MAX_WIRES` under ``"always"``) run in NumPy with its adjoint gradient,
   on the CPU (:mod:`qml.sim.numpy_state`).
+* ``numba_rows``: each row of the batch through the whole circuit in compiled loops, with its
+  adjoint gradient, on the CPU, for registers of at most ``numba_rows_max_wires`` qubits under
+  ``"auto"`` (:data:`NUMPY_TAIL_MAX_WIRES` under ``"always"``); needs numba, the ``fast`` extra
+  (:mod:`qml.sim.numba_rows`).
 
 Example:
     >>> Methods.coerce({"split": "never"})
-    Methods(collapse='auto', numpy_tail='auto', split='never', numpy_state='auto')
+    Methods(collapse='auto', numpy_tail='auto', split='never', numpy_state='auto', numba_rows='auto')
     >>> Methods.coerce("auto") == Methods()
     True
 """
@@ -55,6 +59,7 @@ class Methods:
         numpy_tail: That shared matrix in NumPy with its exact adjoint (CPU, small registers).
         split: Two half-width registers for shallow circuits.
         numpy_state: One small circuit in NumPy with its adjoint gradient.
+        numba_rows: Every row through the whole circuit in compiled loops (numba).
 
     Example:
         >>> Methods(split="never").split
@@ -65,6 +70,7 @@ class Methods:
     numpy_tail: Choice = "auto"
     split: Choice = "auto"
     numpy_state: Choice = "auto"
+    numba_rows: Choice = "auto"
 
     def __post_init__(self) -> None:
         for f in fields(self):
@@ -121,7 +127,7 @@ class Route:
     Attributes:
         method: ``"statevector"`` or ``"mps"``.
         measure: ``"full state"``, ``"shared tail (NumPy)"``, ``"two-register split"``,
-            ``"one circuit (NumPy)"`` or ``"matrix-product state"``.
+            ``"one circuit (NumPy)"``, ``"rows (numba)"`` or ``"matrix-product state"``.
         diff: ``"none"`` (no gradient asked), ``"backprop"``, ``"adjoint"`` or ``"parameter-shift"``.
         width: Qubits of the largest state simulated.
         batch: Rows simulated.

@@ -55,7 +55,7 @@ from qml.errors import ConfigError, ConfigTypeError
 from qml.ir import Circuit
 from qml.paulis import ObservableLike, PauliSum, as_observables
 from qml.sim import collapse as tail
-from qml.sim import dense, dense_tail, numpy_state, split
+from qml.sim import dense, dense_tail, numba_rows, numpy_state, split
 from qml.sim.allocator import retain_on_request
 from qml.sim.arguments import parameter_rows
 from qml.sim.evaluation import Evaluator, Run, evolve, saved_states
@@ -411,9 +411,12 @@ class Simulator:
             >>> c = hardware_efficient(4, 2)
             >>> w = torch.zeros(c.n_weights, dtype=torch.float64, requires_grad=True)
             >>> r = Simulator().explain(c, "Z0 Z1", w)
-            >>> r.method, r.measure, r.diff, r.width
-            ('statevector', 'one circuit (NumPy)', 'adjoint', 4)
-            >>> Simulator(methods={"numpy_state": "never"}).explain(c, "Z0 Z1", w).measure
+            >>> r.method, r.measure, r.diff, r.width  # with numba installed (the fast extra)
+            ('statevector', 'rows (numba)', 'adjoint', 4)
+            >>> Simulator(methods={"numba_rows": "never"}).explain(c, "Z0 Z1", w).measure
+            'one circuit (NumPy)'
+            >>> torch_only = {"numba_rows": "never", "numpy_state": "never"}
+            >>> Simulator(methods=torch_only).explain(c, "Z0 Z1", w).measure
             'full state'
             >>> Simulator().explain(c, "Z0 Z1", w.detach()).diff
             'none'
@@ -447,13 +450,26 @@ class Simulator:
         n = run.prog.circuit.n_wires
         needs_grad = torch.is_grad_enabled() and run.angles.requires_grad
         mode = self.diff
-        one = self._numpy_state(run) if mode in ("auto", "adjoint") or not needs_grad else None
-        small = (
-            self._dense_tail(run) if one is None and (mode != "parameter-shift" or not needs_grad) else None
-        )
-        splittable = one is None and small is None and (mode in ("auto", "backprop") or not needs_grad)
-        sp = self._split(run, plan) if splittable else None
         m = self._methods
+        adjoint_ok = mode in ("auto", "adjoint") or not needs_grad
+        rows = self._numba_rows(run, dtype) if adjoint_ok else None
+        one = self._numpy_state(run) if adjoint_ok else None
+        if rows is not None and one is not None and m.numpy_state == "always" and m.numba_rows != "always":
+            rows = None  # a forced method wins over an automatic one
+        if rows is not None:
+            one = None
+        small = (
+            self._dense_tail(run)
+            if one is None and rows is None and (mode != "parameter-shift" or not needs_grad)
+            else None
+        )
+        splittable = (
+            one is None
+            and rows is None
+            and small is None
+            and (mode in ("auto", "backprop") or not needs_grad)
+        )
+        sp = self._split(run, plan) if splittable else None
         forced = {"always": " (forced by methods)", "auto": ""}
         shared = (
             "; the gates after the last input-reading gate as one shared matrix" + forced[m.collapse]
@@ -463,7 +479,14 @@ class Simulator:
         if not self.fuse:
             shared = "; fuse=False: no fusion, no collapsed tail, no split"
         detail: Any = None
-        if one is not None:
+        if rows is not None:
+            method, diff = numba_rows.EVALUATOR, "adjoint" if needs_grad else "none"
+            detail = numba_rows.Plan(rows, second_order=mode != "adjoint", real=not dtype.is_complex)
+            why = (
+                "a small register on the CPU: every row through the whole circuit in compiled loops "
+                "(numba) with the adjoint gradient" + forced[m.numba_rows]
+            )
+        elif one is not None:
             method, diff = numpy_state.EVALUATOR, "adjoint" if needs_grad else "none"
             detail = numpy_state.Plan(one, second_order=mode != "adjoint")
             why = (
@@ -492,7 +515,13 @@ class Simulator:
                 fits = "backprop fits in memory" if diff == "backprop" else "backprop would not fit in memory"
                 why += f" chose {diff!r} ({fits})"
             why += shared
-        if not tuning(self.device).measured and "auto" in (m.collapse, m.numpy_tail, m.split, m.numpy_state):
+        if not tuning(self.device).measured and "auto" in (
+            m.collapse,
+            m.numpy_tail,
+            m.split,
+            m.numpy_state,
+            m.numba_rows,
+        ):
             why += f"; the cost models are CPU fits, not measured on {torch.device(self.device).type}"
         need = method.need(run, diff, detail)
         route = Route(
@@ -505,7 +534,7 @@ class Simulator:
             estimate_bytes(need.width, run.batch, dtype.itemsize, need.states),
             why,
             need.guard,
-            run.collapse is not None and sp is None and one is None,
+            run.collapse is not None and sp is None and one is None and rows is None,
         )
         return route, detail
 
@@ -541,6 +570,29 @@ class Simulator:
         if run.inputs is not None and run.inputs.requires_grad and torch.is_grad_enabled():
             return None  # input gradients: the torch path
         return numpy_state.compiled(numpy_state.program_of(run.prog, self.max_block))
+
+    def _numba_rows(self, run: Run, dtype: torch.dtype) -> Any:
+        """The compiled row-by-row kernel when it applies (see :mod:`qml.sim.numba_rows`)."""
+        how = self._methods.numba_rows
+        if how == "never" or not self.fuse:
+            return None
+        if how == "always":
+            numba_rows.require()
+        elif not numba_rows.available():
+            return None
+        n = run.prog.circuit.n_wires
+        if n > numba_rows.MAX_WIRES or not dense_tail.usable(run.angles):
+            return None
+        if how == "auto":
+            t = tuning("cpu")
+            one_row = run.angles.shape[0] == 1
+            if n > (t.numba_rows_max_wires if one_row else t.numba_rows_batch_max_wires):
+                return None
+            if not one_row and run.shared:
+                share = tail.input_cut(run.prog) / max(len(run.prog.steps), 1)
+                if share < t.numba_rows_min_input_share:
+                    return None  # most gates are shared by the rows: the batched routes are faster
+        return numba_rows.kernel_of(run.prog)
 
     def _dense_tail(self, run: Run) -> Any:
         """The NumPy form of the shared tail when it applies (see :mod:`qml.sim.dense_tail`)."""
@@ -587,7 +639,7 @@ def _plan(obs: tuple[PauliSum, ...], n: int) -> ObservablePlan:
 
 #: The evaluation method of each ``Route.measure`` (one signature: :class:`qml.sim.evaluation.Evaluator`).
 EVALUATORS: dict[str, Evaluator] = {
-    m.EVALUATOR.measure: m.EVALUATOR for m in (dense, dense_tail, split, numpy_state)
+    m.EVALUATOR.measure: m.EVALUATOR for m in (dense, dense_tail, split, numpy_state, numba_rows)
 }
 
 _DEFAULT = Simulator()

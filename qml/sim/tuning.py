@@ -47,6 +47,15 @@ class Tuning:
             many times its basis states.
         numpy_tail_max_wires: Widest register of the NumPy shared tail under ``"auto"``.
         numpy_state_max_wires: Widest single circuit run in NumPy with its adjoint under ``"auto"``.
+        numba_rows_max_wires: Widest single circuit (one row of angles) run in compiled loops
+            under ``"auto"`` (:mod:`qml.sim.numba_rows`, with numba installed).
+        numba_rows_batch_max_wires: ... and widest batch of rows.
+        numba_rows_min_input_share: A batch that shares its weights takes the compiled rows
+            only if the gates up to the last input-reading one are at least this share of the
+            circuit (data re-uploading; after an encoding read once, the shared gates collapse
+            or split, :mod:`qml.sim.collapse`, :mod:`qml.sim.split`, which is faster).
+        numba_rows_thread_amplitudes: A batch of rows holding this many amplitudes or more is
+            split over torch's thread count.
         numpy_mm_max: Largest ``m * n * k`` product the NumPy tail leaves to NumPy.
         squares_at_min: From this many entries on, ``|psi|^2 @ D`` takes its Python backward.
         max_block_inputs: Widest fused block of gates that read inputs (a matrix per batch row;
@@ -69,6 +78,10 @@ class Tuning:
     split_collapse_rows: int = 4
     numpy_tail_max_wires: int = 5
     numpy_state_max_wires: int = 10
+    numba_rows_max_wires: int = 12
+    numba_rows_batch_max_wires: int = 8
+    numba_rows_min_input_share: float = 0.5
+    numba_rows_thread_amplitudes: int = 2**12
     numpy_mm_max: int = 2**15
     squares_at_min: int = 2**16
     plan_vjp_min: int = 0
@@ -92,6 +105,16 @@ MEASURED: dict[str, str] = {
     "numpy_state_max_wires": "TFIM HEA energy + gradient, n/L = 4/2, 6/3, 8/4, 10/5, 12/6, 14/6 "
     "(7 alternated rounds, 2 threads, quiet): NumPy 0.28, 0.35, 0.47, 1.02, 2.34, 5.19 ms against "
     "torch 0.85, 1.17, 1.32, 1.88, 2.33, 5.20: faster up to 10 qubits, equal from 12",
+    "numba_rows_max_wires": "TFIM HEA energy + gradient, n/L = 4/2 ... 16/8 (in-process A/B, 15 alternated "
+    "rounds, 2 threads): 0.56, 0.47, 0.45, 0.42 of NumPy's one circuit at n = 4-10, 0.76 of the full state "
+    "at 12, 1.08 at 14",
+    "numba_rows_batch_max_wires": "re-uploading HEA L = 4, B = 64/512: 0.41/0.85 (n = 4), 0.63/0.92 (6), "
+    "0.92/0.55 (8), 1.14/1.14 (10) of the best other route; encode-once circuits (a shared tail): "
+    "0.68-3.1 at B = 64-512, so not with a collapse",
+    "numba_rows_min_input_share": "re-uploading circuits (share ~0.8) 0.41-0.92 of the best other route, "
+    "encode-once ones (share <= 0.1) up to 3.1x slower than the collapsed tail or the split at B = 512",
+    "numba_rows_thread_amplitudes": "re-uploading n = 4/6/8, B = 512: two threads 2.3/4.1/11.8 ms against "
+    "one 3.0/6.8/22.0; n = 4, B = 64 (2**10 amplitudes) equal",
     "numpy_mm_max": "OpenBLAS threads spin against torch's above it (fourth pass)",
     "squares_at_min": "84 vs 131 us at 256 x 32, 2.2 vs 1.5 ms at 1024 x 512 (fourth pass)",
     "plan_vjp_min": "always: 0.91-0.95x of autograd's step, TFIM HEA n = 4-16 B = 1 and n = 6-8 B = 64-256 "

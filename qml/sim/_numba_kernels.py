@@ -1,0 +1,400 @@
+"""The compiled loops of :mod:`qml.sim.numba_rows` (imported only there, and only when numba is installed).
+
+Every entry point works on one range of rows ``[r0, r1)`` and releases the GIL, so that the
+caller can run row ranges on threads of its own. A row's state (``2**n`` amplitudes, wire
+``w`` = bit ``n - 1 - w`` of the index) stays in a scratch vector that fits the cache while all
+units of the circuit are applied to it.
+
+Units (see :class:`qml.sim.numba_rows.Kernel`): ``0`` a chain of one-qubit gates on one wire
+(their product, one pass), ``1`` one multi-qubit gate, ``2`` a basis permutation, ``3`` a
++-1 diagonal. A gate's matrix is its exact Fourier table evaluated at ``e = exp(i theta / 2)``
+of its angles: ``sum_f coef[f] prod_q e_q ** freq[f, q]``, frequencies in ``-2..2``.
+
+The helpers address one flat complex scratch buffer by offsets instead of taking array views:
+a view inside a loop costs a reference-count update, which at 4-16 amplitudes per pass cost
+more than the arithmetic (a 4-qubit row's backward sweep took 2.3x longer with views).
+
+Example:
+    >>> _power(1j, 2)  # e ** 2 at e = exp(i pi / 2)
+    (-1+0j)
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit
+
+_jit = njit(cache=True, nogil=True, fastmath=True, boundscheck=False)  # entry points
+_inline = njit(cache=True, nogil=True, fastmath=True, boundscheck=False, inline="always")  # helpers
+
+# scratch layout (complex128), for chains of at most ``mc`` gates
+_M = 0  # the unit's matrix (64)
+_RED = 64  # a reduction (64)
+_DM = 128  # a gate's derivatives, 3 x 64
+_X = 320  # 2x2 temporary
+_PRE = 324  # 2x2 running prefix
+_CH = 328  # chain storage: per gate its matrix (4), 3 derivatives (12) and suffix (4): 20 each
+
+
+@_inline
+def _power(e: complex, f: int) -> complex:
+    if f == 0:
+        return 1.0 + 0.0j
+    if f == 1:
+        return e
+    if f == -1:
+        return e.conjugate()
+    if f == 2:
+        return e * e
+    return (e * e).conjugate()
+
+
+@_inline
+def _gate(g, ea, r, g_tab, g_nf, g_p, g_slots, g_d, coefs, freqs, sc, om, od, dstride, deriv):  # type: ignore[no-untyped-def]
+    """Gate entry ``g``'s matrix at row ``r`` into ``sc[om:]`` and, if ``deriv``, its derivative by
+    each angle ``q`` into ``sc[od + q * dstride:]`` (all flat, row-major)."""
+    d2 = g_d[g] * g_d[g]
+    p = g_p[g] if deriv else 0
+    for x in range(d2):
+        sc[om + x] = 0.0
+        for q in range(p):
+            sc[od + q * dstride + x] = 0.0
+    for f in range(g_nf[g]):
+        row = g_tab[g] + f
+        ph = 1.0 + 0.0j
+        for q in range(g_p[g]):
+            ph *= _power(ea[r, g_slots[g, q]], freqs[row, q])
+        for x in range(d2):
+            t = coefs[row, x] * ph
+            sc[om + x] += t
+            for q in range(p):
+                sc[od + q * dstride + x] += (0.5j * freqs[row, q]) * t
+
+
+@_inline
+def _mul2(sc, oa, ob, oo):  # type: ignore[no-untyped-def]
+    """``sc[oo:oo+4] = sc[oa:oa+4] @ sc[ob:ob+4]`` (2x2, flat; ``oo`` may be ``oa`` or ``ob``)."""
+    a0, a1, a2, a3 = sc[oa], sc[oa + 1], sc[oa + 2], sc[oa + 3]
+    b0, b1, b2, b3 = sc[ob], sc[ob + 1], sc[ob + 2], sc[ob + 3]
+    sc[oo] = a0 * b0 + a1 * b2
+    sc[oo + 1] = a0 * b1 + a1 * b3
+    sc[oo + 2] = a2 * b0 + a3 * b2
+    sc[oo + 3] = a2 * b1 + a3 * b3
+
+
+@_inline
+def _eye2(sc, o):  # type: ignore[no-untyped-def]
+    sc[o] = 1.0
+    sc[o + 1] = 0.0
+    sc[o + 2] = 0.0
+    sc[o + 3] = 1.0
+
+
+@_inline
+def _apply1(psi, n, w, sc, om):  # type: ignore[no-untyped-def]
+    """The 2x2 matrix ``sc[om:om+4]`` on wire ``w``."""
+    m0, m1, m2, m3 = sc[om], sc[om + 1], sc[om + 2], sc[om + 3]
+    s = 1 << (n - 1 - w)
+    d = 1 << n
+    for hi in range(0, d, 2 * s):
+        for i in range(hi, hi + s):
+            a0 = psi[i]
+            a1 = psi[i + s]
+            psi[i] = m0 * a0 + m1 * a1
+            psi[i + s] = m2 * a0 + m3 * a1
+
+
+@_inline
+def _back1(phi, lam, n, w, sc, om, ored):  # type: ignore[no-untyped-def]
+    """One backward step of the 2x2 ``m = sc[om:om+4]`` on wire ``w``, in one pass:
+    ``phi <- m^† phi``, ``red[a, b] = sum conj(lam[(a, .)]) phi[(b, .)]`` into ``sc[ored:]``,
+    ``lam <- m^† lam``."""
+    m0, m1 = sc[om].conjugate(), sc[om + 2].conjugate()
+    m2, m3 = sc[om + 1].conjugate(), sc[om + 3].conjugate()
+    r0 = 0.0j
+    r1 = 0.0j
+    r2 = 0.0j
+    r3 = 0.0j
+    s = 1 << (n - 1 - w)
+    d = 1 << n
+    for hi in range(0, d, 2 * s):
+        for i in range(hi, hi + s):
+            a0 = phi[i]
+            a1 = phi[i + s]
+            p0 = m0 * a0 + m1 * a1
+            p1 = m2 * a0 + m3 * a1
+            phi[i] = p0
+            phi[i + s] = p1
+            l0 = lam[i]
+            l1 = lam[i + s]
+            c0 = l0.conjugate()
+            c1 = l1.conjugate()
+            r0 += c0 * p0
+            r1 += c0 * p1
+            r2 += c1 * p0
+            r3 += c1 * p1
+            lam[i] = m0 * l0 + m1 * l1
+            lam[i + s] = m2 * l0 + m3 * l1
+    sc[ored] = r0
+    sc[ored + 1] = r1
+    sc[ored + 2] = r2
+    sc[ored + 3] = r3
+
+
+@_inline
+def _offsets(n, k, g_wires, g, off, pos):  # type: ignore[no-untyped-def]
+    """``off[a]``: the basis offset of local index ``a`` of gate entry ``g`` (its first wire most
+    significant); ``pos``: its wires' bit positions, ascending."""
+    for a in range(1 << k):
+        o = 0
+        for t in range(k):
+            if (a >> (k - 1 - t)) & 1:
+                o |= 1 << (n - 1 - g_wires[g, t])
+        off[a] = o
+    for t in range(k):
+        pos[t] = n - 1 - g_wires[g, t]
+    for t in range(k):  # insertion sort: k <= 3
+        for u in range(t + 1, k):
+            if pos[u] < pos[t]:
+                pos[t], pos[u] = pos[u], pos[t]
+
+
+@_inline
+def _base(j, k, pos):  # type: ignore[no-untyped-def]
+    """The ``j``-th basis index whose bits at ``pos`` are 0."""
+    b = j
+    for t in range(k):
+        p = pos[t]
+        b = ((b >> p) << (p + 1)) | (b & ((1 << p) - 1))
+    return b
+
+
+@_inline
+def _applyk(psi, n, k, sc, om, dagger, off, pos, v):  # type: ignore[no-untyped-def]
+    """The ``2**k x 2**k`` matrix ``sc[om:]`` (or its adjoint) on the wires of ``off``/``pos``."""
+    dk = 1 << k
+    for j in range(1 << (n - k)):
+        b = _base(j, k, pos)
+        for a in range(dk):
+            v[a] = psi[b + off[a]]
+        for a in range(dk):
+            acc = 0.0j
+            for c in range(dk):
+                if dagger:
+                    acc += sc[om + c * dk + a].conjugate() * v[c]
+                else:
+                    acc += sc[om + a * dk + c] * v[c]
+            psi[b + off[a]] = acc
+
+
+@_inline
+def _reduce(lam, phi, n, k, off, pos, sc, ored):  # type: ignore[no-untyped-def]
+    """``red[a, b] = sum_rest conj(lam[(a, rest)]) phi[(b, rest)]`` into ``sc[ored:]`` (flat)."""
+    dk = 1 << k
+    for x in range(dk * dk):
+        sc[ored + x] = 0.0
+    for j in range(1 << (n - k)):
+        b0 = _base(j, k, pos)
+        for a in range(dk):
+            la = lam[b0 + off[a]].conjugate()
+            for c in range(dk):
+                sc[ored + a * dk + c] += la * phi[b0 + off[c]]
+
+
+@_jit
+def forward_rows(  # type: ignore[no-untyped-def]
+    r0,
+    r1,
+    n,
+    ea,
+    u_kind,
+    u_arg,
+    u_len,
+    u_wire,
+    chain,
+    g_k,
+    g_wires,
+    g_tab,
+    g_nf,
+    g_p,
+    g_slots,
+    g_d,
+    coefs,
+    freqs,
+    perms,
+    signs,
+    max_chain,
+    idx,
+    diag,
+    psi_out,
+    e_out,
+):
+    """Final states ``psi_out[r]`` and values ``e_out[r, k] = <psi|H_k|psi>`` of rows ``r0 <= r < r1``
+    (``H_k psi[y] = sum_g diag[g, k, y] psi[idx[g, y]]``)."""
+    d = 1 << n
+    ng, nk, _ = diag.shape
+    psi = np.empty(d, dtype=psi_out.dtype)
+    tmp = np.empty(d, dtype=psi_out.dtype)
+    sc = np.empty(_CH + 20 * max(max_chain, 1), dtype=np.complex128)
+    v = np.empty(8, dtype=np.complex128)
+    off = np.empty(8, dtype=np.int64)
+    pos = np.empty(3, dtype=np.int64)
+    for r in range(r0, r1):
+        for y in range(d):
+            psi[y] = 0.0
+        psi[0] = 1.0
+        for u in range(u_kind.shape[0]):
+            kind = u_kind[u]
+            if kind == 0:
+                _eye2(sc, _M)
+                for i in range(u_len[u]):
+                    g = chain[u_arg[u] + i]
+                    _gate(g, ea, r, g_tab, g_nf, g_p, g_slots, g_d, coefs, freqs, sc, _X, 0, 0, False)
+                    _mul2(sc, _X, _M, _M)
+                _apply1(psi, n, u_wire[u], sc, _M)
+            elif kind == 1:
+                g = u_arg[u]
+                _gate(g, ea, r, g_tab, g_nf, g_p, g_slots, g_d, coefs, freqs, sc, _M, 0, 0, False)
+                _offsets(n, g_k[g], g_wires, g, off, pos)
+                _applyk(psi, n, g_k[g], sc, _M, False, off, pos, v)
+            elif kind == 2:
+                pu = u_arg[u]
+                for y in range(d):
+                    tmp[perms[pu, y]] = psi[y]
+                psi, tmp = tmp, psi
+            else:
+                su = u_arg[u]
+                for y in range(d):
+                    psi[y] = psi[y] * signs[su, y]
+        for y in range(d):
+            psi_out[r, y] = psi[y]
+        for k in range(nk):
+            acc = 0.0
+            for g in range(ng):
+                for y in range(d):
+                    acc += (psi[y].conjugate() * diag[g, k, y] * psi[idx[g, y]]).real
+            e_out[r, k] = acc
+
+
+@_jit
+def backward_rows(  # type: ignore[no-untyped-def]
+    r0,
+    r1,
+    n,
+    ea,
+    u_kind,
+    u_arg,
+    u_len,
+    u_wire,
+    chain,
+    g_k,
+    g_wires,
+    g_tab,
+    g_nf,
+    g_p,
+    g_slots,
+    g_d,
+    coefs,
+    freqs,
+    perms,
+    signs,
+    max_chain,
+    idx,
+    diag,
+    psi_out,
+    grad_e,
+    grad_out,
+):
+    """Angle gradients ``grad_out[r] = 2 Re sum_j <lam_j| dU_j |phi_{j-1}>`` of rows ``r0 <= r < r1``
+    (adjoint differentiation from the final states ``psi_out``; ``lam = sum_k grad_e[r, k] H_k psi``)."""
+    d = 1 << n
+    ng, nk, _ = diag.shape
+    phi = np.empty(d, dtype=psi_out.dtype)
+    lam = np.empty(d, dtype=psi_out.dtype)
+    tmp = np.empty(d, dtype=psi_out.dtype)
+    sc = np.empty(_CH + 20 * max(max_chain, 1), dtype=np.complex128)
+    v = np.empty(8, dtype=np.complex128)
+    off = np.empty(8, dtype=np.int64)
+    pos = np.empty(3, dtype=np.int64)
+    for r in range(r0, r1):
+        for s in range(grad_out.shape[1]):
+            grad_out[r, s] = 0.0
+        for y in range(d):
+            phi[y] = psi_out[r, y]
+            acc = 0.0j
+            for g in range(ng):
+                py = psi_out[r, idx[g, y]]
+                for k in range(nk):
+                    acc += grad_e[r, k] * diag[g, k, y] * py
+            lam[y] = acc
+        for u in range(u_kind.shape[0] - 1, -1, -1):
+            kind = u_kind[u]
+            if kind == 0:
+                ln = u_len[u]
+                first = u_arg[u]
+                _eye2(sc, _M)
+                for i in range(ln):  # gate i: matrix at c, derivatives at c + 4, suffix at c + 16
+                    c = _CH + 20 * i
+                    _gate(
+                        chain[first + i],
+                        ea,
+                        r,
+                        g_tab,
+                        g_nf,
+                        g_p,
+                        g_slots,
+                        g_d,
+                        coefs,
+                        freqs,
+                        sc,
+                        c,
+                        c + 4,
+                        4,
+                        True,
+                    )
+                    _mul2(sc, c, _M, _M)
+                _back1(phi, lam, n, u_wire[u], sc, _M, _RED)
+                # suffix of gate i: g_{ln-1} ... g_{i+1}; prefix: g_{i-1} ... g_0 (running)
+                _eye2(sc, _CH + 20 * (ln - 1) + 16)
+                for i in range(ln - 2, -1, -1):
+                    _mul2(sc, _CH + 20 * (i + 1) + 16, _CH + 20 * (i + 1), _CH + 20 * i + 16)
+                _eye2(sc, _PRE)
+                for i in range(ln):
+                    c = _CH + 20 * i
+                    g = chain[first + i]
+                    for q in range(g_p[g]):
+                        _mul2(sc, c + 4 + 4 * q, _PRE, _X)
+                        _mul2(sc, c + 16, _X, _X)
+                        t = 0.0
+                        for a in range(4):
+                            t += (sc[_RED + a] * sc[_X + a]).real
+                        grad_out[r, g_slots[g, q]] += 2.0 * t
+                    _mul2(sc, c, _PRE, _PRE)
+            elif kind == 1:
+                g = u_arg[u]
+                k = g_k[g]
+                _gate(g, ea, r, g_tab, g_nf, g_p, g_slots, g_d, coefs, freqs, sc, _M, _DM, 64, True)
+                _offsets(n, k, g_wires, g, off, pos)
+                _applyk(phi, n, k, sc, _M, True, off, pos, v)
+                if g_p[g] > 0:
+                    _reduce(lam, phi, n, k, off, pos, sc, _RED)
+                    d2 = 1 << (2 * k)
+                    for q in range(g_p[g]):
+                        t = 0.0
+                        for a in range(d2):
+                            t += (sc[_RED + a] * sc[_DM + 64 * q + a]).real
+                        grad_out[r, g_slots[g, q]] += 2.0 * t
+                _applyk(lam, n, k, sc, _M, True, off, pos, v)
+            elif kind == 2:
+                pu = u_arg[u]
+                for y in range(d):
+                    tmp[y] = phi[perms[pu, y]]
+                phi, tmp = tmp, phi
+                for y in range(d):
+                    tmp[y] = lam[perms[pu, y]]
+                lam, tmp = tmp, lam
+            else:
+                su = u_arg[u]
+                for y in range(d):
+                    phi[y] = phi[y] * signs[su, y]
+                    lam[y] = lam[y] * signs[su, y]

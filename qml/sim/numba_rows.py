@@ -1,0 +1,376 @@
+"""Small registers, row by row, in compiled loops: values and adjoint gradients (numba).
+
+On a few qubits a training step is a few hundred torch (or NumPy) operations on tiny arrays,
+each microseconds of dispatch for nanoseconds of arithmetic; with an input read in every
+layer (data re-uploading) no shared tail collapses it (a 4-qubit, 4-layer step at a batch of
+512 took 5 ms). This method runs each row of the batch through the whole circuit in a
+compiled loop (:mod:`qml.sim._numba_kernels`, numba), its ``2**n`` amplitudes in a scratch
+vector that stays in cache:
+
+* the circuit becomes :class:`Kernel` units: chains of one-qubit gates on one wire (applied
+  as their 2x2 product, one pass), single multi-qubit gates (up to 3 wires), runs of
+  permutation gates (CNOT, SWAP, Toffoli: one gather) and of +-1 diagonal gates (CZ: one
+  multiply);
+* every gate matrix is its exact Fourier table (:mod:`qml.sim.dense_tail`) evaluated at
+  ``exp(i theta / 2)`` of the row's angles, so nothing of batch size is built outside the loop;
+* forward: the final state of each row and ``<psi|H_k|psi>`` from the observables' flip groups;
+* backward (adjoint differentiation, Jones & Gacon 2020): ``lam = sum_k g_k H_k psi``, swept back
+  with the state; a chain's gradients come from one 2x2 reduction of ``|phi><lam|`` and
+  prefix/suffix products of its gates. The result is the gradient of every angle of every row;
+  torch's autograd takes it to the weights and inputs (:meth:`Program.angles`).
+
+Rows are split over ``torch.get_num_threads()`` Python threads (the loops release the GIL)
+when the batch has work enough (``tuning.numba_rows_thread_amplitudes``).
+
+Needs numba (the ``fast`` extra); without it the method is never taken under ``"auto"`` and
+``methods={"numba_rows": "always"}`` says how to install it. On the CPU, outside ``torch.func``;
+every gate needs a Fourier table (at most 3 angles and 3 wires). A real circuit's states are
+computed as complex ones (values and gradients are real, as on the other routes).
+Second derivatives (``create_graph=True``) differentiate the torch full state under
+``diff="auto"`` and are refused under ``diff="adjoint"``, as there.
+
+Example:
+    >>> import torch
+    >>> from qml.ir import Circuit, W, X
+    >>> from qml.sim.simulator import Simulator
+    >>> c = Circuit(2).add("RX", 0, X(0)).add("RY", 1, W(0)).add("CNOT", (0, 1)).add("RX", 1, X(1))
+    >>> w = torch.tensor([0.4], dtype=torch.float64, requires_grad=True)
+    >>> x = torch.rand(16, 2, dtype=torch.float64)
+    >>> fast = Simulator(methods={"numba_rows": "always"})
+    >>> fast.explain(c, "Z0 Z1 + Y1", w, x).measure
+    'rows (numba)'
+    >>> (g_fast,) = torch.autograd.grad(fast.expval(c, "Z0 Z1 + Y1", w, x).sum(), w)
+    >>> slow = Simulator(methods={"numba_rows": "never"})
+    >>> (g_slow,) = torch.autograd.grad(slow.expval(c, "Z0 Z1 + Y1", w, x).sum(), w)
+    >>> bool(torch.allclose(g_fast, g_slow))
+    True
+"""
+
+from __future__ import annotations
+
+import functools
+import importlib.util
+import itertools
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import torch
+
+from qml.errors import ConfigError
+from qml.sim import dense_tail as dt
+from qml.sim.evaluation import Evaluator, Guard, Need, Run
+from qml.sim.fusion import PERM_GATES, SIGN_GATES, perm_destination, sign_vector
+from qml.sim.numpy_state import observable_arrays, recompute_grad
+from qml.sim.observables import ObservablePlan
+from qml.sim.program import Program
+from qml.sim.tuning import tuning
+
+__all__: list[str] = []  # engine internals: used by qml.sim.simulator, not an API
+
+Tensor = torch.Tensor
+#: The ``Route.measure`` of this method.
+MEASURE = "rows (numba)"
+#: Widest gate the kernels apply as a matrix.
+MAX_GATE_WIRES = 3
+#: Widest register the method takes when forced (``numba_rows="always"``).
+MAX_WIRES = 20
+
+CHAIN, GATE, PERM, SIGN = 0, 1, 2, 3
+
+
+def available() -> bool:
+    """Whether numba is installed (the ``fast`` extra), without importing it."""
+    return importlib.util.find_spec("numba") is not None
+
+
+def require() -> None:
+    """Raise :class:`~qml.errors.ConfigError` saying how to install numba when it is missing."""
+    if not available():
+        raise ConfigError(
+            "methods numba_rows='always' needs numba, which is not installed; install the fast extra "
+            "(pip install 'qml-circuits[fast]') or leave numba_rows='auto'"
+        )
+
+
+@functools.cache
+def _kernels() -> Any:
+    from qml.sim import _numba_kernels
+
+    return _numba_kernels
+
+
+@dataclass(frozen=True)
+class Kernel:
+    """A circuit as arrays for the compiled loops (see the module docstring).
+
+    Units ``u``: ``kind[u]`` (chain, gate, permutation, sign), ``arg[u]`` (chain: first entry in
+    ``chain``; gate: its entry; permutation / sign: its row of ``perms`` / ``signs``), ``length[u]``
+    and ``wire[u]`` (chains). Gate entries ``g``: ``k`` wires ``wires[g]`` (in the gate's order),
+    ``p`` angles in columns ``slots[g]`` of the angle table, Fourier rows ``tab[g] ..
+    tab[g] + nf[g]`` of ``coefs`` ``(R, 64)`` and ``freqs`` ``(R, 3)``, matrix size ``dim[g]``.
+    """
+
+    n: int
+    n_slots: int
+    kind: np.ndarray
+    arg: np.ndarray
+    length: np.ndarray
+    wire: np.ndarray
+    chain: np.ndarray
+    k: np.ndarray
+    wires: np.ndarray
+    tab: np.ndarray
+    nf: np.ndarray
+    p: np.ndarray
+    slots: np.ndarray
+    dim: np.ndarray
+    coefs: np.ndarray
+    freqs: np.ndarray
+    perms: np.ndarray
+    signs: np.ndarray
+    max_chain: int
+
+    @property
+    def units(self) -> int:
+        """How many units one row passes through."""
+        return int(self.kind.size)
+
+    def arrays(self) -> tuple[Any, ...]:
+        """The kernel's arrays in the order of the compiled loops' arguments."""
+        return (
+            self.kind,
+            self.arg,
+            self.length,
+            self.wire,
+            self.chain,
+            self.k,
+            self.wires,
+            self.tab,
+            self.nf,
+            self.p,
+            self.slots,
+            self.dim,
+            self.coefs,
+            self.freqs,
+            self.perms,
+            self.signs,
+            self.max_chain,
+        )
+
+
+class _Builder:
+    """Collects units and gate entries in circuit order (see :func:`build`)."""
+
+    def __init__(self, n: int) -> None:
+        self.n = n
+        self.units: list[tuple[int, int, int, int]] = []  # kind, arg, length, wire
+        self.chain: list[int] = []
+        self.open: dict[int, list[int]] = {}  # wire -> its open chain's entries
+        self.entries: list[tuple[int, tuple[int, ...], int, int, int, tuple[int, ...]]] = []
+        self.coefs: list[np.ndarray] = []
+        self.freqs: list[tuple[int, ...]] = []
+        self.perms: list[np.ndarray] = []
+        self.signs: list[np.ndarray] = []
+
+    def entry(
+        self, wires: tuple[int, ...], coef: np.ndarray, freqs: list[tuple[int, ...]], slots: tuple[int, ...]
+    ) -> int:
+        dim = 2 ** len(wires)
+        self.entries.append((len(wires), wires, len(self.coefs), len(freqs), dim, slots))
+        for row, f in zip(coef, freqs, strict=True):
+            padded = np.zeros(64, dtype=np.complex128)
+            padded[: dim * dim] = row
+            self.coefs.append(padded)
+            self.freqs.append(f + (0,) * (3 - len(f)))
+        return len(self.entries) - 1
+
+    def close(self, wires: tuple[int, ...]) -> None:
+        for w in wires:
+            entries = self.open.pop(w, None)
+            if entries:
+                self.units.append((CHAIN, len(self.chain), len(entries), w))
+                self.chain += entries
+
+    def perm(self, dest: np.ndarray) -> None:
+        if self.units and self.units[-1][0] == PERM:  # compose with the run before
+            self.perms[-1] = dest[self.perms[-1]]
+        else:
+            self.units.append((PERM, len(self.perms), 0, -1))
+            self.perms.append(dest)
+
+    def sign(self, vec: np.ndarray) -> None:
+        if self.units and self.units[-1][0] == SIGN:
+            self.signs[-1] = self.signs[-1] * vec
+        else:
+            self.units.append((SIGN, len(self.signs), 0, -1))
+            self.signs.append(vec)
+
+    def kernel(self, n_slots: int) -> Kernel:
+        self.close(tuple(sorted(self.open)))
+        d = 2**self.n
+        ent = self.entries
+
+        def ints(values: list[int]) -> np.ndarray:
+            return np.asarray(values, dtype=np.int64)
+
+        def padded(rows: list[tuple[int, ...]]) -> np.ndarray:
+            out = np.zeros((max(len(rows), 1), MAX_GATE_WIRES), dtype=np.int64)
+            for i, r in enumerate(rows):
+                out[i, : len(r)] = r
+            return out
+
+        lengths = [u[2] for u in self.units if u[0] == CHAIN]
+        return Kernel(
+            n=self.n,
+            n_slots=n_slots,
+            kind=ints([u[0] for u in self.units]),
+            arg=ints([u[1] for u in self.units]),
+            length=ints([u[2] for u in self.units]),
+            wire=ints([u[3] for u in self.units]),
+            chain=ints(self.chain or [0]),
+            k=ints([e[0] for e in ent] or [0]),
+            wires=padded([e[1] for e in ent]),
+            tab=ints([e[2] for e in ent] or [0]),
+            nf=ints([e[3] for e in ent] or [0]),
+            p=ints([len(e[5]) for e in ent] or [0]),
+            slots=padded([e[5] for e in ent]),
+            dim=ints([e[4] for e in ent] or [1]),
+            coefs=np.stack(self.coefs) if self.coefs else np.zeros((1, 64), dtype=np.complex128),
+            freqs=padded(self.freqs),
+            perms=np.stack(self.perms) if self.perms else np.zeros((1, d), dtype=np.int64),
+            signs=np.stack(self.signs) if self.signs else np.ones((1, d)),
+            max_chain=max(lengths, default=1),
+        )
+
+
+def build(prog: Program) -> Kernel | None:
+    """The kernel of ``prog``, or ``None`` when a gate has no Fourier table or more than 3 wires."""
+    n = prog.circuit.n_wires
+    b = _Builder(n)
+    for st in prog.steps:
+        op = st.op
+        wires = tuple(op.wires)
+        # a permutation or sign gate closes every open chain, so that a run of them (a CNOT
+        # ladder, a brick of CZ) is one unit: one pass instead of one per gate
+        if len(wires) >= 2 and st.slot < 0 and op.name in PERM_GATES:
+            b.close(tuple(sorted(b.open)))
+            b.perm(perm_destination(n, [op]))
+            continue
+        if len(wires) >= 2 and st.slot < 0 and op.name in SIGN_GATES:
+            b.close(tuple(sorted(b.open)))
+            b.sign(sign_vector(n, [op]))
+            continue
+        if len(wires) > MAX_GATE_WIRES:
+            return None
+        if st.slot < 0:
+            g = b.entry(wires, dt._const_matrix(op).reshape(1, -1), [()], ())
+        else:
+            table = dt._fourier(op.name)
+            if table is None:
+                return None
+            freqs = [tuple(f) for f in itertools.product(*table.freqs)]
+            g = b.entry(wires, table.coef, freqs, tuple(range(st.slot, st.slot + st.n_params)))
+        if len(wires) == 1:
+            b.open.setdefault(wires[0], []).append(g)
+        else:
+            b.close(wires)
+            b.units.append((GATE, g, 0, -1))
+    return b.kernel(prog.n_slots)
+
+
+def kernel_of(prog: Program) -> Kernel | None:
+    """:func:`build`, cached on the program."""
+    return prog.cache.get(("numba_rows", "kernel"), lambda: build(prog))
+
+
+@dataclass(frozen=True)
+class Plan:
+    """What the route hands this method: the kernel and whether second derivatives are owed
+    (``diff="auto"``: yes, by the torch full state; ``diff="adjoint"``: refused)."""
+
+    kernel: Kernel
+    second_order: bool
+    real: bool = False  # a real circuit: its real states are computed as complex ones
+
+
+_POOL: list[ThreadPoolExecutor] = []
+
+
+def _run_rows(fn: Any, rows: int, n: int, args: tuple[Any, ...]) -> None:
+    """``fn(r0, r1, *args)`` over ``[0, rows)``, split over torch's thread count when the rows
+    hold ``tuning.numba_rows_thread_amplitudes`` amplitudes or more."""
+    threads = min(torch.get_num_threads(), rows)
+    if threads <= 1 or rows * 2**n < tuning("cpu").numba_rows_thread_amplitudes:
+        fn(0, rows, *args)
+        return
+    if not _POOL or _POOL[0]._max_workers < threads:  # the pool's size
+        _POOL[:] = [ThreadPoolExecutor(max_workers=threads, thread_name_prefix="qml-numba-rows")]
+    cuts = np.linspace(0, rows, threads + 1).astype(int)
+    futures = [_POOL[0].submit(fn, int(a), int(b), *args) for a, b in itertools.pairwise(cuts)]
+    for f in futures:
+        f.result()
+
+
+class _RowsExpval(torch.autograd.Function):
+    """Values by the compiled forward loop; angle gradients by the compiled adjoint sweep."""
+
+    @staticmethod
+    def forward(
+        ctx: Any, angles: Tensor, run: Run, detail: Plan, plan: ObservablePlan, dtype: torch.dtype
+    ) -> Tensor:
+        kern = detail.kernel
+        ea = dt._expi(0.5 * angles.detach().to(torch.float64).numpy())
+        idx, diag = observable_arrays(plan, np.dtype(np.complex128))
+        rows = ea.shape[0]
+        complex_dtype = (
+            dtype if dtype.is_complex else (torch.complex64 if dtype == torch.float32 else torch.complex128)
+        )
+        psi = np.empty((rows, 2**kern.n), dtype=dt.numpy_dtype(complex_dtype))
+        e = np.empty((rows, plan.n_obs))
+        args = (kern.n, ea, *kern.arrays(), idx, diag, psi, e)
+        _run_rows(_kernels().forward_rows, rows, kern.n, args)
+        ctx.save_for_backward(angles)
+        ctx.state = (ea, psi)
+        ctx.run, ctx.detail, ctx.plan, ctx.dtype = run, detail, plan, dtype
+        out = torch.from_numpy(e).to(angles.dtype if angles.is_floating_point() else torch.float64)
+        return out.expand(run.batch, -1) if rows != run.batch else out
+
+    @staticmethod
+    def backward(ctx: Any, grad_e: Tensor) -> tuple[Tensor | None, ...]:
+        (angles,) = ctx.saved_tensors
+        if torch.is_grad_enabled():
+            grad = recompute_grad(ctx.run, angles, ctx.plan, ctx.dtype, grad_e, ctx.detail.second_order)
+            return grad, None, None, None, None
+        kern = ctx.detail.kernel
+        ea, psi = ctx.state
+        rows = ea.shape[0]
+        g = grad_e.detach().to(torch.float64)
+        if g.shape[0] != rows:  # one row of angles served the whole batch
+            g = g.sum(0, keepdim=True)
+        idx, diag = observable_arrays(ctx.plan, np.dtype(np.complex128))
+        out = np.empty((rows, kern.n_slots))
+        args = (kern.n, ea, *kern.arrays(), idx, diag, psi, np.ascontiguousarray(g.numpy()), out)
+        _run_rows(_kernels().backward_rows, rows, kern.n, args)
+        return torch.from_numpy(out).to(angles.dtype), None, None, None, None
+
+
+def need(run: Run, diff: str, detail: Any) -> Need:
+    """The final state of every row (kept for the backward sweep) and a scratch row: 2 states
+    (4 of a real circuit's dtype, whose states are computed as complex ones)."""
+    return Need(
+        run.prog.circuit.n_wires, 4 if detail.real else 2, "adjoint" if diff == "adjoint" else "forward"
+    )
+
+
+def evaluate(
+    run: Run, plan: ObservablePlan, dtype: torch.dtype, diff: str, detail: Any, guard: Guard
+) -> Tensor:
+    """Expectation values ``(B, n_obs)``; ``detail`` is the :class:`Plan`."""
+    result: Tensor = _RowsExpval.apply(run.angles, run, detail, plan, dtype)  # type: ignore[no-untyped-call]
+    return result
+
+
+#: This method's one signature (:class:`qml.sim.evaluation.Evaluator`).
+EVALUATOR = Evaluator(MEASURE, need, evaluate)

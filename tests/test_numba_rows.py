@@ -1,0 +1,204 @@
+"""Every row through the whole circuit in compiled loops (qml.sim.numba_rows), against the torch full
+state: random batched circuits of every gate with a Fourier table (weights and inputs, both
+precisions, gradients of both), the kernel's units, the thread split, the route's conditions,
+second derivatives, torch.func and a missing numba."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+import pytest
+import torch
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from qml import Circuit, Simulator, W, X, pauli
+from qml.errors import ConfigError
+from qml.gates import GATES
+from qml.sim import dense_tail, numba_rows, tuning
+from qml.sim.program import compile_circuit
+
+pytest.importorskip("numba")
+
+ROWS = {"numba_rows": "always"}
+TORCH = {"numba_rows": "never", "numpy_state": "never", "numpy_tail": "never"}
+MEASURE = "rows (numba)"
+POOL = sorted(
+    g for g, s in GATES.items() if s.n_wires <= 3 and 0 < s.n_params <= 3 and dense_tail._fourier(g)
+)
+POOL += ["H", "S", "T", "X", "CNOT", "CZ", "SWAP", "Toffoli"]
+
+
+def _run(sim: Simulator, c: Circuit, obs: list, w0: np.ndarray, x0: np.ndarray | None, coef: np.ndarray):
+    w = torch.tensor(w0, requires_grad=True)
+    x = None if x0 is None else torch.tensor(x0, requires_grad=True)
+    route = sim.explain(c, obs, w, x)
+    e = sim.expval(c, obs, w, x)
+    wanted = (w,) if x is None else (w, x)
+    grads = torch.autograd.grad((e * torch.tensor(coef, dtype=e.dtype)).sum(), wanted)
+    return route, e.detach().double().numpy(), [g.double().numpy() for g in grads]
+
+
+@settings(max_examples=25, deadline=None)
+@given(data=st.data())
+def test_random_batched_circuits_match_the_torch_full_state(data):
+    n = data.draw(st.integers(2, 6), label="n")
+    c = Circuit(n)
+    k = 0
+    for _ in range(data.draw(st.integers(2, 18), label="gates")):
+        name = data.draw(st.sampled_from([g for g in POOL if GATES[g].n_wires <= n]), label="gate")
+        wires = tuple(data.draw(st.permutations(range(n)), label="wires")[: GATES[name].n_wires])
+        params = []
+        for _ in range(GATES[name].n_params):
+            kind = data.draw(st.sampled_from(["w", "w", "x", "c"]), label="param")
+            params.append({"w": W(k), "x": X(k % 2) * 0.7 + W(k), "c": 0.4}[kind])
+            k += 1
+        c = c.add(name, wires, *params)
+    if c.n_weights == 0:
+        c = c.add("RY", 0, W(0))
+    rows = data.draw(st.sampled_from([1, 3, 9]), label="rows")
+    rng = np.random.default_rng(data.draw(st.integers(0, 99), label="seed"))
+    w0 = rng.uniform(-3, 3, c.n_weights)
+    x0 = rng.uniform(-2, 2, (rows, c.n_inputs)) if c.n_inputs else None
+    obs = [pauli(f"Z0 + 0.5*X{n - 1}"), pauli(f"Y0 X{n - 1} + 0.2*Y{n // 2}")]
+    coef = rng.normal(size=(rows if x0 is not None else 1, 2))
+    dtype = data.draw(st.sampled_from([torch.complex128, torch.complex64]), label="dtype")
+    route, e, g = _run(Simulator(dtype=dtype, methods=ROWS), c, obs, w0, x0, coef)
+    assert route.measure == MEASURE, route
+    _, e_ref, g_ref = _run(Simulator(dtype=dtype, methods=TORCH), c, obs, w0, x0, coef)
+    tol = 1e-10 if dtype == torch.complex128 else 2e-4
+    np.testing.assert_allclose(e, e_ref, atol=tol)
+    for a, b in zip(g, g_ref, strict=True):
+        np.testing.assert_allclose(a, b, atol=tol * 10)
+
+
+def _reupload(n: int, layers: int) -> Circuit:
+    c = Circuit(n)
+    k = 0
+    for _ in range(layers):
+        for q in range(n):
+            c = c.add("RX", q, X(q)).add("RY", q, W(k)).add("RZ", q, W(k + 1))
+            k += 2
+        for q in range(n - 1):
+            c = c.add("CNOT", (q, q + 1))
+        for q in range(0, n - 1, 2):
+            c = c.add("CZ", (q, q + 1))
+    return c
+
+
+def test_chains_and_runs_of_permutations_and_signs_are_one_unit_each():
+    kern = numba_rows.kernel_of(compile_circuit(_reupload(4, 2)))
+    assert kern is not None
+    kinds = kern.kind.tolist()
+    # per layer: one chain per wire (RX RY RZ as one 2x2), the CNOT ladder one gather, the CZ one multiply
+    c, g, p, s = numba_rows.CHAIN, numba_rows.GATE, numba_rows.PERM, numba_rows.SIGN
+    assert kinds == [c, c, c, c, p, s] * 2
+    assert g not in kinds
+    assert kern.length[:4].tolist() == [3, 3, 3, 3]
+    # a gate without a Fourier table, or wider than 3 wires, leaves the method out
+    wide = Circuit(4).add("RY", 0, W(0)).add("Unitary", (0, 1, 2, 3), matrix=np.eye(16))
+    assert numba_rows.build(compile_circuit(wide)) is None
+    assert Simulator(methods=ROWS).explain(wide, "Z0", torch.zeros(1, requires_grad=True)).measure != MEASURE
+
+
+def test_the_thread_split_gives_the_same_rows(monkeypatch):
+    c = _reupload(4, 3)
+    rng = np.random.default_rng(7)
+    w0, x0 = rng.uniform(-2, 2, c.n_weights), rng.uniform(-1, 1, (40, 4))
+    coef = rng.normal(size=(40, 1))
+    obs = [pauli("Z0 Z1 + 0.3*X2 - Y3")]
+    base = _run(Simulator(methods=ROWS), c, obs, w0, x0, coef)
+    cpu = dataclasses.replace(tuning.TUNING["cpu"], numba_rows_thread_amplitudes=1)
+    monkeypatch.setitem(tuning.TUNING, "cpu", cpu)
+    threads = torch.get_num_threads()
+    torch.set_num_threads(2)
+    try:
+        split = _run(Simulator(methods=ROWS), c, obs, w0, x0, coef)
+    finally:
+        torch.set_num_threads(threads)
+    np.testing.assert_array_equal(base[1], split[1])  # rows are independent: bit for bit
+    for a, b in zip(base[2], split[2], strict=True):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_auto_takes_it_where_it_pays_and_says_so():
+    w = torch.zeros(_reupload(4, 2).n_weights, requires_grad=True, dtype=torch.float64)
+    x = torch.zeros(64, 4, dtype=torch.float64)
+    r = Simulator().explain(_reupload(4, 2), "Z0", w, x)
+    assert (r.measure, r.diff) == (MEASURE, "adjoint")
+    assert "compiled loops (numba)" in r.reason
+    assert "forced" not in r.reason
+    # an encode-once batch collapses its shared tail instead
+    enc = Circuit(4)
+    for q in range(4):
+        enc = enc.add("RX", q, X(q))
+    for q in range(4):
+        enc = enc.add("RY", q, W(q))
+    enc = enc.add("CNOT", (0, 1))
+    assert Simulator().explain(enc, "Z0", w[:4].detach().requires_grad_(), x).measure != MEASURE
+    # wider than the bounds: a batch above numba_rows_batch_max_wires, one row above numba_rows_max_wires
+    t = tuning.tuning("cpu")
+    wide = _reupload(t.numba_rows_batch_max_wires + 1, 1)
+    ww = torch.zeros(wide.n_weights, requires_grad=True, dtype=torch.float64)
+    xw = torch.zeros(8, wide.n_inputs, dtype=torch.float64)
+    assert Simulator().explain(wide, "Z0", ww, xw).measure != MEASURE
+    assert Simulator().explain(wide, "Z0", ww, xw[0]).measure == MEASURE
+    assert Simulator(methods=ROWS).explain(wide, "Z0", ww, xw).measure == MEASURE
+    # not for backprop or parameter shift, or methods="never"
+    assert Simulator(diff="backprop").explain(_reupload(4, 2), "Z0", w, x).measure != MEASURE
+    assert Simulator(diff="parameter-shift").explain(_reupload(4, 2), "Z0", w, x).measure != MEASURE
+    never = Simulator(methods={"numba_rows": "never"})
+    assert never.explain(_reupload(4, 2), "Z0", w, x).measure != MEASURE
+    # no gradient asked: values only
+    assert Simulator().explain(_reupload(4, 2), "Z0", w.detach(), x).diff == "none"
+
+
+def test_real_circuits_give_real_values_and_count_complex_states():
+    real = Circuit(2).add("RY", 0, W(0)).add("CNOT", (0, 1)).add("RY", 1, W(1))
+    w = torch.tensor([0.3, -1.1], dtype=torch.float64, requires_grad=True)
+    sim = Simulator(methods=ROWS)
+    r = sim.explain(real, "Z1 + X0 X1", w)
+    assert (r.measure, r.states, r.memory_estimate) == (MEASURE, 4, 4 * 4 * 8)  # complex128 = 2 float64
+    e = sim.expval(real, "Z1 + X0 X1", w)
+    assert e.dtype == torch.float64
+    (g,) = torch.autograd.grad(e, w)
+    w2 = w.detach().requires_grad_(True)
+    e2 = Simulator(methods=TORCH).expval(real, "Z1 + X0 X1", w2)
+    (g2,) = torch.autograd.grad(e2, w2)
+    torch.testing.assert_close((e.detach(), g), (e2.detach(), g2), atol=1e-12, rtol=0)
+
+
+def test_second_derivatives_under_auto_and_refused_under_adjoint():
+    c = _reupload(3, 2)
+    w0 = torch.linspace(-1.2, 0.8, c.n_weights, dtype=torch.float64)
+    x = torch.linspace(-1, 1, 6, dtype=torch.float64).reshape(2, 3)
+
+    def energy(sim: Simulator):
+        return lambda v: sim.expval(c, "Z0 Z1 + 0.5*X2", v, x).sum()
+
+    h = torch.autograd.functional.hessian(energy(Simulator(methods=ROWS)), w0)
+    h_ref = torch.autograd.functional.hessian(energy(Simulator(diff="backprop")), w0)
+    torch.testing.assert_close(h, h_ref, atol=1e-10, rtol=0)
+    with pytest.raises(NotImplementedError, match="not available with diff='adjoint'"):
+        torch.autograd.functional.hessian(energy(Simulator(diff="adjoint", methods=ROWS)), w0)
+
+
+def test_torch_func_transforms_take_the_torch_path():
+    c = _reupload(3, 1)
+    w0 = torch.linspace(-1, 1, c.n_weights, dtype=torch.float64)
+    x = torch.ones(3, dtype=torch.float64)
+    sim = Simulator(methods=ROWS)
+    g = torch.func.grad(lambda v: sim.expval(c, "Z0 + X1", v, x))(w0)
+    w = w0.clone().requires_grad_(True)
+    (g_ref,) = torch.autograd.grad(Simulator(methods=TORCH).expval(c, "Z0 + X1", w, x), w)
+    torch.testing.assert_close(g, g_ref)
+
+
+def test_forcing_it_without_numba_says_how_to_install_it(monkeypatch):
+    monkeypatch.setattr(numba_rows, "available", lambda: False)
+    c = _reupload(2, 1)
+    w = torch.zeros(c.n_weights, requires_grad=True, dtype=torch.float64)
+    with pytest.raises(ConfigError, match=r"needs numba.*pip install 'qml-circuits\[fast\]'"):
+        Simulator(methods=ROWS).explain(c, "Z0", w, torch.zeros(2))
+    assert Simulator().explain(c, "Z0", w, torch.zeros(2)).measure != MEASURE
