@@ -58,6 +58,7 @@ from typing import Any
 import numpy as np
 import torch
 
+from qml.dtypes import complex_dtype
 from qml.errors import ConfigError
 from qml.sim import dense_tail as dt
 from qml.sim.evaluation import Evaluator, Guard, Need, Run
@@ -295,7 +296,10 @@ class Plan:
     real: bool = False  # a real circuit: its real states are computed as complex ones
 
 
-_POOL: list[ThreadPoolExecutor] = []
+@functools.cache
+def _pool(threads: int) -> ThreadPoolExecutor:
+    """One thread pool per thread count, made on first use."""
+    return ThreadPoolExecutor(max_workers=threads, thread_name_prefix="qml-numba-rows")
 
 
 def _run_rows(fn: Any, rows: int, n: int, args: tuple[Any, ...]) -> None:
@@ -305,10 +309,9 @@ def _run_rows(fn: Any, rows: int, n: int, args: tuple[Any, ...]) -> None:
     if threads <= 1 or rows * 2**n < tuning("cpu").numba_rows_thread_amplitudes:
         fn(0, rows, *args)
         return
-    if not _POOL or _POOL[0]._max_workers < threads:  # the pool's size
-        _POOL[:] = [ThreadPoolExecutor(max_workers=threads, thread_name_prefix="qml-numba-rows")]
+    pool = _pool(threads)
     cuts = np.linspace(0, rows, threads + 1).astype(int)
-    futures = [_POOL[0].submit(fn, int(a), int(b), *args) for a, b in itertools.pairwise(cuts)]
+    futures = [pool.submit(fn, int(a), int(b), *args) for a, b in itertools.pairwise(cuts)]
     for f in futures:
         f.result()
 
@@ -324,10 +327,7 @@ class _RowsExpval(torch.autograd.Function):
         ea = dt._expi(0.5 * angles.detach().to(torch.float64).numpy())
         idx, diag = observable_arrays(plan, np.dtype(np.complex128))
         rows = ea.shape[0]
-        complex_dtype = (
-            dtype if dtype.is_complex else (torch.complex64 if dtype == torch.float32 else torch.complex128)
-        )
-        psi = np.empty((rows, 2**kern.n), dtype=dt.numpy_dtype(complex_dtype))
+        psi = np.empty((rows, 2**kern.n), dtype=dt.numpy_dtype(complex_dtype(dtype)))
         e = np.empty((rows, plan.n_obs))
         args = (kern.n, ea, *kern.arrays(), idx, diag, psi, e)
         _run_rows(_kernels().forward_rows, rows, kern.n, args)

@@ -453,11 +453,13 @@ class Simulator:
         m = self._methods
         adjoint_ok = mode in ("auto", "adjoint") or not needs_grad
         rows = self._numba_rows(run, dtype) if adjoint_ok else None
-        one = self._numpy_state(run) if adjoint_ok else None
-        if rows is not None and one is not None and m.numpy_state == "always" and m.numba_rows != "always":
-            rows = None  # a forced method wins over an automatic one
-        if rows is not None:
-            one = None
+        one = None
+        # the NumPy single circuit is built only where it can be taken: no compiled rows, or
+        # forced against automatic ones (a forced method that applies wins over an automatic one)
+        if adjoint_ok and (rows is None or (m.numpy_state == "always" and m.numba_rows != "always")):
+            one = self._numpy_state(run)
+            if one is not None:
+                rows = None
         small = (
             self._dense_tail(run)
             if one is None and rows is None and (mode != "parameter-shift" or not needs_grad)
