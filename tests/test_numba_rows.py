@@ -102,6 +102,41 @@ def test_chains_and_runs_of_permutations_and_signs_are_one_unit_each():
     assert Simulator(methods=ROWS).explain(wide, "Z0", torch.zeros(1, requires_grad=True)).measure != MEASURE
 
 
+def test_rotations_written_directly_match_their_fourier_tables():
+    kern = numba_rows.kernel_of(compile_circuit(_reupload(3, 2)))
+    assert kern is not None
+    assert set(kern.rot.tolist()) == {1, 2, 3}
+    fourier = dataclasses.replace(kern, rot=np.zeros_like(kern.rot))
+    rng = np.random.default_rng(3)
+    ea = np.exp(0.5j * rng.uniform(-4, 4, (5, kern.n_slots)))
+    idx, diag = np.arange(8)[None, :], np.linspace(-1, 1, 8).astype(complex)[None, None, :]
+    k = numba_rows._kernels()
+    out = []
+    for kk in (kern, fourier):
+        psi, e, grad = np.empty((5, 8), complex), np.empty((5, 1)), np.empty((5, kern.n_slots))
+        k.forward_rows(0, 5, 3, ea, *kk.arrays(), idx, diag, psi, e)
+        k.backward_rows(0, 5, 3, ea, *kk.arrays(), idx, diag, psi, np.ones((5, 1)), grad)
+        out.append((psi, e, grad))
+    for a, b in zip(*out, strict=True):
+        np.testing.assert_allclose(a, b, atol=1e-14)
+
+
+def test_shared_weight_slots_and_repeated_inputs_are_exponentiated_once():
+    c = _reupload(3, 3).add("RY", 0, X(1) * 0.5 + W(0)).add("RZ", 1, X(0) * X(2))
+    prog = compile_circuit(c)
+    slots, unique, inverse = prog.input_slots()
+    # RX(x_q) opens every wire's chain (slots 0, 3, 6 in each layer), then the two mixed angles
+    assert slots.tolist() == [s for s in range(27) if s % 3 == 0] + [27, 28]
+    assert unique.tolist() == [0, 3, 6, 27, 28]
+    assert inverse.tolist() == [0, 1, 2] * 3 + [3, 4]
+    sim = Simulator()
+    w = torch.linspace(-1, 1, c.n_weights, dtype=torch.float64)
+    run = sim._prepare(c, w, torch.rand(7, 3, dtype=torch.float64))
+    a = run.angles.detach().numpy()
+    np.testing.assert_array_equal(a[:, slots], a[:, unique[inverse]])  # shared slots hold one angle
+    np.testing.assert_allclose(numba_rows._half_phases(a, run), dense_tail._expi(0.5 * a), atol=1e-15)
+
+
 def test_the_thread_split_gives_the_same_rows(monkeypatch):
     c = _reupload(4, 3)
     rng = np.random.default_rng(7)

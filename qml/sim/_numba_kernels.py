@@ -72,6 +72,44 @@ def _gate(g, ea, r, g_tab, g_nf, g_p, g_slots, g_d, coefs, freqs, sc, om, od, ds
 
 
 @_inline
+def _rot(e, rot, sc, om, od, deriv):  # type: ignore[no-untyped-def]
+    """The matrix of rotation ``rot`` (1 ``RX``, 2 ``RY``, 3 ``RZ``) at ``e = exp(i theta / 2)`` into
+    ``sc[om:om+4]`` and, if ``deriv``, its derivative into ``sc[od:od+4]``."""
+    c = e.real
+    s = e.imag
+    if rot == 1:
+        sc[om] = c
+        sc[om + 1] = -1j * s
+        sc[om + 2] = -1j * s
+        sc[om + 3] = c
+        if deriv:
+            sc[od] = -0.5 * s
+            sc[od + 1] = -0.5j * c
+            sc[od + 2] = -0.5j * c
+            sc[od + 3] = -0.5 * s
+    elif rot == 2:
+        sc[om] = c
+        sc[om + 1] = -s
+        sc[om + 2] = s
+        sc[om + 3] = c
+        if deriv:
+            sc[od] = -0.5 * s
+            sc[od + 1] = -0.5 * c
+            sc[od + 2] = 0.5 * c
+            sc[od + 3] = -0.5 * s
+    else:
+        sc[om] = e.conjugate()
+        sc[om + 1] = 0.0
+        sc[om + 2] = 0.0
+        sc[om + 3] = e
+        if deriv:
+            sc[od] = -0.5j * e.conjugate()
+            sc[od + 1] = 0.0
+            sc[od + 2] = 0.0
+            sc[od + 3] = 0.5j * e
+
+
+@_inline
 def _mul2(sc, oa, ob, oo):  # type: ignore[no-untyped-def]
     """``sc[oo:oo+4] = sc[oa:oa+4] @ sc[ob:ob+4]`` (2x2, flat; ``oo`` may be ``oa`` or ``ob``)."""
     a0, a1, a2, a3 = sc[oa], sc[oa + 1], sc[oa + 2], sc[oa + 3]
@@ -219,6 +257,7 @@ def forward_rows(  # type: ignore[no-untyped-def]
     g_p,
     g_slots,
     g_d,
+    g_rot,
     coefs,
     freqs,
     perms,
@@ -249,7 +288,10 @@ def forward_rows(  # type: ignore[no-untyped-def]
                 _eye2(sc, _M)
                 for i in range(u_len[u]):
                     g = chain[u_arg[u] + i]
-                    _gate(g, ea, r, g_tab, g_nf, g_p, g_slots, g_d, coefs, freqs, sc, _X, 0, 0, False)
+                    if g_rot[g] != 0:
+                        _rot(ea[r, g_slots[g, 0]], g_rot[g], sc, _X, 0, False)
+                    else:
+                        _gate(g, ea, r, g_tab, g_nf, g_p, g_slots, g_d, coefs, freqs, sc, _X, 0, 0, False)
                     _mul2(sc, _X, _M, _M)
                 _apply1(psi, n, u_wire[u], sc, _M)
             elif kind == 1:
@@ -294,6 +336,7 @@ def backward_rows(  # type: ignore[no-untyped-def]
     g_p,
     g_slots,
     g_d,
+    g_rot,
     coefs,
     freqs,
     perms,
@@ -335,23 +378,11 @@ def backward_rows(  # type: ignore[no-untyped-def]
                 _eye2(sc, _M)
                 for i in range(ln):  # gate i: matrix at c, derivatives at c + 4, suffix at c + 16
                     c = _CH + 20 * i
-                    _gate(
-                        chain[first + i],
-                        ea,
-                        r,
-                        g_tab,
-                        g_nf,
-                        g_p,
-                        g_slots,
-                        g_d,
-                        coefs,
-                        freqs,
-                        sc,
-                        c,
-                        c + 4,
-                        4,
-                        True,
-                    )
+                    g = chain[first + i]
+                    if g_rot[g] != 0:
+                        _rot(ea[r, g_slots[g, 0]], g_rot[g], sc, c, c + 4, True)
+                    else:
+                        _gate(g, ea, r, g_tab, g_nf, g_p, g_slots, g_d, coefs, freqs, sc, c, c + 4, 4, True)
                     _mul2(sc, c, _M, _M)
                 _back1(phi, lam, n, u_wire[u], sc, _M, _RED)
                 # suffix of gate i: g_{ln-1} ... g_{i+1}; prefix: g_{i-1} ... g_0 (running)

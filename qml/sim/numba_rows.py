@@ -79,6 +79,8 @@ MAX_GATE_WIRES = 3
 MAX_WIRES = 20
 
 CHAIN, GATE, PERM, SIGN = 0, 1, 2, 3
+#: Gates whose matrix the kernels write from ``exp(i theta / 2)`` directly (their code in ``Kernel.rot``).
+ROTATIONS = {"RX": 1, "RY": 2, "RZ": 3}
 
 
 def available() -> bool:
@@ -110,7 +112,8 @@ class Kernel:
     ``chain``; gate: its entry; permutation / sign: its row of ``perms`` / ``signs``), ``length[u]``
     and ``wire[u]`` (chains). Gate entries ``g``: ``k`` wires ``wires[g]`` (in the gate's order),
     ``p`` angles in columns ``slots[g]`` of the angle table, Fourier rows ``tab[g] ..
-    tab[g] + nf[g]`` of ``coefs`` ``(R, 64)`` and ``freqs`` ``(R, 3)``, matrix size ``dim[g]``.
+    tab[g] + nf[g]`` of ``coefs`` ``(R, 64)`` and ``freqs`` ``(R, 3)``, matrix size ``dim[g]``,
+    ``rot[g]`` its code in :data:`ROTATIONS` (0: evaluated from the Fourier rows).
     """
 
     n: int
@@ -127,6 +130,7 @@ class Kernel:
     p: np.ndarray
     slots: np.ndarray
     dim: np.ndarray
+    rot: np.ndarray
     coefs: np.ndarray
     freqs: np.ndarray
     perms: np.ndarray
@@ -153,6 +157,7 @@ class Kernel:
             self.p,
             self.slots,
             self.dim,
+            self.rot,
             self.coefs,
             self.freqs,
             self.perms,
@@ -169,17 +174,22 @@ class _Builder:
         self.units: list[tuple[int, int, int, int]] = []  # kind, arg, length, wire
         self.chain: list[int] = []
         self.open: dict[int, list[int]] = {}  # wire -> its open chain's entries
-        self.entries: list[tuple[int, tuple[int, ...], int, int, int, tuple[int, ...]]] = []
+        self.entries: list[tuple[int, tuple[int, ...], int, int, int, tuple[int, ...], int]] = []
         self.coefs: list[np.ndarray] = []
         self.freqs: list[tuple[int, ...]] = []
         self.perms: list[np.ndarray] = []
         self.signs: list[np.ndarray] = []
 
     def entry(
-        self, wires: tuple[int, ...], coef: np.ndarray, freqs: list[tuple[int, ...]], slots: tuple[int, ...]
+        self,
+        wires: tuple[int, ...],
+        coef: np.ndarray,
+        freqs: list[tuple[int, ...]],
+        slots: tuple[int, ...],
+        rot: int = 0,
     ) -> int:
         dim = 2 ** len(wires)
-        self.entries.append((len(wires), wires, len(self.coefs), len(freqs), dim, slots))
+        self.entries.append((len(wires), wires, len(self.coefs), len(freqs), dim, slots, rot))
         for row, f in zip(coef, freqs, strict=True):
             padded = np.zeros(64, dtype=np.complex128)
             padded[: dim * dim] = row
@@ -238,6 +248,7 @@ class _Builder:
             p=ints([len(e[5]) for e in ent] or [0]),
             slots=padded([e[5] for e in ent]),
             dim=ints([e[4] for e in ent] or [1]),
+            rot=ints([e[6] for e in ent] or [0]),
             coefs=np.stack(self.coefs) if self.coefs else np.zeros((1, 64), dtype=np.complex128),
             freqs=padded(self.freqs),
             perms=np.stack(self.perms) if self.perms else np.zeros((1, d), dtype=np.int64),
@@ -272,7 +283,8 @@ def build(prog: Program) -> Kernel | None:
             if table is None:
                 return None
             freqs = [tuple(f) for f in itertools.product(*table.freqs)]
-            g = b.entry(wires, table.coef, freqs, tuple(range(st.slot, st.slot + st.n_params)))
+            slots = tuple(range(st.slot, st.slot + st.n_params))
+            g = b.entry(wires, table.coef, freqs, slots, ROTATIONS.get(op.name, 0))
         if len(wires) == 1:
             b.open.setdefault(wires[0], []).append(g)
         else:
@@ -309,11 +321,27 @@ def _run_rows(fn: Any, rows: int, n: int, args: tuple[Any, ...]) -> None:
     if threads <= 1 or rows * 2**n < tuning("cpu").numba_rows_thread_amplitudes:
         fn(0, rows, *args)
         return
-    pool = _pool(threads)
+    pool = _pool(threads - 1)
     cuts = np.linspace(0, rows, threads + 1).astype(int)
-    futures = [pool.submit(fn, int(a), int(b), *args) for a, b in itertools.pairwise(cuts)]
+    futures = [pool.submit(fn, int(a), int(b), *args) for a, b in itertools.pairwise(cuts[1:])]
+    fn(0, int(cuts[1]), *args)  # the first range on the calling thread
     for f in futures:
         f.result()
+
+
+def _half_phases(a: np.ndarray, run: Run) -> np.ndarray:
+    """``exp(i a / 2)`` of the angle table. With one weight row the slots that read no input
+    are computed once and broadcast, and slots of the same input angle (a re-uploaded
+    ``RX(x_i)``) once per row: a 4-layer re-uploading circuit needs 1/12 of the table."""
+    rows = a.shape[0]
+    slots, unique, inverse = run.prog.input_slots()
+    if rows == 1 or not run.shared or 2 * slots.size > a.shape[1]:
+        return dt._expi(0.5 * a)
+    ea = np.empty(a.shape, dtype=np.complex128)
+    ea[:] = dt._expi(0.5 * a[0])
+    if slots.size:
+        ea[:, slots] = dt._expi(0.5 * a[:, unique])[:, inverse]
+    return ea
 
 
 class _RowsExpval(torch.autograd.Function):
@@ -324,7 +352,7 @@ class _RowsExpval(torch.autograd.Function):
         ctx: Any, angles: Tensor, run: Run, detail: Plan, plan: ObservablePlan, dtype: torch.dtype
     ) -> Tensor:
         kern = detail.kernel
-        ea = dt._expi(0.5 * angles.detach().to(torch.float64).numpy())
+        ea = _half_phases(angles.detach().to(torch.float64).numpy(), run)
         idx, diag = observable_arrays(plan, np.dtype(np.complex128))
         rows = ea.shape[0]
         psi = np.empty((rows, 2**kern.n), dtype=dt.numpy_dtype(complex_dtype(dtype)))

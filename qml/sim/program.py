@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
 
+import numpy as np
 import torch
 
 from qml.dtypes import real_dtype
@@ -227,6 +228,40 @@ class Program:
             ("program", "inputs_only"),
             lambda: not any(p.refs("x") and p.refs("w") for st in self.steps for p in st.op.params),
         )
+
+    def input_slots(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The angle slots that read inputs, ascending, as ``(slots, unique, inverse)``: slots of
+        the same angle map (a re-uploaded ``RX(x_i)`` in every layer) share one entry of
+        ``unique`` (``slots == unique[inverse]``). With one weight row every other slot holds
+        the same angle in all rows."""
+
+        def build() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+            terms: dict[int, list[tuple[Any, ...]]] = {}
+            reads: set[int] = set()
+            for slot, src, idx, coeff in zip(
+                self.lin_slot, self.lin_src, self.lin_idx, self.lin_coeff, strict=True
+            ):
+                terms.setdefault(slot, []).append((src, idx, coeff))
+                if src == "x":
+                    reads.add(slot)
+            for slot, coeff, refs in self.products:
+                terms.setdefault(slot, []).append(("*", coeff, refs))
+                if any(src == "x" for src, _ in refs):
+                    reads.add(slot)
+            slots = sorted(reads)
+            first: dict[Any, int] = {}
+            unique: list[int] = []
+            inverse: list[int] = []
+            for k in slots:
+                key = (self.const[k], tuple(sorted(terms[k], key=repr)))
+                if key not in first:
+                    first[key] = len(unique)
+                    unique.append(k)
+                inverse.append(first[key])
+            return tuple(np.asarray(v, dtype=np.int64) for v in (slots, unique, inverse))  # type: ignore[return-value]
+
+        result: tuple[np.ndarray, np.ndarray, np.ndarray] = self.cache.get(("program", "input_slots"), build)
+        return result
 
     def table_layout(self, name: str, split: bool) -> list[tuple[bool, list[int]]]:
         """Segments of a :class:`GateData` table: ``(reads inputs, positions)`` in stacking order.
