@@ -26,6 +26,7 @@ def test_keys_name_their_owner():
         "dense_tail",
         "numpy_state",
         "numba_rows",
+        "numba_state",
         "split",
         "blockdata",
     }

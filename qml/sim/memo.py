@@ -36,6 +36,7 @@ OWNERS = frozenset(
         "dense_tail",
         "numpy_state",
         "numba_rows",
+        "numba_state",
         "split",
         "blockdata",
         "simulator",

@@ -197,6 +197,20 @@ class _Builder:
             self.freqs.append(f + (0,) * (3 - len(f)))
         return len(self.entries) - 1
 
+    def fourier_entry(self, wires: tuple[int, ...], name: str, slot: int, n_params: int) -> int:
+        """The entry of gate ``name`` from its Fourier table over angle slots ``slot ..``, or -1
+        when it has none."""
+        table = dt._fourier(name)
+        if table is None:
+            return -1
+        freqs = [tuple(f) for f in itertools.product(*table.freqs)]
+        slots = tuple(range(slot, slot + n_params))
+        return self.entry(wires, table.coef, freqs, slots, ROTATIONS.get(name, 0))
+
+    def const_entry(self, wires: tuple[int, ...], matrix: np.ndarray) -> int:
+        """The entry of a constant matrix."""
+        return self.entry(wires, matrix.reshape(1, -1), [()], ())
+
     def close(self, wires: tuple[int, ...]) -> None:
         for w in wires:
             entries = self.open.pop(w, None)
@@ -220,7 +234,7 @@ class _Builder:
 
     def kernel(self, n_slots: int) -> Kernel:
         self.close(tuple(sorted(self.open)))
-        d = 2**self.n
+        2**self.n
         ent = self.entries
 
         def ints(values: list[int]) -> np.ndarray:
@@ -251,8 +265,8 @@ class _Builder:
             rot=ints([e[6] for e in ent] or [0]),
             coefs=np.stack(self.coefs) if self.coefs else np.zeros((1, 64), dtype=np.complex128),
             freqs=padded(self.freqs),
-            perms=np.stack(self.perms) if self.perms else np.zeros((1, d), dtype=np.int64),
-            signs=np.stack(self.signs) if self.signs else np.ones((1, d)),
+            perms=np.stack(self.perms) if self.perms else np.zeros((1, 1), dtype=np.int64),
+            signs=np.stack(self.signs) if self.signs else np.ones((1, 1)),
             max_chain=max(lengths, default=1),
         )
 
@@ -277,14 +291,11 @@ def build(prog: Program) -> Kernel | None:
         if len(wires) > MAX_GATE_WIRES:
             return None
         if st.slot < 0:
-            g = b.entry(wires, dt._const_matrix(op).reshape(1, -1), [()], ())
+            g = b.const_entry(wires, dt._const_matrix(op))
         else:
-            table = dt._fourier(op.name)
-            if table is None:
+            g = b.fourier_entry(wires, op.name, st.slot, st.n_params)
+            if g < 0:
                 return None
-            freqs = [tuple(f) for f in itertools.product(*table.freqs)]
-            slots = tuple(range(st.slot, st.slot + st.n_params))
-            g = b.entry(wires, table.coef, freqs, slots, ROTATIONS.get(op.name, 0))
         if len(wires) == 1:
             b.open.setdefault(wires[0], []).append(g)
         else:
@@ -314,7 +325,7 @@ def _pool(threads: int) -> ThreadPoolExecutor:
     return ThreadPoolExecutor(max_workers=threads, thread_name_prefix="qml-numba-rows")
 
 
-def _run_rows(fn: Any, rows: int, n: int, args: tuple[Any, ...]) -> None:
+def split_run(fn: Any, rows: int, n: int, args: tuple[Any, ...]) -> None:
     """``fn(r0, r1, *args)`` over ``[0, rows)``, split over torch's thread count when the rows
     hold ``tuning.numba_rows_thread_amplitudes`` amplitudes or more."""
     threads = min(torch.get_num_threads(), rows)
@@ -358,7 +369,7 @@ class _RowsExpval(torch.autograd.Function):
         psi = np.empty((rows, 2**kern.n), dtype=dt.numpy_dtype(complex_dtype(dtype)))
         e = np.empty((rows, plan.n_obs))
         args = (kern.n, ea, *kern.arrays(), idx, diag, psi, e)
-        _run_rows(_kernels().forward_rows, rows, kern.n, args)
+        split_run(_kernels().forward_rows, rows, kern.n, args)
         ctx.save_for_backward(angles)
         ctx.state = (ea, psi)
         ctx.run, ctx.detail, ctx.plan, ctx.dtype = run, detail, plan, dtype
@@ -380,7 +391,7 @@ class _RowsExpval(torch.autograd.Function):
         idx, diag = observable_arrays(ctx.plan, np.dtype(np.complex128))
         out = np.empty((rows, kern.n_slots))
         args = (kern.n, ea, *kern.arrays(), idx, diag, psi, np.ascontiguousarray(g.numpy()), out)
-        _run_rows(_kernels().backward_rows, rows, kern.n, args)
+        split_run(_kernels().backward_rows, rows, kern.n, args)
         return torch.from_numpy(out).to(angles.dtype), None, None, None, None
 
 

@@ -25,10 +25,17 @@ The methods (each applies only where its structure is there):
   adjoint gradient, on the CPU, for registers of at most ``numba_rows_max_wires`` qubits under
   ``"auto"`` (:data:`NUMPY_TAIL_MAX_WIRES` under ``"always"``); needs numba, the ``fast`` extra
   (:mod:`qml.sim.numba_rows`).
+* ``numba_state``: one circuit's state without gradient (``state``, ``probs``, ``sample``) in
+  compiled, cache-blocked sweeps, on the CPU, from ``numba_state_min_wires`` qubits on under
+  ``"auto"`` (any register of ``numba_state_lane_bits + 4`` qubits or more under ``"always"``);
+  needs numba (:mod:`qml.sim.numba_state`); :meth:`qml.Simulator.state_route` says which
+  engine a state call takes.
 
 Example:
-    >>> Methods.coerce({"split": "never"})
-    Methods(collapse='auto', numpy_tail='auto', split='never', numpy_state='auto', numba_rows='auto')
+    >>> Methods.coerce({"split": "never"}).split
+    'never'
+    >>> Methods.coerce({"split": "never"}).numba_state
+    'auto'
     >>> Methods.coerce("auto") == Methods()
     True
 """
@@ -60,6 +67,7 @@ class Methods:
         split: Two half-width registers for shallow circuits.
         numpy_state: One small circuit in NumPy with its adjoint gradient.
         numba_rows: Every row through the whole circuit in compiled loops (numba).
+        numba_state: One circuit's state without gradient in compiled, cache-blocked sweeps (numba).
 
     Example:
         >>> Methods(split="never").split
@@ -71,6 +79,7 @@ class Methods:
     split: Choice = "auto"
     numpy_state: Choice = "auto"
     numba_rows: Choice = "auto"
+    numba_state: Choice = "auto"
 
     def __post_init__(self) -> None:
         for f in fields(self):
@@ -127,7 +136,8 @@ class Route:
     Attributes:
         method: ``"statevector"`` or ``"mps"``.
         measure: ``"full state"``, ``"shared tail (NumPy)"``, ``"two-register split"``,
-            ``"one circuit (NumPy)"``, ``"rows (numba)"`` or ``"matrix-product state"``.
+            ``"one circuit (NumPy)"``, ``"rows (numba)"``, ``"state (numba)"`` (states only,
+            :meth:`Simulator.state_route`) or ``"matrix-product state"``.
         diff: ``"none"`` (no gradient asked), ``"backprop"``, ``"adjoint"`` or ``"parameter-shift"``.
         width: Qubits of the largest state simulated.
         batch: Rows simulated.

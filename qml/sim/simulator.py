@@ -55,7 +55,7 @@ from qml.errors import ConfigError, ConfigTypeError
 from qml.ir import Circuit
 from qml.paulis import ObservableLike, PauliSum, as_observables
 from qml.sim import collapse as tail
-from qml.sim import dense, dense_tail, numba_rows, numpy_state, split
+from qml.sim import dense, dense_tail, numba_rows, numba_state, numpy_state, split
 from qml.sim.allocator import retain_on_request
 from qml.sim.arguments import parameter_rows
 from qml.sim.evaluation import Evaluator, Run, evolve, saved_states
@@ -280,7 +280,7 @@ class Simulator:
         dtype = self._state_dtype(run.prog)
         states = saved_states(run) + 2 if torch.is_grad_enabled() else 3
         self._guard(n, run.batch, dtype, states, "state")
-        psi = evolve(run, dtype)
+        psi = self._evolve(run, dtype)
         return self._out(psi.to(self.dtype), run)
 
     def probs(
@@ -304,7 +304,7 @@ class Simulator:
         n = circuit.n_wires
         dtype = self._state_dtype(run.prog)
         self._guard(n, run.batch, dtype, saved_states(run) + 2 if torch.is_grad_enabled() else 3, "probs")
-        psi = evolve(run, dtype)
+        psi = self._evolve(run, dtype)
         p = psi.real**2 + psi.imag**2 if psi.is_complex() else psi**2
         if wires is not None:
             p = marginal(p, n, wires)
@@ -444,6 +444,90 @@ class Simulator:
         run = self._prepare(circuit, weights, inputs)
         route, _ = self._route(run, _plan(tuple(obs_list), circuit.n_wires), self._state_dtype(run.prog))
         return route
+
+    def state_route(self, circuit: Circuit, weights: Any = None, inputs: Any = None) -> Route:
+        """How :meth:`state`, :meth:`probs` and :meth:`sample` compute the states of these arguments.
+
+        One circuit without gradient on the CPU, from ``tuning.numba_state_min_wires`` qubits
+        on and with numba installed, runs in compiled cache-blocked sweeps
+        (:mod:`qml.sim.numba_state`, ``Methods.numba_state``); everything else in the torch engine.
+
+        Example:
+            >>> from qml.ir import Circuit
+            >>> Simulator().state_route(Circuit(2).add("H", 0)).measure
+            'full state'
+        """
+        n = circuit.n_wires
+        if self._mps is not None:
+            return Route("mps", "matrix-product state", "none", n, 1, 0, 0, "method='mps'", "mps")
+        run = self._prepare(circuit, weights, inputs)
+        dtype = self._state_dtype(run.prog)
+        sched, why = self._numba_state(run, dtype)
+        if sched is not None:
+            return Route(
+                "statevector", numba_state.MEASURE, "none", n, 1, 2, estimate_bytes(n, 1, 16, 2), why, "state"
+            )
+        grad = torch.is_grad_enabled() and run.angles.requires_grad
+        states = saved_states(run) + 2 if grad else 3
+        size = estimate_bytes(n, run.batch, dtype.itemsize, states)
+        return Route(
+            "statevector",
+            "full state",
+            "backprop" if grad else "none",
+            n,
+            run.batch,
+            states,
+            size,
+            why,
+            "state",
+        )
+
+    def _evolve(self, run: Run, dtype: torch.dtype) -> torch.Tensor:
+        """The final states ``(B, 2**n)``: compiled sweeps where they apply (:meth:`state_route`),
+        else the torch engine."""
+        sched, _ = self._numba_state(run, dtype)
+        if sched is None:
+            return evolve(run, dtype)
+        psi = torch.from_numpy(
+            numba_state.final_state(sched, run.angles.detach().to(torch.float64).numpy(), dtype)
+        )
+        return (psi if dtype.is_complex else psi.real).to(dtype)[None]
+
+    def _numba_state(self, run: Run, dtype: torch.dtype) -> tuple[numba_state.Schedule | None, str]:
+        """The compiled sweeps of one circuit's state when they apply, and why (or why not)."""
+        how = self._methods.numba_state
+        n = run.prog.circuit.n_wires
+        t = tuning(self.device)
+        forced = " (forced by methods)" if how == "always" else ""
+        if how == "never":
+            return None, "methods numba_state='never': the torch engine"
+        if how == "always":
+            numba_state.require()
+        elif not numba_rows.available():
+            return None, "numba is not installed (the fast extra): the torch engine"
+        if run.batch != 1:
+            return None, f"a batch of {run.batch} rows: the torch engine"
+        if torch.is_grad_enabled() and run.angles.requires_grad:
+            return None, "a gradient is asked: the torch engine (backprop)"
+        if not dense_tail.usable(run.angles):
+            return None, "not on the CPU, or inside torch.func: the torch engine"
+        if how == "auto" and (n < t.numba_state_min_wires or not self.fuse):
+            if not self.fuse:
+                return None, "fuse=False: the torch engine, gate by gate"
+            return (
+                None,
+                f"{n} qubits, below tuning.numba_state_min_wires = {t.numba_state_min_wires}: the torch "
+                "engine",
+            )
+        lb = t.numba_state_lane_bits
+        kk = numba_state.local_bits_for(dtype, t.numba_state_chunk_bytes, lb)
+        sched = numba_state.schedule_of(run.prog, kk, lb, t.numba_state_run_bits)
+        if sched is None:
+            return None, (
+                "a gate without a compiled kernel (no Fourier table, or more than "
+                f"{numba_state.MAX_GATE_WIRES} wires), or fewer than {lb + 4} qubits: the torch engine"
+            )
+        return sched, f"one circuit without gradient on the CPU: {sched.describe()}{forced}"
 
     def _route(self, run: Run, plan: ObservablePlan, dtype: torch.dtype) -> tuple[Route, Any]:
         """The route of one expval call, with the plan of its method (the NumPy tail, the split or None)."""

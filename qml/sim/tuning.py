@@ -56,6 +56,11 @@ class Tuning:
             or split, :mod:`qml.sim.collapse`, :mod:`qml.sim.split`, which is faster).
         numba_rows_thread_amplitudes: A batch of rows holding this many amplitudes or more is
             split over torch's thread count.
+        numba_state_min_wires: Narrowest single circuit whose state (no gradient) is computed in
+            compiled sweeps under ``"auto"`` (:mod:`qml.sim.numba_state`, with numba installed).
+        numba_state_lane_bits: Qubits held in the lanes of a block (``2**lane_bits`` amplitudes).
+        numba_state_chunk_bytes: A sweep's chunk of blocks takes at most this many bytes.
+        numba_state_run_bits: Lowest block bits local to every sweep (chunks of adjacent blocks).
         numpy_mm_max: Largest ``m * n * k`` product the NumPy tail leaves to NumPy.
         squares_at_min: From this many entries on, ``|psi|^2 @ D`` takes its Python backward.
         max_block_inputs: Widest fused block of gates that read inputs (a matrix per batch row;
@@ -82,6 +87,10 @@ class Tuning:
     numba_rows_batch_max_wires: int = 8
     numba_rows_min_input_share: float = 0.5
     numba_rows_thread_amplitudes: int = 2**12
+    numba_state_min_wires: int = 12
+    numba_state_lane_bits: int = 6
+    numba_state_chunk_bytes: int = 2**18
+    numba_state_run_bits: int = 1
     numpy_mm_max: int = 2**15
     squares_at_min: int = 2**16
     plan_vjp_min: int = 0
@@ -115,6 +124,12 @@ MEASURED: dict[str, str] = {
     "encode-once ones (share <= 0.1) up to 3.1x slower than the collapsed tail or the split at B = 512",
     "numba_rows_thread_amplitudes": "re-uploading n = 4/6/8, B = 512: two threads 2.3/4.1/11.8 ms against "
     "one 3.0/6.8/22.0; n = 4, B = 64 (2**10 amplitudes) equal",
+    "numba_state_min_wires": "random 10-layer RX/RY/RZ + CNOT/CZ brick circuits, n = 10-22 (interleaved with "
+    "the torch full state, 2 threads): 0.32-0.49x of its time from n = 10 (complex64 and complex128)",
+    "numba_state_lane_bits": "the same circuits, n = 20/22: 16/32/64/128 lanes 33/24/20/- and "
+    "-/182/135/138 ms (complex64); a 2x2 pass 0.19/0.12/0.11 ns per amplitude at 16/32/64 lanes",
+    "numba_state_chunk_bytes": "the same, n = 20/22: 128K-4M chunks within 10%, 256K best or near it",
+    "numba_state_run_bits": "the same, n = 20: 0-2 within 8%",
     "numpy_mm_max": "OpenBLAS threads spin against torch's above it (fourth pass)",
     "squares_at_min": "84 vs 131 us at 256 x 32, 2.2 vs 1.5 ms at 1024 x 512 (fourth pass)",
     "plan_vjp_min": "always: 0.91-0.95x of autograd's step, TFIM HEA n = 4-16 B = 1 and n = 6-8 B = 64-256 "
