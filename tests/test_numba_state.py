@@ -14,10 +14,11 @@ import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from qml import Circuit, Simulator, W, X
+from qml import Circuit, Simulator, W, X, pauli
 from qml.errors import ConfigError
 from qml.gates import GATES
 from qml.sim import dense_tail, numba_rows, numba_state, tuning
+from qml.sim.memory import SimulationMemoryError
 from qml.sim.program import compile_circuit
 
 pytest.importorskip("numba")
@@ -210,3 +211,35 @@ def test_forcing_it_without_numba_says_how_to_install_it(monkeypatch):
     with pytest.raises(ConfigError, match=r"numba_state='always' needs numba.*pip install"):
         Simulator(methods=SWEEPS).state(c, torch.zeros(c.n_weights))
     assert "not installed" in Simulator().state_route(c, torch.zeros(c.n_weights)).reason
+
+
+def test_expectation_values_without_gradient_take_the_sweeps():
+    c = _brick(12, 6)
+    w = torch.linspace(-1, 1, c.n_weights, dtype=torch.float64)
+    obs = [pauli("Z0 Z1 + 0.5*X3"), pauli("Y2 Y11 - 0.2*Z5")]
+    for dtype in (torch.complex128, torch.complex64):
+        fast = Simulator(
+            dtype=dtype, methods={"numba_state": "always", "numba_rows": "never", "split": "never"}
+        )
+        route = fast.explain(c, obs, w)
+        assert route.measure == numba_state.MEASURE
+        assert "no gradient asked" in route.reason
+        ref = Simulator(methods=TORCH).expval(c, obs, w)
+        torch.testing.assert_close(fast.expval(c, obs, w).double(), ref, atol=1e-5, rtol=0)
+    # a gradient asked: the adjoint or backprop engines instead
+    wg = w.clone().requires_grad_(True)
+    assert Simulator(methods={"numba_state": "always"}).explain(c, obs, wg).measure != numba_state.MEASURE
+
+
+def test_the_memory_guard_refuses_before_the_sweeps(monkeypatch):
+    c = _brick(12, 2)
+    w = torch.zeros(c.n_weights, dtype=torch.float64)
+    monkeypatch.setenv("QML_MEMORY_LIMIT", "16K")
+    sweeps_only = {**SWEEPS, "numba_rows": "never", "split": "never"}
+    route = Simulator(methods=sweeps_only).explain(c, [pauli("Z0")], w)
+    assert route.measure == numba_state.MEASURE
+    assert route.memory_estimate == 2**12 * 16  # one state: blocks, then the result in place
+    with pytest.raises(SimulationMemoryError, match="needs about"):
+        Simulator(methods=sweeps_only).expval(c, [pauli("Z0")], w)
+    with pytest.raises(SimulationMemoryError, match="needs about"):
+        Simulator(methods=SWEEPS).state(c, w)

@@ -165,10 +165,11 @@ def test_the_memory_guard_refuses_on_every_route(route, diff, dtype, monkeypatch
 
 @pytest.mark.parametrize(("route", "diff", "dtype"), [c for c in CASES if c[0] != "mps"])
 def test_each_route_is_one_method_module_that_states_its_own_memory_need(route, diff, dtype):
-    from qml.sim import dense, dense_tail, numba_rows, numpy_state, split
+    from qml.sim import dense, dense_tail, numba_rows, numba_state, numpy_state, split
     from qml.sim.simulator import EVALUATORS
 
-    modules = (dense, dense_tail, split, numpy_state, numba_rows)
+    # numba_state serves one circuit without gradient only: tests/test_numba_state.py
+    modules = (dense, dense_tail, split, numpy_state, numba_rows, numba_state)
     assert set(EVALUATORS) == {m.EVALUATOR.measure for m in modules}
     sim = _sim(route, diff, dtype)
     w = torch.tensor(W0, requires_grad=True)

@@ -177,7 +177,7 @@ def _lane_swap(st, base, off, kk, lane, u):  # type: ignore[no-untyped-def]
         a = _insert(k, u)
         bx = base + off[a]
         by = base + off[a | h]
-        for j in range(nl):  # a masked loop: 0.21 ns an amplitude, runs of lanes were slower
+        for j in range(nl):  # a masked loop: runs of lanes as vector loops were slower (0.3 ns)
             if j & s:
                 tr = st[bx, j]
                 ti = st[bx, nl + j]
@@ -204,7 +204,7 @@ def sweep(c0, c1, st, kk, off, rest, nrest, o_kind, o_k, o_bits, o_cm, o0, o1, m
                 _diag(st, base, off, kk, o_k[o], o_bits[o], mr[o], mi[o])
             elif kind == 2:
                 _dense(st, base, off, kk, o_k[o], o_bits[o], mr[o], mi[o], vr, vi, loc)
-            else:
+            elif kind == 3:
                 _lane_swap(st, base, off, kk, o_bits[o, 0], o_bits[o, 1])
 
 
@@ -238,15 +238,42 @@ def run(st, sw_kk, sw_off0, offs, sw_rest, sw_nrest, sw_o0, sw_o1, o_kind, o_k, 
 
 
 @_parallel
-def unpack(st, lo_table, hi_table, lo_bits, out):  # type: ignore[no-untyped-def]
-    """The standard order into ``out`` (``(2**n, 2)`` real view of the complex state); the lanes
-    hold the standard lowest qubits, block ``B`` is physical block
-    ``lo_table[B & mask] | hi_table[B >> lo_bits]``."""
+def deinterleave(st, parts):  # type: ignore[no-untyped-def]
+    """Each block in place from (real parts, imaginary parts) to complex pairs, in ``parts`` ranges."""
     nl = st.shape[1] // 2
+    nb = st.shape[0]
+    for p in prange(parts):
+        tmp = np.empty(2 * nl, dtype=st.dtype)
+        for b in range(p * nb // parts, (p + 1) * nb // parts):
+            for j in range(2 * nl):
+                tmp[j] = st[b, j]
+            for j in range(nl):
+                st[b, 2 * j] = tmp[j]
+                st[b, 2 * j + 1] = tmp[nl + j]
+
+
+@_jit
+def permute_blocks(st, lo_table, hi_table, lo_bits):  # type: ignore[no-untyped-def]
+    """Blocks in place into the standard order: block ``B`` takes physical block
+    ``lo_table[B & mask] | hi_table[B >> lo_bits]`` (cycle by cycle, one spare block)."""
     mask = (1 << lo_bits) - 1
-    for b in prange(st.shape[0]):
-        x = st[lo_table[b & mask] | hi_table[b >> lo_bits]]
-        y = out[b * nl : (b + 1) * nl]
-        for j in range(nl):
-            y[j, 0] = x[j]
-            y[j, 1] = x[nl + j]
+    nb = st.shape[0]
+    done = np.zeros(nb, dtype=np.bool_)
+    tmp = np.empty(st.shape[1], dtype=st.dtype)
+    for b0 in range(nb):
+        if done[b0]:
+            continue
+        src = lo_table[b0 & mask] | hi_table[b0 >> lo_bits]
+        if src == b0:
+            done[b0] = True
+            continue
+        tmp[:] = st[b0]
+        b = b0
+        while True:
+            done[b] = True
+            src = lo_table[b & mask] | hi_table[b >> lo_bits]
+            if src == b0:
+                st[b] = tmp
+                break
+            st[b] = st[src]
+            b = src

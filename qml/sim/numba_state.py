@@ -59,6 +59,8 @@ from qml.errors import ConfigError
 from qml.gates import GATES
 from qml.sim import dense_tail as dt
 from qml.sim import numba_rows
+from qml.sim.evaluation import Evaluator, Guard, Need, Run
+from qml.sim.observables import ObservablePlan
 from qml.sim.program import Program
 
 __all__: list[str] = []  # engine internals: used by qml.sim.simulator, not an API
@@ -160,6 +162,11 @@ class Schedule:
         )
 
     @property
+    def standard_blocks(self) -> bool:
+        """Whether every block qubit ends at its standard bit (no block permutation to read out)."""
+        return all(p == self.n - 1 - q for q, p in enumerate(self.positions))
+
+    @property
     def ops(self) -> int:
         """Compiled ops over all sweeps (gates, fused chains and lane changes)."""
         return int(self.o_kind.size)
@@ -197,6 +204,12 @@ def _gates(prog: Program) -> tuple[list[_Op], numba_rows._Builder, list[int]] | 
                 ops.append(_Op(DIAG if diagonal else PAIR, (q,), q, (), len(chain), len(entries)))
                 chain.extend(entries)
 
+    def passing(wires: tuple[int, ...], commutes: tuple[int, ...]) -> tuple[int, ...]:
+        """The wires of a multi-qubit gate whose open chain must close before it: all but the
+        wires in ``commutes`` whose chain is diagonal (a diagonal chain moves past a diagonal
+        gate or a control; it is applied after the gate, together with what follows it)."""
+        return tuple(w for w in wires if not (w in commutes and open_.get(w, ([], False))[1]))
+
     for st in prog.steps:
         op = st.op
         wires = tuple(op.wires)
@@ -209,7 +222,7 @@ def _gates(prog: Program) -> tuple[list[_Op], numba_rows._Builder, list[int]] | 
             g = _target_entry(b, st)
             if g < 0:
                 return None
-            close(wires)
+            close(passing(wires, tuple(st.controls)))
             ops.append(_Op(PAIR, wires, st.target, tuple(st.controls), len(chain), 1))
             chain.append(g)
             continue
@@ -226,7 +239,7 @@ def _gates(prog: Program) -> tuple[list[_Op], numba_rows._Builder, list[int]] | 
             entries, diagonal = open_.get(wires[0], ([], True))
             open_[wires[0]] = ([*entries, g], diagonal and spec.kind == "diag")
             continue
-        close(wires)
+        close(passing(wires, wires if spec.kind == "diag" else ()))
         ops.append(_Op(DIAG if spec.kind == "diag" else DENSE, wires, first=len(chain), length=1))
         chain.append(g)
     close(tuple(sorted(open_)))
@@ -447,14 +460,33 @@ def final_state(sched: Schedule, angles: np.ndarray, dtype: torch.dtype) -> np.n
     mats = mats[sched.mat_of]
     mr, mi = np.ascontiguousarray(mats.real, dtype=fdt), np.ascontiguousarray(mats.imag, dtype=fdt)
     n, lb = sched.n, sched.lane_bits
-    st = np.zeros((2 ** (n - lb), 2 ** (lb + 1)), dtype=fdt)
+    out = np.zeros(2**n, dtype=cdt)  # the state in blocks, then in place in the standard order
+    st = out.view(fdt).reshape(2 ** (n - lb), 2 ** (lb + 1))
     st[0, 0] = 1.0
-    out = np.empty(2**n, dtype=cdt)
     lo, hi, lo_bits = _tables(sched.positions, lb)
     with _LOCK:  # numba's workqueue threading layer (where OpenMP is missing) is not re-entrant
-        numba.set_num_threads(
-            max(1, min(torch.get_num_threads(), int(getattr(numba.config, "NUMBA_NUM_THREADS", 1))))
-        )
+        threads = max(1, min(torch.get_num_threads(), int(getattr(numba.config, "NUMBA_NUM_THREADS", 1))))
+        numba.set_num_threads(threads)
         k.run(st, *sched.sweep_arrays, sched.o_kind, sched.o_k, sched.o_bits, sched.o_cm, mr, mi)
-        k.unpack(st, lo, hi, lo_bits, out.view(fdt).reshape(-1, 2))
+        k.deinterleave(st, threads)
+        if not sched.standard_blocks:
+            k.permute_blocks(st, lo, hi, lo_bits)
     return out
+
+
+def need(run: Run, diff: str, detail: Any) -> Need:
+    """The state, in blocks and then in place in the standard order: one state."""
+    return Need(run.prog.circuit.n_wires, 1, "forward")
+
+
+def evaluate(
+    run: Run, plan: ObservablePlan, dtype: torch.dtype, diff: str, detail: Any, guard: Guard
+) -> torch.Tensor:
+    """Expectation values ``(1, n_obs)`` of the state of ``detail`` (the :class:`Schedule`); no gradient."""
+    psi = torch.from_numpy(final_state(detail, run.angles.detach().to(torch.float64).numpy(), dtype))
+    values: torch.Tensor = plan.expval((psi if dtype.is_complex else psi.real.to(dtype))[None])
+    return values
+
+
+#: This method's one signature (:class:`qml.sim.evaluation.Evaluator`).
+EVALUATOR = Evaluator(MEASURE, need, evaluate)

@@ -590,6 +590,12 @@ class Simulator:
                 "a small register on the CPU: the shared tail in NumPy with its exact matrix adjoint"
                 + (forced[m.numpy_tail])
             )
+        elif not needs_grad and (sched := self._numba_state(run, dtype)[0]) is not None:
+            method, detail, diff = numba_state.EVALUATOR, sched, "none"
+            why = (
+                f"no gradient asked, one circuit on the CPU: its state in {sched.describe()}"
+                + (forced[m.numba_state])
+            )
         elif not needs_grad:
             method, diff = dense.EVALUATOR, "none"
             why = "no gradient asked: one forward pass" + shared
@@ -725,7 +731,7 @@ def _plan(obs: tuple[PauliSum, ...], n: int) -> ObservablePlan:
 
 #: The evaluation method of each ``Route.measure`` (one signature: :class:`qml.sim.evaluation.Evaluator`).
 EVALUATORS: dict[str, Evaluator] = {
-    m.EVALUATOR.measure: m.EVALUATOR for m in (dense, dense_tail, split, numpy_state, numba_rows)
+    m.EVALUATOR.measure: m.EVALUATOR for m in (dense, dense_tail, split, numpy_state, numba_rows, numba_state)
 }
 
 _DEFAULT = Simulator()
