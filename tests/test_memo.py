@@ -50,7 +50,8 @@ def test_programs_keep_their_derived_data_in_a_memo():
     from qml.sim.fusion import fused_program
     from qml.sim.program import compile_circuit
 
-    prog = compile_circuit(Circuit(2).add("H", 0).add("CNOT", (0, 1)))
+    # a circuit of its own: compiled programs are shared, and other tests fill their memos
+    prog = compile_circuit(Circuit(2).add("H", 0).add("RY", 1, 0.3579).add("CNOT", (0, 1)))
     fp = fused_program(prog, 4)
     assert fused_program(prog, 4) is fp  # kept: the second call builds nothing
     assert prog.cache.owners() == {"fusion": 1}

@@ -348,5 +348,7 @@ def test_disk_cache_round_trip(tmp_path, monkeypatch, caplog):
     with caplog.at_level(logging.WARNING, logger="qml.problems.molecules"):
         H3, _ = molecular_hamiltonian_from(geometry, charge=1)
     assert "ignoring the unreadable molecule cache" in caplog.text
-    assert H3.to_json() == H.to_json()
+    # rebuilt by PySCF: its threaded sums may differ in the last bits
+    assert [t for _, t in H3.to_json()] == [t for _, t in H.to_json()]
+    np.testing.assert_allclose([c for c, _ in H3.to_json()], [c for c, _ in H.to_json()], atol=1e-12)
     assert json.loads(files[0].read_text())["info"]["molecule"] == "H3+"
