@@ -202,6 +202,11 @@ def test_real_circuits_give_real_values_and_count_complex_states():
     e2 = Simulator(methods=TORCH).expval(real, "Z1 + X0 X1", w2)
     (g2,) = torch.autograd.grad(e2, w2)
     torch.testing.assert_close((e.detach(), g), (e2.detach(), g2), atol=1e-12, rtol=0)
+    # complex64: the rows still run in complex128, counted as 4 complex64 states
+    r64 = Simulator(dtype=torch.complex64, methods=ROWS).explain(
+        _reupload(3, 1), "Z0", torch.zeros(6), torch.zeros(3)
+    )
+    assert (r64.measure, r64.states) == (MEASURE, 4)
 
 
 def test_second_derivatives_under_auto_and_refused_under_adjoint():

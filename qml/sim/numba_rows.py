@@ -24,8 +24,10 @@ when the batch has work enough (``tuning.numba_rows_thread_amplitudes``).
 
 Needs numba (the ``fast`` extra); without it the method is never taken under ``"auto"`` and
 ``methods={"numba_rows": "always"}`` says how to install it. On the CPU, outside ``torch.func``;
-every gate needs a Fourier table (at most 3 angles and 3 wires). A real circuit's states are
-computed as complex ones (values and gradients are real, as on the other routes).
+every gate needs a Fourier table (at most 3 angles and 3 wires). States are computed in
+complex128 whatever the dtype (values and gradients come back in the dtype asked for; a real
+circuit's values and gradients are real, as on the other routes): rows are small, and complex64
+rows were 2-4 % slower (conversions inside the loops).
 Second derivatives (``create_graph=True``) differentiate the torch full state under
 ``diff="auto"`` and are refused under ``diff="adjoint"``, as there.
 
@@ -58,7 +60,6 @@ from typing import Any
 import numpy as np
 import torch
 
-from qml.dtypes import complex_dtype
 from qml.errors import ConfigError
 from qml.sim import dense_tail as dt
 from qml.sim.evaluation import Evaluator, Guard, Need, Run
@@ -316,7 +317,7 @@ class Plan:
 
     kernel: Kernel
     second_order: bool
-    real: bool = False  # a real circuit: its real states are computed as complex ones
+    states: int = 2  # states of the route's dtype held: 2 complex128 ones per row, whatever the dtype
 
 
 @functools.cache
@@ -355,6 +356,18 @@ def _half_phases(a: np.ndarray, run: Run) -> np.ndarray:
     return ea
 
 
+def _float64(t: Tensor) -> np.ndarray:
+    """``t`` as a float64 array, converted by NumPy: a torch conversion of a batch-sized table
+    runs on torch's OpenMP threads, which then spin and take the core from the rows' second
+    thread (complex64 steps were 1.7x slower than complex128 ones through that alone)."""
+    return np.asarray(t.detach().numpy(), dtype=np.float64)
+
+
+def _as(a: np.ndarray, dtype: torch.dtype) -> Tensor:
+    """``a`` as a tensor of ``dtype``, converted by NumPy (see :func:`_float64`)."""
+    return torch.from_numpy(a.astype(dt.numpy_dtype(dtype), copy=False))
+
+
 class _RowsExpval(torch.autograd.Function):
     """Values by the compiled forward loop; angle gradients by the compiled adjoint sweep."""
 
@@ -363,17 +376,18 @@ class _RowsExpval(torch.autograd.Function):
         ctx: Any, angles: Tensor, run: Run, detail: Plan, plan: ObservablePlan, dtype: torch.dtype
     ) -> Tensor:
         kern = detail.kernel
-        ea = _half_phases(angles.detach().to(torch.float64).numpy(), run)
+        ea = _half_phases(_float64(angles), run)
         idx, diag = observable_arrays(plan, np.dtype(np.complex128))
         rows = ea.shape[0]
-        psi = np.empty((rows, 2**kern.n), dtype=dt.numpy_dtype(complex_dtype(dtype)))
+        # complex128 whatever the dtype (see the module docstring)
+        psi = np.empty((rows, 2**kern.n), dtype=np.complex128)
         e = np.empty((rows, plan.n_obs))
         args = (kern.n, ea, *kern.arrays(), idx, diag, psi, e)
         split_run(_kernels().forward_rows, rows, kern.n, args)
         ctx.save_for_backward(angles)
         ctx.state = (ea, psi)
         ctx.run, ctx.detail, ctx.plan, ctx.dtype = run, detail, plan, dtype
-        out = torch.from_numpy(e).to(angles.dtype if angles.is_floating_point() else torch.float64)
+        out = _as(e, angles.dtype if angles.is_floating_point() else torch.float64)
         return out.expand(run.batch, -1) if rows != run.batch else out
 
     @staticmethod
@@ -385,22 +399,20 @@ class _RowsExpval(torch.autograd.Function):
         kern = ctx.detail.kernel
         ea, psi = ctx.state
         rows = ea.shape[0]
-        g = grad_e.detach().to(torch.float64)
+        g = torch.from_numpy(_float64(grad_e))
         if g.shape[0] != rows:  # one row of angles served the whole batch
             g = g.sum(0, keepdim=True)
         idx, diag = observable_arrays(ctx.plan, np.dtype(np.complex128))
         out = np.empty((rows, kern.n_slots))
         args = (kern.n, ea, *kern.arrays(), idx, diag, psi, np.ascontiguousarray(g.numpy()), out)
         split_run(_kernels().backward_rows, rows, kern.n, args)
-        return torch.from_numpy(out).to(angles.dtype), None, None, None, None
+        return _as(out, angles.dtype), None, None, None, None
 
 
 def need(run: Run, diff: str, detail: Any) -> Need:
-    """The final state of every row (kept for the backward sweep) and a scratch row: 2 states
-    (4 of a real circuit's dtype, whose states are computed as complex ones)."""
-    return Need(
-        run.prog.circuit.n_wires, 4 if detail.real else 2, "adjoint" if diff == "adjoint" else "forward"
-    )
+    """The final state of every row (kept for the backward sweep) and a scratch row: 2 complex128
+    states, counted in states of the route's dtype (:attr:`Plan.states`)."""
+    return Need(run.prog.circuit.n_wires, detail.states, "adjoint" if diff == "adjoint" else "forward")
 
 
 def evaluate(

@@ -567,7 +567,7 @@ class Simulator:
         detail: Any = None
         if rows is not None:
             method, diff = numba_rows.EVALUATOR, "adjoint" if needs_grad else "none"
-            detail = numba_rows.Plan(rows, second_order=mode != "adjoint", real=not dtype.is_complex)
+            detail = numba_rows.Plan(rows, second_order=mode != "adjoint", states=2 * 16 // dtype.itemsize)
             why = (
                 "a small register on the CPU: every row through the whole circuit in compiled loops "
                 "(numba) with the adjoint gradient" + forced[m.numba_rows]
