@@ -164,14 +164,19 @@ def test_auto_takes_it_where_it_pays_and_says_so():
     assert (r.measure, r.diff) == (MEASURE, "adjoint")
     assert "compiled loops (numba)" in r.reason
     assert "forced" not in r.reason
-    # an encode-once batch collapses its shared tail instead
+    # an encode-once batch collapses its shared tail instead, above numba_rows_small_batch rows
     enc = Circuit(4)
     for q in range(4):
         enc = enc.add("RX", q, X(q))
     for q in range(4):
         enc = enc.add("RY", q, W(q))
     enc = enc.add("CNOT", (0, 1))
-    assert Simulator().explain(enc, "Z0", w[:4].detach().requires_grad_(), x).measure != MEASURE
+    w4 = w[:4].detach().requires_grad_()
+    big = torch.zeros(tuning.tuning("cpu").numba_rows_small_batch + 1, 4, dtype=torch.float64)
+    assert Simulator().explain(enc, "Z0", w4, big).measure != MEASURE
+    assert Simulator().explain(enc, "Z0", w4, x[:16]).measure == MEASURE
+    # a batched route forced by methods wins over the automatic rows
+    assert Simulator(methods={"collapse": "always"}).explain(enc, "Z0", w4, x[:16]).measure != MEASURE
     # wider than the bounds: a batch above numba_rows_batch_max_wires, one row above numba_rows_max_wires
     t = tuning.tuning("cpu")
     wide = _reupload(t.numba_rows_batch_max_wires + 1, 1)

@@ -676,11 +676,14 @@ class Simulator:
         if n > numba_rows.MAX_WIRES or not dense_tail.usable(run.angles):
             return None
         if how == "auto":
+            m = self._methods
+            if "always" in (m.collapse, m.numpy_tail, m.split):
+                return None  # a forced method wins over an automatic one
             t = tuning("cpu")
             one_row = run.angles.shape[0] == 1
             if n > (t.numba_rows_max_wires if one_row else t.numba_rows_batch_max_wires):
                 return None
-            if not one_row and run.shared:
+            if not one_row and run.shared and run.batch > t.numba_rows_small_batch:
                 share = tail.input_cut(run.prog) / max(len(run.prog.steps), 1)
                 if share < t.numba_rows_min_input_share:
                     return None  # most gates are shared by the rows: the batched routes are faster

@@ -54,6 +54,8 @@ class Tuning:
             only if the gates up to the last input-reading one are at least this share of the
             circuit (data re-uploading; after an encoding read once, the shared gates collapse
             or split, :mod:`qml.sim.collapse`, :mod:`qml.sim.split`, which is faster).
+        numba_rows_small_batch: A batch of at most this many rows takes the compiled rows
+            whatever its input share (the batched routes' fixed cost is not earned back).
         numba_rows_thread_amplitudes: A batch of rows holding this many amplitudes or more is
             split over torch's thread count.
         numba_state_min_wires: Narrowest single circuit whose state (no gradient) is computed in
@@ -86,6 +88,7 @@ class Tuning:
     numba_rows_max_wires: int = 12
     numba_rows_batch_max_wires: int = 8
     numba_rows_min_input_share: float = 0.5
+    numba_rows_small_batch: int = 64
     numba_rows_thread_amplitudes: int = 2**12
     numba_state_min_wires: int = 12
     numba_state_lane_bits: int = 6
@@ -122,6 +125,9 @@ MEASURED: dict[str, str] = {
     "0.68-3.1 at B = 64-512, so not with a collapse",
     "numba_rows_min_input_share": "re-uploading circuits (share ~0.8) 0.41-0.92 of the best other route, "
     "encode-once ones (share <= 0.1) up to 3.1x slower than the collapsed tail or the split at B = 512",
+    "numba_rows_small_batch": "encode-once HEA L = 4 (in-process A/B, 15 alternated rounds, 2 threads), n = "
+    "4/6/8: compiled rows 0.37/0.36/0.62 of the batched route's time at B = 16, 0.93/0.57/0.98 at 64, "
+    "1.30/0.77/1.21 at 128",
     "numba_rows_thread_amplitudes": "re-uploading n = 4/6/8, B = 512: two threads 2.3/4.1/11.8 ms against "
     "one 3.0/6.8/22.0; n = 4, B = 64 (2**10 amplitudes) equal",
     "numba_state_min_wires": "random 10-layer RX/RY/RZ + CNOT/CZ brick circuits, n = 10-22 (interleaved with "
