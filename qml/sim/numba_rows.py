@@ -53,6 +53,7 @@ from __future__ import annotations
 import functools
 import importlib.util
 import itertools
+import logging
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
@@ -70,6 +71,8 @@ from qml.sim.program import Program
 from qml.sim.tuning import tuning
 
 __all__: list[str] = []  # engine internals: used by qml.sim.simulator, not an API
+
+log = logging.getLogger(__name__)
 
 Tensor = torch.Tensor
 #: The ``Route.measure`` of this method.
@@ -100,6 +103,11 @@ def require() -> None:
 
 @functools.cache
 def _kernels() -> Any:
+    log.info(
+        "loading the compiled loops of %s (numba): the first call in a fresh install compiles "
+        "them (5-10 s), later ones read them from numba's cache",
+        __name__,
+    )
     from qml.sim import _numba_kernels
 
     return _numba_kernels

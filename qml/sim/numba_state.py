@@ -46,6 +46,7 @@ Example:
 from __future__ import annotations
 
 import functools
+import logging
 import math
 import threading
 from dataclasses import dataclass, field
@@ -65,6 +66,8 @@ from qml.sim.program import Program
 
 __all__: list[str] = []  # engine internals: used by qml.sim.simulator, not an API
 
+log = logging.getLogger(__name__)
+
 #: The name of this method in routes.
 MEASURE = "state (numba)"
 #: Widest gate applied as a dense matrix.
@@ -77,6 +80,11 @@ _LOCK = threading.Lock()
 
 @functools.cache
 def _kernels() -> Any:
+    log.info(
+        "loading the compiled loops of %s (numba): the first call in a fresh install compiles "
+        "them (5-10 s), later ones read them from numba's cache",
+        __name__,
+    )
     from qml.sim import _numba_state_kernels
 
     return _numba_state_kernels
