@@ -92,12 +92,13 @@ def available() -> bool:
     return importlib.util.find_spec("numba") is not None
 
 
-def require() -> None:
-    """Raise :class:`~qml.errors.ConfigError` saying how to install numba when it is missing."""
+def require(method: str = "numba_rows") -> None:
+    """Raise :class:`~qml.errors.ConfigError` saying how to install numba when it is missing
+    (``method``: the ``Methods`` field forced to ``"always"``)."""
     if not available():
         raise ConfigError(
-            "methods numba_rows='always' needs numba, which is not installed; install the fast extra "
-            "(pip install 'qml-circuits[fast]') or leave numba_rows='auto'"
+            f"methods {method}='always' needs numba, which is not installed; install the fast extra "
+            f"(pip install 'qml-circuits[fast]') or leave {method}='auto'"
         )
 
 
@@ -243,7 +244,6 @@ class _Builder:
 
     def kernel(self, n_slots: int) -> Kernel:
         self.close(tuple(sorted(self.open)))
-        2**self.n
         ent = self.entries
 
         def ints(values: list[int]) -> np.ndarray:
@@ -407,12 +407,12 @@ class _RowsExpval(torch.autograd.Function):
         kern = ctx.detail.kernel
         ea, psi = ctx.state
         rows = ea.shape[0]
-        g = torch.from_numpy(_float64(grad_e))
+        g = _float64(grad_e)
         if g.shape[0] != rows:  # one row of angles served the whole batch
-            g = g.sum(0, keepdim=True)
+            g = g.sum(0, keepdims=True)
         idx, diag = observable_arrays(ctx.plan, np.dtype(np.complex128))
         out = np.empty((rows, kern.n_slots))
-        args = (kern.n, ea, *kern.arrays(), idx, diag, psi, np.ascontiguousarray(g.numpy()), out)
+        args = (kern.n, ea, *kern.arrays(), idx, diag, psi, np.ascontiguousarray(g), out)
         split_run(_kernels().backward_rows, rows, kern.n, args)
         return _as(out, angles.dtype), None, None, None, None
 

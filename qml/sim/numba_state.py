@@ -56,7 +56,6 @@ import numpy as np
 import torch
 
 from qml.dtypes import complex_dtype
-from qml.errors import ConfigError
 from qml.gates import GATES
 from qml.sim import dense_tail as dt
 from qml.sim import numba_rows
@@ -410,15 +409,6 @@ def schedule_of(prog: Program, local_bits: int, lane_bits: int, run_bits: int) -
     return prog.cache.get(key, lambda: build(prog, local_bits, lane_bits, run_bits))
 
 
-def require() -> None:
-    """Raise :class:`~qml.errors.ConfigError` saying how to install numba when it is missing."""
-    if not numba_rows.available():
-        raise ConfigError(
-            "methods numba_state='always' needs numba, which is not installed; install the fast extra "
-            "(pip install 'qml-circuits[fast]') or leave numba_state='auto'"
-        )
-
-
 def _tables(positions: tuple[int, ...], lb: int) -> tuple[np.ndarray, np.ndarray, int]:
     """Physical block of standard block ``B``: ``lo[B & mask] | hi[B >> lo_bits]`` (the lanes
     hold the standard lowest qubits)."""
@@ -482,17 +472,37 @@ def final_state(sched: Schedule, angles: np.ndarray, dtype: torch.dtype) -> np.n
     return out
 
 
+@dataclass(frozen=True)
+class Plan:
+    """What a route hands this method: the schedule and the states of the route's dtype it holds
+    (one complex state of the dtype's precision: 1, or 2 of a real dtype)."""
+
+    schedule: Schedule
+    states: int = 1
+
+
+def plan_for(sched: Schedule, dtype: torch.dtype) -> Plan:
+    """The :class:`Plan` of ``sched`` for states of ``dtype``."""
+    return Plan(sched, torch.empty(0, dtype=complex_dtype(dtype)).element_size() // dtype.itemsize)
+
+
+def state(detail: Plan, run: Run, dtype: torch.dtype) -> torch.Tensor:
+    """The final state ``(1, 2**n)`` of ``run`` (one row) as a tensor of ``dtype`` (real part of a
+    real dtype)."""
+    psi = torch.from_numpy(final_state(detail.schedule, run.angles.detach().to(torch.float64).numpy(), dtype))
+    return (psi if dtype.is_complex else psi.real.to(dtype))[None]
+
+
 def need(run: Run, diff: str, detail: Any) -> Need:
-    """The state, in blocks and then in place in the standard order: one state."""
-    return Need(run.prog.circuit.n_wires, 1, "forward")
+    """The state, in blocks and then in place in the standard order (:attr:`Plan.states`)."""
+    return Need(run.prog.circuit.n_wires, detail.states, "forward")
 
 
 def evaluate(
     run: Run, plan: ObservablePlan, dtype: torch.dtype, diff: str, detail: Any, guard: Guard
 ) -> torch.Tensor:
-    """Expectation values ``(1, n_obs)`` of the state of ``detail`` (the :class:`Schedule`); no gradient."""
-    psi = torch.from_numpy(final_state(detail, run.angles.detach().to(torch.float64).numpy(), dtype))
-    values: torch.Tensor = plan.expval((psi if dtype.is_complex else psi.real.to(dtype))[None])
+    """Expectation values ``(1, n_obs)`` of the state of ``detail`` (a :class:`Plan`); no gradient."""
+    values: torch.Tensor = plan.expval(state(detail, run, dtype))
     return values
 
 

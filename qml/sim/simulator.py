@@ -464,9 +464,9 @@ class Simulator:
         dtype = self._state_dtype(run.prog)
         sched, why = self._numba_state(run, dtype)
         if sched is not None:
-            return Route(
-                "statevector", numba_state.MEASURE, "none", n, 1, 2, estimate_bytes(n, 1, 16, 2), why, "state"
-            )
+            need = numba_state.need(run, "none", numba_state.plan_for(sched, dtype))
+            size = estimate_bytes(n, 1, dtype.itemsize, need.states)
+            return Route("statevector", numba_state.MEASURE, "none", n, 1, need.states, size, why, "state")
         grad = torch.is_grad_enabled() and run.angles.requires_grad
         states = saved_states(run) + 2 if grad else 3
         size = estimate_bytes(n, run.batch, dtype.itemsize, states)
@@ -488,10 +488,7 @@ class Simulator:
         sched, _ = self._numba_state(run, dtype)
         if sched is None:
             return evolve(run, dtype)
-        psi = torch.from_numpy(
-            numba_state.final_state(sched, run.angles.detach().to(torch.float64).numpy(), dtype)
-        )
-        return (psi if dtype.is_complex else psi.real).to(dtype)[None]
+        return numba_state.state(numba_state.plan_for(sched, dtype), run, dtype)
 
     def _numba_state(self, run: Run, dtype: torch.dtype) -> tuple[numba_state.Schedule | None, str]:
         """The compiled sweeps of one circuit's state when they apply, and why (or why not)."""
@@ -502,7 +499,7 @@ class Simulator:
         if how == "never":
             return None, "methods numba_state='never': the torch engine"
         if how == "always":
-            numba_state.require()
+            numba_rows.require("numba_state")
         elif not numba_rows.available():
             return None, "numba is not installed (the fast extra): the torch engine"
         if run.batch != 1:
@@ -591,7 +588,7 @@ class Simulator:
                 + (forced[m.numpy_tail])
             )
         elif not needs_grad and (sched := self._numba_state(run, dtype)[0]) is not None:
-            method, detail, diff = numba_state.EVALUATOR, sched, "none"
+            method, detail, diff = numba_state.EVALUATOR, numba_state.plan_for(sched, dtype), "none"
             why = (
                 f"no gradient asked, one circuit on the CPU: its state in {sched.describe()}"
                 + (forced[m.numba_state])
