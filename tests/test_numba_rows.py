@@ -40,9 +40,21 @@ def _run(sim: Simulator, c: Circuit, obs: list, w0: np.ndarray, x0: np.ndarray |
     return route, e.detach().double().numpy(), [g.double().numpy() for g in grads]
 
 
-@settings(max_examples=25, deadline=None)
+def _lane_wires(monkeypatch: pytest.MonkeyPatch, wires: int) -> None:
+    cpu = dataclasses.replace(tuning.TUNING["cpu"], numba_rows_lane_wires=wires)
+    monkeypatch.setitem(tuning.TUNING, "cpu", cpu)
+
+
+@settings(max_examples=30, deadline=None)
 @given(data=st.data())
 def test_random_batched_circuits_match_the_torch_full_state(data):
+    lanes = data.draw(st.booleans(), label="lanes")
+    with pytest.MonkeyPatch.context() as mp:
+        _lane_wires(mp, 1 if lanes else 99)
+        _random_circuit_against_torch(data, lanes)
+
+
+def _random_circuit_against_torch(data: st.DataObject, lanes: bool) -> None:
     n = data.draw(st.integers(2, 6), label="n")
     c = Circuit(n)
     k = 0
@@ -57,7 +69,7 @@ def test_random_batched_circuits_match_the_torch_full_state(data):
         c = c.add(name, wires, *params)
     if c.n_weights == 0:
         c = c.add("RY", 0, W(0))
-    rows = data.draw(st.sampled_from([1, 3, 9]), label="rows")
+    rows = data.draw(st.sampled_from([1, 3, 8, 9, 17]), label="rows")
     rng = np.random.default_rng(data.draw(st.integers(0, 99), label="seed"))
     w0 = rng.uniform(-3, 3, c.n_weights)
     x0 = rng.uniform(-2, 2, (rows, c.n_inputs)) if c.n_inputs else None
@@ -66,6 +78,7 @@ def test_random_batched_circuits_match_the_torch_full_state(data):
     dtype = data.draw(st.sampled_from([torch.complex128, torch.complex64]), label="dtype")
     route, e, g = _run(Simulator(dtype=dtype, methods=ROWS), c, obs, w0, x0, coef)
     assert route.measure == MEASURE, route
+    assert ("side by side" in route.reason) == (lanes and x0 is not None and rows >= numba_rows.LANES)
     _, e_ref, g_ref = _run(Simulator(dtype=dtype, methods=TORCH), c, obs, w0, x0, coef)
     tol = 1e-10 if dtype == torch.complex128 else 2e-4
     np.testing.assert_allclose(e, e_ref, atol=tol)
@@ -119,6 +132,55 @@ def test_rotations_written_directly_match_their_fourier_tables():
         out.append((psi, e, grad))
     for a, b in zip(*out, strict=True):
         np.testing.assert_allclose(a, b, atol=1e-14)
+
+
+def test_lane_groups_match_rows_one_by_one(monkeypatch):
+    """Lanes of 8 rows against the row-by-row loops: full groups, a short last group, every unit
+    kind (2-wire gates with angles, constant 2- and 3-wire matrices, runs of permutations and
+    signs), several observables, and the thread split over groups."""
+    rng = np.random.default_rng(11)
+    u, _ = np.linalg.qr(rng.normal(size=(8, 8)) + 1j * rng.normal(size=(8, 8)))
+    c = _reupload(5, 2).add("CRX", (4, 0), W(0) * 0.3 + X(1)).add("Toffoli", (0, 2, 4)).add("CY", (1, 3))
+    c = c.add("U3", 2, W(1), X(2), 0.2).add("Unitary", (1, 2, 3), matrix=u).add("RXX", (0, 4), X(3))
+    w0, x0 = rng.uniform(-2, 2, c.n_weights), rng.uniform(-1, 1, (21, 5))
+    coef = rng.normal(size=(21, 2))
+    obs = [pauli("Z0 Z1 + 0.3*X2 - Y4"), pauli("X0 Y3 + 0.5*Z2")]
+    _lane_wires(monkeypatch, 99)
+    rows = _run(Simulator(methods=ROWS), c, obs, w0, x0, coef)
+    _lane_wires(monkeypatch, 5)
+    lanes = _run(Simulator(methods=ROWS), c, obs, w0, x0, coef)
+    assert "side by side, 8 at a time" in lanes[0].reason
+    assert "side by side" not in rows[0].reason
+    np.testing.assert_allclose(lanes[1], rows[1], atol=1e-13)
+    for a, b in zip(lanes[2], rows[2], strict=True):
+        np.testing.assert_allclose(a, b, atol=1e-12)
+    cpu = dataclasses.replace(tuning.TUNING["cpu"], numba_rows_thread_amplitudes=1)
+    monkeypatch.setitem(tuning.TUNING, "cpu", cpu)
+    threads = torch.get_num_threads()
+    torch.set_num_threads(2)
+    try:
+        split = _run(Simulator(methods=ROWS), c, obs, w0, x0, coef)
+    finally:
+        torch.set_num_threads(threads)
+    np.testing.assert_array_equal(split[1], lanes[1])  # groups are independent: bit for bit
+    for a, b in zip(split[2], lanes[2], strict=True):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_lanes_need_the_wires_and_a_group_of_rows():
+    t = tuning.tuning("cpu")
+    assert numba_rows.use_lanes(t.numba_rows_lane_wires, numba_rows.LANES)
+    assert not numba_rows.use_lanes(t.numba_rows_lane_wires - 1, 512)
+    assert not numba_rows.use_lanes(t.numba_rows_lane_wires, numba_rows.LANES - 1)
+    assert numba_rows._kernels().W == numba_rows.LANES
+    c = _reupload(t.numba_rows_lane_wires, 1)
+    w = torch.zeros(c.n_weights, requires_grad=True, dtype=torch.float64)
+    big, small = (
+        torch.zeros(64, c.n_inputs, dtype=torch.float64),
+        torch.zeros(4, c.n_inputs, dtype=torch.float64),
+    )
+    assert "side by side" in Simulator(methods=ROWS).explain(c, "Z0", w, big).reason
+    assert "side by side" not in Simulator(methods=ROWS).explain(c, "Z0", w, small).reason
 
 
 def test_shared_weight_slots_and_repeated_inputs_are_exponentiated_once():

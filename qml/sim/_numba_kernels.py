@@ -1,9 +1,16 @@
 """The compiled loops of :mod:`qml.sim.numba_rows` (imported only there, and only when numba is installed).
 
-Every entry point works on one range of rows ``[r0, r1)`` and releases the GIL, so that the
-caller can run row ranges on threads of its own. A row's state (``2**n`` amplitudes, wire
-``w`` = bit ``n - 1 - w`` of the index) stays in a scratch vector that fits the cache while all
-units of the circuit are applied to it.
+Every entry point works on one range of rows ``[r0, r1)`` (or of lane groups) and releases the
+GIL, so that the caller can run ranges on threads of its own. A row's state (``2**n``
+amplitudes, wire ``w`` = bit ``n - 1 - w`` of the index) stays in a scratch vector that fits the
+cache while all units of the circuit are applied to it.
+
+Two forms of the same loops: row by row (``forward_rows``, ``backward_rows``: complex scalars),
+and lanes (``forward_lanes``, ``backward_lanes``): ``W`` rows side by side, a state ``(2**n, 2 nl)``
+of float64 (the lanes' real parts, then their imaginary parts), so that every pass is a vector
+loop over the lanes with each lane's own gate matrix ``(entries, 2 nl)``. LLVM vectorises such a
+loop only when it knows that the state and the matrices do not overlap: the lane passes are
+compiled with numba's ``noalias`` flag (:func:`_noalias`) and take their arrays as arguments.
 
 Units (see :class:`qml.sim.numba_rows.Kernel`): ``0`` a chain of one-qubit gates on one wire
 (their product, one pass), ``1`` one multi-qubit gate, ``2`` a basis permutation, ``3`` a
@@ -21,11 +28,36 @@ Example:
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 from numba import njit
 
+
+def _noalias() -> dict[str, Any]:
+    """numba's ``noalias`` flag as a jit option (``{}`` where this numba lacks it): the array
+    arguments of a function so compiled do not overlap, so that LLVM vectorises loops that read
+    per-lane coefficients from one array and write another without a run-time overlap check (which
+    it had made too costly to take: a lane pass ran 3-10x slower). numba sets the flag for the
+    bodies of its parallel loops; this registers it with the ``njit`` options."""
+    try:
+        from numba.core import cpu, options
+    except ImportError:  # pragma: no cover - another numba layout
+        return {}
+    if not hasattr(options.TargetOptions, "Mapping") or not hasattr(cpu, "CPUTargetOptions"):
+        return {}  # pragma: no cover
+    if not hasattr(cpu.CPUTargetOptions, "noalias"):
+        cpu.CPUTargetOptions.noalias = options.TargetOptions.Mapping("noalias")  # type: ignore[no-untyped-call]
+    return {"noalias": True}
+
+
 _jit = njit(cache=True, nogil=True, fastmath=True, boundscheck=False)  # entry points
 _inline = njit(cache=True, nogil=True, fastmath=True, boundscheck=False, inline="always")  # helpers
+#: lane loops: their array arguments never overlap (callers pass distinct arrays)
+_HOT: dict[str, Any] = dict(cache=True, nogil=True, fastmath=True, boundscheck=False, error_model="numpy")
+_hot = njit(**_HOT, **_noalias())
+#: rows per lane group
+W = 8
 
 # scratch layout (complex128), for chains of at most ``mc`` gates
 _M = 0  # the unit's matrix (64)
@@ -429,3 +461,643 @@ def backward_rows(  # type: ignore[no-untyped-def]
                 for y in range(d):
                     phi[y] = phi[y] * signs[su, y]
                     lam[y] = lam[y] * signs[su, y]
+
+
+# ---------------------------------------------------------------------------------------------
+# Lanes: the states of up to ``W`` rows side by side
+# ---------------------------------------------------------------------------------------------
+
+
+@_hot
+def _fill(sc, sn, om, dk, dagger, m):  # type: ignore[no-untyped-def]
+    """Each lane's ``dk x dk`` matrix ``sc[l * sn + om:]`` (or its adjoint) into ``m`` ``(dk * dk, 2 nl)``."""
+    nl = m.shape[1] // 2
+    for l in range(nl):
+        b = l * sn + om
+        for a in range(dk):
+            for c in range(dk):
+                z = sc[b + c * dk + a].conjugate() if dagger else sc[b + a * dk + c]
+                m[a * dk + c, l] = z.real
+                m[a * dk + c, nl + l] = z.imag
+
+
+@_hot
+def _apply1_lanes(st, n, w, m):  # type: ignore[no-untyped-def]
+    """Each lane's 2x2 ``m`` on wire ``w``."""
+    nl = st.shape[1] // 2  # the lane count, read at run time so that LLVM vectorises the loops
+    s = 1 << (n - 1 - w)
+    for hi in range(0, 1 << n, 2 * s):
+        for i in range(hi, hi + s):
+            j = i + s
+            for l in range(nl):
+                ar = st[i, l]
+                ai = st[i, nl + l]
+                br = st[j, l]
+                bi = st[j, nl + l]
+                st[i, l] = m[0, l] * ar - m[0, nl + l] * ai + m[1, l] * br - m[1, nl + l] * bi
+                st[i, nl + l] = m[0, l] * ai + m[0, nl + l] * ar + m[1, l] * bi + m[1, nl + l] * br
+                st[j, l] = m[2, l] * ar - m[2, nl + l] * ai + m[3, l] * br - m[3, nl + l] * bi
+                st[j, nl + l] = m[2, l] * ai + m[2, nl + l] * ar + m[3, l] * bi + m[3, nl + l] * br
+
+
+@_hot
+def _back1_lanes(f, lam, n, w, m, red):  # type: ignore[no-untyped-def]
+    """One backward step of a 2x2 on wire ``w`` in one pass (``m``: each lane's adjoint):
+    ``phi <- m phi``, ``red[a, b] = sum conj(lam[(a, .)]) phi[(b, .)]`` (``red`` ``(4, 2 nl)``),
+    ``lam <- m lam``."""
+    nl = f.shape[1] // 2
+    for x in range(4):
+        for l in range(2 * nl):
+            red[x, l] = 0.0
+    s = 1 << (n - 1 - w)
+    for hi in range(0, 1 << n, 2 * s):
+        for i in range(hi, hi + s):
+            j = i + s
+            for l in range(nl):
+                ar = f[i, l]
+                ai = f[i, nl + l]
+                br = f[j, l]
+                bi = f[j, nl + l]
+                p0r = m[0, l] * ar - m[0, nl + l] * ai + m[1, l] * br - m[1, nl + l] * bi
+                p0i = m[0, l] * ai + m[0, nl + l] * ar + m[1, l] * bi + m[1, nl + l] * br
+                p1r = m[2, l] * ar - m[2, nl + l] * ai + m[3, l] * br - m[3, nl + l] * bi
+                p1i = m[2, l] * ai + m[2, nl + l] * ar + m[3, l] * bi + m[3, nl + l] * br
+                f[i, l] = p0r
+                f[i, nl + l] = p0i
+                f[j, l] = p1r
+                f[j, nl + l] = p1i
+                cr = lam[i, l]
+                ci = lam[i, nl + l]
+                dr = lam[j, l]
+                di = lam[j, nl + l]
+                red[0, l] += cr * p0r + ci * p0i
+                red[0, nl + l] += cr * p0i - ci * p0r
+                red[1, l] += cr * p1r + ci * p1i
+                red[1, nl + l] += cr * p1i - ci * p1r
+                red[2, l] += dr * p0r + di * p0i
+                red[2, nl + l] += dr * p0i - di * p0r
+                red[3, l] += dr * p1r + di * p1i
+                red[3, nl + l] += dr * p1i - di * p1r
+                lam[i, l] = m[0, l] * cr - m[0, nl + l] * ci + m[1, l] * dr - m[1, nl + l] * di
+                lam[i, nl + l] = m[0, l] * ci + m[0, nl + l] * cr + m[1, l] * di + m[1, nl + l] * dr
+                lam[j, l] = m[2, l] * cr - m[2, nl + l] * ci + m[3, l] * dr - m[3, nl + l] * di
+                lam[j, nl + l] = m[2, l] * ci + m[2, nl + l] * cr + m[3, l] * di + m[3, nl + l] * dr
+
+
+@_hot
+def _applyk_lanes(st, n, k, m, off, pos, v):  # type: ignore[no-untyped-def]
+    """Each lane's ``2**k x 2**k`` matrix ``m`` on the wires of ``off``/``pos`` (scratch ``v``)."""
+    nl = st.shape[1] // 2
+    dk = 1 << k
+    for j in range(1 << (n - k)):
+        b = _base(j, k, pos)
+        for a in range(dk):
+            y = b + off[a]
+            for l in range(2 * nl):
+                v[a, l] = st[y, l]
+        for a in range(dk):
+            y = b + off[a]
+            for l in range(2 * nl):
+                st[y, l] = 0.0
+            for c in range(dk):
+                x = a * dk + c
+                for l in range(nl):
+                    st[y, l] += m[x, l] * v[c, l] - m[x, nl + l] * v[c, nl + l]
+                    st[y, nl + l] += m[x, l] * v[c, nl + l] + m[x, nl + l] * v[c, l]
+
+
+@_hot
+def _reduce_lanes(lam, f, n, k, off, pos, red):  # type: ignore[no-untyped-def]
+    """``red[a, b] = sum_rest conj(lam[(a, rest)]) phi[(b, rest)]`` per lane (``red`` ``(dk * dk, 2 nl)``)."""
+    nl = f.shape[1] // 2
+    dk = 1 << k
+    for x in range(dk * dk):
+        for l in range(2 * nl):
+            red[x, l] = 0.0
+    for j in range(1 << (n - k)):
+        b = _base(j, k, pos)
+        for a in range(dk):
+            ya = b + off[a]
+            for c in range(dk):
+                yc = b + off[c]
+                x = a * dk + c
+                for l in range(nl):
+                    red[x, l] += lam[ya, l] * f[yc, l] + lam[ya, nl + l] * f[yc, nl + l]
+                    red[x, nl + l] += lam[ya, l] * f[yc, nl + l] - lam[ya, nl + l] * f[yc, l]
+
+
+@_hot
+def _scatter(src, dst, perm):  # type: ignore[no-untyped-def]
+    """``dst[perm[y]] = src[y]``."""
+    for y in range(src.shape[0]):
+        z = perm[y]
+        for l in range(src.shape[1]):
+            dst[z, l] = src[y, l]
+
+
+@_hot
+def _gather(src, dst, perm):  # type: ignore[no-untyped-def]
+    """``dst[y] = src[perm[y]]``."""
+    for y in range(src.shape[0]):
+        z = perm[y]
+        for l in range(src.shape[1]):
+            dst[y, l] = src[z, l]
+
+
+@_hot
+def _sign(st, sg):  # type: ignore[no-untyped-def]
+    for y in range(st.shape[0]):
+        s = sg[y]
+        for l in range(st.shape[1]):
+            st[y, l] *= s
+
+
+@_hot
+def _energy(st, idx, diag, k, acc):  # type: ignore[no-untyped-def]
+    """``acc[l] = <psi_l|H_k|psi_l>`` (``H_k psi[y] = sum_g diag[g, k, y] psi[idx[g, y]]``)."""
+    nl = st.shape[1] // 2
+    for l in range(nl):
+        acc[l] = 0.0
+    for g in range(diag.shape[0]):
+        for y in range(st.shape[0]):
+            z = idx[g, y]
+            dr = diag[g, k, y].real
+            di = diag[g, k, y].imag
+            for l in range(nl):
+                hr = dr * st[z, l] - di * st[z, nl + l]
+                hm = dr * st[z, nl + l] + di * st[z, l]
+                acc[l] += st[y, l] * hr + st[y, nl + l] * hm
+
+
+@_hot
+def _hpsi(f, lam, idx, diag, ge):  # type: ignore[no-untyped-def]
+    """``lam_l = sum_k ge[k, l] H_k phi_l``."""
+    nl = f.shape[1] // 2
+    for y in range(f.shape[0]):
+        for l in range(2 * nl):
+            lam[y, l] = 0.0
+    for g in range(diag.shape[0]):
+        for y in range(f.shape[0]):
+            z = idx[g, y]
+            for k in range(diag.shape[1]):
+                dr = diag[g, k, y].real
+                di = diag[g, k, y].imag
+                for l in range(nl):
+                    cr = ge[k, l] * dr
+                    cm = ge[k, l] * di
+                    lam[y, l] += cr * f[z, l] - cm * f[z, nl + l]
+                    lam[y, nl + l] += cr * f[z, nl + l] + cm * f[z, l]
+
+
+@_inline
+def _chain(  # type: ignore[no-untyped-def]
+    first, ln, ea, rw, nl, sn, chain, g_tab, g_nf, g_p, g_slots, g_d, g_rot, coefs, freqs, sc, deriv
+):
+    """Each lane's product of the chain ``chain[first:first + ln]`` into ``sc[l * sn + _M:]``; with
+    ``deriv``, per gate ``i`` its matrix at ``c = l * sn + _CH + 20 i`` and its derivatives at
+    ``c + 4`` (the layout of :func:`backward_rows`, whose chain gradient the lanes repeat per lane)."""
+    for l in range(nl):
+        b = l * sn
+        _eye2(sc, b + _M)
+        for i in range(ln):
+            g = chain[first + i]
+            c = b + _CH + 20 * i if deriv else b + _X
+            if g_rot[g] != 0:
+                _rot(ea[rw[l], g_slots[g, 0]], g_rot[g], sc, c, c + 4, deriv)
+            else:
+                _gate(g, ea, rw[l], g_tab, g_nf, g_p, g_slots, g_d, coefs, freqs, sc, c, c + 4, 4, deriv)
+            _mul2(sc, c, b + _M, b + _M)
+
+
+@_hot
+def _forward_group(  # type: ignore[no-untyped-def]
+    grp,
+    rows,
+    n,
+    ea,
+    u_kind,
+    u_arg,
+    u_len,
+    u_wire,
+    chain,
+    g_k,
+    g_wires,
+    g_tab,
+    g_nf,
+    g_p,
+    g_slots,
+    g_d,
+    g_rot,
+    coefs,
+    freqs,
+    perms,
+    signs,
+    idx,
+    diag,
+    psi_out,
+    e_out,
+    st,
+    tm,
+    m,
+    v,
+    acc,
+    sc,
+    sn,
+    rw,
+    off,
+    pos,
+):
+    nl = st.shape[1] // 2
+    r0 = grp * W
+    for l in range(nl):
+        rw[l] = r0 + l
+    st[:] = 0.0
+    for l in range(nl):
+        st[0, l] = 1.0
+    for u in range(u_kind.shape[0]):
+        kind = u_kind[u]
+        if kind == 0:
+            _chain(
+                u_arg[u],
+                u_len[u],
+                ea,
+                rw,
+                nl,
+                sn,
+                chain,
+                g_tab,
+                g_nf,
+                g_p,
+                g_slots,
+                g_d,
+                g_rot,
+                coefs,
+                freqs,
+                sc,
+                False,
+            )
+            _fill(sc, sn, _M, 2, False, m)
+            _apply1_lanes(st, n, u_wire[u], m)
+        elif kind == 1:
+            g = u_arg[u]
+            for l in range(nl):
+                _gate(
+                    g, ea, rw[l], g_tab, g_nf, g_p, g_slots, g_d, coefs, freqs, sc, l * sn + _M, 0, 0, False
+                )
+            _fill(sc, sn, _M, g_d[g], False, m)
+            _offsets(n, g_k[g], g_wires, g, off, pos)
+            _applyk_lanes(st, n, g_k[g], m, off, pos, v)
+        elif kind == 2:
+            _scatter(st, tm, perms[u_arg[u]])
+            st, tm = tm, st
+        else:
+            _sign(st, signs[u_arg[u]])
+    for y in range(st.shape[0]):
+        for l in range(nl):
+            psi_out[grp, y, l] = st[y, l]
+            psi_out[grp, y, W + l] = st[y, nl + l]
+    for k in range(diag.shape[1]):
+        _energy(st, idx, diag, k, acc)
+        for l in range(nl):
+            e_out[r0 + l, k] = acc[l]
+
+
+@_jit
+def forward_lanes(  # type: ignore[no-untyped-def]
+    g0,
+    g1,
+    rows,
+    n,
+    ea,
+    u_kind,
+    u_arg,
+    u_len,
+    u_wire,
+    chain,
+    g_k,
+    g_wires,
+    g_tab,
+    g_nf,
+    g_p,
+    g_slots,
+    g_d,
+    g_rot,
+    coefs,
+    freqs,
+    perms,
+    signs,
+    max_chain,
+    idx,
+    diag,
+    psi_out,
+    e_out,
+):
+    """Final states and values ``e_out[r, k] = <psi|H_k|psi>`` of the rows of lane groups
+    ``g0 <= grp < g1`` (``H_k psi[y] = sum_g diag[g, k, y] psi[idx[g, y]]``): group ``grp`` holds rows
+    ``W grp ..`` (fewer in the last), its states in ``psi_out[grp]`` ``(2**n, 2 W)`` (real parts, then
+    imaginary parts)."""
+    d = 1 << n
+    sn = _CH + 20 * max(max_chain, 1)
+    sc = np.empty(W * sn, dtype=np.complex128)
+    rw = np.empty(W, dtype=np.int64)
+    off = np.empty(8, dtype=np.int64)
+    pos = np.empty(3, dtype=np.int64)
+    nl0 = min(W, rows - g0 * W)
+    st, tm, m, v, acc = (
+        np.empty((d, 2 * nl0)),
+        np.empty((d, 2 * nl0)),
+        np.empty((64, 2 * nl0)),
+        np.empty((8, 2 * nl0)),
+        np.empty(nl0),
+    )
+    for grp in range(g0, g1):
+        nl = min(W, rows - grp * W)
+        if nl != st.shape[1] // 2:  # the last group is short: scratch of its width
+            st, tm, m, v, acc = (
+                np.empty((d, 2 * nl)),
+                np.empty((d, 2 * nl)),
+                np.empty((64, 2 * nl)),
+                np.empty((8, 2 * nl)),
+                np.empty(nl),
+            )
+        _forward_group(
+            grp,
+            rows,
+            n,
+            ea,
+            u_kind,
+            u_arg,
+            u_len,
+            u_wire,
+            chain,
+            g_k,
+            g_wires,
+            g_tab,
+            g_nf,
+            g_p,
+            g_slots,
+            g_d,
+            g_rot,
+            coefs,
+            freqs,
+            perms,
+            signs,
+            idx,
+            diag,
+            psi_out,
+            e_out,
+            st,
+            tm,
+            m,
+            v,
+            acc,
+            sc,
+            sn,
+            rw,
+            off,
+            pos,
+        )
+
+
+@_hot
+def _backward_group(  # type: ignore[no-untyped-def]
+    grp,
+    n,
+    ea,
+    u_kind,
+    u_arg,
+    u_len,
+    u_wire,
+    chain,
+    g_k,
+    g_wires,
+    g_tab,
+    g_nf,
+    g_p,
+    g_slots,
+    g_d,
+    g_rot,
+    coefs,
+    freqs,
+    perms,
+    signs,
+    idx,
+    diag,
+    psi_out,
+    grad_e,
+    grad_out,
+    f,
+    lam,
+    tm,
+    m,
+    red,
+    v,
+    ge,
+    sc,
+    sn,
+    rw,
+    off,
+    pos,
+):
+    nl = f.shape[1] // 2
+    r0 = grp * W
+    for l in range(nl):
+        rw[l] = r0 + l
+        for s in range(grad_out.shape[1]):
+            grad_out[r0 + l, s] = 0.0
+        for k in range(grad_e.shape[1]):
+            ge[k, l] = grad_e[r0 + l, k]
+    for y in range(f.shape[0]):
+        for l in range(nl):
+            f[y, l] = psi_out[grp, y, l]
+            f[y, nl + l] = psi_out[grp, y, W + l]
+    _hpsi(f, lam, idx, diag, ge)
+    for u in range(u_kind.shape[0] - 1, -1, -1):
+        kind = u_kind[u]
+        if kind == 0:
+            ln = u_len[u]
+            first = u_arg[u]
+            _chain(
+                first,
+                ln,
+                ea,
+                rw,
+                nl,
+                sn,
+                chain,
+                g_tab,
+                g_nf,
+                g_p,
+                g_slots,
+                g_d,
+                g_rot,
+                coefs,
+                freqs,
+                sc,
+                True,
+            )
+            _fill(sc, sn, _M, 2, True, m)
+            _back1_lanes(f, lam, n, u_wire[u], m, red)
+            for l in range(nl):
+                b = l * sn
+                for a in range(4):
+                    sc[b + _RED + a] = complex(red[a, l], red[a, nl + l])
+                # suffix of gate i: g_{ln-1} ... g_{i+1}; prefix: g_{i-1} ... g_0 (running)
+                _eye2(sc, b + _CH + 20 * (ln - 1) + 16)
+                for i in range(ln - 2, -1, -1):
+                    _mul2(sc, b + _CH + 20 * (i + 1) + 16, b + _CH + 20 * (i + 1), b + _CH + 20 * i + 16)
+                _eye2(sc, b + _PRE)
+                for i in range(ln):
+                    c = b + _CH + 20 * i
+                    g = chain[first + i]
+                    for q in range(g_p[g]):
+                        _mul2(sc, c + 4 + 4 * q, b + _PRE, b + _X)
+                        _mul2(sc, c + 16, b + _X, b + _X)
+                        t = 0.0
+                        for a in range(4):
+                            t += (sc[b + _RED + a] * sc[b + _X + a]).real
+                        grad_out[r0 + l, g_slots[g, q]] += 2.0 * t
+                    _mul2(sc, c, b + _PRE, b + _PRE)
+        elif kind == 1:
+            g = u_arg[u]
+            k = g_k[g]
+            for l in range(nl):
+                _gate(
+                    g,
+                    ea,
+                    rw[l],
+                    g_tab,
+                    g_nf,
+                    g_p,
+                    g_slots,
+                    g_d,
+                    coefs,
+                    freqs,
+                    sc,
+                    l * sn + _M,
+                    l * sn + _DM,
+                    64,
+                    True,
+                )
+            _fill(sc, sn, _M, g_d[g], True, m)
+            _offsets(n, k, g_wires, g, off, pos)
+            _applyk_lanes(f, n, k, m, off, pos, v)
+            if g_p[g] > 0:
+                _reduce_lanes(lam, f, n, k, off, pos, red)
+                d2 = 1 << (2 * k)
+                for l in range(nl):
+                    b = l * sn
+                    for q in range(g_p[g]):
+                        t = 0.0
+                        for a in range(d2):
+                            t += (complex(red[a, l], red[a, nl + l]) * sc[b + _DM + 64 * q + a]).real
+                        grad_out[r0 + l, g_slots[g, q]] += 2.0 * t
+            _applyk_lanes(lam, n, k, m, off, pos, v)
+        elif kind == 2:
+            _gather(f, tm, perms[u_arg[u]])
+            f, tm = tm, f
+            _gather(lam, tm, perms[u_arg[u]])
+            lam, tm = tm, lam
+        else:
+            _sign(f, signs[u_arg[u]])
+            _sign(lam, signs[u_arg[u]])
+
+
+@_jit
+def backward_lanes(  # type: ignore[no-untyped-def]
+    g0,
+    g1,
+    rows,
+    n,
+    ea,
+    u_kind,
+    u_arg,
+    u_len,
+    u_wire,
+    chain,
+    g_k,
+    g_wires,
+    g_tab,
+    g_nf,
+    g_p,
+    g_slots,
+    g_d,
+    g_rot,
+    coefs,
+    freqs,
+    perms,
+    signs,
+    max_chain,
+    idx,
+    diag,
+    psi_out,
+    grad_e,
+    grad_out,
+):
+    """Angle gradients ``grad_out[r] = 2 Re sum_j <lam_j| dU_j |phi_{j-1}>`` of the rows of lane groups
+    ``g0 <= grp < g1`` (adjoint differentiation from the final states ``psi_out`` of
+    :func:`forward_lanes`; ``lam = sum_k grad_e[r, k] H_k psi``)."""
+    d = 1 << n
+    sn = _CH + 20 * max(max_chain, 1)
+    sc = np.empty(W * sn, dtype=np.complex128)
+    rw = np.empty(W, dtype=np.int64)
+    off = np.empty(8, dtype=np.int64)
+    pos = np.empty(3, dtype=np.int64)
+    nk = grad_e.shape[1]
+    nl0 = min(W, rows - g0 * W)
+    f, lam, tm = np.empty((d, 2 * nl0)), np.empty((d, 2 * nl0)), np.empty((d, 2 * nl0))
+    m, red, v, ge = (
+        np.empty((64, 2 * nl0)),
+        np.empty((64, 2 * nl0)),
+        np.empty((8, 2 * nl0)),
+        np.empty((nk, nl0)),
+    )
+    for grp in range(g0, g1):
+        nl = min(W, rows - grp * W)
+        if nl != f.shape[1] // 2:  # the last group is short: scratch of its width
+            f, lam, tm = np.empty((d, 2 * nl)), np.empty((d, 2 * nl)), np.empty((d, 2 * nl))
+            m, red, v, ge = (
+                np.empty((64, 2 * nl)),
+                np.empty((64, 2 * nl)),
+                np.empty((8, 2 * nl)),
+                np.empty((nk, nl)),
+            )
+        _backward_group(
+            grp,
+            n,
+            ea,
+            u_kind,
+            u_arg,
+            u_len,
+            u_wire,
+            chain,
+            g_k,
+            g_wires,
+            g_tab,
+            g_nf,
+            g_p,
+            g_slots,
+            g_d,
+            g_rot,
+            coefs,
+            freqs,
+            perms,
+            signs,
+            idx,
+            diag,
+            psi_out,
+            grad_e,
+            grad_out,
+            f,
+            lam,
+            tm,
+            m,
+            red,
+            v,
+            ge,
+            sc,
+            sn,
+            rw,
+            off,
+            pos,
+        )

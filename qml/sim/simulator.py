@@ -564,10 +564,15 @@ class Simulator:
         detail: Any = None
         if rows is not None:
             method, diff = numba_rows.EVALUATOR, "adjoint" if needs_grad else "none"
-            detail = numba_rows.Plan(rows, second_order=mode != "adjoint", states=2 * 16 // dtype.itemsize)
+            lanes = numba_rows.use_lanes(n, run.angles.shape[0])
+            detail = numba_rows.Plan(
+                rows, second_order=mode != "adjoint", states=2 * 16 // dtype.itemsize, lanes=lanes
+            )
             why = (
                 "a small register on the CPU: every row through the whole circuit in compiled loops "
-                "(numba) with the adjoint gradient" + forced[m.numba_rows]
+                "(numba) with the adjoint gradient"
+                + (f"; rows side by side, {numba_rows.LANES} at a time (vector passes)" if lanes else "")
+                + forced[m.numba_rows]
             )
         elif one is not None:
             method, diff = numpy_state.EVALUATOR, "adjoint" if needs_grad else "none"

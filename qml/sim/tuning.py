@@ -58,6 +58,8 @@ class Tuning:
             whatever its input share (the batched routes' fixed cost is not earned back).
         numba_rows_thread_amplitudes: A batch of rows holding this many amplitudes or more is
             split over torch's thread count.
+        numba_rows_lane_wires: From this many wires on, a batch of at least 8 rows runs its
+            rows side by side (vector passes over 8 rows); narrower registers run row by row.
         numba_state_min_wires: Narrowest single circuit whose state (no gradient) is computed in
             compiled sweeps under ``"auto"`` (:mod:`qml.sim.numba_state`, with numba installed).
         numba_state_lane_bits: Qubits held in the lanes of a block (``2**lane_bits`` amplitudes).
@@ -90,6 +92,7 @@ class Tuning:
     numba_rows_min_input_share: float = 0.5
     numba_rows_small_batch: int = 64
     numba_rows_thread_amplitudes: int = 2**12
+    numba_rows_lane_wires: int = 6
     numba_state_min_wires: int = 12
     numba_state_lane_bits: int = 6
     numba_state_chunk_bytes: int = 2**18
@@ -130,6 +133,9 @@ MEASURED: dict[str, str] = {
     "1.30/0.77/1.21 at 128",
     "numba_rows_thread_amplitudes": "re-uploading n = 4/6/8, B = 512: two threads 2.3/4.1/11.8 ms against "
     "one 3.0/6.8/22.0; n = 4, B = 64 (2**10 amplitudes) equal",
+    "numba_rows_lane_wires": "re-uploading HEA L = 4, kernels alone (1 thread, median of 15), lanes / rows "
+    "time forward, backward at B = 64/512: n = 4 1.16/1.13, 1.09/1.09; n = 5 1.01/1.05, 0.87/0.87; n = 6 "
+    "0.87/0.89, 0.75/0.71; n = 8 0.61/0.60, 0.48/0.49; below 8 rows 1.3-2x slower",
     "numba_state_min_wires": "random 10-layer RX/RY/RZ + CNOT/CZ brick circuits, n = 10-22 (interleaved with "
     "the torch full state, 2 threads): 0.32-0.49x of its time from n = 10 (complex64 and complex128)",
     "numba_state_lane_bits": "the same circuits, n = 20/22: 16/32/64/128 lanes 33/24/20/- and "
