@@ -40,8 +40,8 @@ def _run(sim: Simulator, c: Circuit, obs: list, w0: np.ndarray, x0: np.ndarray |
     return route, e.detach().double().numpy(), [g.double().numpy() for g in grads]
 
 
-def _lane_wires(monkeypatch: pytest.MonkeyPatch, wires: int) -> None:
-    cpu = dataclasses.replace(tuning.TUNING["cpu"], numba_rows_lane_wires=wires)
+def _lane_rows(monkeypatch: pytest.MonkeyPatch, rows: int) -> None:
+    cpu = dataclasses.replace(tuning.TUNING["cpu"], numba_rows_lane_rows=rows)
     monkeypatch.setitem(tuning.TUNING, "cpu", cpu)
 
 
@@ -50,7 +50,7 @@ def _lane_wires(monkeypatch: pytest.MonkeyPatch, wires: int) -> None:
 def test_random_batched_circuits_match_the_torch_full_state(data):
     lanes = data.draw(st.booleans(), label="lanes")
     with pytest.MonkeyPatch.context() as mp:
-        _lane_wires(mp, 1 if lanes else 99)
+        _lane_rows(mp, 1 if lanes else 10**9)
         _random_circuit_against_torch(data, lanes)
 
 
@@ -78,7 +78,7 @@ def _random_circuit_against_torch(data: st.DataObject, lanes: bool) -> None:
     dtype = data.draw(st.sampled_from([torch.complex128, torch.complex64]), label="dtype")
     route, e, g = _run(Simulator(dtype=dtype, methods=ROWS), c, obs, w0, x0, coef)
     assert route.measure == MEASURE, route
-    assert ("side by side" in route.reason) == (lanes and x0 is not None and rows >= numba_rows.LANES)
+    assert ("side by side" in route.reason) == lanes
     _, e_ref, g_ref = _run(Simulator(dtype=dtype, methods=TORCH), c, obs, w0, x0, coef)
     tol = 1e-10 if dtype == torch.complex128 else 2e-4
     np.testing.assert_allclose(e, e_ref, atol=tol)
@@ -145,9 +145,9 @@ def test_lane_groups_match_rows_one_by_one(monkeypatch):
     w0, x0 = rng.uniform(-2, 2, c.n_weights), rng.uniform(-1, 1, (21, 5))
     coef = rng.normal(size=(21, 2))
     obs = [pauli("Z0 Z1 + 0.3*X2 - Y4"), pauli("X0 Y3 + 0.5*Z2")]
-    _lane_wires(monkeypatch, 99)
+    _lane_rows(monkeypatch, 10**9)
     rows = _run(Simulator(methods=ROWS), c, obs, w0, x0, coef)
-    _lane_wires(monkeypatch, 5)
+    _lane_rows(monkeypatch, 1)
     lanes = _run(Simulator(methods=ROWS), c, obs, w0, x0, coef)
     assert "side by side, 8 at a time" in lanes[0].reason
     assert "side by side" not in rows[0].reason
@@ -167,20 +167,16 @@ def test_lane_groups_match_rows_one_by_one(monkeypatch):
         np.testing.assert_array_equal(a, b)
 
 
-def test_lanes_need_the_wires_and_a_group_of_rows():
+def test_lanes_need_enough_rows():
     t = tuning.tuning("cpu")
-    assert numba_rows.use_lanes(t.numba_rows_lane_wires, numba_rows.LANES)
-    assert not numba_rows.use_lanes(t.numba_rows_lane_wires - 1, 512)
-    assert not numba_rows.use_lanes(t.numba_rows_lane_wires, numba_rows.LANES - 1)
+    assert numba_rows.use_lanes(t.numba_rows_lane_rows)
+    assert not numba_rows.use_lanes(t.numba_rows_lane_rows - 1)
     assert numba_rows._kernels().W == numba_rows.LANES
-    c = _reupload(t.numba_rows_lane_wires, 1)
+    c = _reupload(3, 1)
     w = torch.zeros(c.n_weights, requires_grad=True, dtype=torch.float64)
-    big, small = (
-        torch.zeros(64, c.n_inputs, dtype=torch.float64),
-        torch.zeros(4, c.n_inputs, dtype=torch.float64),
-    )
+    big = torch.zeros(t.numba_rows_lane_rows, c.n_inputs, dtype=torch.float64)
     assert "side by side" in Simulator(methods=ROWS).explain(c, "Z0", w, big).reason
-    assert "side by side" not in Simulator(methods=ROWS).explain(c, "Z0", w, small).reason
+    assert "side by side" not in Simulator(methods=ROWS).explain(c, "Z0", w, big[:-1]).reason
 
 
 def test_shared_weight_slots_and_repeated_inputs_are_exponentiated_once():

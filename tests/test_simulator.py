@@ -363,15 +363,15 @@ def test_explain_covers_the_shared_tail_and_the_mps_method(caplog):
         c = c.add("RY", q, X(q))
     for q in range(3):
         c = c.add("RY", q, W(q)).add("CNOT", (q, (q + 1) % 3))
-    x = torch.rand(128, 3, dtype=torch.float64)  # above numba_rows_small_batch: the batched routes
+    x = torch.rand(256, 3, dtype=torch.float64)  # above numba_rows_small_batch: the batched routes
     w = torch.zeros(3, dtype=torch.float64, requires_grad=True)
     sim = Simulator()
     route = sim.explain(c, "Z0", w, x)
     assert route.measure == "shared tail (NumPy)"
-    assert route.batch == 128
+    assert route.batch == 256
     with caplog.at_level(logging.DEBUG, logger="qml.sim.simulator"):
         sim.expval(c, "Z0", w, x)
     assert _routes_logged(caplog) == [f"expval route: {route}"]
     mps = Simulator(method="mps", bond_dim=8).explain(c, "Z0", w, x)
-    assert (mps.method, mps.measure, mps.diff, mps.batch) == ("mps", "matrix-product state", "backprop", 128)
+    assert (mps.method, mps.measure, mps.diff, mps.batch) == ("mps", "matrix-product state", "backprop", 256)
     assert "bond_dim=8" in mps.reason

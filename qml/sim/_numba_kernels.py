@@ -64,8 +64,8 @@ _M = 0  # the unit's matrix (64)
 _RED = 64  # a reduction (64)
 _DM = 128  # a gate's derivatives, 3 x 64
 _X = 320  # 2x2 temporary
-_PRE = 324  # 2x2 running prefix
-_CH = 328  # chain storage: per gate its matrix (4), 3 derivatives (12) and suffix (4): 20 each
+_PRE = 324  # 2x2 running product of a chain's gradient (T_i of _chain_grads)
+_CH = 328  # chain storage: per gate its matrix (4) and 3 derivatives (12), at a stride of 20
 
 
 @_inline
@@ -209,6 +209,57 @@ def _back1(phi, lam, n, w, sc, om, ored):  # type: ignore[no-untyped-def]
     sc[ored + 1] = r1
     sc[ored + 2] = r2
     sc[ored + 3] = r3
+
+
+@_inline
+def _chain_grads(sc, b, ln, first, chain, g_p, g_slots, grad_out, r):  # type: ignore[no-untyped-def]
+    """Add the angle gradients of a chain's gates to ``grad_out[r]``, from its product ``M`` (at
+    ``b + _M``), the reduction ``R`` (``b + _RED``) and per gate ``i`` its matrix ``g_i`` and
+    derivatives (``c = b + _CH + 20 i``, ``c + 4 + 4 q``).
+
+    ``d<lam|M|phi> = sum R * (S_i dg_i P_i)`` (entrywise; ``S_i = g_{ln-1} .. g_{i+1}``,
+    ``P_i = g_{i-1} .. g_0``) ``= sum dg_i * T_i`` with ``T_i = S_i^T R P_i^T``, and as the gates are
+    unitary ``T_0 = conj(g_0) M^T R``, ``T_{i+1} = conj(g_{i+1}) T_i g_i^T``: two 2x2 products per
+    gate, whatever its angle count (prefix and suffix products took five or more)."""
+    t = b + _PRE
+    m0, m1, m2, m3 = sc[b + _M], sc[b + _M + 1], sc[b + _M + 2], sc[b + _M + 3]
+    r0, r1, r2, r3 = sc[b + _RED], sc[b + _RED + 1], sc[b + _RED + 2], sc[b + _RED + 3]
+    u0 = m0 * r0 + m2 * r2  # M^T R
+    u1 = m0 * r1 + m2 * r3
+    u2 = m1 * r0 + m3 * r2
+    u3 = m1 * r1 + m3 * r3
+    c = b + _CH
+    l0, l1, l2, l3 = sc[c].conjugate(), sc[c + 1].conjugate(), sc[c + 2].conjugate(), sc[c + 3].conjugate()
+    sc[t] = l0 * u0 + l1 * u2
+    sc[t + 1] = l0 * u1 + l1 * u3
+    sc[t + 2] = l2 * u0 + l3 * u2
+    sc[t + 3] = l2 * u1 + l3 * u3
+    for i in range(ln):
+        c = b + _CH + 20 * i
+        g = chain[first + i]
+        for q in range(g_p[g]):
+            acc = 0.0
+            for a in range(4):
+                acc += (sc[c + 4 + 4 * q + a] * sc[t + a]).real
+            grad_out[r, g_slots[g, q]] += 2.0 * acc
+        if i + 1 < ln:  # T <- conj(g_{i+1}) T g_i^T
+            x0, x1, x2, x3 = sc[t], sc[t + 1], sc[t + 2], sc[t + 3]
+            g0, g1, g2, g3 = sc[c], sc[c + 1], sc[c + 2], sc[c + 3]
+            y0 = x0 * g0 + x1 * g1
+            y1 = x0 * g2 + x1 * g3
+            y2 = x2 * g0 + x3 * g1
+            y3 = x2 * g2 + x3 * g3
+            n = c + 20
+            l0, l1, l2, l3 = (
+                sc[n].conjugate(),
+                sc[n + 1].conjugate(),
+                sc[n + 2].conjugate(),
+                sc[n + 3].conjugate(),
+            )
+            sc[t] = l0 * y0 + l1 * y2
+            sc[t + 1] = l0 * y1 + l1 * y3
+            sc[t + 2] = l2 * y0 + l3 * y2
+            sc[t + 3] = l2 * y1 + l3 * y3
 
 
 @_inline
@@ -408,7 +459,7 @@ def backward_rows(  # type: ignore[no-untyped-def]
                 ln = u_len[u]
                 first = u_arg[u]
                 _eye2(sc, _M)
-                for i in range(ln):  # gate i: matrix at c, derivatives at c + 4, suffix at c + 16
+                for i in range(ln):  # gate i: matrix at c, derivatives at c + 4
                     c = _CH + 20 * i
                     g = chain[first + i]
                     if g_rot[g] != 0:
@@ -417,22 +468,7 @@ def backward_rows(  # type: ignore[no-untyped-def]
                         _gate(g, ea, r, g_tab, g_nf, g_p, g_slots, g_d, coefs, freqs, sc, c, c + 4, 4, True)
                     _mul2(sc, c, _M, _M)
                 _back1(phi, lam, n, u_wire[u], sc, _M, _RED)
-                # suffix of gate i: g_{ln-1} ... g_{i+1}; prefix: g_{i-1} ... g_0 (running)
-                _eye2(sc, _CH + 20 * (ln - 1) + 16)
-                for i in range(ln - 2, -1, -1):
-                    _mul2(sc, _CH + 20 * (i + 1) + 16, _CH + 20 * (i + 1), _CH + 20 * i + 16)
-                _eye2(sc, _PRE)
-                for i in range(ln):
-                    c = _CH + 20 * i
-                    g = chain[first + i]
-                    for q in range(g_p[g]):
-                        _mul2(sc, c + 4 + 4 * q, _PRE, _X)
-                        _mul2(sc, c + 16, _X, _X)
-                        t = 0.0
-                        for a in range(4):
-                            t += (sc[_RED + a] * sc[_X + a]).real
-                        grad_out[r, g_slots[g, q]] += 2.0 * t
-                    _mul2(sc, c, _PRE, _PRE)
+                _chain_grads(sc, 0, ln, first, chain, g_p, g_slots, grad_out, r)
             elif kind == 1:
                 g = u_arg[u]
                 k = g_k[g]
@@ -669,6 +705,167 @@ def _chain(  # type: ignore[no-untyped-def]
             _mul2(sc, c, b + _M, b + _M)
 
 
+@_inline
+def _all_rot(first, ln, chain, g_rot):  # type: ignore[no-untyped-def]
+    """Whether every gate of the chain ``chain[first:first + ln]`` is ``RX``, ``RY`` or ``RZ``."""
+    for i in range(ln):  # noqa: SIM110 - a loop: numba compiles it, not a generator
+        if g_rot[chain[first + i]] == 0:
+            return False
+    return True
+
+
+@_hot
+def _rot_chain_lanes(ea, r0, first, ln, chain, g_rot, g_slots, mm):  # type: ignore[no-untyped-def]
+    """Each lane's product ``M`` of a chain of rotations into ``mm`` ``(4, 2 nl)``, one vector loop per
+    gate (lane ``l`` is row ``r0 + l``; ``e = exp(i theta / 2) = c + i s``)."""
+    nl = mm.shape[1] // 2
+    for l in range(nl):
+        mm[0, l] = 1.0
+        mm[1, l] = 0.0
+        mm[2, l] = 0.0
+        mm[3, l] = 1.0
+        mm[0, nl + l] = 0.0
+        mm[1, nl + l] = 0.0
+        mm[2, nl + l] = 0.0
+        mm[3, nl + l] = 0.0
+    for i in range(ln):
+        g = chain[first + i]
+        rot = g_rot[g]
+        slot = g_slots[g, 0]
+        for l in range(nl):
+            e = ea[r0 + l, slot]
+            c = e.real
+            s = e.imag
+            a0r, a1r, a2r, a3r = mm[0, l], mm[1, l], mm[2, l], mm[3, l]
+            a0i, a1i, a2i, a3i = mm[0, nl + l], mm[1, nl + l], mm[2, nl + l], mm[3, nl + l]
+            if rot == 1:  # RX = [[c, -is], [-is, c]]
+                mm[0, l] = c * a0r + s * a2i
+                mm[0, nl + l] = c * a0i - s * a2r
+                mm[1, l] = c * a1r + s * a3i
+                mm[1, nl + l] = c * a1i - s * a3r
+                mm[2, l] = c * a2r + s * a0i
+                mm[2, nl + l] = c * a2i - s * a0r
+                mm[3, l] = c * a3r + s * a1i
+                mm[3, nl + l] = c * a3i - s * a1r
+            elif rot == 2:  # RY = [[c, -s], [s, c]]
+                mm[0, l] = c * a0r - s * a2r
+                mm[0, nl + l] = c * a0i - s * a2i
+                mm[1, l] = c * a1r - s * a3r
+                mm[1, nl + l] = c * a1i - s * a3i
+                mm[2, l] = s * a0r + c * a2r
+                mm[2, nl + l] = s * a0i + c * a2i
+                mm[3, l] = s * a1r + c * a3r
+                mm[3, nl + l] = s * a1i + c * a3i
+            else:  # RZ = diag(conj(e), e)
+                mm[0, l] = c * a0r + s * a0i
+                mm[0, nl + l] = c * a0i - s * a0r
+                mm[1, l] = c * a1r + s * a1i
+                mm[1, nl + l] = c * a1i - s * a1r
+                mm[2, l] = c * a2r - s * a2i
+                mm[2, nl + l] = c * a2i + s * a2r
+                mm[3, l] = c * a3r - s * a3i
+                mm[3, nl + l] = c * a3i + s * a3r
+
+
+@_hot
+def _dagger_lanes(mm, m):  # type: ignore[no-untyped-def]
+    """``m = mm^dagger`` per lane (2x2 planes)."""
+    nl = mm.shape[1] // 2
+    for l in range(nl):
+        m[0, l] = mm[0, l]
+        m[0, nl + l] = -mm[0, nl + l]
+        m[1, l] = mm[2, l]
+        m[1, nl + l] = -mm[2, nl + l]
+        m[2, l] = mm[1, l]
+        m[2, nl + l] = -mm[1, nl + l]
+        m[3, l] = mm[3, l]
+        m[3, nl + l] = -mm[3, nl + l]
+
+
+@_inline
+def _rot_planes(rot, c, s):  # type: ignore[no-untyped-def]
+    """A rotation's entries ``(g0, g1, g2, g3)`` as (re, im) pairs at ``e = c + i s``, and those of its
+    derivative by the angle."""
+    h = 0.5
+    if rot == 1:
+        return (c, 0.0, 0.0, -s, 0.0, -s, c, 0.0), (-h * s, 0.0, 0.0, -h * c, 0.0, -h * c, -h * s, 0.0)
+    if rot == 2:
+        return (c, 0.0, -s, 0.0, s, 0.0, c, 0.0), (-h * s, 0.0, -h * c, 0.0, h * c, 0.0, -h * s, 0.0)
+    return (c, -s, 0.0, 0.0, 0.0, 0.0, c, s), (-h * s, -h * c, 0.0, 0.0, 0.0, 0.0, -h * s, h * c)
+
+
+@_hot
+def _rot_chain_grads_lanes(ea, r0, first, ln, chain, g_rot, g_slots, mm, red, t, grad_out):  # type: ignore[no-untyped-def]
+    """:func:`_chain_grads` for a chain of rotations, per lane in vector loops: ``mm`` the chain's
+    product, ``red`` the reduction ``R`` (planes ``(4, 2 nl)``), ``t`` scratch planes."""
+    nl = mm.shape[1] // 2
+    g = chain[first]
+    rot = g_rot[g]
+    slot = g_slots[g, 0]
+    for l in range(nl):  # T_0 = conj(g_0) M^T R
+        m0r, m1r, m2r, m3r = mm[0, l], mm[1, l], mm[2, l], mm[3, l]
+        m0i, m1i, m2i, m3i = mm[0, nl + l], mm[1, nl + l], mm[2, nl + l], mm[3, nl + l]
+        r0r, r1r, r2r, r3r = red[0, l], red[1, l], red[2, l], red[3, l]
+        r0i, r1i, r2i, r3i = red[0, nl + l], red[1, nl + l], red[2, nl + l], red[3, nl + l]
+        u0r = m0r * r0r - m0i * r0i + m2r * r2r - m2i * r2i
+        u0i = m0r * r0i + m0i * r0r + m2r * r2i + m2i * r2r
+        u1r = m0r * r1r - m0i * r1i + m2r * r3r - m2i * r3i
+        u1i = m0r * r1i + m0i * r1r + m2r * r3i + m2i * r3r
+        u2r = m1r * r0r - m1i * r0i + m3r * r2r - m3i * r2i
+        u2i = m1r * r0i + m1i * r0r + m3r * r2i + m3i * r2r
+        u3r = m1r * r1r - m1i * r1i + m3r * r3r - m3i * r3i
+        u3i = m1r * r1i + m1i * r1r + m3r * r3i + m3i * r3r
+        e = ea[r0 + l, slot]
+        (g0r, g0i, g1r, g1i, g2r, g2i, g3r, g3i), _ = _rot_planes(rot, e.real, e.imag)
+        g0i, g1i, g2i, g3i = -g0i, -g1i, -g2i, -g3i  # conj(g_0)
+        t[0, l] = g0r * u0r - g0i * u0i + g1r * u2r - g1i * u2i
+        t[0, nl + l] = g0r * u0i + g0i * u0r + g1r * u2i + g1i * u2r
+        t[1, l] = g0r * u1r - g0i * u1i + g1r * u3r - g1i * u3i
+        t[1, nl + l] = g0r * u1i + g0i * u1r + g1r * u3i + g1i * u3r
+        t[2, l] = g2r * u0r - g2i * u0i + g3r * u2r - g3i * u2i
+        t[2, nl + l] = g2r * u0i + g2i * u0r + g3r * u2i + g3i * u2r
+        t[3, l] = g2r * u1r - g2i * u1i + g3r * u3r - g3i * u3i
+        t[3, nl + l] = g2r * u1i + g2i * u1r + g3r * u3i + g3i * u3r
+    for i in range(ln):
+        g = chain[first + i]
+        rot = g_rot[g]
+        slot = g_slots[g, 0]
+        last = i + 1 == ln
+        nrot = rot if last else g_rot[chain[first + i + 1]]
+        nslot = slot if last else g_slots[chain[first + i + 1], 0]
+        for l in range(nl):
+            e = ea[r0 + l, slot]
+            (g0r, g0i, g1r, g1i, g2r, g2i, g3r, g3i), (d0r, d0i, d1r, d1i, d2r, d2i, d3r, d3i) = _rot_planes(
+                rot, e.real, e.imag
+            )
+            x0r, x1r, x2r, x3r = t[0, l], t[1, l], t[2, l], t[3, l]
+            x0i, x1i, x2i, x3i = t[0, nl + l], t[1, nl + l], t[2, nl + l], t[3, nl + l]
+            acc = (
+                d0r * x0r - d0i * x0i + d1r * x1r - d1i * x1i + d2r * x2r - d2i * x2i + d3r * x3r - d3i * x3i
+            )
+            grad_out[r0 + l, slot] += 2.0 * acc
+            if not last:  # T <- conj(g_{i+1}) T g_i^T
+                y0r = x0r * g0r - x0i * g0i + x1r * g1r - x1i * g1i
+                y0i = x0r * g0i + x0i * g0r + x1r * g1i + x1i * g1r
+                y1r = x0r * g2r - x0i * g2i + x1r * g3r - x1i * g3i
+                y1i = x0r * g2i + x0i * g2r + x1r * g3i + x1i * g3r
+                y2r = x2r * g0r - x2i * g0i + x3r * g1r - x3i * g1i
+                y2i = x2r * g0i + x2i * g0r + x3r * g1i + x3i * g1r
+                y3r = x2r * g2r - x2i * g2i + x3r * g3r - x3i * g3i
+                y3i = x2r * g2i + x2i * g2r + x3r * g3i + x3i * g3r
+                en = ea[r0 + l, nslot]
+                (l0r, l0i, l1r, l1i, l2r, l2i, l3r, l3i), _ = _rot_planes(nrot, en.real, en.imag)
+                l0i, l1i, l2i, l3i = -l0i, -l1i, -l2i, -l3i
+                t[0, l] = l0r * y0r - l0i * y0i + l1r * y2r - l1i * y2i
+                t[0, nl + l] = l0r * y0i + l0i * y0r + l1r * y2i + l1i * y2r
+                t[1, l] = l0r * y1r - l0i * y1i + l1r * y3r - l1i * y3i
+                t[1, nl + l] = l0r * y1i + l0i * y1r + l1r * y3i + l1i * y3r
+                t[2, l] = l2r * y0r - l2i * y0i + l3r * y2r - l3i * y2i
+                t[2, nl + l] = l2r * y0i + l2i * y0r + l3r * y2i + l3i * y2r
+                t[3, l] = l2r * y1r - l2i * y1i + l3r * y3r - l3i * y3i
+                t[3, nl + l] = l2r * y1i + l2i * y1r + l3r * y3i + l3i * y3r
+
+
 @_hot
 def _forward_group(  # type: ignore[no-untyped-def]
     grp,
@@ -716,7 +913,10 @@ def _forward_group(  # type: ignore[no-untyped-def]
         st[0, l] = 1.0
     for u in range(u_kind.shape[0]):
         kind = u_kind[u]
-        if kind == 0:
+        if kind == 0 and _all_rot(u_arg[u], u_len[u], chain, g_rot):
+            _rot_chain_lanes(ea, r0, u_arg[u], u_len[u], chain, g_rot, g_slots, m)
+            _apply1_lanes(st, n, u_wire[u], m)
+        elif kind == 0:
             _chain(
                 u_arg[u],
                 u_len[u],
@@ -890,6 +1090,8 @@ def _backward_group(  # type: ignore[no-untyped-def]
     lam,
     tm,
     m,
+    mm,
+    tq,
     red,
     v,
     ge,
@@ -914,7 +1116,12 @@ def _backward_group(  # type: ignore[no-untyped-def]
     _hpsi(f, lam, idx, diag, ge)
     for u in range(u_kind.shape[0] - 1, -1, -1):
         kind = u_kind[u]
-        if kind == 0:
+        if kind == 0 and _all_rot(u_arg[u], u_len[u], chain, g_rot):
+            _rot_chain_lanes(ea, r0, u_arg[u], u_len[u], chain, g_rot, g_slots, mm)
+            _dagger_lanes(mm, m)
+            _back1_lanes(f, lam, n, u_wire[u], m, red)
+            _rot_chain_grads_lanes(ea, r0, u_arg[u], u_len[u], chain, g_rot, g_slots, mm, red, tq, grad_out)
+        elif kind == 0:
             ln = u_len[u]
             first = u_arg[u]
             _chain(
@@ -942,22 +1149,7 @@ def _backward_group(  # type: ignore[no-untyped-def]
                 b = l * sn
                 for a in range(4):
                     sc[b + _RED + a] = complex(red[a, l], red[a, nl + l])
-                # suffix of gate i: g_{ln-1} ... g_{i+1}; prefix: g_{i-1} ... g_0 (running)
-                _eye2(sc, b + _CH + 20 * (ln - 1) + 16)
-                for i in range(ln - 2, -1, -1):
-                    _mul2(sc, b + _CH + 20 * (i + 1) + 16, b + _CH + 20 * (i + 1), b + _CH + 20 * i + 16)
-                _eye2(sc, b + _PRE)
-                for i in range(ln):
-                    c = b + _CH + 20 * i
-                    g = chain[first + i]
-                    for q in range(g_p[g]):
-                        _mul2(sc, c + 4 + 4 * q, b + _PRE, b + _X)
-                        _mul2(sc, c + 16, b + _X, b + _X)
-                        t = 0.0
-                        for a in range(4):
-                            t += (sc[b + _RED + a] * sc[b + _X + a]).real
-                        grad_out[r0 + l, g_slots[g, q]] += 2.0 * t
-                    _mul2(sc, c, b + _PRE, b + _PRE)
+                _chain_grads(sc, b, ln, first, chain, g_p, g_slots, grad_out, r0 + l)
         elif kind == 1:
             g = u_arg[u]
             k = g_k[g]
@@ -1046,6 +1238,7 @@ def backward_lanes(  # type: ignore[no-untyped-def]
     nk = grad_e.shape[1]
     nl0 = min(W, rows - g0 * W)
     f, lam, tm = np.empty((d, 2 * nl0)), np.empty((d, 2 * nl0)), np.empty((d, 2 * nl0))
+    mm, tq = np.empty((4, 2 * nl0)), np.empty((4, 2 * nl0))
     m, red, v, ge = (
         np.empty((64, 2 * nl0)),
         np.empty((64, 2 * nl0)),
@@ -1056,6 +1249,7 @@ def backward_lanes(  # type: ignore[no-untyped-def]
         nl = min(W, rows - grp * W)
         if nl != f.shape[1] // 2:  # the last group is short: scratch of its width
             f, lam, tm = np.empty((d, 2 * nl)), np.empty((d, 2 * nl)), np.empty((d, 2 * nl))
+            mm, tq = np.empty((4, 2 * nl)), np.empty((4, 2 * nl))
             m, red, v, ge = (
                 np.empty((64, 2 * nl)),
                 np.empty((64, 2 * nl)),
@@ -1092,6 +1286,8 @@ def backward_lanes(  # type: ignore[no-untyped-def]
             lam,
             tm,
             m,
+            mm,
+            tq,
             red,
             v,
             ge,

@@ -1,4 +1,4 @@
-"""Small registers, row by row, in compiled loops: values and adjoint gradients (numba).
+"""Small registers, one row or 8 rows side by side, in compiled loops: values and adjoint gradients.
 
 On a few qubits a training step is a few hundred torch (or NumPy) operations on tiny arrays,
 each microseconds of dispatch for nanoseconds of arithmetic; with an input read in every
@@ -19,11 +19,12 @@ vector that stays in cache:
   prefix/suffix products of its gates. The result is the gradient of every angle of every row;
   torch's autograd takes it to the weights and inputs (:meth:`Program.angles`).
 
-From ``tuning.numba_rows_lane_wires`` wires on, a batch of at least :data:`LANES` rows runs
-them side by side, ``LANES`` at a time: each pass is then one loop of vector instructions over
-the group's rows (each with its own gate matrices), 1.6-2.4x faster at 8 qubits (the route's
-reason says so). Rows (or groups) are split over ``torch.get_num_threads()`` Python threads (the
-loops release the GIL) when the batch has work enough (``tuning.numba_rows_thread_amplitudes``).
+A batch of ``tuning.numba_rows_lane_rows`` rows or more runs them side by side, ``LANES`` at a
+time: each pass is one loop of vector instructions over the group's rows (each with its own
+gate matrices; a chain of ``RX``/``RY``/``RZ`` is multiplied and differentiated in vector loops
+too), 2-3x faster than row by row (the route's reason says so). Rows (or groups) are split over
+``torch.get_num_threads()`` Python threads (the loops release the GIL) when the batch has work
+enough (``tuning.numba_rows_thread_amplitudes``).
 
 Needs numba (the ``fast`` extra); without it the method is never taken under ``"auto"`` and
 ``methods={"numba_rows": "always"}`` says how to install it. On the CPU, outside ``torch.func``;
@@ -335,12 +336,10 @@ class Plan:
     lanes: bool = False  # rows side by side in groups of LANES (see :func:`use_lanes`)
 
 
-def use_lanes(n: int, rows: int) -> bool:
-    """Whether rows run side by side, ``LANES`` at a time, each gate one pass of vector
-    instructions over the group (``tuning.numba_rows_lane_wires`` wires or more, and a group's
-    worth of rows); else each row on its own (faster where the per-row gate matrices, not the
-    passes, are the work)."""
-    return n >= tuning("cpu").numba_rows_lane_wires and rows >= LANES
+def use_lanes(rows: int) -> bool:
+    """Whether rows run side by side, ``LANES`` at a time, each pass one loop of vector instructions
+    over the group (``tuning.numba_rows_lane_rows`` rows or more); else each row on its own."""
+    return rows >= tuning("cpu").numba_rows_lane_rows
 
 
 @functools.cache
@@ -404,7 +403,7 @@ class _RowsExpval(torch.autograd.Function):
         rows = ea.shape[0]
         e = np.empty((rows, plan.n_obs))
         # complex128 (or its float64 parts) whatever the dtype (see the module docstring)
-        if detail.lanes and rows >= LANES:
+        if detail.lanes:
             groups = -(-rows // LANES)  # lane groups: real parts, then imaginary parts
             psi = np.empty((groups, 2**kern.n, 2 * LANES))
             args = (rows, kern.n, ea, *kern.arrays(), idx, diag, psi, e)

@@ -564,7 +564,7 @@ class Simulator:
         detail: Any = None
         if rows is not None:
             method, diff = numba_rows.EVALUATOR, "adjoint" if needs_grad else "none"
-            lanes = numba_rows.use_lanes(n, run.angles.shape[0])
+            lanes = numba_rows.use_lanes(run.angles.shape[0])
             detail = numba_rows.Plan(
                 rows, second_order=mode != "adjoint", states=2 * 16 // dtype.itemsize, lanes=lanes
             )

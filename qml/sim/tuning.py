@@ -58,8 +58,8 @@ class Tuning:
             whatever its input share (the batched routes' fixed cost is not earned back).
         numba_rows_thread_amplitudes: A batch of rows holding this many amplitudes or more is
             split over torch's thread count.
-        numba_rows_lane_wires: From this many wires on, a batch of at least 8 rows runs its
-            rows side by side (vector passes over 8 rows); narrower registers run row by row.
+        numba_rows_lane_rows: A batch of at least this many rows runs them side by side, 8 at a
+            time (vector passes over the rows); fewer rows run one by one.
         numba_state_min_wires: Narrowest single circuit whose state (no gradient) is computed in
             compiled sweeps under ``"auto"`` (:mod:`qml.sim.numba_state`, with numba installed).
         numba_state_lane_bits: Qubits held in the lanes of a block (``2**lane_bits`` amplitudes).
@@ -88,11 +88,11 @@ class Tuning:
     numpy_tail_max_wires: int = 5
     numpy_state_max_wires: int = 10
     numba_rows_max_wires: int = 12
-    numba_rows_batch_max_wires: int = 8
+    numba_rows_batch_max_wires: int = 11
     numba_rows_min_input_share: float = 0.5
-    numba_rows_small_batch: int = 64
+    numba_rows_small_batch: int = 128
     numba_rows_thread_amplitudes: int = 2**12
-    numba_rows_lane_wires: int = 6
+    numba_rows_lane_rows: int = 4
     numba_state_min_wires: int = 12
     numba_state_lane_bits: int = 6
     numba_state_chunk_bytes: int = 2**18
@@ -123,19 +123,19 @@ MEASURED: dict[str, str] = {
     "numba_rows_max_wires": "TFIM HEA energy + gradient, n/L = 4/2 ... 16/8 (in-process A/B, 15 alternated "
     "rounds, 2 threads): 0.56, 0.47, 0.45, 0.42 of NumPy's one circuit at n = 4-10, 0.76 of the full state "
     "at 12, 1.08 at 14",
-    "numba_rows_batch_max_wires": "re-uploading HEA L = 4, B = 64/512: 0.41/0.85 (n = 4), 0.63/0.92 (6), "
-    "0.92/0.55 (8), 1.14/1.14 (10) of the best other route; encode-once circuits (a shared tail): "
-    "0.68-3.1 at B = 64-512, so not with a collapse",
+    "numba_rows_batch_max_wires": "with lanes (stop 34): re-uploading HEA L = 4, B = 64/512, rows / best other "
+    "route's step (2 threads, 9 alternated rounds): 0.27/0.20 (n = 8), 0.25/0.43 (9), 0.56/0.56 (10), "
+    "0.87/0.64 (11), 1.13/0.53 (12)",
     "numba_rows_min_input_share": "re-uploading circuits (share ~0.8) 0.41-0.92 of the best other route, "
     "encode-once ones (share <= 0.1) up to 3.1x slower than the collapsed tail or the split at B = 512",
-    "numba_rows_small_batch": "encode-once HEA L = 4 (in-process A/B, 15 alternated rounds, 2 threads), n = "
-    "4/6/8: compiled rows 0.37/0.36/0.62 of the batched route's time at B = 16, 0.93/0.57/0.98 at 64, "
-    "1.30/0.77/1.21 at 128",
+    "numba_rows_small_batch": "with lanes (stop 34): encode-once HEA L = 4, rows / collapsed or full-state "
+    "step (2 threads, 9 alternated rounds), n = 4/6/8: 0.61/0.41/0.42 at B = 64, 0.89/0.64/0.54 at 128, "
+    "1.02/0.60/0.64 at 192, 1.12/0.67/0.62 at 256, 1.34/1.03/1.03 at 512; n = 10: 0.96 at 64, 1.20 at 128",
     "numba_rows_thread_amplitudes": "re-uploading n = 4/6/8, B = 512: two threads 2.3/4.1/11.8 ms against "
     "one 3.0/6.8/22.0; n = 4, B = 64 (2**10 amplitudes) equal",
-    "numba_rows_lane_wires": "re-uploading HEA L = 4, kernels alone (1 thread, median of 15), lanes / rows "
-    "time forward, backward at B = 64/512: n = 4 1.16/1.13, 1.09/1.09; n = 5 1.01/1.05, 0.87/0.87; n = 6 "
-    "0.87/0.89, 0.75/0.71; n = 8 0.61/0.60, 0.48/0.49; below 8 rows 1.3-2x slower",
+    "numba_rows_lane_rows": "re-uploading HEA L = 4, kernels alone (1 thread, median of 21), lanes against "
+    "rows, forward / backward: B = 1 0.7-1.5x slower (n = 2-10), B = 3 equal, B = 5 1.0-1.3x faster, "
+    "B = 8-512 1.4-2.7x / 1.3-3.2x faster (n = 2-8)",
     "numba_state_min_wires": "random 10-layer RX/RY/RZ + CNOT/CZ brick circuits, n = 10-22 (interleaved with "
     "the torch full state, 2 threads): 0.32-0.49x of its time from n = 10 (complex64 and complex128)",
     "numba_state_lane_bits": "the same circuits, n = 20/22: 16/32/64/128 lanes 33/24/20/- and "
