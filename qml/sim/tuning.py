@@ -123,8 +123,8 @@ MEASURED: dict[str, str] = {
     "numba_rows_max_wires": "TFIM HEA energy + gradient, n/L = 4/2 ... 16/8 (in-process A/B, 15 alternated "
     "rounds, 2 threads): 0.56, 0.47, 0.45, 0.42 of NumPy's one circuit at n = 4-10, 0.76 of the full state "
     "at 12, 1.08 at 14",
-    "numba_rows_batch_max_wires": "with lanes (stop 34): re-uploading HEA L = 4, B = 64/512, rows / best other "
-    "route's step (2 threads, 9 alternated rounds): 0.27/0.20 (n = 8), 0.25/0.43 (9), 0.56/0.56 (10), "
+    "numba_rows_batch_max_wires": "with lanes (stop 34): re-uploading HEA L = 4, B = 64/512, rows / best "
+    "other route's step (2 threads, 9 alternated rounds): 0.27/0.20 (n = 8), 0.25/0.43 (9), 0.56/0.56 (10), "
     "0.87/0.64 (11), 1.13/0.53 (12)",
     "numba_rows_min_input_share": "re-uploading circuits (share ~0.8) 0.41-0.92 of the best other route, "
     "encode-once ones (share <= 0.1) up to 3.1x slower than the collapsed tail or the split at B = 512",
