@@ -40,6 +40,18 @@ def _run(sim: Simulator, c: Circuit, obs: list, w0: np.ndarray, x0: np.ndarray |
     return route, e.detach().double().numpy(), [g.double().numpy() for g in grads]
 
 
+def _on_two_threads(monkeypatch: pytest.MonkeyPatch, c: Circuit, obs: list, w0, x0, coef):
+    """:func:`_run` of the rows with the batch split over two threads whatever its size."""
+    cpu = dataclasses.replace(tuning.TUNING["cpu"], numba_rows_thread_amplitudes=1)
+    monkeypatch.setitem(tuning.TUNING, "cpu", cpu)
+    threads = torch.get_num_threads()
+    torch.set_num_threads(2)
+    try:
+        return _run(Simulator(methods=ROWS), c, obs, w0, x0, coef)
+    finally:
+        torch.set_num_threads(threads)
+
+
 def _lane_rows(monkeypatch: pytest.MonkeyPatch, rows: int) -> None:
     cpu = dataclasses.replace(tuning.TUNING["cpu"], numba_rows_lane_rows=rows)
     monkeypatch.setitem(tuning.TUNING, "cpu", cpu)
@@ -127,8 +139,8 @@ def test_rotations_written_directly_match_their_fourier_tables():
     out = []
     for kk in (kern, fourier):
         psi, e, grad = np.empty((5, 8), complex), np.empty((5, 1)), np.empty((5, kern.n_slots))
-        k.forward_rows(0, 5, 3, ea, *kk.arrays(), idx, diag, psi, e)
-        k.backward_rows(0, 5, 3, ea, *kk.arrays(), idx, diag, psi, np.ones((5, 1)), grad)
+        k.forward_rows(0, 5, 3, ea, kk.arrays(), idx, diag, psi, e)
+        k.backward_rows(0, 5, 3, ea, kk.arrays(), idx, diag, psi, np.ones((5, 1)), grad)
         out.append((psi, e, grad))
     for a, b in zip(*out, strict=True):
         np.testing.assert_allclose(a, b, atol=1e-14)
@@ -154,14 +166,7 @@ def test_lane_groups_match_rows_one_by_one(monkeypatch):
     np.testing.assert_allclose(lanes[1], rows[1], atol=1e-13)
     for a, b in zip(lanes[2], rows[2], strict=True):
         np.testing.assert_allclose(a, b, atol=1e-12)
-    cpu = dataclasses.replace(tuning.TUNING["cpu"], numba_rows_thread_amplitudes=1)
-    monkeypatch.setitem(tuning.TUNING, "cpu", cpu)
-    threads = torch.get_num_threads()
-    torch.set_num_threads(2)
-    try:
-        split = _run(Simulator(methods=ROWS), c, obs, w0, x0, coef)
-    finally:
-        torch.set_num_threads(threads)
+    split = _on_two_threads(monkeypatch, c, obs, w0, x0, coef)
     np.testing.assert_array_equal(split[1], lanes[1])  # groups are independent: bit for bit
     for a, b in zip(split[2], lanes[2], strict=True):
         np.testing.assert_array_equal(a, b)
@@ -202,14 +207,7 @@ def test_the_thread_split_gives_the_same_rows(monkeypatch):
     coef = rng.normal(size=(40, 1))
     obs = [pauli("Z0 Z1 + 0.3*X2 - Y3")]
     base = _run(Simulator(methods=ROWS), c, obs, w0, x0, coef)
-    cpu = dataclasses.replace(tuning.TUNING["cpu"], numba_rows_thread_amplitudes=1)
-    monkeypatch.setitem(tuning.TUNING, "cpu", cpu)
-    threads = torch.get_num_threads()
-    torch.set_num_threads(2)
-    try:
-        split = _run(Simulator(methods=ROWS), c, obs, w0, x0, coef)
-    finally:
-        torch.set_num_threads(threads)
+    split = _on_two_threads(monkeypatch, c, obs, w0, x0, coef)
     np.testing.assert_array_equal(base[1], split[1])  # rows are independent: bit for bit
     for a, b in zip(base[2], split[2], strict=True):
         np.testing.assert_array_equal(a, b)

@@ -402,24 +402,7 @@ def forward_rows(  # type: ignore[no-untyped-def]
     r1,
     n,
     ea,
-    u_kind,
-    u_arg,
-    u_len,
-    u_wire,
-    chain,
-    g_k,
-    g_wires,
-    g_tab,
-    g_nf,
-    g_p,
-    g_slots,
-    g_d,
-    g_rot,
-    coefs,
-    freqs,
-    perms,
-    signs,
-    max_chain,
+    kern,
     idx,
     diag,
     psi_out,
@@ -427,6 +410,26 @@ def forward_rows(  # type: ignore[no-untyped-def]
 ):
     """Final states ``psi_out[r]`` and values ``e_out[r, k] = <psi|H_k|psi>`` of rows ``r0 <= r < r1``
     (``H_k psi[y] = sum_g diag[g, k, y] psi[idx[g, y]]``)."""
+    (
+        u_kind,
+        u_arg,
+        u_len,
+        u_wire,
+        chain,
+        g_k,
+        g_wires,
+        g_tab,
+        g_nf,
+        g_p,
+        g_slots,
+        g_d,
+        g_rot,
+        coefs,
+        freqs,
+        perms,
+        signs,
+        max_chain,
+    ) = kern
     d = 1 << n
     ng, nk, _ = diag.shape
     re, im, tre, tim = np.empty(d), np.empty(d), np.empty(d), np.empty(d)  # the row's planes
@@ -484,24 +487,7 @@ def backward_rows(  # type: ignore[no-untyped-def]
     r1,
     n,
     ea,
-    u_kind,
-    u_arg,
-    u_len,
-    u_wire,
-    chain,
-    g_k,
-    g_wires,
-    g_tab,
-    g_nf,
-    g_p,
-    g_slots,
-    g_d,
-    g_rot,
-    coefs,
-    freqs,
-    perms,
-    signs,
-    max_chain,
+    kern,
     idx,
     diag,
     psi_out,
@@ -510,6 +496,26 @@ def backward_rows(  # type: ignore[no-untyped-def]
 ):
     """Angle gradients ``grad_out[r] = 2 Re sum_j <lam_j| dU_j |phi_{j-1}>`` of rows ``r0 <= r < r1``
     (adjoint differentiation from the final states ``psi_out``; ``lam = sum_k grad_e[r, k] H_k psi``)."""
+    (
+        u_kind,
+        u_arg,
+        u_len,
+        u_wire,
+        chain,
+        g_k,
+        g_wires,
+        g_tab,
+        g_nf,
+        g_p,
+        g_slots,
+        g_d,
+        g_rot,
+        coefs,
+        freqs,
+        perms,
+        signs,
+        max_chain,
+    ) = kern
     d = 1 << n
     ng, nk, _ = diag.shape
     fr, fi, lr, li = np.empty(d), np.empty(d), np.empty(d), np.empty(d)  # planes of phi and lam
@@ -950,102 +956,6 @@ def _rot_chain_grads_lanes(ea, r0, first, ln, chain, g_rot, g_slots, mm, red, t,
                 t[3, nl + l] = l2r * y1i + l2i * y1r + l3r * y3i + l3i * y3r
 
 
-@_hot
-def _forward_group(  # type: ignore[no-untyped-def]
-    grp,
-    rows,
-    n,
-    ea,
-    u_kind,
-    u_arg,
-    u_len,
-    u_wire,
-    chain,
-    g_k,
-    g_wires,
-    g_tab,
-    g_nf,
-    g_p,
-    g_slots,
-    g_d,
-    g_rot,
-    coefs,
-    freqs,
-    perms,
-    signs,
-    idx,
-    diag,
-    psi_out,
-    e_out,
-    st,
-    tm,
-    m,
-    v,
-    acc,
-    sc,
-    sn,
-    rw,
-    off,
-    pos,
-):
-    nl = st.shape[1] // 2
-    r0 = grp * W
-    for l in range(nl):
-        rw[l] = r0 + l
-    st[:] = 0.0
-    for l in range(nl):
-        st[0, l] = 1.0
-    for u in range(u_kind.shape[0]):
-        kind = u_kind[u]
-        if kind == 0 and _all_rot(u_arg[u], u_len[u], chain, g_rot):
-            _rot_chain_lanes(ea, r0, u_arg[u], u_len[u], chain, g_rot, g_slots, m)
-            _apply1_lanes(st, n, u_wire[u], m)
-        elif kind == 0:
-            _chain(
-                u_arg[u],
-                u_len[u],
-                ea,
-                rw,
-                nl,
-                sn,
-                chain,
-                g_tab,
-                g_nf,
-                g_p,
-                g_slots,
-                g_d,
-                g_rot,
-                coefs,
-                freqs,
-                sc,
-                False,
-            )
-            _fill(sc, sn, _M, 2, False, m)
-            _apply1_lanes(st, n, u_wire[u], m)
-        elif kind == 1:
-            g = u_arg[u]
-            for l in range(nl):
-                _gate(
-                    g, ea, rw[l], g_tab, g_nf, g_p, g_slots, g_d, coefs, freqs, sc, l * sn + _M, 0, 0, False
-                )
-            _fill(sc, sn, _M, g_d[g], False, m)
-            _offsets(n, g_k[g], g_wires, g, off, pos)
-            _applyk_lanes(st, n, g_k[g], m, off, pos, v)
-        elif kind == 2:
-            _scatter(st, tm, perms[u_arg[u]])
-            st, tm = tm, st
-        else:
-            _sign(st, signs[u_arg[u]])
-    for y in range(st.shape[0]):
-        for l in range(nl):
-            psi_out[grp, y, l] = st[y, l]
-            psi_out[grp, y, W + l] = st[y, nl + l]
-    for k in range(diag.shape[1]):
-        _energy(st, idx, diag, k, acc)
-        for l in range(nl):
-            e_out[r0 + l, k] = acc[l]
-
-
 @_jit
 def forward_lanes(  # type: ignore[no-untyped-def]
     g0,
@@ -1053,24 +963,7 @@ def forward_lanes(  # type: ignore[no-untyped-def]
     rows,
     n,
     ea,
-    u_kind,
-    u_arg,
-    u_len,
-    u_wire,
-    chain,
-    g_k,
-    g_wires,
-    g_tab,
-    g_nf,
-    g_p,
-    g_slots,
-    g_d,
-    g_rot,
-    coefs,
-    freqs,
-    perms,
-    signs,
-    max_chain,
+    kern,
     idx,
     diag,
     psi_out,
@@ -1080,6 +973,26 @@ def forward_lanes(  # type: ignore[no-untyped-def]
     ``g0 <= grp < g1`` (``H_k psi[y] = sum_g diag[g, k, y] psi[idx[g, y]]``): group ``grp`` holds rows
     ``W grp ..`` (fewer in the last), its states in ``psi_out[grp]`` ``(2**n, 2 W)`` (real parts, then
     imaginary parts)."""
+    (
+        u_kind,
+        u_arg,
+        u_len,
+        u_wire,
+        chain,
+        g_k,
+        g_wires,
+        g_tab,
+        g_nf,
+        g_p,
+        g_slots,
+        g_d,
+        g_rot,
+        coefs,
+        freqs,
+        perms,
+        signs,
+        max_chain,
+    ) = kern
     d = 1 << n
     sn = _CH + 20 * max(max_chain, 1)
     sc = np.empty(W * sn, dtype=np.complex128)
@@ -1104,179 +1017,76 @@ def forward_lanes(  # type: ignore[no-untyped-def]
                 np.empty((8, 2 * nl)),
                 np.empty(nl),
             )
-        _forward_group(
-            grp,
-            rows,
-            n,
-            ea,
-            u_kind,
-            u_arg,
-            u_len,
-            u_wire,
-            chain,
-            g_k,
-            g_wires,
-            g_tab,
-            g_nf,
-            g_p,
-            g_slots,
-            g_d,
-            g_rot,
-            coefs,
-            freqs,
-            perms,
-            signs,
-            idx,
-            diag,
-            psi_out,
-            e_out,
-            st,
-            tm,
-            m,
-            v,
-            acc,
-            sc,
-            sn,
-            rw,
-            off,
-            pos,
-        )
-
-
-@_hot
-def _backward_group(  # type: ignore[no-untyped-def]
-    grp,
-    n,
-    ea,
-    u_kind,
-    u_arg,
-    u_len,
-    u_wire,
-    chain,
-    g_k,
-    g_wires,
-    g_tab,
-    g_nf,
-    g_p,
-    g_slots,
-    g_d,
-    g_rot,
-    coefs,
-    freqs,
-    perms,
-    signs,
-    idx,
-    diag,
-    psi_out,
-    grad_e,
-    grad_out,
-    f,
-    lam,
-    tm,
-    m,
-    mm,
-    tq,
-    red,
-    v,
-    ge,
-    sc,
-    sn,
-    rw,
-    off,
-    pos,
-):
-    nl = f.shape[1] // 2
-    r0 = grp * W
-    for l in range(nl):
-        rw[l] = r0 + l
-        for s in range(grad_out.shape[1]):
-            grad_out[r0 + l, s] = 0.0
-        for k in range(grad_e.shape[1]):
-            ge[k, l] = grad_e[r0 + l, k]
-    for y in range(f.shape[0]):
+        nl = st.shape[1] // 2
+        r0 = grp * W
         for l in range(nl):
-            f[y, l] = psi_out[grp, y, l]
-            f[y, nl + l] = psi_out[grp, y, W + l]
-    _hpsi(f, lam, idx, diag, ge)
-    for u in range(u_kind.shape[0] - 1, -1, -1):
-        kind = u_kind[u]
-        if kind == 0 and _all_rot(u_arg[u], u_len[u], chain, g_rot):
-            _rot_chain_lanes(ea, r0, u_arg[u], u_len[u], chain, g_rot, g_slots, mm)
-            _dagger_lanes(mm, m)
-            _back1_lanes(f, lam, n, u_wire[u], m, red)
-            _rot_chain_grads_lanes(ea, r0, u_arg[u], u_len[u], chain, g_rot, g_slots, mm, red, tq, grad_out)
-        elif kind == 0:
-            ln = u_len[u]
-            first = u_arg[u]
-            _chain(
-                first,
-                ln,
-                ea,
-                rw,
-                nl,
-                sn,
-                chain,
-                g_tab,
-                g_nf,
-                g_p,
-                g_slots,
-                g_d,
-                g_rot,
-                coefs,
-                freqs,
-                sc,
-                True,
-            )
-            _fill(sc, sn, _M, 2, True, m)
-            _back1_lanes(f, lam, n, u_wire[u], m, red)
-            for l in range(nl):
-                b = l * sn
-                for a in range(4):
-                    sc[b + _RED + a] = complex(red[a, l], red[a, nl + l])
-                _chain_grads(sc, b, ln, first, chain, g_p, g_slots, grad_out, r0 + l)
-        elif kind == 1:
-            g = u_arg[u]
-            k = g_k[g]
-            for l in range(nl):
-                _gate(
-                    g,
+            rw[l] = r0 + l
+        st[:] = 0.0
+        for l in range(nl):
+            st[0, l] = 1.0
+        for u in range(u_kind.shape[0]):
+            kind = u_kind[u]
+            if kind == 0 and _all_rot(u_arg[u], u_len[u], chain, g_rot):
+                _rot_chain_lanes(ea, r0, u_arg[u], u_len[u], chain, g_rot, g_slots, m)
+                _apply1_lanes(st, n, u_wire[u], m)
+            elif kind == 0:
+                _chain(
+                    u_arg[u],
+                    u_len[u],
                     ea,
-                    rw[l],
+                    rw,
+                    nl,
+                    sn,
+                    chain,
                     g_tab,
                     g_nf,
                     g_p,
                     g_slots,
                     g_d,
+                    g_rot,
                     coefs,
                     freqs,
                     sc,
-                    l * sn + _M,
-                    l * sn + _DM,
-                    64,
-                    True,
+                    False,
                 )
-            _fill(sc, sn, _M, g_d[g], True, m)
-            _offsets(n, k, g_wires, g, off, pos)
-            _applyk_lanes(f, n, k, m, off, pos, v)
-            if g_p[g] > 0:
-                _reduce_lanes(lam, f, n, k, off, pos, red)
-                d2 = 1 << (2 * k)
+                _fill(sc, sn, _M, 2, False, m)
+                _apply1_lanes(st, n, u_wire[u], m)
+            elif kind == 1:
+                g = u_arg[u]
                 for l in range(nl):
-                    b = l * sn
-                    for q in range(g_p[g]):
-                        t = 0.0
-                        for a in range(d2):
-                            t += (complex(red[a, l], red[a, nl + l]) * sc[b + _DM + 64 * q + a]).real
-                        grad_out[r0 + l, g_slots[g, q]] += 2.0 * t
-            _applyk_lanes(lam, n, k, m, off, pos, v)
-        elif kind == 2:
-            _gather(f, tm, perms[u_arg[u]])
-            f, tm = tm, f
-            _gather(lam, tm, perms[u_arg[u]])
-            lam, tm = tm, lam
-        else:
-            _sign(f, signs[u_arg[u]])
-            _sign(lam, signs[u_arg[u]])
+                    _gate(
+                        g,
+                        ea,
+                        rw[l],
+                        g_tab,
+                        g_nf,
+                        g_p,
+                        g_slots,
+                        g_d,
+                        coefs,
+                        freqs,
+                        sc,
+                        l * sn + _M,
+                        0,
+                        0,
+                        False,
+                    )
+                _fill(sc, sn, _M, g_d[g], False, m)
+                _offsets(n, g_k[g], g_wires, g, off, pos)
+                _applyk_lanes(st, n, g_k[g], m, off, pos, v)
+            elif kind == 2:
+                _scatter(st, tm, perms[u_arg[u]])
+                st, tm = tm, st
+            else:
+                _sign(st, signs[u_arg[u]])
+        for y in range(st.shape[0]):
+            for l in range(nl):
+                psi_out[grp, y, l] = st[y, l]
+                psi_out[grp, y, W + l] = st[y, nl + l]
+        for k in range(diag.shape[1]):
+            _energy(st, idx, diag, k, acc)
+            for l in range(nl):
+                e_out[r0 + l, k] = acc[l]
 
 
 @_jit
@@ -1286,24 +1096,7 @@ def backward_lanes(  # type: ignore[no-untyped-def]
     rows,
     n,
     ea,
-    u_kind,
-    u_arg,
-    u_len,
-    u_wire,
-    chain,
-    g_k,
-    g_wires,
-    g_tab,
-    g_nf,
-    g_p,
-    g_slots,
-    g_d,
-    g_rot,
-    coefs,
-    freqs,
-    perms,
-    signs,
-    max_chain,
+    kern,
     idx,
     diag,
     psi_out,
@@ -1313,6 +1106,26 @@ def backward_lanes(  # type: ignore[no-untyped-def]
     """Angle gradients ``grad_out[r] = 2 Re sum_j <lam_j| dU_j |phi_{j-1}>`` of the rows of lane groups
     ``g0 <= grp < g1`` (adjoint differentiation from the final states ``psi_out`` of
     :func:`forward_lanes`; ``lam = sum_k grad_e[r, k] H_k psi``)."""
+    (
+        u_kind,
+        u_arg,
+        u_len,
+        u_wire,
+        chain,
+        g_k,
+        g_wires,
+        g_tab,
+        g_nf,
+        g_p,
+        g_slots,
+        g_d,
+        g_rot,
+        coefs,
+        freqs,
+        perms,
+        signs,
+        max_chain,
+    ) = kern
     d = 1 << n
     sn = _CH + 20 * max(max_chain, 1)
     sc = np.empty(W * sn, dtype=np.complex128)
@@ -1340,44 +1153,97 @@ def backward_lanes(  # type: ignore[no-untyped-def]
                 np.empty((8, 2 * nl)),
                 np.empty((nk, nl)),
             )
-        _backward_group(
-            grp,
-            n,
-            ea,
-            u_kind,
-            u_arg,
-            u_len,
-            u_wire,
-            chain,
-            g_k,
-            g_wires,
-            g_tab,
-            g_nf,
-            g_p,
-            g_slots,
-            g_d,
-            g_rot,
-            coefs,
-            freqs,
-            perms,
-            signs,
-            idx,
-            diag,
-            psi_out,
-            grad_e,
-            grad_out,
-            f,
-            lam,
-            tm,
-            m,
-            mm,
-            tq,
-            red,
-            v,
-            ge,
-            sc,
-            sn,
-            rw,
-            off,
-            pos,
-        )
+        nl = f.shape[1] // 2
+        r0 = grp * W
+        for l in range(nl):
+            rw[l] = r0 + l
+            for s in range(grad_out.shape[1]):
+                grad_out[r0 + l, s] = 0.0
+            for k in range(grad_e.shape[1]):
+                ge[k, l] = grad_e[r0 + l, k]
+        for y in range(f.shape[0]):
+            for l in range(nl):
+                f[y, l] = psi_out[grp, y, l]
+                f[y, nl + l] = psi_out[grp, y, W + l]
+        _hpsi(f, lam, idx, diag, ge)
+        for u in range(u_kind.shape[0] - 1, -1, -1):
+            kind = u_kind[u]
+            if kind == 0 and _all_rot(u_arg[u], u_len[u], chain, g_rot):
+                _rot_chain_lanes(ea, r0, u_arg[u], u_len[u], chain, g_rot, g_slots, mm)
+                _dagger_lanes(mm, m)
+                _back1_lanes(f, lam, n, u_wire[u], m, red)
+                _rot_chain_grads_lanes(
+                    ea, r0, u_arg[u], u_len[u], chain, g_rot, g_slots, mm, red, tq, grad_out
+                )
+            elif kind == 0:
+                ln = u_len[u]
+                first = u_arg[u]
+                _chain(
+                    first,
+                    ln,
+                    ea,
+                    rw,
+                    nl,
+                    sn,
+                    chain,
+                    g_tab,
+                    g_nf,
+                    g_p,
+                    g_slots,
+                    g_d,
+                    g_rot,
+                    coefs,
+                    freqs,
+                    sc,
+                    True,
+                )
+                _fill(sc, sn, _M, 2, True, m)
+                _back1_lanes(f, lam, n, u_wire[u], m, red)
+                for l in range(nl):
+                    b = l * sn
+                    for a in range(4):
+                        sc[b + _RED + a] = complex(red[a, l], red[a, nl + l])
+                    _chain_grads(sc, b, ln, first, chain, g_p, g_slots, grad_out, r0 + l)
+            elif kind == 1:
+                g = u_arg[u]
+                k = g_k[g]
+                for l in range(nl):
+                    _gate(
+                        g,
+                        ea,
+                        rw[l],
+                        g_tab,
+                        g_nf,
+                        g_p,
+                        g_slots,
+                        g_d,
+                        coefs,
+                        freqs,
+                        sc,
+                        l * sn + _M,
+                        l * sn + _DM,
+                        64,
+                        True,
+                    )
+                _fill(sc, sn, _M, g_d[g], True, m)
+                _offsets(n, k, g_wires, g, off, pos)
+                _applyk_lanes(f, n, k, m, off, pos, v)
+                if g_p[g] > 0:
+                    _reduce_lanes(lam, f, n, k, off, pos, red)
+                    d2 = 1 << (2 * k)
+                    for l in range(nl):
+                        b = l * sn
+                        for q in range(g_p[g]):
+                            t = 0.0
+                            for a in range(d2):
+                                t += (complex(red[a, l], red[a, nl + l]) * sc[b + _DM + 64 * q + a]).real
+                            grad_out[r0 + l, g_slots[g, q]] += 2.0 * t
+                _applyk_lanes(lam, n, k, m, off, pos, v)
+            elif kind == 2:
+                _gather(f, tm, perms[u_arg[u]])
+                f, tm = tm, f
+                _gather(lam, tm, perms[u_arg[u]])
+                lam, tm = tm, lam
+            else:
+                _sign(f, signs[u_arg[u]])
+                _sign(lam, signs[u_arg[u]])

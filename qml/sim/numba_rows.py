@@ -160,7 +160,7 @@ class Kernel:
         return int(self.kind.size)
 
     def arrays(self) -> tuple[Any, ...]:
-        """The kernel's arrays in the order of the compiled loops' arguments."""
+        """The kernel's arrays as the compiled loops take them (their argument ``kern``)."""
         return (
             self.kind,
             self.arg,
@@ -403,14 +403,15 @@ class _RowsExpval(torch.autograd.Function):
         rows = ea.shape[0]
         e = np.empty((rows, plan.n_obs))
         # complex128 (or its float64 parts) whatever the dtype (see the module docstring)
+        args: tuple[Any, ...]
         if detail.lanes:
             groups = -(-rows // LANES)  # lane groups: real parts, then imaginary parts
             psi = np.empty((groups, 2**kern.n, 2 * LANES))
-            args = (rows, kern.n, ea, *kern.arrays(), idx, diag, psi, e)
+            args = (rows, kern.n, ea, kern.arrays(), idx, diag, psi, e)
             split_run(_kernels().forward_lanes, groups, rows * 2**kern.n, args)
         else:
             psi = np.empty((rows, 2**kern.n), dtype=np.complex128)
-            args = (kern.n, ea, *kern.arrays(), idx, diag, psi, e)
+            args = (kern.n, ea, kern.arrays(), idx, diag, psi, e)
             split_run(_kernels().forward_rows, rows, rows * 2**kern.n, args)
         ctx.save_for_backward(angles)
         ctx.state = (ea, psi)
@@ -433,11 +434,12 @@ class _RowsExpval(torch.autograd.Function):
         idx, diag = observable_arrays(ctx.plan, np.dtype(np.complex128))
         out = np.empty((rows, kern.n_slots))
         g = np.ascontiguousarray(g)
+        args: tuple[Any, ...]
         if psi.dtype == np.complex128:
-            args = (kern.n, ea, *kern.arrays(), idx, diag, psi, g, out)
+            args = (kern.n, ea, kern.arrays(), idx, diag, psi, g, out)
             split_run(_kernels().backward_rows, rows, rows * 2**kern.n, args)
         else:
-            args = (rows, kern.n, ea, *kern.arrays(), idx, diag, psi, g, out)
+            args = (rows, kern.n, ea, kern.arrays(), idx, diag, psi, g, out)
             split_run(_kernels().backward_lanes, psi.shape[0], rows * 2**kern.n, args)
         return _as(out, angles.dtype), None, None, None, None
 
