@@ -303,3 +303,45 @@ def test_forcing_it_without_numba_says_how_to_install_it(monkeypatch):
     with pytest.raises(ConfigError, match=r"needs numba.*pip install 'qml-circuits\[fast\]'"):
         Simulator(methods=ROWS).explain(c, "Z0", w, torch.zeros(2))
     assert Simulator().explain(c, "Z0", w, torch.zeros(2)).measure != MEASURE
+
+
+_BITS_SCRIPT = """
+import torch
+from qml import Circuit, Simulator, W, X
+n = 9
+c = Circuit(n)
+for layer in range(2):
+    for q in range(n):
+        c = c.add("RX", q, X(q)).add("RY", q, W(2 * q)).add("RZ", q, W(2 * q + 1))
+    for q in range(n - 1):
+        c = c.add("CNOT", (q, q + 1))
+c = c.add("CRX", (0, 5), W(3)).add("CZ", (2, 7)).add("U3", 4, W(1), X(2), 0.3).add("RXX", (1, 8), X(0))
+h = " + ".join([f"-1*Z{i} Z{i + 1}" for i in range(n - 1)] + [f"-0.9*X{i}" for i in range(n)])
+sim = Simulator(methods={"numba_rows": "always"})
+for rows in (1, 12):
+    w = torch.linspace(-1, 1, c.n_weights, dtype=torch.float64, requires_grad=True)
+    x = torch.linspace(-2, 2, rows * n, dtype=torch.float64).reshape(rows, n)
+    e = sim.expval(c, h, w, x).sum()
+    e.backward()
+    print(float(e).hex(), *(float(g).hex() for g in w.grad))
+"""
+
+
+@pytest.mark.slow
+def test_fresh_and_cached_compiles_give_the_same_bits(tmp_path):
+    """The loops compiled in this process and the same loops read from numba's cache in another
+    give bit-identical values and gradients (one row, and lanes): a pass compiled as a function
+    of its own (not inlined by numba) once changed the last bits between the two."""
+    import os
+    import subprocess
+    import sys
+
+    env = {**os.environ, "NUMBA_CACHE_DIR": str(tmp_path)}
+    runs = [
+        subprocess.run(
+            [sys.executable, "-c", _BITS_SCRIPT], env=env, capture_output=True, text=True, check=True
+        )
+        for _ in range(2)
+    ]
+    assert runs[0].stdout.strip()
+    assert runs[0].stdout == runs[1].stdout
