@@ -87,7 +87,7 @@ class Tuning:
     split_collapse_rows: int = 4
     numpy_tail_max_wires: int = 5
     numpy_state_max_wires: int = 10
-    numba_rows_max_wires: int = 12
+    numba_rows_max_wires: int = 16
     numba_rows_batch_max_wires: int = 11
     numba_rows_min_input_share: float = 0.5
     numba_rows_small_batch: int = 128
@@ -120,9 +120,9 @@ MEASURED: dict[str, str] = {
     "numpy_state_max_wires": "TFIM HEA energy + gradient, n/L = 4/2, 6/3, 8/4, 10/5, 12/6, 14/6 "
     "(7 alternated rounds, 2 threads, quiet): NumPy 0.28, 0.35, 0.47, 1.02, 2.34, 5.19 ms against "
     "torch 0.85, 1.17, 1.32, 1.88, 2.33, 5.20: faster up to 10 qubits, equal from 12",
-    "numba_rows_max_wires": "TFIM HEA energy + gradient, n/L = 4/2 ... 16/8 (in-process A/B, 15 alternated "
-    "rounds, 2 threads): 0.56, 0.47, 0.45, 0.42 of NumPy's one circuit at n = 4-10, 0.76 of the full state "
-    "at 12, 1.08 at 14",
+    "numba_rows_max_wires": "with the rows as planes (stop 34): TFIM HEA energy + gradient, one circuit, "
+    "rows / full state (2 threads, 7 alternated rounds): 0.42 (n/L = 12/6, 13/6), 0.63 (14/7), 0.72 (15/7), "
+    "0.58-0.69 (16/8), 0.96 (17/8), 0.78 (18/9)",
     "numba_rows_batch_max_wires": "with lanes (stop 34): re-uploading HEA L = 4, B = 64/512, rows / best "
     "other route's step (2 threads, 9 alternated rounds): 0.27/0.20 (n = 8), 0.25/0.43 (9), 0.56/0.56 (10), "
     "0.87/0.64 (11), 1.13/0.53 (12)",
