@@ -240,13 +240,6 @@ def test_auto_takes_it_where_it_pays_and_says_so():
     xw = torch.zeros(8, wide.n_inputs, dtype=torch.float64)
     assert Simulator().explain(wide, "Z0", ww, xw).measure != MEASURE
     assert Simulator().explain(wide, "Z0", ww, xw[0]).measure == MEASURE
-    # one circuit: up to numba_rows_max_wires in complex128, fewer in complex64 (the full state is faster)
-    one = _reupload(t.numba_rows_max_wires_complex64 + 1, 1)
-    w1 = torch.zeros(one.n_weights, requires_grad=True, dtype=torch.float64)
-    x1 = torch.zeros(one.n_inputs, dtype=torch.float64)
-    assert Simulator().explain(one, "Z0", w1, x1).measure == MEASURE
-    w32, x32 = w1.detach().float().requires_grad_(), x1.float()
-    assert Simulator(dtype=torch.complex64).explain(one, "Z0", w32, x32).measure != MEASURE
     assert Simulator(methods=ROWS).explain(wide, "Z0", ww, xw).measure == MEASURE
     # not for backprop or parameter shift, or methods="never"
     assert Simulator(diff="backprop").explain(_reupload(4, 2), "Z0", w, x).measure != MEASURE

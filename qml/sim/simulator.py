@@ -683,9 +683,7 @@ class Simulator:
                 return None  # a forced method wins over an automatic one
             t = tuning("cpu")
             one_row = run.angles.shape[0] == 1
-            double = dtype in (torch.complex128, torch.float64)
-            one = t.numba_rows_max_wires if double else t.numba_rows_max_wires_complex64
-            if n > (one if one_row else t.numba_rows_batch_max_wires):
+            if n > (t.numba_rows_max_wires if one_row else t.numba_rows_batch_max_wires):
                 return None
             if not one_row and run.shared and run.batch > t.numba_rows_small_batch:
                 share = tail.input_cut(run.prog) / max(len(run.prog.steps), 1)

@@ -49,8 +49,6 @@ class Tuning:
         numpy_state_max_wires: Widest single circuit run in NumPy with its adjoint under ``"auto"``.
         numba_rows_max_wires: Widest single circuit (one row of angles) run in compiled loops
             under ``"auto"`` (:mod:`qml.sim.numba_rows`, with numba installed).
-        numba_rows_max_wires_complex64: ... in complex64 (the rows compute in complex128, the full
-            state in the dtype asked for).
         numba_rows_batch_max_wires: ... and widest batch of rows.
         numba_rows_min_input_share: A batch that shares its weights takes the compiled rows
             only if the gates up to the last input-reading one are at least this share of the
@@ -89,8 +87,7 @@ class Tuning:
     split_collapse_rows: int = 4
     numpy_tail_max_wires: int = 5
     numpy_state_max_wires: int = 10
-    numba_rows_max_wires: int = 16
-    numba_rows_max_wires_complex64: int = 14
+    numba_rows_max_wires: int = 14
     numba_rows_batch_max_wires: int = 11
     numba_rows_min_input_share: float = 0.5
     numba_rows_small_batch: int = 128
@@ -124,10 +121,9 @@ MEASURED: dict[str, str] = {
     "(7 alternated rounds, 2 threads, quiet): NumPy 0.28, 0.35, 0.47, 1.02, 2.34, 5.19 ms against "
     "torch 0.85, 1.17, 1.32, 1.88, 2.33, 5.20: faster up to 10 qubits, equal from 12",
     "numba_rows_max_wires": "with the rows as planes (stop 34): TFIM HEA energy + gradient, one circuit, "
-    "rows / full state (2 threads, 7 alternated rounds): 0.42 (n/L = 12/6, 13/6), 0.63 (14/7), 0.72 (15/7), "
-    "0.58-0.69 (16/8), 0.96 (17/8), 0.78 (18/9)",
-    "numba_rows_max_wires_complex64": "the same in complex64: 0.43 (12/6), 0.46 (13/6), 0.82 (14/7), 0.96 "
-    "(15/7), 1.46 (16/8)",
+    "rows / full state (2 threads, 7-9 rounds): complex128 0.42 (n/L = 12/6, 13/6), 0.50-0.63 (14/7), "
+    "0.60-0.72 (15/7); complex64 (rows still in complex128) 0.43, 0.46, 0.82, 0.96; at 16/8 bench_peers "
+    "gives rows 19-20 ms against the full state's 18-24 ms (complex128) and 13 ms (complex64)",
     "numba_rows_batch_max_wires": "with lanes (stop 34): re-uploading HEA L = 4, B = 64/512, rows / best "
     "other route's step (2 threads, 9 alternated rounds): 0.27/0.20 (n = 8), 0.25/0.43 (9), 0.56/0.56 (10), "
     "0.87/0.64 (11), 1.13/0.53 (12)",
