@@ -15,8 +15,8 @@ vector that stays in cache:
   ``exp(i theta / 2)`` of the row's angles, so nothing of batch size is built outside the loop;
 * forward: the final state of each row and ``<psi|H_k|psi>`` from the observables' flip groups;
 * backward (adjoint differentiation, Jones & Gacon 2020): ``lam = sum_k g_k H_k psi``, swept back
-  with the state; a chain's gradients come from one 2x2 reduction of ``|phi><lam|`` and
-  prefix/suffix products of its gates. The result is the gradient of every angle of every row;
+  with the state; a chain's gradients come from one 2x2 reduction of ``|phi><lam|`` carried
+  through its gates by two 2x2 products each. The result is the gradient of every angle of every row;
   torch's autograd takes it to the weights and inputs (:meth:`Program.angles`).
 
 A batch of ``tuning.numba_rows_lane_rows`` rows or more runs them side by side, ``LANES`` at a
@@ -55,6 +55,7 @@ Example:
 from __future__ import annotations
 
 import functools
+import importlib
 import importlib.util
 import itertools
 import logging
@@ -110,15 +111,19 @@ def require(method: str = "numba_rows") -> None:
 
 
 @functools.cache
-def _kernels() -> Any:
+def compiled(module: str) -> Any:
+    """The module of compiled loops ``module`` (numba), imported on first use and logged: the first
+    call in a fresh install compiles them (5-10 s), later ones read them from numba's cache."""
     log.info(
         "loading the compiled loops of %s (numba): the first call in a fresh install compiles "
         "them (5-10 s), later ones read them from numba's cache",
-        __name__,
+        module,
     )
-    from qml.sim import _numba_kernels
+    return importlib.import_module(module)
 
-    return _numba_kernels
+
+def _kernels() -> Any:
+    return compiled("qml.sim._numba_kernels")
 
 
 @dataclass(frozen=True)
@@ -435,12 +440,12 @@ class _RowsExpval(torch.autograd.Function):
         out = np.empty((rows, kern.n_slots))
         g = np.ascontiguousarray(g)
         args: tuple[Any, ...]
-        if psi.dtype == np.complex128:
-            args = (kern.n, ea, kern.arrays(), idx, diag, psi, g, out)
-            split_run(_kernels().backward_rows, rows, rows * 2**kern.n, args)
-        else:
+        if ctx.detail.lanes:
             args = (rows, kern.n, ea, kern.arrays(), idx, diag, psi, g, out)
             split_run(_kernels().backward_lanes, psi.shape[0], rows * 2**kern.n, args)
+        else:
+            args = (kern.n, ea, kern.arrays(), idx, diag, psi, g, out)
+            split_run(_kernels().backward_rows, rows, rows * 2**kern.n, args)
         return _as(out, angles.dtype), None, None, None, None
 
 

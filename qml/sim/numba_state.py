@@ -46,7 +46,6 @@ Example:
 from __future__ import annotations
 
 import functools
-import logging
 import math
 import threading
 from dataclasses import dataclass, field
@@ -65,7 +64,6 @@ from qml.sim.program import Program
 
 __all__: list[str] = []  # engine internals: used by qml.sim.simulator, not an API
 
-log = logging.getLogger(__name__)
 
 #: The name of this method in routes.
 MEASURE = "state (numba)"
@@ -77,16 +75,8 @@ PAIR, DIAG, DENSE, LANE = 0, 1, 2, 3
 _LOCK = threading.Lock()
 
 
-@functools.cache
 def _kernels() -> Any:
-    log.info(
-        "loading the compiled loops of %s (numba): the first call in a fresh install compiles "
-        "them (5-10 s), later ones read them from numba's cache",
-        __name__,
-    )
-    from qml.sim import _numba_state_kernels
-
-    return _numba_state_kernels
+    return numba_rows.compiled("qml.sim._numba_state_kernels")
 
 
 @dataclass(frozen=True)
