@@ -31,9 +31,12 @@ POOL = sorted(
 POOL += ["H", "S", "T", "X", "Y", "Z", "SX", "CNOT", "CY", "CZ", "SWAP", "Toffoli", "Unitary"]
 
 
-def _small_chunks(monkeypatch: pytest.MonkeyPatch, lane_bits: int, chunk_bytes: int) -> None:
+def _small_chunks(monkeypatch: pytest.MonkeyPatch, lane_bits: int, chunk_bits: int, group_bytes: int) -> None:
     cpu = dataclasses.replace(
-        tuning.TUNING["cpu"], numba_state_lane_bits=lane_bits, numba_state_chunk_bytes=chunk_bytes
+        tuning.TUNING["cpu"],
+        numba_state_lane_bits=lane_bits,
+        numba_state_chunk_bits=chunk_bits,
+        numba_state_group_bytes=group_bytes,
     )
     monkeypatch.setitem(tuning.TUNING, "cpu", cpu)
 
@@ -69,9 +72,13 @@ def test_random_circuits_match_the_torch_full_state(data):
     c = _random_circuit(data, n)
     dtype = data.draw(st.sampled_from([torch.complex128, torch.complex64]), label="dtype")
     w = torch.linspace(-2.5, 3.0, c.n_weights, dtype=torch.float64)
+    chunk_bits = data.draw(st.integers(3, 5), label="chunk bits")
+    group_bits = data.draw(st.integers(3, 4), label="group bits")
     with pytest.MonkeyPatch.context() as mp:
-        # blocks of 2**lane_bits amplitudes, chunks of 4-8 blocks: many sweeps, chunks and lane changes
-        _small_chunks(mp, lane_bits, 2**lane_bits * (8 if dtype == torch.complex64 else 16) * 8)
+        # blocks of 2**lane_bits amplitudes, chunks of 8-32 blocks in groups over 8-16: many sweeps,
+        # chunks, groups and lane changes
+        block = 2**lane_bits * (8 if dtype == torch.complex64 else 16)
+        _small_chunks(mp, lane_bits, chunk_bits, block * 2**group_bits)
         sim = Simulator(dtype=dtype, methods=SWEEPS)
         route = sim.state_route(c, w)
         psi = sim.state(c, w)
@@ -113,6 +120,61 @@ def test_the_schedule_keeps_its_books():
     kinds = sched.o_kind.tolist()
     assert kinds.count(numba_state.LANE) == sched.lane_changes > 0
     assert "cache-blocked sweeps" in sched.describe()
+
+
+def test_groups_split_each_sweep_into_sub_chunks_on_few_bits():
+    c = _brick(14, 6)
+    sched = numba_state.build(compile_circuit(c), local_bits=6, lane_bits=4, run_bits=1, group_bits=3)
+    assert sched is not None
+    split = 0
+    for s in sched.sweeps:
+        bounds = [(g.o0, g.o1) for g in s.groups]
+        assert bounds[0][0] == s.o0
+        assert bounds[-1][1] == s.o1
+        assert all(a[1] == b[0] for a, b in itertools.pairwise(bounds))
+        split += len(s.groups) > 1
+        for g in s.groups:
+            kk, kg = len(s.bits), len(g.bits)
+            assert kg == 3
+            assert list(g.bits) == sorted(g.bits)
+            # sub-chunk + offset within it = the sweep's offset of the same local index
+            assert sorted((g.sub[:, None] + g.off[None, :]).ravel().tolist()) == sorted(s.off.tolist())
+            assert g.sub.size == 2 ** (kk - kg)
+            for o in range(g.o0, g.o1):  # ops numbered within the group's bits
+                k = sched.o_k[o]
+                if sched.o_kind[o] == numba_state.LANE:
+                    assert sched.o_bits[o, 1] < kg
+                else:
+                    assert all(b < kg for b in sched.o_bits[o, 4 : 4 + k])
+                    assert sched.o_cm[o] < 2**kg
+    assert split > 0
+    assert "groups" in sched.describe()
+    w = torch.linspace(-1.1, 2.3, c.n_weights, dtype=torch.float64)
+    with pytest.MonkeyPatch.context() as mp:
+        _small_chunks(mp, 4, 6, 2**4 * 16 * 2**3)
+        psi = Simulator(methods=SWEEPS).state(c, w)
+    torch.testing.assert_close(psi, Simulator(methods=TORCH).state(c, w), atol=1e-13, rtol=0)
+
+
+def test_an_entangler_takes_its_target_chain_in_two_halves_of_one_pass():
+    # RY then CNOT on the same target: the chain where the control is 0, X after it where it is 1
+    c = Circuit(10).add("RY", 0, W(0)).add("RX", 1, W(1)).add("CNOT", (0, 1)).add("RX", 5, W(2))
+    c = c.add("RY", 6, W(3)).add("CZ", (5, 6)).add("CNOT", (2, 3))
+    sched = numba_state.build(compile_circuit(c), local_bits=4, lane_bits=4, run_bits=0)
+    assert sched is not None
+    kinds = sched.o_kind.tolist()
+    pairs = [
+        (int(sched.o_k[o]), int(sched.o_cm[o])) for o in range(sched.ops) if kinds[o] == numba_state.PAIR
+    ]
+    halves = [p for p in pairs if p[0] == 2]
+    # CNOT(0, 1) and CZ(5, 6) each as two halves (control 0: cm = 0, control 1); CNOT(2, 3) alone
+    assert len(halves) == 5
+    assert sum(cm == 0 for _, cm in halves) == 2
+    assert numba_state.DIAG not in sched.o_kind.tolist()
+    w = torch.tensor([0.4, -1.2, 2.2, 0.7], dtype=torch.float64)
+    torch.testing.assert_close(
+        Simulator(methods=SWEEPS).state(c, w), Simulator(methods=TORCH).state(c, w), atol=1e-13, rtol=0
+    )
 
 
 def test_swap_is_a_relabelling_and_wide_gates_fall_back():

@@ -9,8 +9,10 @@ sweep leaves alone), so every inner loop runs over the lanes of whole blocks wit
 coefficients in registers, and LLVM turns it into vector instructions. The lane count is read
 from the array at run time: a loop of unknown length is vectorised with a run-time overlap
 check, one of 16 fixed iterations was unrolled into scalar code. A sweep applies its ops to one
-chunk of blocks after another: the chunk's blocks are ``base + off[a]`` for the ``2**K`` local
-indices ``a``, so that one chunk stays in cache while all of the sweep's ops pass over it.
+chunk of blocks after another, and within a chunk group by group to one sub-chunk after
+another: the sub-chunk's blocks are ``base + off[a]`` for the ``2**K`` indices ``a`` of the
+group's bits (``base``: the chunk's and the sub-chunk's bits), so that the sub-chunk stays in
+the L1 cache while the group's ops pass over it.
 
 Op kinds: ``0`` a 2x2 matrix on a local bit where the local control mask ``cm`` is set,
 ``1`` a diagonal on ``k`` local bits, ``2`` a dense ``2**k`` matrix on ``k`` local bits, ``3`` the
@@ -170,68 +172,114 @@ def _dense(st, base, off, kk, k, bits, mr, mi, vr, vi, loc):  # type: ignore[no-
 @_jit
 def _lane_swap(st, base, off, kk, lane, u):  # type: ignore[no-untyped-def]
     """Exchange lane bit ``lane`` with local bit ``u``: amplitudes (lane 1, u 0) and (lane 0, u 1) swap."""
-    nl = st.shape[1] // 2  # the lane count, read at run time so that LLVM vectorises the loops
+    m = st.shape[1]  # real and imaginary parts alike: the lane bit is below the parts' bit
     h = 1 << u
-    s = 1 << lane
+    s = np.uint64(1 << lane)
     for k in range(1 << (kk - 1)):
         a = _insert(k, u)
         bx = base + off[a]
         by = base + off[a | h]
-        for j in range(nl):  # a masked loop: runs of lanes as vector loops were slower (0.3 ns)
-            if j & s:
-                tr = st[bx, j]
-                ti = st[bx, nl + j]
-                st[bx, j] = st[by, j ^ s]
-                st[bx, nl + j] = st[by, nl + (j ^ s)]
-                st[by, j ^ s] = tr
-                st[by, nl + (j ^ s)] = ti
+        for j in range(m):  # unsigned and affine (j + s): masked vector stores (j ^ s kept it scalar)
+            uj = np.uint64(j)
+            if (uj & s) == 0:
+                t = st[bx, uj + s]
+                st[bx, uj + s] = st[by, uj]
+                st[by, uj] = t
 
 
 @_jit
-def sweep(c0, c1, st, kk, off, rest, nrest, o_kind, o_k, o_bits, o_cm, o0, o1, mr, mi):  # type: ignore[no-untyped-def]
-    """Ops ``o0 <= o < o1`` over chunks ``c0 <= c < c1`` (chunk ``c``: blocks ``base + off[a]``,
-    ``base`` = the bits of ``c`` at the block positions ``rest``)."""
+def sweep(  # type: ignore[no-untyped-def]
+    c,
+    st,
+    kk,
+    rest,
+    nrest,
+    g0,
+    g1,
+    g_k,
+    g_o0,
+    g_o1,
+    g_off0,
+    offs,
+    g_sub0,
+    subs,
+    o_kind,
+    o_k,
+    o_bits,
+    o_cm,
+    mr,
+    mi,
+):
+    """Chunk ``c`` of a sweep (blocks ``base + off[a]``, ``base`` = the bits of ``c`` at the block
+    positions ``rest``): each group ``g0 <= g < g1`` applies its ops to one sub-chunk after another."""
     vr = np.empty((8, st.shape[1] // 2), dtype=st.dtype)
     vi = np.empty((8, st.shape[1] // 2), dtype=st.dtype)
     loc = np.empty(8, dtype=np.int64)
-    for c in range(c0, c1):
-        base = _deposit(c, rest, nrest)
-        for o in range(o0, o1):
-            kind = o_kind[o]
-            if kind == 0:
-                _pair(st, base, off, kk, o_bits[o], o_k[o], o_cm[o], mr[o], mi[o])
-            elif kind == 1:
-                _diag(st, base, off, kk, o_k[o], o_bits[o], mr[o], mi[o])
-            elif kind == 2:
-                _dense(st, base, off, kk, o_k[o], o_bits[o], mr[o], mi[o], vr, vi, loc)
-            elif kind == 3:
-                _lane_swap(st, base, off, kk, o_bits[o, 0], o_bits[o, 1])
+    base = _deposit(c, rest, nrest)
+    for g in range(g0, g1):
+        kg = g_k[g]
+        off = offs[g_off0[g] : g_off0[g] + (1 << kg)]
+        for q in range(1 << (kk - kg)):
+            b = base + subs[g_sub0[g] + q]
+            for o in range(g_o0[g], g_o1[g]):
+                kind = o_kind[o]
+                if kind == 0:
+                    _pair(st, b, off, kg, o_bits[o], o_k[o], o_cm[o], mr[o], mi[o])
+                elif kind == 1:
+                    _diag(st, b, off, kg, o_k[o], o_bits[o], mr[o], mi[o])
+                elif kind == 2:
+                    _dense(st, b, off, kg, o_k[o], o_bits[o], mr[o], mi[o], vr, vi, loc)
+                elif kind == 3:
+                    _lane_swap(st, b, off, kg, o_bits[o, 0], o_bits[o, 1])
 
 
 _parallel = njit(cache=True, nogil=True, fastmath=True, boundscheck=False, error_model="numpy", parallel=True)
 
 
 @_parallel
-def run(st, sw_kk, sw_off0, offs, sw_rest, sw_nrest, sw_o0, sw_o1, o_kind, o_k, o_bits, o_cm, mr, mi):  # type: ignore[no-untyped-def]
+def run(  # type: ignore[no-untyped-def]
+    st,
+    sw_kk,
+    sw_rest,
+    sw_nrest,
+    sw_g0,
+    sw_g1,
+    g_k,
+    g_o0,
+    g_o1,
+    g_off0,
+    offs,
+    g_sub0,
+    subs,
+    o_kind,
+    o_k,
+    o_bits,
+    o_cm,
+    mr,
+    mi,
+):
     """All sweeps in order, each one's chunks spread over numba's threads (one parallel region per sweep)."""
     for s in range(sw_kk.shape[0]):
-        kk = sw_kk[s]
-        off = offs[sw_off0[s] : sw_off0[s] + (1 << kk)]
         for c in prange(1 << sw_nrest[s]):
             sweep(
                 c,
-                c + 1,
                 st,
-                kk,
-                off,
+                sw_kk[s],
                 sw_rest[s],
                 sw_nrest[s],
+                sw_g0[s],
+                sw_g1[s],
+                g_k,
+                g_o0,
+                g_o1,
+                g_off0,
+                offs,
+                g_sub0,
+                subs,
                 o_kind,
                 o_k,
                 o_bits,
                 o_cm,
-                sw_o0[s],
-                sw_o1[s],
                 mr,
                 mi,
             )

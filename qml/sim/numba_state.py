@@ -15,18 +15,28 @@ compiled loops (:mod:`qml.sim._numba_state_kernels`) over a state stored as bloc
   a ``SWAP`` gate only exchanges two entries of that table.
 * **Sweeps.** Gates are taken in circuit order; each one that commutes with the gates put off
   before it (no shared qubit) and keeps the sweep within ``local_bits`` block bits joins the
-  sweep. A sweep then runs chunk by chunk (``2**local_bits`` blocks, a few hundred KB), all of
-  its gates on one chunk while it is in cache; the chunks of a sweep are spread over the
-  threads (numba's ``prange``, torch's thread count).
+  sweep. A sweep then runs chunk by chunk (``2**local_bits`` blocks, a few MB: in the L3
+  cache), all of its gates on one chunk while it is in cache; the chunks of a sweep are spread
+  over the threads (numba's ``prange``, torch's thread count).
+* **Groups.** Within a chunk, a sweep's ops are taken in groups on at most ``group_bits`` local
+  bits (:class:`Group`): a group applies its ops one after another to each sub-chunk of
+  ``2**group_bits`` blocks (32 KB: in the L1 cache), so that an op reads and writes the L1
+  cache rather than the L3. An op joins the open group while it fits and shares no bit with an
+  op left for a later group.
 * **Gates.** A chain of one-qubit gates is one 2x2 (or diagonal) op; a controlled gate is its
-  target's 2x2 on the blocks where the controls are set (``CNOT``, ``CRX``, ``Toffoli``);
-  diagonal gates multiply (``CZ``, ``RZZ``: blocks whose entry is 1 are skipped); other gates up
-  to 3 wires are dense. Matrices come from the exact Fourier tables at ``exp(i theta / 2)`` (as
-  in :mod:`qml.sim.numba_rows`).
+  target's 2x2 on the blocks where the controls are set (``CNOT``, ``CRX``, ``Toffoli``); a
+  gate with one control, or a constant two-qubit diagonal (``CZ``), takes the open chain of its
+  target (of either wire, for a diagonal) along: one 2x2 pass in two halves, the chain where
+  the other qubit is 0 and the gate times the chain where it is 1. Other diagonal gates
+  multiply (``RZZ``: blocks whose entry is 1 are skipped); other gates up to 3 wires are
+  dense. Matrices come from the exact Fourier tables at ``exp(i theta / 2)`` (as in
+  :mod:`qml.sim.numba_rows`).
 
 At the end the lanes are given back to the standard lowest qubits and the state is read out in
-the standard order (wire ``w`` = bit ``n - 1 - w``). The choices (lane bits, chunk size, from
-how many qubits) are in :mod:`qml.sim.tuning`; :meth:`~qml.Simulator.state_route` says which
+the standard order (wire ``w`` = bit ``n - 1 - w``). The choices (lane bits, chunk and group
+sizes, from how many qubits) are in :mod:`qml.sim.tuning`; the chunk size also depends on the
+cores of the machine (two chunks a core), not on a call's thread count, so that a state is the
+same bit for bit whatever threads it is computed with; :meth:`~qml.Simulator.state_route` says which
 engine a call takes and why.
 
 Example:
@@ -47,6 +57,7 @@ from __future__ import annotations
 
 import functools
 import math
+import os
 import threading
 from dataclasses import dataclass, field
 from typing import Any
@@ -91,18 +102,34 @@ class _Op:
     controls: tuple[int, ...] = ()
     first: int = 0
     length: int = 0
+    anti: bool = False  # a PAIR on the blocks where the controls are all 0 (a gate's other half)
+
+
+@dataclass(frozen=True)
+class Group:
+    """Consecutive ops ``[o0, o1)`` of a sweep on the local bits ``bits`` only (ascending): they
+    run one after another on each sub-chunk of ``2**len(bits)`` blocks (blocks ``base + sub[q] +
+    off[a]``) while it is in the L1 cache; the ops' bits are numbered within ``bits``."""
+
+    o0: int
+    o1: int
+    bits: tuple[int, ...]
+    off: np.ndarray = field(repr=False, compare=False)
+    sub: np.ndarray = field(repr=False, compare=False)
 
 
 @dataclass(frozen=True)
 class Sweep:
     """One sweep: local block bits ``bits`` (physical block positions; local bit ``u`` is
-    ``bits[u]``), the other block positions ``rest`` (the chunk index), ops ``[o0, o1)``."""
+    ``bits[u]``), the other block positions ``rest`` (the chunk index), ops ``[o0, o1)`` in
+    :class:`Group` s."""
 
     bits: tuple[int, ...]
     rest: tuple[int, ...]
     o0: int
     o1: int
     off: np.ndarray = field(repr=False, compare=False)
+    groups: tuple[Group, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -116,6 +143,7 @@ class Schedule:
         sweeps: The sweeps, in order.
         positions: Where each qubit's bit is at the end (``positions[q]``; standard: ``n - 1 - q``).
         lane_changes: Exchanges of a lane bit with a block bit.
+        group_bits: Block bits of a sub-chunk (:class:`Group`).
     """
 
     n: int
@@ -124,6 +152,7 @@ class Schedule:
     sweeps: tuple[Sweep, ...]
     positions: tuple[int, ...]
     lane_changes: int
+    group_bits: int
     entries: numba_rows.Kernel = field(repr=False)
     chain: np.ndarray = field(repr=False)  # entries of the ops' matrices (chains in order)
     o_first: np.ndarray = field(repr=False)
@@ -136,26 +165,38 @@ class Schedule:
 
     @functools.cached_property
     def sweep_arrays(self) -> tuple[np.ndarray, ...]:
-        """The sweeps as flat arrays for :func:`qml.sim._numba_state_kernels.run`: local bits,
-        first entry in the joined offset tables, the joined tables, chunk bits (rows, padded),
-        their count, first and end op."""
+        """The sweeps as flat arrays for :func:`qml.sim._numba_state_kernels.run`: per sweep its
+        local bits, chunk bits (rows, padded), their count and its groups ``[g0, g1)``; per group
+        its bits, first and end op, and first entry in the joined offset and sub-chunk tables."""
         sw = self.sweeps
+        gs = [g for s in sw for g in s.groups]
         rest = np.zeros((max(len(sw), 1), max([len(s.rest) for s in sw] + [1])), dtype=np.int64)
         for i, s in enumerate(sw):
             rest[i, : len(s.rest)] = s.rest
-        sizes = [s.off.size for s in sw]
+        ng = np.cumsum([0] + [len(s.groups) for s in sw])
 
         def ints(v: list[int]) -> np.ndarray:
-            return np.asarray(v, dtype=np.int64)
+            return np.asarray(v or [0], dtype=np.int64)
 
+        def joined(tables: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+            starts = np.cumsum([0] + [t.size for t in tables])[:-1]
+            return ints(starts.tolist()), np.concatenate(tables) if tables else ints([])
+
+        off0, offs = joined([g.off for g in gs])
+        sub0, subs = joined([g.sub for g in gs])
         return (
             ints([len(s.bits) for s in sw]),
-            ints([0, *np.cumsum(sizes)[:-1].tolist()] if sw else []),
-            np.concatenate([s.off for s in sw]) if sw else np.zeros(1, dtype=np.int64),
             rest,
             ints([len(s.rest) for s in sw]),
-            ints([s.o0 for s in sw]),
-            ints([s.o1 for s in sw]),
+            ints(ng[:-1].tolist()),
+            ints(ng[1:].tolist()),
+            ints([len(g.bits) for g in gs]),
+            ints([g.o0 for g in gs]),
+            ints([g.o1 for g in gs]),
+            off0,
+            offs,
+            sub0,
+            subs,
         )
 
     @property
@@ -170,9 +211,11 @@ class Schedule:
 
     def describe(self) -> str:
         """One line for :meth:`~qml.Simulator.state_route`."""
+        groups = sum(len(s.groups) for s in self.sweeps)
         return (
             f"{self.ops} compiled ops in {len(self.sweeps)} cache-blocked sweeps of 2**{self.local_bits} "
-            f"blocks of {2**self.lane_bits} amplitudes ({self.lane_changes} lane changes)"
+            f"blocks of {2**self.lane_bits} amplitudes ({self.lane_changes} lane changes), in {groups} "
+            f"groups over sub-chunks of 2**{self.group_bits} blocks"
         )
 
 
@@ -201,6 +244,12 @@ def _gates(prog: Program) -> tuple[list[_Op], numba_rows._Builder, list[int]] | 
                 ops.append(_Op(DIAG if diagonal else PAIR, (q,), q, (), len(chain), len(entries)))
                 chain.extend(entries)
 
+    def halves(wires: tuple[int, ...], t: int, c: tuple[int, ...], zero: list[int], one: list[int]) -> None:
+        """One 2x2 pass on ``t`` in two halves: chain ``zero`` where the control is 0, ``one`` where 1."""
+        for entries, anti in ((zero, True), (one, False)):
+            ops.append(_Op(PAIR, wires, t, c, len(chain), len(entries), anti))
+            chain.extend(entries)
+
     def passing(wires: tuple[int, ...], commutes: tuple[int, ...]) -> tuple[int, ...]:
         """The wires of a multi-qubit gate whose open chain must close before it: all but the
         wires in ``commutes`` whose chain is diagonal (a diagonal chain moves past a diagonal
@@ -219,9 +268,14 @@ def _gates(prog: Program) -> tuple[list[_Op], numba_rows._Builder, list[int]] | 
             g = _target_entry(b, st)
             if g < 0:
                 return None
-            close(passing(wires, tuple(st.controls)))
-            ops.append(_Op(PAIR, wires, st.target, tuple(st.controls), len(chain), 1))
-            chain.append(g)
+            controls = tuple(st.controls)
+            absorbed = open_.pop(st.target, None) if len(controls) == 1 else None
+            close(passing(wires, controls))
+            if absorbed:  # the target's chain, then the gate: one pass in two halves
+                halves(wires, st.target, controls, absorbed[0], absorbed[0] + [g])
+            else:
+                ops.append(_Op(PAIR, wires, st.target, controls, len(chain), 1))
+                chain.append(g)
             continue
         if len(wires) > MAX_GATE_WIRES:
             return None
@@ -236,6 +290,19 @@ def _gates(prog: Program) -> tuple[list[_Op], numba_rows._Builder, list[int]] | 
             entries, diagonal = open_.get(wires[0], ([], True))
             open_[wires[0]] = ([*entries, g], diagonal and spec.kind == "diag")
             continue
+        if len(wires) == 2 and spec.kind == "diag" and st.slot < 0:
+            t = next((w for w in wires[::-1] if w in open_ and not open_[w][1]), -1)
+            if t >= 0:  # a constant two-qubit diagonal after a chain: one pass on that chain's qubit
+                c = wires[0] if t == wires[1] else wires[1]
+                d = np.diagonal(dt._const_matrix(op)).reshape(2, 2)  # d[v0, v1], first wire first
+                subs = [np.diag(d[v] if t == wires[1] else d[:, v]).astype(np.complex128) for v in (0, 1)]
+                entries = open_.pop(t)[0]
+                close(passing(wires, wires))
+                zero, one = (
+                    entries if np.allclose(m, np.eye(2)) else [*entries, b.const_entry((t,), m)] for m in subs
+                )
+                halves(wires, t, (c,), zero, one)
+                continue
         close(passing(wires, wires if spec.kind == "diag" else ()))
         ops.append(_Op(DIAG if spec.kind == "diag" else DENSE, wires, first=len(chain), length=1))
         chain.append(g)
@@ -255,8 +322,69 @@ def _lanes(pending: list[_Op], pos: list[int], lane_bits: int) -> list[int]:
     ]
 
 
-def _sweep(local: list[int], kk: int, nb: int, lb: int, o0: int, o1: int) -> Sweep:
-    """A sweep over the local bits ``local`` (physical), filled up to ``kk`` with the lowest unused ones."""
+def _deposit(bits: list[int] | tuple[int, ...]) -> np.ndarray:
+    """``a`` -> its bits ``t`` placed at positions ``bits[t]``, for all ``a < 2**len(bits)``."""
+    a = np.arange(2 ** len(bits), dtype=np.int64)
+    out = np.zeros_like(a)
+    for t, p in enumerate(bits):
+        out |= ((a >> t) & 1) << p
+    return out
+
+
+def _touched(row: tuple[Any, ...], kk: int) -> tuple[set[int], set[int]]:
+    """The local bits an op row reads and writes, and the same with its lane (``kk + lane``) for
+    a lane change, which orders lane changes of one lane."""
+    if row[0] == LANE:
+        return {row[2][1]}, {row[2][1], kk + row[2][0]}
+    return set(row[3]), set(row[3])
+
+
+def _groups(rows: list[Any], o0: int, o1: int, kk: int, gb: int, off: np.ndarray) -> tuple[Group, ...]:
+    """The ops ``[o0, o1)`` of a sweep as :class:`Group` s of at most ``gb`` local bits each, rows
+    reordered and renumbered within their group: a group takes, in order, each op that fits and
+    shares no bit with an op left for later (ops on other bits commute)."""
+    pending = list(range(o0, o1))
+    spans: list[tuple[list[int], set[int]]] = []
+    while pending:
+        bits: set[int] = set()
+        blocked: set[int] = set()
+        took: list[int] = []
+        rest: list[int] = []
+        for i in pending:
+            t, keys = _touched(rows[i], kk)
+            if keys & blocked or len(bits | t) > gb:
+                blocked |= keys
+                rest.append(i)
+                continue
+            bits |= t
+            took.append(i)
+        spans.append((took, bits))
+        pending = rest
+    rows[o0:o1] = [rows[i] for took, _ in spans for i in took]
+    out = []
+    g0 = o0
+    for took, bits in spans:
+        g1 = g0 + len(took)
+        for u in range(kk):  # filled with the lowest unused bits: fewer, larger sub-chunks
+            if len(bits) >= min(gb, kk):
+                break
+            bits.add(u)
+        order = sorted(bits)
+        at = {u: i for i, u in enumerate(order)}
+        for i in range(g0, g1):
+            kind, k, b, srt, cm, gi = rows[i]
+            b = (b[0], at[b[1]]) if kind == LANE else tuple(at[u] for u in b)
+            cm = sum(1 << at[u] for u in range(kk) if cm >> u & 1)
+            rows[i] = (kind, k, b, tuple(at[u] for u in srt), cm, gi)
+        other = [u for u in range(kk) if u not in bits]
+        out.append(Group(g0, g1, tuple(order), off[_deposit(order)], off[_deposit(other)]))
+        g0 = g1
+    return tuple(out)
+
+
+def _sweep(local: list[int], kk: int, nb: int, lb: int, o0: int, o1: int, rows: list[Any], gb: int) -> Sweep:
+    """A sweep over the local bits ``local`` (physical), filled up to ``kk`` with the lowest
+    unused ones, its ops in groups of at most ``gb`` bits (rows renumbered within them)."""
     local = list(local)
     for p in range(lb, lb + nb):
         if len(local) >= kk:
@@ -264,18 +392,19 @@ def _sweep(local: list[int], kk: int, nb: int, lb: int, o0: int, o1: int) -> Swe
         if p not in local:
             local.append(p)
     blocks = [p - lb for p in local]
-    a = np.arange(2 ** len(blocks), dtype=np.int64)
-    off = np.zeros_like(a)
-    for t, p in enumerate(blocks):
-        off |= ((a >> t) & 1) << p
-    return Sweep(tuple(blocks), tuple(p for p in range(nb) if p not in blocks), o0, o1, off)
+    off = _deposit(blocks)
+    groups = _groups(rows, o0, o1, len(blocks), gb, off)
+    return Sweep(tuple(blocks), tuple(p for p in range(nb) if p not in blocks), o0, o1, off, groups)
 
 
-def build(prog: Program, local_bits: int, lane_bits: int = 6, run_bits: int = 1) -> Schedule | None:
+def build(
+    prog: Program, local_bits: int, lane_bits: int = 6, run_bits: int = 1, group_bits: int = 6
+) -> Schedule | None:
     """The schedule of ``prog`` with blocks of ``2**lane_bits`` amplitudes, chunks of
     ``2**local_bits`` blocks (fewer if the register is smaller) whose lowest ``run_bits`` block
-    bits are always local, or ``None`` when a gate has no kernel (no Fourier table, more than 3
-    wires) or the register is narrower than ``lane_bits + 4``."""
+    bits are always local, ops in groups over sub-chunks of ``2**group_bits`` blocks, or ``None``
+    when a gate has no kernel (no Fourier table, more than 3 wires) or the register is narrower
+    than ``lane_bits + 4``."""
     n = prog.circuit.n_wires
     got = _gates(prog)
     lb = lane_bits
@@ -284,6 +413,7 @@ def build(prog: Program, local_bits: int, lane_bits: int = 6, run_bits: int = 1)
     gates, builder, chain = got
     nb = n - lb
     kk = max(1, min(local_bits, nb - 1))
+    gb = max(3, group_bits)  # a group holds any one gate (3 wires) or lane change
     pos = [n - 1 - q for q in range(n)]
     pending = list(range(len(gates)))
     sweeps: list[Sweep] = []
@@ -331,7 +461,7 @@ def build(prog: Program, local_bits: int, lane_bits: int = 6, run_bits: int = 1)
             local += new
             u = {p: local.index(p) for p in phys}
             if op.kind == PAIR:
-                cm = sum(1 << u[pos[q]] for q in op.controls)
+                cm = 0 if op.anti else sum(1 << u[pos[q]] for q in op.controls)
                 fixed = tuple(sorted(u[p] for p in phys))
                 rows.append((PAIR, len(fixed), (u[pos[op.target]],), fixed, cm, gi))
             else:
@@ -341,7 +471,7 @@ def build(prog: Program, local_bits: int, lane_bits: int = 6, run_bits: int = 1)
             return None  # no progress (a gate wider than a chunk): cannot happen for kk >= 3, a guard
         pending = rest
         if len(rows) > start:
-            sweeps.append(_sweep(local, kk, nb, lb, start, len(rows)))
+            sweeps.append(_sweep(local, kk, nb, lb, start, len(rows), rows, gb))
     # the standard lowest qubits back into the lanes, in order, for a vectorised read-out
     local, start = list(runs), len(rows)
     for j in range(lb):
@@ -353,10 +483,10 @@ def build(prog: Program, local_bits: int, lane_bits: int = 6, run_bits: int = 1)
         exchange(j, pos[q], local)
         lane_changes += 1
         if len(local) >= kk - 1:  # the chunk is full: a new sweep for the rest
-            sweeps.append(_sweep(local, kk, nb, lb, start, len(rows)))
+            sweeps.append(_sweep(local, kk, nb, lb, start, len(rows), rows, gb))
             local, start = list(runs), len(rows)
     if len(rows) > start:
-        sweeps.append(_sweep(local, kk, nb, lb, start, len(rows)))
+        sweeps.append(_sweep(local, kk, nb, lb, start, len(rows), rows, gb))
     kern = builder.kernel(prog.n_slots)
     ops_used = sorted({r[5] for r in rows if r[5] >= 0})
     row_of = {g: i for i, g in enumerate(ops_used)}
@@ -375,6 +505,7 @@ def build(prog: Program, local_bits: int, lane_bits: int = 6, run_bits: int = 1)
         sweeps=tuple(sweeps),
         positions=tuple(pos),
         lane_changes=lane_changes,
+        group_bits=min(gb, kk),
         entries=kern,
         chain=ints(chain),
         o_first=ints([gates[g].first for g in ops_used]),
@@ -388,15 +519,30 @@ def build(prog: Program, local_bits: int, lane_bits: int = 6, run_bits: int = 1)
 
 
 def local_bits_for(dtype: torch.dtype, chunk_bytes: int, lane_bits: int) -> int:
-    """Block bits of a chunk of at most ``chunk_bytes`` (``2**lane_bits`` amplitudes a block)."""
+    """Block bits of a sub-chunk of at most ``chunk_bytes`` (``2**lane_bits`` amplitudes a block)."""
     block = 2**lane_bits * torch.empty(0, dtype=complex_dtype(dtype)).element_size()
     return max(1, int(math.log2(max(chunk_bytes // block, 2))))
 
 
-def schedule_of(prog: Program, local_bits: int, lane_bits: int, run_bits: int) -> Schedule | None:
+def cores() -> int:
+    """The cores this process may run on: the thread count a schedule is made for. Not torch's
+    thread count, so that a state is the same bit for bit whatever threads a call is given."""
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+
+
+def chunk_bits_for(chunk_bits: int, lane_bits: int, n: int, threads: int, group_bits: int) -> int:
+    """Block bits of a sweep's chunk: at most ``chunk_bits``, and at least two chunks a thread
+    where that leaves a chunk of ``group_bits`` or more."""
+    spread = max(1, math.ceil(math.log2(2 * max(threads, 1))))
+    return max(1, min(chunk_bits, max(n - lane_bits - spread, group_bits)))
+
+
+def schedule_of(
+    prog: Program, local_bits: int, lane_bits: int, run_bits: int, group_bits: int
+) -> Schedule | None:
     """:func:`build`, cached on the program."""
-    key = ("numba_state", "schedule", local_bits, lane_bits, run_bits)
-    return prog.cache.get(key, lambda: build(prog, local_bits, lane_bits, run_bits))
+    key = ("numba_state", "schedule", local_bits, lane_bits, run_bits, group_bits)
+    return prog.cache.get(key, lambda: build(prog, local_bits, lane_bits, run_bits, group_bits))
 
 
 def _tables(positions: tuple[int, ...], lb: int) -> tuple[np.ndarray, np.ndarray, int]:

@@ -517,8 +517,9 @@ class Simulator:
                 "engine",
             )
         lb = t.numba_state_lane_bits
-        kk = numba_state.local_bits_for(dtype, t.numba_state_chunk_bytes, lb)
-        sched = numba_state.schedule_of(run.prog, kk, lb, t.numba_state_run_bits)
+        gb = numba_state.local_bits_for(dtype, t.numba_state_group_bytes, lb)
+        kk = numba_state.chunk_bits_for(t.numba_state_chunk_bits, lb, n, numba_state.cores(), gb)
+        sched = numba_state.schedule_of(run.prog, kk, lb, t.numba_state_run_bits, gb)
         if sched is None:
             return None, (
                 "a gate without a compiled kernel (no Fourier table, or more than "

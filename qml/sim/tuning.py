@@ -63,8 +63,11 @@ class Tuning:
         numba_state_min_wires: Narrowest single circuit whose state (no gradient) is computed in
             compiled sweeps under ``"auto"`` (:mod:`qml.sim.numba_state`, with numba installed).
         numba_state_lane_bits: Qubits held in the lanes of a block (``2**lane_bits`` amplitudes).
-        numba_state_chunk_bytes: A sweep's chunk of blocks takes at most this many bytes.
+        numba_state_chunk_bits: A sweep's chunk holds at most ``2**chunk_bits`` blocks (and there
+            are at least two chunks a thread): the qubits a sweep can reach, in the L3 cache.
         numba_state_run_bits: Lowest block bits local to every sweep (chunks of adjacent blocks).
+        numba_state_group_bytes: Consecutive ops of a sweep run together on sub-chunks of at most
+            this many bytes (in the L1 cache), each op once over a sub-chunk.
         numpy_mm_max: Largest ``m * n * k`` product the NumPy tail leaves to NumPy.
         squares_at_min: From this many entries on, ``|psi|^2 @ D`` takes its Python backward.
         max_block_inputs: Widest fused block of gates that read inputs (a matrix per batch row;
@@ -95,8 +98,9 @@ class Tuning:
     numba_rows_lane_rows: int = 4
     numba_state_min_wires: int = 12
     numba_state_lane_bits: int = 6
-    numba_state_chunk_bytes: int = 2**18
-    numba_state_run_bits: int = 1
+    numba_state_chunk_bits: int = 13
+    numba_state_run_bits: int = 3
+    numba_state_group_bytes: int = 2**15
     numpy_mm_max: int = 2**15
     squares_at_min: int = 2**16
     plan_vjp_min: int = 0
@@ -140,9 +144,17 @@ MEASURED: dict[str, str] = {
     "numba_state_min_wires": "random 10-layer RX/RY/RZ + CNOT/CZ brick circuits, n = 10-22 (interleaved with "
     "the torch full state, 2 threads): 0.32-0.49x of its time from n = 10 (complex64 and complex128)",
     "numba_state_lane_bits": "the same circuits, n = 20/22: 16/32/64/128 lanes 33/24/20/- and "
-    "-/182/135/138 ms (complex64); a 2x2 pass 0.19/0.12/0.11 ns per amplitude at 16/32/64 lanes",
-    "numba_state_chunk_bytes": "the same, n = 20/22: 128K-4M chunks within 10%, 256K best or near it",
-    "numba_state_run_bits": "the same, n = 20: 0-2 within 8%",
+    "-/182/135/138 ms (complex64); a 2x2 pass 0.19/0.12/0.11 ns per amplitude at 16/32/64 lanes; with "
+    "groups (stop 35), 128 lanes / 64: 0.84-0.94 for complex64 at n = 18-24, but 1.1-1.9 at n = 12-16 and "
+    "0.89-1.09 for complex128",
+    "numba_state_chunk_bits": "with groups (stop 35), the same circuits complex64: 2**11-2**12 blocks "
+    "12.4-13.0 ms at n = 20; at n = 22 2**12/2**13/2**14 blocks 67-72/62.6-64.4/69.7-71.8 ms (complex128 "
+    "2**12/2**13: 119-128/113 ms); before groups 128K-4M chunks were within 10%",
+    "numba_state_run_bits": "with groups, n = 22 complex64 2**13 blocks: 3 bits 62.6-64.4 ms, 1 bit 71.6 ms; "
+    "n = 20 within 3%",
+    "numba_state_group_bytes": "n = 22 complex64, 2**13-block chunks: groups over 2**5/2**6/2**7 blocks "
+    "(16/32/64 KB) 62.6/63.2/67.5 ms, without groups 76 ms; a 2x2 pass 0.087 ns per amplitude in the L1 "
+    "cache against 0.119 in the L2 (one thread)",
     "numpy_mm_max": "OpenBLAS threads spin against torch's above it (fourth pass)",
     "squares_at_min": "84 vs 131 us at 256 x 32, 2.2 vs 1.5 ms at 1024 x 512 (fourth pass)",
     "plan_vjp_min": "always: 0.91-0.95x of autograd's step, TFIM HEA n = 4-16 B = 1 and n = 6-8 B = 64-256 "
