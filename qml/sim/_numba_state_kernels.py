@@ -188,30 +188,14 @@ def _lane_swap(st, base, off, kk, lane, u):  # type: ignore[no-untyped-def]
 
 
 @_jit
-def sweep(  # type: ignore[no-untyped-def]
-    c,
-    st,
-    kk,
-    rest,
-    nrest,
-    g0,
-    g1,
-    g_k,
-    g_o0,
-    g_o1,
-    g_off0,
-    offs,
-    g_sub0,
-    subs,
-    o_kind,
-    o_k,
-    o_bits,
-    o_cm,
-    mr,
-    mi,
-):
+def sweep(c, st, kk, rest, nrest, g0, g1, groups, ops):  # type: ignore[no-untyped-def]
     """Chunk ``c`` of a sweep (blocks ``base + off[a]``, ``base`` = the bits of ``c`` at the block
-    positions ``rest``): each group ``g0 <= g < g1`` applies its ops to one sub-chunk after another."""
+    positions ``rest``): each group ``g0 <= g < g1`` applies its ops to one sub-chunk after another.
+
+    ``groups``: ``(g_k, g_o0, g_o1, g_off0, offs, g_sub0, subs)``, ``ops``: ``(o_kind, o_k, o_bits,
+    o_cm, mr, mi)`` (:attr:`qml.sim.numba_state.Schedule.sweep_arrays`)."""
+    g_k, g_o0, g_o1, g_off0, offs, g_sub0, subs = groups
+    o_kind, o_k, o_bits, o_cm, mr, mi = ops
     vr = np.empty((8, st.shape[1] // 2), dtype=st.dtype)
     vi = np.empty((8, st.shape[1] // 2), dtype=st.dtype)
     loc = np.empty(8, dtype=np.int64)
@@ -237,52 +221,13 @@ _parallel = njit(cache=True, nogil=True, fastmath=True, boundscheck=False, error
 
 
 @_parallel
-def run(  # type: ignore[no-untyped-def]
-    st,
-    sw_kk,
-    sw_rest,
-    sw_nrest,
-    sw_g0,
-    sw_g1,
-    g_k,
-    g_o0,
-    g_o1,
-    g_off0,
-    offs,
-    g_sub0,
-    subs,
-    o_kind,
-    o_k,
-    o_bits,
-    o_cm,
-    mr,
-    mi,
-):
-    """All sweeps in order, each one's chunks spread over numba's threads (one parallel region per sweep)."""
+def run(st, sweeps, groups, ops):  # type: ignore[no-untyped-def]
+    """All sweeps in order, each one's chunks spread over numba's threads (one parallel region per
+    sweep). ``sweeps``: ``(sw_kk, sw_rest, sw_nrest, sw_g0, sw_g1)``."""
+    sw_kk, sw_rest, sw_nrest, sw_g0, sw_g1 = sweeps
     for s in range(sw_kk.shape[0]):
         for c in prange(1 << sw_nrest[s]):
-            sweep(
-                c,
-                st,
-                sw_kk[s],
-                sw_rest[s],
-                sw_nrest[s],
-                sw_g0[s],
-                sw_g1[s],
-                g_k,
-                g_o0,
-                g_o1,
-                g_off0,
-                offs,
-                g_sub0,
-                subs,
-                o_kind,
-                o_k,
-                o_bits,
-                o_cm,
-                mr,
-                mi,
-            )
+            sweep(c, st, sw_kk[s], sw_rest[s], sw_nrest[s], sw_g0[s], sw_g1[s], groups, ops)
 
 
 @_parallel

@@ -164,10 +164,11 @@ class Schedule:
     mat_of: np.ndarray = field(repr=False)  # op -> its row of matrices (lane changes: 0)
 
     @functools.cached_property
-    def sweep_arrays(self) -> tuple[np.ndarray, ...]:
-        """The sweeps as flat arrays for :func:`qml.sim._numba_state_kernels.run`: per sweep its
-        local bits, chunk bits (rows, padded), their count and its groups ``[g0, g1)``; per group
-        its bits, first and end op, and first entry in the joined offset and sub-chunk tables."""
+    def sweep_arrays(self) -> tuple[tuple[np.ndarray, ...], tuple[np.ndarray, ...]]:
+        """The sweeps and groups as flat arrays for :func:`qml.sim._numba_state_kernels.run`: per
+        sweep its local bits, chunk bits (rows, padded), their count and its groups ``[g0, g1)``;
+        per group its bits, first and end op, and first entry in the joined offset and sub-chunk
+        tables, and the joined tables."""
         sw = self.sweeps
         gs = [g for s in sw for g in s.groups]
         rest = np.zeros((max(len(sw), 1), max([len(s.rest) for s in sw] + [1])), dtype=np.int64)
@@ -184,12 +185,14 @@ class Schedule:
 
         off0, offs = joined([g.off for g in gs])
         sub0, subs = joined([g.sub for g in gs])
-        return (
+        sweeps = (
             ints([len(s.bits) for s in sw]),
             rest,
             ints([len(s.rest) for s in sw]),
             ints(ng[:-1].tolist()),
             ints(ng[1:].tolist()),
+        )
+        groups = (
             ints([len(g.bits) for g in gs]),
             ints([g.o0 for g in gs]),
             ints([g.o1 for g in gs]),
@@ -198,6 +201,7 @@ class Schedule:
             sub0,
             subs,
         )
+        return sweeps, groups
 
     @property
     def standard_blocks(self) -> bool:
@@ -601,7 +605,7 @@ def final_state(sched: Schedule, angles: np.ndarray, dtype: torch.dtype) -> np.n
     with _LOCK:  # numba's workqueue threading layer (where OpenMP is missing) is not re-entrant
         threads = max(1, min(torch.get_num_threads(), int(getattr(numba.config, "NUMBA_NUM_THREADS", 1))))
         numba.set_num_threads(threads)
-        k.run(st, *sched.sweep_arrays, sched.o_kind, sched.o_k, sched.o_bits, sched.o_cm, mr, mi)
+        k.run(st, *sched.sweep_arrays, (sched.o_kind, sched.o_k, sched.o_bits, sched.o_cm, mr, mi))
         k.deinterleave(st, threads)
         if not sched.standard_blocks:
             k.permute_blocks(st, lo, hi, lo_bits)
