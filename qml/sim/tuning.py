@@ -64,7 +64,7 @@ class Tuning:
             compiled sweeps under ``"auto"`` (:mod:`qml.sim.numba_state`, with numba installed).
         numba_state_lane_bits: Qubits held in the lanes of a block (``2**lane_bits`` amplitudes).
         numba_state_chunk_bits: A sweep's chunk holds at most ``2**chunk_bits`` blocks (and there
-            are at least two chunks a thread): the qubits a sweep can reach, in the L3 cache.
+            are at least two chunks a core): the qubits a sweep can reach, in the L3 cache.
         numba_state_run_bits: Lowest block bits local to every sweep (chunks of adjacent blocks).
         numba_state_group_bytes: Consecutive ops of a sweep run together on sub-chunks of at most
             this many bytes (in the L1 cache), each op once over a sub-chunk.
