@@ -534,10 +534,10 @@ def cores() -> int:
     return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
 
 
-def chunk_bits_for(chunk_bits: int, lane_bits: int, n: int, threads: int, group_bits: int) -> int:
-    """Block bits of a sweep's chunk: at most ``chunk_bits``, and at least two chunks a thread
-    where that leaves a chunk of ``group_bits`` or more."""
-    spread = max(1, math.ceil(math.log2(2 * max(threads, 1))))
+def chunk_bits_for(chunk_bits: int, lane_bits: int, n: int, cores: int, group_bits: int) -> int:
+    """Block bits of a sweep's chunk: at most ``chunk_bits``, and at least two chunks a core
+    (:func:`cores`) where that leaves a chunk of ``group_bits`` or more."""
+    spread = max(1, math.ceil(math.log2(2 * max(cores, 1))))
     return max(1, min(chunk_bits, max(n - lane_bits - spread, group_bits)))
 
 
@@ -556,12 +556,8 @@ def _tables(positions: tuple[int, ...], lb: int) -> tuple[np.ndarray, np.ndarray
     nb = n - lb
     lo_bits = nb // 2
 
-    def table(bits: range) -> np.ndarray:
-        v = np.arange(2 ** len(bits), dtype=np.int64)
-        out = np.zeros_like(v)
-        for t, s in enumerate(bits):  # standard block bit s holds qubit n - 1 - (s + lb)
-            out |= ((v >> t) & 1) << (positions[n - 1 - s - lb] - lb)
-        return out
+    def table(bits: range) -> np.ndarray:  # standard block bit s holds qubit n - 1 - (s + lb)
+        return _deposit([positions[n - 1 - s - lb] - lb for s in bits])
 
     return table(range(lo_bits)), table(range(lo_bits, nb)), lo_bits
 
